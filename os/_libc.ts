@@ -1,0 +1,68 @@
+// The few libc calls OsPages needs, opened once on first use.
+import { FfiUnavailableError } from "./errors.ts";
+
+const symbols = {
+  mmap: {
+    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
+    result: "pointer",
+  },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+} as const;
+
+/** The libc functions and constants of this platform. */
+export interface Libc {
+  mmap: (
+    addr: Deno.PointerValue,
+    length: bigint,
+    prot: number,
+    flags: number,
+    fd: number,
+    offset: bigint,
+  ) => Deno.PointerValue;
+  munmap: (addr: Deno.PointerValue, length: bigint) => number;
+  madvise: (addr: Deno.PointerValue, length: bigint, advice: number) => number;
+  /** PROT_READ | PROT_WRITE */
+  readWrite: number;
+  /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE */
+  anonymous: number;
+  /** MADV_DONTNEED: the pages read as zero afterwards (Linux). */
+  dontNeed: number;
+}
+
+let libc: Libc | undefined;
+
+/** Opens libc, or throws FfiUnavailableError saying what to do. */
+export function openLibc(): Libc {
+  if (libc) return libc;
+  if (typeof Deno === "undefined" || typeof Deno.dlopen !== "function") {
+    throw new FfiUnavailableError(
+      "OsPages needs Deno's FFI to map native memory: run under Deno with --allow-ffi, or use BufferPages",
+    );
+  }
+  if (Deno.build.os !== "linux") {
+    throw new FfiUnavailableError(
+      `OsPages supports Linux only (this is ${Deno.build.os}): use BufferPages`,
+    );
+  }
+  let lib;
+  try {
+    lib = Deno.dlopen("libc.so.6", symbols);
+  } catch (cause) {
+    const denied = cause instanceof Deno.errors.NotCapable ||
+      cause instanceof Deno.errors.PermissionDenied;
+    throw new FfiUnavailableError(
+      denied
+        ? "OsPages needs FFI permission to call libc mmap: run deno with --allow-ffi (unscoped), or use BufferPages"
+        : `OsPages could not open libc: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  libc = {
+    ...lib.symbols,
+    readWrite: 0x1 | 0x2,
+    anonymous: 0x02 | 0x20 | 0x4000,
+    dontNeed: 4,
+  };
+  return libc;
+}

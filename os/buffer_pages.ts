@@ -1,0 +1,74 @@
+/**
+ * {@linkcode BufferPages}: pages in a plain `ArrayBuffer`, for any JavaScript
+ * runtime.
+ *
+ * @module
+ */
+import { Memory } from "./memory.ts";
+import {
+  PAGE_SIZE,
+  PageSource,
+  type PageSourceOptions,
+  reservePages,
+} from "./page_source.ts";
+
+/** The default reservation of {@linkcode BufferPages}: 1 GiB. */
+export const DEFAULT_BUFFER_RESERVE = 2 ** 30;
+
+/**
+ * A page source over one plain `ArrayBuffer` of the reserved size, using no
+ * `Deno.*` API, so it runs unchanged in browsers, Node and Bun. Engines commit
+ * a large `ArrayBuffer`'s memory lazily, so the default 1 GiB costs only what
+ * is touched (use a smaller `reserve` in a browser tab). The buffer never
+ * grows or moves, so views never detach until {@linkcode BufferPages.destroy}.
+ *
+ * Freed pages stay in the buffer (there is no OS to give them to) and are
+ * zeroed when handed out again; {@linkcode BufferPages.committedBytes} is the
+ * high-water mark.
+ *
+ * @example
+ * ```ts
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 20 });
+ * const p = pages.alloc(4096);
+ * pages.memory.u8[p] = 42;
+ * pages.free(p, 4096);
+ * const q = pages.alloc(4096);
+ * assert.equal(q, p);
+ * assert.equal(pages.memory.u8[q], 0);
+ * ```
+ */
+export class BufferPages extends PageSource {
+  /** Always `"buffer"`. */
+  readonly kind = "buffer";
+
+  /**
+   * Allocates the buffer.
+   *
+   * @param options The reservation size.
+   */
+  constructor(options: PageSourceOptions = {}) {
+    const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
+    super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), Infinity);
+  }
+
+  /** Bytes of the buffer ever handed out: nothing is given back. */
+  override get committedBytes(): number {
+    return this.touchedBytes;
+  }
+
+  /**
+   * Zeroes pages (the buffer cannot give memory back).
+   *
+   * @param ptr The first page.
+   * @param length Whole pages, in bytes.
+   */
+  protected release(ptr: number, length: number): void {
+    this.memory.u8.fill(0, ptr, ptr + length);
+  }
+
+  /** Nothing to do: the detached buffer is garbage now. */
+  protected unmap(): void {}
+}

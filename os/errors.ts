@@ -1,0 +1,150 @@
+/**
+ * The errors that @sp/mem throws besides `RangeError` and `TypeError`.
+ *
+ * Every error is thrown before anything changes: the allocator that threw is
+ * exactly as it was and can be used again.
+ *
+ * @module
+ */
+
+/**
+ * Thrown when an allocator has no room left for a request: the page source's
+ * reservation is exhausted, or a fixed region is full. The allocator is
+ * unchanged and later, smaller requests may still succeed.
+ *
+ * @example Catching it
+ * ```ts
+ * import { BufferPages, OutOfMemoryError } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * assert.throws(() => pages.alloc(16 * 4096), OutOfMemoryError);
+ * assert.ok(pages.alloc(4096) > 0);
+ * ```
+ */
+export class OutOfMemoryError extends Error {
+  /** The number of bytes that could not be allocated. */
+  readonly requested: number;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What ran out and what to do about it.
+   * @param requested The number of bytes that could not be allocated.
+   */
+  constructor(message: string, requested: number) {
+    super(message);
+    this.name = "OutOfMemoryError";
+    this.requested = requested;
+  }
+}
+
+/**
+ * Why a pointer was rejected.
+ *
+ * - `out-of-range`: not an address inside the memory at all.
+ * - `unaligned`: not aligned the way this allocator's blocks are.
+ * - `interior`: inside a live allocation but not its start.
+ * - `double-free`: memory that is free already (freed twice, or never
+ *   allocated).
+ * - `foreign`: memory that this allocator does not manage (another allocator's).
+ * - `size-mismatch`: the size passed is not the size of the allocation.
+ */
+export type PointerErrorReason =
+  | "out-of-range"
+  | "unaligned"
+  | "interior"
+  | "double-free"
+  | "foreign"
+  | "size-mismatch";
+
+/**
+ * Thrown when `free` or `resize` is given something that is not the start of a
+ * live allocation of this allocator, or a size that does not match it. The
+ * allocator is unchanged.
+ *
+ * @example Freeing twice
+ * ```ts
+ * import { BufferPages, PointerError } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * const p = pages.alloc(4096);
+ * pages.free(p, 4096);
+ * assert.throws(() => pages.free(p, 4096), (e) => e instanceof PointerError && e.reason === "double-free");
+ * ```
+ */
+export class PointerError extends Error {
+  /** The pointer that was rejected. */
+  readonly ptr: number;
+  /** Why it was rejected. */
+  readonly reason: PointerErrorReason;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What was wrong, naming the pointer.
+   * @param ptr The pointer that was rejected.
+   * @param reason Why it was rejected.
+   */
+  constructor(message: string, ptr: number, reason: PointerErrorReason) {
+    super(message);
+    this.name = "PointerError";
+    this.ptr = ptr;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Thrown when an allocator or its memory is used after `destroy()`.
+ *
+ * @example
+ * ```ts
+ * import { BufferPages, DestroyedError } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const pages = new BufferPages({ reserve: 16 * 4096 });
+ * pages.destroy();
+ * assert.throws(() => pages.alloc(64), DestroyedError);
+ * ```
+ */
+export class DestroyedError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @param message What was used after it was destroyed.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "DestroyedError";
+  }
+}
+
+/**
+ * Thrown when native memory is asked for but FFI cannot be used: not running
+ * in Deno, or running without `--allow-ffi`.
+ *
+ * @example
+ * ```ts
+ * import { FfiUnavailableError, OsPages } from "@sp/mem/os";
+ *
+ * try {
+ *   using pages = new OsPages();
+ * } catch (e) {
+ *   if (!(e instanceof FfiUnavailableError)) throw e;
+ *   console.log(e.message); // says to run with --allow-ffi
+ * }
+ * ```
+ */
+export class FfiUnavailableError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @param message Why FFI is unavailable and what to do.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FfiUnavailableError";
+  }
+}

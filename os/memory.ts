@@ -1,0 +1,306 @@
+/**
+ * {@linkcode Memory}: one contiguous address space and the views over it.
+ *
+ * @module
+ */
+import { hex } from "./_checks.ts";
+import { DestroyedError } from "./errors.ts";
+
+/** A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}. */
+export interface TypedArrayConstructor<T> {
+  /** Makes a view of `length` elements at `byteOffset` of `buffer`. */
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  /** The size of one element; pointers must be a multiple of it. */
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** Options for {@linkcode Memory}. */
+export interface MemoryOptions {
+  /**
+   * The native address of byte 0 of the buffer, when the buffer is native
+   * memory (as from `mmap`). Without it, {@linkcode Memory.pointer} throws.
+   */
+  address?: bigint;
+}
+
+/**
+ * One contiguous address space — an `ArrayBuffer`, or native pages mapped as
+ * one — in which pointers are plain numbers: byte offsets from its start.
+ *
+ * ```
+ *  0        4096                                        byteLength
+ *  ├────────┼──────────────────────────────────────────────┤
+ *  │ page 0 │ pages handed out by the page source           │
+ *  │ (null) │ ptr = offset; native address = address + ptr  │
+ *  └────────┴──────────────────────────────────────────────┘
+ * ```
+ *
+ * Page 0 is never handed out, so pointer 0 is null. The whole-range views
+ * ({@linkcode Memory.u8}, {@linkcode Memory.u32}, …) make a dereference one
+ * typed-array index: `memory.f64[ptr / 8]`. Every helper checks its pointer and
+ * length against the range first and throws a `RangeError` rather than touch
+ * anything outside it. After the owning page source is destroyed, every view
+ * (including views you made earlier) reads as empty and every helper throws a
+ * {@linkcode DestroyedError}.
+ *
+ * @example Views, copies and comparisons
+ * ```ts
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * const mem = pages.memory;
+ * const a = pages.alloc(64);
+ * const b = pages.alloc(64);
+ * mem.view(Float64Array, a, 8).set([1, 2, 3]);
+ * assert.equal(mem.f64[a / 8 + 2], 3);
+ * mem.copy(b, a, 64);
+ * assert.ok(mem.equal(a, b, 64));
+ * mem.fill(b, 8, 0xff);
+ * assert.deepEqual([...mem.bytes(b, 9)], [255, 255, 255, 255, 255, 255, 255, 255, 0]);
+ * ```
+ */
+export class Memory {
+  /** The buffer that holds every byte; pointers are offsets into it. */
+  readonly buffer: ArrayBuffer;
+  /** Bytes of the whole range: `u8[ptr]`. */
+  readonly u8: Uint8Array<ArrayBuffer>;
+  /** 32-bit signed words of the whole range: `i32[ptr / 4]`. */
+  readonly i32: Int32Array<ArrayBuffer>;
+  /** 32-bit unsigned words of the whole range: `u32[ptr / 4]`. */
+  readonly u32: Uint32Array<ArrayBuffer>;
+  /** 64-bit floats of the whole range: `f64[ptr / 8]`. */
+  readonly f64: Float64Array<ArrayBuffer>;
+  /** The native address of pointer 0, or `null` for non-native memory. */
+  readonly address: bigint | null;
+
+  /**
+   * Wraps `buffer`. Page sources make their memory; you need this only to
+   * build a page source of your own.
+   *
+   * @param buffer The bytes of the address space.
+   * @param options The native address of the buffer, if it has one.
+   */
+  constructor(buffer: ArrayBuffer, options: MemoryOptions = {}) {
+    this.buffer = buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.u32 = new Uint32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.f64 = new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
+    this.address = options.address ?? null;
+  }
+
+  /** The size of the address space in bytes; 0 once destroyed. */
+  get byteLength(): number {
+    return this.u8.length;
+  }
+
+  /** Whether pointers can be handed to native code ({@linkcode Memory.pointer}). */
+  get native(): boolean {
+    return this.address !== null;
+  }
+
+  /**
+   * Throws unless `[ptr, ptr + length)` lies inside the memory and `ptr` is
+   * not null. Everything that touches bytes goes through this.
+   *
+   * @param ptr The first byte.
+   * @param length The number of bytes.
+   */
+  check(ptr: number, length: number): void {
+    if (
+      ptr > 0 && length >= 0 && ptr + length <= this.u8.length &&
+      Number.isInteger(ptr) && Number.isInteger(length)
+    ) return;
+    this.#fail(ptr, length);
+  }
+
+  #fail(ptr: number, length: number): never {
+    if (this.buffer.detached) {
+      throw new DestroyedError(
+        "Memory was used after its page source was destroyed: make a new page source",
+      );
+    }
+    if (typeof ptr !== "number" || typeof length !== "number") {
+      throw new TypeError(
+        `Pointer and length must be numbers, got ${typeof ptr} and ${typeof length}`,
+      );
+    }
+    if (ptr === 0) throw new RangeError("Pointer is null (0)");
+    if (!Number.isInteger(ptr) || ptr < 0) {
+      throw new RangeError(
+        `Pointer must be a non-negative integer, got ${ptr}`,
+      );
+    }
+    if (!Number.isInteger(length) || length < 0) {
+      throw new RangeError(
+        `Length must be a non-negative integer, got ${length}`,
+      );
+    }
+    throw new RangeError(
+      `Range ${
+        hex(ptr)
+      }+${length} is outside the memory (${this.u8.length} bytes)`,
+    );
+  }
+
+  /**
+   * A `Uint8Array` over `length` bytes at `ptr` (a view, not a copy).
+   *
+   * @param ptr The first byte.
+   * @param length The number of bytes.
+   * @returns The view.
+   */
+  bytes(ptr: number, length: number): Uint8Array<ArrayBuffer> {
+    this.check(ptr, length);
+    return new Uint8Array(this.buffer, ptr, length);
+  }
+
+  /**
+   * A typed view of `length` elements at `ptr`, such as
+   * `view(Float64Array, ptr, 4)`. `ptr` must be a multiple of the element size.
+   *
+   * @param type The typed-array constructor.
+   * @param ptr The first byte; aligned to `type.BYTES_PER_ELEMENT`.
+   * @param length The number of elements.
+   * @returns The view.
+   */
+  view<T>(type: TypedArrayConstructor<T>, ptr: number, length: number): T {
+    const size = type.BYTES_PER_ELEMENT;
+    this.check(ptr, length * size);
+    if (ptr % size !== 0) {
+      throw new RangeError(
+        `Pointer ${
+          hex(ptr)
+        } is not aligned to ${size} bytes, as a ${type.name} needs`,
+      );
+    }
+    return new type(this.buffer, ptr, length);
+  }
+
+  /**
+   * Copies `length` bytes from `src` to `dst` (like `memcpy`). The ranges must
+   * not overlap; use {@linkcode Memory.move} when they may.
+   *
+   * @param dst Where to copy to.
+   * @param src Where to copy from.
+   * @param length The number of bytes.
+   */
+  copy(dst: number, src: number, length: number): void {
+    this.check(dst, length);
+    this.check(src, length);
+    if (dst < src + length && src < dst + length && length > 0) {
+      throw new RangeError(
+        `Ranges ${hex(dst)}+${length} and ${
+          hex(src)
+        }+${length} overlap: use move()`,
+      );
+    }
+    this.u8.copyWithin(dst, src, src + length);
+  }
+
+  /**
+   * Copies `length` bytes from `src` to `dst`; the ranges may overlap (like
+   * `memmove`).
+   *
+   * @param dst Where to copy to.
+   * @param src Where to copy from.
+   * @param length The number of bytes.
+   */
+  move(dst: number, src: number, length: number): void {
+    this.check(dst, length);
+    this.check(src, length);
+    this.u8.copyWithin(dst, src, src + length);
+  }
+
+  /**
+   * Sets `length` bytes at `ptr` to `value` (like `memset`).
+   *
+   * @param ptr The first byte.
+   * @param length The number of bytes.
+   * @param value The byte value, 0 to 255.
+   */
+  fill(ptr: number, length: number, value: number): void {
+    this.check(ptr, length);
+    if (!(Number.isInteger(value) && value >= 0 && value <= 255)) {
+      throw new RangeError(
+        `Byte value must be an integer 0 to 255, got ${value}`,
+      );
+    }
+    this.u8.fill(value, ptr, ptr + length);
+  }
+
+  /**
+   * Sets `length` bytes at `ptr` to zero.
+   *
+   * @param ptr The first byte.
+   * @param length The number of bytes.
+   */
+  zero(ptr: number, length: number): void {
+    this.check(ptr, length);
+    this.u8.fill(0, ptr, ptr + length);
+  }
+
+  /**
+   * Whether `length` bytes at `a` equal `length` bytes at `b` (like `memcmp`
+   * returning 0).
+   *
+   * @param a The first range.
+   * @param b The second range.
+   * @param length The number of bytes.
+   * @returns `true` if every byte is equal.
+   */
+  equal(a: number, b: number, length: number): boolean {
+    this.check(a, length);
+    this.check(b, length);
+    const u8 = this.u8;
+    for (let i = 0; i < length; i++) {
+      if (u8[a + i] !== u8[b + i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The native pointer for `ptr`, to pass to a C function through FFI. Only
+   * native memory (from `OsPages`) has one; other memory throws a `TypeError`.
+   * A null `ptr` gives `null`.
+   *
+   * @param ptr The pointer.
+   * @returns The native pointer.
+   */
+  pointer(ptr: number): Deno.PointerValue {
+    if (ptr === 0) return null;
+    this.check(ptr, 0);
+    if (this.address === null) {
+      throw new TypeError(
+        "This memory is not native (it is a plain ArrayBuffer): use OsPages to get pointers for FFI",
+      );
+    }
+    return Deno.UnsafePointer.create(this.address + BigInt(ptr));
+  }
+
+  /**
+   * The pointer (offset) for a native pointer into this memory, such as one a
+   * C function returned. Throws a `RangeError` if it points elsewhere.
+   *
+   * @param pointer The native pointer.
+   * @returns The pointer as an offset; `null` gives 0.
+   */
+  offsetOf(pointer: Deno.PointerValue): number {
+    if (pointer === null) return 0;
+    if (this.address === null) {
+      throw new TypeError(
+        "This memory is not native (it is a plain ArrayBuffer): it has no native pointers",
+      );
+    }
+    const offset = Deno.UnsafePointer.value(pointer) - this.address;
+    if (offset <= 0n || offset >= BigInt(this.u8.length)) {
+      throw new RangeError(
+        `Native pointer 0x${
+          Deno.UnsafePointer.value(pointer).toString(16)
+        } is not inside this memory`,
+      );
+    }
+    return Number(offset);
+  }
+}
