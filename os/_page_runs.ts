@@ -6,16 +6,20 @@
 //   │ø │ live │ free │   live    │   free   │    live     │  never used  │
 //   └──┴──────┴──────┴───────────┴──────────┴─────────────┴──────────────┘
 //
+// Per-page tables (typed arrays as long as the high-water mark, so a lookup is
+// one index): `run[start]` is +pages for a live run and -pages for a free run
+// (0 elsewhere); `startOf[last]` is a free run's start at its last page, so a
+// freed neighbour is found in O(1); `dirty[page]` is 1 for a freed page that
+// still holds data and must be zeroed before it is handed out again.
+//
 // Free runs below `top` sit in size bins (exact page counts 1..32, then one bin
-// per power of two) and are found in O(1) through a bitmask of non-empty bins.
-// A freed run merges with free neighbours at once; a free run that reaches
-// `top` lowers `top` instead of being binned. Pages freed but not yet given
-// back to the OS are "dirty" (one byte per page): they must be zeroed before
-// they are handed out again.
+// per power of two), found in O(1) through a bitmask of non-empty bins; within
+// a bin the most recently freed run is taken first (its pages are likely still
+// in cache and committed). A free run that reaches `top` lowers `top` instead.
 
 const EXACT_BINS = 32;
-/** The largest run, in pages, that bins can hold (2^31 pages = 8 TiB). */
-export const MAX_PAGES = 2 ** 31;
+/** The most pages a range can have (2^31 − 1: page counts fit an Int32Array). */
+export const MAX_PAGES = 2 ** 31 - 1;
 const BIN_COUNT = EXACT_BINS - 5 + 32;
 
 function binOf(pages: number): number {
@@ -32,7 +36,7 @@ function lowestBit(mask: number): number {
 export class PageRuns {
   /** Number of pages in the range; page 0 is never handed out. */
   readonly limit: number;
-  /** First page that has never been handed out since it was last free. */
+  /** First page of the never-used (or freed back) region at the end. */
   top = 1;
   /** Highest `top` ever reached: every page below it has been touched. */
   highWater = 1;
@@ -40,14 +44,17 @@ export class PageRuns {
   livePages = 0;
   /** Free pages that still hold data (not given back, not zeroed). */
   dirtyPages = 0;
+  /** Number of live runs. */
+  liveRuns = 0;
+  /** Number of free runs below `top`. */
+  freeRuns = 0;
 
-  #live = new Map<number, number>(); // start -> pages
-  #freeLength = new Map<number, number>(); // start -> pages
-  #freeStartByEnd = new Map<number, number>(); // start + pages -> start
-  #bins: number[][] = Array.from({ length: BIN_COUNT }, () => []);
-  #binIndex = new Map<number, number>(); // start -> index in its bin
-  #mask = [0, 0]; // bit b set when bin b is non-empty
+  #run = new Int32Array(1024);
+  #startOf = new Int32Array(1024);
   #dirty = new Uint8Array(1024);
+  #binIndex = new Int32Array(1024);
+  #bins: number[][] = Array.from({ length: BIN_COUNT }, () => []);
+  #mask = [0, 0]; // bit b set when bin b is non-empty
 
   constructor(limit: number) {
     this.limit = limit;
@@ -55,17 +62,8 @@ export class PageRuns {
 
   /** The page count of the live run starting at `start`, or undefined. */
   liveRun(start: number): number | undefined {
-    return this.#live.get(start);
-  }
-
-  /** Number of live runs. */
-  get liveRuns(): number {
-    return this.#live.size;
-  }
-
-  /** Number of free runs below `top`. */
-  get freeRuns(): number {
-    return this.#freeLength.size;
+    const pages = this.#run[start];
+    return pages > 0 ? pages : undefined;
   }
 
   /** Takes `pages` pages; returns the start page, or -1 if nothing fits. */
@@ -82,25 +80,23 @@ export class PageRuns {
       if (bin === want && bin >= EXACT_BINS) {
         start = -1;
         for (let i = runs.length - 1; i >= 0; i--) {
-          if (this.#freeLength.get(runs[i])! >= pages) {
+          if (-this.#run[runs[i]] >= pages) {
             start = runs[i];
             break;
           }
         }
         if (start === -1) continue;
       }
-      const length = this.#freeLength.get(start)!;
-      this.#unbin(start);
+      const length = -this.#run[start];
+      this.#unbin(start, length);
       if (length > pages) this.#bin(start + pages, length - pages);
-      this.#live.set(start, pages);
-      this.livePages += pages;
+      this.#setLive(start, pages);
       return start;
     }
     if (this.top + pages > this.limit) return -1;
     const start = this.top;
     this.#raiseTop(start + pages);
-    this.#live.set(start, pages);
-    this.livePages += pages;
+    this.#setLive(start, pages);
     return start;
   }
 
@@ -115,42 +111,50 @@ export class PageRuns {
       if (this.top + extra > this.limit) return false;
       this.#raiseTop(end + extra);
     } else {
-      const length = this.#freeLength.get(end);
-      if (length === undefined || length < extra) return false;
-      this.#unbin(end);
+      const length = -this.#run[end];
+      if (!(length >= extra)) return false;
+      this.#unbin(end, length);
       if (length > extra) this.#bin(end + extra, length - extra);
     }
-    this.#live.set(start, newPages);
+    this.#run[start] = newPages;
     this.livePages += extra;
     return true;
   }
 
   /** Shrinks the live run at `start` to `newPages`, freeing its tail. */
   shrink(start: number, pages: number, newPages: number): void {
-    this.#live.set(start, newPages);
+    this.#run[start] = newPages;
     this.livePages -= pages - newPages;
     this.#release(start + newPages, pages - newPages);
   }
 
   /** Frees the live run at `start` of `pages` pages. */
   give(start: number, pages: number): void {
-    this.#live.delete(start);
+    this.#run[start] = 0;
+    this.liveRuns--;
     this.livePages -= pages;
     this.#release(start, pages);
   }
 
+  #setLive(start: number, pages: number): void {
+    this.#run[start] = pages;
+    this.liveRuns++;
+    this.livePages += pages;
+  }
+
   #release(start: number, pages: number): void {
     let length = pages;
-    const before = this.#freeStartByEnd.get(start);
-    if (before !== undefined) {
-      length += this.#freeLength.get(before)!;
-      this.#unbin(before);
+    const before = this.#startOf[start - 1];
+    if (this.#run[before] < 0 && before - this.#run[before] === start) {
+      length -= this.#run[before];
+      this.#unbin(before, -this.#run[before]);
       start = before;
     }
-    const after = this.#freeLength.get(start + length);
-    if (after !== undefined) {
-      this.#unbin(start + length);
-      length += after;
+    const after = start + length;
+    if (after < this.top && this.#run[after] < 0) {
+      const afterLength = -this.#run[after];
+      this.#unbin(after, afterLength);
+      length += afterLength;
     }
     if (start + length === this.top) this.top = start;
     else this.#bin(start, length);
@@ -172,44 +176,45 @@ export class PageRuns {
     clean: (start: number, pages: number) => void,
   ): void {
     if (this.dirtyPages === 0) return;
-    const dirty = this.#dirty.subarray(from, from + pages);
-    let i = dirty.indexOf(1);
-    while (i !== -1) {
-      let j = dirty.indexOf(0, i);
-      if (j === -1) j = dirty.length;
-      clean(from + i, j - i);
+    const dirty = this.#dirty;
+    const end = from + pages;
+    for (let i = from; i < end;) {
+      if (dirty[i] === 0) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < end && dirty[j] === 1) j++;
+      clean(i, j - i);
       dirty.fill(0, i, j);
       this.dirtyPages -= j - i;
-      i = j < dirty.length ? dirty.indexOf(1, j) : -1;
+      i = j;
     }
   }
 
   /** What a page that is not the start of a live run is: for error messages. */
   describe(page: number): "free" | "interior" | "outside" {
     if (page <= 0 || page >= this.limit) return "outside";
-    for (const [start, pages] of this.#live) {
-      if (page > start && page < start + pages) return "interior";
+    if (page >= this.top) return "free";
+    for (let start = Math.min(page, this.top - 1); start > 0; start--) {
+      const pages = this.#run[start];
+      if (pages > 0) return page < start + pages ? "interior" : "free";
+      if (pages < 0) return "free";
     }
     return "free";
   }
 
-  /** Every free run below `top` as [start, pages], sorted: for tests. */
-  freeList(): [number, number][] {
-    return [...this.#freeLength].sort((a, b) => a[0] - b[0]);
-  }
-
   #raiseTop(top: number): void {
     this.top = top;
-    if (top > this.highWater) {
-      this.highWater = top;
-      if (top > this.#dirty.length) {
-        const grown = new Uint8Array(
-          Math.min(this.limit, Math.max(top, this.#dirty.length * 2)),
-        );
-        grown.set(this.#dirty);
-        this.#dirty = grown;
-      }
-    }
+    if (top <= this.highWater) return;
+    this.highWater = top;
+    if (top <= this.#run.length) return;
+    // Grow every per-page table together, doubling, up to the limit.
+    const length = Math.min(this.limit, Math.max(top, this.#run.length * 2));
+    this.#run = grow(this.#run, new Int32Array(length));
+    this.#startOf = grow(this.#startOf, new Int32Array(length));
+    this.#binIndex = grow(this.#binIndex, new Int32Array(length));
+    this.#dirty = grow(this.#dirty, new Uint8Array(length));
   }
 
   #nextBin(from: number): number {
@@ -226,28 +231,32 @@ export class PageRuns {
   }
 
   #bin(start: number, pages: number): void {
-    this.#freeLength.set(start, pages);
-    this.#freeStartByEnd.set(start + pages, start);
+    this.#run[start] = -pages;
+    this.#startOf[start + pages - 1] = start;
     const bin = binOf(pages);
     const runs = this.#bins[bin];
-    this.#binIndex.set(start, runs.length);
+    this.#binIndex[start] = runs.length;
     runs.push(start);
     this.#mask[bin >> 5] |= 1 << (bin & 31);
+    this.freeRuns++;
   }
 
-  #unbin(start: number): void {
-    const pages = this.#freeLength.get(start)!;
-    this.#freeLength.delete(start);
-    this.#freeStartByEnd.delete(start + pages);
+  #unbin(start: number, pages: number): void {
+    this.#run[start] = 0;
     const bin = binOf(pages);
     const runs = this.#bins[bin];
-    const index = this.#binIndex.get(start)!;
     const last = runs.pop()!;
     if (last !== start) {
+      const index = this.#binIndex[start];
       runs[index] = last;
-      this.#binIndex.set(last, index);
+      this.#binIndex[last] = index;
     }
-    this.#binIndex.delete(start);
     if (runs.length === 0) this.#mask[bin >> 5] &= ~(1 << (bin & 31));
+    this.freeRuns--;
   }
+}
+
+function grow<T extends Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }

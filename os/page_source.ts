@@ -13,7 +13,7 @@ import { MAX_PAGES, PageRuns } from "./_page_runs.ts";
 /** The page size of every page source: 4 KiB. */
 export const PAGE_SIZE = 4096;
 
-/** The most a page source can reserve: 2^31 pages (8 TiB). */
+/** The most a page source can reserve: 2^31 − 1 pages (just under 8 TiB). */
 export const MAX_RESERVE = MAX_PAGES * PAGE_SIZE;
 
 /** Options shared by the page sources. */

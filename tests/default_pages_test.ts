@@ -50,7 +50,7 @@ Deno.test("reservations are checked and rounded up to whole pages", async (t) =>
     [-1, /Reservation must be a non-negative integer, got -1/],
     [
       2 ** 44,
-      /Reservation 17592186044416 exceeds the largest reservation of 8796093022208 bytes/,
+      /Reservation 17592186044416 exceeds the largest reservation of 8796093018112 bytes/,
     ],
   ];
   const makers: [string, (reserve: number) => PageSource][] = [
