@@ -6,20 +6,29 @@
  *
  * | layer | module |
  * | --- | --- |
- * | interface, memory, page sources | `@sp/mem/os` |
+ * | the interface, memory, page sources | `@sp/mem/os` |
+ * | the size-class heap (like malloc) | `@sp/mem/heap` |
+ * | arenas, fixed regions, scratch memory | `@sp/mem/arena` |
  *
- * @example
+ * @example A heap for records, an arena for a frame
  * ```ts
- * import { defaultPages } from "@sp/mem";
+ * import { Arena, Heap } from "@sp/mem";
  * import assert from "node:assert/strict";
  *
- * using pages = defaultPages({ reserve: 2 ** 24 });
- * const p = pages.alloc(100);
- * pages.memory.bytes(p, 3).set([1, 2, 3]);
- * assert.deepEqual([...pages.memory.bytes(p, 4)], [1, 2, 3, 0]);
- * pages.free(p, 100);
+ * using heap = new Heap();
+ * const record = heap.alloc(24);
+ * heap.memory.view(Float64Array, record, 3).set([1, 2, 3]);
+ *
+ * using frame = new Arena({ parent: heap });
+ * const tmp = frame.alloc(100);
+ * assert.equal(heap.memory.u8[tmp], 0);
+ * frame.destroy(); // every block back to the heap
+ * heap.free(record);
+ * assert.equal(heap.bytesUsed, 0);
  * ```
  *
  * @module
  */
 export * from "./os/mod.ts";
+export * from "./heap/mod.ts";
+export * from "./arena/mod.ts";

@@ -1,0 +1,243 @@
+/**
+ * {@linkcode FixedAllocator}: bump allocation inside a caller-given region.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+import type { Memory } from "../os/memory.ts";
+import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import {
+  DestroyedError,
+  OutOfMemoryError,
+  PointerError,
+} from "../os/errors.ts";
+import { addressBias, checkAlignment, zero } from "./_align.ts";
+import { DEFAULT_ALIGNMENT } from "./arena.ts";
+
+/** Options for {@linkcode FixedAllocator}. */
+export interface FixedAllocatorOptions {
+  /** The memory that the region is in. */
+  memory: Memory;
+  /** The region's first byte (not null). */
+  ptr: number;
+  /** The region's size in bytes. */
+  length: number;
+  /**
+   * The alignment of every allocation's real address: a power of two from 1
+   * (packed) to 2^30; default 16.
+   */
+  alignment?: number;
+}
+
+/**
+ * A bump allocator inside one region that you give it — part of a page, a
+ * struct's buffer, a stack-like scratch area — that never grows: like an
+ * {@linkcode Arena} with one block and no header. When the region is full,
+ * `alloc` throws an {@linkcode OutOfMemoryError} and nothing changes.
+ *
+ * ```
+ *  ptr                                                          ptr+length
+ *  ├─pad─┬─ alloc ─┬pad┬─ alloc ─┬───────────── free ──────────────────┤
+ *  │     │         │   │         ▲ bump                                │
+ * ```
+ *
+ * The region's old contents do not matter: every allocation is zeroed as it
+ * is handed out. `free` and in-place `resize` apply to the top (last)
+ * allocation only; {@linkcode FixedAllocator.clear} gives everything back.
+ * The allocator owns nothing, so there is nothing to destroy.
+ *
+ * @example A fixed region inside a page
+ * ```ts
+ * import { FixedAllocator } from "./mod.ts";
+ * import { BufferPages, OutOfMemoryError } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 20 });
+ * const page = pages.alloc(4096);
+ * const fixed = new FixedAllocator({ memory: pages.memory, ptr: page, length: 64 });
+ * const a = fixed.alloc(20);
+ * const b = fixed.alloc(20);
+ * assert.deepEqual([a - page, b - page], [0, 32]);
+ * assert.throws(() => fixed.alloc(20), OutOfMemoryError);
+ * assert.equal(fixed.bytesUsed, 52);
+ * fixed.clear();
+ * assert.equal(fixed.alloc(8), a);
+ * ```
+ */
+export class FixedAllocator implements Allocator {
+  /** The memory that the region is in. */
+  readonly memory: Memory;
+  /** The region's first byte. */
+  readonly ptr: number;
+  /** The region's size in bytes. */
+  readonly length: number;
+  /** The alignment of every allocation. */
+  readonly alignment: number;
+  #u8: Uint8Array;
+  #limit: number;
+  #top: number;
+  #mask: number;
+  #bias: number;
+
+  /**
+   * Makes an allocator over `length` bytes at `ptr` of `memory`.
+   *
+   * @param options The region and the alignment.
+   */
+  constructor(options: FixedAllocatorOptions) {
+    const { memory, ptr, length } = options;
+    const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
+    if (typeof memory?.check !== "function") {
+      throw new TypeError("Memory must be a Memory (such as pages.memory)");
+    }
+    memory.check(ptr, length);
+    checkAlignment(alignment);
+    this.memory = memory;
+    this.ptr = ptr;
+    this.length = length;
+    this.alignment = alignment;
+    this.#u8 = memory.u8;
+    this.#limit = ptr + length;
+    this.#top = ptr;
+    this.#mask = alignment - 1;
+    this.#bias = addressBias(memory, alignment);
+  }
+
+  /** Bytes allocated, alignment padding included. */
+  get bytesUsed(): number {
+    return this.#top - this.ptr;
+  }
+
+  /** The region's size in bytes (the same as {@linkcode FixedAllocator.length}). */
+  get capacity(): number {
+    return this.length;
+  }
+
+  /**
+   * Allocates `size` zero-filled bytes at the next aligned address; throws an
+   * {@linkcode OutOfMemoryError} if they do not fit.
+   *
+   * @param size The number of bytes; 0 gives an aligned pointer and no bytes.
+   * @returns The pointer.
+   */
+  alloc(size: number): number {
+    const top = this.#top;
+    const ptr = top + (-(top + this.#bias) & this.#mask);
+    const end = ptr + size;
+    // `>>> 0` is the identity only for integers in [0, 2^32); a detached
+    // (destroyed) memory has length 0 and goes to the slow path too.
+    if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
+      zero(this.#u8, ptr, end);
+      this.#top = end;
+      return ptr;
+    }
+    return this.#allocSlow(size, ptr);
+  }
+
+  /**
+   * Resizes an allocation: the top allocation changes size in place (an
+   * {@linkcode OutOfMemoryError} if it cannot grow that far); any other keeps
+   * its pointer when shrinking and moves when growing. Bytes past the old size
+   * read as zero.
+   *
+   * @param ptr The allocation, or 0 to allocate.
+   * @param oldSize The size it was allocated (or last resized) with.
+   * @param newSize The size wanted; 0 frees.
+   * @returns The (possibly moved) pointer, or 0 if freed.
+   */
+  resize(ptr: number, oldSize: number, newSize: number): number {
+    if (ptr === 0) return this.alloc(newSize);
+    this.#checkLive();
+    checkSize(oldSize, this.length, "Old size", "the fixed region's length");
+    checkSize(newSize, this.length, "New size", "the fixed region's length");
+    this.#locate(ptr, oldSize);
+    if (newSize === 0) {
+      this.free(ptr, oldSize);
+      return 0;
+    }
+    const end = ptr + newSize;
+    if (ptr + oldSize === this.#top) {
+      if (end > this.#limit) throw this.#full(newSize, ptr);
+      if (newSize > oldSize) zero(this.#u8, this.#top, end);
+      this.#top = end;
+      return ptr;
+    }
+    if (newSize <= oldSize) return ptr;
+    const moved = this.alloc(newSize);
+    this.#u8.copyWithin(moved, ptr, ptr + oldSize);
+    return moved;
+  }
+
+  /**
+   * Frees the top (last) allocation, so that its bytes are reused; freeing
+   * any other allocation in the region does nothing. A pointer outside the
+   * used part of the region throws a {@linkcode PointerError}.
+   *
+   * @param ptr The allocation, or 0 to do nothing.
+   * @param size The size it was allocated (or last resized) with.
+   */
+  free(ptr: number, size: number): void {
+    if (ptr === 0) return;
+    if (ptr + size === this.#top && ptr >= this.ptr && (size >>> 0) === size) {
+      this.#top = ptr;
+      return;
+    }
+    this.#checkLive();
+    checkSize(size, this.length, "Size", "the fixed region's length");
+    this.#locate(ptr, size);
+  }
+
+  /** Gives every allocation back at once: the next one is at the start. */
+  clear(): void {
+    this.#top = this.ptr;
+  }
+
+  #allocSlow(size: number, ptr: number): number {
+    this.#checkLive();
+    checkSize(size, this.length, "Size", "the fixed region's length");
+    throw this.#full(size, ptr);
+  }
+
+  #full(size: number, at: number): OutOfMemoryError {
+    const left = Math.max(0, this.#limit - at);
+    return new OutOfMemoryError(
+      `Fixed region is full: ${size} bytes do not fit at offset ${
+        at - this.ptr
+      }, where ${left} of its ${this.length} bytes are left; use a larger region, or free or clear() first`,
+      size,
+    );
+  }
+
+  // Throws a PointerError unless [ptr, ptr + size) is in the used part. A
+  // size-0 allocation owns no bytes and may be left past the bump by a free of
+  // the allocation before it, so it need only be in the region.
+  #locate(ptr: number, size: number): void {
+    checkPointer(ptr);
+    if (ptr >= this.ptr && ptr + size <= this.#top) return;
+    if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
+    if (ptr >= this.ptr && ptr < this.#limit) {
+      throw new PointerError(
+        `Pointer ${
+          hex(ptr)
+        } with size ${size} is not live in this fixed region: it was freed or cleared already, or the size is not the one it was allocated with`,
+        ptr,
+        "double-free",
+      );
+    }
+    throw new PointerError(
+      `Pointer ${hex(ptr)} is outside this fixed region (${
+        hex(this.ptr)
+      }+${this.length}): free or resize it with the allocator that made it`,
+      ptr,
+      "foreign",
+    );
+  }
+
+  #checkLive(): void {
+    if (this.memory.buffer.detached) {
+      throw new DestroyedError(
+        "Fixed region's memory was used after its page source was destroyed: make a new page source",
+      );
+    }
+  }
+}

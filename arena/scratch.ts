@@ -1,0 +1,213 @@
+/**
+ * {@linkcode scratch}: temporary memory from two per-worker arenas, given
+ * back by `using`.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+import type { Memory } from "../os/memory.ts";
+import type { PageSource } from "../os/page_source.ts";
+import { defaultPages } from "../os/default_pages.ts";
+import { DestroyedError } from "../os/errors.ts";
+import { Arena, arenaRegions } from "./arena.ts";
+
+/**
+ * Thrown when a scratch region is ended while a region begun after it on the
+ * same arena is still open: ending it would pop the inner region's memory
+ * from under it. Nothing changes; end the inner region first.
+ *
+ * @example
+ * ```ts
+ * import { scratch, ScratchOrderError } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const outer = scratch();
+ * const inner = scratch();
+ * assert.throws(() => outer.end(), ScratchOrderError);
+ * inner.end();
+ * outer.end();
+ * ```
+ */
+export class ScratchOrderError extends Error {
+  /**
+   * Makes the error.
+   *
+   * @param message Which region ended out of order and what to do.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ScratchOrderError";
+  }
+}
+
+// The two scratch arenas of this worker (module state is per worker), made on
+// first use on one shared page source, and how many regions each has open.
+let pages: PageSource | undefined;
+const arenas: (Arena | undefined)[] = [undefined, undefined];
+const depths = [0, 0];
+
+function arenaAt(slot: number): Arena {
+  const arena = arenas[slot];
+  if (arena !== undefined && !arena.destroyed) return arena;
+  pages ??= defaultPages();
+  depths[slot] = 0;
+  return arenas[slot] = new Arena({ parent: pages });
+}
+
+/**
+ * An open region of a scratch arena, from {@linkcode scratch}: an
+ * {@linkcode Allocator} whose allocations all go away when the region ends
+ * ({@linkcode ScratchRegion.end}, or the end of a `using` block).
+ */
+export class ScratchRegion implements Allocator, Disposable {
+  /** The scratch arena that this region allocates from. */
+  readonly arena: Arena;
+  /** The memory that the region's pointers address. */
+  readonly memory: Memory;
+  #slot: number;
+  #depth: number;
+  #mark: number;
+  #ended = false;
+
+  /**
+   * Begins a region; use {@linkcode scratch} instead.
+   *
+   * @param slot Which of the two scratch arenas: 0 or 1.
+   */
+  constructor(slot: 0 | 1) {
+    const arena = arenaAt(slot);
+    this.#mark = arenaRegions.begin(arena);
+    this.arena = arena;
+    this.memory = arena.memory;
+    this.#slot = slot;
+    this.#depth = ++depths[slot];
+  }
+
+  /** Whether the region has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Allocates from the scratch arena (see {@linkcode Arena.alloc}).
+   *
+   * @param size The number of bytes.
+   * @returns The pointer, valid until the region ends.
+   */
+  alloc(size: number): number {
+    if (this.#ended) this.#usedAfterEnd();
+    return this.arena.alloc(size);
+  }
+
+  /**
+   * Resizes an allocation (see {@linkcode Arena.resize}).
+   *
+   * @param ptr The allocation, or 0 to allocate.
+   * @param oldSize The size it was allocated (or last resized) with.
+   * @param newSize The size wanted; 0 frees.
+   * @returns The (possibly moved) pointer, or 0 if freed.
+   */
+  resize(ptr: number, oldSize: number, newSize: number): number {
+    if (this.#ended) this.#usedAfterEnd();
+    return this.arena.resize(ptr, oldSize, newSize);
+  }
+
+  /**
+   * Frees an allocation if it is the top one (see {@linkcode Arena.free}).
+   *
+   * @param ptr The allocation, or 0 to do nothing.
+   * @param size The size it was allocated (or last resized) with.
+   */
+  free(ptr: number, size: number): void {
+    if (this.#ended) this.#usedAfterEnd();
+    this.arena.free(ptr, size);
+  }
+
+  /**
+   * Ends the region: the arena pops back to where the region began, so
+   * everything allocated in it is given back. Ending a region while a region
+   * begun after it on the same arena is open throws a
+   * {@linkcode ScratchOrderError} and changes nothing. Ending it again does
+   * nothing.
+   */
+  end(): void {
+    if (this.#ended) return;
+    const open = depths[this.#slot];
+    if (open !== this.#depth || this.arena.destroyed) {
+      if (this.arena.destroyed) {
+        throw new DestroyedError(
+          "Scratch region ended after its arena was destroyed: do not destroy scratch arenas",
+        );
+      }
+      throw new ScratchOrderError(
+        `Scratch region ${this.#depth} of scratch arena ${this.#slot} ended while region ${open} (begun inside it) is still open: end the inner region first (with \`using\`, regions end in the right order)`,
+      );
+    }
+    this.#ended = true;
+    depths[this.#slot] = open - 1;
+    // Throws a RangeError if a pop() or clear() on the arena itself already
+    // went below the region's start; the region counts as ended anyway.
+    arenaRegions.end(this.arena, this.#mark);
+  }
+
+  /** Same as {@linkcode ScratchRegion.end}, for `using`. */
+  [Symbol.dispose](): void {
+    this.end();
+  }
+
+  #usedAfterEnd(): never {
+    throw new DestroyedError(
+      "Scratch region was used after it ended: begin a new one with scratch()",
+    );
+  }
+}
+
+/**
+ * Begins a region of temporary memory in one of this worker's two scratch
+ * arenas, and returns it as an {@linkcode Allocator}. Everything allocated in
+ * the region is given back when it ends — at the end of the `using` block.
+ * Regions nest, and must end in reverse order (`using` does that).
+ *
+ * A function that is handed a scratch allocator to put its results in can
+ * still use scratch memory of its own: `scratch(out)` takes the scratch arena
+ * that `out` is not, so its region cannot pop `out`'s allocations.
+ *
+ * The arenas are made on first use, on one page source from `defaultPages()`,
+ * with the default arena options (4096-byte first block, 16-byte alignment);
+ * their blocks are kept for reuse, so a warm region allocates nothing from
+ * the page source.
+ *
+ * @example Temporary memory, and scratch for a function that gets scratch
+ * ```ts
+ * import { scratch } from "./mod.ts";
+ * import type { Allocator } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * // Writes n squares into `out`, using scratch memory of its own meanwhile.
+ * function squares(out: Allocator, n: number): number {
+ *   using tmp = scratch(out); // not the arena `out` is on
+ *   const t = tmp.alloc(8 * n);
+ *   for (let i = 0; i < n; i++) tmp.memory.f64[t / 8 + i] = i;
+ *   const result = out.alloc(8 * n);
+ *   for (let i = 0; i < n; i++) {
+ *     out.memory.f64[result / 8 + i] = tmp.memory.f64[t / 8 + i] ** 2;
+ *   }
+ *   return result;
+ * }
+ *
+ * using s = scratch();
+ * const r = squares(s, 4);
+ * assert.deepEqual([...s.memory.view(Float64Array, r, 4)], [0, 1, 4, 9]);
+ * ```
+ *
+ * @param conflict An allocator that must not be clobbered (such as another
+ *   scratch region); the region is on the scratch arena that it is not.
+ * @returns The open region.
+ */
+export function scratch(conflict?: Allocator): ScratchRegion {
+  const first = arenas[0];
+  const onFirst = first !== undefined &&
+    (conflict === first ||
+      (conflict instanceof ScratchRegion && conflict.arena === first));
+  return new ScratchRegion(onFirst ? 1 : 0);
+}

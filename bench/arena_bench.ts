@@ -1,0 +1,43 @@
+/**
+ * `deno bench --allow-ffi bench/`: arena bump allocation (cleared every
+ * 1 MiB, so the arena does not grow without end) and a scratch region's
+ * begin and end.
+ *
+ * @module
+ */
+import { Arena, scratch } from "../arena/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import { OsPages } from "../os/mod.ts";
+
+const CLEAR_AT = 2 ** 20;
+
+for (const size of [16, 256]) {
+  const arena = new Arena();
+  const u8 = arena.memory.u8;
+  Deno.bench(`arena alloc ${size}`, { group: `arena ${size} bytes` }, () => {
+    if (arena.bytesUsed > CLEAR_AT) arena.clear();
+    const p = arena.alloc(size);
+    u8.fill(0x50, p, p + size);
+  });
+  // The same size from a heap, alloc+free, for scale.
+  const heap = new Heap({ pages: new OsPages() });
+  const hu8 = heap.memory.u8;
+  Deno.bench(
+    `heap alloc+free ${size}`,
+    { group: `arena ${size} bytes` },
+    () => {
+      const p = heap.alloc(size);
+      hu8.fill(0x50, p, p + size);
+      heap.free(p, size);
+    },
+  );
+}
+
+Deno.bench("scratch region begin+end", { group: "scratch" }, () => {
+  using _region = scratch();
+});
+
+Deno.bench("scratch region begin+alloc 64+end", { group: "scratch" }, () => {
+  using region = scratch();
+  region.alloc(64);
+});

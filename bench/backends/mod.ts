@@ -1,0 +1,44 @@
+/**
+ * Makes a fresh backend instance by name. Each backend module is loaded only
+ * when asked for, so a process that runs one backend compiles only its code
+ * (and the workload loop stays monomorphic).
+ *
+ * @module
+ */
+import type { Workload } from "../workloads.ts";
+import type { Backend, BackendName } from "./backend.ts";
+
+export { BACKEND_NAMES, type BackendName } from "./backend.ts";
+export type { Backend } from "./backend.ts";
+
+/**
+ * A fresh instance of a backend, sized for a workload.
+ *
+ * @param name The backend.
+ * @param workload The workload it will run.
+ * @returns The instance.
+ */
+export async function makeBackend(
+  name: BackendName,
+  workload: Workload,
+): Promise<Backend<unknown>> {
+  switch (name) {
+    case "heap":
+    case "heap-buffer": {
+      const { HeapBackend } = await import("./heap.ts");
+      return new HeapBackend(name === "heap-buffer") as Backend<unknown>;
+    }
+    case "malloc": {
+      const { MallocBackend } = await import("./malloc.ts");
+      return new MallocBackend(workload.hi) as Backend<unknown>;
+    }
+    case "gc": {
+      const { GcBackend } = await import("./gc.ts");
+      return new GcBackend() as Backend<unknown>;
+    }
+    case "thi.ng": {
+      const { ThingBackend } = await import("./thing.ts");
+      return new ThingBackend(workload) as Backend<unknown>;
+    }
+  }
+}

@@ -1,0 +1,1271 @@
+// The heap's table tests: each case is a list of operations on a fresh heap
+// (on a fresh page source of each kind) and the state expected afterwards,
+// run by one executor, which also checks that every failing call changed
+// nothing.
+import assert from "node:assert/strict";
+import { Heap } from "../heap/mod.ts";
+import {
+  DestroyedError,
+  OutOfMemoryError,
+  type PageSource,
+  PointerError,
+  type PointerErrorReason,
+} from "../os/mod.ts";
+import { type SourceMaker, sources } from "./_sources.ts";
+
+/** Pointers by name, plus what a case may need to compute one. */
+interface Env {
+  heap: Heap;
+  pages: PageSource;
+  ptr: Record<string, number>;
+  size: Record<string, number>;
+}
+
+/** One operation; names stand for pointers ("0" is null). */
+type Op =
+  | ["alloc", string, number] // name = alloc(size)
+  | ["free", string] // free(ptr), malloc-style
+  | ["freeSized", string] // free(ptr, the size it was allocated with)
+  | ["resize", string, string, number] // dst = resize(src, size of src, n)
+  | ["realloc", string, string, number] // dst = realloc(src, n)
+  | ["fill", string, number] // write a byte over the requested size
+  | ["let", string, (env: Env) => number] // name a computed pointer
+  | ["call", (env: Env) => void]
+  | [
+    "throws",
+    (env: Env) => unknown,
+    ErrorConstructor | (new (...args: never[]) => Error),
+    PointerErrorReason | null,
+    RegExp,
+  ];
+
+/** What must hold after the operations (every field optional). */
+interface Expect {
+  spans?: number;
+  large?: number;
+  empty?: number;
+  used?: number;
+  reserved?: number;
+  peak?: number;
+  /** pages.liveBytes */
+  pagesLive?: number;
+  same?: [string, string][];
+  differ?: [string, string][];
+  sameSpan?: [string, string][];
+  otherSpan?: [string, string][];
+  /** The whole chunk (small) or requested size (large) reads as zero. */
+  zero?: string[];
+  /** [name, from, to, byte]: bytes [from, to) of the allocation equal byte. */
+  bytes?: [string, number, number, number][];
+  /** [name, class size or "large", capacity for large]. */
+  kind?: [string, number | "large", number?][];
+  ptr?: Record<string, number>;
+}
+
+/** A named case of the table. */
+interface Case {
+  name: string;
+  reserve?: number;
+  ops: Op[];
+  expect: Expect;
+  /** Skip the closing validate() + alloc (the heap is destroyed or full). */
+  skipClosing?: boolean;
+}
+
+function snapshot(heap: Heap): string {
+  return JSON.stringify([
+    heap.bytesUsed,
+    heap.bytesReserved,
+    heap.peakReserved,
+    heap.liveSpans,
+    heap.largeBlocks,
+    heap.emptySpans,
+    heap.segments,
+    heap.classStats(),
+  ]);
+}
+
+function chunkSize(env: Env, name: string): number {
+  const info = env.heap.inspect(env.ptr[name]);
+  assert.ok(info, `${name} is in no span or block`);
+  return info.kind === "span" ? info.classSize : env.size[name];
+}
+
+/** Runs one case on a fresh page source of `source`. */
+function runCase(source: SourceMaker, c: Case): void {
+  using pages = source.make({ reserve: c.reserve ?? 2 ** 24 });
+  using heap = new Heap({ pages });
+  const env: Env = { heap, pages, ptr: { "0": 0 }, size: { "0": 0 } };
+  const u8 = () => heap.memory.u8;
+  for (const op of c.ops) {
+    switch (op[0]) {
+      case "alloc":
+        env.ptr[op[1]] = heap.alloc(op[2]);
+        env.size[op[1]] = op[2];
+        break;
+      case "free":
+        heap.free(env.ptr[op[1]]);
+        break;
+      case "freeSized":
+        heap.free(env.ptr[op[1]], env.size[op[1]]);
+        break;
+      case "resize":
+        env.ptr[op[1]] = heap.resize(env.ptr[op[2]], env.size[op[2]], op[3]);
+        env.size[op[1]] = op[3];
+        break;
+      case "realloc":
+        env.ptr[op[1]] = heap.realloc(env.ptr[op[2]], op[3]);
+        env.size[op[1]] = op[3];
+        break;
+      case "fill":
+        u8().fill(op[2], env.ptr[op[1]], env.ptr[op[1]] + env.size[op[1]]);
+        break;
+      case "let":
+        env.ptr[op[1]] = op[2](env);
+        break;
+      case "call":
+        op[1](env);
+        break;
+      case "throws": {
+        const before = snapshot(heap);
+        assert.throws(() => op[1](env), (e: unknown) => {
+          assert.ok(e instanceof op[2], `expected ${op[2].name}, got ${e}`);
+          if (op[3] !== null) {
+            assert.equal((e as { reason?: string }).reason, op[3]);
+          }
+          assert.match((e as Error).message, op[4]);
+          return true;
+        });
+        if (!heap.destroyed) {
+          assert.equal(
+            snapshot(heap),
+            before,
+            "a failed call changed the heap",
+          );
+          heap.validate();
+        }
+        break;
+      }
+    }
+  }
+  const x = c.expect;
+  if (x.spans !== undefined) assert.equal(heap.liveSpans, x.spans, "spans");
+  if (x.large !== undefined) assert.equal(heap.largeBlocks, x.large, "large");
+  if (x.empty !== undefined) assert.equal(heap.emptySpans, x.empty, "empty");
+  if (x.used !== undefined) assert.equal(heap.bytesUsed, x.used, "used");
+  if (x.reserved !== undefined) {
+    assert.equal(heap.bytesReserved, x.reserved, "reserved");
+  }
+  if (x.peak !== undefined) assert.equal(heap.peakReserved, x.peak, "peak");
+  if (x.pagesLive !== undefined) {
+    assert.equal(pages.liveBytes, x.pagesLive, "pages.liveBytes");
+  }
+  for (const [a, b] of x.same ?? []) {
+    assert.equal(env.ptr[a], env.ptr[b], `${a} and ${b} differ`);
+  }
+  for (const [a, b] of x.differ ?? []) {
+    assert.notEqual(env.ptr[a], env.ptr[b], `${a} and ${b} are equal`);
+  }
+  const span = (n: string) => Math.floor(env.ptr[n] / 4096);
+  for (const [a, b] of x.sameSpan ?? []) {
+    assert.equal(span(a), span(b), `${a} and ${b} are in different spans`);
+  }
+  for (const [a, b] of x.otherSpan ?? []) {
+    assert.notEqual(span(a), span(b), `${a} and ${b} share a span`);
+  }
+  for (const n of x.zero ?? []) {
+    const p = env.ptr[n];
+    const bytes = u8().subarray(p, p + chunkSize(env, n));
+    assert.ok(bytes.every((b) => b === 0), `${n} is not zero`);
+  }
+  for (const [n, from, to, byte] of x.bytes ?? []) {
+    const bytes = u8().subarray(env.ptr[n] + from, env.ptr[n] + to);
+    assert.ok(
+      bytes.every((b) => b === byte),
+      `${n}[${from}, ${to}) is not all ${byte}: ${bytes.slice(0, 16)}`,
+    );
+  }
+  for (const [n, kind, capacity] of x.kind ?? []) {
+    const info = heap.inspect(env.ptr[n]);
+    if (kind === "large") {
+      assert.equal(info?.kind, "large", `${n} is not large`);
+      assert.equal(info.ptr, env.ptr[n]);
+      assert.equal(info.capacity, capacity);
+    } else {
+      assert.equal(info?.kind, "span", `${n} is not small`);
+      assert.equal(info.classSize, kind, `class of ${n}`);
+    }
+  }
+  for (const [n, value] of Object.entries(x.ptr ?? {})) {
+    assert.equal(env.ptr[n], value, `pointer ${n}`);
+  }
+  if (!c.skipClosing) {
+    // The heap is consistent and still works.
+    heap.validate();
+    const p = heap.alloc(24);
+    assert.ok(p > 0 && p % 16 === 0);
+    heap.free(p, 24);
+    heap.validate();
+  }
+}
+
+// ── the tables ───────────────────────────────────────────────────────────
+
+const SEG = 65536;
+const SELF = 4096;
+const CLASSES = [
+  16,
+  32,
+  48,
+  64,
+  96,
+  128,
+  192,
+  256,
+  336,
+  448,
+  576,
+  672,
+  800,
+  1008,
+  1344,
+  2016,
+];
+const capacityOf = (size: number) => Math.ceil((size + 48) / 4096) * 4096;
+const allocs = (n: number, size: number, prefix = "a"): Op[] =>
+  Array.from({ length: n }, (_, i) => ["alloc", `${prefix}${i}`, size]);
+
+/** Every worked example of SPEC §2. */
+const workedExamples: Case[] = [
+  {
+    name: "alloc 16, 64, 1024, 8192",
+    ops: [["alloc", "a", 16], ["alloc", "b", 64], ["alloc", "c", 1024], [
+      "alloc",
+      "d",
+      8192,
+    ]],
+    expect: {
+      spans: 3,
+      large: 1,
+      empty: 12,
+      used: 16 + 64 + 1344 + 8192,
+      reserved: SELF + SEG + 12288,
+      peak: SELF + SEG + 12288,
+      pagesLive: SELF + SEG + 12288,
+      otherSpan: [["a", "b"], ["b", "c"], ["a", "c"]],
+      kind: [["a", 16], ["b", 64], ["c", 1344], ["d", "large", 12288]],
+    },
+  },
+  {
+    name: "alloc 8192 only",
+    ops: [["alloc", "a", 8192]],
+    expect: {
+      spans: 0,
+      large: 1,
+      empty: 0,
+      used: 8192,
+      reserved: SELF + 12288,
+      kind: [["a", "large", 12288]],
+    },
+  },
+  {
+    name: "alloc 64, free it",
+    ops: [["alloc", "a", 64], ["free", "a"]],
+    expect: { spans: 0, large: 0, empty: 15, used: 0, reserved: SELF + SEG },
+  },
+  {
+    name: "31 × alloc 2016",
+    ops: allocs(31, 2016),
+    expect: {
+      spans: 16,
+      large: 0,
+      empty: 14,
+      used: 31 * 2016,
+      reserved: SELF + 2 * SEG,
+      sameSpan: [["a0", "a1"], ["a28", "a29"]],
+      otherSpan: [["a1", "a2"], ["a29", "a30"]],
+    },
+  },
+  {
+    name: "alloc 5000, resize to 6000",
+    ops: [["alloc", "a", 5000], ["resize", "b", "a", 6000]],
+    expect: {
+      spans: 0,
+      large: 1,
+      empty: 0,
+      used: 6000,
+      reserved: SELF + 8192,
+      same: [["a", "b"]],
+    },
+  },
+  {
+    name: "four × 1008 then a fifth",
+    ops: allocs(5, 1008),
+    expect: {
+      spans: 2,
+      large: 0,
+      empty: 13,
+      used: 5 * 1008,
+      reserved: SELF + SEG,
+      sameSpan: [["a0", "a1"], ["a0", "a3"]],
+      otherSpan: [["a3", "a4"]],
+    },
+  },
+];
+
+/** Sizes at and around every class boundary. */
+const boundaries: Case[] = [
+  ...[
+    [0, 16],
+    [1, 16],
+    [16, 16],
+    [17, 32],
+    ...CLASSES.map((c) => [c, c]),
+    ...CLASSES.slice(0, -1).map((c, i) => [c + 1, CLASSES[i + 1]]),
+  ].map(([size, cls]): Case => ({
+    name: `size ${size} → class ${cls}`,
+    ops: [["alloc", "a", size]],
+    expect: {
+      kind: [["a", cls]],
+      used: cls,
+      spans: 1,
+      large: 0,
+      reserved: SELF + SEG,
+      zero: ["a"],
+    },
+  })),
+  ...[2017, 4048, 4049, 4096, 65536].map((size): Case => ({
+    name: `size ${size} → large block of ${capacityOf(size)}`,
+    ops: [["alloc", "a", size]],
+    expect: {
+      kind: [["a", "large", capacityOf(size)]],
+      used: size,
+      spans: 0,
+      large: 1,
+      reserved: SELF + capacityOf(size),
+      zero: ["a"],
+    },
+  })),
+  {
+    name: "a fresh span hands out chunks in ascending order",
+    ops: [
+      ...allocs(3, 48),
+      ["let", "span", ({ ptr }: Env) => Math.floor(ptr.a0 / 4096) * 4096],
+    ],
+    expect: {},
+    // checked below through `ptr`
+  },
+  {
+    name: "253 chunks of 16 fill one span, the 254th starts another",
+    ops: allocs(254, 16),
+    expect: {
+      spans: 2,
+      empty: 13,
+      sameSpan: [["a0", "a252"]],
+      otherSpan: [["a252", "a253"]],
+    },
+  },
+  {
+    name: "a full span gets a free chunk back and serves it first",
+    ops: [...allocs(4, 1008), ["free", "a1"], ["alloc", "b", 1000]],
+    expect: { same: [["a1", "b"]], spans: 1, used: 4 * 1008 },
+  },
+  {
+    name: "a freed chunk is reused last in, first out",
+    ops: [...allocs(3, 64), ["free", "a0"], ["free", "a2"], [
+      "alloc",
+      "b",
+      64,
+    ], ["alloc", "c", 64]],
+    expect: { same: [["a2", "b"], ["a0", "c"]] },
+  },
+  {
+    name: "an empty span is reused by another class",
+    ops: [["alloc", "a", 16], ["free", "a"], ["alloc", "b", 2016]],
+    expect: { sameSpan: [["a", "b"]], spans: 1, empty: 14 },
+  },
+  {
+    name: "the empty-span list is last in, first out",
+    ops: [
+      ["alloc", "x", 16],
+      ["alloc", "y", 32],
+      ["alloc", "z", 48],
+      ["free", "y"],
+      ["free", "x"],
+      ["alloc", "a", 64],
+      ["alloc", "b", 96],
+    ],
+    expect: { sameSpan: [["a", "x"], ["b", "y"]], empty: 12 },
+  },
+];
+boundaries.find((c) => c.name.startsWith("a fresh span"))!.ops.push([
+  "call",
+  ({ ptr }) => {
+    assert.equal(ptr.a0, ptr.span + 48);
+    assert.equal(ptr.a1, ptr.span + 96);
+    assert.equal(ptr.a2, ptr.span + 144);
+  },
+]);
+
+/** Every allocation reads as zero, however its memory was used before. */
+const zeroing: Case[] = [
+  ...[16, 64, 100, 2016].map((size): Case => ({
+    name: `a reused ${size}-byte chunk is zero`,
+    ops: [
+      ["alloc", "keep", size],
+      ["alloc", "a", size],
+      ["fill", "a", 0xff],
+      ["call", ({ heap, ptr, size: sizes }) => {
+        // Dirty the whole chunk, past the requested size too.
+        const info = heap.inspect(ptr.a)!;
+        assert.equal(info.kind, "span");
+        heap.memory.u8.fill(0xee, ptr.a + sizes.a, ptr.a + info.classSize);
+      }],
+      ["free", "a"],
+      ["alloc", "b", size],
+    ],
+    expect: { same: [["a", "b"]], zero: ["b"] },
+  })),
+  {
+    name: "a span emptied after heavy use is zero for its next class",
+    ops: [
+      ...allocs(63, 64),
+      ...Array.from({ length: 63 }, (_, i): Op => ["fill", `a${i}`, 0xab]),
+      ...Array.from({ length: 63 }, (_, i): Op => ["free", `a${i}`]),
+      ["alloc", "b", 16],
+      ...allocs(252, 16, "c"),
+    ],
+    expect: {
+      sameSpan: [["a0", "b"], ["b", "c251"]],
+      zero: ["b", "c0", "c100", "c251"],
+    },
+  },
+  {
+    name: "a reused large block is zero",
+    ops: [
+      ["alloc", "a", 5000],
+      ["fill", "a", 0x77],
+      ["free", "a"],
+      ["alloc", "b", 5000],
+    ],
+    expect: { zero: ["b"], large: 1, reserved: SELF + 8192 },
+  },
+];
+
+/** SPEC §2's resize rules, one case each. */
+const resizing: Case[] = [
+  {
+    name: "resize of null allocates",
+    ops: [["resize", "a", "0", 100]],
+    expect: { kind: [["a", 128]], used: 128, zero: ["a"] },
+  },
+  {
+    name: "realloc of null allocates",
+    ops: [["realloc", "a", "0", 3000]],
+    expect: { kind: [["a", "large", 4096]], used: 3000 },
+  },
+  {
+    name: "resize to 0 frees and returns null",
+    ops: [["alloc", "a", 100], ["resize", "b", "a", 0]],
+    expect: { ptr: { b: 0 }, used: 0, spans: 0, empty: 15 },
+  },
+  {
+    name: "realloc of a large block to 0 frees it",
+    ops: [["alloc", "a", 9000], ["realloc", "b", "a", 0]],
+    expect: { ptr: { b: 0 }, used: 0, large: 0, reserved: SELF },
+  },
+  {
+    name: "small, same class, shrinking: same pointer, tail zeroed",
+    ops: [["alloc", "a", 48], ["fill", "a", 0x11], ["resize", "b", "a", 33]],
+    expect: {
+      same: [["a", "b"]],
+      used: 48,
+      bytes: [["b", 0, 33, 0x11], ["b", 33, 48, 0]],
+    },
+  },
+  {
+    name: "small, same class, growing: same pointer, new bytes zero",
+    ops: [
+      ["alloc", "a", 40],
+      ["fill", "a", 0x22],
+      ["resize", "b", "a", 34],
+      ["realloc", "c", "b", 48],
+    ],
+    expect: {
+      same: [["a", "c"]],
+      bytes: [["c", 0, 34, 0x22], ["c", 34, 48, 0]],
+    },
+  },
+  {
+    name: "small to a larger class moves and keeps the bytes",
+    ops: [["alloc", "a", 40], ["fill", "a", 0x33], ["resize", "b", "a", 100]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 128,
+      kind: [["b", 128]],
+      bytes: [["b", 0, 40, 0x33], ["b", 40, 128, 0]],
+    },
+  },
+  {
+    name: "small to a smaller class moves and keeps min(class, new) bytes",
+    ops: [["alloc", "a", 100], ["fill", "a", 0x44], ["realloc", "b", "a", 20]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 32,
+      bytes: [["b", 0, 20, 0x44], ["b", 20, 32, 0]],
+    },
+  },
+  {
+    name: "small to large moves",
+    ops: [["alloc", "a", 2016], ["fill", "a", 0x55], [
+      "resize",
+      "b",
+      "a",
+      3000,
+    ]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 3000,
+      large: 1,
+      spans: 0,
+      bytes: [["b", 0, 2016, 0x55], ["b", 2016, 3000, 0]],
+    },
+  },
+  {
+    name: "large, shrinking but still large: same pointer, tail zeroed",
+    ops: [["alloc", "a", 6000], ["fill", "a", 0x66], [
+      "resize",
+      "b",
+      "a",
+      3000,
+    ]],
+    expect: {
+      same: [["a", "b"]],
+      used: 3000,
+      reserved: SELF + 8192,
+      bytes: [["b", 0, 3000, 0x66], ["b", 3000, 8144, 0]],
+    },
+  },
+  {
+    name: "large, growing within its capacity: same pointer",
+    ops: [["alloc", "a", 2100], ["fill", "a", 0x67], [
+      "realloc",
+      "b",
+      "a",
+      4048,
+    ]],
+    expect: {
+      same: [["a", "b"]],
+      used: 4048,
+      reserved: SELF + 4096,
+      bytes: [["b", 0, 2100, 0x67], ["b", 2100, 4048, 0]],
+    },
+  },
+  {
+    name: "large, growing past its capacity: moves",
+    ops: [["alloc", "a", 5000], ["fill", "a", 0x68], [
+      "resize",
+      "b",
+      "a",
+      9000,
+    ]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 9000,
+      large: 1,
+      reserved: SELF + 12288,
+      peak: SELF + 8192 + 12288,
+      bytes: [["b", 0, 5000, 0x68], ["b", 5000, 9000, 0]],
+    },
+  },
+  {
+    name: "large to small moves",
+    ops: [["alloc", "a", 5000], ["fill", "a", 0x69], [
+      "resize",
+      "b",
+      "a",
+      100,
+    ]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 128,
+      large: 0,
+      spans: 1,
+      reserved: SELF + SEG,
+      bytes: [["b", 0, 100, 0x69], ["b", 100, 128, 0]],
+    },
+  },
+  {
+    name: "a moving resize that runs out of memory leaves the old block",
+    reserve: 5 * 4096, // page 0, the heap, 2 pages for 5000; 9000 needs 3
+    ops: [
+      ["alloc", "a", 5000],
+      ["fill", "a", 0x70],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 5000, 9000),
+        OutOfMemoryError,
+        null,
+        /Out of memory.*9000 bytes/,
+      ],
+    ],
+    expect: { used: 5000, large: 1, bytes: [["a", 0, 5000, 0x70]] },
+    skipClosing: true, // no room for a segment
+  },
+];
+
+/** Everything that must be rejected, and must change nothing. */
+const safety: Case[] = [
+  {
+    name: "a pointer from the page source directly is foreign",
+    ops: [
+      ["alloc", "a", 64],
+      ["let", "p", ({ pages }: Env) => pages.alloc(4096)],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.p),
+        PointerError,
+        "foreign",
+        /Pointer 0x[0-9a-f]+ is not an allocation of this heap/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.p, 4096, 10),
+        PointerError,
+        "foreign",
+        /not an allocation of this heap/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.p + 48),
+        PointerError,
+        "foreign",
+        /not an allocation of this heap/,
+      ],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "two heaps on one page source reject each other's pointers",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000],
+      ["call", (env) => {
+        using other = new Heap({ pages: env.pages });
+        const b = other.alloc(64);
+        const c = other.alloc(5000);
+        for (
+          const [heap, p] of [
+            [env.heap, b],
+            [env.heap, c],
+            [other, env.ptr.a],
+            [other, env.ptr.big],
+          ] as const
+        ) {
+          assert.throws(
+            () => heap.free(p),
+            (e: unknown) =>
+              e instanceof PointerError && e.reason === "foreign" &&
+              /not an allocation of this heap/.test(e.message),
+          );
+        }
+        assert.equal(other.bytesUsed, 64 + 5000);
+        assert.equal(env.heap.bytesUsed, 64 + 5000);
+        other.validate();
+        other.free(b);
+        other.free(c, 5000);
+        assert.equal(other.bytesUsed, 0);
+      }],
+    ],
+    expect: { used: 64 + 5000, spans: 1, large: 1 },
+  },
+  {
+    name: "interior pointers into a chunk, a span header and a large block",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 9000],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 16),
+        PointerError,
+        "interior",
+        /Pointer 0x[0-9a-f]+ is inside the span of 64-byte chunks at 0x[0-9a-f]+ but not at the start of a chunk/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a - 48),
+        PointerError,
+        "interior",
+        /not at the start of a chunk/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a + 32, 64, 8),
+        PointerError,
+        "interior",
+        /not at the start of a chunk/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.big + 16),
+        PointerError,
+        "interior",
+        /inside the large block at 0x[0-9a-f]+ but not its start/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.big + 4096),
+        PointerError,
+        "interior",
+        /inside the large block/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.realloc(ptr.big - 48, 10),
+        PointerError,
+        "interior",
+        /inside the large block/,
+      ],
+    ],
+    expect: { used: 64 + 9000 },
+  },
+  {
+    name: "a 2016-byte span's tail past its last chunk is interior",
+    ops: [
+      ["alloc", "a", 2016],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 2 * 2016),
+        PointerError,
+        "interior",
+        /not at the start of a chunk/,
+      ],
+    ],
+    expect: { used: 2016 },
+  },
+  {
+    name: "unaligned pointers",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 1),
+        PointerError,
+        "unaligned",
+        /Pointer 0x[0-9a-f]+ is not 16-byte aligned/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a + 4, 64, 100),
+        PointerError,
+        "unaligned",
+        /not 16-byte aligned/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.big + 8),
+        PointerError,
+        "unaligned",
+        /not 16-byte aligned/,
+      ],
+    ],
+    expect: { used: 64 + 5000 },
+  },
+  {
+    name: "double free into a live span",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "b", 64],
+      ["free", "a"],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a),
+        PointerError,
+        "double-free",
+        /Pointer 0x[0-9a-f]+ is a free chunk of the span of 64-byte chunks at 0x[0-9a-f]+: double free/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 64, 128),
+        PointerError,
+        "double-free",
+        /double free/,
+      ],
+    ],
+    expect: { used: 64, spans: 1 },
+  },
+  {
+    name: "a never-allocated chunk of a live span is free",
+    ops: [
+      ["alloc", "a", 64],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 64),
+        PointerError,
+        "double-free",
+        /free chunk.*never allocated/,
+      ],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "double free into a released span",
+    ops: [
+      ["alloc", "a", 64],
+      ["free", "a"],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a),
+        PointerError,
+        "double-free",
+        /Pointer 0x[0-9a-f]+ is in the span at 0x[0-9a-f]+, which has been released.*double free/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.realloc(ptr.a, 10),
+        PointerError,
+        "double-free",
+        /released/,
+      ],
+    ],
+    expect: { used: 0, spans: 0, empty: 15 },
+  },
+  {
+    name: "double free of a large block",
+    ops: [
+      ["alloc", "a", 5000],
+      ["free", "a"],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a),
+        PointerError,
+        "double-free",
+        /large block that has been freed already: double free/,
+      ],
+    ],
+    expect: { used: 0, large: 0, reserved: SELF },
+  },
+  {
+    name: "pointers into the heap's header pages",
+    ops: [
+      ["alloc", "a", 64],
+      [
+        "throws",
+        ({ heap, ptr }) =>
+          heap.free(Math.floor(ptr.a / 4096) * 4096 - 4096 + 48),
+        PointerError,
+        "foreign",
+        /header page of this heap/,
+      ],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "pointers outside the memory",
+    ops: [
+      ["alloc", "a", 64],
+      [
+        "throws",
+        ({ heap }) => heap.free(heap.memory.byteLength + 48),
+        PointerError,
+        "out-of-range",
+        /outside the memory/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.free(-16),
+        RangeError,
+        null,
+        /Pointer must be a non-negative integer, got -16/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 0.5),
+        RangeError,
+        null,
+        /non-negative integer/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.free(NaN),
+        RangeError,
+        null,
+        /non-negative integer, got NaN/,
+      ],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "sizes that do not match the allocation",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a, 65),
+        PointerError,
+        "size-mismatch",
+        /Size 65 does not match the allocation at 0x[0-9a-f]+, a 64-byte chunk/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a, 5000),
+        PointerError,
+        "size-mismatch",
+        /a 64-byte chunk/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.big, 5001, 10),
+        PointerError,
+        "size-mismatch",
+        /Size 5001 does not match .* a large block of 5000 bytes/,
+      ],
+      ["freeSized", "a"],
+      ["call", ({ heap, ptr }) => heap.free(ptr.big, 5000)],
+    ],
+    expect: { used: 0, large: 0 },
+  },
+  {
+    name: "impossible sizes are range errors",
+    ops: [
+      ["alloc", "a", 64],
+      ["fill", "a", 0x5a],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(-1),
+        RangeError,
+        null,
+        /Size must be a non-negative integer, got -1/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(1.5),
+        RangeError,
+        null,
+        /non-negative integer, got 1.5/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(NaN),
+        RangeError,
+        null,
+        /non-negative integer, got NaN/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(2 ** 40),
+        RangeError,
+        null,
+        /Size 1099511627776 exceeds the largest allocation this page source can hold/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc("8" as unknown as number),
+        TypeError,
+        null,
+        /Size must be a number, got string/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 64, -5),
+        RangeError,
+        null,
+        /non-negative integer, got -5/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.realloc(ptr.a, 2 ** 40),
+        RangeError,
+        null,
+        /exceeds/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, -64, 8),
+        RangeError,
+        null,
+        /Old size must be a non-negative integer/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a, NaN),
+        RangeError,
+        null,
+        /non-negative integer, got NaN/,
+      ],
+    ],
+    expect: { used: 64, bytes: [["a", 0, 64, 0x5a]] },
+  },
+  {
+    name: "out of memory for a segment and for a large block",
+    reserve: 8 * 4096, // page 0, the heap, 6 pages: no room for a 16-page segment
+    ops: [
+      ["alloc", "a", 10000], // 3 pages
+      [
+        "throws",
+        ({ heap }) => heap.alloc(16),
+        OutOfMemoryError,
+        null,
+        /Out of memory: the page source has no room for a 64 KiB segment to hold 16 bytes/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(16000),
+        OutOfMemoryError,
+        null,
+        /no room for a block of 16384 bytes to hold 16000 bytes/,
+      ],
+      ["call", ({ heap }) => {
+        try {
+          heap.alloc(16000);
+          assert.fail("no room for 4 pages");
+        } catch (e) {
+          assert.ok(e instanceof OutOfMemoryError);
+          assert.equal(e.requested, 16000);
+        }
+      }],
+      ["free", "a"],
+      ["alloc", "b", 16000],
+    ],
+    expect: { used: 16000, large: 1, spans: 0, reserved: SELF + 16384 },
+    skipClosing: true, // no room for the closing small allocation
+  },
+  {
+    name: "everything after destroy() throws",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000],
+      ["call", ({ heap, pages }) => {
+        heap.destroy();
+        heap.destroy(); // again: nothing
+        assert.equal(pages.liveBytes, 0);
+        assert.equal(heap.bytesUsed, 0);
+        assert.equal(heap.bytesReserved, 0);
+        assert.equal(heap.peakReserved, SELF + SEG + 8192);
+        heap.free(0); // null stays a no-op
+      }],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a),
+        DestroyedError,
+        null,
+        /Heap was used after destroy\(\)/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.big, 5000),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(16),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.alloc(5000),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 64, 100),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.realloc(ptr.a, 10),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+      [
+        "throws",
+        ({ heap }) => heap.validate(),
+        DestroyedError,
+        null,
+        /after destroy/,
+      ],
+    ],
+    expect: { used: 0, reserved: 0, pagesLive: 0 },
+    skipClosing: true,
+  },
+];
+
+/** Lifecycle: pages come back, `using` works, introspection adds up. */
+const lifecycle: Case[] = [
+  {
+    name: "destroy() returns every page to the page source",
+    ops: [
+      ...allocs(50, 1344), // 17 spans: 2 segments
+      ["alloc", "big1", 70000],
+      ["alloc", "big2", 3000],
+      ["call", ({ heap, pages }) => {
+        assert.equal(pages.liveBytes, heap.bytesReserved);
+        assert.equal(heap.bytesReserved, SELF + 2 * SEG + 73728 + 4096);
+        heap.destroy();
+        assert.equal(pages.liveBytes, 0);
+        assert.ok(!pages.destroyed, "a page source passed in stays alive");
+      }],
+    ],
+    expect: { pagesLive: 0 },
+    skipClosing: true,
+  },
+  {
+    name: "a heap on its own default pages is disposed by `using`",
+    ops: [["call", () => {
+      let pages;
+      {
+        using heap = new Heap();
+        pages = heap.pages;
+        heap.free(heap.alloc(100));
+        assert.equal(heap.bytesReserved, SELF + SEG);
+      }
+      assert.ok(pages.destroyed);
+    }]],
+    expect: {},
+  },
+  {
+    name: "class statistics and inspect()",
+    ops: [
+      ...allocs(64, 64),
+      ["alloc", "s", 300],
+      ["alloc", "big", 5000],
+      ["free", "a10"],
+      ["call", ({ heap, ptr }) => {
+        const stats = heap.classStats();
+        assert.equal(stats.length, 16);
+        assert.deepEqual(stats[3], {
+          classSize: 64,
+          chunkCount: 63,
+          spans: 2,
+          partialSpans: 2,
+          fullSpans: 0,
+          chunksUsed: 63,
+          bytesUsed: 63 * 64,
+        });
+        assert.deepEqual(stats[8], {
+          classSize: 336,
+          chunkCount: 12,
+          spans: 1,
+          partialSpans: 1,
+          fullSpans: 0,
+          chunksUsed: 1,
+          bytesUsed: 336,
+        });
+        assert.equal(stats.reduce((n, s) => n + s.spans, 0), heap.liveSpans);
+        assert.deepEqual(heap.inspect(ptr.a0 + 5), {
+          kind: "span",
+          span: ptr.a0 - 48,
+          classSize: 64,
+          chunksUsed: 62,
+          chunkCount: 63,
+        });
+        assert.deepEqual(heap.inspect(ptr.big + 6000), {
+          kind: "large",
+          block: ptr.big - 48,
+          ptr: ptr.big,
+          size: 5000,
+          capacity: 8192,
+        });
+        assert.equal(heap.inspect(0), null);
+        assert.equal(heap.inspect(4096 * 3000), null);
+      }],
+    ],
+    expect: { spans: 3, large: 1, used: 63 * 64 + 336 + 5000 },
+  },
+  {
+    name: "a full span moves back to the front of the partial list",
+    ops: [
+      ...allocs(63, 64),
+      ["alloc", "b", 64], // second span
+      ["call", ({ heap }) => assert.equal(heap.classStats()[3].fullSpans, 1)],
+      ["free", "a5"],
+      ["alloc", "c", 64],
+    ],
+    expect: { same: [["a5", "c"]], spans: 2 },
+  },
+];
+
+/** validate() finds writes after free and past the end. */
+const corruption: Case[] = [
+  {
+    name: "validate() reports a write into a free chunk",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "b", 64],
+      ["free", "a"],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.a + 10] = 1;
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: free chunk 0x[0-9a-f]+ of span 0x[0-9a-f]+ on the partial list of class 64 should read as zero, but byte 0x[0-9a-f]+ is 1/,
+        );
+        heap.memory.u8[ptr.a + 10] = 0;
+      }],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "validate() reports a write past a large block's size",
+    ops: [
+      ["alloc", "a", 5000],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.a + 5000] = 9;
+        assert.throws(
+          () => heap.validate(),
+          /bytes past the size of large block 0x[0-9a-f]+ should read as zero/,
+        );
+        heap.memory.u8[ptr.a + 5000] = 0;
+      }],
+    ],
+    expect: { used: 5000 },
+  },
+  {
+    name: "validate() reports a broken free list",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "b", 64],
+      ["free", "a"],
+      ["call", ({ heap, ptr }) => {
+        const link = heap.memory.u32[ptr.a / 4];
+        heap.memory.u32[ptr.a / 4] = 50;
+        assert.throws(
+          () => heap.validate(),
+          /free list of span 0x[0-9a-f]+ .* links to offset 50/,
+        );
+        heap.memory.u32[ptr.a / 4] = link;
+      }],
+    ],
+    expect: { used: 64 },
+  },
+];
+
+const tables: [string, Case[]][] = [
+  ["SPEC §2 worked examples", workedExamples],
+  ["class boundaries and span order", boundaries],
+  ["zero on reuse", zeroing],
+  ["resize", resizing],
+  ["safety", safety],
+  ["lifecycle and introspection", lifecycle],
+  ["validate", corruption],
+];
+
+for (const [title, cases] of tables) {
+  Deno.test(`Heap: ${title}`, async (t) => {
+    for (const source of sources) {
+      for (const c of cases) {
+        await t.step(`${source.name}: ${c.name}`, () => runCase(source, c));
+      }
+    }
+  });
+}
