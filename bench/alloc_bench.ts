@@ -12,7 +12,7 @@ import { WORKLOADS } from "./workloads.ts";
 // Any workload whose sizes reach 65536 sizes every backend for these benches.
 const sizing = WORKLOADS.find((w) => w.name === "realloc_grow")!;
 
-for (const size of [16, 64, 512, 4096, 65536]) {
+for (const size of [16, 64, 512, 4096, 8192, 65536]) {
   for (const name of BACKEND_NAMES) {
     const backend = await makeBackend(name, sizing);
     Deno.bench(`${name} alloc+free ${size}`, {

@@ -35,9 +35,6 @@ const LARGE = 19; // the first page of a live large block
 const FREED_LARGE = 20; // the first page of a large block freed since
 // Allocated-chunk bitmap: one bit per 16 bytes of a span, 8 words per page.
 const BITMAP_WORDS = SPAN_SIZE / 16 / 32;
-// Below this many chunks handed out, a span being emptied clears its free
-// list's link words one by one; above, one fill() of the used part is faster.
-const WALK_LIMIT = 8;
 // The range of sizes of each page kind 1..16 (class kind - 1), for free().
 const KIND_MAX = Uint16Array.of(0, ...CLASS_SIZE);
 const KIND_MIN = Uint16Array.of(
@@ -45,8 +42,9 @@ const KIND_MIN = Uint16Array.of(
   0,
   ...CLASS_SIZE.subarray(0, CLASS_COUNT - 1).map((c) => c + 1),
 );
-// Chunks up to this size are zeroed on free by a loop of 8-byte stores, and
-// resizes copy or zero up to this many bytes by loops.
+// Chunks up to this size are zeroed when reused by a loop of 8-byte stores
+// (fill() costs ~40 ns of call overhead), and resizes copy or zero up to this
+// many bytes by loops.
 const ZERO_LOOP_LIMIT = 576;
 const SIZE_LIMIT = "the largest allocation this page source can hold";
 
@@ -200,7 +198,7 @@ export interface ClassStats {
  *  │ 48 B    │ chunk 0 │ chunk 1 │ ... │ chunk n │ tail │  chunks from
  *  │ header  │         │         │     │         │      │  span + 48, up
  *  └─────────┴─────────┴─────────┴─────┴─────────┴──────┘
- *  free chunk: [next free chunk's offset in the span: u32][zeros ...]
+ *  free chunk: [old bytes ...] (its offset is on the span's free-chunk stack)
  *  large block: [48 B header][user bytes ...] roundUp(size + 48, 4096)
  * ```
  *
@@ -209,12 +207,16 @@ export interface ClassStats {
  * allocates from its first partial span; full spans wait on a list of their
  * own; a span whose last chunk is freed goes back to the shared empty list at
  * once, for any class. Segments are kept until {@linkcode Heap.destroy}.
- * Every allocation reads as zero: freed chunks are zeroed when freed.
+ * Freed chunks of a span are reused last freed, first reused. Every
+ * allocation reads as zero, but freeing touches no memory: a reused chunk is
+ * zeroed when it is handed out again, and an emptied span's used part when
+ * the span is taken again. A large block grown past its capacity grows in
+ * place when the pages after it are free, and moves otherwise.
  *
- * The span bookkeeping (class, free-list head, chunks used, list links and
- * an allocated-chunk bitmap) lives in typed arrays indexed by page number, not
- * in the span headers, so a stray write into memory cannot make the heap
- * accept a bad pointer. Freeing or resizing anything that is not the start of
+ * The span bookkeeping (class, a stack of free chunks, chunks used, list
+ * links and an allocated-chunk bitmap) lives in typed arrays, not in the
+ * spans, so a stray write into memory cannot make the heap accept a bad
+ * pointer or hand out a wrong one. Freeing or resizing anything that is not the start of
  * a live allocation throws a {@linkcode PointerError} (reasons `foreign`,
  * `interior`, `unaligned`, `double-free`, `out-of-range`, `size-mismatch`)
  * and changes nothing. These checks are always on; they cost about 5–8 ns
@@ -255,7 +257,8 @@ export class Heap implements Allocator, Disposable {
 
   // Per page number, grown on demand (#ensure).
   #kind = new Uint8Array(0);
-  #head = new Uint16Array(0); // offset of the first free-list chunk, 0 = none
+  #nfree = new Uint8Array(0); // chunks on the span's free-chunk stack
+  #stackAt = new Int32Array(0); // where the span's stack starts in #stack
   #bump = new Uint16Array(0); // offset of the first chunk never handed out
   #used = new Uint16Array(0); // chunks allocated
   #next = new Int32Array(0); // list links (page numbers, 0 = none)
@@ -263,6 +266,9 @@ export class Heap implements Allocator, Disposable {
   #bits = new Uint32Array(0); // allocated chunks, bit (offset / 16)
   #largeSize = new Float64Array(0);
   #largeCap = new Float64Array(0);
+  // Free-chunk stacks: 256 bytes per span of every segment, each entry a
+  // free chunk's offset in its span / 16 (the last one pushed on top).
+  #stack = new Uint8Array(0);
 
   #partial = new Int32Array(CLASS_COUNT);
   #full = new Int32Array(CLASS_COUNT);
@@ -366,13 +372,25 @@ export class Heap implements Allocator, Disposable {
       if (span === 0) span = this.#takeSpan(cls);
       const base = span * SPAN_SIZE;
       const classSize = CLASS_SIZE[cls];
-      let rel = this.#head[span];
-      if (rel !== 0) {
-        // Pop the free list; the chunk is zero but for the link word.
-        const word = (base + rel) / 4;
-        this.#head[span] = this.#u32[word];
-        this.#u32[word] = 0;
+      let rel: number;
+      const free = this.#nfree[span];
+      if (free !== 0) {
+        // Pop the free-chunk stack and zero the chunk now (it holds what was
+        // in it when it was freed); the caller is about to write it, so it
+        // is touched while hot in cache.
+        this.#nfree[span] = free - 1;
+        rel = this.#stack[this.#stackAt[span] + free - 1] << 4;
+        const ptr = base + rel;
+        if (classSize <= ZERO_LOOP_LIMIT) {
+          const f64 = this.#f64;
+          for (let w = ptr / 8, end = (ptr + classSize) / 8; w < end; w++) {
+            f64[w] = 0;
+          }
+        } else {
+          this.#u8.fill(0, ptr, ptr + classSize);
+        }
       } else {
+        // Never handed out since the span was taken: zero already.
         rel = this.#bump[span];
         this.#bump[span] = rel + classSize;
       }
@@ -414,9 +432,16 @@ export class Heap implements Allocator, Disposable {
           (size <= KIND_MAX[kind] && size >= KIND_MIN[kind]))
       ) {
         this.#bits[word] ^= bit;
-        this.#freeChunk(page, kind - 1, ptr, rel);
+        this.#freeChunk(page, kind - 1, rel);
         return;
       }
+    } else if (
+      kind === LARGE && ptr - page * SPAN_SIZE === HEADER &&
+      (size === undefined || size === this.#largeSize[page])
+    ) {
+      // The start of a live large block, with its exact size if one is given.
+      this.#freeLarge(page);
+      return;
     }
     this.#freeSlow(ptr, size);
   }
@@ -529,11 +554,14 @@ export class Heap implements Allocator, Disposable {
 
   /**
    * Checks every list, span, free list, bitmap, large block and counter, and
-   * that free and never-used memory reads as zero (so a write after free is
-   * found). Throws an `Error` naming the first inconsistency and where it is.
-   * It walks all the heap's memory: for tests and debugging.
+   * that memory never handed out (span headers, the fresh part of each span,
+   * the bytes past a large block's size) reads as zero, so a write past the
+   * end is found. Free chunks keep their old bytes until they are reused (they
+   * are zeroed then), so they are not checked. Throws an `Error` naming the
+   * first inconsistency and where it is. It walks all the heap's memory: for
+   * tests and debugging.
    *
-   * @example Finding a write after free
+   * @example Finding a write past the end
    * ```ts
    * import { Heap } from "@sp/mem/heap";
    * import { BufferPages } from "@sp/mem/os";
@@ -541,14 +569,12 @@ export class Heap implements Allocator, Disposable {
    *
    * using pages = new BufferPages({ reserve: 2 ** 22 });
    * using heap = new Heap({ pages });
-   * const keep = heap.alloc(64);
    * const p = heap.alloc(64);
-   * heap.free(p);
-   * heap.memory.u8[p + 20] = 1; // a bug
+   * heap.memory.u8[p + 64 + 20] = 1; // a bug: past the end of p's chunk
    * assert.throws(() => heap.validate(), /should read as zero/);
-   * heap.memory.u8[p + 20] = 0;
+   * heap.memory.u8[p + 64 + 20] = 0;
    * heap.validate();
-   * heap.free(keep);
+   * heap.free(p);
    * ```
    */
   validate(): void {
@@ -592,7 +618,18 @@ export class Heap implements Allocator, Disposable {
       if (this.#kind[s] !== EMPTY) {
         corrupt(`${where} is marked ${this.#kindName(s)}`);
       }
-      this.#expectZero(s * SPAN_SIZE, SPAN_SIZE, where);
+      // [48, bump) may hold the old chunks (zeroed when the span is taken);
+      // the header and everything from bump on were never written.
+      const bump = this.#bump[s];
+      if (bump < HEADER || bump > SPAN_SIZE || (bump - HEADER) % 16 !== 0) {
+        corrupt(`${where} has its first fresh byte at offset ${bump}`);
+      }
+      this.#expectZero(s * SPAN_SIZE, HEADER, `the header of ${where}`);
+      this.#expectZero(
+        s * SPAN_SIZE + bump,
+        SPAN_SIZE - bump,
+        `the never-used part of ${where}`,
+      );
       empties++;
     }
     for (const segment of this.#segments) {
@@ -700,7 +737,9 @@ export class Heap implements Allocator, Disposable {
     if (this.#ownsPages) pages.destroy();
     // Empty metadata sends every later call down the slow paths, which throw.
     this.#kind = new Uint8Array(0);
-    this.#head = new Uint16Array(0);
+    this.#nfree = new Uint8Array(0);
+    this.#stackAt = new Int32Array(0);
+    this.#stack = new Uint8Array(0);
     this.#bump = new Uint16Array(0);
     this.#used = new Uint16Array(0);
     this.#next = new Int32Array(0);
@@ -723,24 +762,14 @@ export class Heap implements Allocator, Disposable {
 
   // ── small allocations ──────────────────────────────────────────────────
 
-  // Pushes the chunk on its span's free list, zeroing all but the link word.
-  #freeChunk(span: number, cls: number, ptr: number, rel: number): void {
+  // Pushes the chunk on its span's free-chunk stack. The chunk's memory is
+  // not touched: it is zeroed when it is handed out again (alloc), or with
+  // the rest of the span when the span is taken again (#takeSpan).
+  #freeChunk(span: number, cls: number, rel: number): void {
     const classSize = CLASS_SIZE[cls];
-    const u32 = this.#u32;
-    const word = ptr / 4;
-    u32[word] = this.#head[span];
-    u32[word + 1] = 0;
-    // fill() costs ~40 ns of call overhead here; up to 576 bytes a loop of
-    // 8-byte stores is cheaper (measured: 64 B 38 vs 61 ns per pair).
-    if (classSize <= ZERO_LOOP_LIMIT) {
-      const f64 = this.#f64;
-      for (let w = ptr / 8 + 1, end = (ptr + classSize) / 8; w < end; w++) {
-        f64[w] = 0;
-      }
-    } else {
-      this.#u8.fill(0, ptr + 8, ptr + classSize);
-    }
-    this.#head[span] = rel;
+    const free = this.#nfree[span];
+    this.#stack[this.#stackAt[span] + free] = rel >> 4;
+    this.#nfree[span] = free + 1;
     const used = this.#used[span] - 1;
     this.#used[span] = used;
     this.#bytesUsed -= classSize;
@@ -780,22 +809,10 @@ export class Heap implements Allocator, Disposable {
     if (next !== 0) this.#prev[next] = prev;
   }
 
-  // The span's last chunk was freed: zero what is left of its free list and
-  // put it on the shared empty list.
+  // The span's last chunk was freed: put it on the shared empty list as it
+  // is. Its bytes [48, bump) may hold old data; #takeSpan zeroes them.
   #retire(span: number, cls: number): void {
     this.#unlink(span, this.#partial, cls);
-    const base = span * SPAN_SIZE;
-    const bump = this.#bump[span];
-    if ((bump - HEADER) / CLASS_SIZE[cls] <= WALK_LIMIT) {
-      const u32 = this.#u32;
-      for (let rel = this.#head[span]; rel !== 0;) {
-        const word = (base + rel) / 4;
-        rel = u32[word];
-        u32[word] = 0;
-      }
-    } else {
-      this.#u8.fill(0, base + HEADER, base + bump);
-    }
     this.#kind[span] = EMPTY;
     this.#next[span] = this.#emptyTop;
     this.#emptyTop = span;
@@ -810,9 +827,16 @@ export class Heap implements Allocator, Disposable {
     const span = this.#emptyTop;
     this.#emptyTop = this.#next[span];
     this.#emptyCount--;
+    // A span that held chunks before may hold old data below its bump
+    // offset (and only there): zero that part in one fill.
+    const bump = this.#bump[span];
+    if (bump !== HEADER) {
+      const base = span * SPAN_SIZE;
+      this.#u8.fill(0, base + HEADER, base + bump);
+      this.#bump[span] = HEADER;
+    }
     this.#kind[span] = cls + 1;
-    this.#head[span] = 0;
-    this.#bump[span] = HEADER;
+    this.#nfree[span] = 0;
     this.#used[span] = 0;
     this.#liveSpans++;
     this.#pushPartial(span, cls);
@@ -832,11 +856,22 @@ export class Heap implements Allocator, Disposable {
     }
     const first = segment / SPAN_SIZE;
     this.#ensure(first + SPANS_PER_SEGMENT + 1);
+    const stacks = this.#segments.length * SPANS_PER_SEGMENT;
+    if ((stacks + SPANS_PER_SEGMENT) * 256 > this.#stack.length) {
+      this.#stack = grow(
+        this.#stack,
+        new Uint8Array(
+          Math.max(2 * this.#stack.length, 4 * SPANS_PER_SEGMENT * 256),
+        ),
+      );
+    }
     this.#kind[first] = HEADER_PAGE;
     // Pushed highest first, so the first usable span is on top and spans are
     // handed out in ascending address order.
     for (let s = first + SPANS_PER_SEGMENT; s > first; s--) {
       this.#kind[s] = EMPTY;
+      this.#bump[s] = HEADER; // fresh pages: nothing to zero
+      this.#stackAt[s] = (stacks + s - first - 1) * 256;
       this.#next[s] = this.#emptyTop;
       this.#emptyTop = s;
     }
@@ -858,7 +893,7 @@ export class Heap implements Allocator, Disposable {
       throw this.#outOfMemory(e, size, `a block of ${capacity} bytes`);
     }
     const page = block / SPAN_SIZE;
-    this.#ensure(page + 1);
+    if (page >= this.#kind.length) this.#ensure(page + 1);
     this.#kind[page] = LARGE;
     this.#largeSize[page] = size;
     this.#largeCap[page] = capacity;
@@ -871,6 +906,48 @@ export class Heap implements Allocator, Disposable {
     this.#bytesUsed += size;
     this.#reserve(capacity);
     return block + HEADER;
+  }
+
+  // Grows the live large block at `page` past its capacity to hold `newSize`
+  // bytes. The page source grows the run in place when the pages after it
+  // are free (only the new pages are zeroed, nothing is copied), and
+  // otherwise moves it (a zeroed run, the old bytes copied, the old run
+  // freed). Either way the capacity becomes roundUp(newSize + 48, 4096), as
+  // for a new block. If it throws, nothing has changed.
+  #growLarge(page: number, size: number, newSize: number): number {
+    const block = page * SPAN_SIZE;
+    const capacity = Math.ceil((newSize + HEADER) / SPAN_SIZE) * SPAN_SIZE;
+    const oldCapacity = this.#largeCap[page];
+    let moved: number;
+    try {
+      moved = this.#pages.resize(block, oldCapacity, capacity);
+    } catch (e) {
+      throw this.#outOfMemory(e, newSize, `a block of ${capacity} bytes`);
+    }
+    this.#bytesUsed += newSize - size;
+    if (moved === block) {
+      this.#largeSize[page] = newSize;
+      this.#largeCap[page] = capacity;
+      this.#reserve(capacity - oldCapacity);
+      return block + HEADER;
+    }
+    // Moved: the new run takes the old one's place in the large-block list.
+    // Both were live for a moment, as in a move through alloc and free.
+    const to = moved / SPAN_SIZE;
+    if (to >= this.#kind.length) this.#ensure(to + 1);
+    this.#kind[to] = LARGE;
+    this.#largeSize[to] = newSize;
+    this.#largeCap[to] = capacity;
+    const prev = this.#prev[page], next = this.#next[page];
+    this.#prev[to] = prev;
+    this.#next[to] = next;
+    if (prev === 0) this.#largeHead = to;
+    else this.#next[prev] = to;
+    if (next !== 0) this.#prev[next] = to;
+    this.#kind[page] = FREED_LARGE;
+    this.#reserve(capacity);
+    this.#bytesReserved -= oldCapacity;
+    return moved + HEADER;
   }
 
   #freeLarge(page: number): void {
@@ -908,7 +985,7 @@ export class Heap implements Allocator, Disposable {
     if (kind === LARGE) return this.#freeLarge(page);
     const rel = ptr - page * SPAN_SIZE;
     this.#bits[page * BITMAP_WORDS + (rel >> 9)] ^= 1 << ((rel >> 4) & 31);
-    this.#freeChunk(page, kind - 1, ptr, rel);
+    this.#freeChunk(page, kind - 1, rel);
   }
 
   #resize(ptr: number, oldSize: number | undefined, newSize: number): number {
@@ -930,11 +1007,14 @@ export class Heap implements Allocator, Disposable {
       keep = Math.min(classSize, newSize);
     } else {
       const size = this.#largeSize[page];
-      if (newSize > MAX_SMALL && newSize + HEADER <= this.#largeCap[page]) {
-        if (newSize < size) this.#u8.fill(0, ptr + newSize, ptr + size);
-        this.#largeSize[page] = newSize;
-        this.#bytesUsed += newSize - size;
-        return ptr;
+      if (newSize > MAX_SMALL) {
+        if (newSize + HEADER <= this.#largeCap[page]) {
+          if (newSize < size) this.#u8.fill(0, ptr + newSize, ptr + size);
+          this.#largeSize[page] = newSize;
+          this.#bytesUsed += newSize - size;
+          return ptr;
+        }
+        return this.#growLarge(page, size, newSize);
       }
       keep = Math.min(size, newSize);
     }
@@ -1124,28 +1204,21 @@ export class Heap implements Allocator, Disposable {
     }
   }
 
-  // Grows the per-page arrays to hold page numbers below `pages`.
+  // Grows the per-page arrays to hold page numbers below `pages`. Callers
+  // on hot paths test `pages > this.#kind.length` first.
   #ensure(pages: number): void {
     if (pages <= this.#kind.length) return;
     const length = Math.max(pages, this.#kind.length * 2, 64);
-    const grow = <T extends { length: number; set(a: T): void }>(
-      old: T,
-      make: new (n: number) => T,
-      per = 1,
-    ): T => {
-      const array = new make(length * per);
-      array.set(old);
-      return array;
-    };
-    this.#kind = grow(this.#kind, Uint8Array);
-    this.#head = grow(this.#head, Uint16Array);
-    this.#bump = grow(this.#bump, Uint16Array);
-    this.#used = grow(this.#used, Uint16Array);
-    this.#next = grow(this.#next, Int32Array);
-    this.#prev = grow(this.#prev, Int32Array);
-    this.#bits = grow(this.#bits, Uint32Array, BITMAP_WORDS);
-    this.#largeSize = grow(this.#largeSize, Float64Array);
-    this.#largeCap = grow(this.#largeCap, Float64Array);
+    this.#kind = grow(this.#kind, new Uint8Array(length));
+    this.#nfree = grow(this.#nfree, new Uint8Array(length));
+    this.#stackAt = grow(this.#stackAt, new Int32Array(length));
+    this.#bump = grow(this.#bump, new Uint16Array(length));
+    this.#used = grow(this.#used, new Uint16Array(length));
+    this.#next = grow(this.#next, new Int32Array(length));
+    this.#prev = grow(this.#prev, new Int32Array(length));
+    this.#bits = grow(this.#bits, new Uint32Array(length * BITMAP_WORDS));
+    this.#largeSize = grow(this.#largeSize, new Float64Array(length));
+    this.#largeCap = grow(this.#largeCap, new Float64Array(length));
   }
 
   // ── validation helpers ─────────────────────────────────────────────────
@@ -1173,23 +1246,23 @@ export class Heap implements Allocator, Disposable {
         `${where} counts ${this.#used[span]} chunks used but marks ${bits}`,
       );
     }
-    let free = 0;
-    for (
-      let rel = this.#head[span];
-      rel !== 0;
-      rel = this.#u32[(base + rel) / 4]
-    ) {
+    const free = this.#nfree[span];
+    if (free > CHUNKS[cls]) {
+      corrupt(`the free-chunk stack of ${where} holds ${free} chunks`);
+    }
+    const listed = new Set<number>();
+    for (let i = 0; i < free; i++) {
+      const rel = this.#stack[this.#stackAt[span] + i] << 4;
       const chunk = `free chunk ${hex(base + rel)} of ${where}`;
       if (rel < HEADER || rel >= bump || (rel - HEADER) % classSize !== 0) {
         corrupt(
-          `the free list of ${where} links to offset ${rel}, which is no handed-out chunk`,
+          `the free-chunk stack of ${where} holds offset ${rel}, which is no handed-out chunk`,
         );
       }
       if (this.#bit(span, rel)) corrupt(`${chunk} is marked allocated`);
-      if (++free > CHUNKS[cls]) {
-        corrupt(`the free list of ${where} has a cycle`);
-      }
-      this.#expectZero(base + rel + 4, classSize - 4, chunk);
+      if (listed.has(rel)) corrupt(`${chunk} is on the free-chunk stack twice`);
+      listed.add(rel);
+      // A free chunk keeps its old bytes until it is handed out again.
     }
     if (this.#used[span] + free + (end - bump) / classSize !== CHUNKS[cls]) {
       corrupt(
@@ -1253,6 +1326,12 @@ export class Heap implements Allocator, Disposable {
       kind === NONE ? 0 : kind - CLASS_COUNT
     ];
   }
+}
+
+// Copies `from` into the start of the larger `to` and returns `to`.
+function grow<T extends { set(a: T): void }>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 function corrupt(what: string): never {

@@ -162,7 +162,9 @@ export class PageRuns {
 
   /** Marks `pages` free pages at `start` as dirty (retained, not zero). */
   markDirty(start: number, pages: number): void {
-    this.#dirty.fill(1, start, start + pages);
+    // A loop: runs are short, and fill() costs more in call overhead.
+    const dirty = this.#dirty;
+    for (let i = start, end = start + pages; i < end; i++) dirty[i] = 1;
     this.dirtyPages += pages;
   }
 
@@ -183,11 +185,11 @@ export class PageRuns {
         i++;
         continue;
       }
+      dirty[i] = 0;
       let j = i + 1;
-      while (j < end && dirty[j] === 1) j++;
-      clean(i, j - i);
-      dirty.fill(0, i, j);
+      for (; j < end && dirty[j] === 1; j++) dirty[j] = 0;
       this.dirtyPages -= j - i;
+      clean(i, j - i);
       i = j;
     }
   }

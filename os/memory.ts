@@ -5,6 +5,7 @@
  */
 import { hex } from "./_checks.ts";
 import { DestroyedError } from "./errors.ts";
+import { fillRange } from "./_fill.ts";
 
 /** A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}. */
 export interface TypedArrayConstructor<T> {
@@ -222,12 +223,12 @@ export class Memory {
    */
   fill(ptr: number, length: number, value: number): void {
     this.check(ptr, length);
-    if (!(Number.isInteger(value) && value >= 0 && value <= 255)) {
+    if (!(value >>> 0 === value && value <= 255)) {
       throw new RangeError(
         `Byte value must be an integer 0 to 255, got ${value}`,
       );
     }
-    this.u8.fill(value, ptr, ptr + length);
+    fillRange(this.u8, this.u32, ptr, ptr + length, value);
   }
 
   /**
@@ -238,7 +239,7 @@ export class Memory {
    */
   zero(ptr: number, length: number): void {
     this.check(ptr, length);
-    this.u8.fill(0, ptr, ptr + length);
+    fillRange(this.u8, this.u32, ptr, ptr + length, 0);
   }
 
   /**

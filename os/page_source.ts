@@ -10,6 +10,9 @@ import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
 import { MAX_PAGES, PageRuns } from "./_page_runs.ts";
 
+// Marks dirty pages clean without touching them (they are overwritten).
+const noop = (): void => {};
+
 /** The page size of every page source: 4 KiB. */
 export const PAGE_SIZE = 4096;
 
@@ -203,7 +206,10 @@ export abstract class PageSource implements Allocator, Disposable {
     }
     const moved = this.#runs.take(newPages);
     if (moved === -1) throw this.#outOfMemory(newSize);
-    this.#runs.cleanDirty(moved, newPages, this.#zeroPages);
+    // The pages the copy overwrites whole need no zeroing first.
+    const copied = Math.floor(oldSize / PAGE_SIZE);
+    this.#runs.cleanDirty(moved, copied, noop);
+    this.#runs.cleanDirty(moved + copied, newPages - copied, this.#zeroPages);
     this.memory.u8.copyWithin(moved * PAGE_SIZE, ptr, ptr + oldSize);
     this.#give(start, pages);
     return moved * PAGE_SIZE;

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { Heap } from "../heap/mod.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
 import { sources } from "./_sources.ts";
+import type { PageSource } from "../os/mod.ts";
 
 const CLASSES = [
   16,
@@ -65,6 +66,24 @@ const op = fc.oneof(
   },
 );
 
+/**
+ * Whether the `bytes` (whole pages) of `pages` from `from` on are free: no
+ * live run starts there (a live run starting before `from` ends at or before
+ * it here), and they are inside the reservation.
+ */
+function pagesFree(pages: PageSource, from: number, bytes: number): boolean {
+  if (from + bytes > pages.reservedBytes) return false;
+  for (let at = from; at < from + bytes; at += 4096) {
+    try {
+      pages.runSize(at);
+      return false; // a live run starts here
+    } catch {
+      // not the start of a live run
+    }
+  }
+  return true;
+}
+
 interface Live {
   ptr: number;
   size: number;
@@ -86,7 +105,9 @@ for (const source of sources) {
         const usedOf = (s: number) => s > 2016 ? s : classOf(s)!;
         const fresh = (ptr: number, size: number): Live => {
           assert.ok(ptr > 0 && ptr % 16 === 0);
-          assert.ok(isZero(memory, ptr, size), "a new allocation is not zero");
+          // The whole chunk (small) or block past the header (large).
+          const span = size > 2016 ? capacityOf(size) - 48 : classOf(size)!;
+          assert.ok(isZero(memory, ptr, span), "a new allocation is not zero");
           const a = {
             ptr,
             size,
@@ -109,12 +130,22 @@ for (const source of sources) {
               `allocation ${a.ptr} of ${a.size} was overwritten`,
             );
             if (o.kind === "free") {
+              // Leave garbage in all of it: its next user must get zeros.
+              memory.u8.fill(0xa5, a.ptr, a.ptr + usedOf(a.size));
               heap.free(a.ptr, o.sized ? a.size : undefined);
               live[i] = live[live.length - 1];
               live.pop();
               used -= usedOf(a.size);
             } else {
               const n = o.size;
+              // A large block growing past its capacity grows in place
+              // exactly when the pages it needs after it are free.
+              const grows = a.size > 2016 && n > 2016 && n + 48 > a.capacity;
+              const room = grows && pagesFree(
+                pages,
+                a.ptr - 48 + a.capacity,
+                capacityOf(n) - a.capacity,
+              );
               const p = o.kind === "resize"
                 ? heap.resize(a.ptr, a.size, n)
                 : heap.realloc(a.ptr, n);
@@ -127,7 +158,11 @@ for (const source of sources) {
                 const inPlace = a.size <= 2016
                   ? n <= 2016 && classOf(n) === classOf(a.size)
                   : n > 2016 && n + 48 <= a.capacity;
-                assert.equal(p === a.ptr, inPlace, "pointer kept or moved");
+                assert.equal(
+                  p === a.ptr,
+                  inPlace || room,
+                  "pointer kept or moved",
+                );
                 const keep = Math.min(a.size, n);
                 assert.ok(hasPattern(memory, p, keep, a.seed), "bytes lost");
                 assert.ok(isZero(memory, p + keep, n - keep), "tail not zero");
@@ -141,6 +176,11 @@ for (const source of sources) {
                     ? a.capacity
                     : capacityOf(n),
                 };
+                if (n > 2016) {
+                  const info = heap.inspect(p);
+                  assert.ok(info?.kind === "large", "not a large block");
+                  assert.equal(info.capacity, b.capacity);
+                }
                 writePattern(memory, p, n, b.seed);
                 live[i] = b;
                 used += usedOf(n);

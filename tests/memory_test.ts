@@ -135,6 +135,21 @@ const cases: Case[] = [
     bytes: [B, [0, 0xee, 0xee, 0]],
   },
   {
+    name: "fill of a short unaligned range (word stores) stops at its ends",
+    run: (m) => m.fill(A + 3, 13, 0x7f),
+    bytes: [A + 2, [2, ...Array(13).fill(0x7f), 16]],
+  },
+  {
+    name: "fill of a long range (one fill call) stops at its ends",
+    run: (m) => m.fill(B + 1, 200, 0xab),
+    bytes: [B, [0, ...Array(200).fill(0xab), 0]],
+  },
+  {
+    name: "zero of a short unaligned range",
+    run: (m) => m.zero(A + 5, 6),
+    bytes: [A + 4, [4, 0, 0, 0, 0, 0, 0, 11]],
+  },
+  {
     name: "fill with a value over 255 throws",
     run: (m) => m.fill(B, 2, 256),
     throws: [RangeError, /Byte value must be an integer 0 to 255, got 256/],
