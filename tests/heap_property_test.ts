@@ -3,32 +3,13 @@
 // allocation carries its own byte pattern, checked before it is freed or
 // resized, and the counters and pointer moves are checked against a model.
 import assert from "node:assert/strict";
+import { capacityOf, CLASSES, classOf } from "./_heap_model.ts";
 import fc from "fast-check";
 import { Heap } from "../heap/mod.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
 import { sources } from "./_sources.ts";
 import type { PageSource } from "../os/mod.ts";
 
-const CLASSES = [
-  16,
-  32,
-  48,
-  64,
-  96,
-  128,
-  192,
-  256,
-  336,
-  448,
-  576,
-  672,
-  800,
-  1008,
-  1344,
-  2016,
-];
-const classOf = (size: number) => CLASSES.find((c) => c >= size);
-const capacityOf = (size: number) => Math.ceil((size + 48) / 4096) * 4096;
 const RUNS = 100;
 const OPS = 1000;
 

@@ -3,6 +3,7 @@
 // run by one executor, which also checks that every failing call changed
 // nothing.
 import assert from "node:assert/strict";
+import { capacityOf, CLASSES } from "./_heap_model.ts";
 import { Heap } from "../heap/mod.ts";
 import {
   DestroyedError,
@@ -213,25 +214,6 @@ function runCase(source: SourceMaker, c: Case): void {
 
 const SEG = 65536;
 const SELF = 4096;
-const CLASSES = [
-  16,
-  32,
-  48,
-  64,
-  96,
-  128,
-  192,
-  256,
-  336,
-  448,
-  576,
-  672,
-  800,
-  1008,
-  1344,
-  2016,
-];
-const capacityOf = (size: number) => Math.ceil((size + 48) / 4096) * 4096;
 const allocs = (n: number, size: number, prefix = "a"): Op[] =>
   Array.from({ length: n }, (_, i) => ["alloc", `${prefix}${i}`, size]);
 
