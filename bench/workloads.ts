@@ -301,6 +301,8 @@ export function runWorkload<H>(
     total: number,
     step: (done: number, n: number) => number,
   ): void => {
+    // Once the budget ran out, every later phase is reported as not run.
+    if (cut) return void results.push(notRun(name));
     onPhase?.(name);
     const start = performance.now();
     let done = 0;
@@ -345,47 +347,22 @@ export function runWorkload<H>(
     });
     switch (workload.kind) {
       case "churn":
-        if (cut) results.push(notRun("churn"));
-        else {
-          phase("churn", workload.ops, (_, n) => {
-            st.churn(n);
-            return n;
-          });
-        }
+        phase("churn", workload.ops, (_, n) => (st.churn(n), n));
         break;
       case "grow":
-        if (cut) results.push(notRun("grow"));
-        else {
-          phase("grow", workload.ops, (_, n) => {
-            st.grow(n);
-            return n;
-          });
-        }
+        phase("grow", workload.ops, (_, n) => (st.grow(n), n));
         break;
       case "pin":
-        if (cut) results.push(notRun("pinned"));
-        else {
-          phase("pinned", slots, (from, n) => {
-            st.pin(from, from + n);
-            return n;
-          });
-        }
+        phase("pinned", slots, (from, n) => (st.pin(from, from + n), n));
         break;
       default: {
         const lifo = workload.kind === "ramp_lifo";
-        if (cut) results.push(notRun("free"));
-        else {
-          phase("free", slots, (from, n) => {
-            st.ramp(from, from + n, lifo);
-            return n;
-          });
-        }
+        phase("free", slots, (from, n) => (st.ramp(from, from + n, lifo), n));
       }
     }
     // drained: free whatever is left, reported only if something was.
     if (st.live > 0) {
-      if (cut) results.push(notRun("drained"));
-      else phase("drained", slots, (from, n) => st.drain(from, from + n));
+      phase("drained", slots, (from, n) => st.drain(from, from + n));
     }
   } finally {
     backend.destroy();
