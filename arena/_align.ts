@@ -1,4 +1,4 @@
-// Alignment and zeroing helpers shared by Arena and FixedAllocator. Alignment is of the
+// Alignment helpers shared by Arena and FixedAllocator. Alignment is of the
 // real address: for native memory that is `memory.address + ptr`, so the
 // pointer is aligned relative to a bias (the address modulo the alignment).
 import type { Memory } from "../os/memory.ts";
@@ -31,13 +31,4 @@ export function addressBias(memory: Memory, alignment: number): number {
   return memory.address === null
     ? 0
     : Number(memory.address % BigInt(alignment));
-}
-
-/**
- * Zeroes bytes `[from, to)`. `TypedArray.fill` costs ~70 ns a call on V8
- * however short the range, so short ranges are zeroed by a loop.
- */
-export function zero(u8: Uint8Array, from: number, to: number): void {
-  if (to - from > 32) u8.fill(0, from, to);
-  else for (let i = from; i < to; i++) u8[i] = 0;
 }

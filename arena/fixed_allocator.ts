@@ -11,7 +11,8 @@ import {
   OutOfMemoryError,
   PointerError,
 } from "../os/errors.ts";
-import { addressBias, checkAlignment, zero } from "./_align.ts";
+import { addressBias, checkAlignment } from "./_align.ts";
+import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena.ts";
 
 /** Options for {@linkcode FixedAllocator}. */
@@ -48,7 +49,7 @@ export interface FixedAllocatorOptions {
  *
  * @example A fixed region inside a page
  * ```ts
- * import { FixedAllocator } from "./mod.ts";
+ * import { FixedAllocator } from "@sp/mem/arena";
  * import { BufferPages, OutOfMemoryError } from "@sp/mem/os";
  * import assert from "node:assert/strict";
  *
@@ -127,7 +128,7 @@ export class FixedAllocator implements Allocator {
     // `>>> 0` is the identity only for integers in [0, 2^32); a detached
     // (destroyed) memory has length 0 and goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
-      zero(this.#u8, ptr, end);
+      zeroBytes(this.memory, ptr, end);
       this.#top = end;
       return ptr;
     }
@@ -158,13 +159,13 @@ export class FixedAllocator implements Allocator {
     const end = ptr + newSize;
     if (ptr + oldSize === this.#top) {
       if (end > this.#limit) throw this.#full(newSize, ptr);
-      if (newSize > oldSize) zero(this.#u8, this.#top, end);
+      if (newSize > oldSize) zeroBytes(this.memory, this.#top, end);
       this.#top = end;
       return ptr;
     }
     if (newSize <= oldSize) return ptr;
     const moved = this.alloc(newSize);
-    this.#u8.copyWithin(moved, ptr, ptr + oldSize);
+    copyBytes(this.memory, moved, ptr, oldSize);
     return moved;
   }
 

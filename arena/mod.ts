@@ -8,7 +8,7 @@
  *
  * @example An arena per frame, and scratch memory inside it
  * ```ts
- * import { Arena, scratch } from "./mod.ts";
+ * import { Arena, scratch } from "@sp/mem/arena";
  * import assert from "node:assert/strict";
  *
  * using frame = new Arena({ alignment: 8 });

@@ -18,7 +18,7 @@ import { Arena, arenaRegions } from "./arena.ts";
  *
  * @example
  * ```ts
- * import { scratch, ScratchOrderError } from "./mod.ts";
+ * import { scratch, ScratchOrderError } from "@sp/mem/arena";
  * import assert from "node:assert/strict";
  *
  * const outer = scratch();
@@ -179,7 +179,7 @@ export class ScratchRegion implements Allocator, Disposable {
  *
  * @example Temporary memory, and scratch for a function that gets scratch
  * ```ts
- * import { scratch } from "./mod.ts";
+ * import { scratch } from "@sp/mem/arena";
  * import type { Allocator } from "@sp/mem/os";
  * import assert from "node:assert/strict";
  *

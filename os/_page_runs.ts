@@ -17,6 +17,8 @@
 // a bin the most recently freed run is taken first (its pages are likely still
 // in cache and committed). A free run that reaches `top` lowers `top` instead.
 
+import { grow } from "./_grow.ts";
+
 const EXACT_BINS = 32;
 /** The most pages a range can have (2^31 − 1: page counts fit an Int32Array). */
 export const MAX_PAGES = 2 ** 31 - 1;
@@ -256,9 +258,4 @@ export class PageRuns {
     if (runs.length === 0) this.#mask[bin >> 5] &= ~(1 << (bin & 31));
     this.freeRuns--;
   }
-}
-
-function grow<T extends Int32Array | Uint8Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }

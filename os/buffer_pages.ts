@@ -9,8 +9,8 @@ import {
   PAGE_SIZE,
   PageSource,
   type PageSourceOptions,
-  reservePages,
 } from "./page_source.ts";
+import { reservePages } from "./_reserve.ts";
 
 /** The default reservation of {@linkcode BufferPages}: 1 GiB. */
 export const DEFAULT_BUFFER_RESERVE = 2 ** 30;

@@ -5,7 +5,7 @@
  */
 import { hex } from "./_checks.ts";
 import { DestroyedError } from "./errors.ts";
-import { fillRange } from "./_fill.ts";
+import { fillBytes, zeroBytes } from "./_bytes.ts";
 
 /** A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}. */
 export interface TypedArrayConstructor<T> {
@@ -228,7 +228,7 @@ export class Memory {
         `Byte value must be an integer 0 to 255, got ${value}`,
       );
     }
-    fillRange(this.u8, this.u32, ptr, ptr + length, value);
+    fillBytes(this, ptr, ptr + length, value);
   }
 
   /**
@@ -239,7 +239,7 @@ export class Memory {
    */
   zero(ptr: number, length: number): void {
     this.check(ptr, length);
-    fillRange(this.u8, this.u32, ptr, ptr + length, 0);
+    zeroBytes(this, ptr, ptr + length);
   }
 
   /**

@@ -10,8 +10,8 @@ import {
   PAGE_SIZE,
   PageSource,
   type PageSourceOptions,
-  reservePages,
 } from "./page_source.ts";
+import { reservePages } from "./_reserve.ts";
 import { checkSize } from "./_checks.ts";
 
 /** The default reservation of {@linkcode OsPages}: 4 GiB of address space. */

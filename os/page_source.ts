@@ -29,18 +29,6 @@ export interface PageSourceOptions {
   reserve?: number;
 }
 
-/** Rounds a reservation up to whole pages and checks it. */
-export function reservePages(reserve: number): number {
-  checkSize(reserve, MAX_RESERVE, "Reservation", "the largest reservation");
-  const pages = Math.ceil(reserve / PAGE_SIZE);
-  if (pages < 2) {
-    throw new RangeError(
-      `Reservation ${reserve} is too small: it needs at least 2 pages (8192 bytes), as page 0 is never handed out`,
-    );
-  }
-  return pages;
-}
-
 /**
  * A source of page-aligned, zero-filled runs of whole 4 KiB pages, carved out
  * of one reserved range ({@linkcode PageSource.memory}). It is an

@@ -1,0 +1,71 @@
+// Introspection over the span table: what a pointer points into, and the
+// per-class statistics. Cold paths; they allocate their results.
+import {
+  CHUNKS,
+  CLASS_COUNT,
+  CLASS_SIZE,
+  HEADER,
+  SPAN_SIZE,
+} from "./_geometry.ts";
+import type { LargeBlocks } from "./_large_blocks.ts";
+import { isSpan, LARGE, type SpanTable } from "./_span_table.ts";
+import type { ClassStats, LargeInfo, SpanInfo } from "./heap_types.ts";
+
+/** The span or large block that any byte `ptr` is in, or null. */
+export function inspectPointer(
+  table: SpanTable,
+  large: LargeBlocks,
+  ptr: number,
+): SpanInfo | LargeInfo | null {
+  if (!Number.isInteger(ptr) || ptr <= 0) return null;
+  const page = Math.floor(ptr / SPAN_SIZE);
+  const kind = table.kindOf(page);
+  if (isSpan(kind)) {
+    return {
+      kind: "span",
+      span: page * SPAN_SIZE,
+      classSize: CLASS_SIZE[kind - 1],
+      chunksUsed: table.used[page],
+      chunkCount: CHUNKS[kind - 1],
+    };
+  }
+  const block = kind === LARGE ? page : large.containing(page);
+  if (block === 0) return null;
+  return {
+    kind: "large",
+    block: block * SPAN_SIZE,
+    ptr: block * SPAN_SIZE + HEADER,
+    size: table.largeSize[block],
+    capacity: table.largeCapacity[block],
+  };
+}
+
+/** One entry per class, from walking each class's partial and full lists. */
+export function classStats(
+  table: SpanTable,
+  partial: Int32Array,
+  full: Int32Array,
+): ClassStats[] {
+  const stats: ClassStats[] = [];
+  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    let partialSpans = 0, fullSpans = 0, chunksUsed = 0;
+    for (let s = partial[cls]; s !== 0; s = table.next[s]) {
+      partialSpans++;
+      chunksUsed += table.used[s];
+    }
+    for (let s = full[cls]; s !== 0; s = table.next[s]) {
+      fullSpans++;
+      chunksUsed += table.used[s];
+    }
+    stats.push({
+      classSize: CLASS_SIZE[cls],
+      chunkCount: CHUNKS[cls],
+      spans: partialSpans + fullSpans,
+      partialSpans,
+      fullSpans,
+      chunksUsed,
+      bytesUsed: chunksUsed * CLASS_SIZE[cls],
+    });
+  }
+  return stats;
+}

@@ -1,0 +1,156 @@
+// The heap's large blocks (docs/design.md#large-blocks): requests above 2016
+// bytes, each its own run of pages from the page source, given back as soon
+// as it is freed. Live blocks form a doubly linked list through the span
+// table's links, so that destroy() and diagnostics can find them all.
+import { zeroBytes } from "../os/_bytes.ts";
+import type { PageSource } from "../os/page_source.ts";
+import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
+import { FREED_LARGE, LARGE, type SpanTable } from "./_span_table.ts";
+
+/**
+ * The live large blocks of one heap and their totals.
+ *
+ * ```
+ *  block (a run of pages)                             block + capacity
+ *  ├── header (48 B, zero) ──┬── size bytes ──┬── zero ──┤
+ *                            ▲ ptr = block + 48
+ * ```
+ */
+export class LargeBlocks {
+  /** Live blocks. */
+  count = 0;
+  /** Sum of their sizes. */
+  bytesUsed = 0;
+  /** Sum of their capacities (run sizes). */
+  capacity = 0;
+  #table: SpanTable;
+  #pages: PageSource;
+  #head = new Int32Array(1);
+  #grew: () => void;
+
+  /**
+   * @param grew Called whenever `capacity` has grown, so the heap can update
+   *   its peak (during a move both runs count, as in an alloc then a free).
+   */
+  constructor(table: SpanTable, pages: PageSource, grew: () => void) {
+    this.#table = table;
+    this.#pages = pages;
+    this.#grew = grew;
+  }
+
+  /** The first page of the most recently allocated live block, or 0. */
+  get head(): number {
+    return this.#head[0];
+  }
+
+  /**
+   * Allocates a block for `size` bytes (checked by the caller); returns the
+   * pointer handed out. The page source's errors pass through unchanged.
+   */
+  alloc(size: number): number {
+    const capacity = largeCapacity(size);
+    const block = this.#pages.alloc(capacity);
+    const page = block / SPAN_SIZE;
+    const t = this.#table;
+    t.ensurePages(page + 1);
+    t.kind[page] = LARGE;
+    t.largeSize[page] = size;
+    t.largeCapacity[page] = capacity;
+    t.pushFront(this.#head, 0, page);
+    this.count++;
+    this.bytesUsed += size;
+    this.capacity += capacity;
+    this.#grew();
+    return block + HEADER;
+  }
+
+  /**
+   * Resizes the live block at `page` to `newSize` (above 2016). Within its
+   * capacity it keeps its pointer and zeroes what it gives up; past it, the
+   * page source grows the run in place when the pages after it are free (only
+   * the new pages are zeroed) and moves it otherwise. Either way a grown
+   * block's capacity becomes `largeCapacity(newSize)`, as for a new block. If
+   * it throws, nothing has changed.
+   */
+  resize(page: number, newSize: number): number {
+    const t = this.#table;
+    const size = t.largeSize[page];
+    const block = page * SPAN_SIZE;
+    const oldCapacity = t.largeCapacity[page];
+    if (newSize + HEADER <= oldCapacity) {
+      const ptr = block + HEADER;
+      if (newSize < size) {
+        zeroBytes(this.#pages.memory, ptr + newSize, ptr + size);
+      }
+      t.largeSize[page] = newSize;
+      this.bytesUsed += newSize - size;
+      return block + HEADER;
+    }
+    const capacity = largeCapacity(newSize);
+    const moved = this.#pages.resize(block, oldCapacity, capacity);
+    this.bytesUsed += newSize - size;
+    if (moved === block) {
+      t.largeSize[page] = newSize;
+      t.largeCapacity[page] = capacity;
+      this.capacity += capacity - oldCapacity;
+      this.#grew();
+      return block + HEADER;
+    }
+    // Moved: both runs were live for a moment, as in an alloc then a free.
+    this.capacity += capacity;
+    this.#grew();
+    this.capacity -= oldCapacity;
+    // The new run takes the old one's place in the list.
+    const to = moved / SPAN_SIZE;
+    t.ensurePages(to + 1);
+    t.kind[to] = LARGE;
+    t.largeSize[to] = newSize;
+    t.largeCapacity[to] = capacity;
+    const prev = t.prev[page], next = t.next[page];
+    t.prev[to] = prev;
+    t.next[to] = next;
+    if (prev === 0) this.#head[0] = to;
+    else t.next[prev] = to;
+    if (next !== 0) t.prev[next] = to;
+    t.kind[page] = FREED_LARGE;
+    return moved + HEADER;
+  }
+
+  /** Frees the live block at `page`, giving its run back at once. */
+  free(page: number): void {
+    const t = this.#table;
+    const capacity = t.largeCapacity[page];
+    this.#pages.free(page * SPAN_SIZE, capacity);
+    t.unlink(this.#head, 0, page);
+    t.kind[page] = FREED_LARGE;
+    this.count--;
+    this.bytesUsed -= t.largeSize[page];
+    this.capacity -= capacity;
+  }
+
+  /** The first page of the live block holding `page`, or 0. */
+  containing(page: number): number {
+    const t = this.#table;
+    for (let b = this.#head[0]; b !== 0; b = t.next[b]) {
+      if (b <= page && page < b + t.largeCapacity[b] / SPAN_SIZE) return b;
+    }
+    return 0;
+  }
+
+  /**
+   * Gives every block's run back to the page source (unless it is destroyed
+   * already) and forgets them all (for destroy).
+   */
+  releaseAll(): void {
+    const t = this.#table;
+    for (
+      let b = this.#head[0];
+      b !== 0 && !this.#pages.destroyed;
+      b = t.next[b]
+    ) {
+      this.#pages.free(b * SPAN_SIZE, t.largeCapacity[b]);
+    }
+    this.#head[0] = 0;
+    this.count = this.bytesUsed = this.capacity = 0;
+  }
+}

@@ -1,0 +1,257 @@
+// The heap's full invariant walk (docs/design.md#what-validate-checks): every
+// list, span, free-chunk stack, bitmap, large block and counter, and the
+// bytes that must read as zero. It walks all of the heap's memory.
+import { hex } from "../os/_checks.ts";
+import type { PageSource } from "../os/page_source.ts";
+import {
+  CHUNK_SHIFT,
+  CHUNKS,
+  CLASS_COUNT,
+  CLASS_SIZE,
+  HEADER,
+  MAX_SMALL,
+  SEGMENT_SIZE,
+  SPAN_SIZE,
+  SPANS_PER_SEGMENT,
+} from "./_geometry.ts";
+import type { LargeBlocks } from "./_large_blocks.ts";
+import { EMPTY, HEADER_PAGE, LARGE, type SpanTable } from "./_span_table.ts";
+
+/** Everything of a heap that the walk reads. */
+export interface HeapParts {
+  table: SpanTable;
+  large: LargeBlocks;
+  pages: PageSource;
+  partial: Int32Array;
+  full: Int32Array;
+  emptyTop: number;
+  emptyCount: number;
+  liveSpans: number;
+  segments: readonly number[];
+  ownPage: number;
+  bytesUsed: number;
+  bytesReserved: number;
+  peakReserved: number;
+}
+
+/** Throws an Error naming the first inconsistency found, and where. */
+export function validateHeap(heap: HeapParts): void {
+  const check = new Walk(heap);
+  const seen = new Set<number>();
+  let used = 0, spans = 0;
+  const { table } = heap;
+  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    for (const full of [false, true]) {
+      const list = `${full ? "full" : "partial"} list of class ${
+        CLASS_SIZE[cls]
+      }`;
+      let prev = 0;
+      const head = full ? heap.full[cls] : heap.partial[cls];
+      for (let s = head; s !== 0; prev = s, s = table.next[s]) {
+        const where = `span ${hex(s * SPAN_SIZE)} on the ${list}`;
+        if (seen.has(s)) corrupt(`${where} is listed twice (a cycle?)`);
+        seen.add(s);
+        if (table.prev[s] !== prev) {
+          corrupt(`${where} links back to page ${table.prev[s]}, not ${prev}`);
+        }
+        if (table.kind[s] !== cls + 1) {
+          corrupt(`${where} is marked ${table.describe(s)}`);
+        }
+        const n = table.used[s];
+        if (full ? n !== CHUNKS[cls] : n === 0 || n >= CHUNKS[cls]) {
+          corrupt(`${where} has ${n} of ${CHUNKS[cls]} chunks used`);
+        }
+        check.span(s, cls, where);
+        used += n * CLASS_SIZE[cls];
+        spans++;
+      }
+    }
+  }
+  let empties = 0;
+  for (let s = heap.emptyTop; s !== 0; s = table.next[s]) {
+    const where = `span ${hex(s * SPAN_SIZE)} on the empty-span list`;
+    if (seen.has(s)) corrupt(`${where} is listed twice (a cycle?)`);
+    seen.add(s);
+    if (table.kind[s] !== EMPTY) {
+      corrupt(`${where} is marked ${table.describe(s)}`);
+    }
+    // [48, fresh) may hold the old chunks (zeroed when the span is taken);
+    // the header and everything from `fresh` on were never written.
+    const fresh = table.fresh[s];
+    if (fresh < HEADER || fresh > SPAN_SIZE || (fresh - HEADER) % 16 !== 0) {
+      corrupt(`${where} has its first fresh byte at offset ${fresh}`);
+    }
+    check.zero(s * SPAN_SIZE, HEADER, `the header of ${where}`);
+    check.zero(
+      s * SPAN_SIZE + fresh,
+      SPAN_SIZE - fresh,
+      `the never-used part of ${where}`,
+    );
+    empties++;
+  }
+  for (const segment of heap.segments) {
+    const first = segment / SPAN_SIZE;
+    const where = `segment ${hex(segment)}`;
+    if (table.kind[first] !== HEADER_PAGE) {
+      corrupt(`the header of ${where} is marked ${table.describe(first)}`);
+    }
+    for (let s = first + 1; s <= first + SPANS_PER_SEGMENT; s++) {
+      if (!seen.has(s)) {
+        corrupt(`span ${hex(s * SPAN_SIZE)} of ${where} is on no list`);
+      }
+    }
+    check.run(segment, SEGMENT_SIZE, where);
+  }
+  const held = heap.segments.length * SPANS_PER_SEGMENT;
+  if (seen.size !== held) {
+    corrupt(
+      `${seen.size} spans are listed, but ${heap.segments.length} segments hold ${held}`,
+    );
+  }
+  let larges = 0, capacity = 0, prev = 0;
+  for (let b = heap.large.head; b !== 0; prev = b, b = table.next[b]) {
+    const where = `large block ${hex(b * SPAN_SIZE)}`;
+    if (larges > heap.large.count) corrupt(`the large-block list has a cycle`);
+    if (table.kind[b] !== LARGE) {
+      corrupt(`${where} is marked ${table.describe(b)}`);
+    }
+    if (table.prev[b] !== prev) {
+      corrupt(`${where} links back to page ${table.prev[b]}, not ${prev}`);
+    }
+    const size = table.largeSize[b], cap = table.largeCapacity[b];
+    if (!(size > MAX_SMALL && size + HEADER <= cap && cap % SPAN_SIZE === 0)) {
+      corrupt(`${where} has size ${size} and capacity ${cap}`);
+    }
+    check.run(b * SPAN_SIZE, cap, where);
+    check.zero(b * SPAN_SIZE, HEADER, `the header of ${where}`);
+    check.zero(
+      b * SPAN_SIZE + HEADER + size,
+      cap - HEADER - size,
+      `the bytes past the size of ${where}`,
+    );
+    used += size;
+    capacity += cap;
+    larges++;
+  }
+  expect("liveSpans", heap.liveSpans, spans);
+  expect("emptySpans", heap.emptyCount, empties);
+  expect("largeBlocks", heap.large.count, larges);
+  expect("large-block capacity", heap.large.capacity, capacity);
+  expect("bytesUsed", heap.bytesUsed, used);
+  expect(
+    "bytesReserved",
+    heap.bytesReserved,
+    SPAN_SIZE + heap.segments.length * SEGMENT_SIZE + capacity,
+  );
+  if (heap.peakReserved < heap.bytesReserved) {
+    corrupt(`peakReserved ${heap.peakReserved} is below bytesReserved`);
+  }
+  check.run(heap.ownPage, SPAN_SIZE, "the heap's own page");
+}
+
+// The checks that read memory or the page source.
+class Walk {
+  #heap: HeapParts;
+  #u8: Uint8Array;
+
+  constructor(heap: HeapParts) {
+    this.#heap = heap;
+    this.#u8 = heap.pages.memory.u8;
+  }
+
+  // A live span of class `cls`: its fresh offset, bitmap, free-chunk stack,
+  // chunk count and the bytes that were never handed out.
+  span(span: number, cls: number, where: string): void {
+    const table = this.#heap.table;
+    const base = span * SPAN_SIZE;
+    const classSize = CLASS_SIZE[cls];
+    const end = HEADER + CHUNKS[cls] * classSize;
+    const fresh = table.fresh[span];
+    if (fresh < HEADER || fresh > end || (fresh - HEADER) % classSize !== 0) {
+      corrupt(`${where} has its first fresh chunk at offset ${fresh}`);
+    }
+    const handedOut = (rel: number) =>
+      rel >= HEADER && rel < fresh && (rel - HEADER) % classSize === 0;
+    let bits = 0;
+    for (let rel = 0; rel < SPAN_SIZE; rel += 16) {
+      if (!table.isAllocated(span, rel)) continue;
+      if (!handedOut(rel)) {
+        corrupt(
+          `${where} marks offset ${rel} allocated, which is no handed-out chunk`,
+        );
+      }
+      bits++;
+    }
+    const used = table.used[span];
+    if (bits !== used) {
+      corrupt(`${where} counts ${used} chunks used but marks ${bits}`);
+    }
+    const free = table.freeCount[span];
+    if (free > CHUNKS[cls]) {
+      corrupt(`the free-chunk stack of ${where} holds ${free} chunks`);
+    }
+    const listed = new Set<number>();
+    for (let i = 0; i < free; i++) {
+      const rel = table.stacks[table.stackStart[span] + i] << CHUNK_SHIFT;
+      const chunk = `free chunk ${hex(base + rel)} of ${where}`;
+      if (!handedOut(rel)) {
+        corrupt(
+          `the free-chunk stack of ${where} holds offset ${rel}, which is no handed-out chunk`,
+        );
+      }
+      if (table.isAllocated(span, rel)) corrupt(`${chunk} is marked allocated`);
+      if (listed.has(rel)) corrupt(`${chunk} is on the free-chunk stack twice`);
+      listed.add(rel);
+      // A free chunk keeps its old bytes until it is handed out again.
+    }
+    const neverUsed = (end - fresh) / classSize;
+    if (used + free + neverUsed !== CHUNKS[cls]) {
+      corrupt(
+        `${where} has ${used} chunks used, ${free} free and ${neverUsed} fresh, not ${
+          CHUNKS[cls]
+        } in all`,
+      );
+    }
+    this.zero(base, HEADER, `the header of ${where}`);
+    this.zero(base + fresh, SPAN_SIZE - fresh, `the fresh part of ${where}`);
+  }
+
+  // `length` bytes at `ptr` read as zero.
+  zero(ptr: number, length: number, where: string): void {
+    const u8 = this.#u8;
+    for (let i = ptr; i < ptr + length; i++) {
+      if (u8[i] !== 0) {
+        corrupt(
+          `${where} should read as zero, but byte ${hex(i)} is ${
+            u8[i]
+          } (a write after free, or past the end?)`,
+        );
+      }
+    }
+  }
+
+  // `ptr` is a live run of exactly `length` bytes of the page source.
+  run(ptr: number, length: number, where: string): void {
+    let size = -1;
+    try {
+      size = this.#heap.pages.runSize(ptr);
+    } catch { /* reported below */ }
+    if (size !== length) {
+      corrupt(
+        `${where} should be a live run of ${length} bytes of the page source, but is ${
+          size === -1 ? "none" : size
+        }`,
+      );
+    }
+  }
+}
+
+function expect(what: string, actual: number, wanted: number): void {
+  if (actual !== wanted) {
+    corrupt(`${what} is ${actual}, but ${wanted} was found`);
+  }
+}
+
+function corrupt(what: string): never {
+  throw new Error(`Heap is inconsistent: ${what}`);
+}

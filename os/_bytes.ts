@@ -1,0 +1,72 @@
+// Zeroing, filling and copying byte ranges of a Memory: the one place that
+// chooses between word stores and the TypedArray built-ins. fill() and
+// copyWithin() run at memset/memcpy speed but cost tens of nanoseconds per
+// call, so short ranges are done with word stores through the whole-range
+// views. Each threshold is the measured crossover of its method
+// (bench/bytes_bench.ts; docs/design.md#zeroing-and-copying).
+import type { Memory } from "./memory.ts";
+
+/** Ranges up to this many bytes are zeroed with 8-byte stores. */
+export const ZERO_BY_STORES = 512;
+/** Ranges up to this many bytes are filled with a non-zero byte by 4-byte stores. */
+export const FILL_BY_STORES = 256;
+/** Copies up to this many bytes between 4-aligned ranges go by 4-byte loads and stores. */
+export const COPY_BY_STORES = 256;
+
+/** Sets bytes `[from, to)` of `memory` to zero. */
+export function zeroBytes(memory: Memory, from: number, to: number): void {
+  if (to - from > ZERO_BY_STORES) {
+    memory.u8.fill(0, from, to);
+    return;
+  }
+  const u8 = memory.u8;
+  let at = from;
+  for (; at < to && at % 8 !== 0; at++) u8[at] = 0;
+  // Zero is the one value a Float64Array store writes bit for bit.
+  const f64 = memory.f64;
+  for (; at + 8 <= to; at += 8) f64[at / 8] = 0;
+  for (; at < to; at++) u8[at] = 0;
+}
+
+/** Sets bytes `[from, to)` of `memory` to `value` (0..255). */
+export function fillBytes(
+  memory: Memory,
+  from: number,
+  to: number,
+  value: number,
+): void {
+  if (value === 0) return zeroBytes(memory, from, to);
+  if (to - from > FILL_BY_STORES) {
+    memory.u8.fill(value, from, to);
+    return;
+  }
+  const u8 = memory.u8;
+  let at = from;
+  for (; at < to && at % 4 !== 0; at++) u8[at] = value;
+  // Not a Float64Array: a NaN's bits may change on the way through a double.
+  const u32 = memory.u32;
+  const word = value * 0x01010101;
+  for (; at + 4 <= to; at += 4) u32[at / 4] = word;
+  for (; at < to; at++) u8[at] = value;
+}
+
+/**
+ * Copies `n` bytes from `src` to `dst` of `memory`; the ranges must not
+ * overlap (use `u8.copyWithin` when they may).
+ */
+export function copyBytes(
+  memory: Memory,
+  dst: number,
+  src: number,
+  n: number,
+): void {
+  if (n > COPY_BY_STORES || dst % 4 !== 0 || src % 4 !== 0) {
+    memory.u8.copyWithin(dst, src, src + n);
+    return;
+  }
+  const u32 = memory.u32;
+  const d = dst / 4, s = src / 4, words = Math.floor(n / 4);
+  for (let i = 0; i < words; i++) u32[d + i] = u32[s + i];
+  const u8 = memory.u8;
+  for (let i = words * 4; i < n; i++) u8[dst + i] = u8[src + i];
+}
