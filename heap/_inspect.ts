@@ -50,6 +50,8 @@ export function classStats(
   for (let cls = 0; cls < CLASS_COUNT; cls++) {
     let partialSpans = 0, fullSpans = 0, chunksUsed = 0;
     for (let s = partial[cls]; s !== 0; s = table.next[s]) {
+      // An empty span kept as its class's span counts as empty, not partial.
+      if (table.used[s] === 0) continue;
       partialSpans++;
       chunksUsed += table.used[s];
     }

@@ -25,8 +25,8 @@ export interface HeapParts {
   partial: Int32Array;
   full: Int32Array;
   emptyTop: number;
-  emptyCount: number;
   liveSpans: number;
+  emptySpans: number;
   segments: readonly number[];
   ownPage: number;
   bytesUsed: number;
@@ -38,7 +38,7 @@ export interface HeapParts {
 export function validateHeap(heap: HeapParts): void {
   const check = new Walk(heap);
   const seen = new Set<number>();
-  let used = 0, spans = 0;
+  let used = 0, spans = 0, kept = 0;
   const { table } = heap;
   for (let cls = 0; cls < CLASS_COUNT; cls++) {
     for (const full of [false, true]) {
@@ -58,12 +58,17 @@ export function validateHeap(heap: HeapParts): void {
           corrupt(`${where} is marked ${table.describe(s)}`);
         }
         const n = table.used[s];
-        if (full ? n !== CHUNKS[cls] : n === 0 || n >= CHUNKS[cls]) {
+        // Only a class's only partial span may be empty (kept for reuse).
+        const keptEmpty = !full && n === 0 && prev === 0 && table.next[s] === 0;
+        if (
+          full ? n !== CHUNKS[cls] : (n === 0 && !keptEmpty) || n >= CHUNKS[cls]
+        ) {
           corrupt(`${where} has ${n} of ${CHUNKS[cls]} chunks used`);
         }
         check.span(s, cls, where);
         used += n * CLASS_SIZE[cls];
-        spans++;
+        if (keptEmpty) kept++;
+        else spans++;
       }
     }
   }
@@ -134,7 +139,7 @@ export function validateHeap(heap: HeapParts): void {
     larges++;
   }
   expect("liveSpans", heap.liveSpans, spans);
-  expect("emptySpans", heap.emptyCount, empties);
+  expect("emptySpans", heap.emptySpans, empties + kept);
   expect("largeBlocks", heap.large.count, larges);
   expect("large-block capacity", heap.large.capacity, capacity);
   expect("bytesUsed", heap.bytesUsed, used);

@@ -5,9 +5,11 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { copyBytes, zeroBytes } from "../os/_bytes.ts";
+import { copyBytes, zeroBytes, zeroChunk } from "../os/_bytes.ts";
 import { checkSize } from "../os/_checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
+import { checkKeepOptions } from "../os/_options.ts";
+import { unrefTimer } from "../os/_timers.ts";
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
@@ -26,13 +28,12 @@ import {
   SEGMENT_SIZE,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
-  STACK_BYTES,
 } from "./_geometry.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
+import { Segments } from "./_segments.ts";
 import { locate } from "./_pointer_errors.ts";
 import {
-  EMPTY,
   HEADER_PAGE,
   isSpan,
   KIND_MAX,
@@ -121,13 +122,16 @@ export class Heap implements Allocator, Disposable {
   #table = new SpanTable();
   #large: LargeBlocks;
   // Small allocations: each class's partial and full span lists, the shared
-  // empty-span list (last in, first out), and their counts.
+  // empty-span list (last in, first out), and how many spans are on the class
+  // lists. A class's only partial span stays its span when it empties (no
+  // list moves, nothing to zero); it counts as empty, and goes to the empty
+  // list when another class finds no span (docs/design.md#span-lists).
   #partial = new Int32Array(CLASS_COUNT);
   #full = new Int32Array(CLASS_COUNT);
-  #emptyTop = 0;
-  #emptyCount = 0;
-  #liveSpans = 0;
-  #segments: number[] = [];
+  #listedSpans = 0;
+  #segments: Segments;
+  #decayMs: number;
+  #trimTimer: ReturnType<typeof setTimeout> | undefined;
   #smallBytesUsed = 0;
   #peakReserved = 0;
 
@@ -137,6 +141,7 @@ export class Heap implements Allocator, Disposable {
    * @param options The page source to use (default: a new `defaultPages()`).
    */
   constructor(options: HeapOptions = {}) {
+    checkKeepOptions({ decayMs: options.decayMs });
     this.#ownsPages = options.pages === undefined;
     this.#pages = options.pages ?? defaultPages();
     this.memory = this.#pages.memory;
@@ -149,6 +154,8 @@ export class Heap implements Allocator, Disposable {
       this.#pages,
       () => this.#notePeak(),
     );
+    this.#segments = new Segments(this.#table, this.#pages);
+    this.#decayMs = options.decayMs ?? this.#pages.decayMs;
     try {
       this.#ownPage = this.#pages.alloc(SPAN_SIZE);
     } catch (e) {
@@ -177,7 +184,7 @@ export class Heap implements Allocator, Disposable {
    */
   get bytesReserved(): number {
     if (this.#destroyed) return 0;
-    return SPAN_SIZE + this.#segments.length * SEGMENT_SIZE +
+    return SPAN_SIZE + this.#segments.count * SEGMENT_SIZE +
       this.#large.capacity;
   }
 
@@ -188,12 +195,16 @@ export class Heap implements Allocator, Disposable {
 
   /** Live spans: spans holding at least one allocation. */
   get liveSpans(): number {
-    return this.#liveSpans;
+    let kept = 0;
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      if (this.#keptEmpty(cls) !== 0) kept++;
+    }
+    return this.#listedSpans - kept;
   }
 
-  /** Spans on the shared empty-span list. */
+  /** Empty spans: every span of every segment that holds no allocation. */
   get emptySpans(): number {
-    return this.#emptyCount;
+    return this.#segments.count * SPANS_PER_SEGMENT - this.liveSpans;
   }
 
   /** Live large blocks. */
@@ -201,9 +212,19 @@ export class Heap implements Allocator, Disposable {
     return this.#large.count;
   }
 
-  /** Segments taken from the page source (kept until destroy). */
+  /** Segments taken from the page source and not given back. */
   get segments(): number {
-    return this.#segments.length;
+    return this.#segments.count;
+  }
+
+  /** The bytes {@linkcode Heap.trim} would give back now. */
+  get trimmableBytes(): number {
+    const kept: number[] = [];
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      const span = this.#keptEmpty(cls);
+      if (span !== 0) kept.push(span);
+    }
+    return this.#segments.emptyBytes(kept);
   }
 
   /** Whether {@linkcode Heap.destroy} has been called. */
@@ -234,7 +255,7 @@ export class Heap implements Allocator, Disposable {
       // freed: zero it now, while the caller is about to touch it anyway.
       t.freeCount[span] = free - 1;
       rel = t.stacks[t.stackStart[span] + free - 1] << CHUNK_SHIFT;
-      zeroBytes(this.memory, base + rel, base + rel + classSize);
+      zeroChunk(this.memory, base + rel, classSize);
     } else {
       // Never handed out since the span was taken: zero already.
       rel = t.fresh[span];
@@ -301,8 +322,25 @@ export class Heap implements Allocator, Disposable {
     const used = t.used[span] - 1;
     t.used[span] = used;
     this.#smallBytesUsed -= CLASS_SIZE[cls];
-    if (used === 0) this.#retire(span, cls);
+    if (used === 0) this.#emptied(span, cls);
     else if (used === CHUNKS[cls] - 1) this.#toPartial(span, cls);
+  }
+
+  // The span's last chunk was freed. Its class's only partial span stays
+  // where it is, ready for the next allocation; any other goes to the empty
+  // list.
+  #emptied(span: number, cls: number): void {
+    const t = this.#table;
+    if (this.#partial[cls] !== span || t.next[span] !== 0) {
+      this.#retire(span, cls);
+    }
+    if (this.#trimTimer === undefined) this.#armTrim();
+  }
+
+  // The class's partial span if it is empty (kept by #emptied), else 0.
+  #keptEmpty(cls: number): number {
+    const span = this.#partial[cls];
+    return span !== 0 && this.#table.used[span] === 0 ? span : 0;
   }
 
   // The first partial span is full now: move it to the full list.
@@ -311,32 +349,40 @@ export class Heap implements Allocator, Disposable {
     this.#table.pushFront(this.#full, cls, span);
   }
 
-  // A full span got a free chunk: move it to the front of the partial list.
+  // A full span got a free chunk: move it to the front of the partial list
+  // (an empty span kept there goes to the empty list: only the first
+  // partial span may be empty).
   #toPartial(span: number, cls: number): void {
+    const kept = this.#keptEmpty(cls);
+    if (kept !== 0) this.#retire(kept, cls);
     this.#table.unlink(this.#full, cls, span);
     this.#table.pushFront(this.#partial, cls, span);
   }
 
-  // The span's last chunk was freed: put it on the shared empty list as it
-  // is. Its bytes [48, fresh) may hold old data; #takeSpan zeroes them.
+  // Puts an empty span on the shared empty list as it is. Its bytes
+  // [48, fresh) may hold old data; #takeSpan zeroes them.
   #retire(span: number, cls: number): void {
-    const t = this.#table;
-    t.unlink(this.#partial, cls, span);
-    t.kind[span] = EMPTY;
-    t.next[span] = this.#emptyTop;
-    this.#emptyTop = span;
-    this.#emptyCount++;
-    this.#liveSpans--;
+    this.#table.unlink(this.#partial, cls, span);
+    this.#segments.pushEmpty(span);
+    this.#listedSpans--;
   }
 
-  // Takes a span off the empty list (taking a segment first if it is empty)
-  // and makes it the first partial span of the class.
+  // Takes a span off the empty list and makes it the first partial span of
+  // the class. If the list is empty, an empty span kept by another class
+  // is taken first, and only then a new segment.
   #takeSpan(cls: number): number {
-    if (this.#emptyTop === 0) this.#addSegment(CLASS_SIZE[cls]);
+    const segments = this.#segments;
+    for (
+      let other = 0;
+      other < CLASS_COUNT && segments.emptyTop === 0;
+      other++
+    ) {
+      const kept = this.#keptEmpty(other);
+      if (kept !== 0) this.#retire(kept, other);
+    }
+    if (segments.emptyTop === 0) this.#addSegment(CLASS_SIZE[cls]);
     const t = this.#table;
-    const span = this.#emptyTop;
-    this.#emptyTop = t.next[span];
-    this.#emptyCount--;
+    const span = segments.popEmpty();
     // A span that held chunks before may hold old data below its fresh
     // offset (and only there): zero that part at once.
     const fresh = t.fresh[span];
@@ -348,39 +394,21 @@ export class Heap implements Allocator, Disposable {
     t.kind[span] = cls + 1;
     t.freeCount[span] = 0;
     t.used[span] = 0;
-    this.#liveSpans++;
+    this.#listedSpans++;
     t.pushFront(this.#partial, cls, span);
     return span;
   }
 
   #addSegment(size: number): void {
     this.#checkLive();
-    let segment: number;
     try {
-      segment = this.#pages.alloc(SEGMENT_SIZE);
+      this.#segments.add();
     } catch (e) {
       // A reservation smaller than a segment is out of memory too: the
       // request itself (a small size) is possible.
       const full = e instanceof RangeError ? new OutOfMemoryError("", 0) : e;
       throw this.#outOfMemory(full, size, "a 64 KiB segment");
     }
-    const t = this.#table;
-    const first = segment / SPAN_SIZE;
-    t.ensurePages(first + SPANS_PER_SEGMENT + 1);
-    const stacks = this.#segments.length * SPANS_PER_SEGMENT;
-    t.ensureStacks(stacks + SPANS_PER_SEGMENT);
-    t.kind[first] = HEADER_PAGE;
-    // Pushed highest first, so the first usable span is on top and spans are
-    // handed out in ascending address order.
-    for (let s = first + SPANS_PER_SEGMENT; s > first; s--) {
-      t.kind[s] = EMPTY;
-      t.fresh[s] = HEADER; // fresh pages: nothing to zero
-      t.stackStart[s] = (stacks + s - first - 1) * STACK_BYTES;
-      t.next[s] = this.#emptyTop;
-      this.#emptyTop = s;
-    }
-    this.#emptyCount += SPANS_PER_SEGMENT;
-    this.#segments.push(segment);
     this.#notePeak();
   }
 
@@ -551,15 +579,70 @@ export class Heap implements Allocator, Disposable {
       pages: this.#pages,
       partial: this.#partial,
       full: this.#full,
-      emptyTop: this.#emptyTop,
-      emptyCount: this.#emptyCount,
-      liveSpans: this.#liveSpans,
-      segments: this.#segments,
+      emptyTop: this.#segments.emptyTop,
+      liveSpans: this.liveSpans,
+      emptySpans: this.emptySpans,
+      segments: this.#segments.addresses,
       ownPage: this.#ownPage,
       bytesUsed: this.bytesUsed,
       bytesReserved: this.bytesReserved,
       peakReserved: this.#peakReserved,
     });
+  }
+
+  /**
+   * Gives every segment whose spans are all empty back to the page source
+   * (which keeps or purges the pages by its own decay rule), and returns the
+   * bytes given back; `bytesReserved` falls by as much. A timer does the
+   * same for segments that have stayed empty for the heap's `decayMs`.
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const ptrs = Array.from({ length: 100 }, () => heap.alloc(1000));
+   * assert.equal(heap.segments, 2);
+   * for (const p of ptrs) heap.free(p);
+   * assert.equal(heap.trimmableBytes, 2 * 65536);
+   * assert.equal(heap.trim(), 2 * 65536);
+   * assert.equal(heap.bytesReserved, 4096); // just the heap's own page
+   * ```
+   *
+   * @returns The bytes given back.
+   */
+  trim(): number {
+    this.#checkLive();
+    this.#retireKept();
+    return this.#segments.trim(false, (p, n) => this.#pages.free(p, n));
+  }
+
+  // Every class's kept empty span goes to the empty list.
+  #retireKept(): void {
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      const kept = this.#keptEmpty(cls);
+      if (kept !== 0) this.#retire(kept, cls);
+    }
+  }
+
+  // The decay rule for segments: a timer (which does not keep the process
+  // alive) looks every decayMs / 2 and gives back, purged at once, the
+  // segments that were all empty at two looks in a row.
+  #armTrim(): void {
+    if (this.#decayMs === Infinity || this.#destroyed) return;
+    const timer = setTimeout(() => {
+      this.#trimTimer = undefined;
+      if (this.#destroyed) return;
+      this.#retireKept();
+      const pages = this.#pages;
+      this.#segments.trim(true, (p, n) => pages.discard(p, n));
+      if (this.#segments.anyIdle) this.#armTrim();
+    }, this.#decayMs / 2);
+    unrefTimer(timer);
+    this.#trimTimer = timer;
   }
 
   /**
@@ -587,19 +670,17 @@ export class Heap implements Allocator, Disposable {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    clearTimeout(this.#trimTimer);
     const pages = this.#pages;
     this.#large.releaseAll();
-    if (!pages.destroyed) {
-      for (const segment of this.#segments) pages.free(segment, SEGMENT_SIZE);
-      pages.free(this.#ownPage, SPAN_SIZE);
-    }
+    this.#segments.releaseAll();
+    if (!pages.destroyed) pages.free(this.#ownPage, SPAN_SIZE);
     if (this.#ownsPages) pages.destroy();
     // An empty table sends every later call down the slow paths, which throw.
     this.#table.reset();
     this.#partial.fill(0);
     this.#full.fill(0);
-    this.#segments = [];
-    this.#emptyTop = this.#emptyCount = this.#liveSpans = 0;
+    this.#listedSpans = 0;
     this.#smallBytesUsed = 0;
   }
 

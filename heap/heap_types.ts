@@ -31,6 +31,13 @@ export interface HeapOptions {
    * A page source passed in is left alive (several heaps may share one).
    */
   pages?: PageSource;
+  /**
+   * How long a segment whose spans are all empty is kept before it goes
+   * back to the page source, in milliseconds; default: the page source's
+   * `decayMs`. `Infinity` keeps segments until `Heap.trim` or
+   * `Heap.destroy`.
+   */
+  decayMs?: number;
 }
 
 /**

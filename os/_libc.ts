@@ -8,6 +8,7 @@ const symbols = {
   },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  mincore: { parameters: ["pointer", "usize", "buffer"], result: "i32" },
 } as const;
 
 /** The libc functions and constants of this platform. */
@@ -22,6 +23,11 @@ export interface Libc {
   ) => Deno.PointerValue;
   munmap: (addr: Deno.PointerValue, length: bigint) => number;
   madvise: (addr: Deno.PointerValue, length: bigint, advice: number) => number;
+  mincore: (
+    addr: Deno.PointerValue,
+    length: bigint,
+    vec: Uint8Array<ArrayBuffer>,
+  ) => number;
   /** PROT_READ | PROT_WRITE */
   readWrite: number;
   /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE */

@@ -1,62 +1,89 @@
-// Bookkeeping of the runs of pages in a page source's range, in page numbers.
-// It touches no memory: the page source zeroes and releases pages.
+// Bookkeeping of the runs of pages in a page source's range, in page numbers
+// (docs/design.md#page-runs). It touches no memory: the page source zeroes and
+// releases pages.
 //
-//   page 0      live and free runs, coalesced           top           limit
-//   ├──┼──────┬──────┬───────────┬──────────┬─────────────┼──────────────┤
-//   │ø │ live │ free │   live    │   free   │    live     │  never used  │
-//   └──┴──────┴──────┴───────────┴──────────┴─────────────┴──────────────┘
+//   page 0                                            top               limit
+//   ├──┼──────┬───────┬──────┬───────┬──────┬────────┼──────────────────┤
+//   │ø │ live │ dirty │ live │ clean │ live │ dirty  │ clean, never used │
+//   └──┴──────┴───────┴──────┴───────┴──────┴────────┴──────────────────┘
+//
+// Every page in [1, top) is in exactly one run: live; free and dirty (freed,
+// still holding old data and memory: "retained"); or free and clean (zero,
+// its memory given back). Free runs merge with free neighbours of the same
+// state at once; a clean run that reaches `top` lowers `top` instead.
 //
 // Per-page tables (typed arrays as long as the high-water mark, so a lookup is
-// one index): `run[start]` is +pages for a live run and -pages for a free run
-// (0 elsewhere); `startOf[last]` is a free run's start at its last page, so a
-// freed neighbour is found in O(1); `dirty[page]` is 1 for a freed page that
-// still holds data and must be zeroed before it is handed out again.
+// one index), read at a run's first page unless said otherwise:
+//   run        +pages for a live run, -pages for a free run, 0 elsewhere
+//   lastStart  at a free run's LAST page: its first page (to merge backwards)
+//   dirty      1 for a dirty free run
+//   next/prev  links of the size-bin list the free run is on
+//   newer/older, freedAt   links of the age list of dirty runs (oldest
+//              first) and when each was freed, for purging by age
 //
-// Free runs below `top` sit in size bins (exact page counts 1..32, then one bin
-// per power of two), found in O(1) through a bitmask of non-empty bins; within
-// a bin the most recently freed run is taken first (its pages are likely still
-// in cache and committed). A free run that reaches `top` lowers `top` instead.
-
+// Free runs sit in size bins — exact page counts 1..32, then four bins per
+// doubling — one set of bins for dirty runs and one for clean ones, each found
+// in O(1) through a bitmask of non-empty bins. A bin is a list with the most
+// recently freed run first, so reuse takes the run most likely still in cache.
 import { grow } from "./_grow.ts";
 
-const EXACT_BINS = 32;
 /** The most pages a range can have (2^31 − 1: page counts fit an Int32Array). */
 export const MAX_PAGES = 2 ** 31 - 1;
-const BIN_COUNT = EXACT_BINS - 5 + 32;
+
+const EXACT_BINS = 32;
+const SUB_BINS = 4;
+const BIN_COUNT = EXACT_BINS + (31 - 5) * SUB_BINS;
+const MASK_WORDS = Math.ceil(BIN_COUNT / 32);
+// A bin that may hold runs smaller than wanted is searched this far for one
+// that fits before a larger bin is taken.
+const FIT_SEARCH = 8;
+
+const DIRTY = 0;
+const CLEAN = 1;
 
 function binOf(pages: number): number {
-  return pages <= EXACT_BINS
-    ? pages - 1
-    : EXACT_BINS - 5 + (31 - Math.clz32(pages));
-}
-
-function lowestBit(mask: number): number {
-  return 31 - Math.clz32(mask & -mask);
+  if (pages <= EXACT_BINS) return pages - 1;
+  const log = 31 - Math.clz32(pages);
+  return EXACT_BINS + (log - 5) * SUB_BINS + ((pages >>> (log - 2)) & 3);
 }
 
 /** Page-run bookkeeping; see the diagram at the top of this file. */
 export class PageRuns {
   /** Number of pages in the range; page 0 is never handed out. */
   readonly limit: number;
-  /** First page of the never-used (or freed back) region at the end. */
+  /** First page of the clean region at the end (never used, or given back). */
   top = 1;
   /** Highest `top` ever reached: every page below it has been touched. */
   highWater = 1;
   /** Pages in live runs. */
   livePages = 0;
-  /** Free pages that still hold data (not given back, not zeroed). */
-  dirtyPages = 0;
   /** Number of live runs. */
   liveRuns = 0;
+  /** Free pages that still hold data (retained: not given back, not zeroed). */
+  dirtyPages = 0;
   /** Number of free runs below `top`. */
   freeRuns = 0;
+  /**
+   * How many pages at the start of the pages last handed out by
+   * {@linkcode PageRuns.take} or {@linkcode PageRuns.growInPlace} are dirty:
+   * the caller zeroes them (the rest read as zero already).
+   */
+  takenDirty = 0;
 
   #run = new Int32Array(1024);
-  #startOf = new Int32Array(1024);
+  #lastStart = new Int32Array(1024);
   #dirty = new Uint8Array(1024);
-  #binIndex = new Int32Array(1024);
-  #bins: number[][] = Array.from({ length: BIN_COUNT }, () => []);
-  #mask = [0, 0]; // bit b set when bin b is non-empty
+  #next = new Int32Array(1024);
+  #prev = new Int32Array(1024);
+  #newer = new Int32Array(1024);
+  #older = new Int32Array(1024);
+  #freedAt = new Float64Array(1024);
+  // Bin heads: dirty bins first, then clean bins; bit b of the masks is set
+  // when bin b is non-empty (dirty words first, then clean words).
+  #heads = new Int32Array(2 * BIN_COUNT);
+  #masks = new Int32Array(2 * MASK_WORDS);
+  #oldest = 0;
+  #newest = 0;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -68,35 +95,42 @@ export class PageRuns {
     return pages > 0 ? pages : undefined;
   }
 
-  /** Takes `pages` pages; returns the start page, or -1 if nothing fits. */
+  /**
+   * Takes `pages` pages: the most recently freed dirty run that fits, else a
+   * clean one, else pages at the top. Returns the start page, or -1 if
+   * nothing fits; {@linkcode PageRuns.takenDirty} says what to zero.
+   */
   take(pages: number): number {
-    const want = binOf(pages);
-    for (
-      let bin = this.#nextBin(want);
-      bin !== -1;
-      bin = this.#nextBin(bin + 1)
-    ) {
-      const runs = this.#bins[bin];
-      // Exact bins and bins above `want` fit at once; `want`'s own log bin may not.
-      let start = runs[runs.length - 1];
-      if (bin === want && bin >= EXACT_BINS) {
-        start = -1;
-        for (let i = runs.length - 1; i >= 0; i--) {
-          if (-this.#run[runs[i]] >= pages) {
-            start = runs[i];
-            break;
-          }
-        }
-        if (start === -1) continue;
+    // The common case first: an exact-size dirty run.
+    if (pages <= EXACT_BINS) {
+      const start = this.#heads[pages - 1];
+      if (start !== 0) {
+        this.#unlinkFree(start, pages, DIRTY);
+        this.#setLive(start, pages);
+        this.takenDirty = pages;
+        return start;
       }
-      const length = -this.#run[start];
-      this.#unbin(start, length);
-      if (length > pages) this.#bin(start + pages, length - pages);
+    }
+    for (let state = DIRTY; state <= CLEAN; state++) {
+      const start = this.#fit(pages, state);
+      if (start === -1) continue;
+      this.#takeFront(start, pages, state);
       this.#setLive(start, pages);
       return start;
     }
-    if (this.top + pages > this.limit) return -1;
-    const start = this.top;
+    // At the top, starting in the dirty run that ends there if there is one.
+    const below = this.#freeEndingAt(this.top);
+    const length = below === 0 ? 0 : -this.#run[below];
+    if (length >= pages) {
+      // Longer than #fit searched: take its front as from a bin.
+      this.#takeFront(below, pages, DIRTY);
+      this.#setLive(below, pages);
+      return below;
+    }
+    const start = below === 0 ? this.top : below;
+    if (start + pages > this.limit) return -1;
+    if (below !== 0) this.#unlinkFree(below, length, DIRTY);
+    this.takenDirty = length;
     this.#raiseTop(start + pages);
     this.#setLive(start, pages);
     return start;
@@ -104,38 +138,115 @@ export class PageRuns {
 
   /**
    * Grows the live run at `start` from `pages` to `newPages` in place if the
-   * pages after it are free; returns whether it did.
+   * pages after it are free (or the top); returns whether it did.
+   * {@linkcode PageRuns.takenDirty} then counts the dirty pages at the start
+   * of the new ones.
    */
   growInPlace(start: number, pages: number, newPages: number): boolean {
     const end = start + pages;
     const extra = newPages - pages;
-    if (end === this.top) {
-      if (this.top + extra > this.limit) return false;
+    const length = end < this.top ? -this.#run[end] : 0;
+    if (length >= extra) {
+      this.#takeFront(end, extra, this.#dirty[end] === 1 ? DIRTY : CLEAN);
+    } else if (end + Math.max(length, 0) === this.top) {
+      // Into the top, through the dirty run that ends there if there is one.
+      if (end + extra > this.limit) return false;
+      if (length > 0) this.#unlinkFree(end, length, DIRTY);
+      this.takenDirty = Math.max(length, 0);
       this.#raiseTop(end + extra);
     } else {
-      const length = -this.#run[end];
-      if (!(length >= extra)) return false;
-      this.#unbin(end, length);
-      if (length > extra) this.#bin(end + extra, length - extra);
+      return false;
     }
     this.#run[start] = newPages;
     this.livePages += extra;
     return true;
   }
 
-  /** Shrinks the live run at `start` to `newPages`, freeing its tail. */
-  shrink(start: number, pages: number, newPages: number): void {
-    this.#run[start] = newPages;
-    this.livePages -= pages - newPages;
-    this.#release(start + newPages, pages - newPages);
+  // Takes the first `pages` pages of the free run at `start` in `state`; the
+  // rest stays free where it was in the age order.
+  #takeFront(start: number, pages: number, state: number): void {
+    const length = -this.#run[start];
+    this.#unbin(start, length, state);
+    if (length > pages) {
+      this.#bin(start + pages, length - pages, state);
+      if (state === DIRTY) this.#ageReplace(start, start + pages);
+    } else if (state === DIRTY) {
+      this.#ageUnlink(start);
+    }
+    if (state === DIRTY) this.dirtyPages -= pages;
+    this.takenDirty = state === DIRTY ? pages : 0;
   }
 
-  /** Frees the live run at `start` of `pages` pages. */
-  give(start: number, pages: number): void {
+  // Takes the whole free run at `start` of `pages` pages off every list.
+  #unlinkFree(start: number, pages: number, state: number): void {
+    this.#unbin(start, pages, state);
+    if (state === DIRTY) {
+      this.#ageUnlink(start);
+      this.dirtyPages -= pages;
+    }
+  }
+
+  /**
+   * Shrinks the live run at `start` to `newPages`, freeing its tail as dirty
+   * (`clean` false, at time `now`) or clean (given back already).
+   */
+  shrink(
+    start: number,
+    pages: number,
+    newPages: number,
+    clean: boolean,
+    now: number,
+  ): void {
+    this.#run[start] = newPages;
+    this.livePages -= pages - newPages;
+    this.#free(start + newPages, pages - newPages, clean ? CLEAN : DIRTY, now);
+  }
+
+  /**
+   * Frees the live run at `start` of `pages` pages, as dirty (`clean` false,
+   * at time `now`) or clean (given back already).
+   */
+  give(start: number, pages: number, clean: boolean, now: number): void {
     this.#run[start] = 0;
     this.liveRuns--;
     this.livePages -= pages;
-    this.#release(start, pages);
+    this.#free(start, pages, clean ? CLEAN : DIRTY, now);
+  }
+
+  /** The first page of the oldest dirty run, or 0 if there is none. */
+  get oldestDirty(): number {
+    return this.#oldest;
+  }
+
+  /** When the dirty run at `start` was freed. */
+  freedAt(start: number): number {
+    return this.#freedAt[start];
+  }
+
+  /** The page count of the free run at `start`. */
+  freeRun(start: number): number {
+    return -this.#run[start];
+  }
+
+  /**
+   * Marks the first `pages` pages of the dirty run at `start` clean (their
+   * memory has been given back); the rest stays dirty, as old as it was.
+   */
+  markClean(start: number, pages: number): void {
+    this.#takeFront(start, pages, DIRTY);
+    this.#free(start, pages, CLEAN, 0);
+  }
+
+  /** What a page that is not the start of a live run is: for error messages. */
+  describe(page: number): "free" | "interior" | "outside" {
+    if (page <= 0 || page >= this.limit) return "outside";
+    if (page >= this.top) return "free";
+    for (let start = page; start > 0; start--) {
+      const pages = this.#run[start];
+      if (pages > 0) return page < start + pages ? "interior" : "free";
+      if (pages < 0) return "free";
+    }
+    return "free";
   }
 
   #setLive(start: number, pages: number): void {
@@ -144,68 +255,132 @@ export class PageRuns {
     this.livePages += pages;
   }
 
-  #release(start: number, pages: number): void {
-    let length = pages;
-    const before = this.#startOf[start - 1];
-    if (this.#run[before] < 0 && before - this.#run[before] === start) {
-      length -= this.#run[before];
-      this.#unbin(before, -this.#run[before]);
+  // Puts `pages` pages at `start` on the free lists in `state`, merging them
+  // with free neighbours in the same state (or into the top, when clean). A
+  // merged dirty run counts as freed `now`, with its newest part.
+  #free(start: number, pages: number, state: number, now: number): void {
+    const flag = state === DIRTY ? 1 : 0;
+    const before = this.#freeEndingAt(start);
+    if (before !== 0 && this.#dirty[before] === flag) {
+      const length = -this.#run[before];
+      this.#unlinkFree(before, length, state);
       start = before;
+      pages += length;
     }
-    const after = start + length;
-    if (after < this.top && this.#run[after] < 0) {
-      const afterLength = -this.#run[after];
-      this.#unbin(after, afterLength);
-      length += afterLength;
+    const after = start + pages;
+    if (
+      after < this.top && this.#run[after] < 0 && this.#dirty[after] === flag
+    ) {
+      const length = -this.#run[after];
+      this.#unlinkFree(after, length, state);
+      pages += length;
     }
-    if (start + length === this.top) this.top = start;
-    else this.#bin(start, length);
-  }
-
-  /** Marks `pages` free pages at `start` as dirty (retained, not zero). */
-  markDirty(start: number, pages: number): void {
-    // A loop: runs are short, and fill() costs more in call overhead.
-    const dirty = this.#dirty;
-    for (let i = start, end = start + pages; i < end; i++) dirty[i] = 1;
+    if (state === CLEAN) {
+      if (start + pages === this.top) this.top = start;
+      else this.#bin(start, pages, CLEAN);
+      return;
+    }
+    this.#bin(start, pages, DIRTY);
+    this.#ageAppend(start, now);
     this.dirtyPages += pages;
   }
 
-  /**
-   * Calls `clean(start, pages)` for each run of dirty pages in
-   * `[from, from + pages)` and marks them clean.
-   */
-  cleanDirty(
-    from: number,
-    pages: number,
-    clean: (start: number, pages: number) => void,
-  ): void {
-    if (this.dirtyPages === 0) return;
-    const dirty = this.#dirty;
-    const end = from + pages;
-    for (let i = from; i < end;) {
-      if (dirty[i] === 0) {
-        i++;
-        continue;
-      }
-      dirty[i] = 0;
-      let j = i + 1;
-      for (; j < end && dirty[j] === 1; j++) dirty[j] = 0;
-      this.dirtyPages -= j - i;
-      clean(i, j - i);
-      i = j;
-    }
+  // The first page of the free run whose last page is `page - 1`, or 0.
+  #freeEndingAt(page: number): number {
+    if (page <= 1) return 0;
+    const start = this.#lastStart[page - 1];
+    return start > 0 && start < page && this.#run[start] < 0 &&
+        start - this.#run[start] === page
+      ? start
+      : 0;
   }
 
-  /** What a page that is not the start of a live run is: for error messages. */
-  describe(page: number): "free" | "interior" | "outside" {
-    if (page <= 0 || page >= this.limit) return "outside";
-    if (page >= this.top) return "free";
-    for (let start = Math.min(page, this.top - 1); start > 0; start--) {
-      const pages = this.#run[start];
-      if (pages > 0) return page < start + pages ? "interior" : "free";
-      if (pages < 0) return "free";
+  // The start of a free run in `state` of at least `pages` pages, or -1.
+  #fit(pages: number, state: number): number {
+    const want = binOf(pages);
+    for (let bin = this.#nextBin(want, state); bin !== -1;) {
+      let start = this.#heads[state * BIN_COUNT + bin];
+      // Exact bins and bins above `want` fit at once; `want`'s own may not.
+      if (bin === want && bin >= EXACT_BINS) {
+        for (let i = 0; start !== 0 && -this.#run[start] < pages; i++) {
+          start = i < FIT_SEARCH ? this.#next[start] : 0;
+        }
+      }
+      if (start !== 0) return start;
+      bin = this.#nextBin(bin + 1, state);
     }
-    return "free";
+    return -1;
+  }
+
+  #nextBin(from: number, state: number): number {
+    const masks = this.#masks;
+    for (let word = from >> 5; word < MASK_WORDS; word++) {
+      const m = masks[state * MASK_WORDS + word] &
+        (word === from >> 5 ? -1 << (from & 31) : -1);
+      if (m !== 0) return (word << 5) + 31 - Math.clz32(m & -m);
+    }
+    return -1;
+  }
+
+  // Puts the free run on its size bin's list (most recent first).
+  #bin(start: number, pages: number, state: number): void {
+    this.#run[start] = -pages;
+    this.#lastStart[start + pages - 1] = start;
+    this.#dirty[start] = state === DIRTY ? 1 : 0;
+    const bin = binOf(pages);
+    const head = state * BIN_COUNT + bin;
+    const first = this.#heads[head];
+    this.#next[start] = first;
+    this.#prev[start] = 0;
+    if (first !== 0) this.#prev[first] = start;
+    this.#heads[head] = start;
+    this.#masks[state * MASK_WORDS + (bin >> 5)] |= 1 << (bin & 31);
+    this.freeRuns++;
+  }
+
+  #unbin(start: number, pages: number, state: number): void {
+    this.#run[start] = 0;
+    const bin = binOf(pages);
+    const head = state * BIN_COUNT + bin;
+    const prev = this.#prev[start], next = this.#next[start];
+    if (prev === 0) this.#heads[head] = next;
+    else this.#next[prev] = next;
+    if (next !== 0) this.#prev[next] = prev;
+    if (this.#heads[head] === 0) {
+      this.#masks[state * MASK_WORDS + (bin >> 5)] &= ~(1 << (bin & 31));
+    }
+    this.freeRuns--;
+  }
+
+  // The age list of dirty runs: oldest first. `now` never goes back, so
+  // appending keeps it in age order.
+  #ageAppend(start: number, now: number): void {
+    this.#freedAt[start] = now;
+    this.#older[start] = this.#newest;
+    this.#newer[start] = 0;
+    if (this.#newest !== 0) this.#newer[this.#newest] = start;
+    else this.#oldest = start;
+    this.#newest = start;
+  }
+
+  #ageUnlink(start: number): void {
+    const older = this.#older[start], newer = this.#newer[start];
+    if (older === 0) this.#oldest = newer;
+    else this.#newer[older] = newer;
+    if (newer === 0) this.#newest = older;
+    else this.#older[newer] = older;
+  }
+
+  // The dirty run at `from` now starts at `to`: it keeps its place and age.
+  #ageReplace(from: number, to: number): void {
+    const older = this.#older[from], newer = this.#newer[from];
+    this.#older[to] = older;
+    this.#newer[to] = newer;
+    this.#freedAt[to] = this.#freedAt[from];
+    if (older === 0) this.#oldest = to;
+    else this.#newer[older] = to;
+    if (newer === 0) this.#newest = to;
+    else this.#older[newer] = to;
   }
 
   #raiseTop(top: number): void {
@@ -216,46 +391,12 @@ export class PageRuns {
     // Grow every per-page table together, doubling, up to the limit.
     const length = Math.min(this.limit, Math.max(top, this.#run.length * 2));
     this.#run = grow(this.#run, new Int32Array(length));
-    this.#startOf = grow(this.#startOf, new Int32Array(length));
-    this.#binIndex = grow(this.#binIndex, new Int32Array(length));
+    this.#lastStart = grow(this.#lastStart, new Int32Array(length));
     this.#dirty = grow(this.#dirty, new Uint8Array(length));
-  }
-
-  #nextBin(from: number): number {
-    if (from < 32) {
-      const m = this.#mask[0] & (-1 << from);
-      if (m !== 0) return lowestBit(m);
-      from = 32;
-    }
-    if (from < BIN_COUNT) {
-      const m = this.#mask[1] & (-1 << (from - 32));
-      if (m !== 0) return 32 + lowestBit(m);
-    }
-    return -1;
-  }
-
-  #bin(start: number, pages: number): void {
-    this.#run[start] = -pages;
-    this.#startOf[start + pages - 1] = start;
-    const bin = binOf(pages);
-    const runs = this.#bins[bin];
-    this.#binIndex[start] = runs.length;
-    runs.push(start);
-    this.#mask[bin >> 5] |= 1 << (bin & 31);
-    this.freeRuns++;
-  }
-
-  #unbin(start: number, pages: number): void {
-    this.#run[start] = 0;
-    const bin = binOf(pages);
-    const runs = this.#bins[bin];
-    const last = runs.pop()!;
-    if (last !== start) {
-      const index = this.#binIndex[start];
-      runs[index] = last;
-      this.#binIndex[last] = index;
-    }
-    if (runs.length === 0) this.#mask[bin >> 5] &= ~(1 << (bin & 31));
-    this.freeRuns--;
+    this.#next = grow(this.#next, new Int32Array(length));
+    this.#prev = grow(this.#prev, new Int32Array(length));
+    this.#newer = grow(this.#newer, new Int32Array(length));
+    this.#older = grow(this.#older, new Int32Array(length));
+    this.#freedAt = grow(this.#freedAt, new Float64Array(length));
   }
 }

@@ -10,7 +10,7 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { reservePages } from "./_reserve.ts";
+import { reservePages } from "./_options.ts";
 
 /** The default reservation of {@linkcode BufferPages}: 1 GiB. */
 export const DEFAULT_BUFFER_RESERVE = 2 ** 30;
@@ -22,9 +22,11 @@ export const DEFAULT_BUFFER_RESERVE = 2 ** 30;
  * is touched (use a smaller `reserve` in a browser tab). The buffer never
  * grows or moves, so views never detach until {@linkcode BufferPages.destroy}.
  *
- * Freed pages stay in the buffer (there is no OS to give them to) and are
- * zeroed when handed out again; {@linkcode BufferPages.committedBytes} is the
- * high-water mark.
+ * It cannot give memory back: engines do not decommit an `ArrayBuffer`'s
+ * pages, so {@linkcode BufferPages.committedBytes} is the high-water mark and
+ * purging only zeroes freed pages ahead of reuse. Freed pages are therefore
+ * kept until reused (`decayMs` defaults to `Infinity`) and zeroed when
+ * handed out again.
  *
  * @example
  * ```ts
@@ -47,16 +49,24 @@ export class BufferPages extends PageSource {
   /**
    * Allocates the buffer.
    *
-   * @param options The reservation size.
+   * @param options The reservation size, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
-    super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), Infinity);
+    super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), {
+      decayMs: Infinity,
+      ...options,
+    });
   }
 
   /** Bytes of the buffer ever handed out: nothing is given back. */
   override get committedBytes(): number {
     return this.touchedBytes;
+  }
+
+  /** Always 0: nothing is given back. */
+  override get purgedBytes(): number {
+    return 0;
   }
 
   /**

@@ -21,13 +21,11 @@ import type { PageSource } from "./page_source.ts";
  * console.log(pages.kind); // "os" with --allow-ffi, else "buffer"
  * ```
  *
- * @param options Passed to the chosen page source (`retain` only to OsPages).
+ * @param options Passed to the chosen page source.
  * @returns The page source.
  */
 export function defaultPages(options: OsPagesOptions = {}): PageSource {
-  return ffiPermitted()
-    ? new OsPages(options)
-    : new BufferPages({ reserve: options.reserve });
+  return ffiPermitted() ? new OsPages(options) : new BufferPages(options);
 }
 
 function ffiPermitted(): boolean {

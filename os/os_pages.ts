@@ -11,14 +11,10 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { reservePages } from "./_reserve.ts";
-import { checkSize } from "./_checks.ts";
+import { checkKeepOptions, reservePages } from "./_options.ts";
 
 /** The default reservation of {@linkcode OsPages}: 4 GiB of address space. */
 export const DEFAULT_OS_RESERVE = 4 * 2 ** 30;
-
-/** The default retention of {@linkcode OsPages}: 64 MiB of freed pages. */
-export const DEFAULT_RETAIN = 64 * 2 ** 20;
 
 /** Options for {@linkcode OsPages}. */
 export interface OsPagesOptions extends PageSourceOptions {
@@ -29,22 +25,19 @@ export interface OsPagesOptions extends PageSourceOptions {
    * keeps typed-array access fastest; allocation starts at low addresses.
    */
   reserve?: number;
-  /**
-   * Bytes of freed pages to keep for reuse instead of giving them back to the
-   * OS at once; default {@linkcode DEFAULT_RETAIN} (64 MiB). Kept pages are
-   * zeroed when handed out again, which is cheaper than the page faults of
-   * fresh pages. 0 gives every freed page back at once (`madvise`).
-   */
-  retain?: number;
 }
 
 /**
  * A page source of native memory: one range reserved with libc `mmap`
  * (`MAP_NORESERVE`) when it is made, from which runs of pages are handed out
- * without a system call. Freed pages are kept for reuse up to `retain` bytes
- * and otherwise given back to the OS with `madvise(MADV_DONTNEED)`;
- * {@linkcode OsPages.trim} gives back the rest. Its memory has native
- * pointers for FFI ({@linkcode Memory.pointer}).
+ * without a system call. Freed pages stay ready for reuse (resident: reusing
+ * them costs a zeroing, not page faults) until they have been idle for
+ * `decayMs` (default one second), and are then given back to the OS with
+ * `madvise(MADV_DONTNEED)` — a little at a time by later calls, or by a timer
+ * that does not keep the process alive; {@linkcode PageSource.purge} gives
+ * them all back at once. Its memory has native pointers for FFI
+ * ({@linkcode Memory.pointer}); {@linkcode OsPages.residentBytes} asks the OS
+ * how much of the range is in memory.
  *
  * Needs `--allow-ffi`; without it the constructor throws an
  * {@linkcode FfiUnavailableError} (see `defaultPages()` for a fallback).
@@ -80,8 +73,7 @@ export class OsPages extends PageSource {
    */
   constructor(options: OsPagesOptions = {}) {
     const pages = reservePages(options.reserve ?? DEFAULT_OS_RESERVE);
-    const retain = options.retain ?? DEFAULT_RETAIN;
-    checkSize(retain, Number.MAX_SAFE_INTEGER, "Retention", "the limit");
+    checkKeepOptions(options);
     const libc = openLibc();
     const length = BigInt(pages * PAGE_SIZE);
     const base = libc.mmap(
@@ -105,7 +97,7 @@ export class OsPages extends PageSource {
       base!,
       pages * PAGE_SIZE,
     );
-    super(new Memory(buffer, { address }), retain);
+    super(new Memory(buffer, { address }), options);
     this.#base = base;
     this.#length = length;
     unmapWhenCollected.register(buffer, { base, length }, this);
@@ -120,6 +112,37 @@ export class OsPages extends PageSource {
   protected release(ptr: number, length: number): void {
     const libc = openLibc();
     libc.madvise(this.memory.pointer(ptr), BigInt(length), libc.dontNeed);
+  }
+
+  /**
+   * Bytes of the range that are in physical memory now, as the OS reports
+   * them (`mincore`): live runs that have been touched, and retained pages.
+   *
+   * @example
+   * ```ts ignore
+   * import { OsPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new OsPages({ reserve: 2 ** 24 });
+   * const p = pages.alloc(8 * 4096);
+   * pages.memory.fill(p, 8 * 4096, 1); // touched: now resident
+   * assert.equal(pages.residentBytes(), 8 * 4096);
+   * pages.free(p, 8 * 4096);
+   * pages.purge();
+   * assert.equal(pages.residentBytes(), 0);
+   * ```
+   *
+   * @returns The resident bytes.
+   */
+  residentBytes(): number {
+    if (this.destroyed) return 0;
+    const pages = this.touchedBytes / PAGE_SIZE;
+    const vec = new Uint8Array(pages);
+    const libc = openLibc();
+    libc.mincore(this.#base, BigInt(pages * PAGE_SIZE), vec);
+    let resident = 0;
+    for (let i = 0; i < pages; i++) resident += vec[i] & 1;
+    return resident * PAGE_SIZE;
   }
 
   /** Unmaps the range (`munmap`). */

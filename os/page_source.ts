@@ -5,13 +5,13 @@
  * @module
  */
 import type { Allocator } from "./allocator.ts";
+import { zeroBytes } from "./_bytes.ts";
 import { checkPointer, checkSize, hex } from "./_checks.ts";
 import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
 import { MAX_PAGES, PageRuns } from "./_page_runs.ts";
-
-// Marks dirty pages clean without touching them (they are overwritten).
-const noop = (): void => {};
+import { checkKeepOptions } from "./_options.ts";
+import { unrefTimer } from "./_timers.ts";
 
 /** The page size of every page source: 4 KiB. */
 export const PAGE_SIZE = 4096;
@@ -27,7 +27,35 @@ export interface PageSourceOptions {
    * an {@linkcode OutOfMemoryError}.
    */
   reserve?: number;
+  /**
+   * How long freed pages stay ready for reuse, in milliseconds: pages idle
+   * longer are given back ({@linkcode PageSource.decay}). 0 gives every
+   * freed page back at once; `Infinity` keeps them until
+   * {@linkcode PageSource.purge}.
+   */
+  decayMs?: number;
+  /**
+   * At most this many bytes of freed pages are kept, however recently they
+   * were freed (the oldest go first); default `Infinity`.
+   */
+  retain?: number;
+  /**
+   * The clock that decay is measured by, in milliseconds; default
+   * `performance.now`. Tests pass a fake one to move time without sleeping.
+   */
+  clock?: () => number;
 }
+
+/**
+ * The default {@linkcode PageSourceOptions.decayMs} of native pages: one
+ * second (docs/design.md#decay).
+ */
+export const DEFAULT_DECAY_MS = 1000;
+
+// Every this many allocations and frees, the clock is read and the pages
+// idle longer than the decay time are given back, at most this many runs.
+const TICK_CALLS = 64;
+const TICK_RUNS = 8;
 
 /**
  * A source of page-aligned, zero-filled runs of whole 4 KiB pages, carved out
@@ -60,21 +88,39 @@ export abstract class PageSource implements Allocator, Disposable {
   readonly memory: Memory;
   /** Which kind of page source this is: `"os"` or `"buffer"`. */
   abstract readonly kind: "os" | "buffer";
+  /** How long freed pages stay ready for reuse, in milliseconds. */
+  readonly decayMs: number;
+  /** The most bytes of freed pages kept for reuse. */
+  readonly retain: number;
   #runs: PageRuns;
-  #retain: number;
+  #limitBytes: number;
+  #keepNone: boolean;
+  #clock: () => number;
+  // The time given to runs freed now: the clock as last read (by a tick, the
+  // timer or decay()), so that a free never reads the clock itself.
+  #now: number;
+  #ticks = TICK_CALLS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
 
   /**
    * Sets up the bookkeeping for `memory`.
    *
    * @param memory The whole reserved range.
-   * @param retainBytes How many bytes of freed pages to keep (not released)
-   *   for reuse; they are zeroed when handed out again.
+   * @param options How freed pages are kept (`reserve` is the subclass's).
    */
-  constructor(memory: Memory, retainBytes: number) {
+  constructor(memory: Memory, options: PageSourceOptions = {}) {
+    checkKeepOptions(options);
+    const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
+    const retain = options.retain ?? Infinity;
     this.memory = memory;
+    this.decayMs = decayMs;
+    this.retain = retain;
     this.#runs = new PageRuns(Math.floor(memory.byteLength / PAGE_SIZE));
-    this.#retain = retainBytes;
+    this.#limitBytes = this.#runs.limit * PAGE_SIZE;
+    this.#keepNone = decayMs === 0 || retain < PAGE_SIZE;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#now = this.#clock();
   }
 
   /**
@@ -91,7 +137,7 @@ export abstract class PageSource implements Allocator, Disposable {
 
   /** Bytes of address space reserved (the size of {@linkcode PageSource.memory}). */
   get reservedBytes(): number {
-    return this.#runs.limit * PAGE_SIZE;
+    return this.#limitBytes;
   }
 
   /** Bytes in live runs. */
@@ -99,7 +145,7 @@ export abstract class PageSource implements Allocator, Disposable {
     return this.#runs.livePages * PAGE_SIZE;
   }
 
-  /** Bytes of freed pages kept for reuse rather than released. */
+  /** Bytes of freed pages kept for reuse (resident) rather than given back. */
   get retainedBytes(): number {
     return this.#runs.dirtyPages * PAGE_SIZE;
   }
@@ -109,6 +155,15 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   get committedBytes(): number {
     return (this.#runs.livePages + this.#runs.dirtyPages) * PAGE_SIZE;
+  }
+
+  /**
+   * Bytes handed out once and given back to the system since (by decay,
+   * `purge()` or a retention limit): touched, but no longer committed.
+   */
+  get purgedBytes(): number {
+    const runs = this.#runs;
+    return (runs.highWater - 1 - runs.livePages - runs.dirtyPages) * PAGE_SIZE;
   }
 
   /** Bytes of the range ever handed out (its high-water mark, page 0 included). */
@@ -139,17 +194,15 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   alloc(size: number): number {
     this.#checkLive();
-    checkSize(
-      size,
-      this.reservedBytes,
-      "Size",
-      "the page source's reservation",
-    );
-    const pages = Math.max(1, Math.ceil(size / PAGE_SIZE));
+    this.#checkSize(size);
+    const pages = pagesFor(size);
+    if (--this.#ticks === 0) this.#tick();
     const start = this.#runs.take(pages);
     if (start === -1) throw this.#outOfMemory(size);
-    this.#runs.cleanDirty(start, pages, this.#zeroPages);
-    return start * PAGE_SIZE;
+    const ptr = start * PAGE_SIZE;
+    const dirty = this.#runs.takenDirty;
+    if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty * PAGE_SIZE);
+    return ptr;
   }
 
   /**
@@ -165,42 +218,47 @@ export abstract class PageSource implements Allocator, Disposable {
   resize(ptr: number, oldSize: number, newSize: number): number {
     if (ptr === 0) return this.alloc(newSize);
     this.#checkLive();
-    checkSize(
-      newSize,
-      this.reservedBytes,
-      "Size",
-      "the page source's reservation",
-    );
+    this.#checkSize(newSize);
+    this.#checkSize(oldSize, "Old size");
     const start = this.#liveStart(ptr, oldSize);
-    const pages = this.#runs.liveRun(start)!;
+    const runs = this.#runs;
+    const pages = runs.liveRun(start)!;
     if (newSize === 0) {
       this.#give(start, pages);
       return 0;
     }
-    const newPages = Math.max(1, Math.ceil(newSize / PAGE_SIZE));
+    const newPages = pagesFor(newSize);
     if (newPages <= pages) {
       // Keep "every byte past the size is zero" true for later growth.
       const tail = Math.min(oldSize, newPages * PAGE_SIZE);
-      if (newSize < tail) this.memory.u8.fill(0, ptr + newSize, ptr + tail);
+      if (newSize < tail) zeroBytes(this.memory, ptr + newSize, ptr + tail);
       if (newPages < pages) {
-        this.#runs.shrink(start, pages, newPages);
-        this.#dispose(start + newPages, pages - newPages);
+        const clean = this.#keepNone;
+        if (clean) {
+          this.release(
+            ptr + newPages * PAGE_SIZE,
+            (pages - newPages) * PAGE_SIZE,
+          );
+        }
+        runs.shrink(start, pages, newPages, clean, this.#now);
+        if (!clean) this.#retained();
       }
       return ptr;
     }
-    if (this.#runs.growInPlace(start, pages, newPages)) {
-      this.#runs.cleanDirty(start + pages, newPages - pages, this.#zeroPages);
+    if (runs.growInPlace(start, pages, newPages)) {
+      const end = ptr + pages * PAGE_SIZE;
+      zeroBytes(this.memory, end, end + runs.takenDirty * PAGE_SIZE);
       return ptr;
     }
-    const moved = this.#runs.take(newPages);
+    const moved = runs.take(newPages);
     if (moved === -1) throw this.#outOfMemory(newSize);
-    // The pages the copy overwrites whole need no zeroing first.
-    const copied = Math.floor(oldSize / PAGE_SIZE);
-    this.#runs.cleanDirty(moved, copied, noop);
-    this.#runs.cleanDirty(moved + copied, newPages - copied, this.#zeroPages);
-    this.memory.u8.copyWithin(moved * PAGE_SIZE, ptr, ptr + oldSize);
+    // Only the dirty bytes that the copy does not overwrite need zeroing.
+    const to = moved * PAGE_SIZE;
+    const dirtyEnd = to + runs.takenDirty * PAGE_SIZE;
+    if (dirtyEnd > to + oldSize) zeroBytes(this.memory, to + oldSize, dirtyEnd);
+    this.memory.u8.copyWithin(to, ptr, ptr + oldSize);
     this.#give(start, pages);
-    return moved * PAGE_SIZE;
+    return to;
   }
 
   /**
@@ -213,14 +271,26 @@ export abstract class PageSource implements Allocator, Disposable {
   free(ptr: number, size: number): void {
     if (ptr === 0) return;
     this.#checkLive();
-    checkSize(
-      size,
-      this.reservedBytes,
-      "Size",
-      "the page source's reservation",
-    );
+    this.#checkSize(size);
     const start = this.#liveStart(ptr, size);
     this.#give(start, this.#runs.liveRun(start)!);
+  }
+
+  /**
+   * Frees a run and gives its pages back to the system at once, as
+   * {@linkcode PageSource.purge} would: for memory known to stay unused.
+   *
+   * @param ptr The run's first byte, or 0 to do nothing.
+   * @param size The size it was allocated with.
+   */
+  discard(ptr: number, size: number): void {
+    if (ptr === 0) return;
+    this.#checkLive();
+    this.#checkSize(size);
+    const start = this.#liveStart(ptr, size);
+    const pages = this.#runs.liveRun(start)!;
+    this.release(ptr, pages * PAGE_SIZE);
+    this.#runs.give(start, pages, true, this.#now);
   }
 
   /**
@@ -236,10 +306,28 @@ export abstract class PageSource implements Allocator, Disposable {
     return this.#runs.liveRun(start)! * PAGE_SIZE;
   }
 
-  /** Gives every retained page back (see `retain` of {@linkcode OsPages}). */
-  trim(): void {
+  /**
+   * Gives back every freed page kept for reuse, however recently it was
+   * freed. The pages read as zero afterwards and are reused like any.
+   */
+  purge(): void {
     this.#checkLive();
-    this.#runs.cleanDirty(1, this.#runs.highWater - 1, this.#releasePages);
+    const runs = this.#runs;
+    while (runs.oldestDirty !== 0) this.#purge(runs.oldestDirty, Infinity);
+  }
+
+  /**
+   * Gives back the freed pages that have been idle longer than
+   * {@linkcode PageSource.decayMs}, by the clock read now. Allocation and
+   * free calls do this a little at a time, and a timer (which does not keep
+   * the process alive) does it when the program goes idle; call it to do it
+   * all at once.
+   *
+   * @returns The bytes given back.
+   */
+  decay(): number {
+    this.#checkLive();
+    return this.#decay(Infinity);
   }
 
   /**
@@ -250,6 +338,7 @@ export abstract class PageSource implements Allocator, Disposable {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    clearTimeout(this.#timer);
     // Detach every view first, so nothing can touch the range once unmapped.
     this.memory.buffer.transfer();
     this.unmap();
@@ -260,26 +349,76 @@ export abstract class PageSource implements Allocator, Disposable {
     this.destroy();
   }
 
-  #zeroPages = (start: number, pages: number): void => {
-    this.memory.u8.fill(0, start * PAGE_SIZE, (start + pages) * PAGE_SIZE);
-  };
-
-  #releasePages = (start: number, pages: number): void => {
-    this.release(start * PAGE_SIZE, pages * PAGE_SIZE);
-  };
-
+  // Frees a live run: kept for reuse, or given back at once when nothing is
+  // kept.
   #give(start: number, pages: number): void {
-    this.#runs.give(start, pages);
-    this.#dispose(start, pages);
+    if (--this.#ticks === 0) this.#tick();
+    if (this.#keepNone) {
+      this.release(start * PAGE_SIZE, pages * PAGE_SIZE);
+      this.#runs.give(start, pages, true, this.#now);
+      return;
+    }
+    this.#runs.give(start, pages, false, this.#now);
+    this.#retained();
   }
 
-  // Freed pages are kept dirty while the retention budget allows, else released.
-  #dispose(start: number, pages: number): void {
-    if ((this.#runs.dirtyPages + pages) * PAGE_SIZE <= this.#retain) {
-      this.#runs.markDirty(start, pages);
-    } else {
-      this.#releasePages(start, pages);
+  // Pages were just kept for reuse: hold them to the byte budget, and make
+  // sure the timer will give them back when they have been idle too long.
+  #retained(): void {
+    const runs = this.#runs;
+    while (runs.dirtyPages * PAGE_SIZE > this.retain) {
+      const excess = runs.dirtyPages - Math.floor(this.retain / PAGE_SIZE);
+      this.#purge(runs.oldestDirty, excess);
     }
+    if (this.#timer === undefined && runs.dirtyPages !== 0) this.#arm();
+  }
+
+  // The incremental step: read the clock, give back a few expired runs.
+  #tick(): void {
+    this.#ticks = TICK_CALLS;
+    this.#now = this.#clock();
+    this.#decay(TICK_RUNS);
+  }
+
+  // Gives back at most `runs` runs idle longer than the decay time.
+  #decay(runs: number): number {
+    this.#now = this.#clock();
+    const before = this.#runs.dirtyPages;
+    const expired = this.#now - this.decayMs;
+    for (let start = this.#runs.oldestDirty; start !== 0 && runs-- > 0;) {
+      if (this.#runs.freedAt(start) > expired) break;
+      this.#purge(start, Infinity);
+      start = this.#runs.oldestDirty;
+    }
+    return (before - this.#runs.dirtyPages) * PAGE_SIZE;
+  }
+
+  // Sets the timer for when the oldest kept run will have been idle for the
+  // decay time. It does not keep the process alive.
+  #arm(): void {
+    if (this.decayMs === Infinity) return;
+    const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#destroyed) return;
+      this.#decay(Infinity);
+      if (this.#runs.dirtyPages !== 0) this.#arm();
+    }, Math.max(0, due - this.#clock()) + 1);
+    unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  // Gives back up to `pages` pages at the front of the dirty run at `start`.
+  #purge(start: number, pages: number): void {
+    const n = Math.min(pages, this.#runs.freeRun(start));
+    this.release(start * PAGE_SIZE, n * PAGE_SIZE);
+    this.#runs.markClean(start, n);
+  }
+
+  // Throws unless `size` is an integer from 0 to the reservation's size.
+  #checkSize(size: number, what = "Size"): void {
+    if (Number.isInteger(size) && size >= 0 && size <= this.#limitBytes) return;
+    checkSize(size, this.#limitBytes, what, "the page source's reservation");
   }
 
   #checkLive(): void {
@@ -327,7 +466,7 @@ export abstract class PageSource implements Allocator, Disposable {
         "double-free",
       );
     }
-    if (size !== -1 && Math.max(1, Math.ceil(size / PAGE_SIZE)) !== pages) {
+    if (size !== -1 && pagesFor(size) !== pages) {
       throw new PointerError(
         `Size ${size} does not match the run at ${
           hex(ptr)
@@ -342,9 +481,14 @@ export abstract class PageSource implements Allocator, Disposable {
   #outOfMemory(size: number): OutOfMemoryError {
     return new OutOfMemoryError(
       `Out of memory: no run of ${
-        Math.max(1, Math.ceil(size / PAGE_SIZE))
+        pagesFor(size)
       } free page(s) for ${size} bytes in a reservation of ${this.reservedBytes} bytes (${this.liveBytes} live); reserve more`,
       size,
     );
   }
+}
+
+// Pages for a size in bytes: at least one.
+function pagesFor(size: number): number {
+  return size <= PAGE_SIZE ? 1 : Math.ceil(size / PAGE_SIZE);
 }

@@ -1,0 +1,38 @@
+// Checking a page source's options before it takes any resource.
+import { checkSize } from "./_checks.ts";
+import {
+  MAX_RESERVE,
+  PAGE_SIZE,
+  type PageSourceOptions,
+} from "./page_source.ts";
+
+/** Rounds a reservation up to whole pages and checks it. */
+export function reservePages(reserve: number): number {
+  checkSize(reserve, MAX_RESERVE, "Reservation", "the largest reservation");
+  const pages = Math.ceil(reserve / PAGE_SIZE);
+  if (pages < 2) {
+    throw new RangeError(
+      `Reservation ${reserve} is too small: it needs at least 2 pages (8192 bytes), as page 0 is never handed out`,
+    );
+  }
+  return pages;
+}
+
+/** Throws unless the options about keeping freed pages are usable. */
+export function checkKeepOptions(options: PageSourceOptions): void {
+  const { decayMs, retain, clock } = options;
+  if (decayMs !== undefined && !(typeof decayMs === "number" && decayMs >= 0)) {
+    if (typeof decayMs !== "number") {
+      throw new TypeError(`Decay time must be a number, got ${typeof decayMs}`);
+    }
+    throw new RangeError(
+      `Decay time must be a non-negative number of milliseconds (or Infinity), got ${decayMs}`,
+    );
+  }
+  if (retain !== undefined && retain !== Infinity) {
+    checkSize(retain, Number.MAX_SAFE_INTEGER, "Retention", "the limit");
+  }
+  if (clock !== undefined && typeof clock !== "function") {
+    throw new TypeError("Clock must be a function returning milliseconds");
+  }
+}
