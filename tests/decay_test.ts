@@ -1,0 +1,383 @@
+// Giving memory back: page sources keep freed pages for reuse while they are
+// recently freed and give them back once idle longer than `decayMs` (by a
+// fake clock here, so nothing sleeps), within a byte cap, on purge(); the
+// heap gives back segments whose spans are all empty.
+import assert from "node:assert/strict";
+import {
+  BufferPages,
+  DestroyedError,
+  OsPages,
+  type PageSource,
+} from "../os/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import { isZero } from "./_bytes.ts";
+
+const P = 4096;
+
+/** A clock that moves only when told. */
+function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 0;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+type Op =
+  | ["alloc", name: string, size: number]
+  | ["free", name: string, size: number]
+  | ["touch", name: string, size: number] // write every byte
+  | ["advance", ms: number]
+  | ["decay", returns: number] // decay() and the bytes it must return
+  | ["purge"]
+  | ["pairs", count: number, size: number]; // alloc+free pairs of a size
+
+interface Expect {
+  retained?: number;
+  purged?: number;
+  committed?: number;
+  live?: number;
+  /** OsPages only: the range's resident bytes (mincore). */
+  resident?: number;
+  same?: [string, string][];
+  zero?: [string, number][];
+}
+
+interface Case {
+  name: string;
+  kind: "os" | "buffer";
+  options: { decayMs?: number; retain?: number };
+  ops: Op[];
+  expect: Expect;
+}
+
+const cases: Case[] = [
+  {
+    name: "freed pages stay ready for reuse within the decay time",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "a", 8 * P],
+      ["touch", "a", 8 * P],
+      ["free", "a", 8 * P],
+      ["advance", 999],
+      ["decay", 0],
+    ],
+    expect: { retained: 8 * P, purged: 0, committed: 8 * P, resident: 8 * P },
+  },
+  {
+    name: "pages idle longer than the decay time are given back",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "a", 8 * P],
+      ["touch", "a", 8 * P],
+      ["free", "a", 8 * P],
+      ["advance", 1000],
+      ["decay", 8 * P],
+    ],
+    expect: { retained: 0, purged: 8 * P, committed: 0, resident: 0 },
+  },
+  {
+    name: "a block freed and taken again within the window faults nothing",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "guard", P],
+      ["alloc", "a", 8 * P],
+      ["touch", "a", 8 * P],
+      ["free", "a", 8 * P],
+      ["advance", 900],
+      ["decay", 0],
+      ["alloc", "b", 8 * P],
+    ],
+    // b is a's pages, zeroed, and still resident before anything writes it
+    // (the guard was never written, so it never became resident).
+    expect: {
+      same: [["a", "b"]],
+      zero: [["b", 8 * P]],
+      purged: 0,
+      resident: 8 * P,
+    },
+  },
+  {
+    name: "only the runs idle long enough go back, oldest first",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "a", 2 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 3 * P],
+      ["alloc", "guard2", P],
+      ["touch", "a", 2 * P],
+      ["touch", "b", 3 * P],
+      ["free", "a", 2 * P],
+      ["advance", 600],
+      ["decay", 0],
+      ["free", "b", 3 * P],
+      ["advance", 600],
+      ["decay", 2 * P],
+    ],
+    expect: { retained: 3 * P, purged: 2 * P, resident: 3 * P },
+  },
+  {
+    name: "allocation and free calls give back expired runs a little at a time",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "a", 4 * P],
+      ["alloc", "guard", P],
+      ["touch", "a", 4 * P],
+      ["free", "a", 4 * P],
+      ["advance", 1500],
+      ["pairs", 40, 2 * P],
+    ],
+    // The pairs reuse a's first two pages; the two others went back.
+    expect: { retained: 2 * P, purged: 2 * P },
+  },
+  {
+    name: "a byte cap keeps the newest freed pages and gives back the oldest",
+    kind: "os",
+    options: { decayMs: 1000, retain: 4 * P },
+    ops: [
+      ["alloc", "a", 4 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 4 * P],
+      ["alloc", "guard2", P],
+      ["touch", "a", 4 * P],
+      ["touch", "b", 4 * P],
+      ["free", "a", 4 * P],
+      ["advance", 10],
+      ["free", "b", 4 * P],
+    ],
+    expect: { retained: 4 * P, purged: 4 * P, resident: 4 * P },
+  },
+  {
+    name: "decayMs 0 gives every freed page back at once",
+    kind: "os",
+    options: { decayMs: 0 },
+    ops: [["alloc", "a", 4 * P], ["touch", "a", 4 * P], ["free", "a", 4 * P]],
+    expect: { retained: 0, purged: 4 * P, resident: 0 },
+  },
+  {
+    name: "purge() gives back everything kept, however recent",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      ["alloc", "a", 4 * P],
+      ["alloc", "guard", P],
+      ["touch", "a", 4 * P],
+      ["touch", "guard", P],
+      ["free", "a", 4 * P],
+      ["purge"],
+    ],
+    expect: { retained: 0, purged: 4 * P, live: P, resident: P },
+  },
+  {
+    name: "BufferPages keeps freed pages until reused by default",
+    kind: "buffer",
+    options: {},
+    ops: [
+      ["alloc", "a", 4 * P],
+      ["touch", "a", 4 * P],
+      ["free", "a", 4 * P],
+      ["advance", 1e9],
+      ["decay", 0],
+    ],
+    expect: { retained: 4 * P, purged: 0 },
+  },
+  {
+    name: "BufferPages purge() zeroes the pages but gives nothing back",
+    kind: "buffer",
+    options: {},
+    ops: [
+      ["alloc", "a", 4 * P],
+      ["touch", "a", 4 * P],
+      ["free", "a", 4 * P],
+      ["purge"],
+      ["alloc", "b", 4 * P],
+    ],
+    expect: { retained: 0, purged: 0, committed: 5 * P, zero: [["b", 4 * P]] },
+  },
+];
+
+function run(c: Case): void {
+  const clock = fakeClock();
+  const options = { reserve: 2 ** 24, clock: clock.now, ...c.options };
+  using pages: PageSource = c.kind === "os"
+    ? new OsPages(options)
+    : new BufferPages(options);
+  const ptr: Record<string, number> = {};
+  for (const op of c.ops) {
+    switch (op[0]) {
+      case "alloc":
+        ptr[op[1]] = pages.alloc(op[2]);
+        break;
+      case "free":
+        pages.free(ptr[op[1]], op[2]);
+        break;
+      case "touch":
+        pages.memory.fill(ptr[op[1]], op[2], 0xa5);
+        break;
+      case "advance":
+        clock.advance(op[1]);
+        break;
+      case "decay":
+        assert.equal(pages.decay(), op[1], "decay() returned");
+        break;
+      case "purge":
+        pages.purge();
+        break;
+      case "pairs":
+        for (let i = 0; i < op[1]; i++) pages.free(pages.alloc(op[2]), op[2]);
+        break;
+    }
+  }
+  const x = c.expect;
+  if (x.retained !== undefined) {
+    assert.equal(pages.retainedBytes, x.retained, "retained");
+  }
+  if (x.purged !== undefined) {
+    assert.equal(pages.purgedBytes, x.purged, "purged");
+  }
+  if (x.committed !== undefined) {
+    assert.equal(pages.committedBytes, x.committed, "committed");
+  }
+  if (x.live !== undefined) assert.equal(pages.liveBytes, x.live, "live");
+  for (const [a, b] of x.same ?? []) {
+    assert.equal(ptr[a], ptr[b], `${a} = ${b}`);
+  }
+  for (const [name, length] of x.zero ?? []) {
+    assert.ok(isZero(pages.memory, ptr[name], length), `${name} reads as zero`);
+  }
+  if (x.resident !== undefined) {
+    assert.equal((pages as OsPages).residentBytes(), x.resident, "resident");
+  }
+}
+
+Deno.test("page sources: decay, byte cap and purge", async (t) => {
+  for (const c of cases) await t.step(c.name, () => run(c));
+});
+
+Deno.test("page sources: bad decay options are refused", () => {
+  for (
+    const make of [
+      (o: object) => new OsPages(o),
+      (o: object) => new BufferPages(o),
+    ]
+  ) {
+    assert.throws(() => make({ decayMs: -1 }), RangeError);
+    assert.throws(
+      () => make({ decayMs: NaN }),
+      /Decay time must be a non-negative number/,
+    );
+    assert.throws(() => make({ decayMs: "1" }), TypeError);
+    assert.throws(
+      () => make({ retain: -5 }),
+      /Retention must be a non-negative integer/,
+    );
+    assert.throws(() => make({ clock: 5 }), /Clock must be a function/);
+  }
+  assert.throws(() => new Heap({ decayMs: -1 }), RangeError);
+});
+
+Deno.test("page sources: decay() and purge() after destroy throw", () => {
+  const pages = new OsPages({ reserve: 2 ** 20 });
+  pages.destroy();
+  assert.throws(() => pages.decay(), DestroyedError);
+  assert.throws(() => pages.purge(), DestroyedError);
+});
+
+Deno.test("an idle program gives its pages back with no further call", async () => {
+  using pages = new OsPages({ reserve: 2 ** 24, decayMs: 40 });
+  const p = pages.alloc(16 * P);
+  pages.memory.fill(p, 16 * P, 1);
+  pages.free(p, 16 * P);
+  assert.equal(pages.residentBytes(), 16 * P);
+  await new Promise((resolve) => setTimeout(resolve, 2 * 40 + 20));
+  assert.equal(pages.retainedBytes, 0);
+  assert.equal(pages.residentBytes(), 0);
+});
+
+Deno.test("the decay timer does not keep the process alive", async () => {
+  const script = `
+    import { OsPages } from "${new URL("../os/mod.ts", import.meta.url)}";
+    const pages = new OsPages({ reserve: 2 ** 24, decayMs: 60_000 });
+    pages.free(pages.alloc(4096), 4096);
+    console.log(pages.retainedBytes);
+  `;
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--allow-ffi", script],
+    stdout: "piped",
+  }).output();
+  assert.ok(out.success);
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "4096");
+  assert.ok(performance.now() - started < 30_000, "exited without waiting");
+});
+
+// ── heap trim ──────────────────────────────────────────────────────────────
+
+Deno.test("Heap.trim gives back the segments whose spans are all empty", () => {
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages, decayMs: Infinity });
+  const small = Array.from({ length: 40 }, () => heap.alloc(1000)); // 10 spans
+  const more = Array.from({ length: 40 }, () => heap.alloc(2000)); // 20 spans
+  const keep = heap.alloc(64);
+  assert.equal(heap.segments, 3);
+  for (const p of [...small, ...more]) heap.free(p);
+  // Two segments hold only empty spans; the third holds `keep`.
+  assert.equal(heap.trimmableBytes, 2 * 65536);
+  assert.equal(heap.trim(), 2 * 65536);
+  assert.equal(heap.segments, 1);
+  assert.equal(heap.bytesReserved, 4096 + 65536);
+  assert.equal(heap.liveSpans, 1);
+  assert.equal(heap.emptySpans, 14);
+  assert.equal(heap.trimmableBytes, 0);
+  assert.equal(heap.trim(), 0);
+  heap.validate();
+  assert.throws(() => heap.free(small[0]), /not an allocation of this heap/);
+  heap.free(keep);
+  assert.equal(heap.trim(), 65536);
+  assert.equal(heap.bytesReserved, 4096);
+  assert.equal(heap.peakReserved, 4096 + 3 * 65536);
+  heap.validate();
+  // The heap works on: a new segment, zeroed.
+  const p = heap.alloc(100);
+  assert.ok(isZero(heap.memory, p, 128));
+  assert.equal(heap.segments, 1);
+  heap.validate();
+});
+
+Deno.test("256 MiB freed, trimmed and purged leaves one page resident", () => {
+  using pages = new OsPages({ reserve: 2 ** 30 });
+  using heap = new Heap({ pages, decayMs: Infinity });
+  const live: [number, number][] = [];
+  let total = 0;
+  for (let i = 0; total < 2 ** 28; i++) {
+    const size = [24, 200, 1500, 3000, 40000, 300000][i % 6];
+    const p = heap.alloc(size);
+    heap.memory.fill(p, size, 7);
+    live.push([p, size]);
+    total += size;
+  }
+  assert.ok(pages.residentBytes() >= 2 ** 28);
+  for (const [p, size] of live) heap.free(p, size);
+  heap.trim();
+  pages.purge();
+  assert.equal(heap.bytesReserved, 4096);
+  // At most the heap's own page (never written, so not even that).
+  assert.ok(pages.residentBytes() <= 4096);
+  heap.validate();
+});
+
+Deno.test("an idle heap gives its segments back to the system by itself", async () => {
+  using pages = new OsPages({ reserve: 2 ** 24, decayMs: 40 });
+  using heap = new Heap({ pages });
+  const ptrs = Array.from({ length: 300 }, () => heap.alloc(512));
+  for (const p of ptrs) heap.memory.fill(p, 512, 1);
+  for (const p of ptrs) heap.free(p);
+  assert.ok(pages.residentBytes() >= 300 * 512);
+  await new Promise((resolve) => setTimeout(resolve, 2 * 40 + 40));
+  assert.equal(heap.segments, 0);
+  assert.equal(heap.bytesReserved, 4096);
+  assert.ok(pages.residentBytes() <= 4096);
+  heap.validate();
+});
