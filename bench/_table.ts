@@ -1,4 +1,4 @@
-// Formatting of the report: the seed's per-workload table, and medians.
+// Formatting of the report: one table per workload, and medians.
 import type { Phase, PhaseResult } from "./workloads.ts";
 
 /** One row of the report: a phase of a workload on a backend. */
@@ -66,7 +66,7 @@ const HEAD = [
 ];
 
 /**
- * The seed's table for one workload's rows: per phase and backend, ns/op,
+ * The table for one workload's rows: per phase and backend, ns/op,
  * req, used, reserved, util (req × 100 / reserved), and the ratios to the best
  * backend of the phase; `?` where unknown. A cut-off ns/op is marked `*`.
  */

@@ -1,6 +1,7 @@
 /**
- * The workload report (`deno task bench`): the seed's ten workloads (SPEC §5)
- * on every backend, one table per workload.
+ * The workload report (`deno task bench`): the ten workloads of
+ * `docs/design.md` (benchmark workloads) on every backend, one table per
+ * workload.
  *
  * ```
  * deno run --allow-ffi --allow-run bench/report.ts [options]
@@ -150,8 +151,8 @@ export async function runOnce(
   showProgress = true,
 ): Promise<PhaseResult[]> {
   // Warm-up: the same workload twice on throwaway instances, untimed, so the
-  // measured run executes optimised code from its first operation (the seed
-  // is C: it has no interpreter phase to hide). Twice, because V8 throws
+  // measured run executes optimised code from its first operation (a C
+  // allocator has no interpreter phase to hide). Twice, because V8 throws
   // optimised code away when objects it embedded die, and re-optimises.
   // No forced GC after it: that would throw the code away once more.
   for (let i = 0; i < WARMUPS; i++) {

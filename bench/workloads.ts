@@ -1,5 +1,6 @@
 /**
- * The ten workloads of the seed's report (SPEC §5) and the loop that runs one
+ * The ten workloads of the report (`docs/design.md`, benchmark workloads) and
+ * the loop that runs one
  * of them on one backend, phase by phase, timing each phase.
  *
  * @module
@@ -10,7 +11,11 @@ import type { Backend } from "./backends/backend.ts";
 /** How a workload uses its slots after filling them. */
 export type WorkloadKind = "churn" | "ramp_lifo" | "ramp_fifo" | "pin" | "grow";
 
-/** How sizes are drawn: `lo + r % (hi − lo + 1)`, or the seed's log mix. */
+/**
+ * How sizes are drawn: uniform is `lo + r % (hi − lo + 1)`; log is an
+ * exponent `e = log2(lo) + r % (log2(hi) − log2(lo) + 1)`, then
+ * `2^e + r' % 2^e` (a second draw), clamped to `[lo, hi]`.
+ */
 export type SizeShape = "uniform" | "log";
 
 /** One workload of the report. */
@@ -31,7 +36,7 @@ export interface Workload {
   ops: number;
 }
 
-/** The ten workloads, in the seed's order. */
+/** The ten workloads, in the report's order. */
 export const WORKLOADS: readonly Workload[] = [
   w("fixed_16", "churn", "uniform", 16, 16, 65536, 400000),
   w("fixed_64", "churn", "uniform", 64, 64, 65536, 400000),
@@ -88,7 +93,7 @@ export interface RunOptions {
 }
 
 /**
- * The sizes of one workload, drawn from the generator in the seed's order:
+ * The sizes of one workload, drawn from the generator in a fixed order:
  * uniform is one draw, log is two (the exponent, then the offset).
  */
 export class SizeDrawer {
@@ -384,7 +389,7 @@ function notRun(phase: Phase): PhaseResult {
 
 /**
  * The live requested bytes after each phase of a workload, computed without
- * allocating anything (the seed's `req` column).
+ * allocating anything (the report's `req` column).
  *
  * @param workload The workload.
  * @returns Phase name to req.
