@@ -79,7 +79,7 @@ Deno.test("median", () => {
   assert.equal(median([null]), null);
 });
 
-Deno.test("the table has the seed's columns, ratios and ? for unknowns", () => {
+Deno.test("the table has the report's columns, ratios and ? for unknowns", () => {
   const row = (
     backend: string,
     nsPerOp: number,

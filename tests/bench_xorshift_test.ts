@@ -1,10 +1,11 @@
-// The report's generator and workloads reproduce the seed's req figures.
+// The report's xorshift64* generator, and the bytes its workloads request.
 import assert from "node:assert/strict";
 import { Modulus, SEED, Xorshift64Star } from "../bench/_xorshift.ts";
 import { requested, WORKLOADS } from "../bench/workloads.ts";
 
-// The seed's xorshift64*, in BigInt: the reference the fast one must equal.
-function reference(): () => bigint {
+// xorshift64* (shifts 12, 25, 27; multiplier 0x2545F4914F6CDD1D) in plain
+// BigInt arithmetic: the fast generator must equal it draw for draw.
+function bigIntModel(): () => bigint {
   const mask = (1n << 64n) - 1n;
   let s = SEED;
   return () => {
@@ -17,8 +18,8 @@ function reference(): () => bigint {
   };
 }
 
-Deno.test("xorshift64* equals the 64-bit reference, draw for draw", () => {
-  const ref = reference();
+Deno.test("xorshift64* equals the 64-bit BigInt model, draw for draw", () => {
+  const ref = bigIntModel();
   const rng = new Xorshift64Star();
   for (let i = 0; i < 20000; i++) assert.equal(rng.nextBigInt(), ref());
 });
@@ -40,7 +41,7 @@ Deno.test("below(n) is r % n over all 64 bits, for awkward moduli", () => {
     2 ** 26,
   ];
   for (const n of moduli) {
-    const ref = reference();
+    const ref = bigIntModel();
     const rng = new Xorshift64Star();
     const m = new Modulus(n);
     for (let i = 0; i < 2000; i++) {
@@ -53,16 +54,18 @@ Deno.test("below(n) is r % n over all 64 bits, for awkward moduli", () => {
   }
 });
 
-// The seed's own figures (SPEC §5 workloads, the issue's examples).
-const SEED_REQ: [workload: string, phase: string, req: number][] = [
+// Bytes requested after a phase, fixed by the generator's start value and the
+// workload definitions (docs/design.md, "Benchmark workloads"): every backend
+// sees exactly these.
+const REQ: [workload: string, phase: string, req: number][] = [
   ["uniform_small", "fill", 16843721],
   ["log_mixed", "fill", 30527353],
   ["pin_5pct", "pinned", 1337980],
   ["realloc_grow", "grow", 18796832],
 ];
 
-for (const [workload, phase, req] of SEED_REQ) {
-  Deno.test(`${workload} ${phase} req is the seed's ${req}`, () => {
+for (const [workload, phase, req] of REQ) {
+  Deno.test(`${workload} ${phase} req is ${req}`, () => {
     const w = WORKLOADS.find((w) => w.name === workload)!;
     assert.equal(requested(w)[phase], req);
   });
