@@ -40,10 +40,10 @@ export type CoreOp<X> =
   | ["call", (env: Env<X>) => void]
   | ThrowsOp<X>;
 
-/** An allocator's own operations by name; each gets the env and its arguments. */
-export type ExtraOps<X> = Record<string, (env: Env<X>, ...args: never) => void>;
-
-/** An operation: a core one, or one of `O`. */
+/**
+ * An operation: a core one, or one of `O`, an allocator's own operations by
+ * name (each gets the env and the operation's arguments).
+ */
 export type Op<X, O = Record<never, never>> =
   | CoreOp<X>
   | {
