@@ -1,4 +1,6 @@
-// Formatting of the report: the seed's per-workload table, and medians.
+// Formatting of the report: one table per workload, and medians.
+import Table from "cli-table3";
+import prettyBytes from "pretty-bytes";
 import type { Phase, PhaseResult } from "./workloads.ts";
 
 /** One row of the report: a phase of a workload on a backend. */
@@ -53,7 +55,8 @@ export function mergeRuns(
   });
 }
 
-const HEAD = [
+/** The columns of {@linkcode formatTable}. */
+export const HEAD = [
   "phase",
   "backend",
   "ns/op",
@@ -65,17 +68,45 @@ const HEAD = [
   "reserved/best",
 ];
 
+// No borders: columns two spaces apart, as plain text that diffs well.
+const PLAIN = Object.fromEntries(
+  [
+    "top",
+    "top-mid",
+    "top-left",
+    "top-right",
+    "bottom",
+    "bottom-mid",
+    "bottom-left",
+    "bottom-right",
+    "left",
+    "left-mid",
+    "mid",
+    "mid-mid",
+    "right",
+    "right-mid",
+  ].map((k) => [k, ""]),
+);
+
 /**
- * The seed's table for one workload's rows: per phase and backend, ns/op,
- * req, used, reserved, util (req × 100 / reserved), and the ratios to the best
- * backend of the phase; `?` where unknown. A cut-off ns/op is marked `*`.
+ * The table for one workload's rows: per phase and backend, ns/op, req, used
+ * and reserved (with binary units), util (req × 100 / reserved, integer) and
+ * the ratios to the best backend of the phase. `?` where a backend cannot say;
+ * `–` for reserved/best where nothing is live (every backend then holds only
+ * what it keeps after freeing, and a ratio to a near-empty best says
+ * nothing) or the phase was cut off (it holds other blocks than the rest). A
+ * cut-off ns/op is marked `*` and is never the best.
  */
 export function formatTable(rows: Row[]): string {
-  const lines: string[][] = [HEAD];
+  const table = new Table({
+    head: HEAD,
+    chars: { ...PLAIN, middle: "  " },
+    colAligns: HEAD.map((_, i) => i < 2 ? "left" : "right"),
+    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
+  });
   const phases = [...new Set(rows.map((r) => r.phase))];
   for (const phase of phases) {
     const of = rows.filter((r) => r.phase === phase);
-    // A cut-off figure is a partial one: it cannot be the best.
     const bestNs = min(of.map((r) => r.cutOff ? null : r.nsPerOp));
     const bestReserved = min(of.map((r) => r.cutOff ? null : r.reserved));
     for (const r of of) {
@@ -84,28 +115,22 @@ export function formatTable(rows: Row[]): string {
         : r.nsPerOp === null
         ? "cut off"
         : r.nsPerOp.toFixed(1) + (r.cutOff ? "*" : "");
-      lines.push([
+      table.push([
         phase,
         r.backend,
         ns,
-        int(r.req),
-        int(r.used),
-        int(r.reserved),
+        bytes(r.req),
+        bytes(r.used),
+        bytes(r.reserved),
         r.req !== null && r.reserved
-          ? int(Math.floor(r.req * 100 / r.reserved))
+          ? `${Math.floor(r.req * 100 / r.reserved)}%`
           : "?",
         ratio(r.nsPerOp, bestNs),
-        ratio(r.reserved, bestReserved),
+        r.req === 0 || r.cutOff ? "–" : ratio(r.reserved, bestReserved),
       ]);
     }
   }
-  const widths = HEAD.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l) =>
-    l.map((cell, i) =>
-      i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])
-    )
-      .join("  ").trimEnd()
-  ).join("\n");
+  return table.toString().split("\n").map((l) => l.trimEnd()).join("\n");
 }
 
 function min(values: (number | null)[]): number | null {
@@ -116,12 +141,11 @@ function min(values: (number | null)[]): number | null {
   return best;
 }
 
-function int(v: number | null): string {
-  return v === null ? "?" : String(Math.round(v));
+function bytes(v: number | null): string {
+  return v === null ? "?" : prettyBytes(v, { binary: true });
 }
 
 function ratio(v: number | null, best: number | null): string {
-  if (v === null || best === null) return "?";
-  if (best === 0) return v === 0 ? "1.00" : "?";
+  if (v === null || best === null || best === 0) return "?";
   return (v / best).toFixed(2);
 }

@@ -1,5 +1,5 @@
 /**
- * The seed's size generator: xorshift64* (shifts 12, 25, 27; multiplier
+ * The workloads' size generator: xorshift64* (shifts 12, 25, 27; multiplier
  * 0x2545F4914F6CDD1D), kept in 32-bit halves so the timed loops never touch
  * BigInt — a BigInt operation allocates, and that would be timed as if the
  * allocator under test had spent it.
@@ -7,7 +7,7 @@
  * @module
  */
 
-/** The seed every workload starts from, as in the reference. */
+/** The state every workload starts from, on every backend. */
 export const SEED = 0x5EED5EED5EED5EEDn;
 
 // The multiplier 0x2545F4914F6CDD1D: its high word, and the 16-bit halves of
@@ -50,7 +50,8 @@ export class Modulus {
 }
 
 /**
- * A xorshift64* generator whose outputs equal the seed's bit for bit. Each
+ * A xorshift64* generator whose outputs equal the 64-bit C one's bit for bit
+ * (`uint64_t` arithmetic, wrapping). Each
  * {@linkcode Xorshift64Star.below} call is one draw `r`, reduced as C's
  * `r % n` on a `uint64_t`.
  *

@@ -1,18 +1,7 @@
 /**
- * The workload report (`deno task bench`): the seed's ten workloads (SPEC §5)
- * on every backend, one table per workload.
- *
- * ```
- * deno run --allow-ffi --allow-run bench/report.ts [options]
- *   --workload=a,b   only these workloads (default: all ten)
- *   --backend=x,y    only these backends (heap, heap-buffer, malloc, gc, thi.ng)
- *   --runs=N         run each N times and report medians (default 1)
- *   --budget=S       seconds per workload, backend and run before it is cut
- *                    off (default 10)
- *   --json           print one JSON array of rows on stdout, nothing else
- *   --in-process     run everything in this process (needs --allow-env=NODE_ENV for thi.ng, not --allow-run;
- *                    backends then share one JIT and one garbage collector)
- * ```
+ * The workload report (`deno task bench`): the ten workloads of
+ * `docs/design.md` (benchmark workloads) on every backend, one table per
+ * workload. `deno task bench --help` lists the options ({@linkcode HELP}).
  *
  * Each run of a (workload, backend) is a fresh process by default, so that
  * one backend's garbage and JIT feedback never weigh on another's timings.
@@ -20,6 +9,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -29,16 +19,63 @@ import { formatTable, mergeRuns, type Row } from "./_table.ts";
 import {
   type PhaseResult,
   runWorkload,
+  scaled,
   type Workload,
   WORKLOADS,
 } from "./workloads.ts";
 
+/**
+ * The workloads thi.ng runs on unless `--backend` names it. Its `MemPool`
+ * searches its list of used blocks on every free and realloc and then walks
+ * its whole free list, so a free costs O(blocks): here only `large` (1024
+ * slots) and `ramp_lifo` (the newest block, the one freed, is first in that
+ * list) finish within a short budget of 2 s, warm-ups included; each other
+ * workload needs minutes.
+ */
+export const THING_WORKLOADS: readonly string[] = ["large", "ramp_lifo"];
+
+/** The `--help` text. */
+export const HELP = `\
+deno task bench [options]   (deno run --allow-ffi --allow-run bench/report.ts)
+
+The ten allocation workloads of docs/design.md on each backend, one table per
+workload; progress on stderr.
+
+  --workload a,b  only these workloads (default: all)
+  --backend x,y   only these backends (default: all, thi.ng only on
+                  ${THING_WORKLOADS.join(" and ")})
+  --runs N        run each N times and report medians (default: 1)
+  --budget S      seconds per workload, backend and run before it is cut off
+                  (default: 10)
+  --json          print one JSON array of rows (raw numbers) on stdout and
+                  nothing else
+  --in-process    run everything in this process (the backends then share one
+                  JIT and one garbage collector; thi.ng needs
+                  --allow-env=NODE_ENV)
+  -h, --help      print this and exit
+
+Values go as --runs 3 or --runs=3; lists are comma-separated or repeated
+(--backend heap --backend malloc).
+
+workloads: ${WORKLOADS.map((w) => w.name).join(", ")}
+backends:  ${BACKEND_NAMES.join(", ")}
+
+thi.ng's MemPool walks its block lists on every free (O(blocks)): by default
+it runs only where its whole run finishes within 2 s; name it in --backend to
+run it on every workload (minutes each, cut off after --budget).`;
+
+/** One workload and the backends to run on it. */
+export interface PlanItem {
+  /** The workload. */
+  workload: Workload;
+  /** Its backends, in the report's order. */
+  backends: BackendName[];
+}
+
 /** The options of the report, parsed from the command line. */
 export interface ReportOptions {
-  /** Workloads to run. */
-  workloads: Workload[];
-  /** Backends to run. */
-  backends: BackendName[];
+  /** What to run, workload by workload. */
+  plan: PlanItem[];
   /** Runs per (workload, backend). */
   runs: number;
   /** Milliseconds per run before it is cut off. */
@@ -49,88 +86,104 @@ export interface ReportOptions {
   inProcess: boolean;
   /** Internal: this process is a child running one (workload, backend). */
   child: boolean;
+  /** Print {@linkcode HELP} and nothing else. */
+  help: boolean;
+  /** Whether the default backends left thi.ng out of some workload. */
+  thingLeftOut: boolean;
 }
 
 /**
- * Parses the command line.
+ * Parses the command line with the runtime's `parseArgs`.
  *
  * @param args The arguments.
- * @returns The options; throws a TypeError for a bad one.
+ * @returns The options; throws a TypeError naming a bad one.
  */
-export function parseArgs(args: string[]): ReportOptions {
-  const options: ReportOptions = {
-    workloads: [...WORKLOADS],
-    backends: [...BACKEND_NAMES],
-    runs: 1,
-    budgetMs: 10_000,
-    json: false,
-    inProcess: false,
-    child: false,
-  };
-  for (const arg of args) {
-    const [key, value] = arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, ""];
-    const list = () => value.split(",").map((s) => s.trim()).filter((s) => s);
-    switch (key) {
-      case "--workload":
-        options.workloads = list().map((name) => {
-          const w = WORKLOADS.find((w) => w.name === name);
-          if (!w) {
-            throw new TypeError(
-              `Unknown workload "${name}"; known: ${
-                WORKLOADS.map((w) => w.name).join(", ")
-              }`,
-            );
-          }
-          return w;
-        });
-        break;
-      case "--backend":
-        options.backends = list().map((name) => {
-          if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
-            throw new TypeError(
-              `Unknown backend "${name}"; known: ${BACKEND_NAMES.join(", ")}`,
-            );
-          }
-          return name as BackendName;
-        });
-        break;
-      case "--runs":
-        options.runs = positive(key, value);
-        break;
-      case "--budget":
-        options.budgetMs = positive(key, value) * 1000;
-        break;
-      case "--json":
-        options.json = true;
-        break;
-      case "--in-process":
-        options.inProcess = true;
-        break;
-      case "--child":
-        options.child = true;
-        break;
-      default:
-        throw new TypeError(
-          `Unknown option "${arg}"; see the comment at the top of bench/report.ts`,
-        );
-    }
+export function parseOptions(args: string[]): ReportOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        workload: { type: "string", multiple: true },
+        backend: { type: "string", multiple: true },
+        runs: { type: "string", default: "1" },
+        budget: { type: "string", default: "10" },
+        json: { type: "boolean", default: false },
+        "in-process": { type: "boolean", default: false },
+        child: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new TypeError(`${(e as Error).message} (see --help)`);
   }
-  return options;
+  const workloads = values.workload
+    ? pick("workload", values.workload, WORKLOADS.map((w) => w.name))
+      .map((name) => WORKLOADS.find((w) => w.name === name)!)
+    : WORKLOADS;
+  const backends = values.backend
+    ? pick("backend", values.backend, BACKEND_NAMES) as BackendName[]
+    : null;
+  const plan = workloads.map((workload) => ({
+    workload,
+    backends: backends ??
+      BACKEND_NAMES.filter((b) =>
+        b !== "thi.ng" || THING_WORKLOADS.includes(workload.name)
+      ),
+  }));
+  return {
+    plan,
+    runs: positive("runs", values.runs, true),
+    budgetMs: positive("budget", values.budget, false) * 1000,
+    json: values.json,
+    inProcess: values["in-process"],
+    child: values.child,
+    help: values.help,
+    thingLeftOut: plan.some((p) => !p.backends.includes("thi.ng")) &&
+      backends === null,
+  };
 }
 
-function positive(key: string, value: string): number {
+// The names of a list option (comma-separated, or the option repeated),
+// each checked against the known ones.
+function pick(
+  option: string,
+  given: string[],
+  known: readonly string[],
+): string[] {
+  const names = given.flatMap((v) => v.split(",")).map((s) => s.trim())
+    .filter((s) => s);
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new TypeError(
+        `Unknown ${option} "${name}"; known: ${known.join(", ")}`,
+      );
+    }
+  }
+  if (names.length === 0) {
+    throw new TypeError(`--${option} needs at least one name`);
+  }
+  return names;
+}
+
+function positive(option: string, value: string, integer: boolean): number {
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) {
-    throw new TypeError(`${key} needs a positive number, got "${value}"`);
+  if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new TypeError(
+      `--${option} needs a positive ${
+        integer ? "integer" : "number"
+      }, got "${value}"`,
+    );
   }
   return n;
 }
 
-// Untimed warm-up runs before the measured one, and the longest each may take
-// in milliseconds.
+// Two untimed warm-up runs on a quarter of the workload (every phase and code
+// path, a quarter of the memory and time), each at most this long.
 const WARMUPS = 2;
+const WARMUP_SCALE = 4;
 const WARMUP_MS = 1000;
 
 const encoder = new TextEncoder();
@@ -149,13 +202,14 @@ export async function runOnce(
   budgetMs: number,
   showProgress = true,
 ): Promise<PhaseResult[]> {
-  // Warm-up: the same workload twice on throwaway instances, untimed, so the
-  // measured run executes optimised code from its first operation (the seed
-  // is C: it has no interpreter phase to hide). Twice, because V8 throws
-  // optimised code away when objects it embedded die, and re-optimises.
-  // No forced GC after it: that would throw the code away once more.
+  // Warm-up: so that the measured run executes optimised code from its first
+  // operation (a C allocator has no interpreter phase to hide). Twice,
+  // because V8 throws optimised code away when objects it embedded die, and
+  // re-optimises. No forced GC after it: that would throw the code away once
+  // more.
+  const warmup = scaled(workload, WARMUP_SCALE);
   for (let i = 0; i < WARMUPS; i++) {
-    runWorkload(workload, await makeBackend(backend, workload), {
+    runWorkload(warmup, await makeBackend(backend, warmup), {
       budgetMs: Math.min(budgetMs / 8, WARMUP_MS),
     });
   }
@@ -206,19 +260,20 @@ async function runChild(
 }
 
 /**
- * Runs the report and returns its rows (medians over the runs).
+ * Runs the report and returns its rows (medians over the runs); prints the
+ * tables unless `json`.
  *
  * @param options What to run.
  * @returns Every row, workload by workload.
  */
 export async function report(options: ReportOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  const total = options.workloads.length * options.backends.length;
+  const total = options.plan.reduce((n, p) => n + p.backends.length, 0);
   let done = 0;
   const started = performance.now();
-  for (const workload of options.workloads) {
+  for (const { workload, backends } of options.plan) {
     const workloadRows: Row[] = [];
-    for (const backend of options.backends) {
+    for (const backend of backends) {
       done++;
       const runs: PhaseResult[][] = [];
       let error: string | undefined;
@@ -251,32 +306,48 @@ export async function report(options: ReportOptions): Promise<Row[]> {
     }
     rows.push(...workloadRows);
     if (!options.json) {
-      const w = workload;
-      console.log(
-        `\n${w.name} — ${w.kind}, sizes ${
-          w.kind === "grow"
-            ? "16 doubling to " + w.hi
-            : w.lo === w.hi
-            ? w.lo
-            : `${w.shape} ${w.lo}..${w.hi}`
-        }, ${w.slots} slots${w.ops ? `, ${w.ops} ops` : ""}${
-          options.runs > 1 ? `, median of ${options.runs} runs` : ""
-        }\n`,
-      );
+      console.log(`\n${describe(workload, options.runs)}\n`);
       console.log(formatTable(workloadRows));
     }
   }
   progress(
     `done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );
-  if (!options.json && rows.some((r) => r.cutOff)) {
-    console.log(
-      `\n* cut off after the time budget of ${
-        options.budgetMs / 1000
-      } s per run: the ns/op it had reached; "cut off" phases never ran.`,
+  if (!options.json) console.log(legend(options, rows));
+  return rows;
+}
+
+function describe(w: Workload, runs: number): string {
+  const sizes = w.kind === "grow"
+    ? `16 doubling to ${w.hi}`
+    : w.shape === "fixed"
+    ? `${w.lo}`
+    : `${w.shape} ${w.lo}..${w.hi}`;
+  return `${w.name} — ${w.kind}, sizes ${sizes}, ${w.slots} slots${
+    w.ops ? `, ${w.ops} ops` : ""
+  }${runs > 1 ? `, median of ${runs} runs` : ""}`;
+}
+
+function legend(options: ReportOptions, rows: Row[]): string {
+  const lines = [
+    "",
+    "ns/op: wall time of the phase ÷ its operations, 0x50 writes and size draws included.",
+    "req: live requested bytes. used, reserved: the backend's own figures (README).",
+    "util: req ÷ reserved. ?: the backend cannot say. –: nothing is live, no ratio.",
+  ];
+  if (options.thingLeftOut) {
+    lines.push(
+      `thi.ng: only on ${THING_WORKLOADS.join(" and ")}, the workloads its ` +
+        "O(blocks) free finishes within 2 s (see --help).",
     );
   }
-  return rows;
+  if (rows.some((r) => r.cutOff)) {
+    lines.push(
+      `*: cut off after the time budget of ${options.budgetMs / 1000} s per ` +
+        'run, the ns/op it had reached; "cut off" phases never ran.',
+    );
+  }
+  return lines.join("\n");
 }
 
 function errorRow(workload: string, backend: string, error: string): Row {
@@ -295,7 +366,8 @@ function errorRow(workload: string, backend: string, error: string): Row {
 
 /**
  * The JSON form of the rows: `{workload, phase, backend, nsPerOp, req, used,
- * reserved, cutOff}`, null where unknown.
+ * reserved, cutOff}` with raw numbers (bytes, nanoseconds), null where
+ * unknown.
  *
  * @param rows The rows.
  * @returns The JSON text (one array).
@@ -321,17 +393,16 @@ export function toJson(rows: Row[]): string {
 if (import.meta.main) {
   let options: ReportOptions;
   try {
-    options = parseArgs(Deno.args);
+    options = parseOptions(Deno.args);
   } catch (e) {
     console.error((e as Error).message);
     Deno.exit(2);
   }
-  if (options.child) {
-    const results = await runOnce(
-      options.workloads[0],
-      options.backends[0],
-      options.budgetMs,
-    );
+  if (options.help) {
+    console.log(HELP);
+  } else if (options.child) {
+    const { workload, backends } = options.plan[0];
+    const results = await runOnce(workload, backends[0], options.budgetMs);
     console.log(JSON.stringify(results));
   } else {
     const rows = await report(options);

@@ -1,6 +1,7 @@
 /**
- * The ten workloads of the seed's report (SPEC §5) and the loop that runs one
- * of them on one backend, phase by phase, timing each phase.
+ * The ten workloads of the report (`docs/design.md`, benchmark workloads) and
+ * the loop that runs one of them on one backend, phase by phase, timing each
+ * phase.
  *
  * @module
  */
@@ -10,8 +11,13 @@ import type { Backend } from "./backends/backend.ts";
 /** How a workload uses its slots after filling them. */
 export type WorkloadKind = "churn" | "ramp_lifo" | "ramp_fifo" | "pin" | "grow";
 
-/** How sizes are drawn: `lo + r % (hi − lo + 1)`, or the seed's log mix. */
-export type SizeShape = "uniform" | "log";
+/**
+ * How sizes are drawn: fixed is `lo` (which equals `hi`) and draws nothing;
+ * uniform is `lo + r % (hi − lo + 1)`; log is an exponent
+ * `e = log2(lo) + r % (log2(hi) − log2(lo) + 1)`, then `2^e + r' % 2^e` (a
+ * second draw), clamped to `[lo, hi]`.
+ */
+export type SizeShape = "fixed" | "uniform" | "log";
 
 /** One workload of the report. */
 export interface Workload {
@@ -19,7 +25,7 @@ export interface Workload {
   name: string;
   /** What happens after the fill phase. */
   kind: WorkloadKind;
-  /** How sizes are drawn (a fixed size is uniform with `lo === hi`). */
+  /** How sizes are drawn. */
   shape: SizeShape;
   /** Smallest size. */
   lo: number;
@@ -31,11 +37,11 @@ export interface Workload {
   ops: number;
 }
 
-/** The ten workloads, in the seed's order. */
+/** The ten workloads, in the report's order. */
 export const WORKLOADS: readonly Workload[] = [
-  w("fixed_16", "churn", "uniform", 16, 16, 65536, 400000),
-  w("fixed_64", "churn", "uniform", 64, 64, 65536, 400000),
-  w("fixed_512", "churn", "uniform", 512, 512, 16384, 100000),
+  w("fixed_16", "churn", "fixed", 16, 16, 65536, 400000),
+  w("fixed_64", "churn", "fixed", 64, 64, 65536, 400000),
+  w("fixed_512", "churn", "fixed", 512, 512, 16384, 100000),
   w("uniform_small", "churn", "uniform", 1, 1024, 32768, 200000),
   w("log_mixed", "churn", "log", 16, 16384, 8192, 100000),
   w("large", "churn", "uniform", 4096, 65536, 1024, 20000),
@@ -56,6 +62,22 @@ function w(
   ops: number,
 ): Workload {
   return { name, kind, shape, lo, hi, slots, ops };
+}
+
+/**
+ * A workload with `1 / divisor` of its slots and operations (at least one):
+ * the same sizes, phases and code paths, on less memory and in less time.
+ *
+ * @param workload The workload.
+ * @param divisor How many times smaller.
+ * @returns The smaller workload.
+ */
+export function scaled(workload: Workload, divisor: number): Workload {
+  return {
+    ...workload,
+    slots: Math.ceil(workload.slots / divisor),
+    ops: Math.ceil(workload.ops / divisor),
+  };
 }
 
 /** The phases a workload reports, in order. */
@@ -88,10 +110,12 @@ export interface RunOptions {
 }
 
 /**
- * The sizes of one workload, drawn from the generator in the seed's order:
- * uniform is one draw, log is two (the exponent, then the offset).
+ * The sizes of one workload, drawn from the generator in a fixed order:
+ * fixed is no draw, uniform is one, log is two (the exponent, then the
+ * offset).
  */
 export class SizeDrawer {
+  readonly #fixed: boolean;
   readonly #log: boolean;
   readonly #lo: number;
   readonly #hi: number;
@@ -105,6 +129,7 @@ export class SizeDrawer {
    * @param workload The workload.
    */
   constructor(workload: Workload) {
+    this.#fixed = workload.shape === "fixed";
     this.#log = workload.shape === "log";
     this.#lo = workload.lo;
     this.#hi = workload.hi;
@@ -126,6 +151,7 @@ export class SizeDrawer {
    * @returns The size in bytes.
    */
   next(rng: Xorshift64Star): number {
+    if (this.#fixed) return this.#lo;
     if (!this.#log) return this.#lo + rng.below(this.#span);
     const e = this.#logLo + rng.below(this.#span);
     const size = 2 ** e + rng.below(this.#powers[e]);
@@ -140,8 +166,8 @@ const DRY: Backend<number> = {
   alloc: () => 1,
   resize: () => 1,
   free: () => {},
-  used: () => null,
-  reserved: () => null,
+  measure: () => ({ used: null, reserved: null }),
+  bytes: () => new Uint8Array(0),
   destroy: () => {},
 };
 
@@ -331,8 +357,7 @@ export function runWorkload<H>(
       ops,
       nsPerOp: ns / Math.max(ops, 1),
       req: st.req,
-      used: backend.used(st.req),
-      reserved: backend.reserved(),
+      ...backend.measure(st.handles),
       cutOff: cut,
     };
     results.push(result);
@@ -384,7 +409,7 @@ function notRun(phase: Phase): PhaseResult {
 
 /**
  * The live requested bytes after each phase of a workload, computed without
- * allocating anything (the seed's `req` column).
+ * allocating anything (the report's `req` column).
  *
  * @param workload The workload.
  * @returns Phase name to req.

@@ -18,7 +18,8 @@ export interface ParentMaker {
    * 16-aligned, so offsets in a block differ for alignments above 16.
    */
   pageAligned: boolean;
-  make(): Parent;
+  /** Makes a parent on a page source of `reserve` bytes (default 64 MiB). */
+  make(reserve?: number): Parent;
 }
 
 const onPages = (pages: PageSource): Parent => ({
@@ -44,11 +45,11 @@ export const parents: ParentMaker[] = [
   ...sources.map((s) => ({
     name: s.name,
     pageAligned: true,
-    make: () => onPages(s.make()),
+    make: (reserve?: number) => onPages(s.make({ reserve })),
   })),
   ...sources.map((s) => ({
     name: `Heap on ${s.name}`,
     pageAligned: false,
-    make: () => onHeap(s.make()),
+    make: (reserve?: number) => onHeap(s.make({ reserve })),
   })),
 ];

@@ -1,7 +1,8 @@
-// The heap geometry of SPEC §2, written out independently of heap/ so that the
-// heap tests check the implementation against the specification.
+// The heap geometry (docs/design.md, "Heap geometry"), written out again
+// independently of heap/, so that the heap tests check the implementation
+// against the design rather than against itself.
 
-/** The 16 class sizes of SPEC §2. */
+/** The 16 class sizes, in bytes. */
 export const CLASSES = [
   16,
   32,

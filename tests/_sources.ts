@@ -13,7 +13,8 @@ export interface SourceMaker {
 export const sources: SourceMaker[] = [
   {
     name: "OsPages",
-    make: (options = {}) => new OsPages({ reserve: 2 ** 26, ...options }),
+    make: ({ reserve = 2 ** 26, retain } = {}) =>
+      new OsPages({ reserve, retain }),
   },
   {
     name: "BufferPages",

@@ -1,182 +1,219 @@
-// Bad input to arenas as data: each case sets up a fresh arena, makes one bad
-// call and names the error it must throw. The executor then proves that
-// nothing changed, by comparing with a twin arena (on a twin parent) that
-// never saw the bad call: same bytesUsed, capacity and blocks, and the same
-// pointer from the next allocation.
+// Bad input to arenas as data: each case sets up a fresh arena and makes one
+// bad call that must throw the error it names. The shared executor then
+// proves that nothing changed, also against a twin arena (on a twin parent)
+// that never saw the bad call: same bytesUsed, capacity and blocks, and the
+// same pointer from the next allocation.
 import assert from "node:assert/strict";
 import { Arena, type ArenaMark } from "../arena/mod.ts";
 import { DestroyedError, OutOfMemoryError, PointerError } from "../os/mod.ts";
 import { type Parent, parents } from "./_arena_parents.ts";
+import { assertRefusedUnchanged } from "./_assert_refused.ts";
+import { type Case, type Env as RunEnv, runCase } from "./_run_ops.ts";
+import { arenaSubject } from "./_subjects.ts";
 
-interface Env {
+type Handles = {
   arena: Arena;
-  ptrs: Record<string, number>;
-  marks: Record<string, ArenaMark>;
   parent: Parent;
-}
+  marks: Record<string, ArenaMark>;
+};
+type Env = RunEnv<Handles>;
 
-interface Case {
-  name: string;
+interface ArenaCase extends Case<Handles> {
   blockSize?: number;
-  /** Set-up, run on both arenas. */
-  setup?: (env: Env) => void;
-  call: (env: Env) => unknown;
-  error: new (...args: never[]) => Error;
-  reason?: string;
-  message: RegExp;
 }
 
 const MiB = 2 ** 20;
 
-const sizeCases: Case[] = ([
+const sizeCases: ArenaCase[] = ([
   [-1, /non-negative integer, got -1/],
   [1.5, /non-negative integer, got 1.5/],
   [NaN, /non-negative integer, got NaN/],
   [Infinity, /non-negative integer, got Infinity/],
   [2 ** 40, /Size 1099511627776 exceeds the size of the memory/],
-] as const).flatMap(([size, message]) => [
+] as const).flatMap(([size, message]): ArenaCase[] => [
   {
     name: `alloc(${size})`,
-    call: ({ arena }: Env) => arena.alloc(size),
-    error: RangeError,
-    message,
+    ops: [[
+      "throws",
+      ({ arena }) => arena.alloc(size),
+      RangeError,
+      null,
+      message,
+    ]],
   },
   {
     name: `resize to ${size}`,
-    setup: ({ arena, ptrs }: Env) => void (ptrs.a = arena.alloc(16)),
-    call: ({ arena, ptrs }: Env) => arena.resize(ptrs.a, 16, size),
-    error: RangeError,
-    message: new RegExp(
-      "^New size.*" + message.source.replace(/^Size \d+ /, ""),
-    ),
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.resize(ptr.a, 16, size),
+      RangeError,
+      null,
+      new RegExp("^New size.*" + message.source.replace(/^Size \d+ /, "")),
+    ]],
   },
   {
     name: `free with size ${size}`,
-    setup: ({ arena, ptrs }: Env) => void (ptrs.a = arena.alloc(16)),
-    call: ({ arena, ptrs }: Env) => arena.free(ptrs.a, size),
-    error: RangeError,
-    message,
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a, size),
+      RangeError,
+      null,
+      message,
+    ]],
   },
 ]);
 
-const cases: Case[] = [
+/** Takes a pointer from the arena's parent: memory of another allocator. */
+const foreign = ({ arena, ptr, parent }: Env) => {
+  arena.alloc(10);
+  ptr.foreign = parent.parent.alloc(64);
+};
+
+const cases: ArenaCase[] = [
   ...sizeCases,
   {
     name: "alloc of a string",
-    call: ({ arena }) => arena.alloc("16" as unknown as number),
-    error: TypeError,
-    message: /Size must be a number, got string/,
+    ops: [[
+      "throws",
+      ({ arena }) => arena.alloc("16" as unknown as number),
+      TypeError,
+      null,
+      /Size must be a number, got string/,
+    ]],
   },
   {
     name: "alloc larger than the parent can give (huge but inside memory)",
-    setup: ({ arena, ptrs }) => void (ptrs.a = arena.alloc(100)),
-    call: ({ arena }) => arena.alloc(64 * MiB - 2 * 4096 + 1),
-    error: OutOfMemoryError,
-    message: /Out of memory/,
+    ops: [["alloc", "a", 100], [
+      "throws",
+      ({ arena }) => arena.alloc(64 * MiB - 2 * 4096 + 1),
+      OutOfMemoryError,
+      null,
+      /Out of memory/,
+    ]],
   },
   {
     name: "pop of another arena's mark",
-    setup: (env) => {
+    ops: [["call", (env) => {
       using other = new Arena({ parent: env.parent.parent });
       env.marks.m = other.mark();
-    },
-    call: ({ arena, marks }) => arena.pop(marks.m),
-    error: RangeError,
-    message: /not a live mark of this arena: it comes from another arena/,
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m),
+      RangeError,
+      null,
+      /not a live mark of this arena: it comes from another arena/,
+    ]],
   },
   {
     name: "pop of a mark discarded by a pop to an earlier mark",
-    setup: ({ arena, marks, ptrs }) => {
+    ops: [["call", ({ arena, marks, ptr }) => {
       marks.m1 = arena.mark();
       arena.alloc(100);
       marks.m2 = arena.mark();
       arena.alloc(100);
       arena.pop(marks.m1);
-      ptrs.a = arena.alloc(300);
-    },
-    call: ({ arena, marks }) => arena.pop(marks.m2),
-    error: RangeError,
-    message: /Mark \d+ is not a live mark.*take a new mark\(\)/,
+      ptr.a = arena.alloc(300);
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m2),
+      RangeError,
+      null,
+      /Mark \d+ is not a live mark.*take a new mark\(\)/,
+    ]],
   },
   {
     name: "pop of a mark discarded by clear",
-    setup: ({ arena, marks }) => {
+    ops: [["call", ({ arena, marks }) => {
       marks.m = arena.mark();
       arena.clear();
       arena.alloc(10);
-    },
-    call: ({ arena, marks }) => arena.pop(marks.m),
-    error: RangeError,
-    message: /not a live mark/,
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m),
+      RangeError,
+      null,
+      /not a live mark/,
+    ]],
   },
   {
     name: "pop of a made-up mark",
-    call: ({ arena }) => arena.pop(12345678 as ArenaMark),
-    error: RangeError,
-    message: /Mark 12345678 is not a live mark/,
+    ops: [[
+      "throws",
+      ({ arena }) => arena.pop(12345678 as ArenaMark),
+      RangeError,
+      null,
+      /Mark 12345678 is not a live mark/,
+    ]],
   },
   {
     name: "free of a pointer outside every block",
-    setup: ({ arena, ptrs, parent }) => {
-      arena.alloc(10);
-      ptrs.foreign = parent.parent.alloc(64);
-    },
-    call: ({ arena, ptrs }) => arena.free(ptrs.foreign, 64),
-    error: PointerError,
-    reason: "foreign",
-    message:
+    ops: [["call", foreign], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.foreign, 64),
+      PointerError,
+      "foreign",
       /is not inside any block of this arena: free or resize it with the allocator that made it/,
+    ]],
   },
   {
     name: "resize of a pointer outside every block",
-    setup: ({ arena, ptrs, parent }) => {
-      arena.alloc(10);
-      ptrs.foreign = parent.parent.alloc(64);
-    },
-    call: ({ arena, ptrs }) => arena.resize(ptrs.foreign, 64, 128),
-    error: PointerError,
-    reason: "foreign",
-    message: /not inside any block of this arena/,
+    ops: [["call", foreign], [
+      "throws",
+      ({ arena, ptr }) => arena.resize(ptr.foreign, 64, 128),
+      PointerError,
+      "foreign",
+      /not inside any block of this arena/,
+    ]],
   },
   {
     name: "free of a pointer popped already",
-    setup: ({ arena, marks, ptrs }) => {
+    ops: [["call", ({ arena, marks, ptr }) => {
       marks.m = arena.mark();
-      ptrs.a = arena.alloc(100);
+      ptr.a = arena.alloc(100);
       arena.pop(marks.m);
-    },
-    call: ({ arena, ptrs }) => arena.free(ptrs.a, 100),
-    error: PointerError,
-    reason: "double-free",
-    message: /is not live in this arena: it was freed, popped or cleared/,
+    }], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a, 100),
+      PointerError,
+      "double-free",
+      /is not live in this arena: it was freed, popped or cleared/,
+    ]],
   },
   {
     name: "resize of a pointer in a block kept after clear",
     blockSize: 64,
-    setup: ({ arena, ptrs }) => {
+    ops: [["call", ({ arena, ptr }) => {
       arena.alloc(32);
-      ptrs.a = arena.alloc(100);
+      ptr.a = arena.alloc(100);
       arena.clear();
       arena.alloc(8);
-    },
-    call: ({ arena, ptrs }) => arena.resize(ptrs.a, 100, 200),
-    error: PointerError,
-    reason: "double-free",
-    message: /not live in this arena/,
+    }], [
+      "throws",
+      ({ arena, ptr }) => arena.resize(ptr.a, 100, 200),
+      PointerError,
+      "double-free",
+      /not live in this arena/,
+    ]],
   },
   {
     name: "free with a size that runs past the bump",
-    setup: ({ arena, ptrs }) => void (ptrs.a = arena.alloc(16)),
-    call: ({ arena, ptrs }) => arena.free(ptrs.a, 17),
-    error: PointerError,
-    reason: "double-free",
-    message: /or the size is not the one it was allocated with/,
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a, 17),
+      PointerError,
+      "double-free",
+      /or the size is not the one it was allocated with/,
+    ]],
   },
   {
     name: "free of a negative pointer",
-    call: ({ arena }) => arena.free(-16, 16),
-    error: RangeError,
-    message: /Pointer must be a non-negative integer, got -16/,
+    ops: [[
+      "throws",
+      ({ arena }) => arena.free(-16, 16),
+      RangeError,
+      null,
+      /Pointer must be a non-negative integer, got -16/,
+    ]],
   },
 ];
 
@@ -185,34 +222,7 @@ Deno.test("arena: bad calls throw and change nothing", async (t) => {
     await t.step(maker.name, async (t) => {
       for (const c of cases) {
         await t.step(c.name, () => {
-          using p1 = maker.make();
-          using p2 = maker.make();
-          const make = (parent: Parent): Env => ({
-            arena: new Arena({ parent: parent.parent, blockSize: c.blockSize }),
-            ptrs: {},
-            marks: {},
-            parent,
-          });
-          const [bad, twin] = [make(p1), make(p2)];
-          using _a = bad.arena;
-          using _b = twin.arena;
-          c.setup?.(bad);
-          c.setup?.(twin);
-          assert.throws(() => c.call(bad), (e: Error) => {
-            assert.ok(e instanceof c.error, `${e.name}: ${e.message}`);
-            assert.match(e.message, c.message);
-            assert.match(e.message, /^[A-Z]/, "sentence case");
-            if (c.reason) assert.equal((e as PointerError).reason, c.reason);
-            return true;
-          });
-          const state = (a: Arena) => [
-            a.bytesUsed,
-            a.capacity,
-            a.currentBlock,
-            a.blocks,
-            a.alloc(24),
-          ];
-          assert.deepEqual(state(bad.arena), state(twin.arena));
+          runCase(() => arenaSubject(maker, c), c, {}, { twin: true });
         });
       }
     });
@@ -224,19 +234,22 @@ Deno.test("arena: every call after destroy throws a DestroyedError", () => {
   const p = arena.alloc(16);
   const m = arena.mark();
   arena.destroy();
-  const calls: [string, () => unknown][] = [
-    ["alloc", () => arena.alloc(16)],
-    ["alloc 0", () => arena.alloc(0)],
-    ["resize", () => arena.resize(p, 16, 32)],
-    ["resize to 0", () => arena.resize(p, 16, 0)],
-    ["free", () => arena.free(p, 16)],
-    ["mark", () => arena.mark()],
-    ["pop", () => arena.pop(m)],
-    ["clear", () => arena.clear()],
+  const calls = [
+    () => arena.alloc(16),
+    () => arena.alloc(0),
+    () => arena.resize(p, 16, 32),
+    () => arena.resize(p, 16, 0),
+    () => arena.free(p, 16),
+    () => arena.mark(),
+    () => arena.pop(m),
+    () => arena.clear(),
   ];
-  for (const [name, call] of calls) {
-    assert.throws(call, DestroyedError, name);
-    assert.throws(call, /Arena was used after destroy\(\): make a new one/);
+  const state = () => [arena.bytesUsed, arena.capacity, arena.blockCount];
+  for (const call of calls) {
+    assertRefusedUnchanged({ state }, call, {
+      error: DestroyedError,
+      message: /^Arena was used after destroy\(\): make a new one/,
+    });
   }
   arena.free(0, 16); // a null free does nothing, even now
   assert.ok(arena.destroyed);
@@ -260,13 +273,12 @@ Deno.test("arena: bad options throw", () => {
   }
   for (const maker of parents) {
     using env = maker.make();
-    const live = env.pages.liveBytes;
     // A first block the parent cannot give: the constructor throws.
-    assert.throws(
+    assertRefusedUnchanged(
+      { state: () => env.pages.liveBytes },
       () => new Arena({ parent: env.parent, blockSize: 2 ** 27 }),
-      maker.pageAligned ? RangeError : Error,
+      { error: RangeError, message: /^Size 134217728 exceeds/ },
     );
-    assert.equal(env.pages.liveBytes, live);
   }
 });
 

@@ -1,50 +1,84 @@
 // Arenas as data: each case is a list of operations on a fresh arena and the
-// exact state expected afterwards, run on both page sources and on a Heap.
-// Addresses are [block index, offset from the block's first byte]; a block's
-// data starts at offset 32, after its header.
+// exact state expected afterwards, run by the shared executor on both page
+// sources and on a Heap. Addresses are [block index, offset from the block's
+// first byte]; a block's data starts at offset 32, after its header.
 import assert from "node:assert/strict";
 import { Arena, type ArenaMark } from "../arena/mod.ts";
-import { isZero } from "./_bytes.ts";
-import { parents } from "./_arena_parents.ts";
+import { type Parent, parents } from "./_arena_parents.ts";
+import {
+  type Case,
+  type Env as RunEnv,
+  type Kind,
+  type Op as RunOp,
+  runCase,
+} from "./_run_ops.ts";
+import { arenaSubject } from "./_subjects.ts";
 
-type Op =
-  | ["alloc", name: string, size: number]
-  | ["free", name: string]
-  | ["resize", name: string, newSize: number, as: string]
-  | ["write", name: string, byte: number]
-  | ["mark", name: string]
-  | ["pop", name: string]
-  | ["clear"];
+type Handles = {
+  arena: Arena;
+  parent: Parent;
+  marks: Record<string, ArenaMark>;
+};
+type Env = RunEnv<Handles>;
 
+/** The arena's own operations, besides the Allocator ones. */
+const ops = {
+  mark: ({ arena, marks }: Env, name: string) =>
+    void (marks[name] = arena.mark()),
+  pop: ({ arena, marks }: Env, name: string) => arena.pop(marks[name]),
+  clear: ({ arena }: Env) => arena.clear(),
+};
+
+type Op = RunOp<Handles, typeof ops>;
+
+/** The arena's own expectations; every other name is a counter of arenaSubject. */
 interface State {
   /** Where each named allocation is: [block index, offset in the block]. */
   at?: Record<string, [block: number, offset: number]>;
-  /** Pairs of names that must have the same pointer. */
-  same?: [string, string][];
   used?: number;
   capacity?: number;
   blockSizes?: number[];
   current?: number;
-  /** Named allocations whose bytes [from, to) must be zero. */
-  zero?: [name: string, from: number, to: number][];
-  /** Named allocations whose bytes [from, to) must all be `byte`. */
-  filled?: [name: string, from: number, to: number, byte: number][];
 }
 
-interface Case {
-  name: string;
+interface ArenaCase extends Case<Handles, typeof ops, State> {
   blockSize?: number;
   alignment?: number;
   /** Offsets assume page-aligned blocks (alignment above 16): page sources only. */
   pageAligned?: boolean;
-  ops: Op[];
-  expect: State;
 }
+
+const arenaKind: Kind<Handles, typeof ops, State> = {
+  ops,
+  checks: {
+    at: ({ arena, ptr, size }, at) => {
+      const blocks = arena.blocks;
+      for (const [name, [block, offset]] of Object.entries(at)) {
+        const { ptr: start, size: length } = blocks[block];
+        assert.equal(ptr[name] - start, offset, `offset of ${name}`);
+        assert.ok(
+          ptr[name] + size[name] <= start + length,
+          `${name} is inside block ${block}`,
+        );
+      }
+    },
+    blockSizes: ({ arena }, sizes) => {
+      assert.deepEqual(arena.blocks.map((b) => b.size), sizes);
+    },
+  },
+  finish: ({ arena }) => {
+    assert.equal(
+      arena.capacity,
+      arena.blocks.reduce((sum, b) => sum + b.size, 0),
+      "capacity is the sum of the blocks",
+    );
+  },
+};
 
 const repeat = (n: number, f: (i: number) => Op[]): Op[] =>
   Array.from({ length: n }, (_, i) => f(i)).flat();
 
-const cases: Case[] = [
+const cases: ArenaCase[] = [
   {
     name: "a 1-byte allocation is followed by padding up to the alignment",
     ops: [["alloc", "a", 1], ["alloc", "b", 1]],
@@ -157,8 +191,8 @@ const cases: Case[] = [
       ["mark", "m"],
       ["alloc", "b", 32],
       ["alloc", "c", 100],
-      ["write", "b", 0xbb],
-      ["write", "c", 0xcc],
+      ["fill", "b", 0xbb],
+      ["fill", "c", 0xcc],
       ["pop", "m"],
     ],
     expect: {
@@ -176,8 +210,8 @@ const cases: Case[] = [
       ["mark", "m"],
       ["alloc", "b", 32],
       ["alloc", "c", 100],
-      ["write", "b", 0xbb],
-      ["write", "c", 0xcc],
+      ["fill", "b", 0xbb],
+      ["fill", "c", 0xcc],
       ["pop", "m"],
       ["alloc", "b2", 32],
       ["alloc", "c2", 100],
@@ -224,7 +258,7 @@ const cases: Case[] = [
     name: "after clear, the same allocations do not grow capacity",
     blockSize: 64,
     ops: [
-      ...repeat(5, (i) => [["alloc", `a${i}`, 40], ["write", `a${i}`, i + 1]]),
+      ...repeat(5, (i) => [["alloc", `a${i}`, 40], ["fill", `a${i}`, i + 1]]),
       ["clear"],
       ...repeat(5, (i) => [["alloc", `b${i}`, 40]] as Op[]),
     ],
@@ -240,13 +274,13 @@ const cases: Case[] = [
     name: "resize: the top grows in place, and its new bytes are zero",
     ops: [
       ["alloc", "a", 40],
-      ["write", "a", 0xaa],
-      ["resize", "a", 10, "a"],
-      ["resize", "a", 100, "b"],
+      ["fill", "a", 0xaa],
+      ["resize", "a", "a", 10],
+      ["resize", "b", "a", 100],
     ],
     expect: {
       same: [["a", "b"]],
-      filled: [["b", 0, 10, 0xaa]],
+      bytes: [["b", 0, 10, 0xaa]],
       zero: [["b", 10, 100]],
       used: 100,
     },
@@ -255,13 +289,13 @@ const cases: Case[] = [
     name: "resize: a non-top allocation grows by moving, with its bytes",
     ops: [
       ["alloc", "a", 10],
-      ["write", "a", 0xaa],
+      ["fill", "a", 0xaa],
       ["alloc", "b", 10],
-      ["resize", "a", 30, "a2"],
+      ["resize", "a2", "a", 30],
     ],
     expect: {
       at: { a: [0, 32], b: [0, 48], a2: [0, 64] },
-      filled: [["a2", 0, 10, 0xaa]],
+      bytes: [["a2", 0, 10, 0xaa]],
       zero: [["a2", 10, 30]],
       used: 32 + 30,
     },
@@ -270,31 +304,31 @@ const cases: Case[] = [
     name: "resize: shrinking keeps the pointer, top or not",
     ops: [
       ["alloc", "a", 40],
-      ["write", "a", 0xaa],
+      ["fill", "a", 0xaa],
       ["alloc", "b", 40],
-      ["resize", "a", 8, "a2"],
-      ["resize", "b", 8, "b2"],
+      ["resize", "a2", "a", 8],
+      ["resize", "b2", "b", 8],
     ],
     expect: {
       same: [["a", "a2"], ["b", "b2"]],
-      filled: [["a2", 0, 8, 0xaa]],
+      bytes: [["a2", 0, 8, 0xaa]],
       used: 48 + 8,
     },
   },
   {
     name: "resize: the top moves to a new block when its block is too small",
     blockSize: 64,
-    ops: [["alloc", "a", 16], ["write", "a", 7], ["resize", "a", 100, "b"]],
+    ops: [["alloc", "a", 16], ["fill", "a", 7], ["resize", "b", "a", 100]],
     expect: {
       at: { a: [0, 32], b: [1, 32] },
-      filled: [["b", 0, 16, 7]],
+      bytes: [["b", 0, 16, 7]],
       zero: [["b", 16, 100]],
       used: 16 + 100,
     },
   },
   {
     name: "resize: an allocation made before the newest mark is not the top",
-    ops: [["alloc", "a", 16], ["mark", "m"], ["resize", "a", 32, "b"]],
+    ops: [["alloc", "a", 16], ["mark", "m"], ["resize", "b", "a", 32]],
     expect: { at: { a: [0, 32], b: [0, 48] }, used: 48 },
   },
   {
@@ -303,7 +337,7 @@ const cases: Case[] = [
       ["alloc", "a", 10],
       ["alloc", "b", 10],
       ["free", "a"],
-      ["write", "b", 0xbb],
+      ["fill", "b", 0xbb],
       ["free", "b"],
       ["alloc", "c", 10],
     ],
@@ -339,92 +373,14 @@ Deno.test("arena: tables of operations", async (t) => {
     await t.step(maker.name, async (t) => {
       for (const c of cases) {
         if (c.pageAligned && !maker.pageAligned) continue;
-        await t.step(c.name, () => run(c, maker.make()));
+        await t.step(
+          c.name,
+          () => runCase(() => arenaSubject(maker, c), c, arenaKind),
+        );
       }
     });
   }
 });
-
-function run(c: Case, env: ReturnType<typeof parents[0]["make"]>): void {
-  using _env = env;
-  using arena = new Arena({
-    parent: env.parent,
-    blockSize: c.blockSize,
-    alignment: c.alignment,
-  });
-  const mem = arena.memory;
-  const ptrs: Record<string, number> = {};
-  const sizes: Record<string, number> = {};
-  const marks: Record<string, ArenaMark> = {};
-  for (const op of c.ops) {
-    switch (op[0]) {
-      case "alloc":
-        ptrs[op[1]] = arena.alloc(op[2]);
-        sizes[op[1]] = op[2];
-        assert.ok(isZero(mem, ptrs[op[1]], op[2]), `${op[1]} is zeroed`);
-        break;
-      case "free":
-        arena.free(ptrs[op[1]], sizes[op[1]]);
-        break;
-      case "resize":
-        ptrs[op[3]] = arena.resize(ptrs[op[1]], sizes[op[1]], op[2]);
-        sizes[op[3]] = op[2];
-        break;
-      case "write":
-        mem.fill(ptrs[op[1]], sizes[op[1]], op[2]);
-        break;
-      case "mark":
-        marks[op[1]] = arena.mark();
-        break;
-      case "pop":
-        arena.pop(marks[op[1]]);
-        break;
-      case "clear":
-        arena.clear();
-    }
-  }
-  const e = c.expect;
-  const blocks = arena.blocks;
-  const address = mem.address ?? 0n;
-  for (const [name, ptr] of Object.entries(ptrs)) {
-    if (ptr === 0) continue;
-    assert.equal(
-      (address + BigInt(ptr)) % BigInt(arena.alignment),
-      0n,
-      `${name} is aligned`,
-    );
-  }
-  for (const [name, [block, offset]] of Object.entries(e.at ?? {})) {
-    assert.equal(ptrs[name] - blocks[block].ptr, offset, `offset of ${name}`);
-    assert.ok(
-      ptrs[name] >= blocks[block].ptr + offset &&
-        ptrs[name] + sizes[name] <= blocks[block].ptr + blocks[block].size,
-      `${name} is inside block ${block}`,
-    );
-  }
-  for (const [a, b] of e.same ?? []) {
-    assert.equal(ptrs[a], ptrs[b], `${a} = ${b}`);
-  }
-  if (e.used !== undefined) assert.equal(arena.bytesUsed, e.used, "bytesUsed");
-  if (e.capacity !== undefined) assert.equal(arena.capacity, e.capacity);
-  if (e.blockSizes !== undefined) {
-    assert.deepEqual(blocks.map((b) => b.size), e.blockSizes);
-  }
-  if (e.current !== undefined) assert.equal(arena.currentBlock, e.current);
-  for (const [name, from, to] of e.zero ?? []) {
-    assert.ok(isZero(mem, ptrs[name] + from, to - from), `${name} is zero`);
-  }
-  for (const [name, from, to, byte] of e.filled ?? []) {
-    for (let i = from; i < to; i++) {
-      assert.equal(mem.u8[ptrs[name] + i], byte, `${name}[${i}]`);
-    }
-  }
-  assert.equal(
-    arena.capacity,
-    blocks.reduce((sum, b) => sum + b.size, 0),
-    "capacity is the sum of the blocks",
-  );
-}
 
 Deno.test("arena: the chain is mirrored in the block headers", () => {
   for (const maker of parents) {

@@ -1,9 +1,114 @@
 // The report's command line, tables, backends and JSON output.
 import assert from "node:assert/strict";
-import { parseArgs, report, toJson } from "../bench/report.ts";
-import { formatTable, median, type Row } from "../bench/_table.ts";
+import {
+  HELP,
+  parseOptions,
+  report,
+  THING_WORKLOADS,
+  toJson,
+} from "../bench/report.ts";
+import { formatTable, HEAD, median, type Row } from "../bench/_table.ts";
 import { BACKEND_NAMES, makeBackend } from "../bench/backends/mod.ts";
-import { runWorkload, type Workload } from "../bench/workloads.ts";
+import { runWorkload, type Workload, WORKLOADS } from "../bench/workloads.ts";
+
+const ALL = WORKLOADS.map((w) => w.name);
+const WITHOUT_THING = BACKEND_NAMES.filter((b) => b !== "thi.ng");
+
+// Each command line and the options it must give (only the keys listed).
+const COMMAND_LINES: {
+  args: string[];
+  expect: {
+    workloads?: string[];
+    backends?: string[][];
+    runs?: number;
+    budgetMs?: number;
+    json?: boolean;
+    inProcess?: boolean;
+    help?: boolean;
+    thingLeftOut?: boolean;
+  };
+}[] = [
+  {
+    args: [],
+    expect: {
+      workloads: ALL,
+      backends: ALL.map((w) =>
+        THING_WORKLOADS.includes(w) ? [...BACKEND_NAMES] : WITHOUT_THING
+      ),
+      runs: 1,
+      budgetMs: 10_000,
+      json: false,
+      inProcess: false,
+      help: false,
+      thingLeftOut: true,
+    },
+  },
+  {
+    args: ["--runs", "3", "--budget", "2.5", "--json"],
+    expect: { runs: 3, budgetMs: 2500, json: true },
+  },
+  { args: ["--runs=3", "--budget=2"], expect: { runs: 3, budgetMs: 2000 } },
+  {
+    args: ["--workload=fixed_16,large", "--backend", "heap,thi.ng"],
+    expect: {
+      workloads: ["fixed_16", "large"],
+      backends: [["heap", "thi.ng"], ["heap", "thi.ng"]],
+      thingLeftOut: false,
+    },
+  },
+  {
+    args: ["--backend", "gc", "--backend=malloc", "--in-process"],
+    expect: {
+      backends: ALL.map(() => ["gc", "malloc"]),
+      inProcess: true,
+      thingLeftOut: false,
+    },
+  },
+  { args: ["-h"], expect: { help: true } },
+  { args: ["--help"], expect: { help: true } },
+];
+
+for (const { args, expect } of COMMAND_LINES) {
+  Deno.test(`parseOptions ${JSON.stringify(args)}`, () => {
+    const o = parseOptions(args);
+    const got = {
+      workloads: o.plan.map((p) => p.workload.name),
+      backends: o.plan.map((p) => p.backends),
+      runs: o.runs,
+      budgetMs: o.budgetMs,
+      json: o.json,
+      inProcess: o.inProcess,
+      help: o.help,
+      thingLeftOut: o.thingLeftOut,
+    };
+    for (const key of Object.keys(expect) as (keyof typeof expect)[]) {
+      assert.deepEqual(got[key], expect[key], key);
+    }
+  });
+}
+
+// Each bad command line and what its TypeError must say.
+const BAD_COMMAND_LINES: [args: string[], message: RegExp][] = [
+  [["--workload=nope"], /Unknown workload "nope"; known: fixed_16, /],
+  [["--backend", "nope"], /Unknown backend "nope"; known: heap, /],
+  [["--backend="], /--backend needs at least one name/],
+  [["--runs=0"], /--runs needs a positive integer, got "0"/],
+  [["--runs", "1.5"], /--runs needs a positive integer, got "1.5"/],
+  [["--budget=-1"], /--budget needs a positive number, got "-1"/],
+  [["--runs"], /'--runs <value>' argument missing \(see --help\)/],
+  [["--x"], /Unknown option '--x'.*\(see --help\)/],
+  [["large"], /Unexpected argument 'large'.*\(see --help\)/],
+];
+
+for (const [args, message] of BAD_COMMAND_LINES) {
+  Deno.test(`parseOptions rejects ${JSON.stringify(args)}`, () => {
+    assert.throws(() => parseOptions(args), (e) => {
+      assert.ok(e instanceof TypeError);
+      assert.match(e.message, message);
+      return true;
+    });
+  });
+}
 
 // A small churn workload, quick on every backend.
 const small: Workload = {
@@ -16,45 +121,37 @@ const small: Workload = {
   ops: 500,
 };
 
-Deno.test("parseArgs reads every option and rejects unknown ones", () => {
-  const o = parseArgs([
-    "--workload=fixed_16,large",
-    "--backend=heap,gc",
-    "--runs=3",
-    "--budget=2",
-    "--json",
-  ]);
-  assert.deepEqual(o.workloads.map((w) => w.name), ["fixed_16", "large"]);
-  assert.deepEqual(o.backends, ["heap", "gc"]);
-  assert.equal(o.runs, 3);
-  assert.equal(o.budgetMs, 2000);
-  assert.equal(o.json, true);
-  assert.equal(parseArgs([]).workloads.length, 10);
-  assert.equal(parseArgs([]).backends.length, 5);
-  for (const bad of ["--workload=nope", "--backend=nope", "--runs=0", "--x"]) {
-    assert.throws(() => parseArgs([bad]), TypeError, bad);
-  }
-});
-
 for (const name of BACKEND_NAMES) {
-  Deno.test(`${name}: every phase reports req, and writes 0x50`, async () => {
+  Deno.test(`${name}: phases, footprint and 0x50 writes`, async () => {
     const results = runWorkload(small, await makeBackend(name, small));
     assert.deepEqual(results.map((r) => r.phase), ["fill", "churn", "drained"]);
     for (const r of results) {
       assert.equal(r.cutOff, false);
       assert.ok(r.nsPerOp! > 0);
+      // Never below what is asked; never negative.
+      if (r.used !== null) assert.ok(r.used >= r.req!, `${r.phase} used`);
+      if (r.reserved !== null) {
+        assert.ok(r.reserved >= r.used!, `${r.phase} reserved`);
+      }
     }
-    assert.equal(results[2].req, 0);
-    if (name.startsWith("heap")) assert.equal(results[2].used, 0);
-    if (name === "gc") assert.equal(results[1].used, results[1].req);
-    if (name === "gc") assert.equal(results[1].reserved, null);
-    // The fill is visible through the backend's own handle.
+    const [fill, churn, drained] = results;
+    assert.equal(drained.req, 0);
+    assert.equal(drained.used, 0);
+    if (name === "gc") {
+      assert.equal(churn.used, churn.req);
+      assert.equal(churn.reserved, null);
+    }
+    if (name === "typedarray-pool") {
+      // Buffers are powers of two, and every freed one stays in the pool.
+      assert.ok(fill.used! < 2 * fill.req!);
+      assert.equal(drained.reserved, churn.reserved);
+    }
+    // Every byte asked for is written, also after a resize.
     const b = await makeBackend(name, small);
     const h = b.alloc(40);
+    assert.deepEqual([...new Set(b.bytes(h, 40))], [0x50]);
     const grown = b.resize(h, 40, 100);
-    if (grown instanceof Uint8Array) {
-      assert.deepEqual([...new Set(grown)], [0x50]);
-    }
+    assert.deepEqual([...new Set(b.bytes(grown, 100))], [0x50]);
     b.free(grown, 100);
     b.destroy();
   });
@@ -79,76 +176,123 @@ Deno.test("median", () => {
   assert.equal(median([null]), null);
 });
 
-Deno.test("the table has the seed's columns, ratios and ? for unknowns", () => {
-  const row = (
+// Rows of one phase in, the table's cells out (split on two spaces or more).
+const TABLES: {
+  name: string;
+  rows: [
+    phase: Row["phase"],
     backend: string,
-    nsPerOp: number,
+    nsPerOp: number | null,
+    req: number,
+    used: number | null,
     reserved: number | null,
-  ): Row => ({
-    workload: "w",
-    phase: "churn",
-    backend,
-    nsPerOp,
-    req: 50,
-    used: 60,
-    reserved,
-    cutOff: false,
-  });
-  const lines = formatTable([row("a", 10, 100), row("b", 25, null)])
-    .split("\n").map((l) => l.trim().split(/\s+/));
-  assert.deepEqual(lines[0], [
-    "phase",
-    "backend",
-    "ns/op",
-    "req",
-    "used",
-    "reserved",
-    "util",
-    "ns/best",
-    "reserved/best",
-  ]);
-  assert.deepEqual(lines[1], [
-    "churn",
-    "a",
-    "10.0",
-    "50",
-    "60",
-    "100",
-    "50",
-    "1.00",
-    "1.00",
-  ]);
-  assert.deepEqual(lines[2], [
-    "churn",
-    "b",
-    "25.0",
-    "50",
-    "60",
-    "?",
-    "?",
-    "2.50",
-    "?",
-  ]);
-});
+    cutOff?: boolean,
+  ][];
+  expect: string[][];
+}[] = [
+  {
+    name: "ratios to the best complete run, units, ? where unknown",
+    rows: [
+      ["churn", "a", 10, 1536, 2048, 1048576],
+      ["churn", "b", 25, 1536, null, null],
+      ["churn", "c", 5, 1024, 1600, 3000, true],
+    ],
+    expect: [
+      ["churn", "a", "10.0", "1.5 KiB", "2 KiB", "1 MiB", "0%", "1.00", "1.00"],
+      ["churn", "b", "25.0", "1.5 KiB", "?", "?", "?", "2.50", "?"],
+      // Cut off: never the best, and it holds other blocks than the rest.
+      [
+        "churn",
+        "c",
+        "5.0*",
+        "1 KiB",
+        "1.56 KiB",
+        "2.93 KiB",
+        "34%",
+        "0.50",
+        "–",
+      ],
+    ],
+  },
+  {
+    name: "no reserved ratio where nothing is live",
+    rows: [
+      ["drained", "a", 4, 0, 0, 4096],
+      ["drained", "b", 8, 0, 0, 32],
+    ],
+    expect: [
+      ["drained", "a", "4.0", "0 B", "0 B", "4 KiB", "0%", "1.00", "–"],
+      ["drained", "b", "8.0", "0 B", "0 B", "32 B", "0%", "2.00", "–"],
+    ],
+  },
+  {
+    name: "a phase that never ran",
+    rows: [["free", "a", null, 100, null, null, true]],
+    expect: [["free", "a", "cut off", "100 B", "?", "?", "?", "?", "–"]],
+  },
+];
 
-Deno.test("--json prints one array of rows and nothing else on stdout", async () => {
+for (const { name, rows, expect } of TABLES) {
+  Deno.test(`table: ${name}`, () => {
+    const lines = formatTable(
+      rows.map(([phase, backend, nsPerOp, req, used, reserved, cutOff]) => ({
+        workload: "w",
+        phase,
+        backend,
+        nsPerOp,
+        req,
+        used,
+        reserved,
+        cutOff: cutOff ?? false,
+      })),
+    ).split("\n").map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(lines[0], HEAD);
+    assert.deepEqual(lines.slice(1), expect);
+  });
+}
+
+async function runReport(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-ffi",
       "--allow-run",
-      "--allow-read",
       new URL("../bench/report.ts", import.meta.url).pathname,
-      "--workload=large",
-      "--backend=gc,malloc",
-      "--json",
+      ...args,
     ],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const rows = JSON.parse(new TextDecoder().decode(out.stdout));
-  assert.ok(Array.isArray(rows));
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}
+
+Deno.test("--help prints the help on stdout and exits 0", async () => {
+  const out = await runReport("--help");
+  assert.equal(out.code, 0);
+  assert.equal(out.stdout, HELP + "\n");
+  assert.equal(out.stderr, "");
+});
+
+Deno.test("a bad option exits 2 with the message on stderr", async () => {
+  const out = await runReport("--runs=0");
+  assert.equal(out.code, 2);
+  assert.equal(out.stdout, "");
+  assert.equal(out.stderr, '--runs needs a positive integer, got "0"\n');
+});
+
+Deno.test("--json prints one array of rows and nothing else on stdout", async () => {
+  const out = await runReport(
+    "--workload=large",
+    "--backend=gc,malloc",
+    "--json",
+  );
+  assert.equal(out.code, 0, out.stderr);
+  const rows = JSON.parse(out.stdout);
   assert.deepEqual(
     rows.map((r: Row) => `${r.phase} ${r.backend}`),
     [
@@ -171,18 +315,30 @@ Deno.test("--json prints one array of rows and nothing else on stdout", async ()
       "reserved",
       "cutOff",
     ]);
+    assert.equal(typeof r.req, "number"); // raw bytes, no units
   }
+  assert.deepEqual(rows.map((r: Row) => r.req), [
+    35703590,
+    18159185,
+    0,
+    35703590,
+    18159185,
+    0,
+  ]);
   assert.equal(rows[1].reserved, null); // gc cannot say
-  assert.match(new TextDecoder().decode(out.stderr), /large × malloc/);
+  assert.match(out.stderr, /large × malloc/);
 });
 
 Deno.test("in-process report and toJson", async () => {
-  const options = parseArgs([
+  const options = parseOptions([
     "--workload=large",
     "--backend=gc",
     "--in-process",
     "--json",
   ]);
   const rows = await report(options);
-  assert.equal(JSON.parse(toJson(rows)).length, 3);
+  assert.deepEqual(
+    JSON.parse(toJson(rows)).map((r: Row) => r.phase),
+    ["fill", "churn", "drained"],
+  );
 });

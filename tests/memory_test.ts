@@ -1,9 +1,11 @@
 // Memory helpers as data: each case runs one helper on a fresh 16-page source
 // with two prepared allocations `a` and `b` (a = 0x1000, b = 0x2000, 4096
-// bytes each; a holds bytes 0, 1, 2, …) and states the result or the error.
+// bytes each; a holds bytes 0, 1, 2, …) and states the result, or the error
+// it must throw without changing a byte.
 import assert from "node:assert/strict";
 import { DestroyedError, type Memory, OsPages } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
+import { assertRefusedUnchanged } from "./_assert_refused.ts";
 
 const A = 0x1000;
 const B = 0x2000;
@@ -189,11 +191,9 @@ for (const source of sources) {
         assert.equal(pages.alloc(4096), B);
         for (let i = 0; i < 4096; i++) m.u8[A + i] = i & 255;
         if (c.throws) {
-          assert.throws(() => c.run(m), (e: Error) => {
-            assert.ok(e instanceof c.throws![0], e.name);
-            assert.match(e.message, c.throws![1]);
-            return true;
-          });
+          const [error, message] = c.throws;
+          const bytes = { state: () => m.u8.slice(A, END) };
+          assertRefusedUnchanged(bytes, () => c.run(m), { error, message });
         } else {
           const result = c.run(m);
           if ("returns" in c) assert.deepEqual(result, c.returns);

@@ -1,201 +1,209 @@
-// Bad input to page sources as data: each case sets up a fresh source, makes
-// one bad call and names the error it must throw. The executor then proves
-// that nothing changed, by comparing with a twin source that never saw the bad
-// call: same counters, and the same pointer from the next allocation.
+// Bad input to page sources as data: each case sets up a fresh source and
+// makes one bad call that must throw the error it names. The shared executor
+// then proves that nothing changed, also against a twin source that never saw
+// the bad call: same counters, and the same pointer from the next allocation.
 import assert from "node:assert/strict";
 import {
   DestroyedError,
   OutOfMemoryError,
   type PageSource,
   PointerError,
-  type PointerErrorReason,
 } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
+import { assertRefusedUnchanged } from "./_assert_refused.ts";
+import { type Case, runCase } from "./_run_ops.ts";
+import { pagesSubject } from "./_subjects.ts";
 
 const P = 4096;
 const RESERVE = 64 * P;
 
-interface Case {
-  name: string;
-  /** Allocations made first: name → size. */
-  setup?: Record<string, number>;
-  /** Names freed after the setup allocations. */
-  freed?: string[];
-  call: (pages: PageSource, ptrs: Record<string, number>) => unknown;
-  error: ErrorConstructor | typeof PointerError | typeof OutOfMemoryError;
-  reason?: PointerErrorReason;
-  message: RegExp;
-}
+type PagesCase = Case<{ pages: PageSource }>;
 
-const sizeCases: Case[] = [
+const sizeCases: PagesCase[] = ([
   [-1, /non-negative integer, got -1/],
   [1.5, /non-negative integer, got 1.5/],
   [NaN, /non-negative integer, got NaN/],
   [Infinity, /non-negative integer, got Infinity/],
   [RESERVE + 1, /exceeds the page source's reservation of 262144 bytes/],
-].map(([size, message]) => ({
+] as const).map(([size, message]) => ({
   name: `alloc(${size})`,
-  call: (pages: PageSource) => pages.alloc(size as number),
-  error: RangeError,
-  message: message as RegExp,
+  ops: [[
+    "throws",
+    ({ pages }) => pages.alloc(size),
+    RangeError,
+    null,
+    message,
+  ]],
 }));
 
-const cases: Case[] = [
+const cases: PagesCase[] = [
   ...sizeCases,
   {
     name: "alloc of a string",
-    call: (pages) => pages.alloc("64" as unknown as number),
-    error: TypeError,
-    message: /Size must be a number, got string/,
+    ops: [[
+      "throws",
+      ({ pages }) => pages.alloc("64" as unknown as number),
+      TypeError,
+      null,
+      /Size must be a number, got string/,
+    ]],
   },
   {
     name: "alloc of more pages than are free",
-    setup: { a: 60 * P },
-    call: (pages) => pages.alloc(4 * P),
-    error: OutOfMemoryError,
-    message: /no run of 4 free page\(s\) for 16384 bytes.*reserve more/,
+    ops: [["alloc", "a", 60 * P], [
+      "throws",
+      ({ pages }) => pages.alloc(4 * P),
+      OutOfMemoryError,
+      null,
+      /no run of 4 free page\(s\) for 16384 bytes.*reserve more/,
+    ]],
   },
   {
     name: "alloc of the whole reservation (page 0 is never handed out)",
-    call: (pages) => pages.alloc(RESERVE),
-    error: OutOfMemoryError,
-    message: /no run of 64 free page/,
+    ops: [[
+      "throws",
+      ({ pages }) => pages.alloc(RESERVE),
+      OutOfMemoryError,
+      null,
+      /no run of 64 free page/,
+    ]],
   },
   {
     name: "resize that cannot grow leaves the run alone",
-    setup: { a: P, b: 61 * P },
-    call: (pages, p) => pages.resize(p.a, P, 3 * P),
-    error: OutOfMemoryError,
-    message: /no run of 3 free page/,
+    ops: [["alloc", "a", P], ["alloc", "b", 61 * P], [
+      "throws",
+      ({ pages, ptr }) => pages.resize(ptr.a, P, 3 * P),
+      OutOfMemoryError,
+      null,
+      /no run of 3 free page/,
+    ]],
   },
   {
     name: "free of an unaligned pointer",
-    setup: { a: 2 * P },
-    call: (pages, p) => pages.free(p.a + 16, 2 * P),
-    error: PointerError,
-    reason: "unaligned",
-    message: /Pointer 0x1010 is not page-aligned/,
+    ops: [["alloc", "a", 2 * P], [
+      "throws",
+      ({ pages, ptr }) => pages.free(ptr.a + 16, 2 * P),
+      PointerError,
+      "unaligned",
+      /Pointer 0x1010 is not page-aligned/,
+    ]],
   },
   {
     name: "free of an interior page",
-    setup: { a: 3 * P },
-    call: (pages, p) => pages.free(p.a + P, P),
-    error: PointerError,
-    reason: "interior",
-    message: /Pointer 0x2000 is inside a live run, not its start/,
+    ops: [["alloc", "a", 3 * P], [
+      "throws",
+      ({ pages, ptr }) => pages.free(ptr.a + P, P),
+      PointerError,
+      "interior",
+      /Pointer 0x2000 is inside a live run, not its start/,
+    ]],
   },
   {
     name: "double free",
-    setup: { a: P, b: P },
-    freed: ["a"],
-    call: (pages, p) => pages.free(p.a, P),
-    error: PointerError,
-    reason: "double-free",
-    message: /Pointer 0x1000 is free already/,
+    ops: [["alloc", "a", P], ["alloc", "b", P], ["free", "a"], [
+      "throws",
+      ({ pages, ptr }) => pages.free(ptr.a, P),
+      PointerError,
+      "double-free",
+      /Pointer 0x1000 is free already/,
+    ]],
   },
   {
     name: "free of a page never handed out",
-    setup: { a: P },
-    call: (pages) => pages.free(10 * P, P),
-    error: PointerError,
-    reason: "double-free",
-    message: /Pointer 0xa000 is free already/,
+    ops: [["alloc", "a", P], [
+      "throws",
+      ({ pages }) => pages.free(10 * P, P),
+      PointerError,
+      "double-free",
+      /Pointer 0xa000 is free already/,
+    ]],
   },
   {
     name: "free of a pointer outside the range",
-    call: (pages) => pages.free(RESERVE, P),
-    error: PointerError,
-    reason: "out-of-range",
-    message: /Pointer 0x40000 is outside this page source's range/,
+    ops: [[
+      "throws",
+      ({ pages }) => pages.free(RESERVE, P),
+      PointerError,
+      "out-of-range",
+      /Pointer 0x40000 is outside this page source's range/,
+    ]],
   },
   {
     name: "free with the wrong size",
-    setup: { a: 2 * P },
-    call: (pages, p) => pages.free(p.a, 3 * P),
-    error: PointerError,
-    reason: "size-mismatch",
-    message:
+    ops: [["alloc", "a", 2 * P], [
+      "throws",
+      ({ pages, ptr }) => pages.free(ptr.a, 3 * P),
+      PointerError,
+      "size-mismatch",
       /Size 12288 does not match the run at 0x1000, which is 2 page\(s\)/,
+    ]],
   },
   {
     name: "free with a negative size",
-    setup: { a: P },
-    call: (pages, p) => pages.free(p.a, -5),
-    error: RangeError,
-    message: /non-negative integer, got -5/,
+    ops: [["alloc", "a", P], [
+      "throws",
+      ({ pages, ptr }) => pages.free(ptr.a, -5),
+      RangeError,
+      null,
+      /non-negative integer, got -5/,
+    ]],
   },
   {
     name: "free of a negative pointer",
-    call: (pages) => pages.free(-4096, P),
-    error: RangeError,
-    message: /Pointer must be a non-negative integer, got -4096/,
+    ops: [[
+      "throws",
+      ({ pages }) => pages.free(-4096, P),
+      RangeError,
+      null,
+      /Pointer must be a non-negative integer, got -4096/,
+    ]],
   },
   {
     name: "resize of a freed run",
-    setup: { a: P, b: P },
-    freed: ["a"],
-    call: (pages, p) => pages.resize(p.a, P, 2 * P),
-    error: PointerError,
-    reason: "double-free",
-    message: /Pointer 0x1000 is free already/,
+    ops: [["alloc", "a", P], ["alloc", "b", P], ["free", "a"], [
+      "throws",
+      ({ pages, ptr }) => pages.resize(ptr.a, P, 2 * P),
+      PointerError,
+      "double-free",
+      /Pointer 0x1000 is free already/,
+    ]],
   },
   {
     name: "resize with a fractional size",
-    setup: { a: P },
-    call: (pages, p) => pages.resize(p.a, P, 0.5),
-    error: RangeError,
-    message: /non-negative integer, got 0.5/,
+    ops: [["alloc", "a", P], [
+      "throws",
+      ({ pages, ptr }) => pages.resize(ptr.a, P, 0.5),
+      RangeError,
+      null,
+      /non-negative integer, got 0.5/,
+    ]],
   },
   {
     name: "memory view past the end of the range",
-    call: (pages) => pages.memory.bytes(RESERVE - 8, 16),
-    error: RangeError,
-    message: /Range 0x3fff8\+16 is outside the memory \(262144 bytes\)/,
+    ops: [[
+      "throws",
+      ({ pages }) => pages.memory.bytes(RESERVE - 8, 16),
+      RangeError,
+      null,
+      /Range 0x3fff8\+16 is outside the memory \(262144 bytes\)/,
+    ]],
   },
 ];
-
-function setUp(pages: PageSource, c: Case): Record<string, number> {
-  const ptrs: Record<string, number> = {};
-  for (const [name, size] of Object.entries(c.setup ?? {})) {
-    ptrs[name] = pages.alloc(size);
-  }
-  for (const name of c.freed ?? []) pages.free(ptrs[name], c.setup![name]);
-  return ptrs;
-}
-
-function state(pages: PageSource) {
-  return {
-    live: pages.liveBytes,
-    liveRuns: pages.liveRuns,
-    freeRuns: pages.freeRuns,
-    retained: pages.retainedBytes,
-    committed: pages.committedBytes,
-  };
-}
 
 for (const source of sources) {
   Deno.test(`${source.name}: bad input throws and changes nothing`, async (t) => {
     for (const c of cases) {
       await t.step(c.name, () => {
-        using pages = source.make({ reserve: RESERVE });
-        using twin = source.make({ reserve: RESERVE });
-        const ptrs = setUp(pages, c);
-        setUp(twin, c);
-        assert.throws(() => c.call(pages, ptrs), (e: Error) => {
-          assert.ok(e instanceof c.error, `${e.name} is a ${c.error.name}`);
-          assert.match(e.message, c.message);
-          if (c.reason) assert.equal((e as PointerError).reason, c.reason);
-          return true;
+        runCase(() => pagesSubject(source, { reserve: RESERVE }), c, {}, {
+          twin: true,
         });
-        assert.deepEqual(state(pages), state(twin));
-        assert.equal(pages.alloc(P), twin.alloc(P), "next allocation");
-        assert.deepEqual(state(pages), state(twin));
       });
     }
   });
 
   Deno.test(`${source.name}: use after destroy throws DestroyedError`, async (t) => {
-    const pages = source.make({ reserve: RESERVE });
+    using subject = pagesSubject(source, { reserve: RESERVE });
+    const { pages } = subject.handles;
     const p = pages.alloc(P);
     const view = pages.memory.bytes(p, 16);
     const whole = pages.memory.u8;
@@ -220,19 +228,22 @@ for (const source of sources) {
     ];
     for (const [name, call] of calls) {
       await t.step(name, () => {
-        assert.throws(call, (e: Error) => {
-          assert.ok(e instanceof DestroyedError, e.name);
-          assert.match(e.message, /after .*destroy/);
-          return true;
+        assertRefusedUnchanged(subject, call, {
+          error: DestroyedError,
+          message: /after .*destroy/,
         });
       });
     }
   });
 
   Deno.test(`${source.name}: a source stays usable after running out`, () => {
-    using pages = source.make({ reserve: 16 * P });
+    using subject = pagesSubject(source, { reserve: 16 * P });
+    const { pages } = subject.handles;
     const a = pages.alloc(15 * P);
-    assert.throws(() => pages.alloc(1), OutOfMemoryError);
+    assertRefusedUnchanged(subject, () => pages.alloc(1), {
+      error: OutOfMemoryError,
+      message: /^Out of memory/,
+    });
     assert.equal(pages.liveBytes, 15 * P);
     pages.free(a, 15 * P);
     assert.equal(pages.alloc(15 * P), P);

@@ -1,51 +1,44 @@
 // Page sources as data: each case is a list of operations on a fresh source
-// and the exact state expected afterwards, run on OsPages and BufferPages.
-import assert from "node:assert/strict";
+// and the exact state expected afterwards, run by the shared executor on
+// OsPages and BufferPages.
 import type { PageSource } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
-import { isZero } from "./_bytes.ts";
+import { type Case, type Env, type Op as RunOp, runCase } from "./_run_ops.ts";
+import { pagesSubject } from "./_subjects.ts";
 
-type Op =
-  | ["alloc", name: string, size: number]
-  | ["free", name: string, size: number]
-  | ["resize", name: string, oldSize: number, newSize: number, as: string]
-  | ["write", name: string, length: number, byte: number]
-  | ["trim"];
+type Handles = { pages: PageSource };
 
+/** The page sources' own operation, besides the Allocator ones. */
+const ops = { trim: ({ pages }: Env<Handles>) => pages.trim() };
+
+type Op = RunOp<Handles, typeof ops>;
+
+/** Counters of pagesSubject. */
 interface State {
-  /** Pointer of each named allocation. */
-  ptrs?: Record<string, number>;
   live?: number;
   liveRuns?: number;
   freeRuns?: number;
   retained?: number;
   committed?: number;
-  /** Named allocations whose first `length` bytes must read as zero. */
-  zero?: [name: string, length: number][];
-  /** Named allocations whose first `length` bytes must all be `byte`. */
-  filled?: [name: string, length: number, byte: number][];
 }
 
-interface Case {
-  name: string;
+interface PagesCase extends Case<Handles, typeof ops, State> {
   only?: "OsPages" | "BufferPages";
   options?: { reserve?: number; retain?: number };
-  ops: Op[];
-  expect: State;
 }
 
 const P = 4096;
 
-const cases: Case[] = [
+const cases: PagesCase[] = [
   {
     name: "the first run starts at page 1, page 0 stays null",
     ops: [["alloc", "a", 1]],
-    expect: { ptrs: { a: P }, live: P, liveRuns: 1, freeRuns: 0 },
+    expect: { ptr: { a: P }, live: P, liveRuns: 1, freeRuns: 0 },
   },
   {
     name: "sizes round up to whole pages; size 0 takes one page",
     ops: [["alloc", "a", 0], ["alloc", "b", 4097], ["alloc", "c", 8192]],
-    expect: { ptrs: { a: P, b: 2 * P, c: 4 * P }, live: 5 * P, liveRuns: 3 },
+    expect: { ptr: { a: P, b: 2 * P, c: 4 * P }, live: 5 * P, liveRuns: 3 },
   },
   {
     name: "a freed run is reused for the same size",
@@ -53,11 +46,11 @@ const cases: Case[] = [
       ["alloc", "a", P],
       ["alloc", "b", P],
       ["alloc", "c", P],
-      ["free", "b", P],
+      ["free", "b"],
       ["alloc", "d", P],
     ],
     expect: {
-      ptrs: { a: P, b: 2 * P, c: 3 * P, d: 2 * P },
+      ptr: { a: P, b: 2 * P, c: 3 * P, d: 2 * P },
       live: 3 * P,
       freeRuns: 0,
     },
@@ -69,11 +62,11 @@ const cases: Case[] = [
       ["alloc", "b", P],
       ["alloc", "c", P],
       ["alloc", "d", P],
-      ["free", "b", P],
-      ["free", "c", P],
+      ["free", "b"],
+      ["free", "c"],
       ["alloc", "e", 2 * P],
     ],
-    expect: { ptrs: { e: 2 * P }, live: 4 * P, liveRuns: 3, freeRuns: 0 },
+    expect: { ptr: { e: 2 * P }, live: 4 * P, liveRuns: 3, freeRuns: 0 },
   },
   {
     name: "a run merges with free runs on both sides",
@@ -83,9 +76,9 @@ const cases: Case[] = [
       ["alloc", "c", P],
       ["alloc", "d", P],
       ["alloc", "e", P],
-      ["free", "b", P],
-      ["free", "d", P],
-      ["free", "c", P],
+      ["free", "b"],
+      ["free", "d"],
+      ["free", "c"],
     ],
     expect: { live: 2 * P, liveRuns: 2, freeRuns: 1 },
   },
@@ -94,31 +87,31 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 5 * P],
       ["alloc", "guard", P],
-      ["free", "a", 5 * P],
+      ["free", "a"],
       ["alloc", "b", 2 * P],
       ["alloc", "c", 3 * P],
     ],
-    expect: { ptrs: { b: P, c: 3 * P, guard: 6 * P }, freeRuns: 0 },
+    expect: { ptr: { b: P, c: 3 * P, guard: 6 * P }, freeRuns: 0 },
   },
   {
     name: "a free run that reaches the top is merged into it",
-    ops: [["alloc", "a", P], ["alloc", "b", P], ["free", "b", P], [
+    ops: [["alloc", "a", P], ["alloc", "b", P], ["free", "b"], [
       "alloc",
       "c",
       3 * P,
     ]],
-    expect: { ptrs: { c: 2 * P }, freeRuns: 0, live: 4 * P },
+    expect: { ptr: { c: 2 * P }, freeRuns: 0, live: 4 * P },
   },
   {
     name: "freed pages read as zero when handed out again",
     ops: [
       ["alloc", "a", 3 * P],
       ["alloc", "guard", P],
-      ["write", "a", 3 * P, 0xab],
-      ["free", "a", 3 * P],
+      ["fill", "a", 0xab],
+      ["free", "a"],
       ["alloc", "b", 3 * P],
     ],
-    expect: { ptrs: { b: P }, zero: [["b", 3 * P]] },
+    expect: { ptr: { b: P }, zero: [["b", 0, 3 * P]] },
   },
   {
     name: "freed pages given back at once read as zero (retain 0)",
@@ -127,13 +120,13 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 2 * P],
       ["alloc", "guard", P],
-      ["write", "a", 2 * P, 0xcd],
-      ["free", "a", 2 * P],
+      ["fill", "a", 0xcd],
+      ["free", "a"],
       ["alloc", "b", 2 * P],
     ],
     expect: {
-      ptrs: { b: P },
-      zero: [["b", 2 * P]],
+      ptr: { b: P },
+      zero: [["b", 0, 2 * P]],
       retained: 0,
       committed: 3 * P,
     },
@@ -147,9 +140,9 @@ const cases: Case[] = [
       ["alloc", "b", P],
       ["alloc", "c", P],
       ["alloc", "guard", P],
-      ["free", "a", P],
-      ["free", "b", P],
-      ["free", "c", P],
+      ["free", "a"],
+      ["free", "b"],
+      ["free", "c"],
     ],
     expect: { retained: 2 * P, committed: 3 * P, live: P, freeRuns: 1 },
   },
@@ -160,12 +153,12 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 4 * P],
       ["alloc", "guard", P],
-      ["write", "a", 4 * P, 7],
-      ["free", "a", 4 * P],
+      ["fill", "a", 7],
+      ["free", "a"],
       ["trim"],
       ["alloc", "b", 4 * P],
     ],
-    expect: { retained: 0, committed: 5 * P, zero: [["b", 4 * P]] },
+    expect: { retained: 0, committed: 5 * P, zero: [["b", 0, 4 * P]] },
   },
   {
     name:
@@ -175,15 +168,15 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 4 * P],
       ["alloc", "guard", P],
-      ["write", "a", 4 * P, 7],
-      ["free", "a", 4 * P],
+      ["fill", "a", 7],
+      ["free", "a"],
       ["alloc", "b", 2 * P],
     ],
     expect: {
-      ptrs: { b: P },
+      ptr: { b: P },
       retained: 2 * P,
       committed: 5 * P,
-      zero: [["b", 2 * P]],
+      zero: [["b", 0, 2 * P]],
     },
   },
   {
@@ -192,8 +185,8 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 4 * P],
       ["alloc", "b", P],
-      ["free", "a", 4 * P],
-      ["free", "b", P],
+      ["free", "a"],
+      ["free", "b"],
     ],
     expect: { live: 0, committed: 6 * P, liveRuns: 0, freeRuns: 0 },
   },
@@ -202,13 +195,13 @@ const cases: Case[] = [
       "resize within the same page count keeps the pointer and zeroes the cut tail",
     ops: [
       ["alloc", "a", 3000],
-      ["write", "a", 3000, 0x11],
-      ["resize", "a", 3000, 1000, "b"],
-      ["resize", "b", 1000, 4000, "c"],
+      ["fill", "a", 0x11],
+      ["resize", "b", "a", 1000],
+      ["resize", "c", "b", 4000],
     ],
     expect: {
-      ptrs: { a: P, b: P, c: P },
-      filled: [["c", 1000, 0x11]],
+      ptr: { a: P, b: P, c: P },
+      bytes: [["c", 0, 1000, 0x11]],
       live: P,
     },
   },
@@ -217,19 +210,19 @@ const cases: Case[] = [
     ops: [
       ["alloc", "a", 4 * P],
       ["alloc", "guard", P],
-      ["resize", "a", 4 * P, P, "b"],
+      ["resize", "b", "a", P],
       ["alloc", "c", 3 * P],
     ],
-    expect: { ptrs: { b: P, c: 2 * P }, live: 5 * P, freeRuns: 0 },
+    expect: { ptr: { b: P, c: 2 * P }, live: 5 * P, freeRuns: 0 },
   },
   {
     name: "resize larger grows in place into the top",
     ops: [
       ["alloc", "a", P],
-      ["write", "a", P, 0x22],
-      ["resize", "a", P, 3 * P, "b"],
+      ["fill", "a", 0x22],
+      ["resize", "b", "a", 3 * P],
     ],
-    expect: { ptrs: { b: P }, live: 3 * P, filled: [["b", P, 0x22]] },
+    expect: { ptr: { b: P }, live: 3 * P, bytes: [["b", 0, P, 0x22]] },
   },
   {
     name:
@@ -238,100 +231,45 @@ const cases: Case[] = [
       ["alloc", "a", P],
       ["alloc", "b", 3 * P],
       ["alloc", "guard", P],
-      ["write", "b", 3 * P, 0x33],
-      ["free", "b", 3 * P],
-      ["resize", "a", P, 2 * P, "c"],
+      ["fill", "b", 0x33],
+      ["free", "b"],
+      ["resize", "c", "a", 2 * P],
     ],
-    expect: { ptrs: { c: P }, live: 3 * P, freeRuns: 1, zero: [["c", 2 * P]] },
+    expect: {
+      ptr: { c: P },
+      live: 3 * P,
+      freeRuns: 1,
+      zero: [["c", 0, 2 * P]],
+    },
   },
   {
     name: "resize larger moves when blocked, copying the bytes",
     ops: [
       ["alloc", "a", 100],
       ["alloc", "guard", P],
-      ["write", "a", 100, 0x44],
-      ["resize", "a", 100, 2 * P, "b"],
+      ["fill", "a", 0x44],
+      ["resize", "b", "a", 2 * P],
     ],
     expect: {
-      ptrs: { b: 3 * P },
-      filled: [["b", 100, 0x44]],
+      ptr: { b: 3 * P },
+      bytes: [["b", 0, 100, 0x44]],
       live: 3 * P,
       freeRuns: 1,
     },
   },
   {
     name: "resize of null allocates; resize to 0 frees",
-    ops: [["resize", "", 0, 100, "a"], ["resize", "a", 100, 0, "b"]],
-    expect: { ptrs: { a: P, b: 0 }, live: 0, liveRuns: 0 },
+    ops: [["resize", "a", "0", 100], ["resize", "b", "a", 0]],
+    expect: { ptr: { a: P, b: 0 }, live: 0, liveRuns: 0 },
   },
 ];
-
-/** Runs `ops` on `pages`, returning the named pointers. */
-function run(pages: PageSource, ops: Op[]): Record<string, number> {
-  const ptrs: Record<string, number> = { "": 0 };
-  for (const op of ops) {
-    switch (op[0]) {
-      case "alloc":
-        ptrs[op[1]] = pages.alloc(op[2]);
-        break;
-      case "free":
-        pages.free(ptrs[op[1]], op[2]);
-        break;
-      case "resize":
-        ptrs[op[4]] = pages.resize(ptrs[op[1]], op[2], op[3]);
-        break;
-      case "write":
-        pages.memory.fill(ptrs[op[1]], op[2], op[3]);
-        break;
-      case "trim":
-        pages.trim();
-        break;
-    }
-  }
-  return ptrs;
-}
-
-function check(pages: PageSource, ptrs: Record<string, number>, expect: State) {
-  for (const [name, ptr] of Object.entries(expect.ptrs ?? {})) {
-    assert.equal(ptrs[name], ptr, `pointer ${name}`);
-  }
-  if (expect.live !== undefined) {
-    assert.equal(pages.liveBytes, expect.live, "live");
-  }
-  if (expect.liveRuns !== undefined) {
-    assert.equal(pages.liveRuns, expect.liveRuns, "liveRuns");
-  }
-  if (expect.freeRuns !== undefined) {
-    assert.equal(pages.freeRuns, expect.freeRuns, "freeRuns");
-  }
-  if (expect.retained !== undefined) {
-    assert.equal(pages.retainedBytes, expect.retained, "retained");
-  }
-  if (expect.committed !== undefined) {
-    assert.equal(pages.committedBytes, expect.committed, "committed");
-  }
-  for (const [name, length] of expect.zero ?? []) {
-    assert.ok(
-      isZero(pages.memory, ptrs[name], length),
-      `${name} reads as zero`,
-    );
-  }
-  for (const [name, length, byte] of expect.filled ?? []) {
-    assert.deepEqual(
-      pages.memory.bytes(ptrs[name], length),
-      new Uint8Array(length).fill(byte),
-      `${name} holds ${byte}`,
-    );
-  }
-}
 
 for (const source of sources) {
   Deno.test(`${source.name}: operations and expected state`, async (t) => {
     for (const c of cases) {
       if (c.only && c.only !== source.name) continue;
       await t.step(c.name, () => {
-        using pages = source.make(c.options);
-        check(pages, run(pages, c.ops), c.expect);
+        runCase(() => pagesSubject(source, c.options), c, { ops });
       });
     }
   });

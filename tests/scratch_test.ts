@@ -11,6 +11,7 @@ import {
 } from "../arena/mod.ts";
 import { BufferPages, DestroyedError } from "../os/mod.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
+import { assertRefusedUnchanged } from "./_assert_refused.ts";
 
 // The two scratch arenas, in the order scratch() uses them.
 const [A, B] = (() => {
@@ -140,17 +141,21 @@ Deno.test("scratch: ending regions out of order throws and changes nothing", () 
   const inner = scratch();
   const p = inner.alloc(64);
   writePattern(inner.memory, p, 64, 3);
-  const used = A.bytesUsed;
-  assert.throws(
-    () => outer.end(),
-    (e: Error) =>
-      e instanceof ScratchOrderError &&
-      /^Scratch region 1 of scratch arena 0 ended while region 2 \(begun inside it\) is still open: end the inner region first/
-        .test(e.message),
-  );
-  assert.throws(() => outer[Symbol.dispose](), ScratchOrderError);
-  assert.equal(A.bytesUsed, used);
-  assert.ok(hasPattern(inner.memory, p, 64, 3), "the inner region is intact");
+  const regions = {
+    state: () => [A.bytesUsed, outer.ended, inner.ended],
+    validate: () =>
+      assert.ok(
+        hasPattern(inner.memory, p, 64, 3),
+        "the inner region is intact",
+      ),
+  };
+  const outOfOrder = {
+    error: ScratchOrderError,
+    message:
+      /^Scratch region 1 of scratch arena 0 ended while region 2 \(begun inside it\) is still open: end the inner region first/,
+  };
+  assertRefusedUnchanged(regions, () => outer.end(), outOfOrder);
+  assertRefusedUnchanged(regions, () => outer[Symbol.dispose](), outOfOrder);
   assert.ok(!outer.ended);
   inner.end();
   outer.end();

@@ -5,11 +5,10 @@
  *
  * @module
  */
-import type { Workload } from "../workloads.ts";
-
 /**
  * One allocator under test. `H` is what a live allocation is held by: a
- * number (heap, thi.ng), a native pointer (malloc) or a `Uint8Array` (gc).
+ * number (heap, thi.ng), a native pointer (malloc, malloc-view) or a
+ * `Uint8Array` (gc, typedarray-pool).
  */
 export interface Backend<H> {
   /** The backend's name in the report. */
@@ -40,26 +39,40 @@ export interface Backend<H> {
    */
   free(h: H, size: number): void;
   /**
-   * Bytes in use as the allocator counts them, or null if it cannot say.
+   * What the backend holds at the end of a phase (not timed).
    *
-   * @param req The live requested bytes (for backends whose "used" is that).
+   * @param handles Every slot: a live allocation, or {@linkcode Backend.none}.
+   * @returns Its figures.
    */
-  used(req: number): number | null;
-  /** Bytes held from the system, or null if the backend cannot say. */
-  reserved(): number | null;
+  measure(handles: readonly H[]): Footprint;
+  /**
+   * The bytes of an allocation, for tests (never in a timed loop).
+   *
+   * @param h The allocation.
+   * @param size Its size.
+   * @returns A view of its `size` bytes.
+   */
+  bytes(h: H, size: number): Uint8Array;
   /** Gives everything back. */
   destroy(): void;
 }
 
-/** Makes a fresh backend instance sized for a workload. */
-export type BackendFactory = (workload: Workload) => Backend<unknown>;
+/** A backend's own figures; null where it cannot say. */
+export interface Footprint {
+  /** Bytes its live allocations occupy (at least what they asked for). */
+  used: number | null;
+  /** Bytes it holds from the system (or the engine) for them. */
+  reserved: number | null;
+}
 
 /** The backends of the report, in its order. */
 export const BACKEND_NAMES = [
   "heap",
   "heap-buffer",
   "malloc",
+  "malloc-view",
   "gc",
+  "typedarray-pool",
   "thi.ng",
 ] as const;
 

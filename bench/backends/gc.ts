@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Backend } from "./backend.ts";
+import type { Backend, Footprint } from "./backend.ts";
 
-/** A `Uint8Array` per allocation; used = req, reserved unknown. */
+/** A `Uint8Array` per allocation; used = their lengths, reserved unknown. */
 export class GcBackend implements Backend<Uint8Array | null> {
   /** Always `"gc"`. */
   readonly name = "gc";
@@ -31,14 +31,19 @@ export class GcBackend implements Backend<Uint8Array | null> {
   /** Nothing to do: the slot drops its reference. */
   free(_h: Uint8Array | null, _size: number): void {}
 
-  /** The engine does not say; each array holds exactly what was asked. */
-  used(req: number): number {
-    return req;
+  /**
+   * used: the live arrays' lengths (exactly what was asked). reserved: null,
+   * as the engine's heap is shared with everything else.
+   */
+  measure(handles: readonly (Uint8Array | null)[]): Footprint {
+    let used = 0;
+    for (const h of handles) if (h !== null) used += h.byteLength;
+    return { used, reserved: null };
   }
 
-  /** The engine's heap is shared with everything else: unknown. */
-  reserved(): null {
-    return null;
+  /** The array itself. */
+  bytes(h: Uint8Array | null, _size: number): Uint8Array {
+    return h!;
   }
 
   /** Nothing to give back. */

@@ -6,7 +6,7 @@
  */
 import { Heap } from "../../heap/mod.ts";
 import { BufferPages, OsPages } from "../../os/mod.ts";
-import type { Backend } from "./backend.ts";
+import type { Backend, Footprint } from "./backend.ts";
 
 /** Heap, with a typed-array fill over each allocation. */
 export class HeapBackend implements Backend<number> {
@@ -50,14 +50,14 @@ export class HeapBackend implements Backend<number> {
     this.#heap.free(h, size);
   }
 
-  /** `bytesUsed`. */
-  used(_req: number): number {
-    return this.#heap.bytesUsed;
+  /** `bytesUsed` and `bytesReserved`. */
+  measure(_handles: readonly number[]): Footprint {
+    return { used: this.#heap.bytesUsed, reserved: this.#heap.bytesReserved };
   }
 
-  /** `bytesReserved`. */
-  reserved(): number {
-    return this.#heap.bytesReserved;
+  /** A view into the heap's memory. */
+  bytes(h: number, size: number): Uint8Array {
+    return this.#u8.subarray(h, h + size);
   }
 
   /** Destroys the heap and its pages. */

@@ -1,10 +1,12 @@
 /**
- * The `malloc` backend: libc `malloc`/`realloc`/`free`, and `memset` for the
- * 0x50 writes, through Deno FFI. Needs `--allow-ffi`.
+ * The `malloc` and `malloc-view` backends: libc `malloc`/`realloc`/`free`
+ * through Deno FFI. `malloc` writes its blocks with libc `memset`;
+ * `malloc-view` writes them through a `getArrayBuffer` view, as JavaScript
+ * code that wants to read or write a malloc'd block must. Needs `--allow-ffi`.
  *
  * @module
  */
-import type { Backend } from "./backend.ts";
+import type { Backend, Footprint } from "./backend.ts";
 
 const SYMBOLS = {
   malloc: { parameters: ["usize"], result: "pointer" },
@@ -14,6 +16,7 @@ const SYMBOLS = {
   // for it (the x86-64 and arm64 ABIs let the caller ignore a result).
   memset: { parameters: ["pointer", "i32", "usize"], result: "void" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
+  malloc_usable_size: { parameters: ["pointer"], result: "usize" },
 } as const;
 
 // struct mallinfo2: ten size_t fields.
@@ -39,53 +42,46 @@ function open(): Libc {
     const lib = Deno.dlopen("libc.so.6", MALLINFO2);
     mallinfo2 = lib.symbols.mallinfo2 as () => Uint8Array;
   } catch {
-    mallinfo2 = null; // glibc before 2.33, or another libc: used/reserved "?"
+    mallinfo2 = null; // glibc before 2.33, or another libc: reserved "?"
   }
   return libc;
 }
 
-/** The fields of glibc's `struct mallinfo2` that the report uses. */
-export interface MallocInfo {
-  /** Bytes of the main arena(s) obtained with `sbrk`/arena `mmap`. */
-  arena: number;
-  /** Bytes in blocks `mmap`ed one by one (large allocations). */
-  hblkhd: number;
-  /** Bytes allocated in the arenas (live chunks). */
-  uordblks: number;
-}
-
 /**
- * Reads `mallinfo2()`, or null if this libc has none.
+ * What malloc holds from the OS: glibc's `mallinfo2()` arena (bytes its
+ * arenas took with `sbrk`/`mmap`) plus hblkhd (bytes of blocks `mmap`ed one
+ * by one), or null if this libc has no `mallinfo2`. The whole process shares
+ * it: the runtime's own blocks are in it too.
  *
- * @returns The figures.
+ * @returns Bytes, or null.
  */
-export function mallocInfo(): MallocInfo | null {
+export function mallocHeld(): number | null {
   open();
   if (!mallinfo2) return null;
   const v = new BigUint64Array(mallinfo2().buffer);
-  return {
-    arena: Number(v[0]),
-    hblkhd: Number(v[4]),
-    uordblks: Number(v[7]),
-  };
+  return Number(v[0]) + Number(v[4]);
 }
 
 /**
- * libc malloc. used = uordblks + hblkhd (live chunks, including malloc's own
- * 8–16 bytes of chunk header, plus mmapped blocks) and reserved = arena +
- * hblkhd (what the arenas took from the OS, plus mmapped blocks). Both have
- * the runtime's own live bytes at creation (its uordblks + hblkhd) taken off,
- * so they count this backend's blocks; the runtime's free chunks stay in
- * reserved, as the backend may reuse them.
+ * libc malloc, each block written with `memset`.
+ *
+ * - used: the sum of `malloc_usable_size` over the live blocks (what each
+ *   block can hold; malloc's 8–16-byte chunk headers are not in it).
+ * - reserved: what malloc took from the OS since this instance was made
+ *   ({@linkcode mallocHeld} now less at creation), but at least `used`: the
+ *   runtime shares malloc, so free space it (or an earlier run) left behind
+ *   can hold this backend's blocks without malloc taking anything new.
  */
 export class MallocBackend implements Backend<Deno.PointerValue> {
-  /** Always `"malloc"`. */
-  readonly name = "malloc";
+  /** `"malloc"` (or a subclass's name). */
+  readonly name: string = "malloc";
   /** An empty slot holds the null pointer. */
   readonly none = null;
-  readonly #libc: Libc;
-  readonly #sizes: bigint[];
-  readonly #base: MallocInfo | null;
+  /** libc's symbols. */
+  protected readonly libc: Libc;
+  /** `BigInt(n)` at index `n`, for every size up to the workload's largest. */
+  protected readonly sizes: bigint[];
+  readonly #base: number | null;
 
   /**
    * Opens libc and makes the BigInt sizes up to `maxSize`.
@@ -93,24 +89,23 @@ export class MallocBackend implements Backend<Deno.PointerValue> {
    * @param maxSize The largest size the workload asks for.
    */
   constructor(maxSize: number) {
-    this.#libc = open();
+    this.libc = open();
     if (bigSizes.length <= maxSize) {
       bigSizes = Array.from({ length: maxSize + 1 }, (_, i) => BigInt(i));
     }
-    this.#sizes = bigSizes;
-    // A fresh instance starts from a trimmed malloc: pages that an earlier
-    // (warm-up) run left mapped would spare this run the page faults that
-    // every other backend's fresh instance pays.
-    this.#libc.malloc_trim(0n);
-    this.#base = mallocInfo();
+    this.sizes = bigSizes;
+    // Give back what earlier (warm-up) runs left free, so this instance
+    // starts from as small a malloc as the runtime allows.
+    this.libc.malloc_trim(0n);
+    this.#base = mallocHeld();
   }
 
   /** `malloc` then `memset`. */
   alloc(size: number): Deno.PointerValue {
-    const n = this.#sizes[size];
-    const p = this.#libc.malloc(n);
+    const n = this.sizes[size];
+    const p = this.libc.malloc(n);
     if (p === null) throw new Error(`malloc(${size}) failed`);
-    this.#libc.memset(p, 0x50, n);
+    this.libc.memset(p, 0x50, n);
     return p;
   }
 
@@ -120,32 +115,68 @@ export class MallocBackend implements Backend<Deno.PointerValue> {
     _oldSize: number,
     newSize: number,
   ): Deno.PointerValue {
-    const n = this.#sizes[newSize];
-    const p = this.#libc.realloc(h, n);
+    const n = this.sizes[newSize];
+    const p = this.libc.realloc(h, n);
     if (p === null) throw new Error(`realloc(${newSize}) failed`);
-    this.#libc.memset(p, 0x50, n);
+    this.libc.memset(p, 0x50, n);
     return p;
   }
 
   /** `free`. */
   free(h: Deno.PointerValue, _size: number): void {
-    this.#libc.free(h);
+    this.libc.free(h);
   }
 
-  /** uordblks + hblkhd, less the figure at creation; null without mallinfo2. */
-  used(_req: number): number | null {
-    const now = mallocInfo();
-    if (!now || !this.#base) return null;
-    return now.uordblks + now.hblkhd - this.#base.uordblks - this.#base.hblkhd;
+  /** See the class: usable sizes, and growth since creation. */
+  measure(handles: readonly Deno.PointerValue[]): Footprint {
+    let used = 0;
+    for (const h of handles) {
+      if (h !== null) used += Number(this.libc.malloc_usable_size(h));
+    }
+    const now = mallocHeld();
+    const reserved = now === null || this.#base === null
+      ? null
+      : Math.max(used, now - this.#base);
+    return { used, reserved };
   }
 
-  /** arena + hblkhd, less the runtime's live bytes at creation; null without mallinfo2. */
-  reserved(): number | null {
-    const now = mallocInfo();
-    if (!now || !this.#base) return null;
-    return now.arena + now.hblkhd - this.#base.uordblks - this.#base.hblkhd;
+  /** A `getArrayBuffer` view of the block. */
+  bytes(h: Deno.PointerValue, size: number): Uint8Array {
+    return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(h!, size));
   }
 
   /** Nothing: the workload loop frees every block it allocated. */
   destroy(): void {}
+}
+
+/**
+ * libc malloc, each block written through a `Uint8Array` over
+ * `Deno.UnsafePointerView.getArrayBuffer(p, size)`: the way JavaScript code
+ * reaches a malloc'd block's bytes (a view per block, several hundred ns).
+ */
+export class MallocViewBackend extends MallocBackend {
+  /** Always `"malloc-view"`. */
+  override readonly name = "malloc-view";
+
+  /** `malloc`, then a view of the block, filled. */
+  override alloc(size: number): Deno.PointerValue {
+    const p = this.libc.malloc(this.sizes[size]);
+    if (p === null) throw new Error(`malloc(${size}) failed`);
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size)).fill(0x50);
+    return p;
+  }
+
+  /** `realloc`, then a view of the new size, filled. */
+  override resize(
+    h: Deno.PointerValue,
+    _oldSize: number,
+    newSize: number,
+  ): Deno.PointerValue {
+    const p = this.libc.realloc(h, this.sizes[newSize]);
+    if (p === null) throw new Error(`realloc(${newSize}) failed`);
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, newSize)).fill(
+      0x50,
+    );
+    return p;
+  }
 }

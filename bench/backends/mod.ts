@@ -32,9 +32,17 @@ export async function makeBackend(
       const { MallocBackend } = await import("./malloc.ts");
       return new MallocBackend(workload.hi) as Backend<unknown>;
     }
+    case "malloc-view": {
+      const { MallocViewBackend } = await import("./malloc.ts");
+      return new MallocViewBackend(workload.hi) as Backend<unknown>;
+    }
     case "gc": {
       const { GcBackend } = await import("./gc.ts");
       return new GcBackend() as Backend<unknown>;
+    }
+    case "typedarray-pool": {
+      const { TypedArrayPoolBackend } = await import("./typedarray_pool.ts");
+      return new TypedArrayPoolBackend() as Backend<unknown>;
     }
     case "thi.ng": {
       const { ThingBackend } = await import("./thing.ts");

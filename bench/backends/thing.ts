@@ -6,7 +6,7 @@
  */
 import { MemPool } from "@thi.ng/malloc";
 import type { Workload } from "../workloads.ts";
-import type { Backend } from "./backend.ts";
+import type { Backend, Footprint } from "./backend.ts";
 
 /**
  * The pool size for a workload: every slot at its largest size with the
@@ -70,14 +70,15 @@ export class ThingBackend implements Backend<number> {
     this.#pool.free(h);
   }
 
-  /** The used blocks' sizes. */
-  used(_req: number): number {
-    return this.#pool.stats().used.size;
+  /** The used blocks' sizes, and the pool's top. */
+  measure(_handles: readonly number[]): Footprint {
+    const stats = this.#pool.stats();
+    return { used: stats.used.size, reserved: stats.top };
   }
 
-  /** The pool's top. */
-  reserved(): number {
-    return this.#pool.stats().top;
+  /** A view into the pool's buffer. */
+  bytes(h: number, size: number): Uint8Array {
+    return this.#u8.subarray(h, h + size);
   }
 
   /** Drops the buffer. */

@@ -1,0 +1,234 @@
+// One adapter per kind of allocator, so that the operation tables and the
+// Allocator contract suite can run on any of them: the allocator, its own
+// handles by name, its counters, its limits, and how to destroy it.
+import {
+  Arena,
+  type ArenaMark,
+  FixedAllocator,
+  scratch,
+  type ScratchRegion,
+} from "../arena/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import type { Allocator, PageSource } from "../os/mod.ts";
+import type { Watched } from "./_assert_refused.ts";
+import type { Parent, ParentMaker } from "./_arena_parents.ts";
+import type { SourceMaker } from "./_sources.ts";
+
+/** An allocator under test. Disposing it destroys it and its parent. */
+export interface Subject<X> extends Watched, Disposable {
+  readonly allocator: Allocator;
+  /** The allocator and what it lives on, by name (`heap`, `pages`, `arena`…). */
+  readonly handles: X;
+  /** Every pointer it returns has a native address that is a multiple of this. */
+  readonly alignment: number;
+  /** The largest size its size check accepts. */
+  readonly maxSize: number;
+  /** Named counters (bytes used, runs, blocks…). */
+  state(): Record<string, unknown>;
+  validate(): void;
+  /** Destroys the allocator (not its parent): every later call throws. */
+  destroy(): void;
+  /** Allocates memory that another allocator owns, in the same memory. */
+  foreign(): number;
+}
+
+interface Parts<X> {
+  allocator: Allocator;
+  handles: X;
+  alignment: number;
+  maxSize: number;
+  state(): Record<string, unknown>;
+  validate?(): void;
+  /** The size of the next allocation compared with a twin's. */
+  probe: number;
+  destroy(): void;
+  foreign(): number;
+  dispose(): void;
+}
+
+function subject<X>(parts: Parts<X>): Subject<X> {
+  const { allocator, probe } = parts;
+  return {
+    allocator,
+    handles: parts.handles,
+    alignment: parts.alignment,
+    maxSize: parts.maxSize,
+    state: parts.state,
+    validate: parts.validate ?? (() => {}),
+    // Allocates and frees again, so that a case can go on as before.
+    next() {
+      try {
+        const ptr = allocator.alloc(probe);
+        allocator.free(ptr, probe);
+        return ptr;
+      } catch (e) {
+        return String(e);
+      }
+    },
+    destroy: parts.destroy,
+    foreign: parts.foreign,
+    [Symbol.dispose]: parts.dispose,
+  };
+}
+
+/** A Heap on a fresh page source of `reserve` bytes. */
+export function heapSubject(
+  source: SourceMaker,
+  reserve = 2 ** 24,
+): Subject<{ heap: Heap; pages: PageSource }> {
+  const pages = source.make({ reserve });
+  const heap = new Heap({ pages });
+  return subject({
+    allocator: heap,
+    handles: { heap, pages },
+    alignment: 16,
+    // Page 0 is never handed out, and a large block has a 48-byte header.
+    maxSize: pages.reservedBytes - 4096 - 48,
+    state: () => ({
+      used: heap.bytesUsed,
+      reserved: heap.bytesReserved,
+      peak: heap.peakReserved,
+      spans: heap.liveSpans,
+      large: heap.largeBlocks,
+      empty: heap.emptySpans,
+      segments: heap.segments,
+      classStats: heap.classStats(),
+      pagesLive: pages.liveBytes,
+    }),
+    validate: () => heap.destroyed || heap.validate(),
+    probe: 24,
+    destroy: () => heap.destroy(),
+    foreign: () => pages.alloc(4096),
+    dispose: () => {
+      heap.destroy();
+      pages.destroy();
+    },
+  });
+}
+
+/** A fresh page source. */
+export function pagesSubject(
+  source: SourceMaker,
+  options?: { reserve?: number; retain?: number },
+): Subject<{ pages: PageSource }> {
+  const pages = source.make(options);
+  return subject({
+    allocator: pages,
+    handles: { pages },
+    alignment: 4096,
+    maxSize: pages.reservedBytes,
+    state: () => ({
+      live: pages.liveBytes,
+      liveRuns: pages.liveRuns,
+      freeRuns: pages.freeRuns,
+      retained: pages.retainedBytes,
+      committed: pages.committedBytes,
+    }),
+    probe: 4096,
+    destroy: () => pages.destroy(),
+    // The last page: never handed out, so the source holds it as free.
+    foreign: () => pages.reservedBytes - 4096,
+    dispose: () => pages.destroy(),
+  });
+}
+
+/** An Arena on a fresh parent (on a page source of `reserve` bytes). */
+export function arenaSubject(
+  maker: ParentMaker,
+  options: { blockSize?: number; alignment?: number; reserve?: number } = {},
+): Subject<
+  { arena: Arena; parent: Parent; marks: Record<string, ArenaMark> }
+> {
+  const parent = maker.make(options.reserve);
+  const arena = new Arena({
+    parent: parent.parent,
+    blockSize: options.blockSize,
+    alignment: options.alignment,
+  });
+  return subject({
+    allocator: arena,
+    handles: { arena, parent, marks: {} },
+    alignment: arena.alignment,
+    maxSize: arena.memory.byteLength,
+    state: () => ({
+      used: arena.bytesUsed,
+      capacity: arena.capacity,
+      current: arena.currentBlock,
+      blocks: arena.blocks,
+    }),
+    probe: 24,
+    destroy: () => arena.destroy(),
+    foreign: () => parent.parent.alloc(64),
+    dispose: () => {
+      arena.destroy();
+      parent[Symbol.dispose]();
+    },
+  });
+}
+
+/** The byte a fixed region's page holds before the region is used. */
+export const DIRTY = 0x5a;
+
+/**
+ * A FixedAllocator over `length` bytes that start `start` bytes into a page,
+ * in fresh pages that hold {@linkcode DIRTY} bytes, from a page before the
+ * region to a byte past it.
+ */
+export function fixedSubject(
+  source: SourceMaker,
+  options: { start?: number; length: number; alignment?: number },
+): Subject<{ fixed: FixedAllocator; pages: PageSource }> {
+  const pages = source.make();
+  const start = 4096 + (options.start ?? 0);
+  const bytes = start + options.length + 1;
+  const page = pages.alloc(bytes);
+  pages.memory.fill(page, bytes, DIRTY);
+  const fixed = new FixedAllocator({
+    memory: pages.memory,
+    ptr: page + start,
+    length: options.length,
+    alignment: options.alignment,
+  });
+  return subject({
+    allocator: fixed,
+    handles: { fixed, pages },
+    alignment: fixed.alignment,
+    maxSize: fixed.length,
+    state: () => ({ used: fixed.bytesUsed }),
+    probe: 0,
+    // A fixed allocator is gone when its memory is.
+    destroy: () => pages.destroy(),
+    foreign: () => pages.alloc(4096),
+    dispose: () => pages.destroy(),
+  });
+}
+
+/** A scratch region (on the worker's first scratch arena). */
+export function scratchSubject(): Subject<
+  { region: ScratchRegion }
+> {
+  const region = scratch();
+  const arena = region.arena;
+  const taken: number[] = [];
+  return subject({
+    allocator: region,
+    handles: { region },
+    alignment: 16,
+    maxSize: region.memory.byteLength,
+    state: () => ({
+      used: arena.bytesUsed,
+      capacity: arena.capacity,
+      current: arena.currentBlock,
+    }),
+    probe: 24,
+    destroy: () => region.end(),
+    foreign: () => {
+      taken.push(arena.parent.alloc(64));
+      return taken.at(-1)!;
+    },
+    dispose: () => {
+      region.end();
+      for (const p of taken) arena.parent.free(p, 64);
+    },
+  });
+}

@@ -1,0 +1,137 @@
+// Every allocator runs the one Allocator contract suite of _conformance.ts:
+// a Heap on each page source, an Arena on each parent, a FixedAllocator on
+// each page source, the page sources themselves, and scratch regions. Each
+// entry says, as data, what genuinely differs: sizes worth trying, page
+// rounding, arenas keeping older allocations, how a bad pointer is named,
+// and the known holes that the reliability work will close.
+import { conformance } from "./_conformance.ts";
+import { parents } from "./_arena_parents.ts";
+import { sources } from "./_sources.ts";
+import {
+  arenaSubject,
+  fixedSubject,
+  heapSubject,
+  pagesSubject,
+  scratchSubject,
+} from "./_subjects.ts";
+
+const P = 4096;
+
+/** The reasons arenas and fixed regions give: they check liveness only. */
+const BUMP_REASONS = {
+  unaligned: "double-free",
+  interior: "double-free",
+  far: "foreign",
+} as const;
+
+/** Known holes of the bump allocators (arenas, fixed and scratch regions). */
+const BUMP_HOLES = Object.fromEntries(
+  ["free", "resize"].flatMap((call) =>
+    ["an unaligned", "an interior"].map((pointer) => [
+      `${call} of ${pointer} pointer to the allocation's end`,
+      "a bump allocator takes free(a + 1, 31) after a = alloc(32) as a free of the top",
+    ])
+  ),
+);
+
+const PAGE_SOURCE_OLD_SIZE = "a page source's resize checks oldSize only " +
+  'by its page count: it accepts -1, 0.5, 1.5, 4095.5 and "8", and refuses ' +
+  "NaN and Infinity with a size-mismatch PointerError, not a RangeError";
+
+for (const source of sources) {
+  conformance({
+    name: `Heap on ${source.name}`,
+    make: (reserve) => heapSubject(source, reserve),
+    sizes: [0, 1, 16, 17, 2016, 2017, 4048, 4049],
+    granule: 16,
+    olderFree: "frees",
+    live: ["used", "spans", "large"],
+    exhaust: [
+      // Page 0, the heap's page and one 64 KiB segment of 15 spans.
+      { reserve: 18 * P, size: 16, fits: 15 * 253 },
+      // Page 0, the heap's page and 8 one-page large blocks.
+      { reserve: 10 * P, size: 3000, fits: 8 },
+    ],
+  });
+}
+
+for (const maker of parents) {
+  conformance({
+    name: `Arena on ${maker.name}`,
+    make: (reserve) => arenaSubject(maker, { reserve }),
+    // After a 64-byte allocation, 4000 bytes fill the first block exactly.
+    sizes: [0, 1, 16, 17, 4000, 4001],
+    granule: 16,
+    olderFree: "keeps",
+    live: ["used"],
+    reasons: BUMP_REASONS,
+    holes: BUMP_HOLES,
+    exhaust: [{
+      // Room for the first 4 KiB block, not for the 8 KiB second one (a
+      // heap parent has its own page, and puts each block in a large block).
+      reserve: maker.pageAligned ? 3 * P : 6 * P,
+      // A multiple of the alignment: a freed allocation leaves the padding
+      // before it in use, which would stop the frees in reverse order.
+      size: 1008,
+      fits: 4,
+    }],
+  });
+}
+
+for (const source of sources) {
+  conformance({
+    name: `FixedAllocator on ${source.name}`,
+    make: (length = 65536) => fixedSubject(source, { length }),
+    sizes: [0, 1, 16, 17, 65536 - 64],
+    granule: 16,
+    olderFree: "keeps",
+    live: ["used"],
+    reasons: BUMP_REASONS,
+    exhaust: [{ reserve: 256, size: 16, fits: 16 }],
+    holes: {
+      ...BUMP_HOLES,
+      "free of the newest allocation after destroy":
+        "FixedAllocator.free after its page source was destroyed returns silently",
+    },
+  });
+}
+
+for (const source of sources) {
+  conformance({
+    name: source.name,
+    make: (reserve) => pagesSubject(source, { reserve }),
+    sizes: [0, 1, P - 1, P, P + 1, 2 * P],
+    granule: P,
+    olderFree: "frees",
+    live: ["live", "liveRuns"],
+    // The last page is never handed out: it is free, not another's.
+    reasons: { foreign: "double-free" },
+    exhaust: [
+      { reserve: 16 * P, size: P, fits: 15 },
+      { reserve: 16 * P, size: P + 1, fits: 7 },
+    ],
+    holes: Object.fromEntries(
+      ["-1", "1.5", "NaN", "Infinity", '"8"'].map((size) => [
+        `resize(p, ${size}, 64)`,
+        PAGE_SOURCE_OLD_SIZE,
+      ]),
+    ),
+  });
+}
+
+conformance({
+  name: "scratch regions",
+  make: () => scratchSubject(),
+  sizes: [0, 1, 16, 17, 4000, 4001],
+  granule: 16,
+  olderFree: "keeps",
+  live: ["used"],
+  reasons: BUMP_REASONS,
+  // All regions share the worker's scratch arenas: no twin, no tiny one.
+  twin: false,
+  holes: {
+    ...BUMP_HOLES,
+    "free(0) after destroy does nothing":
+      "ScratchRegion.free(0, n) after end() throws a DestroyedError",
+  },
+});
