@@ -43,6 +43,7 @@ interface HeapExpect {
   spans?: number;
   large?: number;
   empty?: number;
+  segments?: number;
   used?: number;
   reserved?: number;
   peak?: number;
@@ -127,6 +128,15 @@ const SEG = 65536;
 const SELF = 4096;
 const allocs = (n: number, size: number, prefix = "a"): Op[] =>
   Array.from({ length: n }, (_, i) => ["alloc", `${prefix}${i}`, size]);
+
+// a0 and a1 fill a span of 2016-byte chunks and a2 starts a second; freeing
+// a0 and a1 empties the first while the second is partial too, so the first
+// is released to the empty-span list (a class keeps only an only span).
+const released2016: Op[] = [
+  ...allocs(3, 2016),
+  ["freeUnsized", "a0"],
+  ["freeUnsized", "a1"],
+];
 
 /** Every worked example of the heap geometry in docs/design.md. */
 const workedExamples: HeapCase[] = [
@@ -273,22 +283,51 @@ const boundaries: HeapCase[] = [
     expect: { same: [["a2", "b"], ["a0", "c"]] },
   },
   {
-    name: "an empty span is reused by another class",
-    ops: [["alloc", "a", 16], ["freeUnsized", "a"], ["alloc", "b", 2016]],
-    expect: { sameSpan: [["a", "b"]], spans: 1, empty: 14 },
+    name: "a class's only partial span stays its span when it empties",
+    ops: [
+      ["alloc", "a", 16],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 2016],
+      ["alloc", "c", 16],
+    ],
+    // Counted as empty meanwhile; `b` takes another span; `c` is `a` again.
+    expect: {
+      otherSpan: [["a", "b"]],
+      same: [["a", "c"]],
+      spans: 2,
+      empty: 13,
+    },
+  },
+  {
+    name: "an emptied span that is not its class's only one is released",
+    ops: [...released2016, ["alloc", "b", 16]],
+    expect: { sameSpan: [["a0", "b"]], spans: 2, empty: 13 },
+  },
+  {
+    name: "a kept empty span goes to a class that finds no other span",
+    ops: [
+      ["alloc", "a", 16],
+      ["freeUnsized", "a"],
+      // Every span of the segment but a's fills with two 2016-byte chunks.
+      ...allocs(28, 2016, "x"),
+      ["alloc", "b", 2016],
+    ],
+    expect: { sameSpan: [["a", "b"]], spans: 15, empty: 0, segments: 1 },
   },
   {
     name: "the empty-span list is last in, first out",
     ops: [
-      ["alloc", "x", 16],
-      ["alloc", "y", 32],
-      ["alloc", "z", 48],
-      ["freeUnsized", "y"],
-      ["freeUnsized", "x"],
-      ["alloc", "a", 64],
-      ["alloc", "b", 96],
+      ...allocs(5, 2016),
+      // a0 and a1 fill span 1, a2 and a3 span 2: each empties while the
+      // span of a4 is partial too, so each is released, span 1 first.
+      ["freeUnsized", "a0"],
+      ["freeUnsized", "a1"],
+      ["freeUnsized", "a2"],
+      ["freeUnsized", "a3"],
+      ["alloc", "x", 64],
+      ["alloc", "y", 96],
     ],
-    expect: { sameSpan: [["a", "x"], ["b", "y"]], empty: 12 },
+    expect: { sameSpan: [["x", "a2"], ["y", "a0"]], spans: 3, empty: 12 },
   },
 ];
 boundaries.find((c) => c.name.startsWith("a fresh span"))!.ops.push([
@@ -322,7 +361,9 @@ const zeroing: HeapCase[] = [
   {
     name: "a span emptied after heavy use is zero for its next class",
     ops: [
-      ...allocs(63, 64),
+      // 63 chunks fill the first span; a63 keeps a second one partial, so
+      // the first is released when its last chunk is freed.
+      ...allocs(64, 64),
       ...Array.from({ length: 63 }, (_, i): Op => ["fill", `a${i}`, 0xab]),
       ...Array.from({ length: 63 }, (_, i): Op => ["freeUnsized", `a${i}`]),
       ["alloc", "b", 16],
@@ -332,6 +373,16 @@ const zeroing: HeapCase[] = [
       sameSpan: [["a0", "b"], ["b", "c251"]],
       chunkZero: ["b", "c0", "c100", "c251"],
     },
+  },
+  {
+    name: "a chunk of a kept empty span is zero when its class reuses it",
+    ops: [
+      ["alloc", "a", 64],
+      ["call", ({ heap, ptr }) => heap.memory.u8.fill(0xee, ptr.a, ptr.a + 64)],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 64],
+    ],
+    expect: { same: [["a", "b"]], chunkZero: ["b"], spans: 1 },
   },
   {
     name: "a reused large block is zero",
@@ -747,6 +798,27 @@ const safety: HeapCase[] = [
   {
     name: "double free into a released span",
     ops: [
+      ...released2016,
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a0),
+        PointerError,
+        "double-free",
+        /Pointer 0x[0-9a-f]+ is in the span at 0x[0-9a-f]+, which has been released.*double free/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.realloc(ptr.a1, 10),
+        PointerError,
+        "double-free",
+        /released/,
+      ],
+    ],
+    expect: { used: 2016, spans: 1, empty: 14 },
+  },
+  {
+    name: "double free into a kept empty span",
+    ops: [
       ["alloc", "a", 64],
       ["freeUnsized", "a"],
       [
@@ -754,14 +826,7 @@ const safety: HeapCase[] = [
         ({ heap, ptr }) => heap.free(ptr.a),
         PointerError,
         "double-free",
-        /Pointer 0x[0-9a-f]+ is in the span at 0x[0-9a-f]+, which has been released.*double free/,
-      ],
-      [
-        "throws",
-        ({ heap, ptr }) => heap.realloc(ptr.a, 10),
-        PointerError,
-        "double-free",
-        /released/,
+        /Pointer 0x[0-9a-f]+ is a free chunk of the span of 64-byte chunks at 0x[0-9a-f]+: double free/,
       ],
     ],
     expect: { used: 0, spans: 0, empty: 15 },
@@ -1170,7 +1235,29 @@ const corruption: HeapCase[] = [
     expect: { same: [["a", "b"]], chunkZero: ["b"], used: 128, empty: 14 },
   },
   {
-    name: "validate() reports a write into an emptied span past its used part",
+    name: "validate() reports a write into a released span past its used part",
+    ops: [
+      ...released2016,
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.a1 + 2016 + 3] = 7; // never handed out
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the never-used part of span 0x[0-9a-f]+ on the empty-span list should read as zero, but byte 0x[0-9a-f]+ is 7/,
+        );
+        heap.memory.u8[ptr.a1 + 2016 + 3] = 0;
+        heap.memory.u8[ptr.a0 - 48 + 5] = 8; // the span header
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the header of span 0x[0-9a-f]+ on the empty-span list should read as zero, but byte 0x[0-9a-f]+ is 8/,
+        );
+        heap.memory.u8[ptr.a0 - 48 + 5] = 0;
+      }],
+    ],
+    expect: { used: 2016, empty: 14 },
+  },
+  {
+    name:
+      "validate() reports a write into a kept empty span past its used part",
     ops: [
       ["alloc", "e", 100],
       ["freeUnsized", "e"],
@@ -1178,15 +1265,9 @@ const corruption: HeapCase[] = [
         heap.memory.u8[ptr.e + 128 + 3] = 7; // never handed out
         assert.throws(
           () => heap.validate(),
-          /Heap is inconsistent: the never-used part of span 0x[0-9a-f]+ on the empty-span list should read as zero, but byte 0x[0-9a-f]+ is 7/,
+          /Heap is inconsistent: the fresh part of span 0x[0-9a-f]+ on the partial list of class 128 should read as zero, but byte 0x[0-9a-f]+ is 7/,
         );
         heap.memory.u8[ptr.e + 128 + 3] = 0;
-        heap.memory.u8[ptr.e - 48 + 5] = 8; // the span header
-        assert.throws(
-          () => heap.validate(),
-          /Heap is inconsistent: the header of span 0x[0-9a-f]+ on the empty-span list should read as zero, but byte 0x[0-9a-f]+ is 8/,
-        );
-        heap.memory.u8[ptr.e - 48 + 5] = 0;
       }],
     ],
     expect: { used: 0, empty: 15 },

@@ -221,7 +221,7 @@ for (const source of sources) {
       ["alloc", () => pages.alloc(P)],
       ["free", () => pages.free(p, P)],
       ["resize", () => pages.resize(p, P, 2 * P)],
-      ["trim", () => pages.trim()],
+      ["purge", () => pages.purge()],
       ["runSize", () => pages.runSize(p)],
       ["memory.bytes", () => pages.memory.bytes(p, 1)],
       ["memory.fill", () => pages.memory.fill(p, 1, 0)],

@@ -117,6 +117,9 @@ function runOps(pages: PageSource, ops: Op[], retain: number) {
   checkNoOverlap(live);
   for (const l of live) pages.free(l.ptr, l.size);
   assert.equal(pages.liveBytes, 0);
+  // Given back, every free page merges into the never-used region at the top.
+  pages.purge();
+  assert.equal(pages.retainedBytes, 0);
   assert.equal(pages.freeRuns, 0, "everything merged back into the top");
 }
 
