@@ -242,6 +242,12 @@ export class Heap implements Allocator, Disposable {
    */
   alloc(size: number): number {
     if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
+    return this.#allocSmall(size, 0);
+  }
+
+  // A chunk for `size` (at most 2016) that reads as zero from byte `zeroFrom`
+  // on (a move copies the bytes before it).
+  #allocSmall(size: number, zeroFrom: number): number {
     const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
     let span = this.#partial[cls];
     if (span === 0) span = this.#takeSpan(cls);
@@ -255,7 +261,8 @@ export class Heap implements Allocator, Disposable {
       // freed: zero it now, while the caller is about to touch it anyway.
       t.freeCount[span] = free - 1;
       rel = t.stacks[t.stackStart[span] + free - 1] << CHUNK_SHIFT;
-      zeroChunk(this.memory, base + rel, classSize);
+      const from = zeroFrom & ~15;
+      zeroChunk(this.memory, base + rel + from, classSize - from);
     } else {
       // Never handed out since the span was taken: zero already.
       rel = t.fresh[span];
@@ -268,6 +275,7 @@ export class Heap implements Allocator, Disposable {
     this.#smallBytesUsed += classSize;
     return base + rel;
   }
+
 
   /**
    * Frees an allocation. `size` may be left out (malloc-style); if given, it
@@ -507,7 +515,11 @@ export class Heap implements Allocator, Disposable {
       }
       keep = Math.min(t.largeSize[page], newSize);
     }
-    const moved = this.alloc(newSize); // may throw: nothing has changed yet
+    // May throw: nothing has changed yet. The copy overwrites the first
+    // `keep` bytes, so a small chunk need not be zeroed there first.
+    const moved = newSize <= MAX_SMALL
+      ? this.#allocSmall(newSize, keep)
+      : this.#allocLarge(newSize);
     copyBytes(this.memory, moved, ptr, keep);
     this.#release(page, ptr);
     return moved;
