@@ -58,7 +58,7 @@ function open(): Libc {
  *
  * @returns Bytes, or null.
  */
-export function mallocHeld(): number | null {
+function mallocHeld(): number | null {
   open();
   if (!mallinfo2) return null;
   const v = new BigUint64Array(mallinfo2().buffer);
@@ -71,7 +71,7 @@ export function mallocHeld(): number | null {
  * - used: the sum of `malloc_usable_size` over the live blocks (what each
  *   block can hold; malloc's 8–16-byte chunk headers are not in it).
  * - reserved: what malloc took from the OS since this instance was made
- *   ({@linkcode mallocHeld} now less at creation), but at least `used`: the
+ *   (`mallocHeld()` now less at creation), but at least `used`: the
  *   runtime shares malloc, so free space it (or an earlier run) left behind
  *   can hold this backend's blocks without malloc taking anything new.
  */
