@@ -1,25 +1,51 @@
 /**
- * `deno bench --allow-ffi --allow-env=NODE_ENV bench/`: an allocation and a
- * free of one size, on every backend of the report (each writes 0x50 over
- * the allocation, as in the report), grouped by size with the heap as the
- * baseline.
+ * `deno bench --allow-ffi --allow-env=NODE_ENV bench/`: one alloc, write and
+ * free of one size, per size and pattern, with the heap as the baseline:
+ *
+ * - `heap`, `heap-buffer`: Heap on OsPages / BufferPages, written by
+ *   `writeBlock` (word stores below `FILL_FROM` bytes, else `fill`);
+ * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
+ * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
+ *   blocks are).
+ *
+ * Patterns: `alone` (nothing else is live, so every pair empties a heap span
+ * or gives a large block's pages back) and `neighbour` (one other allocation
+ * of the same size stays live, keeping its span, or malloc's chunks around
+ * it, in use).
  *
  * @module
  */
-import { BACKEND_NAMES, makeBackend } from "./backends/mod.ts";
-import { WORKLOADS } from "./workloads.ts";
+import { HeapBackend } from "./backends/heap.ts";
+import { CallocBackend, MallocBackend } from "./backends/malloc.ts";
+import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 
-// Any workload whose sizes reach 65536 sizes every backend for these benches.
-const sizing = WORKLOADS.find((w) => w.name === "realloc_grow")!;
+const SIZES = [16, 64, 512, 4096, 8192, 65536];
+const MAX = Math.max(...SIZES);
 
-for (const size of [16, 64, 512, 4096, 8192, 65536]) {
-  for (const name of BACKEND_NAMES) {
-    const backend = await makeBackend(name, sizing);
-    Deno.bench(`${name} alloc+free ${size}`, {
-      group: `alloc+free ${size} bytes`,
-      baseline: name === "heap",
-    }, () => {
-      backend.free(backend.alloc(size), size);
-    });
+const heapPair = (buffer: boolean): Pair => (size, neighbour) => {
+  const b = withNeighbour(new HeapBackend(buffer), size, neighbour);
+  return () => b.free(b.alloc(size), size);
+};
+const BACKENDS: [string, Pair][] = [
+  ["heap", heapPair(false)],
+  ["heap-buffer", heapPair(true)],
+  ["malloc", (size, neighbour) => {
+    const b = withNeighbour(new MallocBackend(MAX), size, neighbour);
+    return () => b.free(b.alloc(size), size);
+  }],
+  ["calloc", (size, neighbour) => {
+    const b = withNeighbour(new CallocBackend(MAX), size, neighbour);
+    return () => b.free(b.alloc(size), size);
+  }],
+];
+
+for (const size of SIZES) {
+  for (const [pattern, neighbour] of PATTERNS) {
+    for (const [name, pair] of BACKENDS) {
+      Deno.bench(`${name} ${size} ${pattern}`, {
+        group: `alloc+write+free ${size} bytes, ${pattern}`,
+        baseline: name === "heap",
+      }, pair(size, neighbour));
+    }
   }
 }

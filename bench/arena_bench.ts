@@ -8,26 +8,27 @@
 import { Arena, scratch } from "../arena/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { OsPages } from "../os/mod.ts";
+import { writeBlock } from "./_write.ts";
 
 const CLEAR_AT = 2 ** 20;
 
 for (const size of [16, 256]) {
   const arena = new Arena();
-  const u8 = arena.memory.u8;
+  const { u8, f64 } = arena.memory;
   Deno.bench(`arena alloc ${size}`, { group: `arena ${size} bytes` }, () => {
     if (arena.bytesUsed > CLEAR_AT) arena.clear();
     const p = arena.alloc(size);
-    u8.fill(0x50, p, p + size);
+    writeBlock(u8, f64, p, size);
   });
   // The same size from a heap, alloc+free, for scale.
   const heap = new Heap({ pages: new OsPages() });
-  const hu8 = heap.memory.u8;
+  const { u8: hu8, f64: hf64 } = heap.memory;
   Deno.bench(
     `heap alloc+free ${size}`,
     { group: `arena ${size} bytes` },
     () => {
       const p = heap.alloc(size);
-      hu8.fill(0x50, p, p + size);
+      writeBlock(hu8, hf64, p, size);
       heap.free(p, size);
     },
   );

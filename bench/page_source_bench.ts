@@ -1,33 +1,49 @@
 /**
- * `deno bench --allow-ffi bench/page_source_bench.ts`: one page-run alloc+free
- * pair on each page source, at 4 KiB and 64 KiB, with the OS pages' freed runs
- * kept for reuse (the default) and given back at once (`retain: 0`, so every
- * free is an `madvise` and every reuse faults the pages in again). Each
- * allocation is written once (one byte a page), as a user would.
+ * `deno bench --allow-ffi bench/page_source_bench.ts`: one page-run alloc,
+ * write and free of 1, 2 and 16 pages on each page source, with nothing else
+ * live (`alone`) or one run of the same size kept live (`neighbour`). OsPages
+ * keeps freed runs for reuse by default; `retain: 0` gives them back at once
+ * (every free is an `madvise`, every reuse faults the pages in again). The
+ * whole run is written, as in the alloc+free benchmarks.
  *
  * @module
  */
-import { BufferPages, OsPages, type PageSource } from "../os/mod.ts";
+import { BufferPages, OsPages } from "../os/mod.ts";
+import { writeBlock } from "./_write.ts";
+import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 
-const sources: [string, () => PageSource][] = [
-  ["OsPages", () => new OsPages()],
-  ["OsPages retain 0", () => new OsPages({ retain: 0 })],
-  ["BufferPages", () => new BufferPages()],
+const osPair = (retain?: number): Pair => (size, neighbour) => {
+  const s = withNeighbour(new OsPages({ retain }), size, neighbour);
+  const { u8, f64 } = s.memory;
+  return () => {
+    const p = s.alloc(size);
+    writeBlock(u8, f64, p, size);
+    s.free(p, size);
+  };
+};
+const SOURCES: [string, Pair][] = [
+  ["OsPages", osPair()],
+  ["OsPages retain 0", osPair(0)],
+  ["BufferPages", (size, neighbour) => {
+    const s = withNeighbour(new BufferPages(), size, neighbour);
+    const { u8, f64 } = s.memory;
+    return () => {
+      const p = s.alloc(size);
+      writeBlock(u8, f64, p, size);
+      s.free(p, size);
+    };
+  }],
 ];
 
-for (const size of [4096, 65536]) {
-  for (const [name, make] of sources) {
-    const pages = make();
-    const u8 = pages.memory.u8;
-    // A neighbour stays live, so the pair does not just move the top.
-    pages.alloc(size);
-    Deno.bench(`${name} alloc+free ${size}`, {
-      group: `page run ${size} bytes`,
-      baseline: name === "OsPages",
-    }, () => {
-      const p = pages.alloc(size);
-      for (let i = 0; i < size; i += 4096) u8[p + i] = 1;
-      pages.free(p, size);
-    });
+for (const pages of [1, 2, 16]) {
+  const size = pages * 4096;
+  const run = pages === 1 ? "1 page" : `${pages} pages`;
+  for (const [pattern, neighbour] of PATTERNS) {
+    for (const [name, pair] of SOURCES) {
+      Deno.bench(`${name} ${run} ${pattern}`, {
+        group: `page run of ${run}, ${pattern}`,
+        baseline: name === "OsPages",
+      }, pair(size, neighbour));
+    }
   }
 }

@@ -180,10 +180,12 @@ function positive(option: string, value: string, integer: boolean): number {
   return n;
 }
 
-// Two untimed warm-up runs on a quarter of the workload (every phase and code
-// path, a quarter of the memory and time), each at most this long.
+// Two untimed warm-up runs on an eighth of the workload (every phase and code
+// path, an eighth of the memory and time) but at least 2048 slots (so that
+// the small workloads' fill phases are warm too), each at most this long.
 const WARMUPS = 2;
-const WARMUP_SCALE = 4;
+const WARMUP_SCALE = 8;
+const WARMUP_MIN_SLOTS = 2048;
 const WARMUP_MS = 1000;
 
 const encoder = new TextEncoder();
@@ -207,7 +209,7 @@ export async function runOnce(
   // because V8 throws optimised code away when objects it embedded die, and
   // re-optimises. No forced GC after it: that would throw the code away once
   // more.
-  const warmup = scaled(workload, WARMUP_SCALE);
+  const warmup = scaled(workload, WARMUP_SCALE, WARMUP_MIN_SLOTS);
   for (let i = 0; i < WARMUPS; i++) {
     runWorkload(warmup, await makeBackend(backend, warmup), {
       budgetMs: Math.min(budgetMs / 8, WARMUP_MS),

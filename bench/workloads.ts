@@ -65,17 +65,24 @@ function w(
 }
 
 /**
- * A workload with `1 / divisor` of its slots and operations (at least one):
- * the same sizes, phases and code paths, on less memory and in less time.
+ * A workload with `1 / divisor` of its slots (but at least `minSlots`, if it
+ * has that many) and of its operations: the same sizes, phases and code paths,
+ * on less memory and in less time.
  *
  * @param workload The workload.
  * @param divisor How many times smaller.
+ * @param minSlots The fewest slots to keep.
  * @returns The smaller workload.
  */
-export function scaled(workload: Workload, divisor: number): Workload {
+export function scaled(
+  workload: Workload,
+  divisor: number,
+  minSlots = 1,
+): Workload {
+  const slots = Math.ceil(workload.slots / divisor);
   return {
     ...workload,
-    slots: Math.ceil(workload.slots / divisor),
+    slots: Math.min(workload.slots, Math.max(slots, minSlots)),
     ops: Math.ceil(workload.ops / divisor),
   };
 }
@@ -203,35 +210,17 @@ class Slots<H> {
 
   // fill: slots [from, to) in order; grow slots start at 16 bytes, no draw.
   fill(from: number, to: number, grow: boolean): void {
-    const { backend, handles, size } = this;
-    for (let i = from; i < to; i++) {
-      const n = grow ? 16 : this.sizes.next(this.rng);
-      handles[i] = backend.alloc(n);
-      size[i] = n;
-      this.req += n;
+    for (let s = from; s < to; s++) {
+      this.place(s, grow ? 16 : this.sizes.next(this.rng));
     }
-    this.live += to - from;
   }
 
   // churn: slot = r % slots; free it if live, else allocate.
   churn(count: number): void {
-    const { backend, handles, size } = this;
     for (let i = 0; i < count; i++) {
       const s = this.rng.below(this.slotOf);
-      const n = size[s];
-      if (n !== 0) {
-        backend.free(handles[s], n);
-        handles[s] = backend.none;
-        size[s] = 0;
-        this.req -= n;
-        this.live--;
-      } else {
-        const m = this.sizes.next(this.rng);
-        handles[s] = backend.alloc(m);
-        size[s] = m;
-        this.req += m;
-        this.live++;
-      }
+      if (this.size[s] !== 0) this.release(s);
+      else this.place(s, this.sizes.next(this.rng));
     }
   }
 
@@ -241,18 +230,9 @@ class Slots<H> {
     for (let i = 0; i < count; i++) {
       const s = this.rng.below(this.slotOf);
       const n = size[s];
-      if (n === 0) {
-        handles[s] = backend.alloc(16);
-        size[s] = 16;
-        this.req += 16;
-        this.live++;
-      } else if (n * 2 > this.growMax) {
-        backend.free(handles[s], n);
-        handles[s] = backend.none;
-        size[s] = 0;
-        this.req -= n;
-        this.live--;
-      } else {
+      if (n === 0) this.place(s, 16);
+      else if (n * 2 > this.growMax) this.release(s);
+      else {
         handles[s] = backend.resize(handles[s], n, n * 2);
         size[s] = n * 2;
         this.req += n;
@@ -284,6 +264,13 @@ class Slots<H> {
       }
     }
     return freed;
+  }
+
+  place(s: number, n: number): void {
+    this.handles[s] = this.backend.alloc(n);
+    this.size[s] = n;
+    this.req += n;
+    this.live++;
   }
 
   release(s: number): void {

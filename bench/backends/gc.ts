@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeArray } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
 /** A `Uint8Array` per allocation; used = their lengths, reserved unknown. */
@@ -13,10 +14,10 @@ export class GcBackend implements Backend<Uint8Array | null> {
   /** An empty slot holds null, so the array can be collected. */
   readonly none = null;
 
-  /** A zeroed array, then filled, as any other backend's block. */
+  /** A zeroed array, then `writeArray` (byte stores or `fill`). */
   alloc(size: number): Uint8Array {
     const a = new Uint8Array(size);
-    a.fill(0x50);
+    writeArray(a);
     return a;
   }
 
@@ -24,7 +25,7 @@ export class GcBackend implements Backend<Uint8Array | null> {
   resize(h: Uint8Array | null, _oldSize: number, newSize: number): Uint8Array {
     const a = new Uint8Array(newSize);
     if (h !== null) a.set(h.length <= newSize ? h : h.subarray(0, newSize));
-    a.fill(0x50);
+    writeArray(a);
     return a;
   }
 

@@ -6,17 +6,19 @@
  */
 import { Heap } from "../../heap/mod.ts";
 import { BufferPages, OsPages } from "../../os/mod.ts";
+import { writeBlock } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
-/** Heap, with a typed-array fill over each allocation. */
+/** Heap, each block written by `writeBlock` (word stores or `fill`). */
 export class HeapBackend implements Backend<number> {
   /** `"heap"` or `"heap-buffer"`. */
   readonly name: string;
   /** An empty slot holds the null pointer. */
   readonly none = 0;
   readonly #heap: Heap;
-  // Cached: the whole-range view never changes, and a getter per fill costs.
+  // Cached: the whole-range views never change, and a getter per write costs.
   readonly #u8: Uint8Array;
+  readonly #f64: Float64Array;
   readonly #pages: OsPages | BufferPages;
 
   /**
@@ -29,19 +31,20 @@ export class HeapBackend implements Backend<number> {
     this.#pages = buffer ? new BufferPages() : new OsPages();
     this.#heap = new Heap({ pages: this.#pages });
     this.#u8 = this.#heap.memory.u8;
+    this.#f64 = this.#heap.memory.f64;
   }
 
-  /** `alloc`, then a typed-array fill. */
+  /** `alloc`, then the write. */
   alloc(size: number): number {
     const p = this.#heap.alloc(size);
-    this.#u8.fill(0x50, p, p + size);
+    writeBlock(this.#u8, this.#f64, p, size);
     return p;
   }
 
-  /** `resize`, then a typed-array fill. */
+  /** `resize`, then the write. */
   resize(h: number, oldSize: number, newSize: number): number {
     const p = this.#heap.resize(h, oldSize, newSize);
-    this.#u8.fill(0x50, p, p + newSize);
+    writeBlock(this.#u8, this.#f64, p, newSize);
     return p;
   }
 

@@ -2,14 +2,17 @@
  * The `malloc` and `malloc-view` backends: libc `malloc`/`realloc`/`free`
  * through Deno FFI. `malloc` writes its blocks with libc `memset`;
  * `malloc-view` writes them through a `getArrayBuffer` view, as JavaScript
- * code that wants to read or write a malloc'd block must. Needs `--allow-ffi`.
+ * code that wants to read or write a malloc'd block must. `calloc` (zeroed
+ * blocks, then `memset`) is for the pair benchmarks. Needs `--allow-ffi`.
  *
  * @module
  */
+import { BYTE, writeArray } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
 const SYMBOLS = {
   malloc: { parameters: ["usize"], result: "pointer" },
+  calloc: { parameters: ["usize", "usize"], result: "pointer" },
   realloc: { parameters: ["pointer", "usize"], result: "pointer" },
   free: { parameters: ["pointer"], result: "void" },
   // memset returns its first argument; "void" skips making a pointer object
@@ -55,7 +58,7 @@ function open(): Libc {
  *
  * @returns Bytes, or null.
  */
-export function mallocHeld(): number | null {
+function mallocHeld(): number | null {
   open();
   if (!mallinfo2) return null;
   const v = new BigUint64Array(mallinfo2().buffer);
@@ -68,7 +71,7 @@ export function mallocHeld(): number | null {
  * - used: the sum of `malloc_usable_size` over the live blocks (what each
  *   block can hold; malloc's 8–16-byte chunk headers are not in it).
  * - reserved: what malloc took from the OS since this instance was made
- *   ({@linkcode mallocHeld} now less at creation), but at least `used`: the
+ *   (`mallocHeld()` now less at creation), but at least `used`: the
  *   runtime shares malloc, so free space it (or an earlier run) left behind
  *   can hold this backend's blocks without malloc taking anything new.
  */
@@ -105,7 +108,7 @@ export class MallocBackend implements Backend<Deno.PointerValue> {
     const n = this.sizes[size];
     const p = this.libc.malloc(n);
     if (p === null) throw new Error(`malloc(${size}) failed`);
-    this.libc.memset(p, 0x50, n);
+    this.libc.memset(p, BYTE, n);
     return p;
   }
 
@@ -118,7 +121,7 @@ export class MallocBackend implements Backend<Deno.PointerValue> {
     const n = this.sizes[newSize];
     const p = this.libc.realloc(h, n);
     if (p === null) throw new Error(`realloc(${newSize}) failed`);
-    this.libc.memset(p, 0x50, n);
+    this.libc.memset(p, BYTE, n);
     return p;
   }
 
@@ -158,15 +161,15 @@ export class MallocViewBackend extends MallocBackend {
   /** Always `"malloc-view"`. */
   override readonly name = "malloc-view";
 
-  /** `malloc`, then a view of the block, filled. */
+  /** `malloc`, then a view of the block, written by `writeArray`. */
   override alloc(size: number): Deno.PointerValue {
     const p = this.libc.malloc(this.sizes[size]);
     if (p === null) throw new Error(`malloc(${size}) failed`);
-    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size)).fill(0x50);
+    writeArray(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size)));
     return p;
   }
 
-  /** `realloc`, then a view of the new size, filled. */
+  /** `realloc`, then a view of the new size, written by `writeArray`. */
   override resize(
     h: Deno.PointerValue,
     _oldSize: number,
@@ -174,9 +177,27 @@ export class MallocViewBackend extends MallocBackend {
   ): Deno.PointerValue {
     const p = this.libc.realloc(h, this.sizes[newSize]);
     if (p === null) throw new Error(`realloc(${newSize}) failed`);
-    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, newSize)).fill(
-      0x50,
+    writeArray(
+      new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, newSize)),
     );
+    return p;
+  }
+}
+
+/**
+ * libc `calloc` (zeroed, as every heap block is), then `memset`: for the
+ * alloc+free pair benchmarks, not the report.
+ */
+export class CallocBackend extends MallocBackend {
+  /** Always `"calloc"`. */
+  override readonly name = "calloc";
+
+  /** `calloc(1, size)` then `memset`. */
+  override alloc(size: number): Deno.PointerValue {
+    const n = this.sizes[size];
+    const p = this.libc.calloc(1n, n);
+    if (p === null) throw new Error(`calloc(1, ${size}) failed`);
+    this.libc.memset(p, BYTE, n);
     return p;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { MemPool } from "@thi.ng/malloc";
 import type { Workload } from "../workloads.ts";
+import { writeBlock } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
 /**
@@ -34,6 +35,7 @@ export class ThingBackend implements Backend<number> {
   readonly none = 0;
   readonly #pool: MemPool;
   readonly #u8: Uint8Array;
+  readonly #f64: Float64Array;
 
   /**
    * Makes a pool sized for the workload.
@@ -41,27 +43,29 @@ export class ThingBackend implements Backend<number> {
    * @param workload The workload.
    */
   constructor(workload: Workload) {
-    // Our own buffer, so the fill can use a view of it (the pool's is protected).
+    // Our own buffer, so the writes can use views of it (the pool's are
+    // protected).
     const buf = new ArrayBuffer(poolSize(workload));
     this.#pool = new MemPool({ buf });
     this.#u8 = new Uint8Array(buf);
+    this.#f64 = new Float64Array(buf);
   }
 
-  /** `malloc`, then a typed-array fill. */
+  /** `malloc`, then `writeBlock` (word stores or `fill`). */
   alloc(size: number): number {
     const p = this.#pool.malloc(size);
     if (p === 0) throw new Error(`thi.ng MemPool is out of memory (${size})`);
-    this.#u8.fill(0x50, p, p + size);
+    writeBlock(this.#u8, this.#f64, p, size);
     return p;
   }
 
-  /** `realloc`, then a typed-array fill. */
+  /** `realloc`, then `writeBlock`. */
   resize(h: number, _oldSize: number, newSize: number): number {
     const p = this.#pool.realloc(h, newSize);
     if (p === 0) {
       throw new Error(`thi.ng MemPool is out of memory (${newSize})`);
     }
-    this.#u8.fill(0x50, p, p + newSize);
+    writeBlock(this.#u8, this.#f64, p, newSize);
     return p;
   }
 

@@ -8,6 +8,7 @@
  */
 // @ts-types="@types/typedarray-pool"
 import pool from "typedarray-pool";
+import { writeArray } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
 // The package's free lists: on globalThis so that every copy of the package
@@ -36,10 +37,13 @@ export class TypedArrayPoolBackend implements Backend<Uint8Array | null> {
   /** An empty slot holds null. */
   readonly none = null;
 
-  /** `mallocUint8` (a reused buffer is not cleared), then a fill. */
+  /**
+   * `mallocUint8` (a reused buffer is not cleared), then `writeArray` (byte
+   * stores or `fill`).
+   */
   alloc(size: number): Uint8Array {
     const a = pool.mallocUint8(size);
-    a.fill(0x50);
+    writeArray(a);
     return a;
   }
 
@@ -50,7 +54,7 @@ export class TypedArrayPoolBackend implements Backend<Uint8Array | null> {
       a.set(h.length <= newSize ? h : h.subarray(0, newSize));
       pool.freeUint8(h);
     }
-    a.fill(0x50);
+    writeArray(a);
     return a;
   }
 
