@@ -8,7 +8,14 @@ import {
   SPAN_SIZE,
 } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
-import { isSpan, LARGE, type SpanTable } from "./_span_table.ts";
+import {
+  isSpan,
+  KIND,
+  LARGE,
+  NEXT,
+  type SpanTable,
+  USED,
+} from "./_span_table.ts";
 import type { ClassStats, LargeInfo, SpanInfo } from "./heap_types.ts";
 
 /** The span or large block that any byte `ptr` is in, or null. */
@@ -19,13 +26,13 @@ export function inspectPointer(
 ): SpanInfo | LargeInfo | null {
   if (!Number.isInteger(ptr) || ptr <= 0) return null;
   const page = Math.floor(ptr / SPAN_SIZE);
-  const kind = table.kindOf(page);
+  const kind = table.get(page, KIND);
   if (isSpan(kind)) {
     return {
       kind: "span",
       span: page * SPAN_SIZE,
       classSize: CLASS_SIZE[kind - 1],
-      chunksUsed: table.used[page],
+      chunksUsed: table.get(page, USED),
       chunkCount: CHUNKS[kind - 1],
     };
   }
@@ -49,15 +56,15 @@ export function classStats(
   const stats: ClassStats[] = [];
   for (let cls = 0; cls < CLASS_COUNT; cls++) {
     let partialSpans = 0, fullSpans = 0, chunksUsed = 0;
-    for (let s = partial[cls]; s !== 0; s = table.next[s]) {
+    for (let s = partial[cls]; s !== 0; s = table.get(s, NEXT)) {
       // An empty span kept as its class's span counts as empty, not partial.
-      if (table.used[s] === 0) continue;
+      if (table.get(s, USED) === 0) continue;
       partialSpans++;
-      chunksUsed += table.used[s];
+      chunksUsed += table.get(s, USED);
     }
-    for (let s = full[cls]; s !== 0; s = table.next[s]) {
+    for (let s = full[cls]; s !== 0; s = table.get(s, NEXT)) {
       fullSpans++;
-      chunksUsed += table.used[s];
+      chunksUsed += table.get(s, USED);
     }
     stats.push({
       classSize: CLASS_SIZE[cls],

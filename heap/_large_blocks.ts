@@ -5,7 +5,14 @@
 import { zeroBytes } from "../os/_bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
-import { FREED_LARGE, LARGE, type SpanTable } from "./_span_table.ts";
+import {
+  FREED_LARGE,
+  KIND,
+  LARGE,
+  NEXT,
+  PREV,
+  type SpanTable,
+} from "./_span_table.ts";
 
 /**
  * The live large blocks of one heap and their totals.
@@ -53,7 +60,7 @@ export class LargeBlocks {
     const page = block / SPAN_SIZE;
     const t = this.#table;
     t.ensurePages(page + 1);
-    t.kind[page] = LARGE;
+    t.set(page, KIND, LARGE);
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
@@ -103,16 +110,16 @@ export class LargeBlocks {
     // The new run takes the old one's place in the list.
     const to = moved / SPAN_SIZE;
     t.ensurePages(to + 1);
-    t.kind[to] = LARGE;
+    t.set(to, KIND, LARGE);
     t.largeSize[to] = newSize;
     t.largeCapacity[to] = capacity;
-    const prev = t.prev[page], next = t.next[page];
-    t.prev[to] = prev;
-    t.next[to] = next;
+    const prev = t.get(page, PREV), next = t.get(page, NEXT);
+    t.set(to, PREV, prev);
+    t.set(to, NEXT, next);
     if (prev === 0) this.#head[0] = to;
-    else t.next[prev] = to;
-    if (next !== 0) t.prev[next] = to;
-    t.kind[page] = FREED_LARGE;
+    else t.set(prev, NEXT, to);
+    if (next !== 0) t.set(next, PREV, to);
+    t.set(page, KIND, FREED_LARGE);
     return moved + HEADER;
   }
 
@@ -122,7 +129,7 @@ export class LargeBlocks {
     const capacity = t.largeCapacity[page];
     this.#pages.free(page * SPAN_SIZE, capacity);
     t.unlink(this.#head, 0, page);
-    t.kind[page] = FREED_LARGE;
+    t.set(page, KIND, FREED_LARGE);
     this.count--;
     this.bytesUsed -= t.largeSize[page];
     this.capacity -= capacity;
@@ -131,7 +138,7 @@ export class LargeBlocks {
   /** The first page of the live block holding `page`, or 0. */
   containing(page: number): number {
     const t = this.#table;
-    for (let b = this.#head[0]; b !== 0; b = t.next[b]) {
+    for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
       if (b <= page && page < b + t.largeCapacity[b] / SPAN_SIZE) return b;
     }
     return 0;
@@ -146,7 +153,7 @@ export class LargeBlocks {
     for (
       let b = this.#head[0];
       b !== 0 && !this.#pages.destroyed;
-      b = t.next[b]
+      b = t.get(b, NEXT)
     ) {
       this.#pages.free(b * SPAN_SIZE, t.largeCapacity[b]);
     }

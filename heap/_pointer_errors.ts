@@ -11,6 +11,7 @@ import {
   FREED_LARGE,
   HEADER_PAGE,
   isSpan,
+  KIND,
   KIND_MAX,
   KIND_MIN,
   LARGE,
@@ -34,7 +35,7 @@ export function locate(
   if (size !== undefined) checkSize(size, Number.MAX_SAFE_INTEGER);
   const page = Math.floor(ptr / SPAN_SIZE);
   const rel = ptr - page * SPAN_SIZE;
-  const kind = table.kindOf(page);
+  const kind = table.get(page, KIND);
   if (
     isSpan(kind) && rel % 16 === 0 && table.isAllocated(page, rel) &&
     (size === undefined || (size <= KIND_MAX[kind] && size >= KIND_MIN[kind]))
@@ -60,7 +61,7 @@ function pointerError(
 ): PointerError {
   const page = Math.floor(ptr / SPAN_SIZE);
   const rel = ptr - page * SPAN_SIZE;
-  const kind = table.kindOf(page);
+  const kind = table.get(page, KIND);
   const at = hex(ptr);
   if (isSpan(kind)) {
     const classSize = CLASS_SIZE[kind - 1];

@@ -10,7 +10,16 @@ import {
   SPANS_PER_SEGMENT,
   STACK_BYTES,
 } from "./_geometry.ts";
-import { EMPTY, HEADER_PAGE, NONE, type SpanTable } from "./_span_table.ts";
+import {
+  EMPTY,
+  FRESH,
+  HEADER_PAGE,
+  KIND,
+  NEXT,
+  NONE,
+  type SpanTable,
+  STACK,
+} from "./_span_table.ts";
 
 // A segment's slot number is kept in its spans' stack offsets: slot s owns
 // stack bytes [s × SLOT_STACKS, (s + 1) × SLOT_STACKS).
@@ -54,8 +63,8 @@ export class Segments {
   /** Puts an empty span on top of the empty-span list. */
   pushEmpty(span: number): void {
     const t = this.#table;
-    t.kind[span] = EMPTY;
-    t.next[span] = this.emptyTop;
+    t.set(span, KIND, EMPTY);
+    t.set(span, NEXT, this.emptyTop);
     this.emptyTop = span;
     this.emptyListed++;
     this.#empty[this.#slotOf(span)]++;
@@ -64,7 +73,7 @@ export class Segments {
   /** Takes the top span off the empty-span list (there must be one). */
   popEmpty(): number {
     const span = this.emptyTop;
-    this.emptyTop = this.#table.next[span];
+    this.emptyTop = this.#table.get(span, NEXT);
     this.emptyListed--;
     const slot = this.#slotOf(span);
     this.#empty[slot]--;
@@ -86,13 +95,13 @@ export class Segments {
     const first = segment / SPAN_SIZE;
     t.ensurePages(first + SPANS_PER_SEGMENT + 1);
     t.ensureStacks((slot + 1) * SPANS_PER_SEGMENT);
-    t.kind[first] = HEADER_PAGE;
+    t.set(first, KIND, HEADER_PAGE);
     this.#base[slot] = segment;
     this.#empty[slot] = 0;
     this.#idle[slot] = false;
     for (let s = first + SPANS_PER_SEGMENT; s > first; s--) {
-      t.fresh[s] = HEADER; // fresh pages: nothing to zero
-      t.stackStart[s] = slot * SLOT_STACKS + (s - first - 1) * STACK_BYTES;
+      t.set(s, FRESH, HEADER); // fresh pages: nothing to zero
+      t.set(s, STACK, slot * SLOT_STACKS + (s - first - 1) * STACK_BYTES);
       this.pushEmpty(s);
     }
     this.count++;
@@ -119,19 +128,21 @@ export class Segments {
     // Drop their spans from the empty list, keeping the others' order.
     const t = this.#table;
     let last = 0;
-    for (let s = this.emptyTop; s !== 0; s = t.next[s]) {
+    for (let s = this.emptyTop; s !== 0; s = t.get(s, NEXT)) {
       if (gone.has(this.#slotOf(s))) continue;
       if (last === 0) this.emptyTop = s;
-      else t.next[last] = s;
+      else t.set(last, NEXT, s);
       last = s;
     }
     if (last === 0) this.emptyTop = 0;
-    else t.next[last] = 0;
+    else t.set(last, NEXT, 0);
     for (const slot of gone) {
       const segment = this.#base[slot];
       give(segment, SEGMENT_SIZE);
       const first = segment / SPAN_SIZE;
-      for (let p = first; p <= first + SPANS_PER_SEGMENT; p++) t.kind[p] = NONE;
+      for (let p = first; p <= first + SPANS_PER_SEGMENT; p++) {
+        t.set(p, KIND, NONE);
+      }
       this.#base[slot] = 0;
       this.#freeSlots.push(slot);
       this.emptyListed -= SPANS_PER_SEGMENT;
@@ -173,6 +184,6 @@ export class Segments {
   }
 
   #slotOf(span: number): number {
-    return Math.floor(this.#table.stackStart[span] / SLOT_STACKS);
+    return Math.floor(this.#table.get(span, STACK) / SLOT_STACKS);
   }
 }

@@ -1,10 +1,9 @@
-// The heap's per-page metadata (docs/design.md#the-span-table): one typed
-// array per field, indexed by page number, so a pointer's metadata is one
-// division and a few loads away, and a stray write into the heap's memory can
-// never corrupt it.
+// The heap's per-page metadata (docs/design.md#heap-tables): one Int32Array
+// with a row of 16 words per page number, so that a pointer's metadata is one
+// division and a few loads from a single array away, and a stray write into
+// the heap's memory can never corrupt it.
 import {
   BITMAP_WORD_SHIFT,
-  BITMAP_WORDS,
   CHUNK_SHIFT,
   CLASS_COUNT,
   CLASS_SIZE,
@@ -12,7 +11,7 @@ import {
 } from "./_geometry.ts";
 import { grow } from "../os/_grow.ts";
 
-// What a page is to the heap: `kind[page]`. 1..16 is a live span of class
+// What a page is to the heap: its KIND word. 1..16 is a live span of class
 // `kind - 1`, so the free path learns "live span" and its class in one load.
 /** Not the heap's page (or not a first page). */
 export const NONE = 0;
@@ -32,60 +31,62 @@ export const KIND_MIN = Uint16Array.of(
   0,
   ...CLASS_SIZE.subarray(0, CLASS_COUNT - 1).map((c) => c + 1),
 );
+
 /** Whether a page kind is a live span (of class `kind - 1`). */
 export function isSpan(kind: number): boolean {
   return kind !== NONE && kind <= CLASS_COUNT;
 }
+
+// The words of a page's row.
+/** What the page is: NONE, a span's kind 1..16, EMPTY, HEADER_PAGE, LARGE… */
+export const KIND = 0;
+/** Chunks allocated in the span. */
+export const USED = 1;
+/** Chunks on the span's free-chunk stack. */
+export const FREE_COUNT = 2;
+/** Offset of the span's first chunk never handed out (48 when taken). */
+export const FRESH = 3;
+/** Where the span's free-chunk stack starts in `stacks`. */
+export const STACK = 4;
+/** Links of the list the span or large block is on (page numbers, 0 = none). */
+export const NEXT = 5;
+export const PREV = 6;
+/** Words 8..15: one bit per 16 bytes of the span, set at a live chunk's start. */
+export const BITS = 8;
+/** Words per page. */
+export const ROW = 16;
 
 /**
  * Per-page metadata of one heap, grown on demand to cover the highest page it
  * uses.
  *
  * ```
- *  page number p ─┬─ kind[p]        NONE | span of class 1..16 | EMPTY | HEADER_PAGE | LARGE | FREED_LARGE
- *                 ├─ used[p]        chunks allocated in the span
- *                 ├─ fresh[p]       offset of the first chunk never handed out (48 when taken)
- *                 ├─ freeCount[p]   chunks on the span's free-chunk stack
- *                 ├─ stackStart[p]  where that stack starts in `stacks` (256 bytes a span)
- *                 ├─ next[p] prev[p] links of the list the span or large block is on
- *                 ├─ allocated[8p .. 8p+7]  one bit per 16 bytes: set at a live chunk's start
- *                 └─ largeSize[p] largeCapacity[p]   a large block's size and run size
- *  stacks: [span 0's 256 bytes][span 1's 256 bytes] …   entries are offset >> 4, top last
+ *  meta, row of page p (p × 16 …):
+ *   0 KIND  1 USED  2 FREE_COUNT  3 FRESH  4 STACK  5 NEXT  6 PREV  7 –  8..15 BITS
+ *  stacks: [256 bytes of span slot 0][slot 1] …  entries are offset >> 4, top last
+ *  largeSize[p], largeCapacity[p]: a large block's size and run size
  * ```
  */
 export class SpanTable {
-  kind = new Uint8Array(0);
-  used = new Uint16Array(0);
-  fresh = new Uint16Array(0);
-  freeCount = new Uint8Array(0);
-  stackStart = new Int32Array(0);
-  next = new Int32Array(0);
-  prev = new Int32Array(0);
-  allocated = new Uint32Array(0);
-  largeSize = new Float64Array(0);
-  largeCapacity = new Float64Array(0);
+  /** The rows, 16 words per page. */
+  meta = new Int32Array(0);
+  /** The free-chunk stacks, 256 bytes per span. */
   stacks = new Uint8Array(0);
+  /** A large block's size, at its first page. */
+  largeSize = new Float64Array(0);
+  /** A large block's run size, at its first page. */
+  largeCapacity = new Float64Array(0);
 
-  /** Page numbers the per-page arrays cover. */
+  /** Page numbers the table covers. */
   get pages(): number {
-    return this.kind.length;
+    return this.largeSize.length;
   }
 
-  /** Grows the per-page arrays (doubling) to cover page numbers below `pages`. */
+  /** Grows the table (doubling) to cover page numbers below `pages`. */
   ensurePages(pages: number): void {
-    if (pages <= this.kind.length) return;
-    const length = Math.max(pages, this.kind.length * 2, 64);
-    this.kind = grow(this.kind, new Uint8Array(length));
-    this.used = grow(this.used, new Uint16Array(length));
-    this.fresh = grow(this.fresh, new Uint16Array(length));
-    this.freeCount = grow(this.freeCount, new Uint8Array(length));
-    this.stackStart = grow(this.stackStart, new Int32Array(length));
-    this.next = grow(this.next, new Int32Array(length));
-    this.prev = grow(this.prev, new Int32Array(length));
-    this.allocated = grow(
-      this.allocated,
-      new Uint32Array(length * BITMAP_WORDS),
-    );
+    if (pages <= this.largeSize.length) return;
+    const length = Math.max(pages, this.largeSize.length * 2, 64);
+    this.meta = grow(this.meta, new Int32Array(length * ROW));
     this.largeSize = grow(this.largeSize, new Float64Array(length));
     this.largeCapacity = grow(this.largeCapacity, new Float64Array(length));
   }
@@ -99,56 +100,50 @@ export class SpanTable {
 
   /** Forgets everything: every page reads as NONE afterwards. */
   reset(): void {
-    this.kind = new Uint8Array(0);
-    this.used = new Uint16Array(0);
-    this.fresh = new Uint16Array(0);
-    this.freeCount = new Uint8Array(0);
-    this.stackStart = new Int32Array(0);
-    this.next = new Int32Array(0);
-    this.prev = new Int32Array(0);
-    this.allocated = new Uint32Array(0);
+    this.meta = new Int32Array(0);
+    this.stacks = new Uint8Array(0);
     this.largeSize = new Float64Array(0);
     this.largeCapacity = new Float64Array(0);
-    this.stacks = new Uint8Array(0);
   }
 
-  /** The page's kind, or NONE for a page number the table does not cover. */
-  kindOf(page: number): number {
-    return page < this.kind.length ? this.kind[page] : NONE;
+  /** Word `field` of page `page`'s row (0 beyond the table). */
+  get(page: number, field: number): number {
+    return page < this.largeSize.length ? this.meta[page * ROW + field] : 0;
+  }
+
+  /** Sets word `field` of page `page`'s row. */
+  set(page: number, field: number, value: number): void {
+    this.meta[page * ROW + field] = value;
   }
 
   /** Whether the chunk at offset `rel` (16-aligned) of `span` is allocated. */
   isAllocated(span: number, rel: number): boolean {
-    return (this.allocated[span * BITMAP_WORDS + (rel >> BITMAP_WORD_SHIFT)] &
+    return (this.meta[span * ROW + BITS + (rel >> BITMAP_WORD_SHIFT)] &
       (1 << ((rel >> CHUNK_SHIFT) & 31))) !== 0;
-  }
-
-  /** Flips the allocated bit of the chunk at offset `rel` of `span`. */
-  flipAllocated(span: number, rel: number): void {
-    this.allocated[span * BITMAP_WORDS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
   }
 
   /** Pushes `page` on the front of the list whose head is `heads[list]`. */
   pushFront(heads: Int32Array, list: number, page: number): void {
+    const m = this.meta;
     const top = heads[list];
-    this.prev[page] = 0;
-    this.next[page] = top;
-    if (top !== 0) this.prev[top] = page;
+    m[page * ROW + PREV] = 0;
+    m[page * ROW + NEXT] = top;
+    if (top !== 0) m[top * ROW + PREV] = page;
     heads[list] = page;
   }
 
   /** Takes `page` out of the list whose head is `heads[list]`. */
   unlink(heads: Int32Array, list: number, page: number): void {
-    const prev = this.prev[page], next = this.next[page];
+    const m = this.meta;
+    const prev = m[page * ROW + PREV], next = m[page * ROW + NEXT];
     if (prev === 0) heads[list] = next;
-    else this.next[prev] = next;
-    if (next !== 0) this.prev[next] = prev;
+    else m[prev * ROW + NEXT] = next;
+    if (next !== 0) m[next * ROW + PREV] = prev;
   }
 
   /** What a page is, in words, for messages. */
   describe(page: number): string {
-    const kind = this.kindOf(page);
+    const kind = this.get(page, KIND);
     if (isSpan(kind)) return `a span of class ${CLASS_SIZE[kind - 1]}`;
     return [
       "not the heap's",

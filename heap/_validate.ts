@@ -15,7 +15,19 @@ import {
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
-import { EMPTY, HEADER_PAGE, LARGE, type SpanTable } from "./_span_table.ts";
+import {
+  EMPTY,
+  FREE_COUNT,
+  FRESH,
+  HEADER_PAGE,
+  KIND,
+  LARGE,
+  NEXT,
+  PREV,
+  type SpanTable,
+  STACK,
+  USED,
+} from "./_span_table.ts";
 
 /** Everything of a heap that the walk reads. */
 export interface HeapParts {
@@ -47,19 +59,22 @@ export function validateHeap(heap: HeapParts): void {
       }`;
       let prev = 0;
       const head = full ? heap.full[cls] : heap.partial[cls];
-      for (let s = head; s !== 0; prev = s, s = table.next[s]) {
+      for (let s = head; s !== 0; prev = s, s = table.get(s, NEXT)) {
         const where = `span ${hex(s * SPAN_SIZE)} on the ${list}`;
         if (seen.has(s)) corrupt(`${where} is listed twice (a cycle?)`);
         seen.add(s);
-        if (table.prev[s] !== prev) {
-          corrupt(`${where} links back to page ${table.prev[s]}, not ${prev}`);
+        if (table.get(s, PREV) !== prev) {
+          corrupt(
+            `${where} links back to page ${table.get(s, PREV)}, not ${prev}`,
+          );
         }
-        if (table.kind[s] !== cls + 1) {
+        if (table.get(s, KIND) !== cls + 1) {
           corrupt(`${where} is marked ${table.describe(s)}`);
         }
-        const n = table.used[s];
+        const n = table.get(s, USED);
         // Only a class's only partial span may be empty (kept for reuse).
-        const keptEmpty = !full && n === 0 && prev === 0 && table.next[s] === 0;
+        const keptEmpty = !full && n === 0 && prev === 0 &&
+          table.get(s, NEXT) === 0;
         if (
           full ? n !== CHUNKS[cls] : (n === 0 && !keptEmpty) || n >= CHUNKS[cls]
         ) {
@@ -73,16 +88,16 @@ export function validateHeap(heap: HeapParts): void {
     }
   }
   let empties = 0;
-  for (let s = heap.emptyTop; s !== 0; s = table.next[s]) {
+  for (let s = heap.emptyTop; s !== 0; s = table.get(s, NEXT)) {
     const where = `span ${hex(s * SPAN_SIZE)} on the empty-span list`;
     if (seen.has(s)) corrupt(`${where} is listed twice (a cycle?)`);
     seen.add(s);
-    if (table.kind[s] !== EMPTY) {
+    if (table.get(s, KIND) !== EMPTY) {
       corrupt(`${where} is marked ${table.describe(s)}`);
     }
     // [48, fresh) may hold the old chunks (zeroed when the span is taken);
     // the header and everything from `fresh` on were never written.
-    const fresh = table.fresh[s];
+    const fresh = table.get(s, FRESH);
     if (fresh < HEADER || fresh > SPAN_SIZE || (fresh - HEADER) % 16 !== 0) {
       corrupt(`${where} has its first fresh byte at offset ${fresh}`);
     }
@@ -97,7 +112,7 @@ export function validateHeap(heap: HeapParts): void {
   for (const segment of heap.segments) {
     const first = segment / SPAN_SIZE;
     const where = `segment ${hex(segment)}`;
-    if (table.kind[first] !== HEADER_PAGE) {
+    if (table.get(first, KIND) !== HEADER_PAGE) {
       corrupt(`the header of ${where} is marked ${table.describe(first)}`);
     }
     for (let s = first + 1; s <= first + SPANS_PER_SEGMENT; s++) {
@@ -114,14 +129,14 @@ export function validateHeap(heap: HeapParts): void {
     );
   }
   let larges = 0, capacity = 0, prev = 0;
-  for (let b = heap.large.head; b !== 0; prev = b, b = table.next[b]) {
+  for (let b = heap.large.head; b !== 0; prev = b, b = table.get(b, NEXT)) {
     const where = `large block ${hex(b * SPAN_SIZE)}`;
     if (larges > heap.large.count) corrupt(`the large-block list has a cycle`);
-    if (table.kind[b] !== LARGE) {
+    if (table.get(b, KIND) !== LARGE) {
       corrupt(`${where} is marked ${table.describe(b)}`);
     }
-    if (table.prev[b] !== prev) {
-      corrupt(`${where} links back to page ${table.prev[b]}, not ${prev}`);
+    if (table.get(b, PREV) !== prev) {
+      corrupt(`${where} links back to page ${table.get(b, PREV)}, not ${prev}`);
     }
     const size = table.largeSize[b], cap = table.largeCapacity[b];
     if (!(size > MAX_SMALL && size + HEADER <= cap && cap % SPAN_SIZE === 0)) {
@@ -171,7 +186,7 @@ class Walk {
     const base = span * SPAN_SIZE;
     const classSize = CLASS_SIZE[cls];
     const end = HEADER + CHUNKS[cls] * classSize;
-    const fresh = table.fresh[span];
+    const fresh = table.get(span, FRESH);
     if (fresh < HEADER || fresh > end || (fresh - HEADER) % classSize !== 0) {
       corrupt(`${where} has its first fresh chunk at offset ${fresh}`);
     }
@@ -187,17 +202,17 @@ class Walk {
       }
       bits++;
     }
-    const used = table.used[span];
+    const used = table.get(span, USED);
     if (bits !== used) {
       corrupt(`${where} counts ${used} chunks used but marks ${bits}`);
     }
-    const free = table.freeCount[span];
+    const free = table.get(span, FREE_COUNT);
     if (free > CHUNKS[cls]) {
       corrupt(`the free-chunk stack of ${where} holds ${free} chunks`);
     }
     const listed = new Set<number>();
     for (let i = 0; i < free; i++) {
-      const rel = table.stacks[table.stackStart[span] + i] << CHUNK_SHIFT;
+      const rel = table.stacks[table.get(span, STACK) + i] << CHUNK_SHIFT;
       const chunk = `free chunk ${hex(base + rel)} of ${where}`;
       if (!handedOut(rel)) {
         corrupt(

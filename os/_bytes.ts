@@ -29,15 +29,20 @@ export function zeroBytes(memory: Memory, from: number, to: number): void {
 }
 
 /**
- * Zeroes `n` bytes at `ptr`, both multiples of 16 (a heap chunk): the same as
- * {@linkcode zeroBytes} without its alignment steps.
+ * Zeroes `n` bytes at `ptr`, both multiples of 16 (a heap chunk), through a
+ * memory's whole-range views: the same as {@linkcode zeroBytes} without its
+ * alignment steps, for the heap's hot path.
  */
-export function zeroChunk(memory: Memory, ptr: number, n: number): void {
+export function zeroChunk(
+  f64: Float64Array,
+  u8: Uint8Array,
+  ptr: number,
+  n: number,
+): void {
   if (n > ZERO_BY_STORES) {
-    memory.u8.fill(0, ptr, ptr + n);
+    u8.fill(0, ptr, ptr + n);
     return;
   }
-  const f64 = memory.f64;
   for (let w = ptr / 8, end = w + n / 8; w < end; w += 2) {
     f64[w] = 0;
     f64[w + 1] = 0;
