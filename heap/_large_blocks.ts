@@ -6,6 +6,7 @@ import { zeroBytes } from "../os/_bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import {
+  DIRTY_PAGES,
   FREED_LARGE,
   KIND,
   LARGE,
@@ -18,10 +19,15 @@ import {
  * The live large blocks of one heap and their totals.
  *
  * ```
- *  block (a run of pages)                             block + capacity
- *  ├── header (48 B, zero) ──┬── size bytes ──┬── zero ──┤
- *                            ▲ ptr = block + 48
+ *  block (a run of pages)                                     block + capacity
+ *  ├── header (48 B, zero) ──┬── size bytes ──┬─ old bytes? ─┬── zero ──┤
+ *                            ▲ ptr = block + 48              ▲ DIRTY_PAGES × 4096
  * ```
+ *
+ * Only the header and the size bytes are zeroed when a block is made from
+ * freed pages; the rest of its last pages may keep old bytes (the block's
+ * DIRTY_PAGES says how far), zeroed if the block grows over them. A block
+ * that shrinks leaves its old bytes there too.
  */
 export class LargeBlocks {
   /** Live blocks. */
@@ -56,11 +62,16 @@ export class LargeBlocks {
    */
   alloc(size: number): number {
     const capacity = largeCapacity(size);
-    const block = this.#pages.alloc(capacity);
+    const pages = this.#pages;
+    const block = pages.allocDirty(capacity);
+    const dirty = pages.dirtyBytes;
+    const end = HEADER + size;
+    zeroBytes(pages.memory, block, block + Math.min(dirty, end));
     const page = block / SPAN_SIZE;
     const t = this.#table;
     t.ensurePages(page + 1);
     t.set(page, KIND, LARGE);
+    t.set(page, DIRTY_PAGES, dirty > end ? dirty / SPAN_SIZE : 0);
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
@@ -73,26 +84,36 @@ export class LargeBlocks {
 
   /**
    * Resizes the live block at `page` to `newSize` (above 2016). Within its
-   * capacity it keeps its pointer and zeroes what it gives up; past it, the
-   * page source grows the run in place when the pages after it are free (only
-   * the new pages are zeroed) and moves it otherwise. Either way a grown
-   * block's capacity becomes `largeCapacity(newSize)`, as for a new block. If
-   * it throws, nothing has changed.
+   * capacity it keeps its pointer (zeroing the old bytes it grows over);
+   * past it, the page source grows the run in place when the pages after it
+   * are free (only the new pages are zeroed) and moves it otherwise. Either
+   * way a grown block's capacity becomes `largeCapacity(newSize)`, as for a
+   * new block. If it throws, nothing has changed but that old bytes past the
+   * size may have been zeroed.
    */
   resize(page: number, newSize: number): number {
     const t = this.#table;
     const size = t.largeSize[page];
     const block = page * SPAN_SIZE;
     const oldCapacity = t.largeCapacity[page];
+    const memory = this.#pages.memory;
+    const dirtyEnd = block + t.get(page, DIRTY_PAGES) * SPAN_SIZE;
+    const end = block + HEADER + size;
     if (newSize + HEADER <= oldCapacity) {
-      const ptr = block + HEADER;
-      if (newSize < size) {
-        zeroBytes(this.#pages.memory, ptr + newSize, ptr + size);
+      const newEnd = block + HEADER + newSize;
+      if (newSize > size) zeroBytes(memory, end, Math.min(newEnd, dirtyEnd));
+      else if (end > dirtyEnd) {
+        // The bytes given up stay as they are, past the size: dirty now.
+        t.set(page, DIRTY_PAGES, Math.ceil((end - block) / SPAN_SIZE));
       }
       t.largeSize[page] = newSize;
       this.bytesUsed += newSize - size;
       return block + HEADER;
     }
+    // The page source keeps (or copies) the whole old run: everything past
+    // the size must read as zero first.
+    if (dirtyEnd > end) zeroBytes(memory, end, dirtyEnd);
+    t.set(page, DIRTY_PAGES, 0);
     const capacity = largeCapacity(newSize);
     const moved = this.#pages.resize(block, oldCapacity, capacity);
     this.bytesUsed += newSize - size;
@@ -111,6 +132,7 @@ export class LargeBlocks {
     const to = moved / SPAN_SIZE;
     t.ensurePages(to + 1);
     t.set(to, KIND, LARGE);
+    t.set(to, DIRTY_PAGES, 0);
     t.largeSize[to] = newSize;
     t.largeCapacity[to] = capacity;
     const prev = t.get(page, PREV), next = t.get(page, NEXT);

@@ -51,6 +51,11 @@ export const STACK = 4;
 /** Links of the list the span or large block is on (page numbers, 0 = none). */
 export const NEXT = 5;
 export const PREV = 6;
+/**
+ * Of a large block: how many of its pages may hold old bytes past its size
+ * (the rest of the block past its size reads as zero).
+ */
+export const DIRTY_PAGES = 7;
 /** Words 8..15: one bit per 16 bytes of the span, set at a live chunk's start. */
 export const BITS = 8;
 /** Words per page. */
@@ -62,7 +67,8 @@ export const ROW = 16;
  *
  * ```
  *  meta, row of page p (p × 16 …):
- *   0 KIND  1 USED  2 FREE_COUNT  3 FRESH  4 STACK  5 NEXT  6 PREV  7 –  8..15 BITS
+ *   0 KIND  1 USED  2 FREE_COUNT  3 FRESH  4 STACK  5 NEXT  6 PREV
+ *   7 DIRTY_PAGES (large blocks)  8..15 BITS
  *  stacks: [256 bytes of span slot 0][slot 1] …  entries are offset >> 4, top last
  *  largeSize[p], largeCapacity[p]: a large block's size and run size
  * ```

@@ -16,6 +16,7 @@ import {
 } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
+  DIRTY_PAGES,
   EMPTY,
   FREE_COUNT,
   FRESH,
@@ -144,9 +145,14 @@ export function validateHeap(heap: HeapParts): void {
     }
     check.run(b * SPAN_SIZE, cap, where);
     check.zero(b * SPAN_SIZE, HEADER, `the header of ${where}`);
+    // Past the size: old bytes up to DIRTY_PAGES, zero after them.
+    const clean = Math.max(
+      HEADER + size,
+      table.get(b, DIRTY_PAGES) * SPAN_SIZE,
+    );
     check.zero(
-      b * SPAN_SIZE + HEADER + size,
-      cap - HEADER - size,
+      b * SPAN_SIZE + clean,
+      cap - clean,
       `the bytes past the size of ${where}`,
     );
     used += size;

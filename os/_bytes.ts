@@ -9,9 +9,9 @@ import type { Memory } from "./memory.ts";
 /** Ranges up to this many bytes are zeroed with 8-byte stores. */
 export const ZERO_BY_STORES = 512;
 /** Ranges up to this many bytes are filled with a non-zero byte by 4-byte stores. */
-export const FILL_BY_STORES = 256;
+export const FILL_BY_STORES = 192;
 /** Copies up to this many bytes between 4-aligned ranges go by 4-byte loads and stores. */
-export const COPY_BY_STORES = 256;
+export const COPY_BY_STORES = 96;
 
 /** Sets bytes `[from, to)` of `memory` to zero. */
 export function zeroBytes(memory: Memory, from: number, to: number): void {
@@ -22,9 +22,17 @@ export function zeroBytes(memory: Memory, from: number, to: number): void {
   const u8 = memory.u8;
   let at = from;
   for (; at < to && at % 8 !== 0; at++) u8[at] = 0;
-  // Zero is the one value a Float64Array store writes bit for bit.
+  // Zero is the one value a Float64Array store writes bit for bit; two
+  // stores a step measured faster than one.
   const f64 = memory.f64;
-  for (; at + 8 <= to; at += 8) f64[at / 8] = 0;
+  for (; at + 16 <= to; at += 16) {
+    f64[at / 8] = 0;
+    f64[at / 8 + 1] = 0;
+  }
+  if (at + 8 <= to) {
+    f64[at / 8] = 0;
+    at += 8;
+  }
   for (; at < to; at++) u8[at] = 0;
 }
 

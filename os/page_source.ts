@@ -100,6 +100,7 @@ export abstract class PageSource implements Allocator, Disposable {
   // timer or decay()), so that a free never reads the clock itself.
   #now: number;
   #ticks = TICK_CALLS;
+  #dirtyBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
 
@@ -193,16 +194,54 @@ export abstract class PageSource implements Allocator, Disposable {
    * @returns The run's first byte, a multiple of 4096.
    */
   alloc(size: number): number {
+    const ptr = this.allocDirty(size);
+    const dirty = this.#dirtyBytes;
+    if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty);
+    return ptr;
+  }
+
+  /**
+   * Allocates a run like {@linkcode PageSource.alloc}, but leaves the freed
+   * pages it reuses as they are: afterwards {@linkcode PageSource.dirtyBytes}
+   * says how many bytes at the run's start may hold old data (the rest read
+   * as zero). For an allocator built on a page source that zeroes only the
+   * bytes it hands out.
+   *
+   * @example
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const a = pages.alloc(8192);
+   * pages.memory.fill(a, 8192, 7);
+   * pages.free(a, 8192);
+   * const b = pages.allocDirty(8192); // a's pages again, not zeroed
+   * assert.equal(b, a);
+   * assert.equal(pages.dirtyBytes, 8192);
+   * pages.memory.zero(b, 100); // the caller zeroes what it needs
+   * ```
+   *
+   * @param size Bytes wanted.
+   * @returns The run's first byte, a multiple of 4096.
+   */
+  allocDirty(size: number): number {
     this.#checkLive();
     this.#checkSize(size);
     const pages = pagesFor(size);
     if (--this.#ticks === 0) this.#tick();
     const start = this.#runs.take(pages);
     if (start === -1) throw this.#outOfMemory(size);
-    const ptr = start * PAGE_SIZE;
-    const dirty = this.#runs.takenDirty;
-    if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty * PAGE_SIZE);
-    return ptr;
+    this.#dirtyBytes = this.#runs.takenDirty * PAGE_SIZE;
+    return start * PAGE_SIZE;
+  }
+
+  /**
+   * After {@linkcode PageSource.allocDirty}: how many bytes at the start of
+   * the run it returned may hold old data.
+   */
+  get dirtyBytes(): number {
+    return this.#dirtyBytes;
   }
 
   /**

@@ -86,8 +86,9 @@ for (const source of sources) {
         const usedOf = (s: number) => s > 2016 ? s : classOf(s)!;
         const fresh = (ptr: number, size: number): Live => {
           assert.ok(ptr > 0 && ptr % 16 === 0);
-          // The whole chunk (small) or block past the header (large).
-          const span = size > 2016 ? capacityOf(size) - 48 : classOf(size)!;
+          // The whole chunk (small), or the size asked for (large: the rest
+          // of a block's last pages may keep old bytes until it grows).
+          const span = size > 2016 ? size : classOf(size)!;
           assert.ok(isZero(memory, ptr, span), "a new allocation is not zero");
           const a = {
             ptr,

@@ -476,18 +476,54 @@ const resizing: HeapCase[] = [
     },
   },
   {
-    name: "large, shrinking but still large: same pointer, tail zeroed",
-    ops: [["alloc", "a", 6000], ["fill", "a", 0x66], [
-      "resize",
-      "b",
-      "a",
-      3000,
-    ]],
+    name:
+      "large, shrinking but still large: same pointer, and the cut bytes read as zero when it grows back",
+    ops: [
+      ["alloc", "a", 6000],
+      ["fill", "a", 0x66],
+      ["resize", "b", "a", 3000],
+      ["resize", "c", "b", 8144],
+    ],
     expect: {
-      same: [["a", "b"]],
-      used: 3000,
+      same: [["a", "b"], ["b", "c"]],
+      used: 8144,
       reserved: SELF + 8192,
-      bytes: [["b", 0, 3000, 0x66], ["b", 3000, 8144, 0]],
+      bytes: [["c", 0, 3000, 0x66], ["c", 3000, 8144, 0]],
+    },
+  },
+  {
+    name:
+      "a large block on freed pages keeps old bytes past its size, zeroed when it grows over them",
+    ops: [
+      ["alloc", "a", 8000],
+      ["alloc", "guard", 64],
+      ["fill", "a", 0x66],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 4100], // a's two pages; only 48 + 4100 bytes are zeroed
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.memory.u8[ptr.b + 4100], 0x66);
+      }],
+      ["resize", "c", "b", 8000],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"]],
+      bytes: [["c", 0, 8000, 0]],
+      reserved: SELF + SEG + 8192,
+    },
+  },
+  {
+    name: "a large block made of freed pages is zero for its size",
+    ops: [
+      ["alloc", "a", 8000],
+      ["alloc", "guard", 64],
+      ["fill", "a", 0x66],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 4000],
+      ["resize", "c", "b", 8000],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"]],
+      bytes: [["b", 0, 8000, 0]],
     },
   },
   {

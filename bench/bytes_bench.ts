@@ -1,0 +1,39 @@
+/**
+ * `deno bench bench/bytes_bench.ts`: the crossover of each byte method in
+ * `os/_bytes.ts` — word stores through the whole-range views against the
+ * TypedArray built-in — at lengths around its threshold. The thresholds there
+ * are where the built-in starts to win here.
+ *
+ * @module
+ */
+const buffer = new ArrayBuffer(1 << 20);
+const u8 = new Uint8Array(buffer);
+const u32 = new Uint32Array(buffer);
+const f64 = new Float64Array(buffer);
+const at = 4096; // 16-aligned, like a heap chunk
+const to = 65536;
+
+for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
+  Deno.bench(`zero ${n}: 8-byte stores`, { group: `zero ${n}` }, () => {
+    for (let w = at / 8, end = (at + n) / 8; w < end; w += 2) {
+      f64[w] = 0;
+      f64[w + 1] = 0;
+    }
+  });
+  Deno.bench(`zero ${n}: fill`, { group: `zero ${n}` }, () => {
+    u8.fill(0, at, at + n);
+  });
+  Deno.bench(`fill ${n}: 4-byte stores`, { group: `fill ${n}` }, () => {
+    for (let w = at / 4, end = (at + n) / 4; w < end; w++) u32[w] = 0xa5a5a5a5;
+  });
+  Deno.bench(`fill ${n}: fill`, { group: `fill ${n}` }, () => {
+    u8.fill(0xa5, at, at + n);
+  });
+  Deno.bench(`copy ${n}: 4-byte loads and stores`, { group: `copy ${n}` }, () => {
+    const d = to / 4, s = at / 4;
+    for (let i = 0, words = n / 4; i < words; i++) u32[d + i] = u32[s + i];
+  });
+  Deno.bench(`copy ${n}: copyWithin`, { group: `copy ${n}` }, () => {
+    u8.copyWithin(to, at, at + n);
+  });
+}
