@@ -27,11 +27,6 @@ export const ALIGNED_OFFSET = SPAN_SIZE - (1 << CHUNK_SHIFT);
 export const BITMAP_WORDS = SPAN_SIZE >> CHUNK_SHIFT >> 5;
 /** The shift from a span offset to its bitmap word (32 chunks of 16 bytes). */
 export const BITMAP_WORD_SHIFT = CHUNK_SHIFT + 5;
-/**
- * Bytes of free-chunk stack per span: one byte (offset >> 4) per free chunk;
- * a span never holds more than 253 chunks, so 256 always suffice.
- */
-export const STACK_BYTES = 256;
 
 /** The 16 class sizes in bytes. */
 export const CLASS_SIZE: Uint16Array = Uint16Array.of(
@@ -69,6 +64,23 @@ export const CLASS_OF: Uint8Array = (() => {
   for (let i = 0, c = 0; i < table.length; i++) {
     while (CLASS_SIZE[c] < i * 16) c++;
     table[i] = c;
+  }
+  return table;
+})();
+
+/**
+ * Where chunks start, per class: bit `(rel >> 4) & 31` of word
+ * `cls × 8 + (rel >> 9)` is set when a chunk of class `cls` starts at offset
+ * `rel` of its span. It checks a free-list link in two loads.
+ */
+export const CHUNK_STARTS: Int32Array = (() => {
+  const table = new Int32Array(CLASS_COUNT * BITMAP_WORDS);
+  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    for (let k = 0; k < CHUNKS[cls]; k++) {
+      const rel = HEADER + k * CLASS_SIZE[cls];
+      table[cls * BITMAP_WORDS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
+        ((rel >> CHUNK_SHIFT) & 31);
+    }
   }
   return table;
 })();

@@ -8,7 +8,6 @@ import {
   SEGMENT_SIZE,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
-  STACK_BYTES,
 } from "./_geometry.ts";
 import {
   EMPTY,
@@ -17,13 +16,9 @@ import {
   KIND,
   NEXT,
   NONE,
+  SLOT,
   type SpanTable,
-  STACK,
 } from "./_span_table.ts";
-
-// A segment's slot number is kept in its spans' stack offsets: slot s owns
-// stack bytes [s × SLOT_STACKS, (s + 1) × SLOT_STACKS).
-const SLOT_STACKS = SPANS_PER_SEGMENT * STACK_BYTES;
 
 /**
  * The segments of one heap, by slot, with the empty-span list threaded
@@ -94,14 +89,13 @@ export class Segments {
     const t = this.#table;
     const first = segment / SPAN_SIZE;
     t.ensurePages(first + SPANS_PER_SEGMENT + 1);
-    t.ensureStacks((slot + 1) * SPANS_PER_SEGMENT);
     t.set(first, KIND, HEADER_PAGE);
     this.#base[slot] = segment;
     this.#empty[slot] = 0;
     this.#idle[slot] = false;
     for (let s = first + SPANS_PER_SEGMENT; s > first; s--) {
       t.set(s, FRESH, HEADER); // fresh pages: nothing to zero
-      t.set(s, STACK, slot * SLOT_STACKS + (s - first - 1) * STACK_BYTES);
+      t.set(s, SLOT, slot);
       this.pushEmpty(s);
     }
     this.count++;
@@ -184,6 +178,6 @@ export class Segments {
   }
 
   #slotOf(span: number): number {
-    return Math.floor(this.#table.get(span, STACK) / SLOT_STACKS);
+    return this.#table.get(span, SLOT);
   }
 }

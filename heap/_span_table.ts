@@ -7,7 +7,6 @@ import {
   CHUNK_SHIFT,
   CLASS_COUNT,
   CLASS_SIZE,
-  STACK_BYTES,
 } from "./_geometry.ts";
 import { grow } from "../os/_grow.ts";
 
@@ -42,12 +41,15 @@ export function isSpan(kind: number): boolean {
 export const KIND = 0;
 /** Chunks allocated in the span. */
 export const USED = 1;
-/** Chunks on the span's free-chunk stack. */
-export const FREE_COUNT = 2;
+/**
+ * Offset of the span's first free chunk (0: none). Each free chunk holds the
+ * offset of the next one in its first four bytes: the span's free list.
+ */
+export const FREE_HEAD = 2;
 /** Offset of the span's first chunk never handed out (48 when taken). */
 export const FRESH = 3;
-/** Where the span's free-chunk stack starts in `stacks`. */
-export const STACK = 4;
+/** The slot of the span's segment (docs/design.md#segments). */
+export const SLOT = 4;
 /** Links of the list the span or large block is on (page numbers, 0 = none). */
 export const NEXT = 5;
 export const PREV = 6;
@@ -67,17 +69,17 @@ export const ROW = 16;
  *
  * ```
  *  meta, row of page p (p × 16 …):
- *   0 KIND  1 USED  2 FREE_COUNT  3 FRESH  4 STACK  5 NEXT  6 PREV
+ *   0 KIND  1 USED  2 FREE_HEAD  3 FRESH  4 SLOT  5 NEXT  6 PREV
  *   7 DIRTY_PAGES (large blocks)  8..15 BITS
- *  stacks: [256 bytes of span slot 0][slot 1] …  entries are offset >> 4, top last
  *  largeSize[p], largeCapacity[p]: a large block's size and run size
+ *
+ *  span p: [header 48 B][chunk][free chunk: next ─┐][chunk][free: 0]…
+ *           FREE_HEAD ────────────────────────────┘  (offsets in the span)
  * ```
  */
 export class SpanTable {
   /** The rows, 16 words per page. */
   meta = new Int32Array(0);
-  /** The free-chunk stacks, 256 bytes per span. */
-  stacks = new Uint8Array(0);
   /** A large block's size, at its first page. */
   largeSize = new Float64Array(0);
   /** A large block's run size, at its first page. */
@@ -97,17 +99,9 @@ export class SpanTable {
     this.largeCapacity = grow(this.largeCapacity, new Float64Array(length));
   }
 
-  /** Grows the free-chunk stacks (doubling) to hold `spans` spans' stacks. */
-  ensureStacks(spans: number): void {
-    if (spans * STACK_BYTES <= this.stacks.length) return;
-    const length = Math.max(spans * STACK_BYTES, 2 * this.stacks.length);
-    this.stacks = grow(this.stacks, new Uint8Array(length));
-  }
-
   /** Forgets everything: every page reads as NONE afterwards. */
   reset(): void {
     this.meta = new Int32Array(0);
-    this.stacks = new Uint8Array(0);
     this.largeSize = new Float64Array(0);
     this.largeCapacity = new Float64Array(0);
   }

@@ -4,7 +4,6 @@
 import { hex } from "../os/_checks.ts";
 import type { PageSource } from "../os/page_source.ts";
 import {
-  CHUNK_SHIFT,
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
@@ -18,7 +17,7 @@ import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   DIRTY_PAGES,
   EMPTY,
-  FREE_COUNT,
+  FREE_HEAD,
   FRESH,
   HEADER_PAGE,
   KIND,
@@ -26,7 +25,6 @@ import {
   NEXT,
   PREV,
   type SpanTable,
-  STACK,
   USED,
 } from "./_span_table.ts";
 
@@ -185,7 +183,7 @@ class Walk {
     this.#u8 = heap.pages.memory.u8;
   }
 
-  // A live span of class `cls`: its fresh offset, bitmap, free-chunk stack,
+  // A live span of class `cls`: its fresh offset, bitmap, free list,
   // chunk count and the bytes that were never handed out.
   span(span: number, cls: number, where: string): void {
     const table = this.#heap.table;
@@ -212,24 +210,23 @@ class Walk {
     if (bits !== used) {
       corrupt(`${where} counts ${used} chunks used but marks ${bits}`);
     }
-    const free = table.get(span, FREE_COUNT);
-    if (free > CHUNKS[cls]) {
-      corrupt(`the free-chunk stack of ${where} holds ${free} chunks`);
-    }
+    // The free list: each link a handed-out chunk, free, listed once.
+    const u32 = this.#heap.pages.memory.u32;
     const listed = new Set<number>();
-    for (let i = 0; i < free; i++) {
-      const rel = table.stacks[table.get(span, STACK) + i] << CHUNK_SHIFT;
+    for (let rel = table.get(span, FREE_HEAD); rel !== 0;) {
       const chunk = `free chunk ${hex(base + rel)} of ${where}`;
       if (!handedOut(rel)) {
         corrupt(
-          `the free-chunk stack of ${where} holds offset ${rel}, which is no handed-out chunk`,
+          `the free list of ${where} holds offset ${rel}, which is no handed-out chunk (a write after free?)`,
         );
       }
       if (table.isAllocated(span, rel)) corrupt(`${chunk} is marked allocated`);
-      if (listed.has(rel)) corrupt(`${chunk} is on the free-chunk stack twice`);
+      if (listed.has(rel)) corrupt(`${chunk} is on the free list twice`);
       listed.add(rel);
-      // A free chunk keeps its old bytes until it is handed out again.
+      // Past its link, a free chunk keeps its old bytes until it is reused.
+      rel = u32[(base + rel) / 4];
     }
+    const free = listed.size;
     const neverUsed = (end - fresh) / classSize;
     if (used + free + neverUsed !== CHUNKS[cls]) {
       corrupt(

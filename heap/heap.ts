@@ -6,7 +6,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { copyBytes, zeroBytes, zeroChunk } from "../os/_bytes.ts";
-import { checkSize } from "../os/_checks.ts";
+import { checkSize, hex } from "../os/_checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../os/_options.ts";
 import { unrefTimer } from "../os/_timers.ts";
@@ -35,6 +35,8 @@ import type {
 const {
   ALIGNED_OFFSET,
   BITMAP_WORD_SHIFT,
+  BITMAP_WORDS,
+  CHUNK_STARTS,
   CHUNK_SHIFT,
   CHUNKS,
   CLASS_COUNT,
@@ -49,7 +51,7 @@ const {
 } = geometry;
 const {
   BITS,
-  FREE_COUNT,
+  FREE_HEAD,
   FRESH,
   HEADER_PAGE,
   KIND,
@@ -59,7 +61,6 @@ const {
   NEXT,
   NONE,
   ROW,
-  STACK,
   USED,
 } = table;
 const SIZE_LIMIT = "the largest allocation this page source can hold";
@@ -127,6 +128,7 @@ export class Heap implements Allocator, Disposable {
   /** The memory the heap's pointers address: its page source's. */
   readonly memory: Memory;
   #f64: Float64Array;
+  #u32: Uint32Array;
   #u8: Uint8Array;
   #pages: PageSource;
   #ownsPages: boolean;
@@ -161,6 +163,7 @@ export class Heap implements Allocator, Disposable {
     this.#pages = options.pages ?? defaultPages();
     this.memory = this.#pages.memory;
     this.#f64 = this.memory.f64;
+    this.#u32 = this.memory.u32;
     this.#u8 = this.memory.u8;
     this.#maxSize = Math.max(
       0,
@@ -268,18 +271,29 @@ export class Heap implements Allocator, Disposable {
     const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
     let span = this.#partial[cls];
     if (span === 0) span = this.#takeSpan(cls);
-    const t = this.#table;
-    const m = t.meta;
+    const m = this.#table.meta;
     const row = span * ROW;
     const classSize = CLASS_SIZE[cls];
     const base = span * SPAN_SIZE;
-    let rel: number;
-    const free = m[row + FREE_COUNT];
-    if (free !== 0) {
-      // Reuse the last chunk freed. It holds what was in it when it was
-      // freed: zero it now, while the caller is about to touch it anyway.
-      m[row + FREE_COUNT] = free - 1;
-      rel = t.stacks[m[row + STACK] + free - 1] << CHUNK_SHIFT;
+    let rel = m[row + FREE_HEAD];
+    if (rel !== 0) {
+      // Reuse the last chunk freed: its first word links to the next free
+      // one. A link that is not a free chunk's start was overwritten after
+      // the free; refuse it rather than hand out a live chunk twice.
+      const next = this.#u32[(base + rel) / 4];
+      if (next !== 0) {
+        const word = next >> BITMAP_WORD_SHIFT,
+          bit = 1 << ((next >> CHUNK_SHIFT) & 31);
+        if (
+          (next & ALIGNED_OFFSET) !== next || next >= m[row + FRESH] ||
+          next === rel ||
+          (CHUNK_STARTS[cls * BITMAP_WORDS + word] & bit) === 0 ||
+          (m[row + BITS + word] & bit) !== 0
+        ) throw this.#corruptLink(span, rel, next);
+      }
+      m[row + FREE_HEAD] = next;
+      // The chunk holds what was in it when it was freed: zero it now, while
+      // the caller is about to touch it anyway.
       const from = zeroFrom & ~15;
       zeroChunk(this.#f64, this.#u8, base + rel + from, classSize - from);
     } else {
@@ -340,16 +354,13 @@ export class Heap implements Allocator, Disposable {
 
   // ── span and segment bookkeeping, called from alloc and free ───────────
 
-  // Pushes the chunk on its span's free-chunk stack. The chunk's memory is
-  // not touched: it is zeroed when it is handed out again (alloc), or with
-  // the rest of the span when the span is taken again (#takeSpan).
+  // Pushes the chunk on its span's free list, through its first word (the
+  // rest of its bytes stay as they are until it is handed out again).
   #freeChunk(span: number, cls: number, rel: number): void {
-    const t = this.#table;
-    const m = t.meta;
+    const m = this.#table.meta;
     const row = span * ROW;
-    const free = m[row + FREE_COUNT];
-    t.stacks[m[row + STACK] + free] = rel >> CHUNK_SHIFT;
-    m[row + FREE_COUNT] = free + 1;
+    this.#u32[(span * SPAN_SIZE + rel) / 4] = m[row + FREE_HEAD];
+    m[row + FREE_HEAD] = rel;
     const used = m[row + USED] - 1;
     m[row + USED] = used;
     this.#smallBytesUsed -= CLASS_SIZE[cls];
@@ -424,7 +435,7 @@ export class Heap implements Allocator, Disposable {
       t.set(span, FRESH, HEADER);
     }
     t.set(span, KIND, cls + 1);
-    t.set(span, FREE_COUNT, 0);
+    t.set(span, FREE_HEAD, 0);
     t.set(span, USED, 0);
     this.#listedSpans++;
     t.pushFront(this.#partial, cls, span);
@@ -743,6 +754,16 @@ export class Heap implements Allocator, Disposable {
   #locate(ptr: number, size: number | undefined): number {
     this.#checkLive();
     return locate(this.#table, this.#large, this.memory, ptr, size);
+  }
+
+  // The error for a free-list link that is no free chunk of its span.
+  #corruptLink(span: number, rel: number, next: number): Error {
+    const chunk = span * SPAN_SIZE + rel;
+    return new Error(
+      `Heap is inconsistent: free chunk ${hex(chunk)} of the span at ${
+        hex(span * SPAN_SIZE)
+      } links to offset ${next}, which is no free chunk (a write after free?); nothing was allocated`,
+    );
   }
 
   #checkLive(): void {

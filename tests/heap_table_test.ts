@@ -1323,19 +1323,45 @@ const corruption: HeapCase[] = [
     ],
     expect: { used: 5000 },
   },
-  {
-    name: "a stray write into free chunks cannot break the free chunks' order",
+  ...([
+    ["a misaligned offset", () => 50],
+    ["past the span", () => 0xffff],
+    ["a live chunk", (rel: Record<string, number>) => rel.c],
+    ["a chunk never handed out", (rel: Record<string, number>) => rel.c + 64],
+    ["the chunk itself", (rel: Record<string, number>) => rel.b],
+  ] as const).map(([what, link]): HeapCase => ({
+    name:
+      `a write after free that points a free-list link at ${what} is refused, and changes nothing`,
     ops: [
       ["alloc", "a", 64],
       ["alloc", "b", 64],
       ["alloc", "c", 64],
       ["freeUnsized", "a"],
-      ["freeUnsized", "b"],
+      ["freeUnsized", "b"], // the free list: b → a
       ["call", ({ heap, ptr }) => {
-        // Where a free list through the chunks would keep its links.
-        heap.memory.u32[ptr.a / 4] = 50;
-        heap.memory.u32[ptr.b / 4] = 0xffff;
-        heap.validate();
+        const rel = (n: string) => ptr[n] % 4096;
+        const rels = { a: rel("a"), b: rel("b"), c: rel("c") };
+        heap.memory.u32[ptr.b / 4] = link(rels); // the write after free
+        assert.throws(
+          () => heap.validate(),
+          /free list of span .*holds offset|is marked allocated|on the free list twice/,
+        );
+      }],
+      ["call", ({ heap }) => {
+        // b would be handed out next: only if its link is sound. (validate()
+        // would fail here, so the refusal is checked by the counters.)
+        const before = JSON.stringify([heap.bytesUsed, heap.classStats()]);
+        assert.throws(
+          () => heap.alloc(64),
+          /^Error: Heap is inconsistent: free chunk 0x[0-9a-f]+( \(\d+\))? of the span at .* links to offset \d+, which is no free chunk \(a write after free\?\); nothing was allocated$/,
+        );
+        assert.equal(
+          JSON.stringify([heap.bytesUsed, heap.classStats()]),
+          before,
+        );
+      }],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u32[ptr.b / 4] = ptr.a % 4096; // repaired
       }],
       ["alloc", "d", 64],
       ["alloc", "e", 64],
@@ -1347,7 +1373,7 @@ const corruption: HeapCase[] = [
       chunkZero: ["d", "e", "f"],
       used: 4 * 64,
     },
-  },
+  })),
 ];
 
 const tables: [string, HeapCase[]][] = [
