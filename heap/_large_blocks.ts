@@ -2,7 +2,7 @@
 // bytes, each its own run of pages from the page source, given back as soon
 // as it is freed. Live blocks form a doubly linked list through the span
 // table's links, so that destroy() and diagnostics can find them all.
-import { zeroBytes } from "../os/_bytes.ts";
+import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import {
@@ -58,20 +58,23 @@ export class LargeBlocks {
 
   /**
    * Allocates a block for `size` bytes (checked by the caller); returns the
-   * pointer handed out. The page source's errors pass through unchanged.
+   * pointer handed out. Its bytes read as zero from `zeroFrom` on (a move
+   * copies the ones before). The page source's errors pass through
+   * unchanged.
    */
-  alloc(size: number): number {
+  alloc(size: number, zeroFrom = 0): number {
     const capacity = largeCapacity(size);
     const pages = this.#pages;
     const block = pages.allocDirty(capacity);
-    const dirty = pages.dirtyBytes;
-    const end = HEADER + size;
-    zeroBytes(pages.memory, block, block + Math.min(dirty, end));
+    const dirtyEnd = block + pages.dirtyBytes;
+    const ptr = block + HEADER, end = ptr + size;
+    zeroBytes(pages.memory, block, Math.min(dirtyEnd, ptr));
+    zeroBytes(pages.memory, ptr + zeroFrom, Math.min(dirtyEnd, end));
     const page = block / SPAN_SIZE;
     const t = this.#table;
     t.ensurePages(page + 1);
     t.set(page, KIND, LARGE);
-    t.set(page, DIRTY_PAGES, dirty > end ? dirty / SPAN_SIZE : 0);
+    t.set(page, DIRTY_PAGES, dirtyEnd > end ? pages.dirtyBytes / SPAN_SIZE : 0);
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
@@ -79,28 +82,27 @@ export class LargeBlocks {
     this.bytesUsed += size;
     this.capacity += capacity;
     this.#grew();
-    return block + HEADER;
+    return ptr;
   }
 
   /**
    * Resizes the live block at `page` to `newSize` (above 2016). Within its
-   * capacity it keeps its pointer (zeroing the old bytes it grows over);
-   * past it, the page source grows the run in place when the pages after it
-   * are free (only the new pages are zeroed) and moves it otherwise. Either
-   * way a grown block's capacity becomes `largeCapacity(newSize)`, as for a
-   * new block. If it throws, nothing has changed but that old bytes past the
-   * size may have been zeroed.
+   * capacity it keeps its pointer (zeroing the old bytes it grows over).
+   * Past it, the block grows in place when the pages after it are free, and
+   * otherwise moves to a new block (copying only the size's bytes); either
+   * way its capacity becomes `largeCapacity(newSize)`, as for a new block.
+   * If it throws, nothing has changed.
    */
   resize(page: number, newSize: number): number {
     const t = this.#table;
     const size = t.largeSize[page];
     const block = page * SPAN_SIZE;
+    const ptr = block + HEADER;
     const oldCapacity = t.largeCapacity[page];
     const memory = this.#pages.memory;
     const dirtyEnd = block + t.get(page, DIRTY_PAGES) * SPAN_SIZE;
-    const end = block + HEADER + size;
+    const end = ptr + size, newEnd = ptr + newSize;
     if (newSize + HEADER <= oldCapacity) {
-      const newEnd = block + HEADER + newSize;
       if (newSize > size) zeroBytes(memory, end, Math.min(newEnd, dirtyEnd));
       else if (end > dirtyEnd) {
         // The bytes given up stay as they are, past the size: dirty now.
@@ -108,41 +110,25 @@ export class LargeBlocks {
       }
       t.largeSize[page] = newSize;
       this.bytesUsed += newSize - size;
-      return block + HEADER;
+      return ptr;
     }
-    // The page source keeps (or copies) the whole old run: everything past
-    // the size must read as zero first.
-    if (dirtyEnd > end) zeroBytes(memory, end, dirtyEnd);
-    t.set(page, DIRTY_PAGES, 0);
     const capacity = largeCapacity(newSize);
-    const moved = this.#pages.resize(block, oldCapacity, capacity);
-    this.bytesUsed += newSize - size;
-    if (moved === block) {
+    if (this.#pages.extend(block, oldCapacity, capacity)) {
+      // The new pages read as zero; so must the old ones past the size.
+      zeroBytes(memory, end, dirtyEnd);
+      t.set(page, DIRTY_PAGES, 0);
       t.largeSize[page] = newSize;
       t.largeCapacity[page] = capacity;
+      this.bytesUsed += newSize - size;
       this.capacity += capacity - oldCapacity;
       this.#grew();
-      return block + HEADER;
+      return ptr;
     }
-    // Moved: both runs were live for a moment, as in an alloc then a free.
-    this.capacity += capacity;
-    this.#grew();
-    this.capacity -= oldCapacity;
-    // The new run takes the old one's place in the list.
-    const to = moved / SPAN_SIZE;
-    t.ensurePages(to + 1);
-    t.set(to, KIND, LARGE);
-    t.set(to, DIRTY_PAGES, 0);
-    t.largeSize[to] = newSize;
-    t.largeCapacity[to] = capacity;
-    const prev = t.get(page, PREV), next = t.get(page, NEXT);
-    t.set(to, PREV, prev);
-    t.set(to, NEXT, next);
-    if (prev === 0) this.#head[0] = to;
-    else t.set(prev, NEXT, to);
-    if (next !== 0) t.set(next, PREV, to);
-    t.set(page, KIND, FREED_LARGE);
-    return moved + HEADER;
+    // Moved: both blocks are live for a moment, as in an alloc then a free.
+    const moved = this.alloc(newSize, size);
+    copyBytes(memory, moved, ptr, size);
+    this.free(page);
+    return moved;
   }
 
   /** Frees the live block at `page`, giving its run back at once. */

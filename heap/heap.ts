@@ -455,11 +455,12 @@ export class Heap implements Allocator, Disposable {
     this.#notePeak();
   }
 
-  #allocLarge(size: number): number {
+  // A large block for `size` that reads as zero from byte `zeroFrom` on.
+  #allocLarge(size: number, zeroFrom = 0): number {
     this.#checkLive();
     checkSize(size, this.#maxSize, "Size", SIZE_LIMIT);
     try {
-      return this.#large.alloc(size);
+      return this.#large.alloc(size, zeroFrom);
     } catch (e) {
       throw this.#outOfMemory(
         e,
@@ -554,7 +555,7 @@ export class Heap implements Allocator, Disposable {
     // `keep` bytes, so a small chunk need not be zeroed there first.
     const moved = newSize <= MAX_SMALL
       ? this.#allocSmall(newSize, keep)
-      : this.#allocLarge(newSize);
+      : this.#allocLarge(newSize, keep);
     copyBytes(this.memory, moved, ptr, keep);
     this.#release(page, ptr);
     return moved;

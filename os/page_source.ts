@@ -284,11 +284,7 @@ export abstract class PageSource implements Allocator, Disposable {
       }
       return ptr;
     }
-    if (runs.growInPlace(start, pages, newPages)) {
-      const end = ptr + pages * PAGE_SIZE;
-      zeroBytes(this.memory, end, end + runs.takenDirty * PAGE_SIZE);
-      return ptr;
-    }
+    if (this.#growInPlace(start, pages, newPages)) return ptr;
     const moved = runs.take(newPages);
     if (moved === -1) throw this.#outOfMemory(newSize);
     // Only the dirty bytes that the copy does not overwrite need zeroing.
@@ -298,6 +294,50 @@ export abstract class PageSource implements Allocator, Disposable {
     this.memory.u8.copyWithin(to, ptr, ptr + oldSize);
     this.#give(start, pages);
     return to;
+  }
+
+  /**
+   * Grows a run to hold `newSize` bytes without moving it, if the pages after
+   * it are free (the new pages read as zero); returns whether it did. A run
+   * that holds `newSize` already is left as it is. For an allocator that
+   * would rather move a block itself than have the whole run copied.
+   *
+   * @example
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const a = pages.alloc(4096);
+   * const b = pages.alloc(4096);
+   * assert.equal(pages.extend(b, 4096, 3 * 4096), true); // the top is free
+   * assert.equal(pages.extend(a, 4096, 2 * 4096), false); // b is in the way
+   * assert.equal(pages.runSize(b), 3 * 4096);
+   * ```
+   *
+   * @param ptr The run's first byte.
+   * @param oldSize The size it was allocated (or resized) with.
+   * @param newSize The size wanted.
+   * @returns Whether the run now holds `newSize` bytes.
+   */
+  extend(ptr: number, oldSize: number, newSize: number): boolean {
+    this.#checkLive();
+    this.#checkSize(newSize);
+    this.#checkSize(oldSize, "Old size");
+    const start = this.#liveStart(ptr, oldSize);
+    const pages = this.#runs.liveRun(start)!;
+    const newPages = pagesFor(newSize);
+    return newPages <= pages || this.#growInPlace(start, pages, newPages);
+  }
+
+  // Grows the live run at `start` to `newPages` in place if it can, zeroing
+  // the new pages that held old data.
+  #growInPlace(start: number, pages: number, newPages: number): boolean {
+    const runs = this.#runs;
+    if (!runs.growInPlace(start, pages, newPages)) return false;
+    const end = (start + pages) * PAGE_SIZE;
+    zeroBytes(this.memory, end, end + runs.takenDirty * PAGE_SIZE);
+    return true;
   }
 
   /**

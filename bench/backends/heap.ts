@@ -9,6 +9,12 @@ import { BufferPages, OsPages } from "../../os/mod.ts";
 import { writeBlock } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
+// One page source per process for every heap backend instance, as malloc has
+// one process heap: a run's warm-up heaps leave their pages there (kept for
+// reuse by decay), as malloc's warm-ups leave theirs in the process heap.
+let osPages: OsPages | undefined;
+let bufferPages: BufferPages | undefined;
+
 /** Heap, each block written by `writeBlock` (word stores or `fill`). */
 export class HeapBackend implements Backend<number> {
   /** `"heap"` or `"heap-buffer"`. */
@@ -19,17 +25,20 @@ export class HeapBackend implements Backend<number> {
   // Cached: the whole-range views never change, and a getter per write costs.
   readonly #u8: Uint8Array;
   readonly #f64: Float64Array;
-  readonly #pages: OsPages | BufferPages;
 
   /**
-   * Makes a heap on fresh pages.
+   * Makes a heap on the process's page source of its kind. Its segments are
+   * kept until it is destroyed (`decayMs: Infinity`), so that its reserved
+   * figure is the workload's high-water mark.
    *
    * @param buffer BufferPages instead of OsPages.
    */
   constructor(buffer: boolean) {
     this.name = buffer ? "heap-buffer" : "heap";
-    this.#pages = buffer ? new BufferPages() : new OsPages();
-    this.#heap = new Heap({ pages: this.#pages });
+    const pages = buffer
+      ? (bufferPages ??= new BufferPages())
+      : (osPages ??= new OsPages());
+    this.#heap = new Heap({ pages, decayMs: Infinity });
     this.#u8 = this.#heap.memory.u8;
     this.#f64 = this.#heap.memory.f64;
   }
@@ -63,9 +72,8 @@ export class HeapBackend implements Backend<number> {
     return this.#u8.subarray(h, h + size);
   }
 
-  /** Destroys the heap and its pages. */
+  /** Destroys the heap; its pages go back to the page source. */
   destroy(): void {
     this.#heap.destroy();
-    this.#pages.destroy();
   }
 }
