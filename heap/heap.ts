@@ -321,35 +321,44 @@ export class Heap implements Allocator, Disposable {
    */
   free(ptr: number, size?: number): void {
     // Page numbers are below 2^31, so `| 0` floors every valid pointer; a
-    // pointer it wraps fails the offset check below and goes the slow way.
+    // pointer it wraps fails the offset checks of #liveKind.
     const page = (ptr / SPAN_SIZE) | 0;
-    const t = this.#table;
-    const m = t.meta;
+    const rel = ptr - page * SPAN_SIZE;
+    const kind = this.#liveKind(page, rel, size);
+    if (kind === LARGE) return this.#large.free(page);
+    if (kind === NONE) {
+      if (ptr !== 0) this.#release(this.#locate(ptr, size), ptr);
+      return;
+    }
+    this.#table.meta[page * ROW + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
+      ((rel >> CHUNK_SHIFT) & 31);
+    this.#freeChunk(page, kind - 1, rel);
+  }
+
+  // The kind of the live allocation at offset `rel` of `page` (with `size`,
+  // if given), or NONE if none starts there. No argument checks: anything
+  // odd gives NONE, and the caller takes the slow way, which says why.
+  #liveKind(page: number, rel: number, size: number | undefined): number {
+    const m = this.#table.meta;
     const row = page * ROW;
     const kind = m[row + KIND];
-    const rel = ptr - page * SPAN_SIZE;
     if (kind !== NONE && kind <= CLASS_COUNT) {
       // `rel & ALIGNED_OFFSET` equals rel only for an integer, 16-aligned
       // offset, and a set bit exists only at the start of a live chunk. A
       // size is checked by range only (a full check cost ~7 ns per pair),
       // so a fractional size inside the class's range passes.
-      const word = row + BITS + (rel >> BITMAP_WORD_SHIFT);
-      const bit = 1 << ((rel >> CHUNK_SHIFT) & 31);
       if (
-        (rel & ALIGNED_OFFSET) === rel && (m[word] & bit) !== 0 &&
+        (rel & ALIGNED_OFFSET) === rel &&
+        (m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] &
+            (1 << ((rel >> CHUNK_SHIFT) & 31))) !== 0 &&
         (size === undefined ||
           (size <= KIND_MAX[kind] && size >= KIND_MIN[kind]))
-      ) {
-        m[word] ^= bit;
-        return this.#freeChunk(page, kind - 1, rel);
-      }
+      ) return kind;
     } else if (
       kind === LARGE && rel === HEADER &&
-      (size === undefined || size === t.largeSize[page])
-    ) {
-      return this.#large.free(page);
-    }
-    if (ptr !== 0) this.#release(this.#locate(ptr, size), ptr);
+      (size === undefined || size === this.#table.largeSize[page])
+    ) return kind;
+    return NONE;
   }
 
   // ── span and segment bookkeeping, called from alloc and free ───────────
@@ -518,14 +527,19 @@ export class Heap implements Allocator, Disposable {
 
   #resize(ptr: number, oldSize: number | undefined, newSize: number): number {
     if (ptr === 0) return this.alloc(newSize);
-    const page = this.#locate(ptr, oldSize);
-    checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
+    let page = (ptr / SPAN_SIZE) | 0;
+    if (this.#liveKind(page, ptr - page * SPAN_SIZE, oldSize) === NONE) {
+      page = this.#locate(ptr, oldSize);
+    }
+    if (!(newSize >>> 0 === newSize && newSize <= this.#maxSize)) {
+      checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
+    }
     if (newSize === 0) {
       this.#release(page, ptr);
       return 0;
     }
     const t = this.#table;
-    const kind = t.get(page, KIND);
+    const kind = t.meta[page * ROW + KIND];
     let keep: number;
     if (kind !== LARGE) {
       const classSize = CLASS_SIZE[kind - 1];
@@ -563,12 +577,13 @@ export class Heap implements Allocator, Disposable {
 
   // Frees the live allocation at `ptr`, whose page #locate returned.
   #release(page: number, ptr: number): void {
-    const t = this.#table;
-    const kind = t.get(page, KIND);
+    const m = this.#table.meta;
+    const row = page * ROW;
+    const kind = m[row + KIND];
     if (kind === LARGE) return this.#large.free(page);
     const rel = ptr - page * SPAN_SIZE;
-    const word = page * ROW + BITS + (rel >> BITMAP_WORD_SHIFT);
-    t.meta[word] ^= 1 << ((rel >> CHUNK_SHIFT) & 31);
+    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
+      ((rel >> CHUNK_SHIFT) & 31);
     this.#freeChunk(page, kind - 1, rel);
   }
 
