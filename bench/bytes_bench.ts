@@ -29,10 +29,14 @@ for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
   Deno.bench(`fill ${n}: fill`, { group: `fill ${n}` }, () => {
     u8.fill(0xa5, at, at + n);
   });
-  Deno.bench(`copy ${n}: 4-byte loads and stores`, { group: `copy ${n}` }, () => {
-    const d = to / 4, s = at / 4;
-    for (let i = 0, words = n / 4; i < words; i++) u32[d + i] = u32[s + i];
-  });
+  Deno.bench(
+    `copy ${n}: 4-byte loads and stores`,
+    { group: `copy ${n}` },
+    () => {
+      const d = to / 4, s = at / 4;
+      for (let i = 0, words = n / 4; i < words; i++) u32[d + i] = u32[s + i];
+    },
+  );
   Deno.bench(`copy ${n}: copyWithin`, { group: `copy ${n}` }, () => {
     u8.copyWithin(to, at, at + n);
   });
