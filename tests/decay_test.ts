@@ -127,7 +127,7 @@ const cases: Case[] = [
       ["touch", "a", 4 * P],
       ["free", "a", 4 * P],
       ["advance", 1500],
-      ["pairs", 40, 2 * P],
+      ["pairs", 70, 2 * P], // a clock read every 128 calls
     ],
     // The pairs reuse a's first two pages; the two others went back.
     expect: { retained: 2 * P, purged: 2 * P },
