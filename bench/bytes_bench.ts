@@ -11,6 +11,8 @@ const u8 = new Uint8Array(buffer);
 const u32 = new Uint32Array(buffer);
 const f64 = new Float64Array(buffer);
 const at = 4096; // 16-aligned, like a heap chunk
+// The double whose eight bytes are all 0xa5.
+const PATTERN = new Float64Array(new Uint8Array(8).fill(0xa5).buffer)[0];
 const to = 65536;
 
 for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
@@ -22,6 +24,12 @@ for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
   });
   Deno.bench(`zero ${n}: fill`, { group: `zero ${n}` }, () => {
     u8.fill(0, at, at + n);
+  });
+  Deno.bench(`fill ${n}: 8-byte stores`, { group: `fill ${n}` }, () => {
+    for (let w = at / 8, end = (at + n) / 8; w < end; w += 2) {
+      f64[w] = PATTERN;
+      f64[w + 1] = PATTERN;
+    }
   });
   Deno.bench(`fill ${n}: 4-byte stores`, { group: `fill ${n}` }, () => {
     for (let w = at / 4, end = (at + n) / 4; w < end; w++) u32[w] = 0xa5a5a5a5;

@@ -471,11 +471,7 @@ export class Heap implements Allocator, Disposable {
     try {
       return this.#large.alloc(size, zeroFrom);
     } catch (e) {
-      throw this.#outOfMemory(
-        e,
-        size,
-        `a block of ${largeCapacity(size)} bytes`,
-      );
+      throw this.#outOfMemory(e, size);
     }
   }
 
@@ -556,11 +552,7 @@ export class Heap implements Allocator, Disposable {
         try {
           return this.#large.resize(page, newSize);
         } catch (e) {
-          throw this.#outOfMemory(
-            e,
-            newSize,
-            `a block of ${largeCapacity(newSize)} bytes`,
-          );
+          throw this.#outOfMemory(e, newSize);
         }
       }
       keep = Math.min(t.largeSize[page], newSize);
@@ -757,7 +749,13 @@ export class Heap implements Allocator, Disposable {
     this.#peakReserved = Math.max(this.#peakReserved, this.bytesReserved);
   }
 
-  #outOfMemory(e: unknown, size: number, what: string): unknown {
+  // The page source's OutOfMemoryError for a request of `size` bytes, told
+  // in the heap's terms (other errors pass through).
+  #outOfMemory(
+    e: unknown,
+    size: number,
+    what = `a block of ${largeCapacity(size)} bytes`,
+  ): unknown {
     if (!(e instanceof OutOfMemoryError)) return e;
     return new OutOfMemoryError(
       `Out of memory: the page source has no room for ${what} to hold ${size} bytes (the heap reserves ${this.bytesReserved} bytes); use a page source with a larger reserve`,

@@ -6,34 +6,59 @@
 // (bench/bytes_bench.ts; docs/design.md#zeroing-and-copying).
 import type { Memory } from "./memory.ts";
 
-/** Ranges up to this many bytes are zeroed with 8-byte stores. */
-export const ZERO_BY_STORES = 512;
-/** Ranges up to this many bytes are filled with a non-zero byte by 4-byte stores. */
-export const FILL_BY_STORES = 192;
+/** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
+export const STORES_UP_TO = 512;
+/**
+ * A byte of 0xff makes an 8-byte pattern that is a NaN, whose bits a
+ * Float64Array store may change: ranges up to this many bytes of it are
+ * filled with 4-byte stores.
+ */
+export const NAN_STORES_UP_TO = 192;
 /** Copies up to this many bytes between 4-aligned ranges go by 4-byte loads and stores. */
 export const COPY_BY_STORES = 96;
 
+// The double whose eight bytes all equal its index (not for 0xff: a NaN).
+const PATTERNS = Float64Array.from(
+  { length: 256 },
+  (_, b) => new Float64Array(new Uint8Array(8).fill(b).buffer)[0],
+);
+
 /** Sets bytes `[from, to)` of `memory` to zero. */
 export function zeroBytes(memory: Memory, from: number, to: number): void {
-  if (to - from > ZERO_BY_STORES) {
-    memory.u8.fill(0, from, to);
+  fillBytes(memory, from, to, 0);
+}
+
+/** Sets bytes `[from, to)` of `memory` to `value` (0..255). */
+export function fillBytes(
+  memory: Memory,
+  from: number,
+  to: number,
+  value: number,
+): void {
+  const u8 = memory.u8;
+  if (value === 0xff) {
+    if (to - from > NAN_STORES_UP_TO) return void u8.fill(value, from, to);
+    let at = from;
+    for (; at < to && at % 4 !== 0; at++) u8[at] = value;
+    const u32 = memory.u32;
+    for (; at + 4 <= to; at += 4) u32[at / 4] = 0xffffffff;
+    for (; at < to; at++) u8[at] = value;
     return;
   }
-  const u8 = memory.u8;
+  if (to - from > STORES_UP_TO) return void u8.fill(value, from, to);
   let at = from;
-  for (; at < to && at % 8 !== 0; at++) u8[at] = 0;
-  // Zero is the one value a Float64Array store writes bit for bit; two
-  // stores a step measured faster than one.
-  const f64 = memory.f64;
+  for (; at < to && at % 8 !== 0; at++) u8[at] = value;
+  // Two stores a step measured faster than one.
+  const f64 = memory.f64, word = PATTERNS[value];
   for (; at + 16 <= to; at += 16) {
-    f64[at / 8] = 0;
-    f64[at / 8 + 1] = 0;
+    f64[at / 8] = word;
+    f64[at / 8 + 1] = word;
   }
   if (at + 8 <= to) {
-    f64[at / 8] = 0;
+    f64[at / 8] = word;
     at += 8;
   }
-  for (; at < to; at++) u8[at] = 0;
+  for (; at < to; at++) u8[at] = value;
 }
 
 /**
@@ -47,7 +72,7 @@ export function zeroChunk(
   ptr: number,
   n: number,
 ): void {
-  if (n > ZERO_BY_STORES) {
+  if (n > STORES_UP_TO) {
     u8.fill(0, ptr, ptr + n);
     return;
   }
@@ -55,28 +80,6 @@ export function zeroChunk(
     f64[w] = 0;
     f64[w + 1] = 0;
   }
-}
-
-/** Sets bytes `[from, to)` of `memory` to `value` (0..255). */
-export function fillBytes(
-  memory: Memory,
-  from: number,
-  to: number,
-  value: number,
-): void {
-  if (value === 0) return zeroBytes(memory, from, to);
-  if (to - from > FILL_BY_STORES) {
-    memory.u8.fill(value, from, to);
-    return;
-  }
-  const u8 = memory.u8;
-  let at = from;
-  for (; at < to && at % 4 !== 0; at++) u8[at] = value;
-  // Not a Float64Array: a NaN's bits may change on the way through a double.
-  const u32 = memory.u32;
-  const word = value * 0x01010101;
-  for (; at + 4 <= to; at += 4) u32[at / 4] = word;
-  for (; at < to; at++) u8[at] = value;
 }
 
 /**

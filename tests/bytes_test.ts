@@ -1,0 +1,97 @@
+// The byte methods every layer uses (os/_bytes.ts): each writes exactly its
+// range, whichever way it takes (word stores or the built-in), for every byte
+// value — 0xff included, whose 8-byte pattern is a NaN — and every alignment.
+import assert from "node:assert/strict";
+import {
+  COPY_BY_STORES,
+  copyBytes,
+  fillBytes,
+  NAN_STORES_UP_TO,
+  STORES_UP_TO,
+  zeroBytes,
+  zeroChunk,
+} from "../os/_bytes.ts";
+import { Memory } from "../os/memory.ts";
+
+const memory = new Memory(new ArrayBuffer(65536));
+const BASE = 4096;
+
+// Lengths on both sides of every threshold, and short odd ones.
+const LENGTHS = [
+  0,
+  1,
+  7,
+  8,
+  9,
+  15,
+  16,
+  17,
+  NAN_STORES_UP_TO,
+  NAN_STORES_UP_TO + 1,
+  STORES_UP_TO - 1,
+  STORES_UP_TO,
+  STORES_UP_TO + 1,
+  COPY_BY_STORES,
+  COPY_BY_STORES + 4,
+];
+
+/** Bytes [BASE − 16, BASE + 1024) as they should be: 0x11 but for the range. */
+function expected(at: number, n: number, byte: (i: number) => number) {
+  const out = new Uint8Array(1040).fill(0x11);
+  for (let i = 0; i < n; i++) out[at - BASE + 16 + i] = byte(i);
+  return out;
+}
+
+function around(): Uint8Array {
+  return memory.u8.slice(BASE - 16, BASE + 1024);
+}
+
+Deno.test("fillBytes writes exactly its range for every byte value", () => {
+  for (let value = 0; value < 256; value++) {
+    for (const n of LENGTHS) {
+      for (const offset of [0, 1, 3, 8]) {
+        memory.u8.fill(0x11, BASE - 16, BASE + 1024);
+        fillBytes(memory, BASE + offset, BASE + offset + n, value);
+        assert.deepEqual(
+          around(),
+          expected(BASE + offset, n, () => value),
+          `value ${value}, ${n} bytes at +${offset}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("zeroBytes and zeroChunk zero exactly their range", () => {
+  for (const n of LENGTHS) {
+    for (const offset of [0, 5]) {
+      memory.u8.fill(0x11, BASE - 16, BASE + 1024);
+      zeroBytes(memory, BASE + offset, BASE + offset + n);
+      assert.deepEqual(around(), expected(BASE + offset, n, () => 0));
+    }
+    const chunk = n - (n % 16);
+    memory.u8.fill(0x11, BASE - 16, BASE + 1024);
+    zeroChunk(memory.f64, memory.u8, BASE, chunk);
+    assert.deepEqual(
+      around(),
+      expected(BASE, chunk, () => 0),
+      `chunk ${chunk}`,
+    );
+  }
+});
+
+Deno.test("copyBytes copies exactly its range, aligned or not", () => {
+  const SRC = 32768;
+  for (let i = 0; i < 1024; i++) memory.u8[SRC + i] = (i * 7 + 3) & 255;
+  for (const n of LENGTHS) {
+    for (const [d, s] of [[0, 0], [1, 0], [0, 2], [4, 8]]) {
+      memory.u8.fill(0x11, BASE - 16, BASE + 1024);
+      copyBytes(memory, BASE + d, SRC + s, n);
+      assert.deepEqual(
+        around(),
+        expected(BASE + d, n, (i) => ((i + s) * 7 + 3) & 255),
+        `${n} bytes, dst +${d}, src +${s}`,
+      );
+    }
+  }
+});
