@@ -15,7 +15,11 @@ const at = 4096; // 16-aligned, like a heap chunk
 const PATTERN = new Float64Array(new Uint8Array(8).fill(0xa5).buffer)[0];
 const to = 65536;
 
-for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
+const ZEROS = new Uint8Array(8192);
+
+for (
+  const n of [16, 64, 96, 128, 160, 192, 256, 384, 512, 576, 2048, 4096, 8192]
+) {
   Deno.bench(`zero ${n}: 8-byte stores`, { group: `zero ${n}` }, () => {
     for (let w = at / 8, end = (at + n) / 8; w < end; w += 2) {
       f64[w] = 0;
@@ -24,6 +28,10 @@ for (const n of [16, 64, 96, 128, 160, 192, 256, 512]) {
   });
   Deno.bench(`zero ${n}: fill`, { group: `zero ${n}` }, () => {
     u8.fill(0, at, at + n);
+  });
+  const zeros = ZEROS.subarray(0, n);
+  Deno.bench(`zero ${n}: copy from zeros (set)`, { group: `zero ${n}` }, () => {
+    u8.set(zeros, at);
   });
   Deno.bench(`fill ${n}: 8-byte stores`, { group: `fill ${n}` }, () => {
     for (let w = at / 8, end = (at + n) / 8; w < end; w += 2) {

@@ -7,7 +7,12 @@
 import type { Memory } from "./memory.ts";
 
 /** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
-export const STORES_UP_TO = 512;
+export const STORES_UP_TO = 384;
+/**
+ * Ranges up to this many bytes are zeroed by copying from a zero buffer
+ * (`set`, a memcpy with less call overhead than `fill`); `fill` beyond.
+ */
+export const ZERO_COPY_UP_TO = 4096;
 /**
  * A byte of 0xff makes an 8-byte pattern that is a NaN, whose bits a
  * Float64Array store may change: ranges up to this many bytes of it are
@@ -23,9 +28,25 @@ const PATTERNS = Float64Array.from(
   (_, b) => new Float64Array(new Uint8Array(8).fill(b).buffer)[0],
 );
 
+// The source of zero copies, and its views by length / 16 (made when first
+// needed), so that a copy allocates nothing.
+const ZEROS = new Uint8Array(ZERO_COPY_UP_TO);
+const ZERO_VIEWS: Uint8Array[] = [];
+
 /** Sets bytes `[from, to)` of `memory` to zero. */
 export function zeroBytes(memory: Memory, from: number, to: number): void {
-  fillBytes(memory, from, to, 0);
+  const n = to - from;
+  if (n <= STORES_UP_TO || n > ZERO_COPY_UP_TO) {
+    return fillBytes(memory, from, to, 0);
+  }
+  zeroCopy(memory.u8, from, n);
+}
+
+// Zeroes `n` bytes (STORES_UP_TO < n ≤ ZERO_COPY_UP_TO) at `at` by copies.
+function zeroCopy(u8: Uint8Array, at: number, n: number): void {
+  const whole = n >> 4;
+  u8.set(ZERO_VIEWS[whole] ??= ZEROS.subarray(0, whole << 4), at);
+  for (let i = at + (whole << 4); i < at + n; i++) u8[i] = 0;
 }
 
 /** Sets bytes `[from, to)` of `memory` to `value` (0..255). */
@@ -73,7 +94,8 @@ export function zeroChunk(
   n: number,
 ): void {
   if (n > STORES_UP_TO) {
-    u8.fill(0, ptr, ptr + n);
+    if (n <= ZERO_COPY_UP_TO) zeroCopy(u8, ptr, n);
+    else u8.fill(0, ptr, ptr + n);
     return;
   }
   for (let w = ptr / 8, end = w + n / 8; w < end; w += 2) {
