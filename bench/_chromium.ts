@@ -115,7 +115,9 @@ export async function withChromium<T>(
       page.on("pageerror", (e) => reject(e))
     );
     pageError.catch(() => {}); // only raced below
-    await page.goto(`http://127.0.0.1:${server.addr.port}/`);
+    await page.goto(`http://127.0.0.1:${server.addr.port}/`, {
+      timeout: 60_000,
+    });
     return await fn({
       page,
       browser,
