@@ -6,28 +6,11 @@
 import prettyBytes from "pretty-bytes";
 import * as vega from "vega";
 import type { TopLevelSpec } from "vega-lite";
+import { CLASS_SIZE } from "../heap/_geometry.ts";
 import type { HeapSnapshot } from "./_heap_snapshot.ts";
 import { FONT, renderSvg } from "./_svg.ts";
 
 const PAGE = 4096;
-const CLASSES = [
-  16,
-  32,
-  48,
-  64,
-  96,
-  128,
-  192,
-  256,
-  336,
-  448,
-  576,
-  672,
-  800,
-  1008,
-  1344,
-  2016,
-];
 
 // Everything that is not a span, in legend order, with its colour.
 const KINDS: [string, string][] = [
@@ -141,10 +124,10 @@ export async function heapMap(
   const present = new Set(data.map((c) => c.kind));
   const ramp = vega.scheme("viridis") as (t: number) => string;
   const legend = [
-    ...CLASSES.map((
-      c,
-      i,
-    ): [string, string] => [`class ${c}`, ramp(0.92 * i / 15)]),
+    ...[...CLASS_SIZE].map((c, i): [string, string] => [
+      `class ${c}`,
+      ramp(0.92 * i / (CLASS_SIZE.length - 1)),
+    ]),
     ...KINDS,
   ].filter(([name]) => present.has(name));
   const spans = shot.segments.flatMap((s) => s.spans);
