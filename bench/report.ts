@@ -16,6 +16,7 @@ import {
   makeBackend,
 } from "./backends/mod.ts";
 import { formatTable, mergeRuns, type Row } from "./_table.ts";
+import { phaseChart } from "./_phase_chart.ts";
 import {
   type PhaseResult,
   runWorkload,
@@ -49,6 +50,7 @@ workload; progress on stderr.
                   (default: 10)
   --json          print one JSON array of rows (raw numbers) on stdout and
                   nothing else
+  --chart FILE    also write an SVG chart of every phase's ns/op (log scale)
   --in-process    run everything in this process (the backends then share one
                   JIT and one garbage collector; thi.ng needs
                   --allow-env=NODE_ENV)
@@ -82,6 +84,8 @@ export interface ReportOptions {
   budgetMs: number;
   /** JSON on stdout instead of tables. */
   json: boolean;
+  /** Where to write the SVG chart, if anywhere. */
+  chart: string | undefined;
   /** Run in this process instead of a child per run. */
   inProcess: boolean;
   /** Internal: this process is a child running one (workload, backend). */
@@ -111,6 +115,7 @@ export function parseOptions(args: string[]): ReportOptions {
         runs: { type: "string", default: "1" },
         budget: { type: "string", default: "10" },
         json: { type: "boolean", default: false },
+        chart: { type: "string" },
         "in-process": { type: "boolean", default: false },
         child: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -138,6 +143,7 @@ export function parseOptions(args: string[]): ReportOptions {
     runs: positive("runs", values.runs, true),
     budgetMs: positive("budget", values.budget, false) * 1000,
     json: values.json,
+    chart: values.chart,
     inProcess: values["in-process"],
     child: values.child,
     help: values.help,
@@ -409,5 +415,19 @@ if (import.meta.main) {
   } else {
     const rows = await report(options);
     if (options.json) console.log(toJson(rows));
+    if (options.chart) {
+      const runs = options.runs > 1
+        ? `medians of ${options.runs} runs`
+        : "one run";
+      await Deno.writeTextFile(
+        options.chart,
+        await phaseChart(
+          rows,
+          `Deno ${Deno.version.deno}, ${runs}; hollow: cut off at the time ` +
+            "budget, drawn at the ns/op it had reached",
+        ),
+      );
+      progress(`chart: ${options.chart}\n`);
+    }
   }
 }

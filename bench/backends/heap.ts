@@ -43,6 +43,11 @@ export class HeapBackend implements Backend<number> {
     this.#f64 = this.#heap.memory.f64;
   }
 
+  /** The heap under test (to look at its state between phases). */
+  get heap(): Heap {
+    return this.#heap;
+  }
+
   /** `alloc`, then the write. */
   alloc(size: number): number {
     const p = this.#heap.alloc(size);

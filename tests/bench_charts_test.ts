@@ -1,0 +1,163 @@
+// The pictures: the heap snapshot the map is drawn from (exact addresses),
+// the heap map and the report's phase chart (what the SVG names and how it
+// marks a cut-off phase).
+import assert from "node:assert/strict";
+import { Heap } from "../heap/mod.ts";
+import { BufferPages } from "../os/mod.ts";
+import { parseOptions } from "../bench/report.ts";
+import { type HeapSnapshot, snapshotHeap } from "../bench/_heap_snapshot.ts";
+import { heapMap } from "../bench/_heap_map.ts";
+import { phaseChart } from "../bench/_phase_chart.ts";
+import type { Row } from "../bench/_table.ts";
+
+const PAGE = 4096;
+const EMPTY_12 = Array(12).fill(null);
+
+// A heap on 4 MiB of BufferPages after the allocations of `ops` (sizes;
+// a negative number frees the allocation of that size made before).
+function heapAfter(ops: number[]): { heap: Heap; pages: BufferPages } {
+  const pages = new BufferPages({ reserve: 2 ** 22 });
+  const heap = new Heap({ pages });
+  const live = new Map<number, number>();
+  for (const op of ops) {
+    if (op > 0) live.set(op, heap.alloc(op));
+    else heap.free(live.get(-op)!, -op);
+  }
+  return { heap, pages };
+}
+
+const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
+  {
+    name: "spans of three classes and a large block",
+    ops: [16, 64, 1024, 8192],
+    expect: {
+      heapPage: PAGE,
+      segments: [{
+        address: 2 * PAGE,
+        spans: [
+          { classSize: 16, used: 1, capacity: 253 },
+          { classSize: 64, used: 1, capacity: 63 },
+          { classSize: 1344, used: 1, capacity: 3 },
+          ...EMPTY_12,
+        ],
+      }],
+      large: [{ address: 18 * PAGE, size: 8192, capacity: 3 * PAGE }],
+      free: [],
+      foreign: [],
+      pages: {
+        reservedBytes: 2 ** 22,
+        liveBytes: PAGE + 16 * PAGE + 3 * PAGE,
+        retainedBytes: 0,
+        purgedBytes: 0,
+        touchedBytes: 21 * PAGE,
+      },
+    },
+  },
+  {
+    name: "a freed large block's pages, retained",
+    ops: [64, 5000, 8192, -5000],
+    expect: {
+      heapPage: PAGE,
+      segments: [{
+        address: 2 * PAGE,
+        spans: [
+          { classSize: 64, used: 1, capacity: 63 },
+          null,
+          null,
+          ...EMPTY_12,
+        ],
+      }],
+      large: [{ address: 20 * PAGE, size: 8192, capacity: 3 * PAGE }],
+      free: [{ address: 18 * PAGE, pages: 2, state: "retained" }],
+      foreign: [],
+      pages: {
+        reservedBytes: 2 ** 22,
+        liveBytes: PAGE + 16 * PAGE + 3 * PAGE,
+        retainedBytes: 2 * PAGE,
+        purgedBytes: 0,
+        touchedBytes: 23 * PAGE,
+      },
+    },
+  },
+];
+
+for (const { name, ops, expect } of SNAPSHOTS) {
+  Deno.test(`snapshotHeap: ${name}`, () => {
+    const { heap, pages } = heapAfter(ops);
+    assert.deepEqual(snapshotHeap(heap), expect);
+    heap.destroy();
+    pages.destroy();
+  });
+}
+
+Deno.test("heapMap names what is on the map and nothing else", async () => {
+  const { heap, pages } = heapAfter([16, 64, 5000, 8192, -5000]);
+  const svg = await heapMap(snapshotHeap(heap), "Heap map: a test");
+  heap.destroy();
+  pages.destroy();
+  for (
+    const label of [
+      "Heap map: a test",
+      "class 16",
+      "class 64",
+      "large block, first page",
+      "empty span",
+      "segment header",
+      "free, retained",
+      "1 segments: 2 live spans",
+    ]
+  ) {
+    assert.ok(svg.includes(label), `the map shows "${label}"`);
+  }
+  for (const label of ["class 32", "free, purged", "not the heap's"]) {
+    assert.ok(!svg.includes(label), `the map does not show "${label}"`);
+  }
+});
+
+// Rows as the report makes them.
+function row(
+  workload: string,
+  phase: string,
+  backend: string,
+  nsPerOp: number,
+  cutOff = false,
+): Row {
+  return {
+    workload,
+    phase,
+    backend,
+    nsPerOp,
+    req: 0,
+    used: null,
+    reserved: null,
+    cutOff,
+  } as Row;
+}
+
+Deno.test("phaseChart draws a dot per phase and backend, hollow if cut off", async () => {
+  const svg = await phaseChart([
+    row("fixed_16", "fill", "heap", 50),
+    row("fixed_16", "churn", "heap", 40),
+    row("fixed_16", "fill", "gc", 500),
+    row("fixed_16", "churn", "gc", 5000, true),
+  ], "a test");
+  for (const label of ["fixed_16", "fill", "churn", "heap", "gc", "a test"]) {
+    assert.ok(svg.includes(`>${label}<`), `the chart shows "${label}"`);
+  }
+  assert.ok(
+    !svg.includes(">malloc<"),
+    "backends that did not run are left out",
+  );
+  // Four dots; the cut-off one has no fill (only its outline is drawn).
+  const dots = svg.match(/<path[^>]*aria-roledescription="point"[^>]*>/g) ?? [];
+  assert.equal(dots.length, 4);
+  const hollow = dots.filter((d) => !/ fill="/.test(d));
+  assert.equal(hollow.length, 1);
+  assert.match(hollow[0], /phase: churn; backend: gc;/);
+});
+
+Deno.test("parseOptions --chart names the SVG file", () => {
+  assert.equal(parseOptions([]).chart, undefined);
+  assert.equal(parseOptions(["--chart=out.svg"]).chart, "out.svg");
+  assert.equal(parseOptions(["--chart", "a.svg"]).chart, "a.svg");
+});
