@@ -416,10 +416,12 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   destroy(): void {
     if (this.#destroyed) return;
+    // Detach every view first, so nothing can touch the range once unmapped;
+    // only then is the source marked destroyed (if detaching threw, it is
+    // still whole and usable).
+    detach(this.memory.buffer);
     this.#destroyed = true;
     clearTimeout(this.#timer);
-    // Detach every view first, so nothing can touch the range once unmapped.
-    this.memory.buffer.transfer();
     this.unmap();
   }
 
@@ -566,6 +568,14 @@ export abstract class PageSource implements Allocator, Disposable {
       size,
     );
   }
+}
+
+// Detaches a buffer, so that every view of it reads as empty: with
+// `transfer()` where the runtime has it (Node 20 has not), else by
+// transferring it through structuredClone, which every runtime has.
+function detach(buffer: ArrayBuffer): void {
+  if (typeof buffer.transfer === "function") buffer.transfer();
+  else structuredClone(buffer, { transfer: [buffer] });
 }
 
 // Pages for a size in bytes: at least one.
