@@ -11,7 +11,6 @@ import {
   KIND,
   LARGE,
   NEXT,
-  PREV,
   type SpanTable,
 } from "./_span_table.ts";
 
