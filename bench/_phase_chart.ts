@@ -9,7 +9,15 @@ import type { Row } from "./_table.ts";
 import { FONT, renderSvg } from "./_svg.ts";
 import { WORKLOADS } from "./workloads.ts";
 
-const PHASES = ["fill", "churn", "free", "pinned", "grow", "drained"];
+const PHASES = [
+  "fill",
+  "churn",
+  "free",
+  "pinned",
+  "grow",
+  "drained",
+  "released",
+];
 
 // A colour and a shape per backend of BACKEND_NAMES, so that backends are
 // told apart in print and by colour-blind readers.

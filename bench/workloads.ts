@@ -88,7 +88,14 @@ export function scaled(
 }
 
 /** The phases a workload reports, in order. */
-export type Phase = "fill" | "churn" | "free" | "pinned" | "grow" | "drained";
+export type Phase =
+  | "fill"
+  | "churn"
+  | "free"
+  | "pinned"
+  | "grow"
+  | "drained"
+  | "released";
 
 /** The measurement of one phase of one run. */
 export interface PhaseResult {
@@ -376,6 +383,11 @@ export function runWorkload<H>(
     if (st.live > 0) {
       phase("drained", slots, (from, n) => st.drain(from, from + n));
     }
+    // released: with everything freed, what the backend still holds once it
+    // gave back what it can (one operation: the call that does it). The
+    // figures above stay those of a backend that keeps what it took.
+    const release = backend.release?.bind(backend);
+    if (release) phase("released", 1, () => (release(), 1));
   } finally {
     backend.destroy();
   }

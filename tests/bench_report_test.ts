@@ -123,8 +123,13 @@ const small: Workload = {
 
 for (const name of BACKEND_NAMES) {
   Deno.test(`${name}: phases, footprint and 0x50 writes`, async () => {
-    const results = runWorkload(small, await makeBackend(name, small));
-    assert.deepEqual(results.map((r) => r.phase), ["fill", "churn", "drained"]);
+    const backend = await makeBackend(name, small);
+    const results = runWorkload(small, backend);
+    const releases = backend.release !== undefined;
+    assert.deepEqual(
+      results.map((r) => r.phase),
+      ["fill", "churn", "drained", ...(releases ? ["released"] : [])],
+    );
     for (const r of results) {
       assert.equal(r.cutOff, false);
       assert.ok(r.nsPerOp! > 0);
@@ -134,9 +139,19 @@ for (const name of BACKEND_NAMES) {
         assert.ok(r.reserved >= r.used!, `${r.phase} reserved`);
       }
     }
-    const [fill, churn, drained] = results;
+    const [fill, churn, drained, released] = results;
     assert.equal(drained.req, 0);
     assert.equal(drained.used, 0);
+    if (name === "heap" || name === "heap-buffer") {
+      // trim() + purge(): just the heap's own page is left.
+      assert.equal(released.reserved, 4096);
+      assert.equal(drained.reserved! > 4096, true);
+    }
+    assert.deepEqual(
+      ["heap", "heap-buffer", "malloc", "malloc-view"].includes(name),
+      releases,
+      "which backends can give memory back",
+    );
     if (name === "gc") {
       assert.equal(churn.used, churn.req);
       assert.equal(churn.reserved, null);
@@ -302,6 +317,7 @@ Deno.test("--json prints one array of rows and nothing else on stdout", async ()
       "fill malloc",
       "churn malloc",
       "drained malloc",
+      "released malloc",
     ],
   );
   for (const r of rows) {
@@ -323,6 +339,7 @@ Deno.test("--json prints one array of rows and nothing else on stdout", async ()
     0,
     35703590,
     18159185,
+    0,
     0,
   ]);
   assert.equal(rows[1].reserved, null); // gc cannot say

@@ -46,6 +46,13 @@ export interface Backend<H> {
    */
   measure(handles: readonly H[]): Footprint;
   /**
+   * Gives back to the system what the backend keeps after everything was
+   * freed (heap: `trim()` then the page source's `purge()`; malloc:
+   * `malloc_trim(0)`), for the report's `released` line. Backends that
+   * cannot leave it out.
+   */
+  release?(): void;
+  /**
    * The bytes of an allocation, for tests (never in a timed loop).
    *
    * @param h The allocation.

@@ -77,6 +77,12 @@ export class HeapBackend implements Backend<number> {
     return this.#u8.subarray(h, h + size);
   }
 
+  /** `trim()` the heap, then `purge()` its page source. */
+  release(): void {
+    this.#heap.trim();
+    this.#heap.pages.purge();
+  }
+
   /** Destroys the heap; its pages go back to the page source. */
   destroy(): void {
     this.#heap.destroy();

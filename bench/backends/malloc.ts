@@ -143,6 +143,11 @@ export class MallocBackend implements Backend<Deno.PointerValue> {
     return { used, reserved };
   }
 
+  /** `malloc_trim(0)`: glibc gives back the free memory it can. */
+  release(): void {
+    this.libc.malloc_trim(0n);
+  }
+
   /** A `getArrayBuffer` view of the block. */
   bytes(h: Deno.PointerValue, size: number): Uint8Array {
     return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(h!, size));
