@@ -1,6 +1,6 @@
 /**
- * @sp/mem — memory allocators for Deno (and any JavaScript runtime) over real
- * bytes: native pages from `mmap` that C can use through FFI, or a plain
+ * Memory allocators for Deno (and any JavaScript runtime) over real bytes:
+ * native pages from `mmap` that C can use through FFI, or a plain
  * `ArrayBuffer`. Pointers are plain numbers; every allocator implements
  * {@linkcode Allocator}, so they stack and swap.
  *

@@ -21,6 +21,3 @@
  */
 export * from "./heap.ts";
 export * from "./heap_types.ts";
-// The foundation types the heap's API mentions, so this entry point documents
-// on its own.
-export type * from "../os/mod.ts";

@@ -12,7 +12,19 @@ import {
 } from "./page_source.ts";
 import { reservePages } from "./_options.ts";
 
-/** The default reservation of {@linkcode BufferPages}: 1 GiB. */
+/**
+ * The default reservation of {@linkcode BufferPages}: 1 GiB of address space
+ * (engines commit an `ArrayBuffer` only as it is touched).
+ *
+ * @example
+ * ```ts
+ * import { BufferPages, DEFAULT_BUFFER_RESERVE } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages();
+ * assert.equal(pages.reservedBytes, DEFAULT_BUFFER_RESERVE);
+ * ```
+ */
 export const DEFAULT_BUFFER_RESERVE = 2 ** 30;
 
 /**

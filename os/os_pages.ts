@@ -13,10 +13,39 @@ import {
 } from "./page_source.ts";
 import { checkKeepOptions, reservePages } from "./_options.ts";
 
-/** The default reservation of {@linkcode OsPages}: 4 GiB of address space. */
+/**
+ * The default reservation of {@linkcode OsPages}: 4 GiB of address space
+ * (`MAP_NORESERVE`: it costs nothing until pages are touched).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_OS_RESERVE, OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new OsPages(); // needs --allow-ffi
+ * assert.equal(pages.reservedBytes, DEFAULT_OS_RESERVE);
+ * ```
+ */
 export const DEFAULT_OS_RESERVE = 4 * 2 ** 30;
 
-/** Options for {@linkcode OsPages}. */
+/**
+ * Options for {@linkcode OsPages}: the reservation, and how long freed pages
+ * are kept (see {@linkcode PageSourceOptions}).
+ *
+ * @example
+ * ```ts
+ * import { OsPages, type OsPagesOptions } from "@sp/mem/os";
+ *
+ * // 256 MiB of address space; freed pages go back to the OS after 5 s idle,
+ * // and never more than 64 MiB of them are kept.
+ * const options: OsPagesOptions = {
+ *   reserve: 2 ** 28,
+ *   decayMs: 5000,
+ *   retain: 2 ** 26,
+ * };
+ * using pages = new OsPages(options); // needs --allow-ffi
+ * ```
+ */
 export interface OsPagesOptions extends PageSourceOptions {
   /**
    * Bytes of address space to reserve; default {@linkcode DEFAULT_OS_RESERVE}

@@ -13,13 +13,55 @@ import { MAX_PAGES, PageRuns } from "./_page_runs.ts";
 import { checkKeepOptions } from "./_options.ts";
 import { unrefTimer } from "./_timers.ts";
 
-/** The page size of every page source: 4 KiB. */
+/**
+ * The page size of every page source: 4 KiB. Runs are whole pages, and every
+ * run starts at a multiple of it.
+ *
+ * @example
+ * ```ts
+ * import { BufferPages, PAGE_SIZE } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * PAGE_SIZE });
+ * const p = pages.alloc(1); // one whole page
+ * assert.equal(p % PAGE_SIZE, 0);
+ * assert.equal(pages.runSize(p), PAGE_SIZE);
+ * ```
+ */
 export const PAGE_SIZE = 4096;
 
-/** The most a page source can reserve: 2^31 − 1 pages (just under 8 TiB). */
+/**
+ * The most a page source can reserve: 2^31 − 1 pages (just under 8 TiB).
+ *
+ * @example
+ * ```ts
+ * import { BufferPages, MAX_RESERVE } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new BufferPages({ reserve: MAX_RESERVE + 4096 }), RangeError);
+ * ```
+ */
 export const MAX_RESERVE = MAX_PAGES * PAGE_SIZE;
 
-/** Options shared by the page sources. */
+/**
+ * Options shared by the page sources: how much to reserve, and how long freed
+ * pages stay ready for reuse before they are given back
+ * (docs/design.md#decay).
+ *
+ * @example A fake clock, to see decay without waiting
+ * ```ts
+ * import { OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * let now = 0;
+ * using pages = new OsPages({ reserve: 2 ** 20, decayMs: 1000, clock: () => now });
+ * pages.free(pages.alloc(8192), 8192);
+ * assert.equal(pages.retainedBytes, 8192); // kept, ready for reuse
+ * now += 1000;
+ * assert.equal(pages.decay(), 8192); // idle a second: given back
+ * assert.equal(pages.purgedBytes, 8192);
+ * ```
+ */
 export interface PageSourceOptions {
   /**
    * Bytes of address space to reserve, rounded up to whole pages. Every
@@ -49,6 +91,15 @@ export interface PageSourceOptions {
 /**
  * The default {@linkcode PageSourceOptions.decayMs} of native pages: one
  * second (docs/design.md#decay).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DECAY_MS, OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new OsPages({ reserve: 2 ** 20 }); // needs --allow-ffi
+ * assert.equal(pages.decayMs, DEFAULT_DECAY_MS);
+ * ```
  */
 export const DEFAULT_DECAY_MS = 1000;
 
