@@ -9,10 +9,10 @@ export const BYTE = 0x50;
 
 /**
  * Blocks in a whole-range view of at least this many bytes are written with
- * `fill`, shorter ones with 8-byte stores (measured: stores win up to 100
- * bytes, tie at 128, lose from 160).
+ * `fill`, shorter ones with 8-byte stores, two a step (measured on native
+ * pages: stores win up to 256 bytes, tie at 384, lose from 512).
  */
-export const FILL_FROM = 144;
+export const FILL_FROM = 385;
 
 /**
  * Arrays of their own of at least this many bytes are written with `fill`,
@@ -39,7 +39,14 @@ export function storeWords(
   const end = p + n;
   let at = p;
   for (; at < end && at % 8 !== 0; at++) u8[at] = BYTE;
-  for (; at + 8 <= end; at += 8) f64[at / 8] = WORD;
+  for (; at + 16 <= end; at += 16) {
+    f64[at / 8] = WORD;
+    f64[at / 8 + 1] = WORD;
+  }
+  if (at + 8 <= end) {
+    f64[at / 8] = WORD;
+    at += 8;
+  }
   for (; at < end; at++) u8[at] = BYTE;
 }
 

@@ -30,7 +30,7 @@ function storeU32(p: number, n: number): void {
   for (; at < end; at++) u8[at] = BYTE;
 }
 
-for (const n of [16, 40, 64, 100, 128, 160, 192, 256, 512, 4096]) {
+for (const n of [16, 40, 64, 100, 128, 160, 192, 256, 384, 512, 640, 4096]) {
   const group = `write ${n} bytes of a view`;
   Deno.bench(`fill ${n}`, { group, baseline: true }, () => {
     u8.fill(BYTE, p, p + n);

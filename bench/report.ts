@@ -219,6 +219,7 @@ export async function runOnce(
   for (let i = 0; i < WARMUPS; i++) {
     runWorkload(warmup, await makeBackend(backend, warmup), {
       budgetMs: Math.min(budgetMs / 8, WARMUP_MS),
+      release: false,
     });
   }
   const instance = await makeBackend(backend, workload);

@@ -121,6 +121,12 @@ export interface RunOptions {
   budgetMs?: number;
   /** Called as each phase starts and ends (progress display). */
   onPhase?: (phase: Phase, result?: PhaseResult) => void;
+  /**
+   * Whether to end with the `released` phase (default true). Warm-up runs
+   * leave it out: what a backend keeps from them is what a warmed-up process
+   * has, for every backend alike.
+   */
+  release?: boolean;
 }
 
 /**
@@ -387,7 +393,9 @@ export function runWorkload<H>(
     // gave back what it can (one operation: the call that does it). The
     // figures above stay those of a backend that keeps what it took.
     const release = backend.release?.bind(backend);
-    if (release) phase("released", 1, () => (release(), 1));
+    if (release && options.release !== false) {
+      phase("released", 1, () => (release(), 1));
+    }
   } finally {
     backend.destroy();
   }
