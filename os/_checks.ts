@@ -1,10 +1,14 @@
 // Argument checks shared by every allocator. They are written so that the
 // common case is one or two comparisons; the message is built only on failure.
+import { PointerError } from "./errors.ts";
 
-/** Formats a pointer for error messages: `0x1f000`. */
+/**
+ * Formats a pointer for error messages, in hex and as the plain number the API
+ * returns: `0x1f000 (126976)`.
+ */
 export function hex(ptr: number): string {
   return typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 0
-    ? "0x" + ptr.toString(16)
+    ? `0x${ptr.toString(16)} (${ptr})`
     : String(ptr);
 }
 
@@ -32,11 +36,20 @@ export function checkSize(
   );
 }
 
-/** Throws unless `ptr` is a non-negative integer (a pointer or null). */
+/**
+ * Throws unless `ptr` is a non-negative integer (a pointer or null): a
+ * `TypeError` for a non-number, else a {@linkcode PointerError} with reason
+ * `out-of-range` — a negative, fractional or NaN pointer points nowhere in the
+ * memory, like one past its end.
+ */
 export function checkPointer(ptr: number): void {
   if (Number.isInteger(ptr) && ptr >= 0) return;
   if (typeof ptr !== "number") {
     throw new TypeError(`Pointer must be a number, got ${typeof ptr}`);
   }
-  throw new RangeError(`Pointer must be a non-negative integer, got ${ptr}`);
+  throw new PointerError(
+    `Pointer ${ptr} is not a non-negative integer, so it is no allocation: pass a pointer an allocator returned`,
+    ptr,
+    "out-of-range",
+  );
 }

@@ -117,11 +117,7 @@ export class Memory {
   }
 
   #fail(ptr: number, length: number): never {
-    if (this.buffer.detached) {
-      throw new DestroyedError(
-        "Memory was used after its page source was destroyed: make a new page source",
-      );
-    }
+    this.#checkLive();
     if (typeof ptr !== "number" || typeof length !== "number") {
       throw new TypeError(
         `Pointer and length must be numbers, got ${typeof ptr} and ${typeof length}`,
@@ -139,10 +135,19 @@ export class Memory {
       );
     }
     throw new RangeError(
-      `Range ${
+      `The ${length} bytes at ${
         hex(ptr)
-      }+${length} is outside the memory (${this.u8.length} bytes)`,
+      } are outside the memory (${this.u8.length} bytes)`,
     );
+  }
+
+  // Throws a DestroyedError once the page source destroyed the memory.
+  #checkLive(): void {
+    if (this.buffer.detached) {
+      throw new DestroyedError(
+        "Memory was used after its page source was destroyed: make a new page source",
+      );
+    }
   }
 
   /**
@@ -168,6 +173,12 @@ export class Memory {
    */
   view<T>(type: TypedArrayConstructor<T>, ptr: number, length: number): T {
     const size = type.BYTES_PER_ELEMENT;
+    if (!(Number.isInteger(length) && length >= 0)) {
+      this.#checkLive();
+      throw new RangeError(
+        `Element count must be a non-negative integer, got ${length}`,
+      );
+    }
     this.check(ptr, length * size);
     if (ptr % size !== 0) {
       throw new RangeError(
@@ -192,9 +203,9 @@ export class Memory {
     this.check(src, length);
     if (dst < src + length && src < dst + length && length > 0) {
       throw new RangeError(
-        `Ranges ${hex(dst)}+${length} and ${
+        `The ${length} bytes at ${hex(dst)} and at ${
           hex(src)
-        }+${length} overlap: use move()`,
+        } overlap: use move()`,
       );
     }
     this.u8.copyWithin(dst, src, src + length);
@@ -288,6 +299,7 @@ export class Memory {
    * @returns The pointer as an offset; `null` gives 0.
    */
   offsetOf(pointer: Deno.PointerValue): number {
+    this.#checkLive();
     if (pointer === null) return 0;
     if (this.address === null) {
       throw new TypeError(

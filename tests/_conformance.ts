@@ -65,11 +65,11 @@ export interface Contract<X> {
 }
 
 // How a pointer that is no non-negative integer (negative, NaN, fractional)
-// is refused today. The reliability work makes it a PointerError: this is the
-// one place to change.
+// is refused: a PointerError, as for any pointer that is no allocation.
 const NOT_A_POINTER: Refusal = {
-  error: RangeError,
-  message: /^Pointer must be a non-negative integer, got /,
+  error: PointerError,
+  reason: "out-of-range",
+  message: /^Pointer \S+ is not a non-negative integer, so it is no allocation/,
 };
 
 const REASONS: Record<BadPointer, PointerErrorReason | null> = {
@@ -87,7 +87,7 @@ const DESTROYED: Refusal = { error: DestroyedError, message: /used after/ };
 const DOUBLE_FREE: Refusal = {
   error: PointerError,
   reason: "double-free",
-  message: /^Pointer 0x[0-9a-f]+ /,
+  message: /^Pointer 0x[0-9a-f]+ \(\d+\) /,
 };
 
 /** Operations of the suite: save the live counters, and check them again. */
@@ -354,9 +354,11 @@ function badPointers<X>(c: Contract<X>): ContractCase<X>[] {
   return BAD_POINTERS.flatMap(([kind, label, make]) =>
     calls.map(([call, run]): ContractCase<X> => {
       const reason = c.reasons?.[kind] ?? REASONS[kind];
-      const refusal = reason === null
-        ? NOT_A_POINTER
-        : { error: PointerError, reason, message: /^Pointer 0x[0-9a-f]+ / };
+      const refusal = reason === null ? NOT_A_POINTER : {
+        error: PointerError,
+        reason,
+        message: /^Pointer 0x[0-9a-f]+ \(\d+\) /,
+      };
       return {
         name: `${call} of ${label}`,
         ops: [

@@ -210,9 +210,9 @@ const cases: ArenaCase[] = [
     ops: [[
       "throws",
       ({ arena }) => arena.free(-16, 16),
-      RangeError,
-      null,
-      /Pointer must be a non-negative integer, got -16/,
+      PointerError,
+      "out-of-range",
+      /Pointer -16 is not a non-negative integer/,
     ]],
   },
 ];

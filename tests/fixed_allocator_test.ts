@@ -282,7 +282,7 @@ const errorCases: ErrorCase[] = [
       ({ fixed, ptr }) => fixed.free(ptr.a + 4096, 8),
       PointerError,
       "foreign",
-      /is outside this fixed region \(0x[0-9a-f]+\+64\): free or resize it with the allocator that made it/,
+      /is outside this fixed region \(0x[0-9a-f]+ \(\d+\)\+64\): free or resize it with the allocator that made it/,
     ]],
   },
   {

@@ -85,7 +85,7 @@ const cases: PagesCase[] = [
       ({ pages, ptr }) => pages.free(ptr.a + 16, 2 * P),
       PointerError,
       "unaligned",
-      /Pointer 0x1010 is not page-aligned/,
+      /Pointer 0x1010 \(4112\) is not page-aligned/,
     ]],
   },
   {
@@ -95,7 +95,7 @@ const cases: PagesCase[] = [
       ({ pages, ptr }) => pages.free(ptr.a + P, P),
       PointerError,
       "interior",
-      /Pointer 0x2000 is inside a live run, not its start/,
+      /Pointer 0x2000 \(8192\) is inside a live run, not its start/,
     ]],
   },
   {
@@ -105,7 +105,7 @@ const cases: PagesCase[] = [
       ({ pages, ptr }) => pages.free(ptr.a, P),
       PointerError,
       "double-free",
-      /Pointer 0x1000 is free already/,
+      /Pointer 0x1000 \(4096\) is free already/,
     ]],
   },
   {
@@ -115,7 +115,7 @@ const cases: PagesCase[] = [
       ({ pages }) => pages.free(10 * P, P),
       PointerError,
       "double-free",
-      /Pointer 0xa000 is free already/,
+      /Pointer 0xa000 \(40960\) is free already/,
     ]],
   },
   {
@@ -125,7 +125,7 @@ const cases: PagesCase[] = [
       ({ pages }) => pages.free(RESERVE, P),
       PointerError,
       "out-of-range",
-      /Pointer 0x40000 is outside this page source's range/,
+      /Pointer 0x40000 \(262144\) is outside this page source's range/,
     ]],
   },
   {
@@ -135,7 +135,7 @@ const cases: PagesCase[] = [
       ({ pages, ptr }) => pages.free(ptr.a, 3 * P),
       PointerError,
       "size-mismatch",
-      /Size 12288 does not match the run at 0x1000, which is 2 page\(s\)/,
+      /Size 12288 does not match the run at 0x1000 \(4096\), which is 2 page\(s\)/,
     ]],
   },
   {
@@ -153,9 +153,9 @@ const cases: PagesCase[] = [
     ops: [[
       "throws",
       ({ pages }) => pages.free(-4096, P),
-      RangeError,
-      null,
-      /Pointer must be a non-negative integer, got -4096/,
+      PointerError,
+      "out-of-range",
+      /Pointer -4096 is not a non-negative integer/,
     ]],
   },
   {
@@ -165,7 +165,7 @@ const cases: PagesCase[] = [
       ({ pages, ptr }) => pages.resize(ptr.a, P, 2 * P),
       PointerError,
       "double-free",
-      /Pointer 0x1000 is free already/,
+      /Pointer 0x1000 \(4096\) is free already/,
     ]],
   },
   {
@@ -185,7 +185,7 @@ const cases: PagesCase[] = [
       ({ pages }) => pages.memory.bytes(RESERVE - 8, 16),
       RangeError,
       null,
-      /Range 0x3fff8\+16 is outside the memory \(262144 bytes\)/,
+      /The 16 bytes at 0x3fff8 \(262136\) are outside the memory \(262144 bytes\)/,
     ]],
   },
 ];
