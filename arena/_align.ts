@@ -1,7 +1,9 @@
-// Alignment helpers shared by Arena and FixedAllocator. Alignment is of the
+// Alignment and top-allocation helpers shared by Arena and FixedAllocator. Alignment is of the
 // real address: for native memory that is `memory.address + ptr`, so the
 // pointer is aligned relative to a bias (the address modulo the alignment).
 import type { Memory } from "../os/memory.ts";
+import { hex } from "../os/_checks.ts";
+import { PointerError } from "../os/errors.ts";
 
 /** The largest alignment of an arena or fixed allocator: 2^30 (so that `alignment - 1` is an int32 mask). */
 export const MAX_ALIGNMENT = 2 ** 30;
@@ -31,4 +33,38 @@ export function addressBias(memory: Memory, alignment: number): number {
   return memory.address === null
     ? 0
     : Number(memory.address % BigInt(alignment));
+}
+
+/**
+ * Whether `[ptr, ptr + size)` is a bump allocator's top allocation: it ends
+ * at the bump `top`, is at or above `floor`, and starts where the last
+ * allocation did — or, when that one is gone (`last` is -1: its start is no
+ * longer known) or holds no bytes (`last === top`, so the one before it ends
+ * at the bump too), at an aligned address. An interior pointer that reaches
+ * the bump is not the top allocation.
+ */
+export function isTop(
+  ptr: number,
+  size: number,
+  top: number,
+  floor: number,
+  last: number,
+  bias: number,
+  mask: number,
+): boolean {
+  return ptr + size === top && ptr >= floor && (size >>> 0) === size &&
+    (ptr === last ||
+      ((last === -1 || last === top) && ((ptr + bias) & mask) === 0));
+}
+
+/** Throws if `ptr` is inside the last allocation `[last, top)` but not its start. */
+export function checkNotInterior(ptr: number, last: number, top: number): void {
+  if (last === -1 || ptr <= last || ptr >= top) return;
+  throw new PointerError(
+    `Pointer ${hex(ptr)} is inside the last allocation, at ${
+      hex(last)
+    }, not its start (an interior pointer)`,
+    ptr,
+    "interior",
+  );
 }

@@ -9,7 +9,12 @@ import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkPointer, checkSize, hex } from "../os/_checks.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
-import { addressBias, checkAlignment } from "./_align.ts";
+import {
+  addressBias,
+  checkAlignment,
+  checkNotInterior,
+  isTop,
+} from "./_align.ts";
 import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 
 /** The size of the header at the start of every arena block: 32 bytes. */
@@ -181,6 +186,9 @@ export class Arena implements Allocator, Disposable {
   #start = 0;
   #end = -Infinity;
   #top = 0;
+  // Where the last allocation starts, while it is the top one; -1 once it
+  // is freed or frozen by a mark (then the top one's start is unknown).
+  #last = -1;
   #base = 0;
   #floor = Infinity;
 
@@ -287,8 +295,9 @@ export class Arena implements Allocator, Disposable {
     const end = ptr + size;
     // `>>> 0` is the identity only for integers in [0, 2^32): one comparison
     // rejects negative, fractional, NaN, huge and non-number sizes.
-    if (end <= this.#end && (size >>> 0) === size) {
+    if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
       this.#top = end;
+      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size);
@@ -308,14 +317,14 @@ export class Arena implements Allocator, Disposable {
   resize(ptr: number, oldSize: number, newSize: number): number {
     if (ptr === 0) return this.alloc(newSize);
     if (
-      ptr + oldSize === this.#top && ptr >= this.#floor && newSize > 0 &&
-      (oldSize >>> 0) === oldSize && (newSize >>> 0) === newSize
+      this.#isTop(ptr, oldSize) && newSize > 0 && (newSize >>> 0) === newSize
     ) {
       const end = ptr + newSize;
       if (end <= this.#end) {
         // Keep "every byte past the bump is zero" (growth finds zeros there).
         if (end < this.#top) zeroBytes(this.memory, end, this.#top);
         this.#top = end;
+        this.#last = ptr;
         return ptr;
       }
     }
@@ -333,17 +342,28 @@ export class Arena implements Allocator, Disposable {
    */
   free(ptr: number, size: number): void {
     if (ptr === 0) return;
-    if (
-      ptr + size === this.#top && ptr >= this.#floor && (size >>> 0) === size
-    ) {
+    if (this.#isTop(ptr, size)) {
       zeroBytes(this.memory, ptr, this.#top);
       this.#top = ptr;
+      this.#last = -1;
       return;
     }
     this.#checkLive();
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     // Throws if the pointer is not live; a live non-top one is a no-op.
     this.#locate(ptr, size);
+  }
+
+  #isTop(ptr: number, size: number): boolean {
+    return this.#parentLive() && isTop(
+      ptr,
+      size,
+      this.#top,
+      this.#floor,
+      this.#last,
+      this.#bias,
+      this.#mask,
+    );
   }
 
   /**
@@ -431,6 +451,7 @@ export class Arena implements Allocator, Disposable {
       const ptr = start + (-(start + this.#bias) & this.#mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
+        this.#last = ptr;
         return ptr;
       }
     }
@@ -446,6 +467,7 @@ export class Arena implements Allocator, Disposable {
     const start = block + HEADER;
     const ptr = start + (-(start + this.#bias) & this.#mask);
     this.#enter(next, ptr + size);
+    this.#last = ptr;
     return ptr;
   }
 
@@ -490,6 +512,7 @@ export class Arena implements Allocator, Disposable {
   // Zeroing here (at most one range per block) is cheaper than zeroing each
   // allocation as it is handed out.
   #rewind(block: number, top: number): void {
+    this.#last = -1;
     if (block === this.#cur) {
       zeroBytes(this.memory, top, this.#top);
       this.#top = top;
@@ -531,6 +554,7 @@ export class Arena implements Allocator, Disposable {
   }
 
   #pushMark(): number {
+    this.#last = -1; // frozen below the mark
     const id = nextMark++;
     const n = this.#marks++;
     this.#markIds[n] = id;
@@ -573,6 +597,7 @@ export class Arena implements Allocator, Disposable {
   // bump by a free of the allocation before it, so it need only be in a block.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
+    checkNotInterior(ptr, this.#last, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
       if (ptr >= this.#ptrs[i] + HEADER && ptr + size <= top) return;
@@ -605,5 +630,19 @@ export class Arena implements Allocator, Disposable {
         "Arena was used after destroy(): make a new one",
       );
     }
+    if (!this.#parentLive()) {
+      throw new DestroyedError(
+        "Arena was used after its parent allocator was destroyed: its blocks are gone; make a new arena on a live parent",
+      );
+    }
+  }
+
+  // Whether the parent still owns the arena's blocks: its memory is not
+  // detached (a destroyed page source), and it is not destroyed itself (a
+  // destroyed heap gave the blocks' pages back). Two loads: the fast paths
+  // check it, so an arena never hands out memory its parent no longer owns.
+  #parentLive(): boolean {
+    return this.#u8.length !== 0 &&
+      (this.#parent as { readonly destroyed?: boolean }).destroyed !== true;
   }
 }

@@ -11,7 +11,12 @@ import {
   OutOfMemoryError,
   PointerError,
 } from "../os/errors.ts";
-import { addressBias, checkAlignment } from "./_align.ts";
+import {
+  addressBias,
+  checkAlignment,
+  checkNotInterior,
+  isTop,
+} from "./_align.ts";
 import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena.ts";
 
@@ -77,6 +82,8 @@ export class FixedAllocator implements Allocator {
   #u8: Uint8Array;
   #limit: number;
   #top: number;
+  // The last allocation's start while it is the top one, else -1.
+  #last = -1;
   #mask: number;
   #bias: number;
 
@@ -130,6 +137,7 @@ export class FixedAllocator implements Allocator {
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       zeroBytes(this.memory, ptr, end);
       this.#top = end;
+      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size, ptr);
@@ -157,10 +165,11 @@ export class FixedAllocator implements Allocator {
       return 0;
     }
     const end = ptr + newSize;
-    if (ptr + oldSize === this.#top) {
+    if (this.#isTop(ptr, oldSize)) {
       if (end > this.#limit) throw this.#full(newSize, ptr);
       if (newSize > oldSize) zeroBytes(this.memory, this.#top, end);
       this.#top = end;
+      this.#last = ptr;
       return ptr;
     }
     if (newSize <= oldSize) return ptr;
@@ -179,8 +188,9 @@ export class FixedAllocator implements Allocator {
    */
   free(ptr: number, size: number): void {
     if (ptr === 0) return;
-    if (ptr + size === this.#top && ptr >= this.ptr && (size >>> 0) === size) {
+    if (this.#isTop(ptr, size)) {
       this.#top = ptr;
+      this.#last = -1;
       return;
     }
     this.#checkLive();
@@ -191,6 +201,20 @@ export class FixedAllocator implements Allocator {
   /** Gives every allocation back at once: the next one is at the start. */
   clear(): void {
     this.#top = this.ptr;
+    this.#last = -1;
+  }
+
+  // See the Arena's: the top allocation, not an interior pointer to it.
+  #isTop(ptr: number, size: number): boolean {
+    return this.#u8.length !== 0 && isTop(
+      ptr,
+      size,
+      this.#top,
+      this.ptr,
+      this.#last,
+      this.#bias,
+      this.#mask,
+    );
   }
 
   #allocSlow(size: number, ptr: number): number {
@@ -214,6 +238,7 @@ export class FixedAllocator implements Allocator {
   // the allocation before it, so it need only be in the region.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
+    checkNotInterior(ptr, this.#last, this.#top);
     if (ptr >= this.ptr && ptr + size <= this.#top) return;
     if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
     if (ptr >= this.ptr && ptr < this.#limit) {

@@ -119,6 +119,7 @@ export class ScratchRegion implements Allocator, Disposable {
    * @param size The size it was allocated (or last resized) with.
    */
   free(ptr: number, size: number): void {
+    if (ptr === 0) return; // as every allocator: a null free does nothing
     if (this.#ended) this.#usedAfterEnd();
     this.arena.free(ptr, size);
   }

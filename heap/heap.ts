@@ -261,7 +261,11 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   alloc(size: number): number {
-    if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
+    // A detached memory (its page source destroyed) has no bytes to hand out:
+    // the slow way says so.
+    if (size >>> 0 !== size || size > MAX_SMALL || this.#u8.length === 0) {
+      return this.#allocLarge(size);
+    }
     return this.#allocSmall(size, 0);
   }
 
@@ -339,6 +343,7 @@ export class Heap implements Allocator, Disposable {
   // if given), or NONE if none starts there. No argument checks: anything
   // odd gives NONE, and the caller takes the slow way, which says why.
   #liveKind(page: number, rel: number, size: number | undefined): number {
+    if (this.#u8.length === 0) return NONE; // the page source is destroyed
     const m = this.#table.meta;
     const row = page * ROW;
     const kind = m[row + KIND];
@@ -783,6 +788,11 @@ export class Heap implements Allocator, Disposable {
   #checkLive(): void {
     if (this.#destroyed) {
       throw new DestroyedError("Heap was used after destroy(): make a new one");
+    }
+    if (this.#pages.destroyed) {
+      throw new DestroyedError(
+        "Heap was used after its page source was destroyed: its memory is gone; make a new heap on a live page source",
+      );
     }
   }
 }

@@ -461,7 +461,22 @@ function afterDestroy<X>(c: Contract<X>): ContractCase<X>[] {
       ({ allocator, ptr }) => allocator.free(ptr.b, n),
     ],
   ];
+  // The same calls once what it lives on is destroyed (the allocator itself
+  // is not): it must refuse them too, and never hand out memory its parent
+  // no longer owns.
+  const parentGone: Op<X>[] = [
+    ["alloc", "a", n],
+    ["alloc", "b", n],
+    ["call", ({ subject }) => subject.destroyParent!()],
+  ];
+  const orphaned = c.make().destroyParent === undefined ? [] : calls.map((
+    [name, call],
+  ): ContractCase<X> => ({
+    name: `${name} after its parent was destroyed`,
+    ops: [...parentGone, refused(call, DESTROYED)],
+  }));
   return [
+    ...orphaned,
     ...calls.map(([name, call]): ContractCase<X> => ({
       name: `${name} after destroy`,
       ops: [...setUp, refused(call, DESTROYED)],

@@ -28,6 +28,11 @@ export interface Subject<X> extends Watched, Disposable {
   validate(): void;
   /** Destroys the allocator (not its parent): every later call throws. */
   destroy(): void;
+  /**
+   * Destroys what the allocator lives on (a heap's page source, an arena's
+   * parent), leaving the allocator itself alone; absent where there is none.
+   */
+  destroyParent?(): void;
   /** Allocates memory that another allocator owns, in the same memory. */
   foreign(): number;
 }
@@ -42,6 +47,7 @@ interface Parts<X> {
   /** The size of the next allocation compared with a twin's. */
   probe: number;
   destroy(): void;
+  destroyParent?(): void;
   foreign(): number;
   dispose(): void;
 }
@@ -66,6 +72,7 @@ function subject<X>(parts: Parts<X>): Subject<X> {
       }
     },
     destroy: parts.destroy,
+    destroyParent: parts.destroyParent,
     foreign: parts.foreign,
     [Symbol.dispose]: parts.dispose,
   };
@@ -95,9 +102,10 @@ export function heapSubject(
       classStats: heap.classStats(),
       pagesLive: pages.liveBytes,
     }),
-    validate: () => heap.destroyed || heap.validate(),
+    validate: () => heap.destroyed || pages.destroyed || heap.validate(),
     probe: 24,
     destroy: () => heap.destroy(),
+    destroyParent: () => pages.destroy(),
     foreign: () => pages.alloc(4096),
     dispose: () => {
       heap.destroy();
@@ -158,6 +166,10 @@ export function arenaSubject(
     }),
     probe: 24,
     destroy: () => arena.destroy(),
+    // A heap parent alone: its page source lives on, and a new heap on it
+    // could hand out the arena's old blocks.
+    destroyParent: () =>
+      (parent.parent as unknown as { destroy(): void }).destroy(),
     foreign: () => parent.parent.alloc(64),
     dispose: () => {
       arena.destroy();
