@@ -7,7 +7,13 @@ import {
   THING_WORKLOADS,
   toJson,
 } from "../bench/report.ts";
-import { formatTable, HEAD, median, type Row } from "../bench/_table.ts";
+import {
+  formatTable,
+  HEAD,
+  median,
+  mergeRuns,
+  type Row,
+} from "../bench/_table.ts";
 import { BACKEND_NAMES, makeBackend } from "../bench/backends/mod.ts";
 import { runWorkload, type Workload, WORKLOADS } from "../bench/workloads.ts";
 
@@ -189,6 +195,37 @@ Deno.test("median", () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, null, 2, 3]), 2.5);
   assert.equal(median([null]), null);
+});
+
+Deno.test("merging runs where only one was cut off", () => {
+  const phase = (
+    name: "fill" | "churn" | "drained",
+    nsPerOp: number | null,
+    cutOff = false,
+  ) => ({
+    phase: name,
+    ops: 1,
+    nsPerOp,
+    req: nsPerOp === null ? null : 100,
+    used: nsPerOp === null ? null : 120,
+    reserved: nsPerOp === null ? null : 4096,
+    cutOff,
+  });
+  const rows = mergeRuns("w", "b", [
+    [phase("fill", 10), phase("churn", 30), phase("drained", 5)],
+    [phase("fill", 12), phase("churn", 90, true), phase("drained", null, true)],
+    [phase("fill", 11), phase("churn", 20), phase("drained", 7)],
+  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.phase, r.nsPerOp, r.req, r.cutOff]),
+    [
+      ["fill", 11, 100, false],
+      // The cut-off run's figure counts in the median, and marks the row.
+      ["churn", 30, 100, true],
+      // A phase that never ran in one run: the median of those that did.
+      ["drained", 6, 100, true],
+    ],
+  );
 });
 
 // Rows of one phase in, the table's cells out (split on two spaces or more).

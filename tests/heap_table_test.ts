@@ -946,6 +946,14 @@ const safety: HeapCase[] = [
       ],
       [
         "throws",
+        // One below the class's smallest request (49..64 go to class 64).
+        ({ heap, ptr }) => heap.free(ptr.a, 48),
+        PointerError,
+        "size-mismatch",
+        /Size 48 does not match the allocation at 0x[0-9a-f]+ \(\d+\), a 64-byte chunk/,
+      ],
+      [
+        "throws",
         ({ heap, ptr }) => heap.free(ptr.a, 5000),
         PointerError,
         "size-mismatch",
@@ -1250,6 +1258,44 @@ const corruption: HeapCase[] = [
       }],
     ],
     expect: { used: 64 },
+  },
+  {
+    name: "validate() checks the very last byte of a span and of a large block",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000], // capacity 8192: 3144 bytes past its size
+      ["call", ({ heap, ptr }) => {
+        const span = ptr.a - 48;
+        heap.memory.u8[span + 4095] = 3; // the span's last byte
+        assert.throws(
+          () => heap.validate(),
+          /the fresh part of span .* should read as zero, but byte 0x[0-9a-f]+ \((\d+)\) is 3/,
+        );
+        heap.memory.u8[span + 4095] = 0;
+        const block = ptr.big - 48;
+        heap.memory.u8[block + 8191] = 4; // the block's last byte
+        assert.throws(
+          () => heap.validate(),
+          /the bytes past the size of large block .* should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 4/,
+        );
+        heap.memory.u8[block + 8191] = 0;
+        heap.validate();
+      }],
+    ],
+    expect: { used: 64 + 5000 },
+  },
+  {
+    name: "inspect() of the first byte past a large block is not the block",
+    ops: [
+      ["alloc", "big", 5000], // capacity 8192
+      ["call", ({ heap, ptr }) => {
+        const block = ptr.big - 48;
+        assert.equal(heap.inspect(block + 8191)?.kind, "large");
+        assert.equal(heap.inspect(block + 8192), null);
+        assert.equal(heap.inspect(block - 1), null); // the heap's own page
+      }],
+    ],
+    expect: { large: 1 },
   },
   {
     name: "validate() accepts old bytes in free chunks and emptied spans",

@@ -68,6 +68,14 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "view of a fractional element count throws",
+    run: (m) => m.view(Float64Array, A, 1.5),
+    throws: [
+      RangeError,
+      /Element count must be a non-negative integer, got 1.5/,
+    ],
+  },
+  {
     name: "bytes of null throws",
     run: (m) => m.bytes(0, 1),
     throws: [RangeError, /Pointer is null/],
@@ -109,6 +117,11 @@ const cases: Case[] = [
     name: "copy copies",
     run: (m) => m.copy(B, A + 4, 3),
     bytes: [B, [4, 5, 6, 0]],
+  },
+  {
+    name: "copy between exactly adjacent ranges is allowed",
+    run: (m) => m.copy(A + 4, A, 4),
+    bytes: [A, [0, 1, 2, 3, 0, 1, 2, 3, 8]],
   },
   {
     name: "copy of overlapping ranges throws",
@@ -248,6 +261,18 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
       libc.symbols.memset(m.pointer(p + 8), 0x41, 5n);
       assert.deepEqual([...m.bytes(p + 7, 7)], [0, 65, 65, 65, 65, 65, 0]);
       assert.equal(libc.symbols.strlen(m.pointer(p + 8)), 5n);
+    });
+    await t.step("offsetOf at the ends of the memory", () => {
+      const at = (offset: number) =>
+        Deno.UnsafePointer.create(m.address! + BigInt(offset));
+      // Byte 0 is the null page: its address is no pointer of this memory.
+      assert.throws(() => m.offsetOf(at(0)), /is not inside this memory/);
+      assert.equal(m.offsetOf(at(1)), 1);
+      assert.equal(m.offsetOf(at(m.byteLength - 1)), m.byteLength - 1);
+      assert.throws(
+        () => m.offsetOf(at(m.byteLength)),
+        /is not inside this memory/,
+      );
     });
     await t.step("offsetOf of a pointer elsewhere throws", () => {
       const elsewhere = Deno.UnsafePointer.of(new Uint8Array(8));

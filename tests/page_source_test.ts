@@ -83,6 +83,25 @@ const cases: PagesCase[] = [
     expect: { live: 2 * P, liveRuns: 2, freeRuns: 1 },
   },
   {
+    name:
+      "freed runs of 38 and 34 pages share a bin; each is reused for its own size",
+    ops: [
+      ["alloc", "a", 38 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 34 * P],
+      ["alloc", "guard2", P],
+      ["free", "a"],
+      ["free", "b"], // now first in the 32..39-page bin, too short for c
+      ["alloc", "c", 38 * P],
+      ["alloc", "d", 34 * P],
+    ],
+    expect: {
+      ptr: { a: P, c: P, b: 40 * P, d: 40 * P },
+      freeRuns: 0,
+      live: 74 * P,
+    },
+  },
+  {
     name: "a larger free run is split and its rest stays free",
     ops: [
       ["alloc", "a", 5 * P],
