@@ -9,6 +9,7 @@
  * | the interface, memory, page sources | `@sp/mem/os` |
  * | the size-class heap (like malloc) | `@sp/mem/heap` |
  * | arenas, fixed regions, scratch memory | `@sp/mem/arena` |
+ * | a checking wrapper for any allocator | `@sp/mem/debug` |
  *
  * @example A heap for records, an arena for a frame
  * ```ts
@@ -32,3 +33,4 @@
 export * from "./os/mod.ts";
 export * from "./heap/mod.ts";
 export * from "./arena/mod.ts";
+export * from "./debug/mod.ts";

@@ -17,7 +17,7 @@ import {
   type PageSource,
   PointerError,
 } from "../os/mod.ts";
-import { capacityOf, classOf } from "./_heap_model.ts";
+import { classOf } from "./_heap_model.ts";
 
 const OPS = Number(Deno.env.get("FUZZ_OPS") ?? 20_000);
 const MAX_LIVE = 200;

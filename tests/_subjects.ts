@@ -8,6 +8,7 @@ import {
   scratch,
   type ScratchRegion,
 } from "../arena/mod.ts";
+import { DebugAllocator } from "../debug/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import type { Allocator, PageSource } from "../os/mod.ts";
 import type { Watched } from "./_assert_refused.ts";
@@ -241,6 +242,47 @@ export function scratchSubject(): Subject<
     dispose: () => {
       region.end();
       for (const p of taken) arena.parent.free(p, 64);
+    },
+  });
+}
+
+/**
+ * A DebugAllocator over a Heap on a fresh page source, with no quarantine (so
+ * that a freed block is reused at once, as the contract expects).
+ */
+export function debugSubject(
+  source: SourceMaker,
+  reserve = 2 ** 24,
+): Subject<{ debug: DebugAllocator; heap: Heap; pages: PageSource }> {
+  const pages = source.make({ reserve });
+  const heap = new Heap({ pages });
+  const debug = new DebugAllocator({ parent: heap, quarantine: 0 });
+  return subject({
+    allocator: debug,
+    handles: { debug, heap, pages },
+    alignment: 16,
+    // Its blocks are the heap's, with 16-byte red zones on both sides.
+    maxSize: pages.reservedBytes - 4096 - 48 - 32,
+    state: () => ({
+      live: debug.leaks().length,
+      used: heap.bytesUsed,
+      quarantined: debug.quarantined,
+    }),
+    validate: () =>
+      debug.destroyed || heap.destroyed || pages.destroyed || debug.check(),
+    probe: 24,
+    destroy: () => {
+      try {
+        debug.destroy();
+      } catch (e) {
+        if ((e as Error).name !== "LeakError") throw e;
+      }
+    },
+    destroyParent: () => heap.destroy(),
+    foreign: () => heap.alloc(64),
+    dispose: () => {
+      heap.destroy();
+      pages.destroy();
     },
   });
 }

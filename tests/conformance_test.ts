@@ -8,6 +8,7 @@ import { parents } from "./_arena_parents.ts";
 import { sources } from "./_sources.ts";
 import {
   arenaSubject,
+  debugSubject,
   fixedSubject,
   heapSubject,
   pagesSubject,
@@ -106,3 +107,17 @@ conformance({
   // All regions share the worker's scratch arenas: no twin, no tiny one.
   twin: false,
 });
+
+for (const source of sources) {
+  conformance({
+    name: `DebugAllocator on a Heap on ${source.name}`,
+    make: (reserve) => debugSubject(source, reserve),
+    sizes: [0, 1, 16, 17, 2016, 2017, 4048],
+    granule: 16,
+    olderFree: "frees",
+    live: ["live", "used"],
+    // It knows its blocks, not the memory: a pointer into one is interior,
+    // any other is foreign.
+    reasons: { unaligned: "interior", far: "foreign" },
+  });
+}

@@ -1,0 +1,411 @@
+/**
+ * {@linkcode DebugAllocator}: a wrapper for any allocator that catches the
+ * bugs allocators cannot see — writes past the end, writes after free, leaks.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { fillBytes } from "../os/_bytes.ts";
+import { DestroyedError, PointerError } from "../os/errors.ts";
+import type { Memory } from "../os/memory.ts";
+import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
+
+/** The byte of a red zone. */
+const RED = 0xfd;
+
+/** Options for {@linkcode DebugAllocator}. */
+export interface DebugAllocatorOptions {
+  /** The allocator whose memory is handed out. */
+  parent: Allocator;
+  /**
+   * Bytes of red zone before and after every block, checked on free, resize
+   * and `check()`; a multiple of 16, so blocks keep the parent's alignment.
+   * Default 16.
+   */
+  redZone?: number;
+  /**
+   * Bytes of freed blocks held back before they go to the parent, so that a
+   * write after free is found when the block leaves; default 1 MiB; 0 gives
+   * every freed block back at once.
+   */
+  quarantine?: number;
+  /** The byte a freed block is filled with; default 0xdd. */
+  junk?: number;
+  /**
+   * Whether to capture the stack of every allocation and free, for the
+   * reports (costly: a stack per call). Default false.
+   */
+  stacks?: boolean;
+}
+
+interface Block extends DebugBlock {
+  /** The parent's allocation: the red zone before the block starts there. */
+  readonly base: number;
+  freedAt?: string;
+}
+
+/**
+ * A wrapper for any {@linkcode Allocator} that checks what its users do with
+ * the memory, the way Zig's DebugAllocator does:
+ *
+ * ```
+ *  parent's block:  [ red zone | the allocation …… | red zone ]
+ *                    0xfd × rz   ptr                  0xfd × rz
+ *  freed:           [ red zone | 0xdd junk ……      | red zone ]  → quarantine → parent
+ * ```
+ *
+ * - **Red zones** of `redZone` bytes before and after every block are checked
+ *   on free, on resize and by {@linkcode DebugAllocator.check}: a write past
+ *   either end is a {@linkcode MemoryCorruptionError}.
+ * - **Junk and quarantine**: a freed block is filled with `junk` and held back
+ *   (up to `quarantine` bytes, oldest first out); when it leaves, a byte that
+ *   is no longer junk is a write after free.
+ * - **Leaks**: {@linkcode DebugAllocator.leaks} lists the live allocations;
+ *   `destroy()` gives everything back and throws a {@linkcode LeakError} if
+ *   any were left.
+ * - **Bad pointers**: a double free, a free of an interior, foreign or freed
+ *   pointer, or a wrong size throws a `PointerError` naming where the block
+ *   was allocated and freed (with `stacks: true`).
+ *
+ * Every resize moves the block, so a stale pointer to the old one is caught
+ * too. It costs a `Map` lookup and the red-zone checks per call: for
+ * debugging, not production.
+ *
+ * @example A write past the end, and a leak
+ * ```ts
+ * import { DebugAllocator, MemoryCorruptionError } from "@sp/mem/debug";
+ * import { Heap } from "@sp/mem/heap";
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 22 });
+ * using heap = new Heap({ pages });
+ * const debug = new DebugAllocator({ parent: heap, stacks: true });
+ * const p = debug.alloc(24);
+ * debug.memory.u8[p + 24] = 7; // a bug: one byte too far
+ * assert.throws(() => debug.check(), MemoryCorruptionError);
+ * debug.memory.u8[p + 24] = 0xfd; // (repaired, for the example)
+ * const q = debug.alloc(8);
+ * debug.free(p, 24);
+ * assert.deepEqual(debug.leaks().map((b) => [b.ptr, b.size]), [[q, 8]]);
+ * debug.free(q, 8);
+ * debug.destroy(); // no leaks: returns quietly
+ * ```
+ */
+export class DebugAllocator implements Allocator, Disposable {
+  /** The memory of the parent. */
+  readonly memory: Memory;
+  /** The allocator the blocks come from. */
+  readonly parent: Allocator;
+  /** Bytes of red zone before and after each block. */
+  readonly redZone: number;
+  /** Bytes of freed blocks held back before they go to the parent. */
+  readonly quarantine: number;
+  /** The byte freed blocks are filled with. */
+  readonly junk: number;
+  #stacks: boolean;
+  #live = new Map<number, Block>();
+  // Freed blocks, oldest first, until they leave the quarantine; and the
+  // last freed block at each pointer, to tell a double free from a foreign
+  // pointer.
+  #held: Block[] = [];
+  #heldBytes = 0;
+  #freed = new Map<number, Block>();
+  #destroyed = false;
+
+  /**
+   * Wraps `options.parent`.
+   *
+   * @param options The parent, and the checks' sizes.
+   */
+  constructor(options: DebugAllocatorOptions) {
+    const { parent } = options;
+    if (typeof parent?.alloc !== "function") {
+      throw new TypeError(
+        "Parent must be an Allocator (with memory, alloc, resize and free)",
+      );
+    }
+    const redZone = options.redZone ?? 16;
+    checkSize(redZone, 2 ** 20, "Red zone", "the largest red zone");
+    if (redZone % 16 !== 0) {
+      throw new RangeError(
+        `Red zone must be a multiple of 16 bytes (to keep the parent's alignment), got ${redZone}`,
+      );
+    }
+    const quarantine = options.quarantine ?? 2 ** 20;
+    checkSize(quarantine, Number.MAX_SAFE_INTEGER, "Quarantine", "the limit");
+    const junk = options.junk ?? 0xdd;
+    if (!(junk >>> 0 === junk && junk <= 255)) {
+      throw new RangeError(`Junk must be a byte, 0 to 255, got ${junk}`);
+    }
+    this.parent = parent;
+    this.memory = parent.memory;
+    this.redZone = redZone;
+    this.quarantine = quarantine;
+    this.junk = junk;
+    this.#stacks = options.stacks ?? false;
+  }
+
+  /** Bytes of freed blocks held in quarantine now (red zones included). */
+  get quarantined(): number {
+    return this.#heldBytes;
+  }
+
+  /** Whether {@linkcode DebugAllocator.destroy} has been called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /**
+   * Allocates `size` zero-filled bytes, between two red zones.
+   *
+   * @param size The number of bytes.
+   * @returns The pointer.
+   */
+  alloc(size: number): number {
+    this.#checkLive();
+    checkSize(size, Number.MAX_SAFE_INTEGER);
+    const rz = this.redZone;
+    const base = this.parent.alloc(size + 2 * rz);
+    const ptr = base + rz;
+    fillBytes(this.memory, base, ptr, RED);
+    fillBytes(this.memory, ptr + size, ptr + size + rz, RED);
+    this.#live.set(ptr, {
+      ptr,
+      size,
+      base,
+      allocatedAt: this.#stack(),
+    });
+    this.#freed.delete(ptr);
+    return ptr;
+  }
+
+  /**
+   * Resizes an allocation by moving it (so a stale pointer to the old block is
+   * caught): a new block, the kept bytes copied, the old one freed.
+   *
+   * @param ptr The allocation, or 0 to allocate.
+   * @param oldSize The size it was allocated (or last resized) with.
+   * @param newSize The size wanted; 0 frees.
+   * @returns The new pointer, or 0 if freed.
+   */
+  resize(ptr: number, oldSize: number, newSize: number): number {
+    if (ptr === 0) return this.alloc(newSize);
+    this.#checkLive();
+    checkSize(newSize, Number.MAX_SAFE_INTEGER);
+    const block = this.#find(ptr, oldSize);
+    if (newSize === 0) {
+      this.free(ptr, oldSize);
+      return 0;
+    }
+    this.#checkRedZones(block);
+    const moved = this.alloc(newSize);
+    this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
+    this.free(ptr, oldSize);
+    return moved;
+  }
+
+  /**
+   * Frees an allocation: checks its red zones, fills it with junk and holds
+   * it in quarantine.
+   *
+   * @param ptr The allocation, or 0 to do nothing.
+   * @param size The size it was allocated (or last resized) with.
+   */
+  free(ptr: number, size: number): void {
+    if (ptr === 0) return;
+    this.#checkLive();
+    const block = this.#find(ptr, size);
+    this.#live.delete(ptr);
+    block.freedAt = this.#stack();
+    this.#freed.set(ptr, block);
+    fillBytes(this.memory, ptr, ptr + block.size, this.junk);
+    this.#held.push(block);
+    this.#heldBytes += block.size + 2 * this.redZone;
+    // The block is freed either way; then what was wrong is reported.
+    let error: Error | undefined;
+    try {
+      this.#checkRedZones(block);
+    } catch (e) {
+      error = e as Error;
+    }
+    while (this.#heldBytes > this.quarantine) {
+      const old = this.#held.shift()!;
+      this.#heldBytes -= old.size + 2 * this.redZone;
+      try {
+        this.#checkJunk(old);
+      } catch (e) {
+        error ??= e as Error;
+      }
+      this.parent.free(old.base, old.size + 2 * this.redZone);
+    }
+    if (error) throw error;
+  }
+
+  /**
+   * Checks every live block's red zones and every quarantined block's junk;
+   * throws a {@linkcode MemoryCorruptionError} for the first one written.
+   */
+  check(): void {
+    this.#checkLive();
+    for (const block of this.#live.values()) this.#checkRedZones(block);
+    for (const block of this.#held) this.#checkJunk(block);
+  }
+
+  /**
+   * The live allocations, oldest first, with where each was made (with
+   * `stacks: true`).
+   *
+   * @returns One entry per allocation never freed.
+   */
+  leaks(): DebugBlock[] {
+    return [...this.#live.values()].map(({ ptr, size, allocatedAt }) => ({
+      ptr,
+      size,
+      allocatedAt,
+    }));
+  }
+
+  /**
+   * Gives every block back to the parent — the quarantined ones too — then
+   * throws a {@linkcode LeakError} if allocations were still live. Calling it
+   * again does nothing.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    const leaks = this.leaks();
+    this.#destroyed = true;
+    for (const block of [...this.#held, ...this.#live.values()]) {
+      this.parent.free(block.base, block.size + 2 * this.redZone);
+    }
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#live.clear();
+    this.#freed.clear();
+    if (leaks.length > 0) {
+      const first = leaks.slice(0, 3).map((b) =>
+        `${b.size} bytes at ${hex(b.ptr)}${at("allocated", b.allocatedAt)}`
+      );
+      throw new LeakError(
+        `${leaks.length} allocation(s) never freed: ${first.join("; ")}${
+          leaks.length > 3 ? "; …" : ""
+        }`,
+        leaks,
+      );
+    }
+  }
+
+  /** Same as {@linkcode DebugAllocator.destroy}, for `using`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  // The live block at `ptr` of `size`, or a PointerError saying why not.
+  #find(ptr: number, size: number): Block {
+    checkPointer(ptr);
+    checkSize(size, Number.MAX_SAFE_INTEGER);
+    const block = this.#live.get(ptr);
+    if (block !== undefined) {
+      if (block.size === size) return block;
+      throw new PointerError(
+        `Size ${size} does not match the allocation at ${
+          hex(ptr)
+        } of ${block.size} bytes${at("allocated", block.allocatedAt)}`,
+        ptr,
+        "size-mismatch",
+      );
+    }
+    const freed = this.#freed.get(ptr);
+    if (freed !== undefined) {
+      throw new PointerError(
+        `Pointer ${hex(ptr)} was freed already: double free${
+          at("allocated", freed.allocatedAt)
+        }${at("freed", freed.freedAt)}`,
+        ptr,
+        "double-free",
+      );
+    }
+    for (const b of this.#live.values()) {
+      if (ptr > b.ptr && ptr < b.ptr + b.size) {
+        throw new PointerError(
+          `Pointer ${hex(ptr)} is inside the allocation at ${
+            hex(b.ptr)
+          }, not its start${at("allocated", b.allocatedAt)}`,
+          ptr,
+          "interior",
+        );
+      }
+    }
+    throw new PointerError(
+      `Pointer ${
+        hex(ptr)
+      } is no allocation of this debug allocator (another allocator's, or never allocated)`,
+      ptr,
+      "foreign",
+    );
+  }
+
+  #checkRedZones(block: Block): void {
+    const u8 = this.memory.u8, rz = this.redZone;
+    const ends = [
+      [block.base, block.ptr, "before"],
+      [block.ptr + block.size, block.ptr + block.size + rz, "past the end of"],
+    ] as const;
+    for (const [from, to, where] of ends) {
+      for (let i = from; i < to; i++) {
+        if (u8[i] === RED) continue;
+        throw new MemoryCorruptionError(
+          `Byte ${hex(i)} ${where} the ${block.size}-byte allocation at ${
+            hex(block.ptr)
+          } was written (a buffer overflow)${
+            at("allocated", block.allocatedAt)
+          }`,
+          block,
+          i,
+        );
+      }
+    }
+  }
+
+  #checkJunk(block: Block): void {
+    const u8 = this.memory.u8;
+    for (let i = block.ptr; i < block.ptr + block.size; i++) {
+      if (u8[i] === this.junk) continue;
+      throw new MemoryCorruptionError(
+        `Byte ${hex(i)} of the ${block.size}-byte allocation at ${
+          hex(block.ptr)
+        } was written after it was freed (a use after free)${
+          at("allocated", block.allocatedAt)
+        }${at("freed", block.freedAt)}`,
+        block,
+        i,
+      );
+    }
+  }
+
+  #stack(): string | undefined {
+    if (!this.#stacks) return undefined;
+    // Drop the first lines: the Error and this allocator's own frames.
+    return new Error().stack?.split("\n").slice(3).join("\n").trim();
+  }
+
+  #checkLive(): void {
+    if (this.#destroyed) {
+      throw new DestroyedError(
+        "Debug allocator was used after destroy(): make a new one",
+      );
+    }
+    const parent = this.parent as { readonly destroyed?: boolean };
+    if (parent.destroyed === true || this.memory.u8.length === 0) {
+      throw new DestroyedError(
+        "Debug allocator was used after its parent allocator was destroyed: its blocks are gone",
+      );
+    }
+  }
+}
+
+// ", allocated at\n<stack>" when a stack was captured.
+function at(what: string, stack: string | undefined): string {
+  return stack === undefined ? "" : `; ${what} at\n${stack}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * The reports of `DebugAllocator`: memory it found written where no
+ * allocation was, and allocations never freed.
+ *
+ * @module
+ */
+/** One allocation, as a `DebugAllocator` report lists it. */
+export interface DebugBlock {
+  /** The pointer the allocation was handed out as. */
+  readonly ptr: number;
+  /** The size asked for. */
+  readonly size: number;
+  /** Where it was allocated (with `stacks: true`), else undefined. */
+  readonly allocatedAt?: string;
+  /** Where it was freed, for a freed block (with `stacks: true`). */
+  readonly freedAt?: string;
+}
+
+/**
+ * Thrown when a `DebugAllocator` finds bytes written where nothing
+ * was allocated: past either end of a block (its red zones), or into a freed
+ * block waiting in quarantine. The call that found it has done its work; the
+ * error reports what happened before it.
+ *
+ * @example
+ * ```ts
+ * import { DebugAllocator, MemoryCorruptionError } from "@sp/mem/debug";
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 20 });
+ * const debug = new DebugAllocator({ parent: pages, quarantine: 0 });
+ * const p = debug.alloc(16);
+ * debug.memory.u8[p + 16] = 1; // one past the end
+ * assert.throws(() => debug.free(p, 16), MemoryCorruptionError);
+ * ```
+ */
+export class MemoryCorruptionError extends Error {
+  /** The block whose red zone or freed bytes were written. */
+  readonly block: DebugBlock;
+  /** The first byte found written. */
+  readonly at: number;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What was written where, and what to look for.
+   * @param block The block it was found in.
+   * @param at The first byte found written.
+   */
+  constructor(message: string, block: DebugBlock, at: number) {
+    super(message);
+    this.name = "MemoryCorruptionError";
+    this.block = block;
+    this.at = at;
+  }
+}
+
+/**
+ * Thrown by `DebugAllocator.destroy` when allocations are still
+ * live: it lists them (with where each was made, when stacks are captured).
+ * The memory is given back all the same.
+ *
+ * @example
+ * ```ts
+ * import { DebugAllocator, LeakError } from "@sp/mem/debug";
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 20 });
+ * const debug = new DebugAllocator({ parent: pages });
+ * debug.alloc(100);
+ * assert.throws(() => debug.destroy(), (e) => e instanceof LeakError && e.leaks[0].size === 100);
+ * ```
+ */
+export class LeakError extends Error {
+  /** The allocations that were never freed. */
+  readonly leaks: readonly DebugBlock[];
+
+  /**
+   * Makes the error.
+   *
+   * @param message How many leaked, and the first few.
+   * @param leaks Every allocation still live.
+   */
+  constructor(message: string, leaks: readonly DebugBlock[]) {
+    super(message);
+    this.name = "LeakError";
+    this.leaks = leaks;
+  }
+}

@@ -1,0 +1,256 @@
+// DebugAllocator: each detection as a case — what the program does wrong, and
+// the report it must get (the contract suite runs the Allocator contract on
+// it too). Every case runs on a Heap on BufferPages.
+import assert from "node:assert/strict";
+import {
+  DebugAllocator,
+  type DebugAllocatorOptions,
+  LeakError,
+  MemoryCorruptionError,
+} from "../debug/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import { BufferPages, PointerError } from "../os/mod.ts";
+
+interface Env {
+  debug: DebugAllocator;
+  heap: Heap;
+  ptr: Record<string, number>;
+}
+
+interface Case {
+  name: string;
+  options?: Partial<DebugAllocatorOptions>;
+  /** What the program does, up to the call that must be caught. */
+  run(env: Env): void;
+  /** The call that must throw, and what it must throw. */
+  caught?: [
+    call: (env: Env) => unknown,
+    error:
+      | typeof MemoryCorruptionError
+      | typeof PointerError
+      | typeof LeakError,
+    message: RegExp,
+  ];
+  /** Checks afterwards. */
+  after?(env: Env): void;
+}
+
+const THIS_FILE = /debug_allocator_test\.ts/;
+
+const cases: Case[] = [
+  {
+    name:
+      "a write one byte past the end is caught on free, and the block is freed",
+    options: { quarantine: 0 },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(24);
+      debug.memory.u8[ptr.a + 24] = 1;
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a, 24),
+      MemoryCorruptionError,
+      /^Byte 0x[0-9a-f]+ \(\d+\) past the end of the 24-byte allocation at 0x[0-9a-f]+ \(\d+\) was written \(a buffer overflow\)$/,
+    ],
+    after: ({ debug, heap }) => {
+      assert.deepEqual(debug.leaks(), []);
+      assert.equal(heap.bytesUsed, 0);
+    },
+  },
+  {
+    name: "a write just before the start is caught by check()",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(100);
+      debug.memory.u8[ptr.a - 1] = 9;
+    },
+    caught: [
+      ({ debug }) => debug.check(),
+      MemoryCorruptionError,
+      /before the 100-byte allocation at .* was written/,
+    ],
+    after: ({ debug, ptr }) => assert.equal(debug.leaks()[0].ptr, ptr.a),
+  },
+  {
+    name: "a freed block is filled with junk and kept in quarantine",
+    options: { junk: 0xcc },
+    run: ({ debug, heap, ptr }) => {
+      ptr.a = debug.alloc(40);
+      debug.memory.u8.fill(7, ptr.a, ptr.a + 40);
+      const used = heap.bytesUsed;
+      debug.free(ptr.a, 40);
+      assert.deepEqual(
+        [...new Set(debug.memory.u8.subarray(ptr.a, ptr.a + 40))],
+        [0xcc],
+      );
+      assert.equal(debug.quarantined, 40 + 32);
+      assert.equal(heap.bytesUsed, used); // not given back yet
+      ptr.b = debug.alloc(40);
+      assert.notEqual(ptr.b, ptr.a); // the quarantine delays reuse
+    },
+  },
+  {
+    name: "without quarantine a freed block is reused at once",
+    options: { quarantine: 0 },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(40);
+      debug.free(ptr.a, 40);
+      assert.equal(debug.alloc(40), ptr.a);
+    },
+  },
+  {
+    name: "a write after free is caught when the block leaves the quarantine",
+    options: { quarantine: 64, stacks: true },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(16);
+      debug.free(ptr.a, 16); // 48 bytes held
+      debug.memory.u8[ptr.a + 3] = 1; // the bug
+      ptr.b = debug.alloc(16);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.b, 16), // 96 bytes: a leaves
+      MemoryCorruptionError,
+      /of the 16-byte allocation at .* was written after it was freed \(a use after free\); allocated at\n.*debug_allocator_test\.ts[^]*; freed at\n.*debug_allocator_test\.ts/,
+    ],
+    after: ({ debug }) => assert.equal(debug.quarantined, 48),
+  },
+  {
+    name: "check() also finds a write after free in the quarantine",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(16);
+      debug.free(ptr.a, 16);
+      debug.memory.u8[ptr.a + 15] = 2;
+    },
+    caught: [
+      ({ debug }) => debug.check(),
+      MemoryCorruptionError,
+      /was written after it was freed/,
+    ],
+  },
+  {
+    name: "leaks() lists every live allocation, with where it was made",
+    options: { stacks: true },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(10);
+      ptr.b = debug.alloc(20);
+      ptr.c = debug.alloc(30);
+      debug.free(ptr.b, 20);
+      const leaks = debug.leaks();
+      assert.deepEqual(leaks.map((l) => [l.ptr, l.size]), [
+        [ptr.a, 10],
+        [ptr.c, 30],
+      ]);
+      assert.match(leaks[0].allocatedAt!, THIS_FILE);
+    },
+  },
+  {
+    name: "destroy() gives everything back and reports the leaks",
+    options: { stacks: true },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(10);
+      debug.free(debug.alloc(5), 5); // in quarantine
+    },
+    caught: [
+      ({ debug }) => debug.destroy(),
+      LeakError,
+      /^1 allocation\(s\) never freed: 10 bytes at 0x[0-9a-f]+ \(\d+\); allocated at\n.*debug_allocator_test\.ts/,
+    ],
+    after: ({ heap }) => assert.equal(heap.bytesUsed, 0),
+  },
+  {
+    name: "a double free names where the block was allocated and freed",
+    options: { stacks: true },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(64);
+      debug.free(ptr.a, 64);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a, 64),
+      PointerError,
+      /^Pointer 0x[0-9a-f]+ \(\d+\) was freed already: double free; allocated at\n.*debug_allocator_test\.ts[^]*; freed at\n.*debug_allocator_test\.ts/,
+    ],
+  },
+  {
+    name: "a stale pointer after a resize is a double free",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(8);
+      debug.memory.u8.set([1, 2, 3], ptr.a);
+      ptr.b = debug.resize(ptr.a, 8, 100); // always moves
+      assert.notEqual(ptr.b, ptr.a);
+      assert.deepEqual([...debug.memory.u8.subarray(ptr.b, ptr.b + 4)], [
+        1,
+        2,
+        3,
+        0,
+      ]);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a, 8),
+      PointerError,
+      /double free/,
+    ],
+  },
+  {
+    name: "an interior pointer and a wrong size are refused",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(64);
+      assert.throws(
+        () => debug.free(ptr.a, 63),
+        /Size 63 does not match the allocation at .* of 64 bytes/,
+      );
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a + 16, 48),
+      PointerError,
+      /is inside the allocation at .*, not its start/,
+    ],
+    after: ({ debug, ptr }) => {
+      debug.free(ptr.a, 64); // nothing changed: it frees normally
+      assert.deepEqual(debug.leaks(), []);
+    },
+  },
+  {
+    name: "a pointer of the parent's own is foreign",
+    run: ({ heap, ptr }) => {
+      ptr.a = heap.alloc(64);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a, 64),
+      PointerError,
+      /is no allocation of this debug allocator/,
+    ],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`DebugAllocator: ${c.name}`, () => {
+    using pages = new BufferPages({ reserve: 2 ** 22 });
+    using heap = new Heap({ pages });
+    const debug = new DebugAllocator({ parent: heap, ...c.options });
+    const env: Env = { debug, heap, ptr: {} };
+    c.run(env);
+    if (c.caught) {
+      const [call, error, message] = c.caught;
+      assert.throws(() => call(env), (e: unknown) => {
+        assert.ok(e instanceof error, `expected ${error.name}, got ${e}`);
+        assert.match((e as Error).message, message);
+        return true;
+      });
+    }
+    c.after?.(env);
+  });
+}
+
+Deno.test("DebugAllocator: bad options are refused", () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  assert.throws(
+    () => new DebugAllocator({ parent: pages, redZone: 8 }),
+    /Red zone must be a multiple of 16 bytes/,
+  );
+  assert.throws(
+    () => new DebugAllocator({ parent: pages, junk: 256 }),
+    /Junk must be a byte/,
+  );
+  assert.throws(
+    () => new DebugAllocator({ parent: {} as never }),
+    /Parent must be an Allocator/,
+  );
+});
