@@ -110,6 +110,7 @@ export class DebugAllocator implements Allocator, Disposable {
   // last freed block at each pointer, to tell a double free from a foreign
   // pointer.
   #held: Block[] = [];
+  #heldHead = 0; // #held[#heldHead] is the oldest: no O(n) shift() per free
   #heldBytes = 0;
   #freed = new Map<number, Block>();
   #destroyed = false;
@@ -231,7 +232,7 @@ export class DebugAllocator implements Allocator, Disposable {
       error = e as Error;
     }
     while (this.#heldBytes > this.quarantine) {
-      const old = this.#held.shift()!;
+      const old = this.#takeOldest();
       this.#heldBytes -= old.size + 2 * this.redZone;
       try {
         this.#checkJunk(old);
@@ -250,7 +251,9 @@ export class DebugAllocator implements Allocator, Disposable {
   check(): void {
     this.#checkLive();
     for (const block of this.#live.values()) this.#checkRedZones(block);
-    for (const block of this.#held) this.#checkJunk(block);
+    for (let i = this.#heldHead; i < this.#held.length; i++) {
+      this.#checkJunk(this.#held[i]);
+    }
   }
 
   /**
@@ -276,10 +279,12 @@ export class DebugAllocator implements Allocator, Disposable {
     if (this.#destroyed) return;
     const leaks = this.leaks();
     this.#destroyed = true;
-    for (const block of [...this.#held, ...this.#live.values()]) {
+    const held = this.#held.slice(this.#heldHead);
+    for (const block of [...held, ...this.#live.values()]) {
       this.parent.free(block.base, block.size + 2 * this.redZone);
     }
     this.#held = [];
+    this.#heldHead = 0;
     this.#heldBytes = 0;
     this.#live.clear();
     this.#freed.clear();
@@ -346,42 +351,47 @@ export class DebugAllocator implements Allocator, Disposable {
     );
   }
 
-  #checkRedZones(block: Block): void {
-    const u8 = this.memory.u8, rz = this.redZone;
-    const ends = [
-      [block.base, block.ptr, "before"],
-      [block.ptr + block.size, block.ptr + block.size + rz, "past the end of"],
-    ] as const;
-    for (const [from, to, where] of ends) {
-      for (let i = from; i < to; i++) {
-        if (u8[i] === RED) continue;
-        throw new MemoryCorruptionError(
-          `Byte ${hex(i)} ${where} the ${block.size}-byte allocation at ${
-            hex(block.ptr)
-          } was written (a buffer overflow)${
-            at("allocated", block.allocatedAt)
-          }`,
-          block,
-          i,
-        );
-      }
+  #takeOldest(): Block {
+    const old = this.#held[this.#heldHead++];
+    // Drop the taken half once it is most of the array: amortized O(1).
+    if (this.#heldHead * 2 > this.#held.length && this.#heldHead > 64) {
+      this.#held = this.#held.slice(this.#heldHead);
+      this.#heldHead = 0;
     }
+    return old;
+  }
+
+  #checkRedZones(block: Block): void {
+    const { base, ptr, size } = block;
+    const before = firstNot(this.memory.u8, base, ptr, RED);
+    const after = before < 0
+      ? firstNot(this.memory.u8, ptr + size, ptr + size + this.redZone, RED)
+      : -1;
+    if (before < 0 && after < 0) return;
+    throw new MemoryCorruptionError(
+      `Byte ${hex(Math.max(before, after))} ${
+        before < 0 ? "past the end of" : "before"
+      } the ${size}-byte allocation at ${
+        hex(ptr)
+      } was written (a buffer overflow)${at("allocated", block.allocatedAt)}`,
+      block,
+      Math.max(before, after),
+    );
   }
 
   #checkJunk(block: Block): void {
-    const u8 = this.memory.u8;
-    for (let i = block.ptr; i < block.ptr + block.size; i++) {
-      if (u8[i] === this.junk) continue;
-      throw new MemoryCorruptionError(
-        `Byte ${hex(i)} of the ${block.size}-byte allocation at ${
-          hex(block.ptr)
-        } was written after it was freed (a use after free)${
-          at("allocated", block.allocatedAt)
-        }${at("freed", block.freedAt)}`,
-        block,
-        i,
-      );
-    }
+    const { ptr, size } = block;
+    const i = firstNot(this.memory.u8, ptr, ptr + size, this.junk);
+    if (i < 0) return;
+    throw new MemoryCorruptionError(
+      `Byte ${hex(i)} of the ${size}-byte allocation at ${
+        hex(ptr)
+      } was written after it was freed (a use after free)${
+        at("allocated", block.allocatedAt)
+      }${at("freed", block.freedAt)}`,
+      block,
+      i,
+    );
   }
 
   #stack(): string | undefined {
@@ -403,6 +413,12 @@ export class DebugAllocator implements Allocator, Disposable {
       );
     }
   }
+}
+
+// The first byte in [from, to) that is not `byte`, or -1.
+function firstNot(u8: Uint8Array, from: number, to: number, byte: number) {
+  for (let i = from; i < to; i++) if (u8[i] !== byte) return i;
+  return -1;
 }
 
 // ", allocated at\n<stack>" when a stack was captured.

@@ -113,6 +113,30 @@ const cases: Case[] = [
     after: ({ debug }) => assert.equal(debug.quarantined, 48),
   },
   {
+    name:
+      "the quarantine lets blocks go oldest first, through many frees, and check() sees the rest",
+    options: { quarantine: 100 * 48 },
+    run: ({ debug, heap, ptr }) => {
+      const freed: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const p = debug.alloc(16);
+        debug.free(p, 16);
+        freed.push(p);
+      }
+      // 100 blocks of 48 bytes held: the last 100 freed, none reused.
+      assert.equal(debug.quarantined, 100 * 48);
+      assert.equal(heap.bytesUsed, 100 * 48);
+      assert.equal(new Set(freed.slice(200)).size, 100);
+      ptr.a = freed[299]; // the newest: still held, still junk
+      debug.memory.u8[ptr.a] = 5;
+    },
+    caught: [
+      ({ debug }) => debug.check(),
+      MemoryCorruptionError,
+      /^Byte 0x[0-9a-f]+ \(\d+\) of the 16-byte allocation at .* was written after it was freed/,
+    ],
+  },
+  {
     name: "check() also finds a write after free in the quarantine",
     run: ({ debug, ptr }) => {
       ptr.a = debug.alloc(16);
