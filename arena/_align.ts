@@ -5,7 +5,17 @@ import type { Memory } from "../os/memory.ts";
 import { hex } from "../os/_checks.ts";
 import { PointerError } from "../os/errors.ts";
 
-/** The largest alignment of an arena or fixed allocator: 2^30 (so that `alignment - 1` is an int32 mask). */
+/**
+ * The largest alignment of an arena or fixed allocator: 2^30 (so that `alignment - 1` is an int32 mask).
+ *
+ * @example
+ * ```ts
+ * import { Arena, MAX_ALIGNMENT } from "@sp/mem/arena";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new Arena({ alignment: MAX_ALIGNMENT * 2 }), RangeError);
+ * ```
+ */
 export const MAX_ALIGNMENT = 2 ** 30;
 
 /** Throws unless `alignment` is a power of two from 1 to 2^30. */

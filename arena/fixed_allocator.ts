@@ -20,7 +20,26 @@ import {
 import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena.ts";
 
-/** Options for {@linkcode FixedAllocator}. */
+/**
+ * Options for {@linkcode FixedAllocator}.
+ *
+ * @example A fixed allocator in one page
+ * ```ts
+ * import { FixedAllocator, type FixedAllocatorOptions } from "@sp/mem/arena";
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * const options: FixedAllocatorOptions = {
+ *   memory: pages.memory,
+ *   ptr: pages.alloc(4096),
+ *   length: 4096,
+ *   alignment: 8,
+ * };
+ * const fixed = new FixedAllocator(options);
+ * assert.equal(fixed.alloc(8), options.ptr);
+ * ```
+ */
 export interface FixedAllocatorOptions {
   /** The memory that the region is in. */
   memory: Memory;

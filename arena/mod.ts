@@ -31,13 +31,6 @@
  *
  * @module
  */
-// The interface and memory that this module's types mention, from the os layer.
-export type { Allocator } from "../os/allocator.ts";
-export type {
-  Memory,
-  MemoryOptions,
-  TypedArrayConstructor,
-} from "../os/memory.ts";
 export {
   Arena,
   ARENA_HEADER_SIZE,

@@ -58,6 +58,19 @@ function arenaAt(slot: number): Arena {
  * An open region of a scratch arena, from {@linkcode scratch}: an
  * {@linkcode Allocator} whose allocations all go away when the region ends
  * ({@linkcode ScratchRegion.end}, or the end of a `using` block).
+ *
+ * @example Regions end in the order they began
+ * ```ts
+ * import { scratch, ScratchOrderError, ScratchRegion } from "@sp/mem/arena";
+ * import assert from "node:assert/strict";
+ *
+ * const outer: ScratchRegion = scratch();
+ * const inner = scratch(); // nested in the same scratch arena
+ * assert.equal(inner.arena, outer.arena);
+ * assert.throws(() => outer.end(), ScratchOrderError);
+ * inner.end();
+ * outer.end();
+ * ```
  */
 export class ScratchRegion implements Allocator, Disposable {
   /** The scratch arena that this region allocates from. */

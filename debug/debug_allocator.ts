@@ -14,7 +14,25 @@ import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
 /** The byte of a red zone. */
 const RED = 0xfd;
 
-/** Options for {@linkcode DebugAllocator}. */
+/**
+ * Options for {@linkcode DebugAllocator}.
+ *
+ * @example Wide red zones, no quarantine
+ * ```ts
+ * import { DebugAllocator, type DebugAllocatorOptions } from "@sp/mem/debug";
+ * import { Heap } from "@sp/mem/heap";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const options: DebugAllocatorOptions = { parent: heap, redZone: 64, quarantine: 0 };
+ * const debug = new DebugAllocator(options);
+ * const p = debug.alloc(8);
+ * // The block and its red zones, 8 + 2 × 64 bytes, in the heap's 192-byte class:
+ * assert.equal(heap.bytesUsed, 192);
+ * debug.free(p, 8);
+ * assert.equal(heap.bytesUsed, 0); // no quarantine: back at once
+ * ```
+ */
 export interface DebugAllocatorOptions {
   /** The allocator whose memory is handed out. */
   parent: Allocator;

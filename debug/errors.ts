@@ -4,7 +4,25 @@
  *
  * @module
  */
-/** One allocation, as a `DebugAllocator` report lists it. */
+/**
+ * One allocation, as a `DebugAllocator` report lists it.
+ *
+ * @example
+ * ```ts
+ * import { DebugAllocator, type DebugBlock } from "@sp/mem/debug";
+ * import { Heap } from "@sp/mem/heap";
+ * import assert from "node:assert/strict";
+ *
+ * using heap = new Heap();
+ * const debug = new DebugAllocator({ parent: heap, stacks: true });
+ * const p = debug.alloc(12);
+ * const [leak]: DebugBlock[] = debug.leaks();
+ * assert.equal(leak.ptr, p);
+ * assert.equal(leak.size, 12);
+ * assert.match(leak.allocatedAt!, /:\d+:\d+/); // file:line:column of the alloc call
+ * debug.free(p, 12);
+ * ```
+ */
 export interface DebugBlock {
   /** The pointer the allocation was handed out as. */
   readonly ptr: number;

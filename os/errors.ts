@@ -49,6 +49,26 @@ export class OutOfMemoryError extends Error {
  *   allocated).
  * - `foreign`: memory that this allocator does not manage (another allocator's).
  * - `size-mismatch`: the size passed is not the size of the allocation.
+ *
+ * @example Telling the reasons apart
+ * ```ts
+ * import { BufferPages, PointerError, type PointerErrorReason } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * const p = pages.alloc(2 * 4096);
+ * const reasonOf = (call: () => void): PointerErrorReason | undefined => {
+ *   try {
+ *     call();
+ *   } catch (e) {
+ *     if (e instanceof PointerError) return e.reason;
+ *   }
+ *   return undefined;
+ * };
+ * assert.equal(reasonOf(() => pages.free(p + 4096, 4096)), "interior");
+ * assert.equal(reasonOf(() => pages.free(p + 1, 4096)), "unaligned");
+ * assert.equal(reasonOf(() => pages.free(-4096, 4096)), "out-of-range");
+ * ```
  */
 export type PointerErrorReason =
   | "out-of-range"

@@ -7,7 +7,23 @@ import { hex } from "./_checks.ts";
 import { DestroyedError } from "./errors.ts";
 import { fillBytes, zeroBytes } from "./_bytes.ts";
 
-/** A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}. */
+/**
+ * A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}.
+ *
+ * @example Any typed-array class fits
+ * ```ts
+ * import { BufferPages, type TypedArrayConstructor } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 16 * 4096 });
+ * const p = pages.alloc(4096);
+ * const first = <T extends ArrayLike<number>>(type: TypedArrayConstructor<T>) =>
+ *   pages.memory.view(type, p, 1)[0];
+ * pages.memory.u8[p] = 200;
+ * assert.equal(first(Uint8Array), 200);
+ * assert.equal(first(Int8Array), -56);
+ * ```
+ */
 export interface TypedArrayConstructor<T> {
   /** Makes a view of `length` elements at `byteOffset` of `buffer`. */
   new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
@@ -15,7 +31,47 @@ export interface TypedArrayConstructor<T> {
   readonly BYTES_PER_ELEMENT: number;
 }
 
-/** Options for {@linkcode Memory}. */
+/**
+ * A native pointer, as FFI passes one: Deno's `Deno.PointerValue` (an opaque
+ * object, or `null` for address 0) where Deno's types are present, else
+ * `object | null` — so the library's types compile on Node and Bun too.
+ *
+ * @example Into a C function and back
+ * ```ts
+ * import { type NativePointer, OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const libc = Deno.dlopen("libc.so.6", {
+ *   memchr: { parameters: ["pointer", "i32", "usize"], result: "pointer" },
+ * });
+ * using pages = new OsPages();
+ * const p = pages.alloc(4096);
+ * pages.memory.u8[p + 100] = 42;
+ * const found: NativePointer = libc.symbols.memchr(pages.memory.pointer(p), 42, 4096n);
+ * assert.equal(pages.memory.offsetOf(found), p + 100);
+ * libc.close();
+ * ```
+ */
+export type NativePointer = typeof globalThis extends {
+  Deno: { UnsafePointer: { create(value: bigint): infer P } };
+} ? P
+  : object | null;
+
+/**
+ * Options for {@linkcode Memory}.
+ *
+ * @example Memory over an ArrayBuffer of your own
+ * ```ts
+ * import { Memory, type MemoryOptions } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MemoryOptions = {}; // no native address: not FFI memory
+ * const memory = new Memory(new ArrayBuffer(8192), options);
+ * memory.u32[1024] = 7;
+ * assert.equal(memory.view(Uint32Array, 4096, 1)[0], 7);
+ * assert.throws(() => memory.pointer(4096), TypeError);
+ * ```
+ */
 export interface MemoryOptions {
   /**
    * The native address of byte 0 of the buffer, when the buffer is native
@@ -55,6 +111,8 @@ export interface MemoryOptions {
  * const b = pages.alloc(64);
  * mem.view(Float64Array, a, 8).set([1, 2, 3]);
  * assert.equal(mem.f64[a / 8 + 2], 3);
+ * mem.u64[a / 8 + 3] = 2n ** 64n - 1n; // 64-bit integers are bigints
+ * assert.equal(mem.i64[a / 8 + 3], -1n);
  * mem.copy(b, a, 64);
  * assert.ok(mem.equal(a, b, 64));
  * mem.fill(b, 8, 0xff);
@@ -72,6 +130,10 @@ export class Memory {
   readonly u32: Uint32Array<ArrayBuffer>;
   /** 64-bit floats of the whole range: `f64[ptr / 8]`. */
   readonly f64: Float64Array<ArrayBuffer>;
+  /** 64-bit signed integers of the whole range: `i64[ptr / 8]` (bigints). */
+  readonly i64: BigInt64Array<ArrayBuffer>;
+  /** 64-bit unsigned integers of the whole range: `u64[ptr / 8]` (bigints). */
+  readonly u64: BigUint64Array<ArrayBuffer>;
   /** The native address of pointer 0, or `null` for non-native memory. */
   readonly address: bigint | null;
 
@@ -87,7 +149,10 @@ export class Memory {
     this.u8 = new Uint8Array(buffer);
     this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
     this.u32 = new Uint32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
-    this.f64 = new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
+    const words = Math.floor(buffer.byteLength / 8);
+    this.f64 = new Float64Array(buffer, 0, words);
+    this.i64 = new BigInt64Array(buffer, 0, words);
+    this.u64 = new BigUint64Array(buffer, 0, words);
     this.address = options.address ?? null;
   }
 
@@ -280,7 +345,7 @@ export class Memory {
    * @param ptr The pointer.
    * @returns The native pointer.
    */
-  pointer(ptr: number): Deno.PointerValue {
+  pointer(ptr: number): NativePointer {
     if (ptr === 0) return null;
     this.check(ptr, 0);
     if (this.address === null) {
@@ -298,7 +363,7 @@ export class Memory {
    * @param pointer The native pointer.
    * @returns The pointer as an offset; `null` gives 0.
    */
-  offsetOf(pointer: Deno.PointerValue): number {
+  offsetOf(pointer: NativePointer): number {
     this.#checkLive();
     if (pointer === null) return 0;
     if (this.address === null) {
