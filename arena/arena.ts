@@ -748,11 +748,11 @@ export class Arena implements Allocator, Disposable {
   }
 
   // Whether the parent still owns the arena's blocks: its memory is not
-  // detached (a destroyed page source), and it is not destroyed itself (a
-  // destroyed heap gave the blocks' pages back). Two loads: the fast paths
+  // destroyed (with its page source), and it is not destroyed itself (a
+  // destroyed heap gave the blocks' pages back). A few loads: the fast paths
   // check it, so an arena never hands out memory its parent no longer owns.
   #parentLive(): boolean {
-    return this.#u8.length !== 0 &&
+    return !this.memory.destroyed &&
       (this.#parent as { readonly destroyed?: boolean }).destroyed !== true;
   }
 }

@@ -98,7 +98,6 @@ export class FixedAllocator implements Allocator {
   readonly length: number;
   /** The alignment of every allocation. */
   readonly alignment: number;
-  #u8: Uint8Array;
   #limit: number;
   #top: number;
   // The last allocation's start while it is the top one, else -1.
@@ -123,7 +122,6 @@ export class FixedAllocator implements Allocator {
     this.ptr = ptr;
     this.length = length;
     this.alignment = alignment;
-    this.#u8 = memory.u8;
     this.#limit = ptr + length;
     this.#top = ptr;
     this.#mask = alignment - 1;
@@ -151,9 +149,9 @@ export class FixedAllocator implements Allocator {
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
     const end = ptr + size;
-    // `>>> 0` is the identity only for integers in [0, 2^32); a detached
-    // (destroyed) memory has length 0 and goes to the slow path too.
-    if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
+    // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
+    // memory goes to the slow path too.
+    if (end <= this.#limit && (size >>> 0) === size && !this.memory.destroyed) {
       zeroBytes(this.memory, ptr, end);
       this.#top = end;
       this.#last = ptr;
@@ -225,7 +223,7 @@ export class FixedAllocator implements Allocator {
 
   // See the Arena's: the top allocation, not an interior pointer to it.
   #isTop(ptr: number, size: number): boolean {
-    return this.#u8.length !== 0 && isTop(
+    return !this.memory.destroyed && isTop(
       ptr,
       size,
       this.#top,
@@ -279,7 +277,7 @@ export class FixedAllocator implements Allocator {
   }
 
   #checkLive(): void {
-    if (this.memory.buffer.detached) {
+    if (this.memory.destroyed) {
       throw new DestroyedError(
         "Fixed region's memory was used after its page source was destroyed: make a new page source",
       );

@@ -425,7 +425,7 @@ export class DebugAllocator implements Allocator, Disposable {
       );
     }
     const parent = this.parent as { readonly destroyed?: boolean };
-    if (parent.destroyed === true || this.memory.u8.length === 0) {
+    if (parent.destroyed === true || this.memory.destroyed) {
       throw new DestroyedError(
         "Debug allocator was used after its parent allocator was destroyed: its blocks are gone",
       );

@@ -261,9 +261,8 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   alloc(size: number): number {
-    // A detached memory (its page source destroyed) has no bytes to hand out:
-    // the slow way says so.
-    if (size >>> 0 !== size || size > MAX_SMALL || this.#u8.length === 0) {
+    // A destroyed page source has no pages to hand out: the slow way says so.
+    if (size >>> 0 !== size || size > MAX_SMALL || this.#pages.destroyed) {
       return this.#allocLarge(size);
     }
     return this.#allocSmall(size, 0);
@@ -343,7 +342,7 @@ export class Heap implements Allocator, Disposable {
   // if given), or NONE if none starts there. No argument checks: anything
   // odd gives NONE, and the caller takes the slow way, which says why.
   #liveKind(page: number, rel: number, size: number | undefined): number {
-    if (this.#u8.length === 0) return NONE; // the page source is destroyed
+    if (this.#pages.destroyed) return NONE;
     const m = this.#table.meta;
     const row = page * ROW;
     const kind = m[row + KIND];

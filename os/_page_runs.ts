@@ -2,12 +2,14 @@
 // (docs/design.md#page-runs). It touches no memory: the page source zeroes and
 // releases pages.
 //
-//   page 0                                            top               limit
-//   ├──┼──────┬───────┬──────┬───────┬──────┬────────┼──────────────────┤
-//   │ø │ live │ dirty │ live │ clean │ live │ dirty  │ clean, never used │
-//   └──┴──────┴───────┴──────┴───────┴──────┴────────┴──────────────────┘
+//   page 0  first                                      top               limit
+//   ├──┼────┼──────┬───────┬──────┬───────┬──────┬───┼──────────────────┤
+//   │ø │ ·· │ live │ dirty │ live │ clean │ live │ … │ clean, never used │
+//   └──┴────┴──────┴───────┴──────┴───────┴──────┴───┴──────────────────┘
 //
-// Every page in [1, top) is in exactly one run: live; free and dirty (freed,
+// Pages below `first` (page 0, the null page, and for WasmPages the module's
+// own memory) are never handed out. Every page in [first, top) is in exactly
+// one run: live; free and dirty (freed,
 // still holding old data and memory: "retained"); or free and clean (zero,
 // its memory given back). Free runs merge with free neighbours of the same
 // state at once; a clean run that reaches `top` lowers `top` instead.
@@ -49,12 +51,14 @@ function binOf(pages: number): number {
 
 /** Page-run bookkeeping; see the diagram at the top of this file. */
 export class PageRuns {
-  /** Number of pages in the range; page 0 is never handed out. */
+  /** Number of pages in the range. */
   readonly limit: number;
+  /** The first page that can be handed out (at least 1: page 0 is null). */
+  readonly first: number;
   /** First page of the clean region at the end (never used, or given back). */
-  top = 1;
+  top: number;
   /** Highest `top` ever reached: every page below it has been touched. */
-  highWater = 1;
+  highWater: number;
   /** Pages in live runs. */
   livePages = 0;
   /** Number of live runs. */
@@ -85,8 +89,9 @@ export class PageRuns {
   #oldest = 0;
   #newest = 0;
 
-  constructor(limit: number) {
+  constructor(limit: number, first = 1) {
     this.limit = limit;
+    this.first = this.top = this.highWater = first;
   }
 
   /** The page count of the live run starting at `start`, or undefined. */
@@ -239,9 +244,9 @@ export class PageRuns {
 
   /** What a page that is not the start of a live run is: for error messages. */
   describe(page: number): "free" | "interior" | "outside" {
-    if (page <= 0 || page >= this.limit) return "outside";
+    if (page < this.first || page >= this.limit) return "outside";
     if (page >= this.top) return "free";
-    for (let start = page; start > 0; start--) {
+    for (let start = page; start >= this.first; start--) {
       const pages = this.#run[start];
       if (pages > 0) return page < start + pages ? "interior" : "free";
       if (pages < 0) return "free";
@@ -287,7 +292,7 @@ export class PageRuns {
 
   // The first page of the free run whose last page is `page - 1`, or 0.
   #freeEndingAt(page: number): number {
-    if (page <= 1) return 0;
+    if (page <= this.first) return 0;
     const start = this.#lastStart[page - 1];
     return start > 0 && start < page && this.#run[start] < 0 &&
         start - this.#run[start] === page

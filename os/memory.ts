@@ -6,6 +6,7 @@
 import { hex } from "./_checks.ts";
 import { DestroyedError } from "./errors.ts";
 import { fillBytes, zeroBytes } from "./_bytes.ts";
+import { revoke } from "./_revoke.ts";
 
 /**
  * A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}.
@@ -136,6 +137,11 @@ export class Memory {
   readonly u64: BigUint64Array<ArrayBuffer>;
   /** The native address of pointer 0, or `null` for non-native memory. */
   readonly address: bigint | null;
+  #revoked = false;
+
+  static {
+    revoke.memory = (memory) => memory.#revoked = true;
+  }
 
   /**
    * Wraps `buffer`. Page sources make their memory; you need this only to
@@ -158,7 +164,16 @@ export class Memory {
 
   /** The size of the address space in bytes; 0 once destroyed. */
   get byteLength(): number {
-    return this.u8.length;
+    return this.#revoked ? 0 : this.u8.length;
+  }
+
+  /**
+   * Whether the page source that owns this memory was destroyed: every
+   * helper throws a {@linkcode DestroyedError}. Its views read as empty too,
+   * except those of a `WasmPages` memory, which stays its module's.
+   */
+  get destroyed(): boolean {
+    return this.#revoked || (this.u8.length === 0 && this.buffer.detached);
   }
 
   /** Whether pointers can be handed to native code ({@linkcode Memory.pointer}). */
@@ -176,7 +191,7 @@ export class Memory {
   check(ptr: number, length: number): void {
     if (
       ptr > 0 && length >= 0 && ptr + length <= this.u8.length &&
-      Number.isInteger(ptr) && Number.isInteger(length)
+      Number.isInteger(ptr) && Number.isInteger(length) && !this.#revoked
     ) return;
     this.#fail(ptr, length);
   }
@@ -208,7 +223,7 @@ export class Memory {
 
   // Throws a DestroyedError once the page source destroyed the memory.
   #checkLive(): void {
-    if (this.buffer.detached) {
+    if (this.destroyed) {
       throw new DestroyedError(
         "Memory was used after its page source was destroyed: make a new page source",
       );

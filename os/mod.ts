@@ -2,7 +2,9 @@
  * The bottom layer of @sp/mem: the {@linkcode Allocator} interface, the
  * {@linkcode Memory} that pointers address, and the page sources that hand out
  * runs of 4 KiB pages — {@linkcode OsPages} (native, libc `mmap` through Deno
- * FFI) and {@linkcode BufferPages} (a plain `ArrayBuffer`, any runtime).
+ * FFI), {@linkcode BufferPages} (a plain `ArrayBuffer`, any runtime) and
+ * {@linkcode WasmPages} (a `WebAssembly.Memory`, so pointers are a module's
+ * addresses).
  *
  * @example
  * ```ts
@@ -25,3 +27,4 @@ export * from "./errors.ts";
 export * from "./memory.ts";
 export * from "./os_pages.ts";
 export * from "./page_source.ts";
+export * from "./wasm_pages.ts";

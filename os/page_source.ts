@@ -137,8 +137,8 @@ const TICK_RUNS = 8;
 export abstract class PageSource implements Allocator, Disposable {
   /** The memory all runs live in. */
   readonly memory: Memory;
-  /** Which kind of page source this is: `"os"` or `"buffer"`. */
-  abstract readonly kind: "os" | "buffer";
+  /** Which kind of page source this is: `"os"`, `"buffer"` or `"wasm"`. */
+  abstract readonly kind: "os" | "buffer" | "wasm";
   /** How long freed pages stay ready for reuse, in milliseconds. */
   readonly decayMs: number;
   /** The most bytes of freed pages kept for reuse. */
@@ -160,15 +160,28 @@ export abstract class PageSource implements Allocator, Disposable {
    *
    * @param memory The whole reserved range.
    * @param options How freed pages are kept (`reserve` is the subclass's).
+   * @param range The bytes that may be handed out, `[first, end)`, both
+   * multiples of 4096; default the whole memory but page 0 (null). A source
+   * can leave memory on either side to others (WasmPages leaves a module's).
    */
-  constructor(memory: Memory, options: PageSourceOptions = {}) {
+  constructor(
+    memory: Memory,
+    options: PageSourceOptions = {},
+    range: { first: number; end: number } = {
+      first: PAGE_SIZE,
+      end: memory.byteLength,
+    },
+  ) {
     checkKeepOptions(options);
     const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
     const retain = options.retain ?? Infinity;
     this.memory = memory;
     this.decayMs = decayMs;
     this.retain = retain;
-    this.#runs = new PageRuns(Math.floor(memory.byteLength / PAGE_SIZE));
+    this.#runs = new PageRuns(
+      Math.floor(range.end / PAGE_SIZE),
+      range.first / PAGE_SIZE,
+    );
     this.#limitBytes = this.#runs.limit * PAGE_SIZE;
     this.#keepNone = decayMs === 0 || retain < PAGE_SIZE;
     this.#clock = options.clock ?? (() => performance.now());
@@ -215,7 +228,8 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   get purgedBytes(): number {
     const runs = this.#runs;
-    return (runs.highWater - 1 - runs.livePages - runs.dirtyPages) * PAGE_SIZE;
+    return (runs.highWater - runs.first - runs.livePages - runs.dirtyPages) *
+      PAGE_SIZE;
   }
 
   /** Bytes of the range ever handed out (its high-water mark, page 0 included). */
@@ -470,10 +484,18 @@ export abstract class PageSource implements Allocator, Disposable {
     // Detach every view first, so nothing can touch the range once unmapped;
     // only then is the source marked destroyed (if detaching threw, it is
     // still whole and usable).
-    detach(this.memory.buffer);
+    this.detach();
     this.#destroyed = true;
     clearTimeout(this.#timer);
     this.unmap();
+  }
+
+  /**
+   * Detaches every view of the memory, on destroy; a source whose memory
+   * belongs to someone else (WasmPages) leaves it.
+   */
+  protected detach(): void {
+    detachBuffer(this.memory.buffer);
   }
 
   /** Same as {@linkcode PageSource.destroy}, for `using`. */
@@ -624,7 +646,7 @@ export abstract class PageSource implements Allocator, Disposable {
 // Detaches a buffer, so that every view of it reads as empty: with
 // `transfer()` where the runtime has it (Node 20 has not), else by
 // transferring it through structuredClone, which every runtime has.
-function detach(buffer: ArrayBuffer): void {
+function detachBuffer(buffer: ArrayBuffer): void {
   if (typeof buffer.transfer === "function") buffer.transfer();
   else structuredClone(buffer, { transfer: [buffer] });
 }

@@ -1,0 +1,219 @@
+/**
+ * {@linkcode WasmPages}: pages in a `WebAssembly.Memory`, so that pointers are
+ * the addresses a WebAssembly module uses.
+ *
+ * @module
+ */
+import { checkSize } from "./_checks.ts";
+import { OutOfMemoryError } from "./errors.ts";
+import { Memory } from "./memory.ts";
+import { revoke } from "./_revoke.ts";
+import {
+  PAGE_SIZE,
+  PageSource,
+  type PageSourceOptions,
+} from "./page_source.ts";
+
+/** The size of a WebAssembly memory page: 64 KiB. */
+const WASM_PAGE = 65536;
+
+/** The largest 32-bit WebAssembly memory: 4 GiB. */
+const WASM_MAX = 2 ** 32;
+
+/**
+ * How many bytes of pages {@linkcode WasmPages} reserves above its base by
+ * default: 64 MiB (engines commit WebAssembly memory as it is touched).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WASM_RESERVE, WasmPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new WasmPages();
+ * assert.equal(pages.reservedBytes, 4096 + DEFAULT_WASM_RESERVE);
+ * ```
+ */
+export const DEFAULT_WASM_RESERVE = 2 ** 26;
+
+/**
+ * Options for {@linkcode WasmPages}.
+ *
+ * @example Pages above a module's own memory
+ * ```ts
+ * import { WasmPages, type WasmPagesOptions } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const memory = new WebAssembly.Memory({ initial: 2, maximum: 100 });
+ * const options: WasmPagesOptions = { memory, reserve: 2 ** 20 };
+ * using pages = new WasmPages(options);
+ * assert.equal(pages.base, 2 * 65536); // the module keeps its two pages
+ * assert.equal(pages.alloc(100), 2 * 65536);
+ * assert.equal(memory.buffer.byteLength, 2 ** 20); // grown once, to the reservation
+ * ```
+ */
+export interface WasmPagesOptions extends PageSourceOptions {
+  /**
+   * The memory to allocate in, shared or not; default a new non-shared one
+   * just large enough.
+   */
+  memory?: WebAssembly.Memory;
+  /**
+   * The first byte handed out, a multiple of 4096: everything below belongs
+   * to the module (its data, stack and own heap). Default: the memory's size
+   * when it is given (all of it is the module's), else 4096.
+   */
+  base?: number;
+  /**
+   * The end of the page source's range, in bytes from address 0 like every
+   * page source's reservation (so the module's memory below `base` counts);
+   * the memory is grown once, when the page source is made, to hold it.
+   * Default `base` + 64 MiB.
+   */
+  reserve?: number;
+}
+
+/**
+ * A page source over a `WebAssembly.Memory`, so that a heap or arena on it
+ * hands out pointers that are the very addresses a WebAssembly module
+ * (compiled from C, Rust, Zig or WAT) reads and writes: JavaScript allocates a
+ * module's inputs and outputs with no copy and no call into the module's own
+ * `malloc`.
+ *
+ * ```
+ *  0      base                                  reserve    memory size
+ *  ├──────┼──────────────────────────────────────────┼───────────┤
+ *  │module│ runs of 4 KiB pages handed out from here  │ (unused)  │
+ *  └──────┴──────────────────────────────────────────┴───────────┘
+ *  pointer = WebAssembly address
+ * ```
+ *
+ * **Growth.** Growing a non-shared `WebAssembly.Memory` detaches every view of
+ * its old buffer, so this source grows the memory once, when it is made, to
+ * hold `reserve` bytes, and never again: its views stay valid for its
+ * whole life. The module must not grow the memory afterwards (a non-shared
+ * one; growing a shared memory detaches nothing and is harmless). A memory
+ * whose `maximum` is too small is refused with an
+ * {@linkcode OutOfMemoryError}.
+ *
+ * Like {@linkcode BufferPages}, it cannot give memory back (engines do not
+ * decommit WebAssembly memory): freed pages are zeroed when reused, and
+ * `decayMs` defaults to `Infinity`. {@linkcode WasmPages.destroy} leaves the
+ * memory to the module — it is not detached; the page source (and every
+ * allocator on it) refuses calls afterwards. Pointers have no native address
+ * (`memory.pointer()` throws): the module's address space is not the
+ * process's.
+ *
+ * @example A heap in a module's memory
+ * ```ts
+ * import { Heap } from "@sp/mem/heap";
+ * import { WasmPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+ * using pages = new WasmPages({ memory, reserve: 2 ** 22 });
+ * using heap = new Heap({ pages });
+ * const p = heap.alloc(16);
+ * new DataView(memory.buffer).setFloat64(p, 2.5, true); // as the module sees it
+ * assert.equal(heap.memory.f64[p / 8], 2.5);
+ * ```
+ */
+export class WasmPages extends PageSource {
+  /** Always `"wasm"`. */
+  readonly kind = "wasm";
+  /** The WebAssembly memory that the pages are in. */
+  readonly wasmMemory: WebAssembly.Memory;
+  /** The first byte handed out: the module's memory is below it. */
+  readonly base: number;
+
+  /**
+   * Grows the memory (once) to hold the pages.
+   *
+   * @param options The memory, where the pages start, and how many.
+   */
+  constructor(options: WasmPagesOptions = {}) {
+    const given = options.memory;
+    if (given !== undefined && !(given instanceof WebAssembly.Memory)) {
+      throw new TypeError("Memory must be a WebAssembly.Memory");
+    }
+    const size = given?.buffer.byteLength ?? 0;
+    const base = options.base ?? (given === undefined ? PAGE_SIZE : size);
+    checkSize(base, WASM_MAX, "Base", "the largest WebAssembly memory");
+    if (base % PAGE_SIZE !== 0 || base === 0) {
+      throw new RangeError(
+        `Base must be a non-zero multiple of 4096, got ${base}`,
+      );
+    }
+    const reserve = options.reserve ?? base + DEFAULT_WASM_RESERVE;
+    checkSize(
+      reserve,
+      WASM_MAX,
+      "Reservation",
+      "the largest WebAssembly memory",
+    );
+    const end = Math.ceil(reserve / PAGE_SIZE) * PAGE_SIZE;
+    if (end <= base) {
+      throw new RangeError(
+        `Reservation ${reserve} must reach past the base ${base}: it counts from address 0`,
+      );
+    }
+    const wasmPages = Math.ceil(end / WASM_PAGE);
+    const memory = given ?? new WebAssembly.Memory({
+      initial: wasmPages,
+      maximum: wasmPages,
+    });
+    const grow = wasmPages - memory.buffer.byteLength / WASM_PAGE;
+    if (grow > 0) {
+      try {
+        memory.grow(grow);
+      } catch (e) {
+        throw new OutOfMemoryError(
+          `WebAssembly memory cannot grow to ${
+            wasmPages * WASM_PAGE
+          } bytes for a reservation of ${reserve} (${
+            (e as Error).message
+          }): reserve less, or give the memory a larger maximum`,
+          reserve,
+        );
+      }
+    }
+    super(
+      new Memory(memory.buffer as ArrayBuffer),
+      { decayMs: Infinity, ...options },
+      { first: base, end },
+    );
+    this.wasmMemory = memory;
+    this.base = base;
+  }
+
+  /** Bytes of pages ever handed out: nothing is given back. */
+  override get committedBytes(): number {
+    return this.touchedBytes - this.base;
+  }
+
+  /** Always 0: nothing is given back. */
+  override get purgedBytes(): number {
+    return 0;
+  }
+
+  /**
+   * Zeroes pages (WebAssembly memory cannot give memory back).
+   *
+   * @param ptr The first page.
+   * @param length Whole pages, in bytes.
+   */
+  protected release(ptr: number, length: number): void {
+    this.memory.u8.fill(0, ptr, ptr + length);
+  }
+
+  /**
+   * Leaves the memory to the module (its views stay valid) but marks the
+   * page source's {@linkcode Memory} destroyed, so that nothing built on it
+   * hands out or touches its pages again.
+   */
+  protected override detach(): void {
+    revoke.memory(this.memory);
+  }
+
+  /** Nothing to unmap: the memory is the module's. */
+  protected unmap(): void {}
+}
