@@ -21,3 +21,4 @@
  */
 export * from "./heap.ts";
 export * from "./heap_types.ts";
+export * from "./worker_heap.ts";

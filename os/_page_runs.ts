@@ -32,6 +32,11 @@ import { grow } from "./_grow.ts";
 /** The most pages a range can have (2^31 − 1: page counts fit an Int32Array). */
 export const MAX_PAGES = 2 ** 31 - 1;
 
+/** Pages of a run of `size` bytes: at least one (4096-byte pages). */
+export function pagesFor(size: number): number {
+  return size <= 4096 ? 1 : Math.ceil(size / 4096);
+}
+
 const EXACT_BINS = 32;
 const SUB_BINS = 4;
 const BIN_COUNT = EXACT_BINS + (31 - 5) * SUB_BINS;
@@ -49,49 +54,145 @@ function binOf(pages: number): number {
   return EXACT_BINS + (log - 5) * SUB_BINS + ((pages >>> (log - 2)) & 3);
 }
 
-/** Page-run bookkeeping; see the diagram at the top of this file. */
+// The words of the header: the counters, then the bin heads and masks.
+const TOP = 0;
+const HIGH_WATER = 1;
+const LIVE_PAGES = 2;
+const LIVE_RUNS = 3;
+const DIRTY_PAGES = 4;
+const FREE_RUNS = 5;
+const TAKEN_DIRTY = 6;
+const OLDEST = 7;
+const NEWEST = 8;
+const FIRST = 9;
+const LIMIT = 10;
+const HEADS = 16;
+const MASKS = HEADS + 2 * BIN_COUNT;
+const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow
+
+// The per-page tables, in this order in shared storage: freedAt (f64) first
+// for alignment, then the Int32 tables, then `dirty` (bytes).
+const INT_TABLES = 6;
+
+/**
+ * Page-run bookkeeping; see the diagram at the top of this file. Private
+ * bookkeeping grows its tables with the high-water mark; shared bookkeeping
+ * ({@linkcode PageRuns.shared}) lives in one `SharedArrayBuffer` at full size,
+ * so that every worker that attaches to it sees one state (the caller holds a
+ * lock around every call).
+ */
 export class PageRuns {
   /** Number of pages in the range. */
   readonly limit: number;
   /** The first page that can be handed out (at least 1: page 0 is null). */
   readonly first: number;
+
+  #h: Int32Array;
+  #run: Int32Array;
+  #lastStart: Int32Array;
+  #dirty: Uint8Array;
+  #next: Int32Array;
+  #prev: Int32Array;
+  #newer: Int32Array;
+  #older: Int32Array;
+  #freedAt: Float64Array;
+  // Bin heads: dirty bins first, then clean bins; bit b of the masks is set
+  // when bin b is non-empty (dirty words first, then clean words).
+  #heads: Int32Array;
+  #masks: Int32Array;
+  #growable: boolean;
+
+  /**
+   * Private bookkeeping of `limit` pages, handing out pages from `first` on;
+   * or, with `storage`, the shared bookkeeping in it (made by
+   * {@linkcode PageRuns.shared}).
+   */
+  constructor(limit: number, first = 1, storage?: SharedArrayBuffer) {
+    const tables = storage === undefined ? 1024 : limit;
+    const buffer = storage ??
+      new ArrayBuffer(HEADER_WORDS * 4 + tables * (8 + 4 * INT_TABLES + 1));
+    const h = new Int32Array(buffer, 0, HEADER_WORDS);
+    if (storage === undefined) {
+      h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
+      h[LIMIT] = limit;
+    }
+    this.limit = h[LIMIT];
+    this.first = h[FIRST];
+    this.#h = h;
+    this.#heads = h.subarray(HEADS, HEADS + 2 * BIN_COUNT);
+    this.#masks = h.subarray(MASKS, MASKS + 2 * MASK_WORDS);
+    let at = HEADER_WORDS * 4;
+    this.#freedAt = new Float64Array(buffer, at, tables);
+    at += tables * 8;
+    const table = () => {
+      const t = new Int32Array(buffer, at, tables);
+      at += tables * 4;
+      return t;
+    };
+    this.#run = table();
+    this.#lastStart = table();
+    this.#next = table();
+    this.#prev = table();
+    this.#newer = table();
+    this.#older = table();
+    this.#dirty = new Uint8Array(buffer, at, tables);
+    this.#growable = storage === undefined;
+  }
+
+  /**
+   * Makes the storage of shared bookkeeping of `limit` pages from `first` on,
+   * for `new PageRuns(limit, first, storage)` in every worker.
+   */
+  static shared(limit: number, first = 1): SharedArrayBuffer {
+    const storage = new SharedArrayBuffer(
+      HEADER_WORDS * 4 + limit * (8 + 4 * INT_TABLES + 1),
+    );
+    const h = new Int32Array(storage, 0, HEADER_WORDS);
+    h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
+    h[LIMIT] = limit;
+    return storage;
+  }
+
   /** First page of the clean region at the end (never used, or given back). */
-  top: number;
+  get top(): number {
+    return this.#h[TOP];
+  }
+  set top(page: number) {
+    this.#h[TOP] = page;
+  }
+
   /** Highest `top` ever reached: every page below it has been touched. */
-  highWater: number;
+  get highWater(): number {
+    return this.#h[HIGH_WATER];
+  }
+
   /** Pages in live runs. */
-  livePages = 0;
+  get livePages(): number {
+    return this.#h[LIVE_PAGES];
+  }
+
   /** Number of live runs. */
-  liveRuns = 0;
+  get liveRuns(): number {
+    return this.#h[LIVE_RUNS];
+  }
+
   /** Free pages that still hold data (retained: not given back, not zeroed). */
-  dirtyPages = 0;
+  get dirtyPages(): number {
+    return this.#h[DIRTY_PAGES];
+  }
+
   /** Number of free runs below `top`. */
-  freeRuns = 0;
+  get freeRuns(): number {
+    return this.#h[FREE_RUNS];
+  }
+
   /**
    * How many pages at the start of the pages last handed out by
    * {@linkcode PageRuns.take} or {@linkcode PageRuns.growInPlace} are dirty:
    * the caller zeroes them (the rest read as zero already).
    */
-  takenDirty = 0;
-
-  #run = new Int32Array(1024);
-  #lastStart = new Int32Array(1024);
-  #dirty = new Uint8Array(1024);
-  #next = new Int32Array(1024);
-  #prev = new Int32Array(1024);
-  #newer = new Int32Array(1024);
-  #older = new Int32Array(1024);
-  #freedAt = new Float64Array(1024);
-  // Bin heads: dirty bins first, then clean bins; bit b of the masks is set
-  // when bin b is non-empty (dirty words first, then clean words).
-  #heads = new Int32Array(2 * BIN_COUNT);
-  #masks = new Int32Array(2 * MASK_WORDS);
-  #oldest = 0;
-  #newest = 0;
-
-  constructor(limit: number, first = 1) {
-    this.limit = limit;
-    this.first = this.top = this.highWater = first;
+  get takenDirty(): number {
+    return this.#h[TAKEN_DIRTY];
   }
 
   /** The page count of the live run starting at `start`, or undefined. */
@@ -112,7 +213,7 @@ export class PageRuns {
       if (start !== 0) {
         this.#unlinkFree(start, pages, DIRTY);
         this.#setLive(start, pages);
-        this.takenDirty = pages;
+        this.#h[TAKEN_DIRTY] = pages;
         return start;
       }
     }
@@ -135,7 +236,7 @@ export class PageRuns {
     const start = below === 0 ? this.top : below;
     if (start + pages > this.limit) return -1;
     if (below !== 0) this.#unlinkFree(below, length, DIRTY);
-    this.takenDirty = length;
+    this.#h[TAKEN_DIRTY] = length;
     this.#raiseTop(start + pages);
     this.#setLive(start, pages);
     return start;
@@ -157,13 +258,13 @@ export class PageRuns {
       // Into the top, through the dirty run that ends there if there is one.
       if (end + extra > this.limit) return false;
       if (length > 0) this.#unlinkFree(end, length, DIRTY);
-      this.takenDirty = Math.max(length, 0);
+      this.#h[TAKEN_DIRTY] = Math.max(length, 0);
       this.#raiseTop(end + extra);
     } else {
       return false;
     }
     this.#run[start] = newPages;
-    this.livePages += extra;
+    this.#h[LIVE_PAGES] += extra;
     return true;
   }
 
@@ -178,8 +279,8 @@ export class PageRuns {
     } else if (state === DIRTY) {
       this.#ageUnlink(start);
     }
-    if (state === DIRTY) this.dirtyPages -= pages;
-    this.takenDirty = state === DIRTY ? pages : 0;
+    if (state === DIRTY) this.#h[DIRTY_PAGES] -= pages;
+    this.#h[TAKEN_DIRTY] = state === DIRTY ? pages : 0;
   }
 
   // Takes the whole free run at `start` of `pages` pages off every list.
@@ -187,7 +288,7 @@ export class PageRuns {
     this.#unbin(start, pages, state);
     if (state === DIRTY) {
       this.#ageUnlink(start);
-      this.dirtyPages -= pages;
+      this.#h[DIRTY_PAGES] -= pages;
     }
   }
 
@@ -203,7 +304,7 @@ export class PageRuns {
     now: number,
   ): void {
     this.#run[start] = newPages;
-    this.livePages -= pages - newPages;
+    this.#h[LIVE_PAGES] -= pages - newPages;
     this.#free(start + newPages, pages - newPages, clean ? CLEAN : DIRTY, now);
   }
 
@@ -213,14 +314,14 @@ export class PageRuns {
    */
   give(start: number, pages: number, clean: boolean, now: number): void {
     this.#run[start] = 0;
-    this.liveRuns--;
-    this.livePages -= pages;
+    this.#h[LIVE_RUNS]--;
+    this.#h[LIVE_PAGES] -= pages;
     this.#free(start, pages, clean ? CLEAN : DIRTY, now);
   }
 
   /** The first page of the oldest dirty run, or 0 if there is none. */
   get oldestDirty(): number {
-    return this.#oldest;
+    return this.#h[OLDEST];
   }
 
   /** When the dirty run at `start` was freed. */
@@ -256,8 +357,8 @@ export class PageRuns {
 
   #setLive(start: number, pages: number): void {
     this.#run[start] = pages;
-    this.liveRuns++;
-    this.livePages += pages;
+    this.#h[LIVE_RUNS]++;
+    this.#h[LIVE_PAGES] += pages;
   }
 
   // Puts `pages` pages at `start` on the free lists in `state`, merging them
@@ -287,7 +388,7 @@ export class PageRuns {
     }
     this.#bin(start, pages, DIRTY);
     this.#ageAppend(start, now);
-    this.dirtyPages += pages;
+    this.#h[DIRTY_PAGES] += pages;
   }
 
   // The first page of the free run whose last page is `page - 1`, or 0.
@@ -340,7 +441,7 @@ export class PageRuns {
     if (first !== 0) this.#prev[first] = start;
     this.#heads[head] = start;
     this.#masks[state * MASK_WORDS + (bin >> 5)] |= 1 << (bin & 31);
-    this.freeRuns++;
+    this.#h[FREE_RUNS]++;
   }
 
   #unbin(start: number, pages: number, state: number): void {
@@ -354,25 +455,25 @@ export class PageRuns {
     if (this.#heads[head] === 0) {
       this.#masks[state * MASK_WORDS + (bin >> 5)] &= ~(1 << (bin & 31));
     }
-    this.freeRuns--;
+    this.#h[FREE_RUNS]--;
   }
 
   // The age list of dirty runs: oldest first. `now` never goes back, so
   // appending keeps it in age order.
   #ageAppend(start: number, now: number): void {
     this.#freedAt[start] = now;
-    this.#older[start] = this.#newest;
+    this.#older[start] = this.#h[NEWEST];
     this.#newer[start] = 0;
-    if (this.#newest !== 0) this.#newer[this.#newest] = start;
-    else this.#oldest = start;
-    this.#newest = start;
+    if (this.#h[NEWEST] !== 0) this.#newer[this.#h[NEWEST]] = start;
+    else this.#h[OLDEST] = start;
+    this.#h[NEWEST] = start;
   }
 
   #ageUnlink(start: number): void {
     const older = this.#older[start], newer = this.#newer[start];
-    if (older === 0) this.#oldest = newer;
+    if (older === 0) this.#h[OLDEST] = newer;
     else this.#newer[older] = newer;
-    if (newer === 0) this.#newest = older;
+    if (newer === 0) this.#h[NEWEST] = older;
     else this.#older[newer] = older;
   }
 
@@ -382,17 +483,18 @@ export class PageRuns {
     this.#older[to] = older;
     this.#newer[to] = newer;
     this.#freedAt[to] = this.#freedAt[from];
-    if (older === 0) this.#oldest = to;
+    if (older === 0) this.#h[OLDEST] = to;
     else this.#newer[older] = to;
-    if (newer === 0) this.#newest = to;
+    if (newer === 0) this.#h[NEWEST] = to;
     else this.#older[newer] = to;
   }
 
   #raiseTop(top: number): void {
-    this.top = top;
-    if (top <= this.highWater) return;
-    this.highWater = top;
-    if (top <= this.#run.length) return;
+    const h = this.#h;
+    h[TOP] = top;
+    if (top <= h[HIGH_WATER]) return;
+    h[HIGH_WATER] = top;
+    if (top <= this.#run.length || !this.#growable) return;
     // Grow every per-page table together, doubling, up to the limit.
     const length = Math.min(this.limit, Math.max(top, this.#run.length * 2));
     this.#run = grow(this.#run, new Int32Array(length));

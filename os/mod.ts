@@ -4,7 +4,8 @@
  * runs of 4 KiB pages — {@linkcode OsPages} (native, libc `mmap` through Deno
  * FFI), {@linkcode BufferPages} (a plain `ArrayBuffer`, any runtime) and
  * {@linkcode WasmPages} (a `WebAssembly.Memory`, so pointers are a module's
- * addresses).
+ * addresses) and {@linkcode SharedPages} (a `SharedArrayBuffer` that every
+ * worker allocates from).
  *
  * @example
  * ```ts
@@ -27,4 +28,5 @@ export * from "./errors.ts";
 export * from "./memory.ts";
 export * from "./os_pages.ts";
 export * from "./page_source.ts";
+export * from "./shared_pages.ts";
 export * from "./wasm_pages.ts";

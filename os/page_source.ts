@@ -9,7 +9,7 @@ import { zeroBytes } from "./_bytes.ts";
 import { checkPointer, checkSize, hex } from "./_checks.ts";
 import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
-import { MAX_PAGES, PageRuns } from "./_page_runs.ts";
+import { MAX_PAGES, PageRuns, pagesFor } from "./_page_runs.ts";
 import { checkKeepOptions } from "./_options.ts";
 import { unrefTimer } from "./_timers.ts";
 
@@ -137,8 +137,8 @@ const TICK_RUNS = 8;
 export abstract class PageSource implements Allocator, Disposable {
   /** The memory all runs live in. */
   readonly memory: Memory;
-  /** Which kind of page source this is: `"os"`, `"buffer"` or `"wasm"`. */
-  abstract readonly kind: "os" | "buffer" | "wasm";
+  /** Which kind of page source this is. */
+  abstract readonly kind: "os" | "buffer" | "wasm" | "shared";
   /** How long freed pages stay ready for reuse, in milliseconds. */
   readonly decayMs: number;
   /** The most bytes of freed pages kept for reuse. */
@@ -163,11 +163,13 @@ export abstract class PageSource implements Allocator, Disposable {
    * @param range The bytes that may be handed out, `[first, end)`, both
    * multiples of 4096; default the whole memory but page 0 (null). A source
    * can leave memory on either side to others (WasmPages leaves a module's).
+   * With `runs`, the run bookkeeping is the shared one in it, made by another
+   * worker (SharedPages).
    */
   constructor(
     memory: Memory,
     options: PageSourceOptions = {},
-    range: { first: number; end: number } = {
+    range: { first: number; end: number; runs?: SharedArrayBuffer } = {
       first: PAGE_SIZE,
       end: memory.byteLength,
     },
@@ -181,6 +183,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#runs = new PageRuns(
       Math.floor(range.end / PAGE_SIZE),
       range.first / PAGE_SIZE,
+      range.runs,
     );
     this.#limitBytes = this.#runs.limit * PAGE_SIZE;
     this.#keepNone = decayMs === 0 || retain < PAGE_SIZE;
@@ -649,9 +652,4 @@ export abstract class PageSource implements Allocator, Disposable {
 function detachBuffer(buffer: ArrayBuffer): void {
   if (typeof buffer.transfer === "function") buffer.transfer();
   else structuredClone(buffer, { transfer: [buffer] });
-}
-
-// Pages for a size in bytes: at least one.
-function pagesFor(size: number): number {
-  return size <= PAGE_SIZE ? 1 : Math.ceil(size / PAGE_SIZE);
 }

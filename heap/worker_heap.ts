@@ -1,0 +1,369 @@
+/**
+ * {@linkcode WorkerHeap}: one heap per worker on a shared page source, where
+ * any worker may free any worker's allocation.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { DestroyedError, PointerError } from "../os/errors.ts";
+import type { Memory } from "../os/memory.ts";
+import { PAGE_SIZE } from "../os/page_source.ts";
+import { SharedPages } from "../os/shared_pages.ts";
+import { SharedState } from "../os/_shared_state.ts";
+import { HEADER } from "./_geometry.ts";
+import { Heap } from "./heap.ts";
+
+/**
+ * Options for {@linkcode WorkerHeap}.
+ *
+ * @example
+ * ```ts
+ * import { WorkerHeap, type WorkerHeapOptions } from "@sp/mem/heap";
+ * import { SharedPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new SharedPages({ reserve: 2 ** 22 });
+ * const options: WorkerHeapOptions = { pages, decayMs: Infinity };
+ * using heap = new WorkerHeap(options);
+ * assert.equal(heap.id, pages.id);
+ * ```
+ */
+export interface WorkerHeapOptions {
+  /** This worker's instance of the shared page source (one heap per instance). */
+  pages: SharedPages;
+  /** How long empty segments are kept; see `HeapOptions.decayMs`. */
+  decayMs?: number;
+}
+
+// The SharedPages instances that have a WorkerHeap: one each, as the id of
+// the instance names the heap that owns its runs.
+const claimed = new WeakSet<SharedPages>();
+
+/**
+ * A {@linkcode Heap} for one worker, on that worker's instance of a
+ * {@linkcode SharedPages}: it allocates with no atomic operation, and any
+ * worker's `WorkerHeap` on the same source may free (or resize) its
+ * allocations.
+ *
+ * A free of another worker's allocation is a *remote free*: it sets the
+ * block's bit in a shared bitmap (one `Atomics.or`, which also catches a
+ * second remote free of the same block) and bumps the owner's count of
+ * waiting frees. It writes nothing into the block. The owner takes them back
+ * on its next `alloc` (one plain load of its count when there are none) or
+ * on {@linkcode WorkerHeap.collect}:
+ *
+ * ```
+ *  worker B: free(p) ──► owners[page(p)] = A ≠ B
+ *                        pending bit of p  |= 1   (already set: double free)
+ *                        marked bit of page |= 1,  waiting[A] += 1
+ *  worker A: alloc() ──► waiting[A] ≠ 0 → for each marked page of A's,
+ *                        each pending bit: heap.free(p) — counters exact again
+ * ```
+ *
+ * What a remote free can check at once — a pointer outside the memory or in
+ * no heap's pages, unaligned, in a header, or freed remotely already and not
+ * yet collected — throws in the freeing worker and changes nothing. What
+ * only the owner can tell (a pointer inside a block, a block the owner had
+ * freed already) is refused when the owner collects it: the owner's heap is
+ * unchanged, and the refusal is kept in {@linkcode WorkerHeap.remoteErrors}
+ * (and thrown by `collect()`). Remote frees do not check the size passed.
+ *
+ * A heap that is destroyed gives its segments back to the shared source; a
+ * worker that exits without destroying its heap leaves them allocated until
+ * the shared source is destroyed (its spans' bookkeeping was the worker's
+ * own, so no other worker can adopt them).
+ *
+ * @example Two workers' heaps, one memory
+ * ```ts
+ * import { WorkerHeap } from "@sp/mem/heap";
+ * import { SharedPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new SharedPages({ reserve: 2 ** 22 });
+ * using a = new WorkerHeap({ pages });
+ * // In another worker: SharedPages.attach(handle) from postMessage.
+ * using b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+ * const p = a.alloc(24);
+ * b.memory.f64[p / 8] = 1.5; // the same memory
+ * b.free(p, 24); // a remote free: a's count waits for a
+ * assert.equal(a.bytesUsed, 32);
+ * assert.equal(a.collect(), 1);
+ * assert.equal(a.bytesUsed, 0);
+ * ```
+ */
+export class WorkerHeap implements Allocator, Disposable {
+  /** The shared memory. */
+  readonly memory: Memory;
+  /** The heap that holds this worker's allocations. */
+  readonly heap: Heap;
+  /** This heap's id: its page source instance's. */
+  readonly id: number;
+  #pages: SharedPages;
+  #state: SharedState;
+  #owners: Int32Array;
+  #waiting: Int32Array;
+  #errors: PointerError[] = [];
+
+  /**
+   * Makes this worker's heap on its instance of the shared source.
+   *
+   * @param options The instance, and how long empty segments are kept.
+   */
+  constructor(options: WorkerHeapOptions) {
+    const pages = options?.pages;
+    if (!(pages instanceof SharedPages)) {
+      throw new TypeError(
+        "Pages must be a SharedPages (this worker's: new SharedPages() or SharedPages.attach(handle))",
+      );
+    }
+    if (claimed.has(pages)) {
+      throw new RangeError(
+        `SharedPages instance ${pages.id} has a WorkerHeap already: attach another instance for another heap`,
+      );
+    }
+    this.heap = new Heap({ pages, decayMs: options.decayMs });
+    claimed.add(pages);
+    this.#pages = pages;
+    this.memory = pages.memory;
+    this.id = pages.id;
+    this.#state = new SharedState(
+      pages.handle.state,
+      pages.reservedBytes / PAGE_SIZE,
+    );
+    this.#owners = this.#state.owners;
+    this.#waiting = this.#state.waiting;
+  }
+
+  /** Bytes in live allocations of this heap (remote frees count once collected). */
+  get bytesUsed(): number {
+    return this.heap.bytesUsed;
+  }
+
+  /** Bytes this heap holds from the shared source. */
+  get bytesReserved(): number {
+    return this.heap.bytesReserved;
+  }
+
+  /** Remote frees of this heap's blocks waiting to be collected. */
+  get waitingFrees(): number {
+    return this.#waiting[this.id];
+  }
+
+  /**
+   * Remote frees that the heap refused when it collected them (a pointer
+   * inside a block, a block freed already): nothing was changed for them.
+   */
+  get remoteErrors(): readonly PointerError[] {
+    return this.#errors;
+  }
+
+  /** Whether {@linkcode WorkerHeap.destroy} has been called. */
+  get destroyed(): boolean {
+    return this.heap.destroyed;
+  }
+
+  /**
+   * Allocates `size` zero-filled bytes from this worker's heap, after taking
+   * back the remote frees waiting for it.
+   *
+   * @param size The number of bytes.
+   * @returns A non-null pointer.
+   */
+  alloc(size: number): number {
+    if (this.#waiting[this.id] !== 0) this.#collect();
+    return this.heap.alloc(size);
+  }
+
+  /**
+   * Frees an allocation of any worker's heap on the shared source: this
+   * heap's at once, another's by a remote free.
+   *
+   * @param ptr The allocation, or 0 to do nothing.
+   * @param size The size it was allocated with (checked for this heap's).
+   */
+  free(ptr: number, size: number): void {
+    const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
+    if (owner === this.id || owner === undefined || ptr === 0) {
+      this.heap.free(ptr, size);
+    } else {
+      this.#remoteFree(ptr, size, owner);
+    }
+  }
+
+  /**
+   * Resizes an allocation of any worker's heap: this heap's in place where
+   * it can; another's by moving it into this heap (a remote free of the old
+   * block).
+   *
+   * @param ptr The allocation, or 0 to allocate.
+   * @param oldSize The size it was allocated (or last resized) with.
+   * @param newSize The size wanted; 0 frees.
+   * @returns The new pointer, or 0 if freed.
+   */
+  resize(ptr: number, oldSize: number, newSize: number): number {
+    const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
+    if (owner === this.id || owner === undefined || ptr === 0) {
+      if (ptr === 0 && this.#waiting[this.id] !== 0) this.#collect();
+      return this.heap.resize(ptr, oldSize, newSize);
+    }
+    checkSize(newSize, Number.MAX_SAFE_INTEGER);
+    this.#checkRemote(ptr, oldSize, owner);
+    const moved = newSize === 0 ? 0 : this.alloc(newSize);
+    if (moved !== 0) {
+      try {
+        this.memory.copy(moved, ptr, Math.min(oldSize, newSize));
+      } catch (e) {
+        this.heap.free(moved, newSize);
+        throw e;
+      }
+    }
+    try {
+      this.#remoteFree(ptr, oldSize, owner);
+    } catch (e) {
+      if (moved !== 0) this.heap.free(moved, newSize);
+      throw e;
+    }
+    return moved;
+  }
+
+  /**
+   * Takes back every remote free waiting for this heap now; its counters are
+   * exact afterwards. Throws the first refused one (see
+   * {@linkcode WorkerHeap.remoteErrors}) after taking back the rest.
+   *
+   * @returns How many allocations were taken back.
+   */
+  collect(): number {
+    const before = this.#errors.length;
+    const freed = this.#collect();
+    if (this.#errors.length > before) throw this.#errors[before];
+    return freed;
+  }
+
+  /**
+   * Checks every invariant of this heap (see `Heap.validate`); call it when
+   * no other worker is freeing into it, after {@linkcode WorkerHeap.collect}.
+   */
+  validate(): void {
+    if (this.#waiting[this.id] !== 0) {
+      throw new Error(
+        `Heap ${this.id} has ${
+          this.#waiting[this.id]
+        } remote frees waiting: collect() first`,
+      );
+    }
+    this.heap.validate();
+  }
+
+  /**
+   * Takes back the waiting remote frees, then destroys the heap: its
+   * segments go back to the shared source, and later remote frees of its
+   * blocks are refused as foreign.
+   */
+  destroy(): void {
+    if (this.heap.destroyed) return;
+    if (!this.#pages.destroyed) this.#collect();
+    this.heap.destroy();
+  }
+
+  /** Same as {@linkcode WorkerHeap.destroy}, for `using`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  // What a remote free can check without the owner's bookkeeping.
+  #checkRemote(ptr: number, size: number, owner: number): void {
+    if (this.heap.destroyed || this.#pages.destroyed) {
+      throw new DestroyedError(
+        "Worker heap was used after destroy() (its own, or its shared page source's): make a new one",
+      );
+    }
+    checkPointer(ptr);
+    checkSize(size, Number.MAX_SAFE_INTEGER);
+    if (owner === 0) {
+      throw new PointerError(
+        `Pointer ${
+          hex(ptr)
+        } is in no worker heap's pages (never allocated, or its heap gave them back)`,
+        ptr,
+        "foreign",
+      );
+    }
+    if (ptr % 16 !== 0) {
+      throw new PointerError(
+        `Pointer ${hex(ptr)} is not a multiple of 16, so it is no allocation`,
+        ptr,
+        "unaligned",
+      );
+    }
+    if (ptr % PAGE_SIZE < HEADER) {
+      throw new PointerError(
+        `Pointer ${hex(ptr)} is in a page header of worker heap ${owner}`,
+        ptr,
+        "interior",
+      );
+    }
+  }
+
+  // Sets the block's pending bit, marks its page, and counts it for `owner`.
+  #remoteFree(ptr: number, size: number, owner: number): void {
+    this.#checkRemote(ptr, size, owner);
+    const state = this.#state;
+    const bit = 1 << ((ptr / 16) % 32);
+    if ((Atomics.or(state.pending, Math.floor(ptr / 512), bit) & bit) !== 0) {
+      throw new PointerError(
+        `Pointer ${
+          hex(ptr)
+        } was freed already by a worker: double free (worker heap ${owner} has not collected it yet)`,
+        ptr,
+        "double-free",
+      );
+    }
+    const page = Math.floor(ptr / PAGE_SIZE);
+    Atomics.or(state.marked, Math.floor(page / 32), 1 << (page % 32));
+    Atomics.add(this.#waiting, owner, 1);
+  }
+
+  // Frees every pending block in this heap's marked pages.
+  #collect(): number {
+    const { marked, pending } = this.#state;
+    const owners = this.#owners;
+    Atomics.store(this.#waiting, this.id, 0);
+    let freed = 0;
+    for (let word = 0; word < marked.length; word++) {
+      let bits = marked[word];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const page = word * 32 + 31 - Math.clz32(low);
+        if (owners[page] !== this.id) continue;
+        Atomics.and(marked, word, ~low);
+        for (let w = page * 8; w < page * 8 + 8; w++) {
+          let blocks = Atomics.exchange(pending, w, 0);
+          while (blocks !== 0) {
+            const one = blocks & -blocks;
+            blocks ^= one;
+            const ptr = (w * 32 + 31 - Math.clz32(one)) * 16;
+            try {
+              this.heap.free(ptr);
+              freed++;
+            } catch (e) {
+              if (!(e instanceof PointerError)) throw e;
+              this.#errors.push(
+                new PointerError(
+                  `A free of ${
+                    hex(ptr)
+                  } by another worker was refused: ${e.message}`,
+                  ptr,
+                  e.reason,
+                ),
+              );
+            }
+          }
+        }
+      }
+    }
+    return freed;
+  }
+}

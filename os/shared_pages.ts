@@ -1,0 +1,359 @@
+/**
+ * {@linkcode SharedPages}: pages in a `SharedArrayBuffer` that every worker
+ * can allocate from and free to.
+ *
+ * @module
+ */
+import { DestroyedError } from "./errors.ts";
+import { Memory } from "./memory.ts";
+import { reservePages } from "./_options.ts";
+import { PageRuns, pagesFor } from "./_page_runs.ts";
+import {
+  PAGE_SIZE,
+  PageSource,
+  type PageSourceOptions,
+} from "./page_source.ts";
+import { revoke } from "./_revoke.ts";
+import { MAX_IDS, SharedState, sharedStateBytes } from "./_shared_state.ts";
+
+/**
+ * The default reservation of {@linkcode SharedPages}: 256 MiB (engines
+ * commit a `SharedArrayBuffer` as it is touched).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SHARED_RESERVE, SharedPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new SharedPages();
+ * assert.equal(pages.reservedBytes, DEFAULT_SHARED_RESERVE);
+ * ```
+ */
+export const DEFAULT_SHARED_RESERVE = 2 ** 28;
+
+/**
+ * What a worker needs to attach to a {@linkcode SharedPages}: three
+ * `SharedArrayBuffer`s, which `postMessage` shares rather than copies.
+ *
+ * @example
+ * ```ts
+ * import { SharedPages, type SharedPagesHandle } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new SharedPages({ reserve: 2 ** 20 });
+ * const handle: SharedPagesHandle = structuredClone(pages.handle); // as postMessage does
+ * const there = SharedPages.attach(handle);
+ * const p = there.alloc(4096);
+ * assert.equal(pages.liveBytes, 4096); // one state, seen from both
+ * pages.free(p, 4096);
+ * assert.equal(there.liveBytes, 0);
+ * ```
+ */
+export interface SharedPagesHandle {
+  /** The pages. */
+  readonly memory: SharedArrayBuffer;
+  /** The run bookkeeping. */
+  readonly runs: SharedArrayBuffer;
+  /**
+   * The lock, the destroyed flag, which worker owns each page, and the frees
+   * waiting for each worker's heap.
+   */
+  readonly state: SharedArrayBuffer;
+}
+
+/**
+ * A page source over one `SharedArrayBuffer`, whose run bookkeeping lives in
+ * shared memory too, so that every worker that attaches to it
+ * ({@linkcode SharedPages.attach}, from the {@linkcode SharedPages.handle}
+ * posted to it) allocates from and frees to the same runs: a run allocated
+ * in one worker may be freed in another.
+ *
+ * ```
+ *  handle.memory  [ page 0 | runs of pages, any worker's …          ]
+ *  handle.runs    [ counters, bins | per-page run tables (PageRuns)  ]
+ *  handle.state   [ lock | destroyed | ids | owner of each page | remote frees ]
+ * ```
+ *
+ * Every call takes a lock (a word of `handle.state`: one compare-and-swap
+ * when uncontended; a waiter sleeps in `Atomics.wait`, or spins where the
+ * thread may not block), so the bookkeeping changes in one worker at a time.
+ * The memory itself is not locked: what a worker writes into its runs is its
+ * own affair (use `Atomics` on shared records).
+ *
+ * Like {@linkcode BufferPages} it cannot give memory back: freed pages are
+ * zeroed when reused and `decayMs` defaults to `Infinity`. Decay times use
+ * `performance.timeOrigin + performance.now()`, which every worker agrees
+ * on. {@linkcode SharedPages.destroy} in any worker destroys it for all:
+ * every instance refuses calls afterwards (the memory is garbage once no
+ * worker holds it).
+ *
+ * @example Two instances, one state
+ * ```ts
+ * import { SharedPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new SharedPages({ reserve: 2 ** 20 });
+ * const other = SharedPages.attach(pages.handle); // in a worker, from postMessage
+ * const p = pages.alloc(8192);
+ * other.memory.u8[p] = 7; // the same bytes
+ * assert.equal(pages.memory.u8[p], 7);
+ * other.free(p, 8192); // freed by the other
+ * assert.equal(pages.liveRuns, 0);
+ * ```
+ */
+export class SharedPages extends PageSource {
+  /** Always `"shared"`. */
+  readonly kind = "shared";
+  /** What another worker needs to attach: post it to the worker. */
+  readonly handle: SharedPagesHandle;
+  /**
+   * This instance's id, 1 or more, different in every instance on the
+   * handle: the runs it allocates are marked as this id's
+   * ({@linkcode SharedPages.ownerOf}).
+   */
+  readonly id: number;
+  #state: SharedState;
+  #depth = 0;
+
+  /**
+   * Makes the shared buffers.
+   *
+   * @param options The reservation, and how freed pages are kept.
+   */
+  constructor(options: PageSourceOptions = {}) {
+    const handle = attaching ?? makeHandle(options);
+    super(
+      new Memory(handle.memory as unknown as ArrayBuffer),
+      { decayMs: Infinity, clock: sharedClock, ...options },
+      { first: PAGE_SIZE, end: handle.memory.byteLength, runs: handle.runs },
+    );
+    this.handle = handle;
+    const state = new SharedState(handle.state, this.reservedBytes / PAGE_SIZE);
+    const id = state.nextId();
+    if (id === -1) {
+      throw new RangeError(
+        `Too many instances on one SharedPages handle (at most ${
+          MAX_IDS - 1
+        }): attach once per worker`,
+      );
+    }
+    this.#state = state;
+    this.id = id;
+  }
+
+  /**
+   * A page source on the runs of another worker's {@linkcode SharedPages}.
+   *
+   * @param handle The other's {@linkcode SharedPages.handle}, as posted.
+   * @param options How this worker keeps freed pages (its clock, decay).
+   * @returns This worker's instance.
+   */
+  static attach(
+    handle: SharedPagesHandle,
+    options: Omit<PageSourceOptions, "reserve"> = {},
+  ): SharedPages {
+    const buffers = [handle?.memory, handle?.runs, handle?.state];
+    if (!buffers.every((b) => b instanceof SharedArrayBuffer)) {
+      throw new TypeError(
+        "Handle must be a SharedPages handle: { memory, runs, state } SharedArrayBuffers, as SharedPages.handle gives",
+      );
+    }
+    attaching = handle;
+    try {
+      return new SharedPages(options);
+    } finally {
+      attaching = undefined;
+    }
+  }
+
+  /**
+   * The id of the instance whose run the byte at `ptr` is in, or 0 if it is
+   * in no live run (or outside the memory).
+   *
+   * @param ptr Any byte.
+   * @returns The owner's {@linkcode SharedPages.id}, or 0.
+   */
+  ownerOf(ptr: number): number {
+    return this.#state.owners[Math.floor(ptr / PAGE_SIZE)] ?? 0;
+  }
+
+  /** Whether any worker destroyed it. */
+  override get destroyed(): boolean {
+    return super.destroyed || this.#state.destroyed;
+  }
+
+  /**
+   * Allocates a zero-filled run (under the lock).
+   *
+   * @param size Bytes wanted.
+   * @returns The run's first byte.
+   */
+  override alloc(size: number): number {
+    return this.#locked(() => super.alloc(size));
+  }
+
+  /**
+   * Allocates a run without zeroing reused pages (under the lock).
+   *
+   * @param size Bytes wanted.
+   * @returns The run's first byte.
+   */
+  override allocDirty(size: number): number {
+    return this.#locked(() => {
+      const ptr = super.allocDirty(size);
+      this.#own(ptr, this.id);
+      return ptr;
+    });
+  }
+
+  /**
+   * Resizes a run, in place or moved (under the lock), wherever it was
+   * allocated.
+   *
+   * @param ptr The run.
+   * @param oldSize Its size.
+   * @param newSize The size wanted; 0 frees.
+   * @returns The run's first byte, or 0 if freed.
+   */
+  override resize(ptr: number, oldSize: number, newSize: number): number {
+    return this.#locked(() => {
+      const moved = super.resize(ptr, oldSize, newSize);
+      if (ptr !== 0) this.#state.own(ptr / PAGE_SIZE, pagesFor(oldSize), 0);
+      if (moved !== 0) this.#own(moved, this.id);
+      return moved;
+    });
+  }
+
+  /**
+   * Grows a run in place if it can (under the lock).
+   *
+   * @param ptr The run.
+   * @param oldSize Its size.
+   * @param newSize The size wanted.
+   * @returns Whether it grew.
+   */
+  override extend(ptr: number, oldSize: number, newSize: number): boolean {
+    return this.#locked(() => {
+      const grew = super.extend(ptr, oldSize, newSize);
+      if (grew) this.#own(ptr, this.ownerOf(ptr));
+      return grew;
+    });
+  }
+
+  /**
+   * Frees a run (under the lock), whichever worker allocated it.
+   *
+   * @param ptr The run.
+   * @param size Its size.
+   */
+  override free(ptr: number, size: number): void {
+    if (ptr === 0) return;
+    this.#locked(() => {
+      super.free(ptr, size);
+      this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
+    });
+  }
+
+  /**
+   * Frees a run and gives its pages back at once (under the lock).
+   *
+   * @param ptr The run.
+   * @param size Its size.
+   */
+  override discard(ptr: number, size: number): void {
+    this.#locked(() => {
+      super.discard(ptr, size);
+      this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
+    });
+  }
+
+  /**
+   * The size of a live run (under the lock).
+   *
+   * @param ptr The run.
+   * @returns Its size in bytes.
+   */
+  override runSize(ptr: number): number {
+    return this.#locked(() => super.runSize(ptr));
+  }
+
+  /** Zeroes every freed page kept for reuse (under the lock). */
+  override purge(): void {
+    this.#locked(() => super.purge());
+  }
+
+  /**
+   * Zeroes the freed pages idle longer than the decay time (under the lock).
+   *
+   * @returns The bytes zeroed.
+   */
+  override decay(): number {
+    return this.#locked(() => super.decay());
+  }
+
+  /**
+   * Destroys it for every worker: every instance refuses calls afterwards.
+   * This instance's memory helpers throw; the views stay (a
+   * `SharedArrayBuffer` cannot be detached).
+   */
+  override destroy(): void {
+    if (super.destroyed) return;
+    this.#state.markDestroyed();
+    super.destroy();
+  }
+
+  /** Zeroes pages: a `SharedArrayBuffer` cannot give memory back. */
+  protected release(ptr: number, length: number): void {
+    this.memory.u8.fill(0, ptr, ptr + length);
+  }
+
+  /** Marks this instance's memory destroyed (it cannot be detached). */
+  protected override detach(): void {
+    revoke.memory(this.memory);
+  }
+
+  /** Nothing to unmap: the buffers are garbage once no worker holds them. */
+  protected unmap(): void {}
+
+  // Marks the live run at `ptr` as `id`'s (under the lock).
+  #own(ptr: number, id: number): void {
+    this.#state.own(ptr / PAGE_SIZE, super.runSize(ptr) / PAGE_SIZE, id);
+  }
+
+  // Runs `call` holding the lock (re-entrant: alloc calls allocDirty).
+  #locked<T>(call: () => T): T {
+    const state = this.#state;
+    if (this.#depth === 0) {
+      if (state.destroyed) {
+        throw new DestroyedError(
+          "Shared page source was used after destroy() (in this or another worker): make a new one",
+        );
+      }
+      state.lock();
+    }
+    this.#depth++;
+    try {
+      return call();
+    } finally {
+      if (--this.#depth === 0) state.unlock();
+    }
+  }
+}
+
+// The handle that SharedPages.attach is attaching to, for the constructor.
+let attaching: SharedPagesHandle | undefined;
+
+function makeHandle(options: PageSourceOptions): SharedPagesHandle {
+  const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);
+  return {
+    memory: new SharedArrayBuffer(pages * PAGE_SIZE),
+    runs: PageRuns.shared(pages),
+    state: new SharedArrayBuffer(sharedStateBytes(pages)),
+  };
+}
+
+// Milliseconds that every worker agrees on (performance.now() starts at each
+// worker's own origin).
+function sharedClock(): number {
+  return performance.timeOrigin + performance.now();
+}
