@@ -16,6 +16,7 @@ import {
   isTop,
 } from "./_align.ts";
 import { copyBytes, zeroBytes } from "../os/_bytes.ts";
+import { whenRevoked } from "../os/_revoke.ts";
 
 /**
  * The size of the header at the start of every arena block: 32 bytes.
@@ -276,6 +277,9 @@ export class Arena implements Allocator, Disposable {
   #parent: Allocator;
   #owned: PageSource | null;
   #u8: Uint8Array;
+  // Empties #u8 when the memory is revoked, as detaching does: the fast
+  // paths test its length.
+  #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
   #mask: number;
   #bias: number;
   #growth: number;
@@ -344,6 +348,7 @@ export class Arena implements Allocator, Disposable {
     this.alignment = alignment;
     this.blockSize = blockSize;
     this.#u8 = this.memory.u8;
+    whenRevoked(this.memory, this.#watcher);
     this.#mask = alignment - 1;
     this.#bias = addressBias(this.memory, alignment);
     this.#growth = blockSize;
@@ -752,7 +757,7 @@ export class Arena implements Allocator, Disposable {
   // destroyed heap gave the blocks' pages back). A few loads: the fast paths
   // check it, so an arena never hands out memory its parent no longer owns.
   #parentLive(): boolean {
-    return !this.memory.destroyed &&
+    return this.#u8.length !== 0 &&
       (this.#parent as { readonly destroyed?: boolean }).destroyed !== true;
   }
 }

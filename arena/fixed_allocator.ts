@@ -19,6 +19,7 @@ import {
 } from "./_align.ts";
 import { copyBytes, zeroBytes } from "../os/_bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena.ts";
+import { whenRevoked } from "../os/_revoke.ts";
 
 /**
  * Options for {@linkcode FixedAllocator}.
@@ -98,6 +99,10 @@ export class FixedAllocator implements Allocator {
   readonly length: number;
   /** The alignment of every allocation. */
   readonly alignment: number;
+  #u8: Uint8Array;
+  // Empties #u8 when the memory is revoked, as detaching does: the fast
+  // paths test its length.
+  #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
   #limit: number;
   #top: number;
   // The last allocation's start while it is the top one, else -1.
@@ -122,6 +127,8 @@ export class FixedAllocator implements Allocator {
     this.ptr = ptr;
     this.length = length;
     this.alignment = alignment;
+    this.#u8 = memory.u8;
+    whenRevoked(memory, this.#watcher);
     this.#limit = ptr + length;
     this.#top = ptr;
     this.#mask = alignment - 1;
@@ -150,8 +157,8 @@ export class FixedAllocator implements Allocator {
     const ptr = top + (-(top + this.#bias) & this.#mask);
     const end = ptr + size;
     // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
-    // memory goes to the slow path too.
-    if (end <= this.#limit && (size >>> 0) === size && !this.memory.destroyed) {
+    // memory (an empty view) goes to the slow path too.
+    if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       zeroBytes(this.memory, ptr, end);
       this.#top = end;
       this.#last = ptr;
@@ -223,7 +230,7 @@ export class FixedAllocator implements Allocator {
 
   // See the Arena's: the top allocation, not an interior pointer to it.
   #isTop(ptr: number, size: number): boolean {
-    return !this.memory.destroyed && isTop(
+    return this.#u8.length !== 0 && isTop(
       ptr,
       size,
       this.#top,

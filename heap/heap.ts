@@ -10,6 +10,7 @@ import { checkSize, hex } from "../os/_checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../os/_options.ts";
 import { unrefTimer } from "../os/_timers.ts";
+import { whenRevoked } from "../os/_revoke.ts";
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
@@ -130,6 +131,10 @@ export class Heap implements Allocator, Disposable {
   #f64: Float64Array;
   #u32: Uint32Array;
   #u8: Uint8Array;
+  // Empties #u8 when the memory is revoked (a WasmPages or SharedPages
+  // destroyed), as detaching does: the fast paths test its length.
+  #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
+  #unwatch: () => void;
   #pages: PageSource;
   #ownsPages: boolean;
   #ownPage: number;
@@ -165,6 +170,7 @@ export class Heap implements Allocator, Disposable {
     this.#f64 = this.memory.f64;
     this.#u32 = this.memory.u32;
     this.#u8 = this.memory.u8;
+    this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.#maxSize = Math.max(
       0,
       this.#pages.reservedBytes - SPAN_SIZE - HEADER,
@@ -261,8 +267,9 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   alloc(size: number): number {
-    // A destroyed page source has no pages to hand out: the slow way says so.
-    if (size >>> 0 !== size || size > MAX_SMALL || this.#pages.destroyed) {
+    // A destroyed page source's memory has no bytes to hand out (its view is
+    // empty): the slow way says so.
+    if (size >>> 0 !== size || size > MAX_SMALL || this.#u8.length === 0) {
       return this.#allocLarge(size);
     }
     return this.#allocSmall(size, 0);
@@ -342,7 +349,7 @@ export class Heap implements Allocator, Disposable {
   // if given), or NONE if none starts there. No argument checks: anything
   // odd gives NONE, and the caller takes the slow way, which says why.
   #liveKind(page: number, rel: number, size: number | undefined): number {
-    if (this.#pages.destroyed) return NONE;
+    if (this.#u8.length === 0) return NONE; // the page source is destroyed
     const m = this.#table.meta;
     const row = page * ROW;
     const kind = m[row + KIND];
@@ -730,6 +737,7 @@ export class Heap implements Allocator, Disposable {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#unwatch();
     clearTimeout(this.#trimTimer);
     const pages = this.#pages;
     this.#large.releaseAll();

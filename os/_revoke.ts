@@ -1,11 +1,55 @@
 // How a page source whose memory cannot be detached (a WebAssembly memory
-// belongs to its module) marks its Memory destroyed: set by Memory itself,
-// so that no public method can do it.
+// belongs to its module, a SharedArrayBuffer to every worker) marks its
+// Memory destroyed, and how the allocators on it learn of it without a
+// check of their own on every call: their fast paths test the length of a
+// cached byte view, which detaching makes 0 — and so does `whenRevoked`, by
+// swapping in an empty view.
 import type { Memory } from "./memory.ts";
 
-/** Marks `memory` destroyed: its helpers throw, `destroyed` is true. */
+/** Set by Memory itself, so that no public method can revoke one. */
 export const revoke: { memory: (memory: Memory) => void } = {
   memory: () => {
     throw new Error("Memory has not been loaded");
   },
 };
+
+interface Watchers {
+  refs: Set<WeakRef<{ revoked(): void }>>;
+  // When the set reaches this size, refs whose watcher is gone are dropped
+  // (and it doubles): many short-lived allocators on one memory cost nothing.
+  pruneAt: number;
+}
+
+const watchers = new WeakMap<Memory, Watchers>();
+
+/**
+ * Marks `memory` destroyed (its helpers throw, `destroyed` is true) and tells
+ * every live watcher.
+ */
+export function revokeMemory(memory: Memory): void {
+  revoke.memory(memory);
+  for (const ref of watchers.get(memory)?.refs ?? []) ref.deref()?.revoked();
+  watchers.delete(memory);
+}
+
+/**
+ * Calls `watcher.revoked()` when `memory` is revoked, for as long as the
+ * watcher is alive (it is held weakly); returns the way to stop.
+ */
+export function whenRevoked(
+  memory: Memory,
+  watcher: { revoked(): void },
+): () => void {
+  const ref = new WeakRef(watcher);
+  let w = watchers.get(memory);
+  if (w === undefined) {
+    watchers.set(memory, w = { refs: new Set(), pruneAt: 64 });
+  }
+  const { refs } = w;
+  refs.add(ref);
+  if (refs.size >= w.pruneAt) {
+    for (const r of refs) if (r.deref() === undefined) refs.delete(r);
+    w.pruneAt = 2 * Math.max(32, refs.size);
+  }
+  return () => refs.delete(ref);
+}

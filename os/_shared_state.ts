@@ -56,8 +56,9 @@ export class SharedState {
     this.pending = take(pages * 8);
   }
 
+  /** Whether a worker destroyed the source (a plain load: a hint that is soon true everywhere). */
   get destroyed(): boolean {
-    return Atomics.load(this.words, DESTROYED) !== 0;
+    return this.words[DESTROYED] !== 0;
   }
 
   markDestroyed(): void {
@@ -99,7 +100,10 @@ export class SharedState {
    * them is refused as foreign, and the next owner starts clean.
    */
   own(page: number, count: number, id: number): void {
-    this.owners.fill(id, page, page + count);
-    if (id === 0) this.pending.fill(0, page * 8, (page + count) * 8);
+    // Loops: fill() on a shared buffer costs more than a few stores.
+    const owners = this.owners, pending = this.pending;
+    for (let p = page; p < page + count; p++) owners[p] = id;
+    if (id !== 0) return;
+    for (let w = page * 8; w < (page + count) * 8; w++) pending[w] = 0;
   }
 }

@@ -13,7 +13,7 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { revoke } from "./_revoke.ts";
+import { revokeMemory } from "./_revoke.ts";
 import { MAX_IDS, SharedState, sharedStateBytes } from "./_shared_state.ts";
 
 /**
@@ -189,7 +189,12 @@ export class SharedPages extends PageSource {
    * @returns The run's first byte.
    */
   override alloc(size: number): number {
-    return this.#locked(() => super.alloc(size));
+    this.#enter();
+    try {
+      return super.alloc(size);
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -199,11 +204,14 @@ export class SharedPages extends PageSource {
    * @returns The run's first byte.
    */
   override allocDirty(size: number): number {
-    return this.#locked(() => {
+    this.#enter();
+    try {
       const ptr = super.allocDirty(size);
-      this.#own(ptr, this.id);
+      this.#state.own(ptr / PAGE_SIZE, pagesFor(size), this.id);
       return ptr;
-    });
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -248,10 +256,13 @@ export class SharedPages extends PageSource {
    */
   override free(ptr: number, size: number): void {
     if (ptr === 0) return;
-    this.#locked(() => {
+    this.#enter();
+    try {
       super.free(ptr, size);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
-    });
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -309,7 +320,7 @@ export class SharedPages extends PageSource {
 
   /** Marks this instance's memory destroyed (it cannot be detached). */
   protected override detach(): void {
-    revoke.memory(this.memory);
+    revokeMemory(this.memory);
   }
 
   /** Nothing to unmap: the buffers are garbage once no worker holds them. */
@@ -320,23 +331,32 @@ export class SharedPages extends PageSource {
     this.#state.own(ptr / PAGE_SIZE, super.runSize(ptr) / PAGE_SIZE, id);
   }
 
-  // Runs `call` holding the lock (re-entrant: alloc calls allocDirty).
+  // Runs `call` holding the lock.
   #locked<T>(call: () => T): T {
-    const state = this.#state;
-    if (this.#depth === 0) {
-      if (state.destroyed) {
-        throw new DestroyedError(
-          "Shared page source was used after destroy() (in this or another worker): make a new one",
-        );
-      }
-      state.lock();
-    }
-    this.#depth++;
+    this.#enter();
     try {
       return call();
     } finally {
-      if (--this.#depth === 0) state.unlock();
+      this.#leave();
     }
+  }
+
+  // Takes the lock, unless this instance holds it already (alloc calls
+  // allocDirty); refuses a source that any worker destroyed.
+  #enter(): void {
+    if (this.#depth++ !== 0) return;
+    const state = this.#state;
+    if (state.destroyed) {
+      this.#depth = 0;
+      throw new DestroyedError(
+        "Shared page source was used after destroy() (in this or another worker): make a new one",
+      );
+    }
+    state.lock();
+  }
+
+  #leave(): void {
+    if (--this.#depth === 0) this.#state.unlock();
   }
 }
 

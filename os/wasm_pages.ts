@@ -7,7 +7,7 @@
 import { checkSize } from "./_checks.ts";
 import { OutOfMemoryError } from "./errors.ts";
 import { Memory } from "./memory.ts";
-import { revoke } from "./_revoke.ts";
+import { revokeMemory } from "./_revoke.ts";
 import {
   PAGE_SIZE,
   PageSource,
@@ -211,7 +211,7 @@ export class WasmPages extends PageSource {
    * hands out or touches its pages again.
    */
   protected override detach(): void {
-    revoke.memory(this.memory);
+    revokeMemory(this.memory);
   }
 
   /** Nothing to unmap: the memory is the module's. */
