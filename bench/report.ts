@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { crossWorker, crossWorkerTable } from "./cross_worker.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -37,7 +38,7 @@ export const THING_WORKLOADS: readonly string[] = ["large", "ramp_lifo"];
 
 /** The `--help` text. */
 export const HELP = `\
-deno task bench [options]   (deno run --allow-ffi --allow-run bench/report.ts)
+deno task bench [options]   (deno run --allow-ffi --allow-run --allow-read=. bench/report.ts)
 
 The ten allocation workloads of docs/design.md on each backend, one table per
 workload; progress on stderr.
@@ -51,6 +52,8 @@ workload; progress on stderr.
   --json          print one JSON array of rows (raw numbers) on stdout and
                   nothing else
   --chart FILE    also write an SVG chart of every phase's ns/op (log scale)
+  --workers N,M   worker counts of the cross-worker workload run at the end
+                  (default: 1,2,4; "none" skips it)
   --in-process    run everything in this process (the backends then share one
                   JIT and one garbage collector; thi.ng needs
                   --allow-env=NODE_ENV)
@@ -88,6 +91,8 @@ export interface ReportOptions {
   chart: string | undefined;
   /** Run in this process instead of a child per run. */
   inProcess: boolean;
+  /** Worker counts of the cross-worker workload; empty to skip it. */
+  workers: number[];
   /** Internal: this process is a child running one (workload, backend). */
   child: boolean;
   /** Print {@linkcode HELP} and nothing else. */
@@ -116,6 +121,7 @@ export function parseOptions(args: string[]): ReportOptions {
         budget: { type: "string", default: "10" },
         json: { type: "boolean", default: false },
         chart: { type: "string" },
+        workers: { type: "string", default: "1,2,4" },
         "in-process": { type: "boolean", default: false },
         child: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -144,6 +150,9 @@ export function parseOptions(args: string[]): ReportOptions {
     budgetMs: positive("budget", values.budget, false) * 1000,
     json: values.json,
     chart: values.chart,
+    workers: values.workers === "none"
+      ? []
+      : values.workers.split(",").map((n) => positive("workers", n, true)),
     inProcess: values["in-process"],
     child: values.child,
     help: values.help,
@@ -429,6 +438,12 @@ if (import.meta.main) {
         ),
       );
       progress(`chart: ${options.chart}\n`);
+    }
+    if (options.workers.length > 0 && !options.json) {
+      progress("cross-worker workload\n");
+      console.log(
+        crossWorkerTable(await crossWorker({ workers: options.workers })),
+      );
     }
   }
 }

@@ -1,5 +1,6 @@
 // The report's command line, tables, backends and JSON output.
 import assert from "node:assert/strict";
+import { crossWorker, crossWorkerTable } from "../bench/cross_worker.ts";
 import {
   HELP,
   parseOptions,
@@ -32,6 +33,7 @@ const COMMAND_LINES: {
     inProcess?: boolean;
     help?: boolean;
     thingLeftOut?: boolean;
+    workers?: number[];
   };
 }[] = [
   {
@@ -47,8 +49,11 @@ const COMMAND_LINES: {
       inProcess: false,
       help: false,
       thingLeftOut: true,
+      workers: [1, 2, 4],
     },
   },
+  { args: ["--workers=2,4"], expect: { workers: [2, 4] } },
+  { args: ["--workers", "none"], expect: { workers: [] } },
   {
     args: ["--runs", "3", "--budget", "2.5", "--json"],
     expect: { runs: 3, budgetMs: 2500, json: true },
@@ -86,6 +91,7 @@ for (const { args, expect } of COMMAND_LINES) {
       inProcess: o.inProcess,
       help: o.help,
       thingLeftOut: o.thingLeftOut,
+      workers: o.workers,
     };
     for (const key of Object.keys(expect) as (keyof typeof expect)[]) {
       assert.deepEqual(got[key], expect[key], key);
@@ -101,6 +107,7 @@ const BAD_COMMAND_LINES: [args: string[], message: RegExp][] = [
   [["--runs=0"], /--runs needs a positive integer, got "0"/],
   [["--runs", "1.5"], /--runs needs a positive integer, got "1.5"/],
   [["--budget=-1"], /--budget needs a positive number, got "-1"/],
+  [["--workers=0"], /--workers needs a positive integer, got "0"/],
   [["--runs"], /'--runs <value>' argument missing \(see --help\)/],
   [["--x"], /Unknown option '--x'.*\(see --help\)/],
   [["large"], /Unexpected argument 'large'.*\(see --help\)/],
@@ -395,4 +402,16 @@ Deno.test("in-process report and toJson", async () => {
     JSON.parse(toJson(rows)).map((r: Row) => r.phase),
     ["fill", "churn", "drained"],
   );
+});
+
+Deno.test("the cross-worker workload runs every backend at every worker count", async () => {
+  const rows = await crossWorker({ workers: [1, 2], rounds: 20, runs: 1 });
+  assert.deepEqual(
+    rows.map((r) => [r.workers, r.backend]),
+    [[1, "heap"], [1, "malloc"], [2, "heap"], [2, "malloc"]],
+  );
+  for (const r of rows) assert.ok(r.nsPerOp > 0 && r.opsPerUs > 0);
+  const table = crossWorkerTable(rows);
+  assert.match(table, /heap ÷ malloc/);
+  assert.match(table, /│ 1 +│ heap +│ [\d.]+ +│ [\d.]+ +│ 1\.00× +│ [\d.]+ +│/);
 });

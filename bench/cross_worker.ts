@@ -1,0 +1,154 @@
+/**
+ * The cross-worker workload: N workers each allocate, pass half of their
+ * blocks to the next worker, which frees them (bench/_cross_worker_task.ts),
+ * at 1, 2 and 4 workers, on `heap` (a WorkerHeap per worker on one
+ * SharedPages) and `malloc` (libc through FFI in every worker). Reports ns
+ * per operation (an alloc or a free) per worker, and throughput relative to
+ * one worker. `deno task bench:workers [--workers=1,2,4] [--rounds=N]`; the
+ * report (`deno task bench`) prints the same table at the end.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import Table from "cli-table3";
+import { SharedPages } from "../os/mod.ts";
+import {
+  BATCH,
+  type CrossResult,
+  type CrossTask,
+  RING,
+} from "./_cross_worker_task.ts";
+
+/** One measurement: a backend at a worker count. */
+export interface CrossRow {
+  backend: CrossTask["backend"];
+  workers: number;
+  /** Wall time divided by each worker's operations. */
+  nsPerOp: number;
+  /** All workers' operations per microsecond. */
+  opsPerUs: number;
+}
+
+async function runOnce(
+  backend: CrossTask["backend"],
+  workers: number,
+  rounds: number,
+): Promise<CrossRow> {
+  using pages = new SharedPages({ reserve: 2 ** 28 });
+  const rings = new SharedArrayBuffer(8 * (workers + 1) + 16 * RING * workers);
+  const handles = Array.from(
+    { length: workers },
+    () =>
+      new Worker(new URL("./_cross_worker_task.ts", import.meta.url), {
+        type: "module",
+      }),
+  );
+  const results = handles.map((worker, index) =>
+    new Promise<CrossResult>((resolve, reject) => {
+      worker.onmessage = (e) => {
+        worker.terminate();
+        if ("error" in e.data) reject(new Error(e.data.error));
+        else resolve(e.data);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        worker.terminate();
+        reject(new Error(e.message));
+      };
+      const task: CrossTask = {
+        backend,
+        handle: pages.handle,
+        rings,
+        index,
+        workers,
+        rounds,
+      };
+      worker.postMessage(task);
+    })
+  );
+  // Start them together, once all are waiting.
+  await new Promise((r) => setTimeout(r, 200));
+  const flag = new Int32Array(rings, 0, 2 * workers + 1);
+  Atomics.store(flag, 2 * workers, 1);
+  Atomics.notify(flag, 2 * workers);
+  const done = await Promise.all(results);
+  const wall = Math.max(...done.map((r) => r.end)) -
+    Math.min(...done.map((r) => r.start));
+  const ops = done.reduce((n, r) => n + r.ops, 0);
+  return {
+    backend,
+    workers,
+    nsPerOp: wall * 1e6 / (ops / workers),
+    opsPerUs: ops / (wall * 1000),
+  };
+}
+
+/**
+ * Runs the workload: each backend at each worker count, `runs` times, the
+ * median kept.
+ */
+export async function crossWorker(
+  options: { workers?: number[]; rounds?: number; runs?: number } = {},
+): Promise<CrossRow[]> {
+  const { workers = [1, 2, 4], rounds = 4000, runs = 3 } = options;
+  const rows: CrossRow[] = [];
+  for (const n of workers) {
+    for (const backend of ["heap", "malloc"] as const) {
+      const tries: CrossRow[] = [];
+      for (let i = 0; i < runs; i++) {
+        tries.push(await runOnce(backend, n, rounds));
+      }
+      tries.sort((a, b) => a.nsPerOp - b.nsPerOp);
+      rows.push(tries[tries.length >> 1]);
+    }
+  }
+  return rows;
+}
+
+/** The rows as a table: ns/op, throughput and scaling against one worker. */
+export function crossWorkerTable(rows: CrossRow[]): string {
+  const table = new Table({
+    head: [
+      "workers",
+      "backend",
+      "ns/op per worker",
+      "ops/µs",
+      "scaling",
+      "heap ÷ malloc",
+    ],
+  });
+  for (const row of rows) {
+    const one = rows.find((r) => r.backend === row.backend && r.workers === 1);
+    const malloc = rows.find((r) =>
+      r.backend === "malloc" && r.workers === row.workers
+    );
+    table.push([
+      row.workers,
+      row.backend,
+      row.nsPerOp.toFixed(1),
+      row.opsPerUs.toFixed(1),
+      one ? `${(row.opsPerUs / one.opsPerUs).toFixed(2)}×` : "",
+      row.backend === "heap" && malloc
+        ? (row.nsPerOp / malloc.nsPerOp).toFixed(2)
+        : "",
+    ]);
+  }
+  return `cross-worker — rounds of ${BATCH} allocations (16–256 B), half freed by the next worker\n${table}`;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      workers: { type: "string", default: "1,2,4" },
+      rounds: { type: "string", default: "4000" },
+      runs: { type: "string", default: "3" },
+    },
+  });
+  const rows = await crossWorker({
+    workers: values.workers.split(",").map(Number),
+    rounds: Number(values.rounds),
+    runs: Number(values.runs),
+  });
+  console.log(crossWorkerTable(rows));
+}
