@@ -17,6 +17,9 @@ import {
   Heap,
   OsPages,
   scratch,
+  SharedPages,
+  WasmPages,
+  WorkerHeap,
 } from "../../mod.ts";
 
 /** What a case returns: field names to plain values. */
@@ -359,6 +362,72 @@ export const CASES: RuntimeCase[] = [
       reused: true,
       zeroed: 0,
       ended: { error: "DestroyedError" },
+    },
+  },
+  {
+    name: "WasmPages puts a heap above a module's memory, at its addresses",
+    run() {
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 64 });
+      const pages = new WasmPages({ memory, reserve: 1024 * KiB });
+      const heap = new Heap({ pages });
+      const p = heap.alloc(16);
+      new DataView(memory.buffer).setFloat64(p, 2.5, true);
+      const seen = heap.memory.f64[p / 8];
+      heap.free(p, 16);
+      const used = heap.bytesUsed;
+      pages.destroy();
+      return {
+        base: pages.base,
+        p,
+        grown: memory.buffer.byteLength,
+        seen,
+        used,
+        after: thrown(() => heap.alloc(16)),
+        moduleStillReads: new Float64Array(memory.buffer, p, 1)[0],
+      };
+    },
+    expect: {
+      base: 131072,
+      p: 131072 + 4096 + 4096 + 48,
+      grown: 1024 * KiB,
+      seen: 2.5,
+      used: 0,
+      after: { error: "DestroyedError" },
+      moduleStillReads: 2.5,
+    },
+  },
+  {
+    name:
+      "SharedPages and two WorkerHeaps: a remote free, collected by the owner",
+    run() {
+      const pages = new SharedPages({ reserve: 1024 * KiB });
+      const a = new WorkerHeap({ pages });
+      const b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+      const p = a.alloc(24);
+      b.free(p, 24);
+      const waiting = a.waitingFrees;
+      const twice = thrown(() => b.free(p, 24));
+      const collected = a.collect();
+      const result = {
+        ids: [a.id, b.id],
+        owner: pages.ownerOf(p),
+        waiting,
+        twice,
+        collected,
+        used: a.bytesUsed,
+      };
+      b.destroy();
+      a.destroy();
+      pages.destroy();
+      return result;
+    },
+    expect: {
+      ids: [1, 2],
+      owner: 1,
+      waiting: 1,
+      twice: { error: "PointerError", reason: "double-free" },
+      collected: 1,
+      used: 0,
     },
   },
   {
