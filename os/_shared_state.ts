@@ -4,10 +4,11 @@
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed
 //   word 2 last id handed out                           3 (unused)
-//   owners[page]       the id of the worker whose run the page is in (0: none)
-//   waiting[id]        remote frees pushed for worker `id` since it collected
-//   marked[page / 32]  bit: the page has pending remote frees
-//   pending[ptr / 512] bit (ptr / 16) % 32: the block at ptr was freed remotely
+//   owners[page]        the id of the worker whose run the page is in (0: none)
+//   waiting[id]         pages marked for worker `id` since it last collected
+//   summary[page/1024]  bit (page / 32) % 32: that word of `marked` may be set
+//   marked[page / 32]   bit page % 32: the page has pending remote frees
+//   pending[ptr / 512]  bit (ptr / 16) % 32: the block at ptr was freed remotely
 //
 // Everything but the lock is read with plain loads where a stale value is
 // harmless (a hint to look), and written with Atomics.
@@ -26,8 +27,8 @@ let canWait: boolean | undefined;
 
 /** Bytes of shared state for `pages` pages. */
 export function sharedStateBytes(pages: number): number {
-  return 4 * (HEADER_WORDS + pages + MAX_IDS + Math.ceil(pages / 32) +
-    pages * 8);
+  return 4 * (HEADER_WORDS + pages + MAX_IDS + Math.ceil(pages / 1024) +
+    Math.ceil(pages / 32) + pages * 8);
 }
 
 /** Views of the shared state of a SharedPages of `pages` pages. */
@@ -35,8 +36,10 @@ export class SharedState {
   readonly words: Int32Array;
   /** Per page: the id of the worker whose run it is in, or 0. */
   readonly owners: Int32Array;
-  /** Per id: remote frees pushed since its owner last collected. */
+  /** Per id: pages marked for it since its owner last collected. */
   readonly waiting: Int32Array;
+  /** One bit per word of `marked`: it may have bits set. */
+  readonly summary: Int32Array;
   /** One bit per page: it has pending remote frees. */
   readonly marked: Int32Array;
   /** One bit per 16 bytes: the block there was freed by another worker. */
@@ -52,6 +55,7 @@ export class SharedState {
     this.words = take(HEADER_WORDS);
     this.owners = take(pages);
     this.waiting = take(MAX_IDS);
+    this.summary = take(Math.ceil(pages / 1024));
     this.marked = take(Math.ceil(pages / 32));
     this.pending = take(pages * 8);
   }
@@ -105,5 +109,8 @@ export class SharedState {
     for (let p = page; p < page + count; p++) owners[p] = id;
     if (id !== 0) return;
     for (let w = page * 8; w < (page + count) * 8; w++) pending[w] = 0;
+    for (let p = page; p < page + count; p++) {
+      Atomics.and(this.marked, p >> 5, ~(1 << (p & 31)));
+    }
   }
 }
