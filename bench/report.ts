@@ -442,7 +442,9 @@ if (import.meta.main) {
     if (options.workers.length > 0 && !options.json) {
       progress("cross-worker workload\n");
       console.log(
-        crossWorkerTable(await crossWorker({ workers: options.workers })),
+        crossWorkerTable(
+          await crossWorker({ workers: options.workers, runs: options.runs }),
+        ),
       );
     }
   }
