@@ -42,6 +42,67 @@ export interface WorkerResult {
 
 const HEAD = 4;
 
+/** The shared buffers of one run of `workers` workers on `pages`. */
+export function makeTask(
+  kind: WorkerTask["kind"],
+  pages: SharedPages,
+  workers: number,
+  ops: number,
+): Omit<WorkerTask, "index"> {
+  return {
+    kind,
+    handle: pages.handle,
+    exchange: new SharedArrayBuffer(workers * (HEAD + 3 * ops) * 4),
+    claims: new SharedArrayBuffer(pages.reservedBytes / 16 * 4),
+    workers,
+    ops,
+    capacity: ops,
+  };
+}
+
+/**
+ * What is wrong with a run, once every worker has reported: each worker's
+ * errors, sends that were not received, counts that do not add up, a heap
+ * left with bytes in use, memory left in the shared source. Empty when all
+ * is well.
+ */
+export function problems(
+  task: Omit<WorkerTask, "index">,
+  pages: SharedPages,
+  results: WorkerResult[],
+): string[] {
+  const out = results.flatMap((r) => r.errors);
+  const { workers, ops } = task;
+  for (let w = 0; w < workers; w++) {
+    const r = results[w];
+    const next = results[(w + 1) % workers];
+    if (next.received !== r.sent) {
+      out.push(
+        `worker ${w} sent ${r.sent}, the next received ${next.received}`,
+      );
+    }
+    if (r.sent < ops / 10) out.push(`worker ${w} sent only ${r.sent}`);
+    if (r.bad < 2 * (ops / 1000) || r.refused !== r.bad) {
+      out.push(`worker ${w}: ${r.refused} of ${r.bad} bad calls refused`);
+    }
+    if (task.kind === "heap" && (r.bytesUsed !== 0 || r.remoteErrors !== 0)) {
+      out.push(
+        `worker ${w}: ${r.bytesUsed} bytes used, ${r.remoteErrors} remote errors`,
+      );
+    }
+  }
+  const allocs = results.reduce((n, r) => n + r.allocs, 0);
+  const frees = results.reduce((n, r) => n + r.frees, 0);
+  if (allocs !== frees) out.push(`${allocs} allocations, ${frees} frees`);
+  if (pages.liveBytes !== 0 || pages.liveRuns !== 0) {
+    out.push(`${pages.liveBytes} bytes in ${pages.liveRuns} runs left`);
+  }
+  if (new Int32Array(task.claims).some((t) => t !== 0)) {
+    out.push("a block is still claimed");
+  }
+  return out;
+}
+
 function emptyResult(): WorkerResult {
   return {
     allocs: 0,
