@@ -185,7 +185,7 @@ export class WorkerHeap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   alloc(size: number): number {
-    if (this.#waiting[this.id] !== 0) this.#collect();
+    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
     return this.heap.alloc(size);
   }
 
@@ -218,7 +218,9 @@ export class WorkerHeap implements Allocator, Disposable {
   resize(ptr: number, oldSize: number, newSize: number): number {
     const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
     if (owner === this.id || owner === undefined || ptr === 0) {
-      if (ptr === 0 && this.#waiting[this.id] !== 0) this.#collect();
+      if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
+        this.#collect();
+      }
       return this.heap.resize(ptr, oldSize, newSize);
     }
     checkSize(newSize, Number.MAX_SAFE_INTEGER);
@@ -249,6 +251,11 @@ export class WorkerHeap implements Allocator, Disposable {
    * @returns How many allocations were taken back.
    */
   collect(): number {
+    if (this.heap.destroyed) {
+      throw new DestroyedError(
+        "Worker heap was used after destroy(): make a new one",
+      );
+    }
     const before = this.#errors.length;
     const freed = this.#collect();
     if (this.#errors.length > before) throw this.#errors[before];

@@ -230,6 +230,12 @@ Deno.test("WorkerHeap: one heap per page source instance, and only on SharedPage
     /^TypeError: Pages must be a SharedPages/,
   );
   assert.equal(heap.id, 1);
+  heap.destroy();
+  assert.throws(
+    () => heap.collect(),
+    /^DestroyedError: Worker heap was used after destroy\(\)/,
+  );
+  assert.throws(() => heap.alloc(16), DestroyedError);
 });
 
 Deno.test("SharedPages: owners, ids and handles", () => {
