@@ -1,13 +1,14 @@
 /**
  * Memory allocators for Deno (and any JavaScript runtime) over real bytes:
- * native pages from `mmap` that C can use through FFI, or a plain
- * `ArrayBuffer`. Pointers are plain numbers; every allocator implements
+ * native pages from `mmap` that C can use through FFI, a plain `ArrayBuffer`,
+ * a WebAssembly module's memory, or a `SharedArrayBuffer` that every worker
+ * allocates from. Pointers are plain numbers; every allocator implements
  * {@linkcode Allocator}, so they stack and swap.
  *
  * | layer | module |
  * | --- | --- |
  * | the interface, memory, page sources | `@sp/mem/os` |
- * | the size-class heap (like malloc) | `@sp/mem/heap` |
+ * | the size-class heap (like malloc), one per worker | `@sp/mem/heap` |
  * | arenas, fixed regions, scratch memory | `@sp/mem/arena` |
  * | a checking wrapper for any allocator | `@sp/mem/debug` |
  *
