@@ -74,6 +74,23 @@ const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow
 // for alignment, then the Int32 tables, then `dirty` (bytes).
 const INT_TABLES = 6;
 
+// Bytes of the header and of per-page tables for `pages` pages.
+function storageBytes(pages: number): number {
+  return HEADER_WORDS * 4 + pages * (8 + 4 * INT_TABLES + 1);
+}
+
+// Writes the header of empty bookkeeping of `limit` pages from `first` on.
+function initStorage<B extends ArrayBufferLike>(
+  buffer: B,
+  limit: number,
+  first: number,
+): B {
+  const h = new Int32Array(buffer, 0, HEADER_WORDS);
+  h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
+  h[LIMIT] = limit;
+  return buffer;
+}
+
 /**
  * Page-run bookkeeping; see the diagram at the top of this file. Private
  * bookkeeping grows its tables with the high-water mark; shared bookkeeping
@@ -110,12 +127,8 @@ export class PageRuns {
   constructor(limit: number, first = 1, storage?: SharedArrayBuffer) {
     const tables = storage === undefined ? 1024 : limit;
     const buffer = storage ??
-      new ArrayBuffer(HEADER_WORDS * 4 + tables * (8 + 4 * INT_TABLES + 1));
+      initStorage(new ArrayBuffer(storageBytes(tables)), limit, first);
     const h = new Int32Array(buffer, 0, HEADER_WORDS);
-    if (storage === undefined) {
-      h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
-      h[LIMIT] = limit;
-    }
     this.limit = h[LIMIT];
     this.first = h[FIRST];
     this.#h = h;
@@ -144,13 +157,11 @@ export class PageRuns {
    * for `new PageRuns(limit, first, storage)` in every worker.
    */
   static shared(limit: number, first = 1): SharedArrayBuffer {
-    const storage = new SharedArrayBuffer(
-      HEADER_WORDS * 4 + limit * (8 + 4 * INT_TABLES + 1),
+    return initStorage(
+      new SharedArrayBuffer(storageBytes(limit)),
+      limit,
+      first,
     );
-    const h = new Int32Array(storage, 0, HEADER_WORDS);
-    h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
-    h[LIMIT] = limit;
-    return storage;
   }
 
   /** First page of the clean region at the end (never used, or given back). */
