@@ -71,26 +71,6 @@ export class BufferPages extends PageSource {
     });
   }
 
-  /** Bytes of the buffer ever handed out: nothing is given back. */
-  override get committedBytes(): number {
-    return this.touchedBytes;
-  }
-
-  /** Always 0: nothing is given back. */
-  override get purgedBytes(): number {
-    return 0;
-  }
-
-  /**
-   * Zeroes pages (the buffer cannot give memory back).
-   *
-   * @param ptr The first page.
-   * @param length Whole pages, in bytes.
-   */
-  protected release(ptr: number, length: number): void {
-    this.memory.u8.fill(0, ptr, ptr + length);
-  }
-
   /** Nothing to do: the detached buffer is garbage now. */
   protected unmap(): void {}
 }

@@ -138,7 +138,7 @@ export class OsPages extends PageSource {
    * @param ptr The first page.
    * @param length Whole pages, in bytes.
    */
-  protected release(ptr: number, length: number): void {
+  protected override release(ptr: number, length: number): void {
     const libc = openLibc();
     libc.madvise(this.memory.pointer(ptr), BigInt(length), libc.dontNeed);
   }

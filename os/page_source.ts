@@ -193,12 +193,15 @@ export abstract class PageSource implements Allocator, Disposable {
 
   /**
    * Gives `length` bytes of freed pages at `ptr` back, so that they read as
-   * zero afterwards.
+   * zero afterwards. Only native memory can be given back (OsPages overrides
+   * this); JavaScript memory is zeroed.
    *
    * @param ptr The first page.
    * @param length Whole pages, in bytes.
    */
-  protected abstract release(ptr: number, length: number): void;
+  protected release(ptr: number, length: number): void {
+    this.memory.u8.fill(0, ptr, ptr + length);
+  }
 
   /** Frees the whole range; the memory is already detached. */
   protected abstract unmap(): void;
@@ -222,7 +225,10 @@ export abstract class PageSource implements Allocator, Disposable {
    * Bytes that may hold physical memory: live runs plus retained pages.
    */
   get committedBytes(): number {
-    return (this.#runs.livePages + this.#runs.dirtyPages) * PAGE_SIZE;
+    const runs = this.#runs;
+    // JavaScript memory stays committed once touched: every page handed out.
+    if (!this.memory.native) return (runs.highWater - runs.first) * PAGE_SIZE;
+    return (runs.livePages + runs.dirtyPages) * PAGE_SIZE;
   }
 
   /**
@@ -231,6 +237,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   get purgedBytes(): number {
     const runs = this.#runs;
+    if (!this.memory.native) return 0; // zeroed pages stay committed
     return (runs.highWater - runs.first - runs.livePages - runs.dirtyPages) *
       PAGE_SIZE;
   }

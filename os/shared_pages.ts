@@ -313,11 +313,6 @@ export class SharedPages extends PageSource {
     super.destroy();
   }
 
-  /** Zeroes pages: a `SharedArrayBuffer` cannot give memory back. */
-  protected release(ptr: number, length: number): void {
-    this.memory.u8.fill(0, ptr, ptr + length);
-  }
-
   /** Marks this instance's memory destroyed (it cannot be detached). */
   protected override detach(): void {
     revokeMemory(this.memory);

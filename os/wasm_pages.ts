@@ -185,26 +185,6 @@ export class WasmPages extends PageSource {
     this.base = base;
   }
 
-  /** Bytes of pages ever handed out: nothing is given back. */
-  override get committedBytes(): number {
-    return this.touchedBytes - this.base;
-  }
-
-  /** Always 0: nothing is given back. */
-  override get purgedBytes(): number {
-    return 0;
-  }
-
-  /**
-   * Zeroes pages (WebAssembly memory cannot give memory back).
-   *
-   * @param ptr The first page.
-   * @param length Whole pages, in bytes.
-   */
-  protected release(ptr: number, length: number): void {
-    this.memory.u8.fill(0, ptr, ptr + length);
-  }
-
   /**
    * Leaves the memory to the module (its views stay valid) but marks the
    * page source's {@linkcode Memory} destroyed, so that nothing built on it

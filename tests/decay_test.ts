@@ -194,7 +194,7 @@ const cases: Case[] = [
       ["purge"],
       ["alloc", "b", 4 * P],
     ],
-    expect: { retained: 0, purged: 0, committed: 5 * P, zero: [["b", 4 * P]] },
+    expect: { retained: 0, purged: 0, committed: 4 * P, zero: [["b", 4 * P]] },
   },
 ];
 

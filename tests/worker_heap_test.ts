@@ -252,6 +252,10 @@ Deno.test("SharedPages: owners, ids and handles", () => {
   assert.equal(pages.ownerOf(p + 4 * 4096), 1);
   pages.free(q, 5 * 4096);
   assert.equal(other.ownerOf(p), 0);
+  // A SharedArrayBuffer cannot give memory back: purging zeroes, and the
+  // five pages handed out stay committed.
+  pages.purge();
+  assert.deepEqual([pages.purgedBytes, pages.committedBytes], [0, 5 * 4096]);
   assert.throws(
     // deno-lint-ignore no-explicit-any
     () => SharedPages.attach({ memory: new ArrayBuffer(8) } as any),
