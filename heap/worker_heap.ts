@@ -10,7 +10,7 @@ import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
-import { SharedState } from "../os/_shared_state.ts";
+import { GRAIN, SharedState } from "../os/_shared_state.ts";
 import { HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
@@ -48,19 +48,22 @@ const claimed = new WeakSet<SharedPages>();
  *
  * A free of another worker's allocation is a *remote free*: it sets the
  * block's bit in a shared bitmap (one `Atomics.or`, which also catches a
- * second remote free of the same block) and its page's bit (a second
- * `Atomics.or`); a page newly marked is also flagged in a summary and counted
- * for its owner. It writes nothing into the block. The owner takes them back
- * on its next `alloc` (one plain load of its count when there are none) or
- * on {@linkcode WorkerHeap.collect}:
+ * second remote free of the same block), its page's bit, and that page
+ * word's bit in the owner's own summary (atomic loads when those are set
+ * already, as they mostly are); a page newly marked is counted for its owner
+ * last. It writes nothing into the block. The owner takes them back on its
+ * next `alloc` (one plain load of its count when there are none) or on
+ * {@linkcode WorkerHeap.collect}, which takes back every remote free that
+ * returned before it was called:
  *
  * ```
  *  worker B: free(p) ──► owners[page(p)] = A ≠ B
- *                        pending bit of p   |= 1  (already set: double free)
- *                        marked bit of page |= 1  (newly: summary |= 1,
- *                                                  waiting[A] += 1)
- *  worker A: alloc() ──► waiting[A] ≠ 0 → summary → marked pages of A's →
- *                        each pending bit: heap.free(p) — counters exact again
+ *                        pending bit of p     |= 1  (already set: double free)
+ *                        marked bit of page   |= 1
+ *                        A's summary bit      |= 1  (of the word of marked)
+ *                        waiting[A]           += 1  (only if newly marked)
+ *  worker A: alloc() ──► waiting[A] ≠ 0 → A's summary → marked pages of A's →
+ *                        take a page's pending bits, then heap.free(p) each
  * ```
  *
  * What a remote free can check at once — a pointer outside the memory or in
@@ -106,6 +109,7 @@ export class WorkerHeap implements Allocator, Disposable {
   #owners: Int32Array;
   #waiting: Int32Array;
   #errors: PointerError[] = [];
+  #failure: unknown;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -152,16 +156,7 @@ export class WorkerHeap implements Allocator, Disposable {
    * the shared bitmaps: for tests and diagnostics, not a fast path).
    */
   get waitingFrees(): number {
-    const { marked, pending } = this.#state;
-    let n = 0;
-    for (let page = 0; page < this.#owners.length; page++) {
-      if ((marked[page >> 5] & (1 << (page & 31))) === 0) continue;
-      if (this.#owners[page] !== this.id) continue;
-      for (let w = page * 8; w < page * 8 + 8; w++) {
-        for (let bits = pending[w]; bits !== 0; bits &= bits - 1) n++;
-      }
-    }
-    return n;
+    return this.#state.waitingFor(this.id);
   }
 
   /**
@@ -310,9 +305,11 @@ export class WorkerHeap implements Allocator, Disposable {
         "foreign",
       );
     }
-    if (ptr % 16 !== 0) {
+    if (ptr % GRAIN !== 0) {
       throw new PointerError(
-        `Pointer ${hex(ptr)} is not a multiple of 16, so it is no allocation`,
+        `Pointer ${
+          hex(ptr)
+        } is not a multiple of ${GRAIN}, so it is no allocation`,
         ptr,
         "unaligned",
       );
@@ -326,18 +323,16 @@ export class WorkerHeap implements Allocator, Disposable {
     }
   }
 
-  // Sets the block's pending bit; if its page was not marked yet, marks it
-  // (and its word in the summary) and counts it for `owner`. Mostly two
-  // atomic operations: a page is marked once until its owner collects it.
+  // The remote free: one bit in the shared bitmaps for the owner to
+  // collect (SharedState.markFreed); nothing is written into the block.
   #remoteFree(ptr: number, size: number, owner: number): void {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
-      !(owner !== 0 && ptr % 16 === 0 && ptr % PAGE_SIZE >= HEADER &&
+      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= HEADER &&
         size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);
-    const bit = 1 << ((ptr / 16) % 32);
-    if ((Atomics.or(state.pending, Math.floor(ptr / 512), bit) & bit) !== 0) {
+    if (!state.markFreed(ptr, owner)) {
       throw new PointerError(
         `Pointer ${
           hex(ptr)
@@ -346,66 +341,31 @@ export class WorkerHeap implements Allocator, Disposable {
         "double-free",
       );
     }
-    const page = Math.floor(ptr / PAGE_SIZE);
-    const pageBit = 1 << (page % 32);
-    const word = Math.floor(page / 32);
-    if ((Atomics.or(state.marked, word, pageBit) & pageBit) !== 0) return;
-    Atomics.or(state.summary, word >> 5, 1 << (word & 31));
-    Atomics.add(this.#waiting, owner, 1);
   }
 
-  // Frees every pending block in this heap's marked pages. A summary bit is
-  // cleared before its word of `marked` is read (a page marked meanwhile
-  // sets it again), and set again if the word still has other heaps' pages.
+  // Frees every remote free of this heap's blocks marked so far. An error
+  // other than a refusal (the heap found itself damaged) is thrown once every
+  // block has been looked at, so that none is dropped.
   #collect(): number {
-    const { summary, marked } = this.#state;
-    Atomics.store(this.#waiting, this.id, 0);
-    let freed = 0;
-    for (let s = 0; s < summary.length; s++) {
-      let words = summary[s];
-      while (words !== 0) {
-        const low = words & -words;
-        words ^= low;
-        const word = s * 32 + 31 - Math.clz32(low);
-        Atomics.and(summary, s, ~low);
-        freed += this.#collectWord(word);
-        if (marked[word] !== 0) Atomics.or(summary, s, low);
-      }
-    }
-    return freed;
-  }
-
-  // Frees the pending blocks of this heap's pages marked in `marked[word]`.
-  #collectWord(word: number): number {
-    const { marked, pending } = this.#state;
-    const owners = this.#owners;
-    let freed = 0;
-    let bits = Atomics.load(marked, word);
-    while (bits !== 0) {
-      const low = bits & -bits;
-      bits ^= low;
-      const page = word * 32 + 31 - Math.clz32(low);
-      if (owners[page] !== this.id) continue;
-      Atomics.and(marked, word, ~low);
-      for (let w = page * 8; w < page * 8 + 8; w++) {
-        let blocks = Atomics.exchange(pending, w, 0);
-        while (blocks !== 0) {
-          const one = blocks & -blocks;
-          blocks ^= one;
-          freed += this.#freeCollected((w * 32 + 31 - Math.clz32(one)) * 16);
-        }
-      }
+    const freed = this.#state.collect(this.id, this.#takeBack);
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#failure = undefined;
+      throw failure;
     }
     return freed;
   }
 
   // Frees a block freed remotely; a refusal is kept, not thrown.
-  #freeCollected(ptr: number): number {
+  #takeBack = (ptr: number): number => {
     try {
       this.heap.free(ptr);
       return 1;
     } catch (e) {
-      if (!(e instanceof PointerError)) throw e;
+      if (!(e instanceof PointerError)) {
+        this.#failure ??= e;
+        return 0;
+      }
       this.#errors.push(
         new PointerError(
           `A free of ${hex(ptr)} by another worker was refused: ${e.message}`,
@@ -415,5 +375,5 @@ export class WorkerHeap implements Allocator, Disposable {
       );
       return 0;
     }
-  }
+  };
 }

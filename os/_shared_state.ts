@@ -1,34 +1,67 @@
 // The state that the workers on one SharedPages share besides its runs
-// (docs/design.md#workers): a lock, the destroyed flag, ids, which worker
-// owns each page, and the remote frees waiting for each owner.
+// (docs/design.md#remote-frees): a lock, the destroyed flag, ids, which
+// worker owns each page, and the remote frees waiting for each owner.
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed
 //   word 2 last id handed out                           3 (unused)
-//   owners[page]        the id of the worker whose run the page is in (0: none)
-//   waiting[id]         pages marked for worker `id` since it last collected
-//   summary[page/1024]  bit (page / 32) % 32: that word of `marked` may be set
-//   marked[page / 32]   bit page % 32: the page has pending remote frees
-//   pending[ptr / 512]  bit (ptr / 16) % 32: the block at ptr was freed remotely
+//   owners[page]          the id of the worker whose run the page is in (0: none)
+//   waiting[id]           pages newly marked for `id` since it last collected
+//   summaries[id][m / 32] bit m % 32: word m of `marked` may hold a page of id's
+//   marked[page / 32]     bit page % 32: the page has pending remote frees
+//   pending[pendingWord(ptr)]  pendingBit(ptr): the block at ptr was freed remotely
 //
-// Everything but the lock is read with plain loads where a stale value is
-// harmless (a hint to look), and written with Atomics.
+// Each id has a summary of its own, which only its owner clears: a collector
+// never hides another heap's marks (docs/design.md#remote-frees says why the
+// order of the three marks makes every finished remote free visible to the
+// next collect). Plain loads read only hints (owners, destroyed); every bit
+// of the remote-free protocol is read and written with Atomics.
+import { PAGE_SIZE } from "./page_source.ts";
 
 /** The most workers (ids) that can share one SharedPages. */
 export const MAX_IDS = 1024;
+
+/** Bytes per pending bit: a remote free can name any 16-byte-aligned block. */
+export const GRAIN = 16;
+/** Pending words per page: one bit per grain. */
+export const PAGE_WORDS = PAGE_SIZE / GRAIN / 32;
+
+/** The word of `pending` that holds the bit of the block at `ptr`. */
+export function pendingWord(ptr: number): number {
+  return Math.floor(ptr / (GRAIN * 32));
+}
+
+/** The bit of the block at `ptr` in its word of `pending`. */
+export function pendingBit(ptr: number): number {
+  return 1 << ((ptr / GRAIN) & 31);
+}
+
+/** The block whose bit is `bit` (a single set bit) of pending word `word`. */
+export function pendingBlock(word: number, bit: number): number {
+  return (word * 32 + 31 - Math.clz32(bit)) * GRAIN;
+}
 
 const LOCK = 0;
 const DESTROYED = 1;
 const LAST_ID = 2;
 const HEADER_WORDS = 4;
+// Spins of a thread that may not block before it retries the lock, at most.
+const MAX_SPINS = 1 << 10;
 
 // Whether this thread may block in Atomics.wait (a browser's main thread may
 // not): learnt on the first contended lock.
 let canWait: boolean | undefined;
 
+/** Words of `marked` for `pages` pages, and words of one id's summary. */
+function sizes(pages: number): { marked: number; summary: number } {
+  const marked = Math.ceil(pages / 32);
+  return { marked, summary: Math.ceil(marked / 32) };
+}
+
 /** Bytes of shared state for `pages` pages. */
 export function sharedStateBytes(pages: number): number {
-  return 4 * (HEADER_WORDS + pages + MAX_IDS + Math.ceil(pages / 1024) +
-    Math.ceil(pages / 32) + pages * 8);
+  const { marked, summary } = sizes(pages);
+  return 4 * (HEADER_WORDS + pages + MAX_IDS + MAX_IDS * summary + marked +
+    pages * PAGE_WORDS);
 }
 
 /** Views of the shared state of a SharedPages of `pages` pages. */
@@ -36,16 +69,21 @@ export class SharedState {
   readonly words: Int32Array;
   /** Per page: the id of the worker whose run it is in, or 0. */
   readonly owners: Int32Array;
-  /** Per id: pages marked for it since its owner last collected. */
+  /** Per id: pages newly marked for it since its owner last collected. */
   readonly waiting: Int32Array;
-  /** One bit per word of `marked`: it may have bits set. */
-  readonly summary: Int32Array;
+  /** Per id, `summaryWords` words: one bit per word of `marked`. */
+  readonly summaries: Int32Array;
   /** One bit per page: it has pending remote frees. */
   readonly marked: Int32Array;
   /** One bit per 16 bytes: the block there was freed by another worker. */
   readonly pending: Int32Array;
+  /** Words in one id's summary. */
+  readonly summaryWords: number;
+  // One page's pending words, taken before any of its blocks is freed.
+  #taken = new Int32Array(PAGE_WORDS);
 
   constructor(buffer: SharedArrayBuffer, pages: number) {
+    const { marked, summary } = sizes(pages);
     let at = 0;
     const take = (words: number) => {
       const view = new Int32Array(buffer, at, words);
@@ -55,9 +93,10 @@ export class SharedState {
     this.words = take(HEADER_WORDS);
     this.owners = take(pages);
     this.waiting = take(MAX_IDS);
-    this.summary = take(Math.ceil(pages / 1024));
-    this.marked = take(Math.ceil(pages / 32));
-    this.pending = take(pages * 8);
+    this.summaries = take(MAX_IDS * summary);
+    this.marked = take(marked);
+    this.pending = take(pages * PAGE_WORDS);
+    this.summaryWords = summary;
   }
 
   /** Whether a worker destroyed the source (a plain load: a hint that is soon true everywhere). */
@@ -80,15 +119,21 @@ export class SharedState {
     const words = this.words;
     if (Atomics.compareExchange(words, LOCK, 0, 1) === 0) return;
     // Contended: mark it "held with waiters" and sleep until the holder's
-    // unlock notifies (a futex-style mutex), or spin where we may not block.
+    // unlock notifies (a futex-style mutex); where the thread may not block,
+    // spin on loads with a doubling back-off before trying again.
+    let spins = 1;
     while (Atomics.exchange(words, LOCK, 2) !== 0) {
-      if (canWait === false) continue;
-      try {
-        Atomics.wait(words, LOCK, 2, 10);
-        canWait = true;
-      } catch {
-        canWait = false;
+      if (canWait !== false) {
+        try {
+          Atomics.wait(words, LOCK, 2, 10);
+          canWait = true;
+          continue;
+        } catch {
+          canWait = false;
+        }
       }
+      for (let i = 0; i < spins && Atomics.load(words, LOCK) !== 0; i++);
+      if (spins < MAX_SPINS) spins *= 2;
     }
   }
 
@@ -108,9 +153,105 @@ export class SharedState {
     const owners = this.owners, pending = this.pending;
     for (let p = page; p < page + count; p++) owners[p] = id;
     if (id !== 0) return;
-    for (let w = page * 8; w < (page + count) * 8; w++) pending[w] = 0;
+    const end = (page + count) * PAGE_WORDS;
+    for (let w = page * PAGE_WORDS; w < end; w++) pending[w] = 0;
     for (let p = page; p < page + count; p++) {
       Atomics.and(this.marked, p >> 5, ~(1 << (p & 31)));
     }
+  }
+
+  /**
+   * The remote free of the block at `ptr`, owned by `owner`: sets its pending
+   * bit, then its page's bit in `marked`, then that word's bit in the owner's
+   * summary, and counts a newly marked page in `waiting[owner]` last. Mostly
+   * one atomic write and two atomic loads. Returns false, changing nothing,
+   * if the block's bit was set already (freed remotely before and not yet
+   * collected).
+   */
+  markFreed(ptr: number, owner: number): boolean {
+    const bit = pendingBit(ptr);
+    if ((Atomics.or(this.pending, pendingWord(ptr), bit) & bit) !== 0) {
+      return false;
+    }
+    const page = Math.floor(ptr / PAGE_SIZE);
+    const m = page >> 5, pageBit = 1 << (page & 31);
+    const marked = this.marked;
+    const newly = (Atomics.load(marked, m) & pageBit) === 0 &&
+      (Atomics.or(marked, m, pageBit) & pageBit) === 0;
+    const s = owner * this.summaryWords + (m >> 5), sBit = 1 << (m & 31);
+    if ((Atomics.load(this.summaries, s) & sBit) === 0) {
+      Atomics.or(this.summaries, s, sBit);
+    }
+    if (newly) Atomics.add(this.waiting, owner, 1);
+    return true;
+  }
+
+  /**
+   * Takes every remote free of `id`'s blocks marked before the call and
+   * hands each block to `free` (which must not throw, and returns 1 if it
+   * took the block back, 0 if it refused it), in the owner's
+   * thread. Its count goes to zero first and each summary word is taken
+   * whole before its words of `marked` are read; a page's pending words are
+   * all taken before any of its blocks is freed, as a free may hand the page
+   * back to the source for another worker to reuse.
+   *
+   * @returns How many blocks `free` took back.
+   */
+  collect(id: number, free: (ptr: number) => number): number {
+    const { summaries, marked, pending, owners } = this;
+    const taken = this.#taken;
+    Atomics.store(this.waiting, id, 0);
+    let n = 0;
+    const base = id * this.summaryWords;
+    for (let s = 0; s < this.summaryWords; s++) {
+      if (Atomics.load(summaries, base + s) === 0) continue;
+      let words = Atomics.exchange(summaries, base + s, 0);
+      while (words !== 0) {
+        const wordBit = words & -words;
+        words ^= wordBit;
+        const m = s * 32 + 31 - Math.clz32(wordBit);
+        let pages = Atomics.load(marked, m);
+        while (pages !== 0) {
+          const pageBit = pages & -pages;
+          pages ^= pageBit;
+          const page = m * 32 + 31 - Math.clz32(pageBit);
+          if (owners[page] !== id) continue;
+          Atomics.and(marked, m, ~pageBit);
+          const first = page * PAGE_WORDS;
+          for (let k = 0; k < PAGE_WORDS; k++) {
+            taken[k] = Atomics.exchange(pending, first + k, 0);
+          }
+          for (let k = 0; k < PAGE_WORDS; k++) {
+            for (let bits = taken[k]; bits !== 0; bits &= bits - 1) {
+              n += free(pendingBlock(first + k, bits & -bits));
+            }
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Remote frees of `id`'s blocks not yet collected (a full scan). */
+  waitingFor(id: number): number {
+    const { marked, pending, owners } = this;
+    let n = 0;
+    for (let page = 0; page < owners.length; page++) {
+      if ((Atomics.load(marked, page >> 5) & (1 << (page & 31))) === 0) {
+        continue;
+      }
+      if (owners[page] !== id) continue;
+      const first = page * PAGE_WORDS;
+      for (let w = first; w < first + PAGE_WORDS; w++) {
+        for (
+          let bits = Atomics.load(pending, w);
+          bits !== 0;
+          bits &= bits - 1
+        ) {
+          n++;
+        }
+      }
+    }
+    return n;
   }
 }

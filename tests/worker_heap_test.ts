@@ -41,6 +41,42 @@ const cases: Case[] = [
     expect: { aUsed: 128, bUsed: 0, aWaiting: 0 },
   },
   {
+    name:
+      "a remote free in the last 512 bytes of a page waits, and validate() says so",
+    run: ({ a, b, ptr }) => {
+      // 253 chunks of 16 fill a span: the last starts 16 bytes before its end.
+      const chunks = Array.from({ length: 253 }, () => a.alloc(16));
+      ptr.p = chunks[252];
+      assert.equal(ptr.p % 4096, 4080);
+      for (const c of chunks.slice(0, 252)) a.free(c, 16);
+      b.free(ptr.p, 16);
+      assert.equal(a.waitingFrees, 1);
+      assert.throws(
+        () => a.validate(),
+        /^Error: Heap \d+ has 1 remote frees waiting: collect\(\) first$/,
+      );
+    },
+    expect: { aUsed: 16, bUsed: 0, aWaiting: 1 },
+  },
+  {
+    name:
+      "one heap's collect leaves another heap's remote frees waiting for it",
+    run: ({ a, b, ptr }) => {
+      ptr.p = a.alloc(64);
+      ptr.q = b.alloc(64); // in the same word of the shared bitmaps as p
+      b.free(ptr.p, 64);
+      a.free(ptr.q, 64);
+      assert.equal(a.collect(), 1);
+      assert.equal(b.waitingFrees, 1);
+      assert.equal(a.collect(), 0);
+      assert.equal(b.waitingFrees, 1);
+      assert.equal(b.collect(), 1);
+      ptr.r = b.alloc(64); // the chunk came back to b
+      assert.equal(ptr.r, ptr.q);
+    },
+    expect: { aUsed: 0, bUsed: 64, aWaiting: 0 },
+  },
+  {
     name: "a large block freed remotely",
     run: ({ a, b, ptr }) => {
       ptr.p = a.alloc(10000);
