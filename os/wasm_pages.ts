@@ -58,9 +58,12 @@ export interface WasmPagesOptions extends PageSourceOptions {
    */
   memory?: WebAssembly.Memory;
   /**
-   * The first byte handed out, a multiple of 4096: everything below belongs
-   * to the module (its data, stack and own heap). Default: the memory's size
-   * when it is given (all of it is the module's), else 4096.
+   * The first byte handed out, a non-zero multiple of 4096: everything below
+   * belongs to the module (its data, stack and own heap). Default: the
+   * memory's size when it is given (all of it is the module's), else 4096.
+   * Page 0 is never handed out, as its first byte is the null pointer: base 0
+   * is refused with a `RangeError`, and an empty memory given without a
+   * base gets 4096.
    */
   base?: number;
   /**
@@ -136,9 +139,14 @@ export class WasmPages extends PageSource {
       throw new TypeError("Memory must be a WebAssembly.Memory");
     }
     const size = given?.buffer.byteLength ?? 0;
-    const base = options.base ?? (given === undefined ? PAGE_SIZE : size);
+    const base = options.base ?? Math.max(size, PAGE_SIZE);
     checkSize(base, WASM_MAX, "Base", "the largest WebAssembly memory");
-    if (base % PAGE_SIZE !== 0 || base === 0) {
+    if (base === 0) {
+      throw new RangeError(
+        "Base 0 would hand out the null pointer (address 0) as the first run: pass a base of 4096 or more, or none for the default",
+      );
+    }
+    if (base % PAGE_SIZE !== 0) {
       throw new RangeError(
         `Base must be a non-zero multiple of 4096, got ${base}`,
       );

@@ -206,6 +206,26 @@ const cases: ArenaCase[] = [
     ]],
   },
   {
+    name: "free exactly at the bump, past the last allocation",
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a + 16, 16),
+      PointerError,
+      "double-free",
+      /^Pointer 0x[0-9a-f]+ \(\d+\) with size 16 is not live in this arena: it was freed, popped or cleared already/,
+    ]],
+  },
+  {
+    name: "resize exactly at the bump, past the last allocation",
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.resize(ptr.a + 16, 16, 32),
+      PointerError,
+      "double-free",
+      /with size 16 is not live in this arena/,
+    ]],
+  },
+  {
     name: "free of a negative pointer",
     ops: [[
       "throws",

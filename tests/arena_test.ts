@@ -255,6 +255,26 @@ const cases: ArenaCase[] = [
     },
   },
   {
+    name:
+      "a request that exactly fills the next kept block takes it, chaining nothing",
+    blockSize: 64,
+    ops: [
+      ["alloc", "a", 32], // block 0's data, exactly
+      ["alloc", "b", 80], // block 1: 128 bytes, 96 of data
+      ["clear"],
+      ["alloc", "c", 32],
+      ["alloc", "d", 96], // block 1's data, exactly
+    ],
+    expect: {
+      blockSizes: [64, 128],
+      capacity: 192,
+      at: { c: [0, 32], d: [1, 32] },
+      same: [["b", "d"]],
+      current: 1,
+      used: 32 + 96,
+    },
+  },
+  {
     name: "after clear, the same allocations do not grow capacity",
     blockSize: 64,
     ops: [

@@ -278,3 +278,88 @@ Deno.test("DebugAllocator: bad options are refused", () => {
     /Parent must be an Allocator/,
   );
 });
+
+// Each edge byte of a red zone, and the byte just beyond it. Three 32-byte
+// blocks with 16-byte zones fill the heap's 64-byte chunks back to back, so
+// the byte just before b's leading zone is the last of a's trailing zone, and
+// the byte just after b's trailing zone is the first of c's leading zone:
+// those must be blamed on a and c, not on b.
+const edgeCases: {
+  name: string;
+  /** The byte written, from b. */
+  offset: number;
+  /** Whose block the report names, and how. */
+  blamed: "a" | "b" | "c";
+  message: RegExp;
+}[] = [
+  {
+    name: "the first byte of the leading red zone",
+    offset: -16,
+    blamed: "b",
+    message: /^Byte .* before the 32-byte allocation at .* was written/,
+  },
+  {
+    name: "the last byte of the leading red zone",
+    offset: -1,
+    blamed: "b",
+    message: /^Byte .* before the 32-byte allocation at/,
+  },
+  {
+    name: "the first byte of the trailing red zone",
+    offset: 32,
+    blamed: "b",
+    message: /^Byte .* past the end of the 32-byte allocation at/,
+  },
+  {
+    name: "the last byte of the trailing red zone",
+    offset: 32 + 15,
+    blamed: "b",
+    message: /^Byte .* past the end of the 32-byte allocation at/,
+  },
+  {
+    name: "the byte before the leading red zone (the block before's)",
+    offset: -17,
+    blamed: "a",
+    message: /^Byte .* past the end of the 32-byte allocation at/,
+  },
+  {
+    name: "the byte after the trailing red zone (the block after's)",
+    offset: 32 + 16,
+    blamed: "c",
+    message: /^Byte .* before the 32-byte allocation at/,
+  },
+];
+
+Deno.test("DebugAllocator: each edge byte of a red zone is caught, on its own block", async (t) => {
+  for (const c of edgeCases) {
+    await t.step(c.name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      using heap = new Heap({ pages });
+      const debug = new DebugAllocator({ parent: heap, quarantine: 0 });
+      const ptr = {
+        a: debug.alloc(32),
+        b: debug.alloc(32),
+        c: debug.alloc(32),
+      };
+      assert.deepEqual([ptr.b - ptr.a, ptr.c - ptr.b], [64, 64]);
+      const at = ptr.b + c.offset;
+      debug.memory.u8[at] = 1;
+      const caught = (e: unknown) => {
+        assert.ok(e instanceof MemoryCorruptionError, String(e));
+        assert.equal(e.block.ptr, ptr[c.blamed]);
+        assert.equal(e.at, at);
+        assert.match(e.message, c.message);
+        return true;
+      };
+      assert.throws(() => debug.check(), caught);
+      // Freeing each block checks only its own zones: b's free reports b's
+      // bytes, and nothing else.
+      for (const name of ["a", "b", "c"] as const) {
+        if (name === c.blamed) {
+          assert.throws(() => debug.free(ptr[name], 32), caught);
+        } else debug.free(ptr[name], 32);
+      }
+      assert.equal(heap.bytesUsed, 0);
+    });
+  }
+});

@@ -133,6 +133,25 @@ const cases: Case[] = [
     expect: { retained: 2 * P, purged: 2 * P },
   },
   {
+    name:
+      "one incremental step gives back exactly 8 expired runs, oldest first",
+    kind: "os",
+    options: { decayMs: 1000 },
+    ops: [
+      // Ten one-page runs, kept apart by guards so that they do not merge.
+      ...Array.from({ length: 10 }, (_, i): Op[] => [
+        ["alloc", `a${i}`, P],
+        ["alloc", `guard${i}`, P],
+      ]).flat(),
+      ...Array.from({ length: 10 }, (_, i): Op => ["free", `a${i}`, P]),
+      ["advance", 1000],
+      // 30 calls so far; the 128th reads the clock and gives back a0..a7
+      // (the pairs' own 2-page run is taken at that moment, and kept after).
+      ["pairs", 60, 2 * P],
+    ],
+    expect: { retained: 2 * P + 2 * P, purged: 8 * P, live: 10 * P },
+  },
+  {
     name: "a byte cap keeps the newest freed pages and gives back the oldest",
     kind: "os",
     options: { decayMs: 1000, retain: 4 * P },
@@ -148,6 +167,25 @@ const cases: Case[] = [
       ["free", "b", 4 * P],
     ],
     expect: { retained: 4 * P, purged: 4 * P, resident: 4 * P },
+  },
+  {
+    name: "a cap of one page keeps one freed page, the newest",
+    kind: "os",
+    options: { decayMs: 1000, retain: P },
+    ops: [
+      ["alloc", "a", P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", P],
+      ["alloc", "guard2", P],
+      ["touch", "a", P],
+      ["touch", "b", P],
+      ["free", "a", P],
+      ["advance", 10],
+      ["free", "b", P],
+    ],
+    // b's page is kept; a's went back when b came (the guards were never
+    // written, so they are not resident).
+    expect: { retained: P, purged: P, committed: 3 * P, resident: P },
   },
   {
     name: "decayMs 0 gives every freed page back at once",

@@ -295,6 +295,16 @@ const errorCases: ErrorCase[] = [
       /is not live in this fixed region/,
     ]],
   },
+  {
+    name: "free exactly at the bump, past the last allocation",
+    ops: [["alloc", "a", 16], [
+      "throws",
+      ({ fixed, ptr }) => fixed.free(ptr.a + 16, 16),
+      PointerError,
+      "double-free",
+      /^Pointer 0x[0-9a-f]+ \(\d+\) with size 16 is not live in this fixed region: it was freed or cleared already/,
+    ]],
+  },
 ];
 
 Deno.test("fixed: bad calls throw and change nothing", async (t) => {

@@ -102,6 +102,65 @@ const cases: PagesCase[] = [
     },
   },
   {
+    name:
+      "the smallest free run that fits is taken (best fit), not a larger one",
+    ops: [
+      ["alloc", "a", 10 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 3 * P],
+      ["alloc", "guard2", P],
+      ["free", "a"],
+      ["free", "b"],
+      ["alloc", "c", 2 * P], // no 2-page run: b's 3 fit, a's 10 too
+      ["alloc", "d", 5 * P],
+    ],
+    expect: {
+      ptr: { a: P, b: 12 * P, c: 12 * P, d: P },
+      live: 9 * P,
+      freeRuns: 2, // b's last page, a's last five
+    },
+  },
+  {
+    name:
+      "emptying the 4-page bin leaves the 3-page bin below it found: a freed run, not the top",
+    ops: [
+      ["alloc", "a", 3 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 4 * P],
+      ["alloc", "guard2", P],
+      ["free", "a"],
+      ["free", "b"],
+      ["alloc", "c", 4 * P], // b: its bin is empty now
+      ["alloc", "d", 2 * P], // no 2-page run: the front of a
+    ],
+    expect: {
+      ptr: { a: P, b: 5 * P, c: 5 * P, d: P },
+      live: 8 * P,
+      liveRuns: 4,
+      freeRuns: 1,
+    },
+  },
+  {
+    name:
+      "emptying the 3-page bin leaves the 2-page bin below it found: a freed run, not the top",
+    ops: [
+      ["alloc", "a", 2 * P],
+      ["alloc", "guard1", P],
+      ["alloc", "b", 3 * P],
+      ["alloc", "guard2", P],
+      ["free", "a"],
+      ["free", "b"],
+      ["alloc", "c", 3 * P], // b: its bin is empty now
+      ["alloc", "d", P], // no 1-page run: the front of a
+    ],
+    expect: {
+      ptr: { a: P, b: 4 * P, c: 4 * P, d: P },
+      live: 6 * P,
+      liveRuns: 4,
+      freeRuns: 1,
+    },
+  },
+  {
     name: "a larger free run is split and its rest stays free",
     ops: [
       ["alloc", "a", 5 * P],

@@ -215,6 +215,32 @@ const optionCases: OptionCase[] = [
     },
   },
   {
+    name: "an empty memory given without a base: page 0 stays null",
+    memory: () => new WebAssembly.Memory({ initial: 0, maximum: 100 }),
+    options: { reserve: 1024 * K },
+    expect: {
+      base: 4096,
+      reserved: 1024 * K,
+      memoryBytes: 1024 * K,
+      first: 4096,
+    },
+  },
+  {
+    name: "base 0, which would hand out the null pointer",
+    options: { base: 0, reserve: 1024 * K },
+    expect: {
+      error: RangeError,
+      message:
+        /^Base 0 would hand out the null pointer \(address 0\) as the first run: pass a base of 4096 or more, or none for the default$/,
+    },
+  },
+  {
+    name: "base 0 in a module's memory",
+    memory: () => new WebAssembly.Memory({ initial: 1, maximum: 100 }),
+    options: { base: 0, reserve: 1024 * K },
+    expect: { error: RangeError, message: /^Base 0 would hand out the null/ },
+  },
+  {
     name: "an unaligned base",
     options: { base: 5000 },
     expect: {
