@@ -1,6 +1,7 @@
-// One adapter per kind of allocator, so that the operation tables and the
-// Allocator contract suite can run on any of them: the allocator, its own
-// handles by name, its counters, its limits, and how to destroy it.
+// One adapter per kind of allocator, so that the operation tables, the
+// Allocator contract suite and the fuzz can run on any of them: the
+// allocator, its own handles by name, its counters, its limits, how its
+// frees and its bytes-used counter behave, and how to destroy it.
 import {
   Arena,
   type ArenaMark,
@@ -9,11 +10,28 @@ import {
   type ScratchRegion,
 } from "../arena/mod.ts";
 import { DebugAllocator } from "../debug/mod.ts";
-import { Heap } from "../heap/mod.ts";
-import type { Allocator, PageSource } from "../os/mod.ts";
+import { Heap, WorkerHeap } from "../heap/mod.ts";
+import { type Allocator, type PageSource, SharedPages } from "../os/mod.ts";
 import type { Watched } from "./_assert_refused.ts";
 import type { Parent, ParentMaker } from "./_arena_parents.ts";
+import { CLASSES, classOf } from "./_heap_model.ts";
 import type { SourceMaker } from "./_sources.ts";
+
+/**
+ * What a free of an allocation older than the newest does: `frees` it (heap,
+ * page sources), or `keeps` it until the region is popped or cleared
+ * (arenas, fixed regions), which makes a second free of it a no-op too.
+ */
+export type OlderFree = "frees" | "keeps";
+
+/**
+ * How a bytes-used counter follows the live allocations: `bytes()` reads it,
+ * and each live allocation of `size` bytes adds `charge(size)` to it.
+ */
+export interface Usage {
+  bytes(): number;
+  charge(size: number): number;
+}
 
 /** An allocator under test. Disposing it destroys it and its parent. */
 export interface Subject<X> extends Watched, Disposable {
@@ -24,6 +42,10 @@ export interface Subject<X> extends Watched, Disposable {
   readonly alignment: number;
   /** The largest size its size check accepts. */
   readonly maxSize: number;
+  /** What a free of an allocation older than the newest does. */
+  readonly olderFree: OlderFree;
+  /** Its bytes-used counter, where one follows the live allocations exactly. */
+  readonly usage?: Usage;
   /** Named counters (bytes used, runs, blocks…). */
   state(): Record<string, unknown>;
   validate(): void;
@@ -36,6 +58,11 @@ export interface Subject<X> extends Watched, Disposable {
   destroyParent?(): void;
   /** Allocates memory that another allocator owns, in the same memory. */
   foreign(): number;
+  /**
+   * Gives every allocation back at once (an arena's or a fixed region's
+   * `clear()`), where frees keep older allocations.
+   */
+  clear?(): void;
 }
 
 interface Parts<X> {
@@ -43,6 +70,8 @@ interface Parts<X> {
   handles: X;
   alignment: number;
   maxSize: number;
+  olderFree: OlderFree;
+  usage?: Usage;
   state(): Record<string, unknown>;
   validate?(): void;
   /** The size of the next allocation compared with a twin's. */
@@ -50,6 +79,7 @@ interface Parts<X> {
   destroy(): void;
   destroyParent?(): void;
   foreign(): number;
+  clear?(): void;
   dispose(): void;
 }
 
@@ -60,6 +90,8 @@ function subject<X>(parts: Parts<X>): Subject<X> {
     handles: parts.handles,
     alignment: parts.alignment,
     maxSize: parts.maxSize,
+    olderFree: parts.olderFree,
+    usage: parts.usage,
     state: parts.state,
     validate: parts.validate ?? (() => {}),
     // Allocates and frees again, so that a case can go on as before.
@@ -75,9 +107,34 @@ function subject<X>(parts: Parts<X>): Subject<X> {
     destroy: parts.destroy,
     destroyParent: parts.destroyParent,
     foreign: parts.foreign,
+    clear: parts.clear,
     [Symbol.dispose]: parts.dispose,
   };
 }
+
+// What a heap's bytesUsed counts for a request: its class size (looked up,
+// as the fuzz asks for every allocation), or the size itself for a large
+// block.
+const LARGEST_CLASS = CLASSES[CLASSES.length - 1];
+const CLASS_BYTES = Uint16Array.from(
+  { length: LARGEST_CLASS + 1 },
+  (_, s) => classOf(s)!,
+);
+const heapCharge = (size: number): number =>
+  size <= LARGEST_CLASS ? CLASS_BYTES[size] : size;
+
+// A heap's counters, and those of its page source.
+const heapState = (heap: Heap, pages: PageSource) => ({
+  used: heap.bytesUsed,
+  reserved: heap.bytesReserved,
+  peak: heap.peakReserved,
+  spans: heap.liveSpans,
+  large: heap.largeBlocks,
+  empty: heap.emptySpans,
+  segments: heap.segments,
+  classStats: heap.classStats(),
+  pagesLive: pages.liveBytes,
+});
 
 /** A Heap on a fresh page source of `reserve` bytes. */
 export function heapSubject(
@@ -92,17 +149,9 @@ export function heapSubject(
     alignment: 16,
     // Page 0 is never handed out, and a large block has a 48-byte header.
     maxSize: pages.reservedBytes - 4096 - 48,
-    state: () => ({
-      used: heap.bytesUsed,
-      reserved: heap.bytesReserved,
-      peak: heap.peakReserved,
-      spans: heap.liveSpans,
-      large: heap.largeBlocks,
-      empty: heap.emptySpans,
-      segments: heap.segments,
-      classStats: heap.classStats(),
-      pagesLive: pages.liveBytes,
-    }),
+    olderFree: "frees",
+    usage: { bytes: () => heap.bytesUsed, charge: heapCharge },
+    state: () => heapState(heap, pages),
     validate: () => heap.destroyed || pages.destroyed || heap.validate(),
     probe: 24,
     destroy: () => heap.destroy(),
@@ -110,6 +159,58 @@ export function heapSubject(
     foreign: () => pages.alloc(4096),
     dispose: () => {
       heap.destroy();
+      pages.destroy();
+    },
+  });
+}
+
+/**
+ * A WorkerHeap on a fresh SharedPages of `reserve` bytes. With `others`, as
+ * many more WorkerHeaps on instances attached to the same handle (as other
+ * workers' would be, here in one thread), each holding an allocation made
+ * before the first heap's, so that their segments lie among its; another
+ * allocator's pointer is then a run of another instance, refused by the
+ * remote-free checks rather than by the heap's own.
+ */
+export function workerHeapSubject(
+  reserve = 2 ** 24,
+  { others = 0 }: { others?: number } = {},
+): Subject<{ heap: WorkerHeap; pages: SharedPages; others: WorkerHeap[] }> {
+  const pages = new SharedPages({ reserve });
+  const instances = Array.from(
+    { length: others },
+    () => SharedPages.attach(pages.handle),
+  );
+  const rest = instances.map((p) => new WorkerHeap({ pages: p }));
+  for (const other of rest) other.alloc(64);
+  const heap = new WorkerHeap({ pages });
+  const runs = instances[0] ?? pages;
+  return subject({
+    allocator: heap,
+    handles: { heap, pages, others: rest },
+    alignment: 16,
+    maxSize: pages.reservedBytes - 4096 - 48,
+    olderFree: "frees",
+    usage: { bytes: () => heap.bytesUsed, charge: heapCharge },
+    // Remote frees come only from the others (a full scan counts them).
+    state: () =>
+      others === 0 ? heapState(heap.heap, pages) : {
+        ...heapState(heap.heap, pages),
+        waiting: heap.waitingFrees,
+        othersUsed: rest.map((h) => h.bytesUsed),
+      },
+    validate: () => {
+      if (heap.destroyed || pages.destroyed) return;
+      heap.validate();
+      for (const other of rest) other.validate();
+    },
+    probe: 24,
+    destroy: () => heap.destroy(),
+    destroyParent: () => pages.destroy(),
+    foreign: () => runs.alloc(4096),
+    dispose: () => {
+      heap.destroy();
+      for (const other of rest) other.destroy();
       pages.destroy();
     },
   });
@@ -126,6 +227,12 @@ export function pagesSubject(
     handles: { pages },
     alignment: 4096,
     maxSize: pages.reservedBytes,
+    olderFree: "frees",
+    // Whole pages, one at least.
+    usage: {
+      bytes: () => pages.liveBytes,
+      charge: (size) => (size <= 4096 ? 4096 : Math.ceil(size / 4096) * 4096),
+    },
     state: () => ({
       live: pages.liveBytes,
       liveRuns: pages.liveRuns,
@@ -159,6 +266,7 @@ export function arenaSubject(
     handles: { arena, parent, marks: {} },
     alignment: arena.alignment,
     maxSize: arena.memory.byteLength,
+    olderFree: "keeps",
     state: () => ({
       used: arena.bytesUsed,
       capacity: arena.capacity,
@@ -172,6 +280,7 @@ export function arenaSubject(
     destroyParent: () =>
       (parent.parent as unknown as { destroy(): void }).destroy(),
     foreign: () => parent.parent.alloc(64),
+    clear: () => arena.clear(),
     dispose: () => {
       arena.destroy();
       parent[Symbol.dispose]();
@@ -207,11 +316,13 @@ export function fixedSubject(
     handles: { fixed, pages },
     alignment: fixed.alignment,
     maxSize: fixed.length,
+    olderFree: "keeps",
     state: () => ({ used: fixed.bytesUsed }),
     probe: 0,
     // A fixed allocator is gone when its memory is.
     destroy: () => pages.destroy(),
     foreign: () => pages.alloc(4096),
+    clear: () => fixed.clear(),
     dispose: () => pages.destroy(),
   });
 }
@@ -228,6 +339,7 @@ export function scratchSubject(): Subject<
     handles: { region },
     alignment: 16,
     maxSize: region.memory.byteLength,
+    olderFree: "keeps",
     state: () => ({
       used: arena.bytesUsed,
       capacity: arena.capacity,
@@ -263,6 +375,11 @@ export function debugSubject(
     alignment: 16,
     // Its blocks are the heap's, with 16-byte red zones on both sides.
     maxSize: pages.reservedBytes - 4096 - 48 - 32,
+    olderFree: "frees",
+    usage: {
+      bytes: () => heap.bytesUsed,
+      charge: (size) => heapCharge(size + 2 * debug.redZone),
+    },
     state: () => ({
       live: debug.leaks().length,
       used: heap.bytesUsed,

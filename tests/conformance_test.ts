@@ -1,8 +1,10 @@
 // Every allocator runs the one Allocator contract suite of _conformance.ts:
-// a Heap on each page source, an Arena on each parent, a FixedAllocator on
-// each page source, the page sources themselves, and scratch regions. Each
-// entry says, as data, what genuinely differs: sizes worth trying, page
-// rounding, arenas keeping older allocations, how a bad pointer is named.
+// a Heap on each page source, a WorkerHeap (alone, and among others on the
+// same shared source), an Arena on each parent, a FixedAllocator on each
+// page source, the page sources themselves, scratch regions and a
+// DebugAllocator on a Heap on each page source. Each entry says, as data,
+// what genuinely differs: sizes worth trying, page rounding, how a bad
+// pointer is named (whether arenas keep older allocations is the subject's).
 import { conformance } from "./_conformance.ts";
 import { parents } from "./_arena_parents.ts";
 import { sources } from "./_sources.ts";
@@ -13,9 +15,23 @@ import {
   heapSubject,
   pagesSubject,
   scratchSubject,
+  workerHeapSubject,
 } from "./_subjects.ts";
 
 const P = 4096;
+
+/** Sizes worth trying on a heap: either side of the largest classes. */
+const HEAP_SIZES = [0, 1, 16, 17, 2016, 2017, 4048, 4049];
+
+/**
+ * Reservations a heap's allocations fill: page 0, the heap's page and one
+ * 64 KiB segment of 15 spans; page 0, the heap's page and 8 one-page large
+ * blocks.
+ */
+const HEAP_EXHAUST = [
+  { reserve: 18 * P, size: 16, fits: 15 * 253 },
+  { reserve: 10 * P, size: 3000, fits: 8 },
+];
 
 /**
  * The reasons arenas and fixed regions give: a pointer inside their last
@@ -31,18 +47,35 @@ for (const source of sources) {
   conformance({
     name: `Heap on ${source.name}`,
     make: (reserve) => heapSubject(source, reserve),
-    sizes: [0, 1, 16, 17, 2016, 2017, 4048, 4049],
+    sizes: HEAP_SIZES,
     granule: 16,
-    olderFree: "frees",
     live: ["used", "spans", "large"],
-    exhaust: [
-      // Page 0, the heap's page and one 64 KiB segment of 15 spans.
-      { reserve: 18 * P, size: 16, fits: 15 * 253 },
-      // Page 0, the heap's page and 8 one-page large blocks.
-      { reserve: 10 * P, size: 3000, fits: 8 },
-    ],
+    exhaust: HEAP_EXHAUST,
   });
 }
+
+conformance({
+  name: "WorkerHeap on SharedPages",
+  make: (reserve) => workerHeapSubject(reserve),
+  sizes: HEAP_SIZES,
+  granule: 16,
+  live: ["used", "spans", "large"],
+  exhaust: HEAP_EXHAUST,
+});
+
+conformance({
+  name: "WorkerHeap among two others on one SharedPages",
+  make: (reserve) => workerHeapSubject(reserve, { others: 2 }),
+  sizes: HEAP_SIZES,
+  granule: 16,
+  live: ["used", "spans", "large", "waiting", "othersUsed"],
+  // Another allocator's pointer is a run of another instance: a remote free
+  // cannot tell it from that instance's heap pages, and its first bytes are
+  // where a heap's page header would be.
+  reasons: { foreign: "interior" },
+  // Each other heap holds its own page and a segment: 17 pages more.
+  exhaust: HEAP_EXHAUST.map((e) => ({ ...e, reserve: e.reserve + 2 * 17 * P })),
+});
 
 for (const maker of parents) {
   conformance({
@@ -51,7 +84,6 @@ for (const maker of parents) {
     // After a 64-byte allocation, 4000 bytes fill the first block exactly.
     sizes: [0, 1, 16, 17, 4000, 4001],
     granule: 16,
-    olderFree: "keeps",
     live: ["used"],
     reasons: BUMP_REASONS,
     exhaust: [{
@@ -72,7 +104,6 @@ for (const source of sources) {
     make: (length = 65536) => fixedSubject(source, { length }),
     sizes: [0, 1, 16, 17, 65536 - 64],
     granule: 16,
-    olderFree: "keeps",
     live: ["used"],
     reasons: BUMP_REASONS,
     exhaust: [{ reserve: 256, size: 16, fits: 16 }],
@@ -85,7 +116,6 @@ for (const source of sources) {
     make: (reserve) => pagesSubject(source, { reserve }),
     sizes: [0, 1, P - 1, P, P + 1, 2 * P],
     granule: P,
-    olderFree: "frees",
     live: ["live", "liveRuns"],
     // The last page is never handed out: it is free, not another's.
     reasons: { foreign: "double-free" },
@@ -101,7 +131,6 @@ conformance({
   make: () => scratchSubject(),
   sizes: [0, 1, 16, 17, 4000, 4001],
   granule: 16,
-  olderFree: "keeps",
   live: ["used"],
   reasons: BUMP_REASONS,
   // All regions share the worker's scratch arenas: no twin, no tiny one.
@@ -114,7 +143,6 @@ for (const source of sources) {
     make: (reserve) => debugSubject(source, reserve),
     sizes: [0, 1, 16, 17, 2016, 2017, 4048],
     granule: 16,
-    olderFree: "frees",
     live: ["live", "used"],
     // It knows its blocks, not the memory: a pointer into one is interior,
     // any other is foreign.
