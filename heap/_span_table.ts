@@ -7,6 +7,8 @@ import {
   CHUNK_SHIFT,
   CLASS_COUNT,
   CLASS_SIZE,
+  HEADER,
+  SPAN_SIZE,
 } from "./_geometry.ts";
 import { grow } from "../os/_grow.ts";
 
@@ -120,6 +122,37 @@ export class SpanTable {
   isAllocated(span: number, rel: number): boolean {
     return (this.meta[span * ROW + BITS + (rel >> BITMAP_WORD_SHIFT)] &
       (1 << ((rel >> CHUNK_SHIFT) & 31))) !== 0;
+  }
+
+  /**
+   * Rebuilds the free list of the live span `span` of class `cls`, which a
+   * write after free broke, from what the table knows (docs/design.md#free-list-repair):
+   * every chunk handed out (below FRESH) whose bit is clear, lowest first,
+   * but `last` (the free chunk whose link was overwritten, or 0), which goes
+   * at the end. The links are written through `u32`, the heap's memory.
+   * Returns how many chunks the list holds.
+   */
+  rebuildFreeList(
+    span: number,
+    cls: number,
+    u32: Uint32Array,
+    last: number,
+  ): number {
+    const base = span * SPAN_SIZE, size = CLASS_SIZE[cls];
+    let head = 0, listed = 0;
+    if (last !== 0) {
+      u32[(base + last) / 4] = 0;
+      head = last;
+      listed++;
+    }
+    for (let rel = this.get(span, FRESH) - size; rel >= HEADER; rel -= size) {
+      if (rel === last || this.isAllocated(span, rel)) continue;
+      u32[(base + rel) / 4] = head;
+      head = rel;
+      listed++;
+    }
+    this.set(span, FREE_HEAD, head);
+    return listed;
   }
 
   /** Pushes `page` on the front of the list whose head is `heads[list]`. */

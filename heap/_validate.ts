@@ -2,6 +2,7 @@
 // list, span, free-chunk stack, bitmap, large block and counter, and the
 // bytes that must read as zero. It walks all of the heap's memory.
 import { hex } from "../os/_checks.ts";
+import { HeapCorruptionError } from "../os/errors.ts";
 import type { PageSource } from "../os/page_source.ts";
 import {
   CHUNKS,
@@ -45,7 +46,11 @@ export interface HeapParts {
   peakReserved: number;
 }
 
-/** Throws an Error naming the first inconsistency found, and where. */
+/**
+ * Throws a HeapCorruptionError naming the first inconsistency found, and
+ * where (with the span, chunk and link of a broken free-list link). It
+ * changes nothing.
+ */
 export function validateHeap(heap: HeapParts): void {
   const check = new Walk(heap);
   const seen = new Set<number>();
@@ -210,20 +215,33 @@ class Walk {
     if (bits !== used) {
       corrupt(`${where} counts ${used} chunks used but marks ${bits}`);
     }
-    // The free list: each link a handed-out chunk, free, listed once.
+    // The free list: each link a handed-out chunk, free, listed once. Only
+    // a write after free can break a link (the head is in the table).
     const u32 = this.#heap.pages.memory.u32;
     const listed = new Set<number>();
-    for (let rel = table.get(span, FREE_HEAD); rel !== 0;) {
-      const chunk = `free chunk ${hex(base + rel)} of ${where}`;
-      if (!handedOut(rel)) {
-        corrupt(
-          `the free list of ${where} holds offset ${rel}, which is no handed-out chunk (a write after free?)`,
-        );
+    for (let prev = 0, rel = table.get(span, FREE_HEAD); rel !== 0;) {
+      const fault = !handedOut(rel)
+        ? "no handed-out chunk"
+        : table.isAllocated(span, rel)
+        ? "a live chunk"
+        : listed.has(rel)
+        ? "on the free list already"
+        : "";
+      if (fault !== "") {
+        const link = prev === 0
+          ? `the free list of ${where} starts at offset ${hex(rel)}`
+          : `free chunk ${hex(base + prev)} of ${where} links to offset ${
+            hex(rel)
+          }`;
+        corrupt(`${link}, which is ${fault} (a write after free?)`, {
+          span: base,
+          chunk: prev === 0 ? undefined : base + prev,
+          link: rel,
+        });
       }
-      if (table.isAllocated(span, rel)) corrupt(`${chunk} is marked allocated`);
-      if (listed.has(rel)) corrupt(`${chunk} is on the free list twice`);
       listed.add(rel);
       // Past its link, a free chunk keeps its old bytes until it is reused.
+      prev = rel;
       rel = u32[(base + rel) / 4];
     }
     const free = listed.size;
@@ -232,7 +250,8 @@ class Walk {
       corrupt(
         `${where} has ${used} chunks used, ${free} free and ${neverUsed} fresh, not ${
           CHUNKS[cls]
-        } in all`,
+        } in all (free chunks lost from the free list by a write after free?)`,
+        { span: base },
       );
     }
     this.zero(base, HEADER, `the header of ${where}`);
@@ -275,6 +294,10 @@ function expect(what: string, actual: number, wanted: number): void {
   }
 }
 
-function corrupt(what: string): never {
-  throw new Error(`Heap is inconsistent: ${what}`);
+// `where`: the span, chunk and link of a broken free-list link, as known.
+function corrupt(
+  what: string,
+  where: { span?: number; chunk?: number; link?: number } = {},
+): never {
+  throw new HeapCorruptionError(`Heap is inconsistent: ${what}`, where);
 }

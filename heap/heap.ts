@@ -11,7 +11,11 @@ import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../os/_options.ts";
 import { unrefTimer } from "../os/_timers.ts";
 import { whenRevoked } from "../os/_revoke.ts";
-import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
+import {
+  DestroyedError,
+  HeapCorruptionError,
+  OutOfMemoryError,
+} from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
@@ -102,7 +106,10 @@ const SIZE_LIMIT = "the largest allocation this page source can hold";
  * one. Freeing or resizing anything that is not the start of a live
  * allocation throws a {@linkcode PointerError} (reasons `foreign`,
  * `interior`, `unaligned`, `double-free`, `out-of-range`, `size-mismatch`)
- * and changes nothing; these checks are always on.
+ * and changes nothing; these checks are always on. A write after free that
+ * breaks a free chunk's link is found when the chunk is reused: the heap
+ * rebuilds that span's free list and throws a {@linkcode HeapCorruptionError}
+ * once, and later allocations succeed.
  *
  * @example Allocate, write, resize, free
  * ```ts
@@ -261,7 +268,9 @@ export class Heap implements Allocator, Disposable {
   /**
    * Allocates `size` zero-filled bytes: a chunk of the first class at least
    * `size` (0 takes 16), or a large block above 2016 bytes. Pointers are
-   * multiples of 16.
+   * multiples of 16. If it finds the span's free list broken by a write after
+   * free, it repairs the span and throws a {@linkcode HeapCorruptionError}
+   * (nothing allocated; the next call succeeds).
    *
    * @param size The number of bytes.
    * @returns A non-null pointer.
@@ -289,7 +298,7 @@ export class Heap implements Allocator, Disposable {
     if (rel !== 0) {
       // Reuse the last chunk freed: its first word links to the next free
       // one. A link that is not a free chunk's start was overwritten after
-      // the free; refuse it rather than hand out a live chunk twice.
+      // the free: repair the span rather than hand out a live chunk twice.
       const next = this.#u32[(base + rel) / 4];
       if (next !== 0) {
         const word = next >> BITMAP_WORD_SHIFT,
@@ -299,7 +308,7 @@ export class Heap implements Allocator, Disposable {
           next === rel ||
           (CHUNK_STARTS[cls * BITMAP_WORDS + word] & bit) === 0 ||
           (m[row + BITS + word] & bit) !== 0
-        ) throw this.#corruptLink(span, rel, next);
+        ) throw this.#repair(span, cls, rel, next);
       }
       m[row + FREE_HEAD] = next;
       // The chunk holds what was in it when it was freed: zero it now, while
@@ -307,8 +316,11 @@ export class Heap implements Allocator, Disposable {
       const from = zeroFrom & ~15;
       zeroChunk(this.#f64, this.#u8, base + rel + from, classSize - from);
     } else {
-      // Never handed out since the span was taken: zero already.
+      // Never handed out since the span was taken: zero already. A span
+      // goes to the full list before its fresh part runs out, unless a write
+      // after free made free chunks unreachable (a link to a later one).
       rel = m[row + FRESH];
+      if (rel + classSize > SPAN_SIZE) throw this.#repair(span, cls, 0, 0);
       m[row + FRESH] = rel + classSize;
     }
     m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
@@ -618,9 +630,12 @@ export class Heap implements Allocator, Disposable {
    * that memory never handed out (span headers, the fresh part of each span,
    * the bytes past a large block's size) reads as zero, so a write past the
    * end is found. Free chunks keep their old bytes until they are reused (they
-   * are zeroed then), so they are not checked. Throws an `Error` naming the
-   * first inconsistency and where it is. It walks all the heap's memory: for
-   * tests and debugging.
+   * are zeroed then), so they are not checked, but for their free-list links.
+   * Throws a {@linkcode HeapCorruptionError} naming the first inconsistency
+   * and where it is (with `span`, `chunk` and `link` for a broken free-list
+   * link); it only reports, and changes nothing: the `alloc` that meets a
+   * broken link repairs its span. It walks all the heap's memory: for tests
+   * and debugging.
    *
    * @example Finding a write past the end
    * ```ts
@@ -782,13 +797,33 @@ export class Heap implements Allocator, Disposable {
     return locate(this.#table, this.#large, this.memory, ptr, size);
   }
 
-  // The error for a free-list link that is no free chunk of its span.
-  #corruptLink(span: number, rel: number, next: number): Error {
-    const chunk = span * SPAN_SIZE + rel;
-    return new Error(
-      `Heap is inconsistent: free chunk ${hex(chunk)} of the span at ${
-        hex(span * SPAN_SIZE)
-      } links to offset ${next}, which is no free chunk (a write after free?); nothing was allocated`,
+  // The cold path of a broken free list (docs/design.md#free-list-repair):
+  // rebuilds the span's list from its bitmap and returns the error to throw.
+  // `rel` is the free chunk whose link `next` is no free chunk, or 0 when
+  // the list ran out with free chunks left unreachable.
+  #repair(
+    span: number,
+    cls: number,
+    rel: number,
+    next: number,
+  ): HeapCorruptionError {
+    const listed = this.#table.rebuildFreeList(span, cls, this.#u32, rel);
+    const at = span * SPAN_SIZE;
+    const where = `the span of ${CLASS_SIZE[cls]}-byte chunks at ${hex(at)}`;
+    const found = rel !== 0
+      ? `free chunk ${hex(at + rel)} of ${where} links to offset ${
+        hex(next)
+      }, which is no free chunk of the span`
+      : `${
+        listed === 1 ? "1 free chunk" : `${listed} free chunks`
+      } of ${where} ${
+        listed === 1 ? "was" : "were"
+      } on no free list (a link was overwritten with a later free chunk's offset)`;
+    return new HeapCorruptionError(
+      `Write after free found: ${found}. The heap rebuilt the span's free list from its allocation bitmap, so no chunk is lost or handed out twice; this call allocated nothing and can be repeated (a DebugAllocator finds the code that wrote after free)`,
+      rel !== 0
+        ? { span: at, chunk: at + rel, link: next, repaired: true }
+        : { span: at, repaired: true },
     );
   }
 

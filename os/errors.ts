@@ -2,7 +2,9 @@
  * The errors that @sp/mem throws besides `RangeError` and `TypeError`.
  *
  * Every error is thrown before anything changes: the allocator that threw is
- * exactly as it was and can be used again.
+ * exactly as it was and can be used again. The one exception is a
+ * {@linkcode HeapCorruptionError} from `alloc`, thrown after the heap repaired
+ * the damage it found (its counters are unchanged all the same).
  *
  * @module
  */
@@ -166,5 +168,87 @@ export class FfiUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "FfiUnavailableError";
+  }
+}
+
+/**
+ * Thrown when a heap finds its own bookkeeping in memory damaged: a free
+ * chunk's free-list link overwritten — by a write after free, the only way
+ * memory can reach it — or, from `validate()`, any broken invariant.
+ *
+ * `alloc` (and a `resize` or `realloc` that moves to a small chunk) throws it
+ * once for each damaged span, having repaired that span first: its free list
+ * is rebuilt from the span's allocation bitmap, which lives outside the
+ * memory, so no free chunk is lost and no live chunk is handed out. The call
+ * allocated nothing (`repaired` is true); call it again. The damaged chunk —
+ * the one whose link was overwritten — is not quarantined: it goes back on
+ * the list, last, and is zeroed when it is handed out, as every reused chunk
+ * is (docs/design.md#free-list-repair says why). The counters are unchanged.
+ *
+ * `validate()` only reports (`repaired` is false) and changes nothing: the
+ * alloc that meets the damage repairs it. Where the damage is a free-list
+ * link, `span`, `chunk` and `link` say where; for other broken invariants
+ * (a counter, bytes that should read as zero) they are undefined and the
+ * message says where. To find the code that wrote after free, run it on a
+ * `DebugAllocator`.
+ *
+ * @example A write after free, found and repaired
+ * ```ts
+ * import { Heap } from "@sp/mem/heap";
+ * import { BufferPages, HeapCorruptionError } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 22 });
+ * using heap = new Heap({ pages });
+ * const a = heap.alloc(16), b = heap.alloc(16);
+ * heap.free(a);
+ * heap.free(b); // the free list: b, then a
+ * heap.memory.u32[a / 4] = 0xdead; // a bug writes into a after freeing it
+ * assert.equal(heap.alloc(16), b);
+ * assert.throws(
+ *   () => heap.alloc(16),
+ *   (e) =>
+ *     e instanceof HeapCorruptionError && e.repaired &&
+ *     e.span === a - 48 && e.chunk === a && e.link === 0xdead,
+ * );
+ * assert.equal(heap.alloc(16), a); // repaired: a again, zeroed
+ * heap.validate();
+ * ```
+ */
+export class HeapCorruptionError extends Error {
+  /** The address of the damaged span, where the damage is in one. */
+  readonly span: number | undefined;
+  /**
+   * The address of the free chunk whose link is bad, where one was read
+   * (undefined when free chunks were found unreachable from the list).
+   */
+  readonly chunk: number | undefined;
+  /** The bad link read from `chunk`: an offset in the span, as stored. */
+  readonly link: number | undefined;
+  /** Whether the heap repaired the damage before throwing (`alloc` does). */
+  readonly repaired: boolean;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What was found where, and what the heap did about it.
+   * @param where The span, the chunk and the link, where they are known, and
+   *   whether the damage was repaired (default false).
+   */
+  constructor(
+    message: string,
+    where: {
+      span?: number;
+      chunk?: number;
+      link?: number;
+      repaired?: boolean;
+    } = {},
+  ) {
+    super(message);
+    this.name = "HeapCorruptionError";
+    this.span = where.span;
+    this.chunk = where.chunk;
+    this.link = where.link;
+    this.repaired = where.repaired ?? false;
   }
 }

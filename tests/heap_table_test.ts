@@ -7,6 +7,7 @@ import { capacityOf, CLASSES } from "./_heap_model.ts";
 import { Heap } from "../heap/mod.ts";
 import {
   DestroyedError,
+  HeapCorruptionError,
   OutOfMemoryError,
   type PageSource,
   PointerError,
@@ -1377,7 +1378,7 @@ const corruption: HeapCase[] = [
     ["the chunk itself", (rel: Record<string, number>) => rel.b],
   ] as const).map(([what, link]): HeapCase => ({
     name:
-      `a write after free that points a free-list link at ${what} is refused, and changes nothing`,
+      `a write after free that points a free-list link at ${what} is found, and its span repaired`,
     ops: [
       ["alloc", "a", 64],
       ["alloc", "b", 64],
@@ -1390,31 +1391,38 @@ const corruption: HeapCase[] = [
         heap.memory.u32[ptr.b / 4] = link(rels); // the write after free
         assert.throws(
           () => heap.validate(),
-          /free list of span .*holds offset|is marked allocated|on the free list twice/,
+          (e) =>
+            e instanceof HeapCorruptionError && !e.repaired &&
+            e.chunk === ptr.b && e.link === link(rels) &&
+            /^Heap is inconsistent: free chunk 0x[0-9a-f]+ \(\d+\) of span .* links to offset .*, which is (no handed-out chunk|a live chunk|on the free list already) \(a write after free\?\)$/
+              .test(e.message),
         );
       }],
-      ["call", ({ heap }) => {
-        // b would be handed out next: only if its link is sound. (validate()
-        // would fail here, so the refusal is checked by the counters.)
+      ["call", ({ heap, ptr }) => {
+        // b would be handed out next: only if its link is sound. The alloc
+        // repairs the span and allocates nothing; the counters stay.
         const before = JSON.stringify([heap.bytesUsed, heap.classStats()]);
         assert.throws(
           () => heap.alloc(64),
-          /^Error: Heap is inconsistent: free chunk 0x[0-9a-f]+ \(\d+\) of the span at .* links to offset \d+, which is no free chunk \(a write after free\?\); nothing was allocated$/,
+          (e) =>
+            e instanceof HeapCorruptionError && e.repaired &&
+            e.chunk === ptr.b &&
+            /^Write after free found: free chunk 0x[0-9a-f]+ \(\d+\) of the span of 64-byte chunks at .* links to offset .*, which is no free chunk of the span\. The heap rebuilt/
+              .test(e.message),
         );
         assert.equal(
           JSON.stringify([heap.bytesUsed, heap.classStats()]),
           before,
         );
+        heap.validate();
       }],
-      ["call", ({ heap, ptr }) => {
-        heap.memory.u32[ptr.b / 4] = ptr.a % 4096; // repaired
-      }],
+      // The rebuilt list: a, then b (the damaged chunk, last).
       ["alloc", "d", 64],
       ["alloc", "e", 64],
       ["alloc", "f", 64],
     ],
     expect: {
-      same: [["b", "d"], ["a", "e"]],
+      same: [["a", "d"], ["b", "e"]],
       differ: [["f", "a"], ["f", "b"], ["f", "c"]],
       chunkZero: ["d", "e", "f"],
       used: 4 * 64,
