@@ -2,7 +2,7 @@
 // real address: for native memory that is `memory.address + ptr`, so the
 // pointer is aligned relative to a bias (the address modulo the alignment).
 import type { Memory } from "../os/memory.ts";
-import { hex } from "../os/_checks.ts";
+import { hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 
 /**

@@ -7,7 +7,7 @@ import type { Allocator } from "../os/allocator.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import {
   addressBias,
@@ -15,8 +15,8 @@ import {
   checkNotInterior,
   isTop,
 } from "./_align.ts";
-import { copyBytes, zeroBytes } from "../os/_bytes.ts";
-import { whenRevoked } from "../os/_revoke.ts";
+import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { whenRevoked } from "../internal/revoke.ts";
 
 /**
  * The size of the header at the start of every arena block: 32 bytes.

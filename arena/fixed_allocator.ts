@@ -5,7 +5,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import type { Memory } from "../os/memory.ts";
-import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import {
   DestroyedError,
   OutOfMemoryError,
@@ -17,9 +17,9 @@ import {
   checkNotInterior,
   isTop,
 } from "./_align.ts";
-import { copyBytes, zeroBytes } from "../os/_bytes.ts";
+import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena.ts";
-import { whenRevoked } from "../os/_revoke.ts";
+import { whenRevoked } from "../internal/revoke.ts";
 
 /**
  * Options for {@linkcode FixedAllocator}.

@@ -1,6 +1,6 @@
 /**
  * `deno bench bench/bytes_bench.ts`: the crossover of each byte method in
- * `os/_bytes.ts` — word stores through the whole-range views against the
+ * `internal/bytes.ts` — word stores through the whole-range views against the
  * TypedArray built-in — at lengths around its threshold. The thresholds there
  * are where the built-in starts to win here.
  *

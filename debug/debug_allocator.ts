@@ -5,8 +5,8 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { checkPointer, checkSize, hex } from "../os/_checks.ts";
-import { fillBytes } from "../os/_bytes.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import { fillBytes } from "../internal/bytes.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";

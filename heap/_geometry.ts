@@ -1,8 +1,9 @@
 // The heap's geometry (docs/design.md#heap-geometry) as constants and lookup
 // tables, so that the hot paths never divide or search.
+import { PAGE_SIZE } from "../internal/pages.ts";
 
 /** Bytes per span: one page. */
-export const SPAN_SIZE = 4096;
+export const SPAN_SIZE = PAGE_SIZE;
 /** Bytes per segment: 16 pages, the first of them the segment's header. */
 export const SEGMENT_SIZE = 65536;
 /** Usable spans per segment (all but the header page). */

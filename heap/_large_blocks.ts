@@ -2,7 +2,7 @@
 // bytes, each its own run of pages from the page source, given back as soon
 // as it is freed. Live blocks form a doubly linked list through the span
 // table's links, so that destroy() and diagnostics can find them all.
-import { copyBytes, zeroBytes } from "../os/_bytes.ts";
+import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import {

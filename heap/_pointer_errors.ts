@@ -1,7 +1,7 @@
 // Finding the live allocation a pointer handed to free or resize names, and
 // saying why when there is none (docs/design.md#errors): the cold path, where
 // every message is built.
-import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
 import { CHUNKS, CLASS_SIZE, HEADER, SPAN_SIZE } from "./_geometry.ts";

@@ -10,7 +10,7 @@ import {
   HEADER,
   SPAN_SIZE,
 } from "./_geometry.ts";
-import { grow } from "../os/_grow.ts";
+import { grow } from "../internal/grow.ts";
 
 // What a page is to the heap: its KIND word. 1..16 is a live span of class
 // `kind - 1`, so the free path learns "live span" and its class in one load.

@@ -1,7 +1,7 @@
 // The heap's full invariant walk (docs/design.md#what-validate-checks): every
 // list, span, free-chunk stack, bitmap, large block and counter, and the
 // bytes that must read as zero. It walks all of the heap's memory.
-import { hex } from "../os/_checks.ts";
+import { hex } from "../internal/checks.ts";
 import { HeapCorruptionError } from "../os/errors.ts";
 import type { PageSource } from "../os/page_source.ts";
 import {

@@ -5,12 +5,12 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { copyBytes, zeroBytes, zeroChunk } from "../os/_bytes.ts";
-import { checkSize, hex } from "../os/_checks.ts";
+import { copyBytes, zeroBytes, zeroChunk } from "../internal/bytes.ts";
+import { checkSize, hex } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { checkKeepOptions } from "../os/_options.ts";
-import { unrefTimer } from "../os/_timers.ts";
-import { whenRevoked } from "../os/_revoke.ts";
+import { checkKeepOptions } from "../internal/options.ts";
+import { unrefTimer } from "../internal/timers.ts";
+import { whenRevoked } from "../internal/revoke.ts";
 import {
   DestroyedError,
   HeapCorruptionError,

@@ -5,12 +5,12 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { checkPointer, checkSize, hex } from "../os/_checks.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
-import { GRAIN, SharedState } from "../os/_shared_state.ts";
+import { GRAIN, SharedState } from "../internal/shared_state.ts";
 import { HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 

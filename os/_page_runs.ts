@@ -27,15 +27,8 @@
 // doubling — one set of bins for dirty runs and one for clean ones, each found
 // in O(1) through a bitmask of non-empty bins. A bin is a list with the most
 // recently freed run first, so reuse takes the run most likely still in cache.
-import { grow } from "./_grow.ts";
-
-/** The most pages a range can have (2^31 − 1: page counts fit an Int32Array). */
-export const MAX_PAGES = 2 ** 31 - 1;
-
-/** Pages of a run of `size` bytes: at least one (4096-byte pages). */
-export function pagesFor(size: number): number {
-  return size <= 4096 ? 1 : Math.ceil(size / 4096);
-}
+import { grow } from "../internal/grow.ts";
+import { MAX_PAGES, pagesFor } from "../internal/pages.ts";
 
 const EXACT_BINS = 32;
 const SUB_BINS = 4;

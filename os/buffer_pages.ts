@@ -10,7 +10,7 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { reservePages } from "./_options.ts";
+import { reservePages } from "../internal/options.ts";
 
 /**
  * The default reservation of {@linkcode BufferPages}: 1 GiB of address space

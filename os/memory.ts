@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { hex } from "./_checks.ts";
+import { hex } from "../internal/checks.ts";
 import { DestroyedError } from "./errors.ts";
-import { fillBytes, zeroBytes } from "./_bytes.ts";
-import { revoke } from "./_revoke.ts";
+import { fillBytes, zeroBytes } from "../internal/bytes.ts";
+import { revoke } from "../internal/revoke.ts";
 
 /**
  * A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}.

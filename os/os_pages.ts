@@ -11,7 +11,7 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { checkKeepOptions, reservePages } from "./_options.ts";
+import { checkKeepOptions, reservePages } from "../internal/options.ts";
 
 /**
  * The default reservation of {@linkcode OsPages}: 4 GiB of address space

@@ -5,43 +5,16 @@
  * @module
  */
 import type { Allocator } from "./allocator.ts";
-import { zeroBytes } from "./_bytes.ts";
-import { checkPointer, checkSize, hex } from "./_checks.ts";
+import { zeroBytes } from "../internal/bytes.ts";
+import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
-import { MAX_PAGES, PageRuns, pagesFor } from "./_page_runs.ts";
-import { checkKeepOptions } from "./_options.ts";
-import { unrefTimer } from "./_timers.ts";
+import { PageRuns } from "./_page_runs.ts";
+import { MAX_RESERVE, PAGE_SIZE, pagesFor } from "../internal/pages.ts";
+import { checkKeepOptions } from "../internal/options.ts";
+import { unrefTimer } from "../internal/timers.ts";
 
-/**
- * The page size of every page source: 4 KiB. Runs are whole pages, and every
- * run starts at a multiple of it.
- *
- * @example
- * ```ts
- * import { BufferPages, PAGE_SIZE } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * using pages = new BufferPages({ reserve: 16 * PAGE_SIZE });
- * const p = pages.alloc(1); // one whole page
- * assert.equal(p % PAGE_SIZE, 0);
- * assert.equal(pages.runSize(p), PAGE_SIZE);
- * ```
- */
-export const PAGE_SIZE = 4096;
-
-/**
- * The most a page source can reserve: 2^31 − 1 pages (just under 8 TiB).
- *
- * @example
- * ```ts
- * import { BufferPages, MAX_RESERVE } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * assert.throws(() => new BufferPages({ reserve: MAX_RESERVE + 4096 }), RangeError);
- * ```
- */
-export const MAX_RESERVE = MAX_PAGES * PAGE_SIZE;
+export { MAX_RESERVE, PAGE_SIZE } from "../internal/pages.ts";
 
 /**
  * Options shared by the page sources: how much to reserve, and how long freed

@@ -6,15 +6,20 @@
  */
 import { DestroyedError } from "./errors.ts";
 import { Memory } from "./memory.ts";
-import { reservePages } from "./_options.ts";
-import { PageRuns, pagesFor } from "./_page_runs.ts";
+import { reservePages } from "../internal/options.ts";
+import { PageRuns } from "./_page_runs.ts";
+import { pagesFor } from "../internal/pages.ts";
 import {
   PAGE_SIZE,
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { revokeMemory } from "./_revoke.ts";
-import { MAX_IDS, SharedState, sharedStateBytes } from "./_shared_state.ts";
+import { revokeMemory } from "../internal/revoke.ts";
+import {
+  MAX_IDS,
+  SharedState,
+  sharedStateBytes,
+} from "../internal/shared_state.ts";
 
 /**
  * The default reservation of {@linkcode SharedPages}: 256 MiB (engines

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { checkSize } from "./_checks.ts";
+import { checkSize } from "../internal/checks.ts";
 import { OutOfMemoryError } from "./errors.ts";
 import { Memory } from "./memory.ts";
-import { revokeMemory } from "./_revoke.ts";
+import { revokeMemory } from "../internal/revoke.ts";
 import {
   PAGE_SIZE,
   PageSource,

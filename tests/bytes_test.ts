@@ -1,4 +1,4 @@
-// The byte methods every layer uses (os/_bytes.ts): each writes exactly its
+// The byte methods every layer uses (internal/bytes.ts): each writes exactly its
 // range, whichever way it takes (word stores or the built-in), for every byte
 // value — 0xff included, whose 8-byte pattern is a NaN — and every alignment.
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import {
   STORES_UP_TO,
   zeroBytes,
   zeroChunk,
-} from "../os/_bytes.ts";
+} from "../internal/bytes.ts";
 import { Memory } from "../os/memory.ts";
 
 const memory = new Memory(new ArrayBuffer(65536));

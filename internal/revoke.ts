@@ -4,7 +4,7 @@
 // check of their own on every call: their fast paths test the length of a
 // cached byte view, which detaching makes 0 — and so does `whenRevoked`, by
 // swapping in an empty view.
-import type { Memory } from "./memory.ts";
+import type { Memory } from "../os/memory.ts";
 
 /** Set by Memory itself, so that no public method can revoke one. */
 export const revoke: { memory: (memory: Memory) => void } = {

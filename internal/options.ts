@@ -1,10 +1,13 @@
 // Checking a page source's options before it takes any resource.
-import { checkSize } from "./_checks.ts";
-import {
-  MAX_RESERVE,
-  PAGE_SIZE,
-  type PageSourceOptions,
-} from "./page_source.ts";
+import { checkSize } from "./checks.ts";
+import { MAX_RESERVE, PAGE_SIZE } from "./pages.ts";
+
+/** The options about keeping freed pages, of a page source or a heap. */
+export interface KeepOptions {
+  decayMs?: number;
+  retain?: number;
+  clock?: () => number;
+}
 
 /** Rounds a reservation up to whole pages and checks it. */
 export function reservePages(reserve: number): number {
@@ -19,7 +22,7 @@ export function reservePages(reserve: number): number {
 }
 
 /** Throws unless the options about keeping freed pages are usable. */
-export function checkKeepOptions(options: PageSourceOptions): void {
+export function checkKeepOptions(options: KeepOptions): void {
   const { decayMs, retain, clock } = options;
   if (decayMs !== undefined && !(typeof decayMs === "number" && decayMs >= 0)) {
     if (typeof decayMs !== "number") {

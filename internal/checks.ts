@@ -1,6 +1,6 @@
 // Argument checks shared by every allocator. They are written so that the
 // common case is one or two comparisons; the message is built only on failure.
-import { PointerError } from "./errors.ts";
+import { PointerError } from "../os/errors.ts";
 
 /**
  * Formats a pointer for error messages, in hex and as the plain number the API

@@ -4,7 +4,7 @@
 // call, so short ranges are done with word stores through the whole-range
 // views. Each threshold is the measured crossover of its method
 // (bench/bytes_bench.ts; docs/design.md#zeroing-and-copying).
-import type { Memory } from "./memory.ts";
+import type { Memory } from "../os/memory.ts";
 
 /** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
 export const STORES_UP_TO = 384;

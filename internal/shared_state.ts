@@ -15,7 +15,7 @@
 // order of the three marks makes every finished remote free visible to the
 // next collect). Plain loads read only hints (owners, destroyed); every bit
 // of the remote-free protocol is read and written with Atomics.
-import { PAGE_SIZE } from "./page_source.ts";
+import { PAGE_SIZE } from "./pages.ts";
 
 /** The most workers (ids) that can share one SharedPages. */
 export const MAX_IDS = 1024;
