@@ -28,7 +28,6 @@
 // in O(1) through a bitmask of non-empty bins. A bin is a list with the most
 // recently freed run first, so reuse takes the run most likely still in cache.
 import { grow } from "../internal/grow.ts";
-import { MAX_PAGES, pagesFor } from "../internal/pages.ts";
 
 const EXACT_BINS = 32;
 const SUB_BINS = 4;

@@ -10,7 +10,7 @@ import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
 import { PageRuns } from "./_page_runs.ts";
-import { MAX_RESERVE, PAGE_SIZE, pagesFor } from "../internal/pages.ts";
+import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { unrefTimer } from "../internal/timers.ts";
 
