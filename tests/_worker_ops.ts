@@ -8,6 +8,7 @@
 // starts there, so a block handed out twice is seen at once; every block is
 // filled with its tag and checked before it is freed.
 import { WorkerHeap } from "../heap/mod.ts";
+import { workerRandom } from "./_run_workers.ts";
 import {
   PointerError,
   SharedPages,
@@ -132,13 +133,7 @@ export function runWorker(task: WorkerTask): WorkerResult {
   const mine = index * part;
   const theirs = ((index + workers - 1) % workers) * part;
   const result = emptyResult();
-  let seed = 0x9e3779b9 ^ (index + 1) * 0x85ebca6b;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 4294967296;
-  };
+  const random = workerRandom(index);
   // Sizes on a log scale: 4 B to 16 KiB for the heap, 1 to 3 pages for runs.
   const sizeOf = () =>
     kind === "heap"

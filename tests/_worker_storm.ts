@@ -14,6 +14,7 @@
 //   3. barrier (nobody frees into a heap while its owner validates).
 // A shared claim table (tag per 16 bytes) catches a block handed out twice.
 import { WorkerHeap } from "../heap/mod.ts";
+import { workerRandom } from "./_run_workers.ts";
 import { SharedPages, type SharedPagesHandle } from "../os/mod.ts";
 import { classOf } from "./_heap_model.ts";
 
@@ -79,13 +80,7 @@ export function runStorm(task: StormTask): StormResult {
   const pages = SharedPages.attach(task.handle);
   const heap = new WorkerHeap({ pages, decayMs: Infinity });
   const { i32 } = pages.memory;
-  let seed = (0x9e3779b9 ^ (index + 1) * 0x85ebca6b) | 1;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 4294967296;
-  };
+  const random = workerRandom(index);
   // Mostly small blocks; one in 12 large (its own pages, handed back to the
   // shared source as soon as it is freed).
   const sizeOf = () =>

@@ -6,6 +6,7 @@
 // to the allocations, and the shared source holds nothing at the end.
 import assert from "node:assert/strict";
 import { SharedPages } from "../os/mod.ts";
+import { runWorkers } from "./_run_workers.ts";
 import {
   BLOCKS,
   makeStorm,
@@ -24,31 +25,10 @@ async function storm(
   // shared bitmaps with the other heaps' pages.
   using pages = new SharedPages({ reserve: 2 ** 24 });
   const task = makeStorm(pages, workers, ROUNDS);
-  const results = await Promise.all(
-    Array.from({ length: workers }, (_, index) => {
-      const worker = new Worker(
-        new URL("./_worker_storm.ts", import.meta.url),
-        { type: "module" },
-      );
-      return new Promise<StormResult>((resolve, reject) => {
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          worker.terminate();
-          settle();
-        };
-        const timer = setTimeout(
-          () => done(() => reject(new Error(`worker ${index} timed out`))),
-          TIMEOUT_MS,
-        );
-        worker.onmessage = (e: MessageEvent<StormResult>) =>
-          done(() => resolve(e.data));
-        worker.onerror = (e) => {
-          e.preventDefault();
-          done(() => reject(new Error(e.message)));
-        };
-        worker.postMessage({ ...task, index } satisfies StormTask);
-      });
-    }),
+  const results = await runWorkers<StormTask, StormResult>(
+    new URL("./_worker_storm.ts", import.meta.url),
+    Array.from({ length: workers }, (_, index) => ({ ...task, index })),
+    TIMEOUT_MS,
   );
   return { results, liveBytes: pages.liveBytes, liveRuns: pages.liveRuns };
 }

@@ -7,6 +7,7 @@
 // the shared source holds nothing.
 import assert from "node:assert/strict";
 import { SharedPages } from "../os/mod.ts";
+import { runWorkers } from "./_run_workers.ts";
 import {
   makeTask,
   problems,
@@ -36,31 +37,10 @@ async function run(c: Case): Promise<string[]> {
     reserve: c.kind === "heap" ? 2 ** 28 : 2 ** 27,
   });
   const task = makeTask(c.kind, pages, c.workers, OPS);
-  const results = await Promise.all(
-    Array.from({ length: c.workers }, (_, index) => {
-      const worker = new Worker(
-        new URL("./_worker_ops.ts", import.meta.url),
-        { type: "module" },
-      );
-      return new Promise<WorkerResult>((resolve, reject) => {
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          worker.terminate();
-          settle();
-        };
-        const timer = setTimeout(
-          () => done(() => reject(new Error(`worker ${index} timed out`))),
-          TIMEOUT_MS,
-        );
-        worker.onmessage = (e: MessageEvent<WorkerResult>) =>
-          done(() => resolve(e.data));
-        worker.onerror = (e) => {
-          e.preventDefault(); // the test fails, not the whole run
-          done(() => reject(new Error(e.message)));
-        };
-        worker.postMessage({ ...task, index } satisfies WorkerTask);
-      });
-    }),
+  const results = await runWorkers<WorkerTask, WorkerResult>(
+    new URL("./_worker_ops.ts", import.meta.url),
+    Array.from({ length: c.workers }, (_, index) => ({ ...task, index })),
+    TIMEOUT_MS,
   );
   return problems(task, pages, results);
 }
