@@ -67,9 +67,19 @@ export function isTop(
       ((last === -1 || last === top) && ((ptr + bias) & mask) === 0));
 }
 
-/** Throws if `ptr` is inside the last allocation `[last, top)` but not its start. */
-export function checkNotInterior(ptr: number, last: number, top: number): void {
-  if (last === -1 || ptr <= last || ptr >= top) return;
+/**
+ * Throws if `ptr` is inside the last allocation `[last, top)` but not its
+ * start. A zero-size pointer is never interior: it owns no bytes, and the
+ * allocation before it may have grown over it in place (a zero-size
+ * allocation does not stop the one before it from being the top).
+ */
+export function checkNotInterior(
+  ptr: number,
+  size: number,
+  last: number,
+  top: number,
+): void {
+  if (size === 0 || last === -1 || ptr <= last || ptr >= top) return;
   throw new PointerError(
     `Pointer ${hex(ptr)} is inside the last allocation, at ${
       hex(last)

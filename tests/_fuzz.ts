@@ -242,14 +242,6 @@ class Run {
     } catch (e) {
       return this.#outOfMemory(e);
     }
-    // A free of a zero-size allocation that the allocation before it has
-    // grown over in place is refused as interior by arenas and fixed
-    // regions, so there one is freed at once.
-    if (size === 0 && this.#keeps) {
-      this.subject.allocator.free(ptr, 0);
-      this.#newestIsLast = false;
-      return;
-    }
     const seed = this.#nextSeed++;
     this.#zero(ptr, size, seed, 0, "a fresh allocation, not zero");
     this.#mark(ptr, size, seed);

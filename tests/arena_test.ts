@@ -306,6 +306,17 @@ const cases: ArenaCase[] = [
     },
   },
   {
+    name:
+      "resize: the top grows in place over a zero-size allocation, which can still be freed",
+    ops: [
+      ["alloc", "a", 16],
+      ["alloc", "z", 0],
+      ["resize", "a2", "a", 64],
+      ["free", "z"],
+    ],
+    expect: { same: [["a", "a2"]], at: { a: [0, 32], z: [0, 48] }, used: 64 },
+  },
+  {
     name: "resize: a non-top allocation grows by moving, with its bytes",
     ops: [
       ["alloc", "a", 10],

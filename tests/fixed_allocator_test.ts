@@ -142,6 +142,19 @@ const cases: FixedCase[] = [
     },
   },
   {
+    name:
+      "resize: the top grows in place over a zero-size allocation, which can still be freed",
+    start: 0,
+    length: 128,
+    ops: [
+      ["alloc", "a", 16],
+      ["alloc", "z", 0],
+      ["resize", "a2", "a", 64],
+      ["free", "z"],
+    ],
+    expect: { same: [["a", "a2"]], at: { a: 0, z: 16 }, used: 64 },
+  },
+  {
     name: "resize: the top grows in place with a zero tail, and shrinks",
     start: 0,
     length: 128,
