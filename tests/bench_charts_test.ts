@@ -12,6 +12,25 @@ import type { Row } from "../bench/_table.ts";
 
 const PAGE = 4096;
 const EMPTY_12 = Array(12).fill(null);
+// The heap's classes, as Heap.classStats lists them.
+const CLASS_SIZES = [
+  16,
+  32,
+  48,
+  64,
+  96,
+  128,
+  192,
+  256,
+  336,
+  448,
+  576,
+  672,
+  800,
+  1008,
+  1344,
+  2016,
+];
 
 // A heap on 4 MiB of BufferPages after the allocations of `ops` (sizes;
 // a negative number frees the allocation of that size made before).
@@ -31,6 +50,7 @@ const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
     name: "spans of three classes and a large block",
     ops: [16, 64, 1024, 8192],
     expect: {
+      classSizes: CLASS_SIZES,
       heapPage: PAGE,
       segments: [{
         address: 2 * PAGE,
@@ -57,6 +77,7 @@ const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
     name: "a freed large block's pages, retained",
     ops: [64, 5000, 8192, -5000],
     expect: {
+      classSizes: CLASS_SIZES,
       heapPage: PAGE,
       segments: [{
         address: 2 * PAGE,
