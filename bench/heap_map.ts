@@ -10,8 +10,8 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { HeapBackend } from "./backends/heap.ts";
+import { main, strictArgs } from "./_cli.ts";
 import { heapMap } from "./_heap_map.ts";
 import { type HeapSnapshot, snapshotHeap } from "./_heap_snapshot.ts";
 import {
@@ -81,28 +81,18 @@ export function livePhase(workload: Workload): Phase {
 }
 
 /**
- * Parses the command line with the runtime's `parseArgs`.
+ * Parses the command line.
  *
  * @param args The arguments.
  * @returns The options; throws a TypeError naming a bad one.
  */
 export function parseHeapMapOptions(args: string[]): HeapMapOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        workload: { type: "string", default: "log_mixed" },
-        phase: { type: "string" },
-        out: { type: "string", default: DEFAULT_OUT },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new TypeError(`${(e as Error).message} (see --help)`);
-  }
+  const values = strictArgs(args, {
+    workload: { type: "string", default: "log_mixed" },
+    phase: { type: "string" },
+    out: { type: "string", default: DEFAULT_OUT },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const workload = WORKLOADS.find((w) => w.name === values.workload);
   if (!workload) {
     throw new TypeError(
@@ -148,17 +138,7 @@ export function snapshotAt(workload: Workload, phase: Phase): HeapSnapshot {
 }
 
 if (import.meta.main) {
-  let options: HeapMapOptions;
-  try {
-    options = parseHeapMapOptions(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(HELP);
-  } else {
-    const { workload, phase, out } = options;
+  await main(parseHeapMapOptions, HELP, async ({ workload, phase, out }) => {
     const svg = await heapMap(
       snapshotAt(workload, phase),
       `Heap map: ${workload.name} after its ${phase} phase`,
@@ -166,5 +146,5 @@ if (import.meta.main) {
     await Deno.mkdir(dirname(out), { recursive: true });
     await Deno.writeTextFile(out, svg);
     console.log(`${out}: ${workload.name} after its ${phase} phase`);
-  }
+  });
 }

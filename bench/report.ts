@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { crossWorker, crossWorkerTable } from "./cross_worker.ts";
+import { main, strictArgs } from "./_cli.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -105,34 +105,24 @@ export interface ReportOptions {
 }
 
 /**
- * Parses the command line with the runtime's `parseArgs`.
+ * Parses the command line (`strictArgs`).
  *
  * @param args The arguments.
  * @returns The options; throws a TypeError naming a bad one.
  */
 export function parseOptions(args: string[]): ReportOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        workload: { type: "string", multiple: true },
-        backend: { type: "string", multiple: true },
-        runs: { type: "string", default: "1" },
-        budget: { type: "string", default: "10" },
-        json: { type: "boolean", default: false },
-        chart: { type: "string" },
-        workers: { type: "string", default: "1,2,4" },
-        "in-process": { type: "boolean", default: false },
-        child: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new TypeError(`${(e as Error).message} (see --help)`);
-  }
+  const values = strictArgs(args, {
+    workload: { type: "string", multiple: true },
+    backend: { type: "string", multiple: true },
+    runs: { type: "string", default: "1" },
+    budget: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    chart: { type: "string" },
+    workers: { type: "string", default: "1,2,4" },
+    "in-process": { type: "boolean", default: false },
+    child: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const workloads = values.workload
     ? pick("workload", values.workload, WORKLOADS.map((w) => w.name))
       .map((name) => WORKLOADS.find((w) => w.name === name)!)
@@ -427,20 +417,13 @@ export function toJson(rows: Row[]): string {
 }
 
 if (import.meta.main) {
-  let options: ReportOptions;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(HELP);
-  } else if (options.child) {
-    const { workload, backends } = options.plan[0];
-    const results = await runOnce(workload, backends[0], options.budgetMs);
-    console.log(JSON.stringify(results));
-  } else {
+  await main(parseOptions, HELP, async (options) => {
+    if (options.child) {
+      const { workload, backends } = options.plan[0];
+      const results = await runOnce(workload, backends[0], options.budgetMs);
+      console.log(JSON.stringify(results));
+      return;
+    }
     const rows = await report(options);
     if (options.json) console.log(toJson(rows));
     if (options.chart) {
@@ -465,5 +448,5 @@ if (import.meta.main) {
         ),
       );
     }
-  }
+  });
 }

@@ -5,15 +5,15 @@ import {
   CROSS_LEGEND,
   crossWorker,
   crossWorkerTable,
-} from "../bench/cross_worker.ts";
-import { BATCH } from "../bench/_cross_worker_task.ts";
+} from "../cross_worker.ts";
+import { BATCH } from "../_cross_worker_task.ts";
 import {
   HELP,
   parseOptions,
   report,
   THING_WORKLOADS,
   toJson,
-} from "../bench/report.ts";
+} from "../report.ts";
 import {
   duration,
   formatTable,
@@ -22,9 +22,9 @@ import {
   mergeRuns,
   ONE_CALL_HEAD,
   type Row,
-} from "../bench/_table.ts";
-import { BACKEND_NAMES, makeBackend } from "../bench/backends/mod.ts";
-import { runWorkload, type Workload, WORKLOADS } from "../bench/workloads.ts";
+} from "../_table.ts";
+import { BACKEND_NAMES, makeBackend } from "../backends/mod.ts";
+import { runWorkload, type Workload, WORKLOADS } from "../workloads.ts";
 
 const ALL = WORKLOADS.map((w) => w.name);
 const WITHOUT_THING = BACKEND_NAMES.filter((b) => b !== "thi.ng");
@@ -361,7 +361,7 @@ async function runReport(...args: string[]) {
       "run",
       "--allow-ffi",
       "--allow-run",
-      new URL("../bench/report.ts", import.meta.url).pathname,
+      new URL("../report.ts", import.meta.url).pathname,
       ...args,
     ],
     stdout: "piped",

@@ -2,14 +2,9 @@
 // path of the library's fillBytes: unaligned heads, 8-byte words, tails that
 // are not a multiple of 8, and fill past its crossover.
 import assert from "node:assert/strict";
-import { STORES_UP_TO } from "../internal/bytes.ts";
-import { Memory } from "../os/mod.ts";
-import {
-  ARRAY_FILL_FROM,
-  BYTE,
-  writeArray,
-  writeBlock,
-} from "../bench/_write.ts";
+import { STORES_UP_TO } from "../../internal/bytes.ts";
+import { Memory } from "../../os/mod.ts";
+import { ARRAY_FILL_FROM, BYTE, writeArray, writeBlock } from "../_write.ts";
 
 // Every start within a word, and lengths around each boundary of both paths.
 const STARTS = [64, 65, 67, 71, 72];
