@@ -442,11 +442,12 @@ if (import.meta.main) {
     }
     if (options.workers.length > 0 && !options.json) {
       progress("cross-worker workload\n");
-      console.log(
-        crossWorkerTable(
-          await crossWorker({ workers: options.workers, runs: options.runs }),
-        ),
-      );
+      const cross = await crossWorker({
+        workers: options.workers,
+        runs: options.runs,
+      });
+      // An empty line after the legend above.
+      console.log(`\n${crossWorkerTable(cross)}`);
     }
   });
 }

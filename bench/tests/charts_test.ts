@@ -111,6 +111,9 @@ Deno.test("heapMap names what is on the map and nothing else", async () => {
       "segment header",
       "free, retained",
       "1 segments: 2 live spans",
+      // The fill legend's title, on two lines that are not cut off.
+      ">span fill (paler:<",
+      ">fewer chunks used)<",
     ]
   ) {
     assert.ok(svg.includes(label), `the map shows "${label}"`);
