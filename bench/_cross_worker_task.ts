@@ -1,12 +1,16 @@
 // One worker of the cross-worker workload (bench/cross_worker.ts): rounds of
-// BATCH allocations, each block's first word written; half the blocks are
-// freed here, half passed to the next worker through a ring in shared memory
-// and freed there. On `heap`, each worker has a WorkerHeap on one
-// SharedPages (a block freed by the next worker is a remote free); on
-// `malloc`, each calls libc malloc and free through FFI (glibc gives each
-// thread an arena, and frees a foreign block into its owner's).
+// BATCH allocations, each written with 0x50 by its backend as in the report;
+// half the blocks are freed here, half passed to the next worker through a
+// ring in shared memory and freed there. On `heap`, each worker has a
+// WorkerHeap on one SharedPages (a block freed by the next worker is a
+// remote free); on `malloc`, each calls libc malloc and free through FFI
+// (glibc gives each thread an arena, and frees a foreign block into its
+// owner's), with integer addresses, which the ring can carry.
 import { WorkerHeap } from "../heap/mod.ts";
 import { SharedPages, type SharedPagesHandle } from "../os/mod.ts";
+import type { Backend } from "./backends/backend.ts";
+import { HeapBackend } from "./backends/heap.ts";
+import { libcAddresses, MallocBackend } from "./backends/malloc.ts";
 
 /** What a worker is told to do. */
 export interface CrossTask {
@@ -32,48 +36,29 @@ const SIZES = [16, 24, 32, 48, 64, 96, 128, 256];
 /** Slots per ring: a power of two, several rounds' worth. */
 export const RING = 1 << 14;
 
-const LIBC = {
-  malloc: { parameters: ["usize"], result: "usize" },
-  free: { parameters: ["usize"], result: "void" },
-  memset: { parameters: ["usize", "i32", "usize"], result: "void" },
-} as const;
-
-interface Ops {
-  alloc(size: number): number | bigint;
-  write(p: number | bigint): void;
-  free(p: number | bigint, size: number): void;
-}
-
-function heapOps(handle: SharedPagesHandle): Ops {
-  const heap = new WorkerHeap({
-    pages: SharedPages.attach(handle),
-    decayMs: Infinity,
-  });
-  const f64 = heap.memory.f64;
-  return {
-    alloc: (size) => heap.alloc(size),
-    write: (p) => f64[(p as number) / 8] = 1.5,
-    free: (p, size) => heap.free(p as number, size),
-  };
-}
-
-function mallocOps(): Ops {
-  const libc = Deno.dlopen("libc.so.6", LIBC).symbols;
-  const bigSizes = SIZES.map(BigInt);
-  return {
-    alloc: (size) => libc.malloc(bigSizes[SIZES.indexOf(size)]),
-    write: (p) => libc.memset(p as bigint, 0x50, 8n),
-    free: (p) => libc.free(p as bigint),
-  };
-}
-
 /** Runs one worker's share; `Atomics.wait`s for the start flag first. */
 export function runCrossTask(task: CrossTask): CrossResult {
+  if (task.backend === "malloc") {
+    return run(task, new MallocBackend(SIZES.at(-1)!, libcAddresses()), BigInt);
+  }
+  const heap = new WorkerHeap({
+    pages: SharedPages.attach(task.handle),
+    decayMs: Infinity,
+  });
+  return run(task, new HeapBackend(heap, "heap"), (p) => p);
+}
+
+// The workload on one backend; `fromRing` turns a ring slot back into the
+// backend's handle. The backend is not destroyed: the other workers may
+// still be freeing its blocks, and the worker ends with the run.
+function run<H>(
+  task: CrossTask,
+  backend: Backend<H>,
+  fromRing: (slot: number) => H,
+): CrossResult {
   const { index, workers, rounds } = task;
-  const ops = task.backend === "heap" ? heapOps(task.handle) : mallocOps();
   const heads = new Int32Array(task.rings, 0, 2 * workers + 1);
   const slots = new Float64Array(task.rings, 8 * (workers + 1));
-  const big = task.backend === "malloc";
   // Ring w: entries [w * RING, (w + 1) * RING) of (pointer, size) slots;
   // heads[2w] counts the entries read, heads[2w + 1] those written.
   const next = (index + 1) % workers;
@@ -85,11 +70,11 @@ export function runCrossTask(task: CrossTask): CrossResult {
     const tail = Atomics.load(heads, 2 * index + 1);
     for (; read < tail; read++) {
       const at = 2 * (mine + (read & (RING - 1)));
-      ops.free(big ? BigInt(slots[at]) : slots[at], slots[at + 1]);
+      backend.free(fromRing(slots[at]), slots[at + 1]);
     }
     Atomics.store(heads, 2 * index, read);
   };
-  const kept: (number | bigint)[] = new Array(BATCH / 2);
+  const kept: H[] = new Array(BATCH / 2);
   while (Atomics.load(heads, 2 * workers) === 0) {
     Atomics.wait(heads, 2 * workers, 0, 10);
   }
@@ -97,8 +82,7 @@ export function runCrossTask(task: CrossTask): CrossResult {
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < BATCH; i++) {
       const size = SIZES[i & 7];
-      const p = ops.alloc(size);
-      ops.write(p);
+      const p = backend.alloc(size);
       if (i & 1) {
         kept[i >> 1] = p;
         continue;
@@ -111,7 +95,7 @@ export function runCrossTask(task: CrossTask): CrossResult {
       Atomics.store(heads, 2 * next + 1, ++written);
     }
     for (let i = 0; i < BATCH / 2; i++) {
-      ops.free(kept[i], SIZES[(2 * i + 1) & 7]);
+      backend.free(kept[i], SIZES[(2 * i + 1) & 7]);
     }
     drain();
   }

@@ -6,7 +6,6 @@
 import prettyBytes from "pretty-bytes";
 import * as vega from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import { CLASS_SIZE } from "../heap/_geometry.ts";
 import type { HeapSnapshot } from "./_heap_snapshot.ts";
 import { FONT, renderSvg } from "./_svg.ts";
 
@@ -124,9 +123,9 @@ export async function heapMap(
   const present = new Set(data.map((c) => c.kind));
   const ramp = vega.scheme("viridis") as (t: number) => string;
   const legend = [
-    ...[...CLASS_SIZE].map((c, i): [string, string] => [
+    ...shot.classSizes.map((c, i): [string, string] => [
       `class ${c}`,
-      ramp(0.92 * i / (CLASS_SIZE.length - 1)),
+      ramp(0.92 * i / (shot.classSizes.length - 1)),
     ]),
     ...KINDS,
   ].filter(([name]) => present.has(name));
@@ -199,9 +198,10 @@ export async function heapMap(
       opacity: {
         field: "fill",
         type: "quantitative",
-        title: "span fill (paler: fewer chunks used)",
+        // Two lines, neither cut off (Vega cuts a title at 180 px by default).
+        title: ["span fill (paler:", "fewer chunks used)"],
         scale: { domain: [0, 1], range: [0.15, 1] },
-        legend: { format: "%", values: [0, 0.5, 1] },
+        legend: { format: "%", values: [0, 0.5, 1], titleLimit: 240 },
       },
       tooltip: [
         { field: "page", type: "quantitative", title: "page" },

@@ -1,7 +1,7 @@
 // What a heap holds, page by page, as plain data for the heap map
 // (`_heap_map.ts`). Built here from the public API: the page source's live
 // runs (`runSize`) and `Heap.inspect` on each, walking the range up to the
-// high-water mark.
+// high-water mark, and the classes of `Heap.classStats`.
 import type { Heap } from "../heap/mod.ts";
 
 /** A live span: its class, and how many of its chunks are allocated. */
@@ -18,6 +18,8 @@ export interface SpanSnapshot {
  * offsets; every run is whole 4 KiB pages.
  */
 export interface HeapSnapshot {
+  /** Every class size of the heap, smallest first (spans or not). */
+  classSizes: number[];
   /** The heap's own page. */
   heapPage: number;
   segments: { address: number; spans: (SpanSnapshot | null)[] }[];
@@ -50,6 +52,7 @@ const SEGMENT = 16 * PAGE;
 export function snapshotHeap(heap: Heap): HeapSnapshot {
   const source = heap.pages;
   const shot: HeapSnapshot = {
+    classSizes: heap.classStats().map((c) => c.classSize),
     heapPage: 0,
     segments: [],
     large: [],
@@ -78,7 +81,7 @@ export function snapshotHeap(heap: Heap): HeapSnapshot {
       at += PAGE;
       continue;
     }
-    const info = heap.inspect(at + 48);
+    const info = heap.inspect(at);
     if (info?.kind === "large" && info.block === at) {
       const { size, capacity } = info;
       shot.large.push({ address: at, size, capacity });

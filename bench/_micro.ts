@@ -37,10 +37,10 @@ const RESERVE = 2 ** 24;
 // Each benchmark gets a function literal of its own (see _pairs.ts).
 function heapPair(size: number): () => void {
   const heap = new Heap({ pages: new BufferPages({ reserve: RESERVE }) });
-  const { u8, f64 } = heap.memory;
+  const memory = heap.memory;
   return () => {
     const p = heap.alloc(size);
-    writeBlock(u8, f64, p, size);
+    writeBlock(memory, p, size);
     heap.free(p, size);
   };
 }
@@ -57,20 +57,20 @@ function thingPair(size: number): () => void {
 
 function arenaAlloc(size: number): () => void {
   const arena = new Arena({ parent: new BufferPages({ reserve: RESERVE }) });
-  const { u8, f64 } = arena.memory;
+  const memory = arena.memory;
   return () => {
     if (arena.bytesUsed > CLEAR_AT) arena.clear();
-    writeBlock(u8, f64, arena.alloc(size), size);
+    writeBlock(memory, arena.alloc(size), size);
   };
 }
 
 function pageRun(pages: number): () => void {
   const source = new BufferPages({ reserve: RESERVE });
-  const { u8, f64 } = source.memory;
+  const memory = source.memory;
   const size = pages * 4096;
   return () => {
     const p = source.alloc(size);
-    writeBlock(u8, f64, p, size);
+    writeBlock(memory, p, size);
     source.free(p, size);
   };
 }

@@ -2,22 +2,16 @@
 // phase on every backend, one panel per workload, on a log scale (backends
 // differ by up to a thousand times). A dot per backend, so that close values
 // stay readable; a phase that was cut off is drawn hollow at the ns/op it
-// had reached.
+// had reached. One-call phases (`released`) are left out: a call of a
+// millisecond is not an operation, and would stretch the axis a thousandfold;
+// the tables show them in µs or ms.
 import type { TopLevelSpec } from "vega-lite";
 import { BACKEND_NAMES } from "./backends/backend.ts";
 import type { Row } from "./_table.ts";
 import { FONT, renderSvg } from "./_svg.ts";
-import { WORKLOADS } from "./workloads.ts";
+import { ONE_CALL_PHASES, WORKLOADS } from "./workloads.ts";
 
-const PHASES = [
-  "fill",
-  "churn",
-  "free",
-  "pinned",
-  "grow",
-  "drained",
-  "released",
-];
+const PHASES = ["fill", "churn", "free", "pinned", "grow", "drained"];
 
 // A colour and a shape per backend of BACKEND_NAMES, so that backends are
 // told apart in print and by colour-blind readers.
@@ -51,7 +45,9 @@ export async function phaseChart(
   rows: readonly Row[],
   subtitle: string,
 ): Promise<string> {
-  const values = rows.filter((r) => r.nsPerOp !== null).map((r) => ({
+  const values = rows.filter((r) =>
+    r.nsPerOp !== null && !ONE_CALL_PHASES.includes(r.phase)
+  ).map((r) => ({
     workload: r.workload,
     phase: r.phase,
     backend: r.backend,
@@ -67,7 +63,12 @@ export async function phaseChart(
   const spec: TopLevelSpec = {
     title: {
       text: "ns per operation, by workload, phase and backend (log scale)",
-      subtitle,
+      subtitle: [
+        subtitle,
+        `lower is better; ${
+          ONE_CALL_PHASES.join(", ")
+        } (one call, not an operation): in the tables`,
+      ],
       anchor: "start",
       fontSize: 15,
       subtitleFontSize: 12,

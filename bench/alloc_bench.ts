@@ -3,7 +3,8 @@
  * free of one size, per size and pattern, with the heap as the baseline:
  *
  * - `heap`, `heap-buffer`: Heap on OsPages / BufferPages, written by
- *   `writeBlock` (word stores below `FILL_FROM` bytes, else `fill`);
+ *   `writeBlock` (the library's `fillBytes`: word stores, `fill` past its
+ *   crossover);
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
  *   blocks are).
@@ -16,25 +17,25 @@
  * @module
  */
 import { HeapBackend } from "./backends/heap.ts";
-import { CallocBackend, MallocBackend } from "./backends/malloc.ts";
+import { CallocBackend, libc, MallocBackend } from "./backends/malloc.ts";
 import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 
 const SIZES = [16, 64, 512, 4096, 8192, 65536];
 const MAX = Math.max(...SIZES);
 
-const heapPair = (buffer: boolean): Pair => (size, neighbour) => {
-  const b = withNeighbour(new HeapBackend(buffer), size, neighbour);
+const heapPair = (name: "heap" | "heap-buffer"): Pair => (size, neighbour) => {
+  const b = withNeighbour(HeapBackend.make(name), size, neighbour);
   return () => b.free(b.alloc(size), size);
 };
 const BACKENDS: [string, Pair][] = [
-  ["heap", heapPair(false)],
-  ["heap-buffer", heapPair(true)],
+  ["heap", heapPair("heap")],
+  ["heap-buffer", heapPair("heap-buffer")],
   ["malloc", (size, neighbour) => {
-    const b = withNeighbour(new MallocBackend(MAX), size, neighbour);
+    const b = withNeighbour(new MallocBackend(MAX, libc()), size, neighbour);
     return () => b.free(b.alloc(size), size);
   }],
   ["calloc", (size, neighbour) => {
-    const b = withNeighbour(new CallocBackend(MAX), size, neighbour);
+    const b = withNeighbour(new CallocBackend(MAX, libc()), size, neighbour);
     return () => b.free(b.alloc(size), size);
   }],
 ];

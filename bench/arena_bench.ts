@@ -14,21 +14,21 @@ const CLEAR_AT = 2 ** 20;
 
 for (const size of [16, 256]) {
   const arena = new Arena();
-  const { u8, f64 } = arena.memory;
+  const memory = arena.memory;
   Deno.bench(`arena alloc ${size}`, { group: `arena ${size} bytes` }, () => {
     if (arena.bytesUsed > CLEAR_AT) arena.clear();
     const p = arena.alloc(size);
-    writeBlock(u8, f64, p, size);
+    writeBlock(memory, p, size);
   });
   // The same size from a heap, alloc+free, for scale.
   const heap = new Heap({ pages: new OsPages() });
-  const { u8: hu8, f64: hf64 } = heap.memory;
+  const heapMemory = heap.memory;
   Deno.bench(
     `heap alloc+free ${size}`,
     { group: `arena ${size} bytes` },
     () => {
       const p = heap.alloc(size);
-      writeBlock(hu8, hf64, p, size);
+      writeBlock(heapMemory, p, size);
       heap.free(p, size);
     },
   );

@@ -10,7 +10,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import Table from "cli-table3";
 import { SharedPages } from "../os/mod.ts";
 import {
   BATCH,
@@ -18,6 +17,7 @@ import {
   type CrossTask,
   RING,
 } from "./_cross_worker_task.ts";
+import { plainTable } from "./_table.ts";
 
 /** One measurement: a backend at a worker count. */
 export interface CrossRow {
@@ -105,24 +105,38 @@ export async function crossWorker(
   return rows;
 }
 
-/** The rows as a table: ns/op, throughput and scaling against one worker. */
+/** The columns of {@linkcode crossWorkerTable}. */
+export const CROSS_HEAD = [
+  "workers",
+  "backend",
+  "ns/op per worker",
+  "ops/µs",
+  "scaling",
+  "heap ÷ malloc",
+];
+
+/** What each column of {@linkcode crossWorkerTable} means, in its order. */
+export const CROSS_LEGEND = [
+  "workers: how many workers ran at once, each with its own heap (or malloc's arena).",
+  "backend: heap (a WorkerHeap per worker, all on one SharedPages) or malloc (libc through FFI).",
+  "ns/op per worker: lower is better; wall time from the first worker's start to the last one's end ÷ one worker's operations (an alloc or a free, 0x50 written over each block).",
+  "ops/µs: higher is better; all workers' operations per microsecond of that wall time.",
+  "scaling: ops/µs ÷ the same backend's at 1 worker; N× at N workers would be perfect, below 1.00× the workers slow each other down.",
+  "heap ÷ malloc: heap's ns/op ÷ malloc's at the same worker count; below 1 the heap is faster.",
+];
+
+/**
+ * The rows as a table (ns/op, throughput, scaling against one worker, heap
+ * against malloc) under a title line, with a line per column saying what it
+ * means.
+ */
 export function crossWorkerTable(rows: CrossRow[]): string {
-  const table = new Table({
-    head: [
-      "workers",
-      "backend",
-      "ns/op per worker",
-      "ops/µs",
-      "scaling",
-      "heap ÷ malloc",
-    ],
-  });
-  for (const row of rows) {
+  const cells = rows.map((row) => {
     const one = rows.find((r) => r.backend === row.backend && r.workers === 1);
     const malloc = rows.find((r) =>
       r.backend === "malloc" && r.workers === row.workers
     );
-    table.push([
+    return [
       row.workers,
       row.backend,
       row.nsPerOp.toFixed(1),
@@ -131,9 +145,15 @@ export function crossWorkerTable(rows: CrossRow[]): string {
       row.backend === "heap" && malloc
         ? (row.nsPerOp / malloc.nsPerOp).toFixed(2)
         : "",
-    ]);
-  }
-  return `cross-worker — rounds of ${BATCH} allocations (16–256 B), half freed by the next worker\n${table}`;
+    ];
+  });
+  return [
+    `cross-worker — rounds of ${BATCH} allocations (16–256 B), half freed by the next worker`,
+    "",
+    plainTable(CROSS_HEAD, cells, [1]),
+    "",
+    ...CROSS_LEGEND,
+  ].join("\n");
 }
 
 if (import.meta.main) {

@@ -14,10 +14,10 @@ import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 
 const osPair = (retain?: number): Pair => (size, neighbour) => {
   const s = withNeighbour(new OsPages({ retain }), size, neighbour);
-  const { u8, f64 } = s.memory;
+  const memory = s.memory;
   return () => {
     const p = s.alloc(size);
-    writeBlock(u8, f64, p, size);
+    writeBlock(memory, p, size);
     s.free(p, size);
   };
 };
@@ -26,10 +26,10 @@ const SOURCES: [string, Pair][] = [
   ["OsPages retain 0", osPair(0)],
   ["BufferPages", (size, neighbour) => {
     const s = withNeighbour(new BufferPages(), size, neighbour);
-    const { u8, f64 } = s.memory;
+    const memory = s.memory;
     return () => {
       const p = s.alloc(size);
-      writeBlock(u8, f64, p, size);
+      writeBlock(memory, p, size);
       s.free(p, size);
     };
   }],

@@ -11,6 +11,8 @@
  */
 import { Heap } from "../heap/mod.ts";
 import { OsPages } from "../os/mod.ts";
+import { libc } from "./_libc.ts";
+import { BYTE, writeBlock } from "./_write.ts";
 import { Xorshift64Star } from "./_xorshift.ts";
 
 const SLOTS = 20;
@@ -28,7 +30,7 @@ function sequence(): () => [slot: number, size: number] {
 
 for (const decayMs of [1000, 0]) {
   const heap = new Heap({ pages: new OsPages({ decayMs }) });
-  const { u8 } = heap.memory;
+  const memory = heap.memory;
   const ptrs = new Float64Array(SLOTS), sizes = new Float64Array(SLOTS);
   const next = sequence();
   Deno.bench(`heap, decayMs ${decayMs}`, {
@@ -39,18 +41,13 @@ for (const decayMs of [1000, 0]) {
     const [slot, size] = next();
     heap.free(ptrs[slot], sizes[slot]);
     const p = heap.alloc(size);
-    u8.fill(0x50, p, p + size);
+    writeBlock(memory, p, size);
     ptrs[slot] = p;
     sizes[slot] = size;
   });
 }
 
-const libc = Deno.dlopen("libc.so.6", {
-  malloc: { parameters: ["usize"], result: "pointer" },
-  calloc: { parameters: ["usize", "usize"], result: "pointer" },
-  free: { parameters: ["pointer"], result: "void" },
-  memset: { parameters: ["pointer", "i32", "usize"], result: "void" },
-}).symbols;
+const { malloc, calloc, free, memset } = libc();
 for (const zeroed of [false, true]) {
   const ptrs: Deno.PointerValue[] = Array(SLOTS).fill(null);
   const next = sequence();
@@ -60,9 +57,9 @@ for (const zeroed of [false, true]) {
   }, () => {
     const [slot, size] = next();
     const bytes = BigInt(size);
-    libc.free(ptrs[slot]);
-    const p = zeroed ? libc.calloc(1n, bytes) : libc.malloc(bytes);
-    libc.memset(p, 0x50, bytes);
+    free(ptrs[slot]);
+    const p = zeroed ? calloc(1n, bytes) : malloc(bytes);
+    memset(p, BYTE, bytes);
     ptrs[slot] = p;
   });
 }

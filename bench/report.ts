@@ -9,16 +9,18 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { crossWorker, crossWorkerTable } from "./cross_worker.ts";
+import { main, strictArgs } from "./_cli.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
   makeBackend,
 } from "./backends/mod.ts";
-import { formatTable, mergeRuns, type Row } from "./_table.ts";
+import { duration, formatTable, mergeRuns, type Row } from "./_table.ts";
 import { phaseChart } from "./_phase_chart.ts";
 import {
+  ONE_CALL_PHASES,
+  type Phase,
   type PhaseResult,
   runWorkload,
   scaled,
@@ -51,7 +53,8 @@ workload; progress on stderr.
                   (default: 10)
   --json          print one JSON array of rows (raw numbers) on stdout and
                   nothing else
-  --chart FILE    also write an SVG chart of every phase's ns/op (log scale)
+  --chart FILE    also write an SVG chart of every phase's ns/op (log scale;
+                  ${ONE_CALL_PHASES.join(", ")}, one call, only in the tables)
   --workers N,M   worker counts of the cross-worker workload run at the end
                   (default: 1,2,4; "none" skips it)
   --in-process    run everything in this process (the backends then share one
@@ -102,34 +105,24 @@ export interface ReportOptions {
 }
 
 /**
- * Parses the command line with the runtime's `parseArgs`.
+ * Parses the command line (`strictArgs`).
  *
  * @param args The arguments.
  * @returns The options; throws a TypeError naming a bad one.
  */
 export function parseOptions(args: string[]): ReportOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        workload: { type: "string", multiple: true },
-        backend: { type: "string", multiple: true },
-        runs: { type: "string", default: "1" },
-        budget: { type: "string", default: "10" },
-        json: { type: "boolean", default: false },
-        chart: { type: "string" },
-        workers: { type: "string", default: "1,2,4" },
-        "in-process": { type: "boolean", default: false },
-        child: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new TypeError(`${(e as Error).message} (see --help)`);
-  }
+  const values = strictArgs(args, {
+    workload: { type: "string", multiple: true },
+    backend: { type: "string", multiple: true },
+    runs: { type: "string", default: "1" },
+    budget: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    chart: { type: "string" },
+    workers: { type: "string", default: "1,2,4" },
+    "in-process": { type: "boolean", default: false },
+    child: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const workloads = values.workload
     ? pick("workload", values.workload, WORKLOADS.map((w) => w.name))
       .map((name) => WORKLOADS.find((w) => w.name === name)!)
@@ -235,16 +228,18 @@ export async function runOnce(
   return runWorkload(workload, instance, {
     budgetMs,
     onPhase: showProgress
-      ? (phase, r) =>
-        progress(
-          r
-            ? `${r.nsPerOp === null ? "?" : r.nsPerOp.toFixed(1)}${
-              r.cutOff ? "* (cut off)" : ""
-            } ns/op  `
-            : `${phase} `,
-        )
+      ? (phase, r) => progress(phaseProgress(phase, r))
       : undefined,
   });
+}
+
+// A phase's name as it starts, and its time as it ends.
+function phaseProgress(phase: Phase, r?: PhaseResult): string {
+  if (!r) return `${phase} `;
+  const cut = r.cutOff ? "* (cut off)" : "";
+  if (r.nsPerOp === null) return `?${cut}  `;
+  if (ONE_CALL_PHASES.includes(phase)) return `${duration(r.nsPerOp)}${cut}  `;
+  return `${r.nsPerOp.toFixed(1)}${cut} ns/op  `;
 }
 
 // One run in a fresh process: this script with --child; phases come back as
@@ -346,12 +341,25 @@ function describe(w: Workload, runs: number): string {
   }${runs > 1 ? `, median of ${runs} runs` : ""}`;
 }
 
-function legend(options: ReportOptions, rows: Row[]): string {
+/**
+ * The lines under the tables: one per column, saying what it means and which
+ * way is better, then the marks that some rows carry.
+ *
+ * @param options What ran.
+ * @param rows Every row.
+ * @returns The text, starting with an empty line.
+ */
+export function legend(options: ReportOptions, rows: Row[]): string {
   const lines = [
     "",
-    "ns/op: wall time of the phase ÷ its operations, 0x50 writes and size draws included.",
-    "req: live requested bytes. used, reserved: the backend's own figures (README).",
-    "util: req ÷ reserved. ?: the backend cannot say. –: nothing is live, no ratio.",
+    "ns/op: lower is better; wall time of the phase ÷ its operations, 0x50 writes and size draws included.",
+    "req: live requested bytes. used: bytes the backend says its live blocks occupy. reserved: bytes it holds from the system (README).",
+    "util: higher is better; req ÷ reserved.",
+    "ns/best, reserved/best: lower is better; ns/op and reserved ÷ the phase's best backend (1.00: the best).",
+    `time: lower is better; the one call of ${
+      ONE_CALL_PHASES.join(", ")
+    } (giving back what the backend can once everything is freed), in µs or ms. time/best: time ÷ the best.`,
+    "?: the backend cannot say. –: nothing is live (or the phase was cut off), no ratio.",
   ];
   if (options.thingLeftOut) {
     lines.push(
@@ -409,20 +417,13 @@ export function toJson(rows: Row[]): string {
 }
 
 if (import.meta.main) {
-  let options: ReportOptions;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(HELP);
-  } else if (options.child) {
-    const { workload, backends } = options.plan[0];
-    const results = await runOnce(workload, backends[0], options.budgetMs);
-    console.log(JSON.stringify(results));
-  } else {
+  await main(parseOptions, HELP, async (options) => {
+    if (options.child) {
+      const { workload, backends } = options.plan[0];
+      const results = await runOnce(workload, backends[0], options.budgetMs);
+      console.log(JSON.stringify(results));
+      return;
+    }
     const rows = await report(options);
     if (options.json) console.log(toJson(rows));
     if (options.chart) {
@@ -441,11 +442,12 @@ if (import.meta.main) {
     }
     if (options.workers.length > 0 && !options.json) {
       progress("cross-worker workload\n");
-      console.log(
-        crossWorkerTable(
-          await crossWorker({ workers: options.workers, runs: options.runs }),
-        ),
-      );
+      const cross = await crossWorker({
+        workers: options.workers,
+        runs: options.runs,
+      });
+      // An empty line after the legend above.
+      console.log(`\n${crossWorkerTable(cross)}`);
     }
-  }
+  });
 }

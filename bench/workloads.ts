@@ -97,6 +97,12 @@ export type Phase =
   | "drained"
   | "released";
 
+/**
+ * Phases that are one call rather than many operations: their time is that
+ * call's, reported in µs or ms apart from the ns/op of the others.
+ */
+export const ONE_CALL_PHASES: readonly Phase[] = ["released"];
+
 /** The measurement of one phase of one run. */
 export interface PhaseResult {
   /** Which phase. */

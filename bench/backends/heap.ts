@@ -1,11 +1,12 @@
 /**
  * The `heap` and `heap-buffer` backends: this library's Heap on native pages
- * (OsPages) or on an ArrayBuffer (BufferPages).
+ * (OsPages) or on an ArrayBuffer (BufferPages); and a WorkerHeap, for the
+ * cross-worker workload.
  *
  * @module
  */
-import { Heap } from "../../heap/mod.ts";
-import { BufferPages, OsPages } from "../../os/mod.ts";
+import { Heap, type WorkerHeap } from "../../heap/mod.ts";
+import { BufferPages, type Memory, OsPages } from "../../os/mod.ts";
 import { writeBlock } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
 
@@ -15,50 +16,59 @@ import type { Backend, Footprint } from "./backend.ts";
 let osPages: OsPages | undefined;
 let bufferPages: BufferPages | undefined;
 
-/** Heap, each block written by `writeBlock` (word stores or `fill`). */
-export class HeapBackend implements Backend<number> {
-  /** `"heap"` or `"heap-buffer"`. */
+/** A Heap or a WorkerHeap, each block written by `writeBlock`. */
+export class HeapBackend<T extends Heap | WorkerHeap = Heap>
+  implements Backend<number> {
+  /** `"heap"`, `"heap-buffer"` or what the caller named it. */
   readonly name: string;
   /** An empty slot holds the null pointer. */
   readonly none = 0;
-  readonly #heap: Heap;
-  // Cached: the whole-range views never change, and a getter per write costs.
-  readonly #u8: Uint8Array;
-  readonly #f64: Float64Array;
+  readonly #heap: T;
+  readonly #memory: Memory;
 
   /**
-   * Makes a heap on the process's page source of its kind. Its segments are
-   * kept until it is destroyed (`decayMs: Infinity`), so that its reserved
-   * figure is the workload's high-water mark.
+   * A heap on the process's page source of its kind. Its segments are kept
+   * until it is destroyed (`decayMs: Infinity`), so that its reserved figure
+   * is the workload's high-water mark.
    *
-   * @param buffer BufferPages instead of OsPages.
+   * @param name `"heap"` (OsPages) or `"heap-buffer"` (BufferPages).
+   * @returns The backend.
    */
-  constructor(buffer: boolean) {
-    this.name = buffer ? "heap-buffer" : "heap";
-    const pages = buffer
+  static make(name: "heap" | "heap-buffer"): HeapBackend<Heap> {
+    const pages = name === "heap-buffer"
       ? (bufferPages ??= new BufferPages())
       : (osPages ??= new OsPages());
-    this.#heap = new Heap({ pages, decayMs: Infinity });
-    this.#u8 = this.#heap.memory.u8;
-    this.#f64 = this.#heap.memory.f64;
+    return new HeapBackend(new Heap({ pages, decayMs: Infinity }), name);
+  }
+
+  /**
+   * Drives a heap made by the caller.
+   *
+   * @param heap The heap; the backend destroys it.
+   * @param name Its name in the report.
+   */
+  constructor(heap: T, name: string) {
+    this.name = name;
+    this.#heap = heap;
+    this.#memory = heap.memory;
   }
 
   /** The heap under test (to look at its state between phases). */
-  get heap(): Heap {
+  get heap(): T {
     return this.#heap;
   }
 
   /** `alloc`, then the write. */
   alloc(size: number): number {
     const p = this.#heap.alloc(size);
-    writeBlock(this.#u8, this.#f64, p, size);
+    writeBlock(this.#memory, p, size);
     return p;
   }
 
   /** `resize`, then the write. */
   resize(h: number, oldSize: number, newSize: number): number {
     const p = this.#heap.resize(h, oldSize, newSize);
-    writeBlock(this.#u8, this.#f64, p, newSize);
+    writeBlock(this.#memory, p, newSize);
     return p;
   }
 
@@ -74,13 +84,16 @@ export class HeapBackend implements Backend<number> {
 
   /** A view into the heap's memory. */
   bytes(h: number, size: number): Uint8Array {
-    return this.#u8.subarray(h, h + size);
+    return this.#memory.u8.subarray(h, h + size);
   }
 
   /** `trim()` the heap, then `purge()` its page source. */
   release(): void {
-    this.#heap.trim();
-    this.#heap.pages.purge();
+    const heap: Heap = this.#heap instanceof Heap
+      ? this.#heap
+      : (this.#heap as WorkerHeap).heap;
+    heap.trim();
+    heap.pages.purge();
   }
 
   /** Destroys the heap; its pages go back to the page source. */

@@ -26,15 +26,15 @@ export async function makeBackend(
     case "heap":
     case "heap-buffer": {
       const { HeapBackend } = await import("./heap.ts");
-      return new HeapBackend(name === "heap-buffer") as Backend<unknown>;
+      return HeapBackend.make(name) as Backend<unknown>;
     }
     case "malloc": {
-      const { MallocBackend } = await import("./malloc.ts");
-      return new MallocBackend(workload.hi) as Backend<unknown>;
+      const { MallocBackend, libc } = await import("./malloc.ts");
+      return new MallocBackend(workload.hi, libc()) as Backend<unknown>;
     }
     case "malloc-view": {
-      const { MallocViewBackend } = await import("./malloc.ts");
-      return new MallocViewBackend(workload.hi) as Backend<unknown>;
+      const { MallocViewBackend, libc } = await import("./malloc.ts");
+      return new MallocViewBackend(workload.hi, libc()) as Backend<unknown>;
     }
     case "gc": {
       const { GcBackend } = await import("./gc.ts");

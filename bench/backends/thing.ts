@@ -5,6 +5,7 @@
  * @module
  */
 import { MemPool } from "@thi.ng/malloc";
+import { Memory } from "../../os/mod.ts";
 import type { Workload } from "../workloads.ts";
 import { writeBlock } from "../_write.ts";
 import type { Backend, Footprint } from "./backend.ts";
@@ -34,8 +35,7 @@ export class ThingBackend implements Backend<number> {
   /** An empty slot holds the null address. */
   readonly none = 0;
   readonly #pool: MemPool;
-  readonly #u8: Uint8Array;
-  readonly #f64: Float64Array;
+  readonly #memory: Memory;
 
   /**
    * Makes a pool sized for the workload.
@@ -47,15 +47,14 @@ export class ThingBackend implements Backend<number> {
     // protected).
     const buf = new ArrayBuffer(poolSize(workload));
     this.#pool = new MemPool({ buf });
-    this.#u8 = new Uint8Array(buf);
-    this.#f64 = new Float64Array(buf);
+    this.#memory = new Memory(buf);
   }
 
-  /** `malloc`, then `writeBlock` (word stores or `fill`). */
+  /** `malloc`, then `writeBlock`. */
   alloc(size: number): number {
     const p = this.#pool.malloc(size);
     if (p === 0) throw new Error(`thi.ng MemPool is out of memory (${size})`);
-    writeBlock(this.#u8, this.#f64, p, size);
+    writeBlock(this.#memory, p, size);
     return p;
   }
 
@@ -65,7 +64,7 @@ export class ThingBackend implements Backend<number> {
     if (p === 0) {
       throw new Error(`thi.ng MemPool is out of memory (${newSize})`);
     }
-    writeBlock(this.#u8, this.#f64, p, newSize);
+    writeBlock(this.#memory, p, newSize);
     return p;
   }
 
@@ -82,7 +81,7 @@ export class ThingBackend implements Backend<number> {
 
   /** A view into the pool's buffer. */
   bytes(h: number, size: number): Uint8Array {
-    return this.#u8.subarray(h, h + size);
+    return this.#memory.u8.subarray(h, h + size);
   }
 
   /** Drops the buffer. */

@@ -1,7 +1,7 @@
 // The report's generator and workloads reproduce the C benchmark's req figures.
 import assert from "node:assert/strict";
-import { Modulus, SEED, Xorshift64Star } from "../bench/_xorshift.ts";
-import { requested, scaled, WORKLOADS } from "../bench/workloads.ts";
+import { Modulus, SEED, Xorshift64Star } from "../_xorshift.ts";
+import { requested, scaled, WORKLOADS } from "../workloads.ts";
 
 // xorshift64* in 64-bit BigInt arithmetic, as C computes it on uint64_t: the
 // figures the fast 32-bit one must equal.

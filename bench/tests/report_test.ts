@@ -1,22 +1,30 @@
 // The report's command line, tables, backends and JSON output.
 import assert from "node:assert/strict";
-import { crossWorker, crossWorkerTable } from "../bench/cross_worker.ts";
+import {
+  CROSS_HEAD,
+  CROSS_LEGEND,
+  crossWorker,
+  crossWorkerTable,
+} from "../cross_worker.ts";
+import { BATCH } from "../_cross_worker_task.ts";
 import {
   HELP,
   parseOptions,
   report,
   THING_WORKLOADS,
   toJson,
-} from "../bench/report.ts";
+} from "../report.ts";
 import {
+  duration,
   formatTable,
   HEAD,
   median,
   mergeRuns,
+  ONE_CALL_HEAD,
   type Row,
-} from "../bench/_table.ts";
-import { BACKEND_NAMES, makeBackend } from "../bench/backends/mod.ts";
-import { runWorkload, type Workload, WORKLOADS } from "../bench/workloads.ts";
+} from "../_table.ts";
+import { BACKEND_NAMES, makeBackend } from "../backends/mod.ts";
+import { runWorkload, type Workload, WORKLOADS } from "../workloads.ts";
 
 const ALL = WORKLOADS.map((w) => w.name);
 const WITHOUT_THING = BACKEND_NAMES.filter((b) => b !== "thi.ng");
@@ -310,13 +318,50 @@ for (const { name, rows, expect } of TABLES) {
   });
 }
 
+Deno.test("table: one-call phases in a section of their own, in µs or ms", () => {
+  const row = (phase: string, backend: string, nsPerOp: number) =>
+    ({
+      workload: "w",
+      phase,
+      backend,
+      nsPerOp,
+      req: 0,
+      used: 0,
+      reserved: 4096,
+      cutOff: false,
+    }) as Row;
+  const [perOp, oneCall] = formatTable([
+    row("drained", "a", 4),
+    row("released", "a", 52_300),
+    row("released", "b", 2_615_000),
+  ]).split("\n\n").map((t) =>
+    t.split("\n").map((l) => l.trim().split(/\s{2,}/))
+  );
+  assert.deepEqual(perOp, [
+    HEAD,
+    ["drained", "a", "4.0", "0 B", "0 B", "4 KiB", "0%", "1.00", "–"],
+  ]);
+  assert.deepEqual(oneCall, [
+    ONE_CALL_HEAD,
+    ["released", "a", "52.3 µs", "4 KiB", "1.00"],
+    ["released", "b", "2.62 ms", "4 KiB", "50.00"],
+  ]);
+});
+
+Deno.test("duration: µs below a millisecond, ms below a second, else s", () => {
+  assert.deepEqual(
+    [999, 999_949, 1_000_000, 999_990_000, 2.5e9].map(duration),
+    ["1.0 µs", "999.9 µs", "1.00 ms", "999.99 ms", "2.50 s"],
+  );
+});
+
 async function runReport(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-ffi",
       "--allow-run",
-      new URL("../bench/report.ts", import.meta.url).pathname,
+      new URL("../report.ts", import.meta.url).pathname,
       ...args,
     ],
     stdout: "piped",
@@ -411,7 +456,30 @@ Deno.test("the cross-worker workload runs every backend at every worker count", 
     [[1, "heap"], [1, "malloc"], [2, "heap"], [2, "malloc"]],
   );
   for (const r of rows) assert.ok(r.nsPerOp > 0 && r.opsPerUs > 0);
-  const table = crossWorkerTable(rows);
-  assert.match(table, /heap ÷ malloc/);
-  assert.match(table, /│ 1 +│ heap +│ [\d.]+ +│ [\d.]+ +│ 1\.00× +│ [\d.]+ +│/);
+});
+
+Deno.test("crossWorkerTable: scaling against 1 worker, heap ÷ malloc, every column explained", () => {
+  const lines = crossWorkerTable([
+    { backend: "heap", workers: 1, nsPerOp: 50, opsPerUs: 20 },
+    { backend: "malloc", workers: 1, nsPerOp: 40, opsPerUs: 25 },
+    { backend: "heap", workers: 2, nsPerOp: 25, opsPerUs: 80 },
+    { backend: "malloc", workers: 2, nsPerOp: 50, opsPerUs: 40 },
+  ]).split("\n");
+  assert.equal(
+    lines[0],
+    `cross-worker — rounds of ${BATCH} allocations (16–256 B), half freed by the next worker`,
+  );
+  const cells = lines.slice(2, 7).map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(cells, [
+    CROSS_HEAD,
+    ["1", "heap", "50.0", "20.0", "1.00×", "1.25"],
+    ["1", "malloc", "40.0", "25.0", "1.00×"],
+    ["2", "heap", "25.0", "80.0", "4.00×", "0.50"],
+    ["2", "malloc", "50.0", "40.0", "1.60×"],
+  ]);
+  assert.deepEqual(lines.slice(8), CROSS_LEGEND);
+  assert.deepEqual(
+    CROSS_LEGEND.map((l) => l.slice(0, l.indexOf(":"))),
+    CROSS_HEAD,
+  );
 });

@@ -2,16 +2,38 @@
 // the heap map and the report's phase chart (what the SVG names and how it
 // marks a cut-off phase).
 import assert from "node:assert/strict";
-import { Heap } from "../heap/mod.ts";
-import { BufferPages } from "../os/mod.ts";
-import { parseOptions } from "../bench/report.ts";
-import { type HeapSnapshot, snapshotHeap } from "../bench/_heap_snapshot.ts";
-import { heapMap } from "../bench/_heap_map.ts";
-import { phaseChart } from "../bench/_phase_chart.ts";
-import type { Row } from "../bench/_table.ts";
+import { Heap } from "../../heap/mod.ts";
+import { BufferPages } from "../../os/mod.ts";
+import { parseOptions } from "../report.ts";
+import { type HeapSnapshot, snapshotHeap } from "../_heap_snapshot.ts";
+import { heapMap } from "../_heap_map.ts";
+import { phaseChart } from "../_phase_chart.ts";
+import type { Row } from "../_table.ts";
 
 const PAGE = 4096;
 const EMPTY_12 = Array(12).fill(null);
+// The heap's classes, as Heap.classStats lists them.
+// deno-fmt-ignore
+const CLASS_SIZES = [
+  16, 32, 48, 64, 96, 128, 192, 256, 336, 448, 576, 672, 800, 1008, 1344, 2016,
+];
+
+// The snapshot of a heap on 4 MiB of BufferPages whose own page is page 1 and
+// whose one segment starts at page 2, as the SNAPSHOTS make them.
+function oneSegment(
+  state: Pick<HeapSnapshot, "large" | "free">,
+  spans: HeapSnapshot["segments"][0]["spans"],
+  pages: { liveBytes: number; retainedBytes: number; touchedBytes: number },
+): HeapSnapshot {
+  return {
+    classSizes: CLASS_SIZES,
+    heapPage: PAGE,
+    segments: [{ address: 2 * PAGE, spans: [...spans, ...EMPTY_12] }],
+    ...state,
+    foreign: [],
+    pages: { reservedBytes: 2 ** 22, ...pages, purgedBytes: 0 },
+  };
+}
 
 // A heap on 4 MiB of BufferPages after the allocations of `ops` (sizes;
 // a negative number frees the allocation of that size made before).
@@ -30,54 +52,38 @@ const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
   {
     name: "spans of three classes and a large block",
     ops: [16, 64, 1024, 8192],
-    expect: {
-      heapPage: PAGE,
-      segments: [{
-        address: 2 * PAGE,
-        spans: [
-          { classSize: 16, used: 1, capacity: 253 },
-          { classSize: 64, used: 1, capacity: 63 },
-          { classSize: 1344, used: 1, capacity: 3 },
-          ...EMPTY_12,
-        ],
-      }],
-      large: [{ address: 18 * PAGE, size: 8192, capacity: 3 * PAGE }],
-      free: [],
-      foreign: [],
-      pages: {
-        reservedBytes: 2 ** 22,
+    expect: oneSegment(
+      {
+        large: [{ address: 18 * PAGE, size: 8192, capacity: 3 * PAGE }],
+        free: [],
+      },
+      [
+        { classSize: 16, used: 1, capacity: 253 },
+        { classSize: 64, used: 1, capacity: 63 },
+        { classSize: 1344, used: 1, capacity: 3 },
+      ],
+      {
         liveBytes: PAGE + 16 * PAGE + 3 * PAGE,
         retainedBytes: 0,
-        purgedBytes: 0,
         touchedBytes: 21 * PAGE,
       },
-    },
+    ),
   },
   {
     name: "a freed large block's pages, retained",
     ops: [64, 5000, 8192, -5000],
-    expect: {
-      heapPage: PAGE,
-      segments: [{
-        address: 2 * PAGE,
-        spans: [
-          { classSize: 64, used: 1, capacity: 63 },
-          null,
-          null,
-          ...EMPTY_12,
-        ],
-      }],
-      large: [{ address: 20 * PAGE, size: 8192, capacity: 3 * PAGE }],
-      free: [{ address: 18 * PAGE, pages: 2, state: "retained" }],
-      foreign: [],
-      pages: {
-        reservedBytes: 2 ** 22,
+    expect: oneSegment(
+      {
+        large: [{ address: 20 * PAGE, size: 8192, capacity: 3 * PAGE }],
+        free: [{ address: 18 * PAGE, pages: 2, state: "retained" }],
+      },
+      [{ classSize: 64, used: 1, capacity: 63 }, null, null],
+      {
         liveBytes: PAGE + 16 * PAGE + 3 * PAGE,
         retainedBytes: 2 * PAGE,
-        purgedBytes: 0,
         touchedBytes: 23 * PAGE,
       },
-    },
+    ),
   },
 ];
 
@@ -105,6 +111,9 @@ Deno.test("heapMap names what is on the map and nothing else", async () => {
       "segment header",
       "free, retained",
       "1 segments: 2 live spans",
+      // The fill legend's title, on two lines that are not cut off.
+      ">span fill (paler:<",
+      ">fewer chunks used)<",
     ]
   ) {
     assert.ok(svg.includes(label), `the map shows "${label}"`);
