@@ -72,9 +72,9 @@ const ZERO_BY_STORES = 384;
  *  per page  the slab that holds it
  * ```
  *
- * - A slab hands out its blocks in address order first (`fresh`: never used
- *   since the slab was taken, so zero already), then the blocks freed in it,
- *   last freed first. Allocation uses one slab, the current one; when it is
+ * - A slab hands out the blocks freed in it first, last freed first (still
+ *   in cache), then the blocks never used since it was taken (`fresh`, zero
+ *   already) in address order. Allocation uses one slab, the current one; when it is
  *   full the next comes from the slabs with free blocks, then from the empty
  *   slabs kept for reuse, then from the parent.
  * - A slab whose last block is freed is kept for reuse and goes back to the
