@@ -6,13 +6,9 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import { checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import {
-  DestroyedError,
-  OutOfMemoryError,
-  PointerError,
-} from "../os/errors.ts";
+import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import { grow } from "../internal/grow.ts";
 import type { Memory } from "../os/memory.ts";
 import { checkKeepOptions } from "../internal/options.ts";
@@ -23,6 +19,8 @@ import { checkPoolAlignment, poolGeometry } from "./_geometry.ts";
 import * as rows from "./_slab_rows.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
+import { locateBlock } from "./_locate.ts";
+import { emptyPageMap, mapSlabPages, PAGE, type PageMap } from "./_page_map.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.
@@ -43,8 +41,6 @@ const {
   USED,
 } = rows;
 
-// The page size the page map is indexed by.
-const PAGE = 4096;
 // At most this many expired slabs go back to the parent when a slab empties;
 // the timer gives back the rest.
 const DECAY_SLABS = 8;
@@ -183,8 +179,8 @@ export class Pool implements Allocator, Disposable {
   #freeSlots: number[] = [];
   // The slab that contains each page's first byte, and a slab that starts
   // inside the page (only where a parent packs slabs closer than pages).
-  #pageSlab: Int32Array = new Int32Array(0);
-  #pageSlabInside: Int32Array = new Int32Array(0);
+  #map: PageMap = emptyPageMap();
+  #pageSlab: Int32Array = this.#map.slab;
 
   #cur = 0;
   #partialHead = 0;
@@ -677,106 +673,36 @@ export class Pool implements Allocator, Disposable {
     this.#parent.free(ptr, this.slabSize);
   }
 
-  // Records slot `value` (or 0) as the slab of every page of the slab at
-  // `ptr`.
+  // Records slot `value` (or 0) for the pages of the slab at `ptr`; the
+  // free fast path reads the map's (possibly grown) array from a field.
   #mapPages(s: number, ptr: number, value: number): void {
-    const firstPage = Math.floor(ptr / PAGE);
-    const lastPage = Math.floor((ptr + this.slabSize - 1) / PAGE);
-    if (lastPage >= this.#pageSlab.length) {
-      const length = Math.max(lastPage + 1, 2 * this.#pageSlab.length);
-      this.#pageSlab = grow(this.#pageSlab, new Int32Array(length));
-      this.#pageSlabInside = grow(
-        this.#pageSlabInside,
-        new Int32Array(length),
-      );
-    }
-    let page = firstPage;
-    if (ptr % PAGE !== 0) {
-      // The slab starts inside its first page, after another's bytes.
-      if (value === 0 && this.#pageSlabInside[page] !== s) return;
-      this.#pageSlabInside[page] = value;
-      page++;
-    }
-    for (; page <= lastPage; page++) {
-      if (value !== 0 || this.#pageSlab[page] === s) {
-        this.#pageSlab[page] = value;
-      }
-    }
+    mapSlabPages(this.#map, s, ptr, this.slabSize, value);
+    this.#pageSlab = this.#map.slab;
   }
 
   // ── pointers ───────────────────────────────────────────────────────────
 
-  // The block index (slot × blocksPerSlab + index) of the live block at
-  // `ptr`, with `size` at most blockSize; throws saying why if there is
-  // none. `what` names the size in messages.
+  // The live block at `ptr` (see locateBlock), after the liveness check.
   #locate(ptr: number, size: number | undefined, what: string): number {
     this.#checkLive();
-    checkPointer(ptr);
-    if (size !== undefined) checkSize(size, Number.MAX_SAFE_INTEGER, what);
-    if (ptr >= this.#u8.length) {
-      throw new PointerError(
-        `Pointer ${
-          hex(ptr)
-        } is past the end of the memory (${this.#u8.length} bytes)`,
-        ptr,
-        "out-of-range",
-      );
-    }
-    const page = Math.floor(ptr / PAGE);
-    let s = this.#pageSlab[page] ?? 0;
-    if (
-      s === 0 || ptr < this.#slab[s] || ptr >= this.#slab[s] + this.slabSize
-    ) {
-      s = this.#pageSlabInside[page] ?? 0;
-      if (s !== 0 && ptr < this.#slab[s]) s = 0;
-    }
-    if (s === 0) {
-      throw new PointerError(
-        `Pointer ${
-          hex(ptr)
-        } is in no slab of this pool: free or resize it with the allocator that made it`,
-        ptr,
-        "foreign",
-      );
-    }
-    const first = this.#first[s];
-    const n = this.blocksPerSlab;
-    const i = Math.floor((ptr - first) / this.stride);
-    if (ptr < first || i >= n || ptr !== first + i * this.stride) {
-      const aligned = ((ptr + this.#bias) & this.#mask) === 0;
-      const where = i >= 0 && i < n
-        ? `inside block ${hex(first + i * this.stride)}, not its start`
-        : `in the slab at ${hex(this.#slab[s])} but in no block`;
-      throw new PointerError(
-        aligned
-          ? `Pointer ${hex(ptr)} is ${where} (an interior pointer)`
-          : `Pointer ${
-            hex(ptr)
-          } is not aligned to ${this.alignment} bytes, as this pool's blocks are: it is ${where}`,
-        ptr,
-        aligned ? "interior" : "unaligned",
-      );
-    }
-    const g = s * n + i;
-    if (this.#next[g] !== LIVE) {
-      throw new PointerError(
-        `Pointer ${
-          hex(ptr)
-        } is a free block of this pool already (double free, or never allocated)`,
-        ptr,
-        "double-free",
-      );
-    }
-    if (size !== undefined && size > this.blockSize) {
-      throw new PointerError(
-        `${what} ${size} does not match the block at ${
-          hex(ptr)
-        }: this pool's blocks are ${this.blockSize} bytes`,
-        ptr,
-        "size-mismatch",
-      );
-    }
-    return g;
+    return locateBlock(
+      {
+        memoryBytes: this.#u8.length,
+        map: this.#map,
+        slab: this.#slab,
+        first: this.#first,
+        next: this.#next,
+        blocksPerSlab: this.blocksPerSlab,
+        stride: this.stride,
+        slabSize: this.slabSize,
+        blockSize: this.blockSize,
+        alignment: this.alignment,
+        bias: this.#bias,
+      },
+      ptr,
+      size,
+      what,
+    );
   }
 
   // Frees the live block that #locate found.
@@ -867,8 +793,8 @@ export class Pool implements Allocator, Disposable {
       first: this.#first,
       slab: this.#slab,
       next: this.#next,
-      pageSlab: this.#pageSlab,
-      pageSlabInside: this.#pageSlabInside,
+      pageSlab: this.#map.slab,
+      pageSlabInside: this.#map.inside,
       slots: this.#slots,
       cur: this.#cur,
       partialHead: this.#partialHead,
@@ -918,7 +844,8 @@ export class Pool implements Allocator, Disposable {
       this.#emptyHead =
       this.#emptyTail =
         0;
-    this.#pageSlab = this.#pageSlabInside = new Int32Array(0);
+    this.#map = emptyPageMap();
+    this.#pageSlab = this.#map.slab;
     this.#blocks = this.#slabCount = 0;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
