@@ -10,6 +10,7 @@ import {
   type ScratchRegion,
 } from "../arena/mod.ts";
 import { DebugAllocator } from "../debug/mod.ts";
+import { Pool } from "../pool/mod.ts";
 import { Heap, WorkerHeap } from "../heap/mod.ts";
 import { type Allocator, type PageSource, SharedPages } from "../os/mod.ts";
 import type { Watched } from "./_assert_refused.ts";
@@ -399,6 +400,49 @@ export function debugSubject(
     foreign: () => heap.alloc(64),
     dispose: () => {
       heap.destroy();
+      pages.destroy();
+    },
+  });
+}
+
+/**
+ * A Pool of `blockSize` bytes on a fresh page source of `reserve` bytes, or
+ * on a Heap on one (`onHeap`).
+ */
+export function poolSubject(
+  source: SourceMaker,
+  reserve = 2 ** 24,
+  { blockSize = 12288, onHeap = false }: {
+    blockSize?: number;
+    onHeap?: boolean;
+  } = {},
+): Subject<{ pool: Pool; pages: PageSource; heap?: Heap }> {
+  const pages = source.make({ reserve });
+  const heap = onHeap ? new Heap({ pages }) : undefined;
+  const pool = new Pool({ blockSize, parent: heap ?? pages });
+  return subject({
+    allocator: pool,
+    handles: { pool, pages, heap },
+    alignment: pool.alignment,
+    maxSize: blockSize,
+    olderFree: "frees",
+    usage: { bytes: () => pool.bytesUsed, charge: () => blockSize },
+    state: () => ({
+      blocks: pool.blocks,
+      used: pool.bytesUsed,
+      reserved: pool.bytesReserved,
+      slabs: pool.slabs,
+      pagesLive: pages.liveBytes,
+    }),
+    validate: () =>
+      pool.destroyed || pages.destroyed || heap?.destroyed || pool.validate(),
+    probe: blockSize,
+    destroy: () => pool.destroy(),
+    destroyParent: () => (heap ?? pages).destroy(),
+    foreign: () => pages.alloc(4096),
+    dispose: () => {
+      pool.destroy();
+      heap?.destroy();
       pages.destroy();
     },
   });

@@ -14,6 +14,7 @@ import {
   fixedSubject,
   heapSubject,
   pagesSubject,
+  poolSubject,
   scratchSubject,
   workerHeapSubject,
 } from "./_subjects.ts";
@@ -149,3 +150,25 @@ for (const source of sources) {
     reasons: { unaligned: "interior", far: "foreign" },
   });
 }
+
+// A pool's blocks hold every size the contract resizes to (up to 12000):
+// a resize never moves. 8 blocks fill a 96 KiB slab, between page 0 and the
+// last page a page source never hands out.
+for (const source of sources) {
+  conformance({
+    name: `Pool on ${source.name}`,
+    make: (reserve) => poolSubject(source, reserve),
+    sizes: [0, 1, 16, 17, 4096, 12288],
+    granule: 16,
+    live: ["blocks", "used"],
+    exhaust: [{ reserve: 2 * P + 8 * 12288, size: 12288, fits: 8 }],
+  });
+}
+
+conformance({
+  name: "Pool on a Heap on BufferPages",
+  make: (reserve) => poolSubject(sources[1], reserve, { onHeap: true }),
+  sizes: [0, 1, 16, 17, 4096, 12288],
+  granule: 16,
+  live: ["blocks", "used"],
+});

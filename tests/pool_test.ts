@@ -1,0 +1,381 @@
+// Exact-value tables for Pool: the geometry each option gives, the
+// addresses a sequence of calls returns, the counters, zeroing, decay, trim
+// and destroy, on each page source and on a heap.
+import assert from "node:assert/strict";
+import { Heap } from "../heap/mod.ts";
+import { BufferPages } from "../os/mod.ts";
+import { Pool, type PoolOptions } from "../pool/mod.ts";
+import { sources } from "./_sources.ts";
+
+const P = 4096;
+
+interface GeometryCase {
+  options: Omit<PoolOptions, "parent">;
+  onHeap?: boolean;
+  alignment: number;
+  stride: number;
+  slabSize: number;
+  blocksPerSlab: number;
+}
+
+const GEOMETRY: GeometryCase[] = [
+  {
+    options: { blockSize: 1 },
+    alignment: 1,
+    stride: 1,
+    slabSize: 65536,
+    blocksPerSlab: 65534,
+  },
+  {
+    options: { blockSize: 24 },
+    alignment: 8,
+    stride: 24,
+    slabSize: 65536,
+    blocksPerSlab: 2730,
+  },
+  {
+    options: { blockSize: 36 },
+    alignment: 4,
+    stride: 36,
+    slabSize: 65536,
+    blocksPerSlab: 1820,
+  },
+  {
+    options: { blockSize: 48 },
+    alignment: 16,
+    stride: 48,
+    slabSize: 65536,
+    blocksPerSlab: 1365,
+  },
+  {
+    options: { blockSize: 20, alignment: 8 },
+    alignment: 8,
+    stride: 24,
+    slabSize: 65536,
+    blocksPerSlab: 2730,
+  },
+  {
+    options: { blockSize: 48, alignment: 64 },
+    alignment: 64,
+    stride: 64,
+    slabSize: 65536,
+    blocksPerSlab: 1024,
+  },
+  {
+    options: { blockSize: 1024 },
+    alignment: 16,
+    stride: 1024,
+    slabSize: 65536,
+    blocksPerSlab: 64,
+  },
+  {
+    options: { blockSize: 10000 },
+    alignment: 16,
+    stride: 10000,
+    slabSize: 81920,
+    blocksPerSlab: 8,
+  },
+  {
+    options: { blockSize: 100, slabSize: 4096 },
+    alignment: 4,
+    stride: 100,
+    slabSize: 4096,
+    blocksPerSlab: 40,
+  },
+  {
+    options: { blockSize: 4096, alignment: 8192 },
+    alignment: 8192,
+    stride: 8192,
+    slabSize: 65536 + 4096,
+    blocksPerSlab: 8,
+  },
+  {
+    options: { blockSize: 36 },
+    onHeap: true,
+    alignment: 4,
+    stride: 36,
+    slabSize: 65472,
+    blocksPerSlab: 1818,
+  },
+  {
+    options: { blockSize: 64, alignment: 64 },
+    onHeap: true,
+    alignment: 64,
+    stride: 64,
+    slabSize: 65472,
+    blocksPerSlab: 1022,
+  },
+];
+
+Deno.test("Pool geometry: alignment, stride, slab size and blocks per slab", async (t) => {
+  for (const c of GEOMETRY) {
+    await t.step(
+      `${JSON.stringify(c.options)}${c.onHeap ? " on a heap" : ""}`,
+      () => {
+        using pages = new BufferPages({ reserve: 2 ** 24 });
+        using heap = new Heap({ pages });
+        using pool = new Pool({
+          ...c.options,
+          parent: c.onHeap ? heap : pages,
+        });
+        assert.deepEqual(
+          {
+            alignment: pool.alignment,
+            stride: pool.stride,
+            slabSize: pool.slabSize,
+            blocksPerSlab: pool.blocksPerSlab,
+          },
+          {
+            alignment: c.alignment,
+            stride: c.stride,
+            slabSize: c.slabSize,
+            blocksPerSlab: c.blocksPerSlab,
+          },
+        );
+        assert.equal(pool.slabs, 0); // nothing taken before the first alloc
+        const p = pool.alloc();
+        assert.equal(p % c.alignment, 0);
+        assert.equal(pool.bytesReserved, c.slabSize);
+      },
+    );
+  }
+});
+
+// One op per row: what it does and the exact state after it.
+type Op =
+  | { alloc: number; size?: number }
+  | { free: string }
+  | { trim: number };
+
+interface SequenceCase {
+  name: string;
+  options: Omit<PoolOptions, "parent">;
+  // Each op names its pointer; `at` is the expected address.
+  ops: Array<
+    { alloc: string; at: number } | { free: string } | { trim: number }
+  >;
+  after: {
+    blocks: number;
+    bytesUsed: number;
+    bytesReserved: number;
+    peakReserved: number;
+    slabs: number;
+  };
+}
+
+// On a BufferPages of its own the first slab is at 4096 (page 0 is never
+// handed out), the next at 4096 + slabSize.
+const SEQUENCES: SequenceCase[] = [
+  {
+    name: "address order, then last freed first",
+    options: { blockSize: 24 },
+    ops: [
+      { alloc: "a", at: P },
+      { alloc: "b", at: P + 24 },
+      { alloc: "c", at: P + 48 },
+      { free: "b" },
+      { free: "a" },
+      { alloc: "d", at: P },
+      { alloc: "e", at: P + 24 },
+      { alloc: "f", at: P + 72 },
+    ],
+    after: {
+      blocks: 4,
+      bytesUsed: 96,
+      bytesReserved: 65536,
+      peakReserved: 65536,
+      slabs: 1,
+    },
+  },
+  {
+    name:
+      "a second slab when the first is full, the first again once a block is freed",
+    options: { blockSize: 1024, decayMs: Infinity },
+    ops: [
+      ...Array.from(
+        { length: 64 },
+        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
+      ),
+      { alloc: "b", at: P + 65536 },
+      { free: "a10" },
+      { alloc: "c", at: P + 65536 + 1024 }, // the current slab first
+    ],
+    after: {
+      blocks: 65,
+      bytesUsed: 65 * 1024,
+      bytesReserved: 2 * 65536,
+      peakReserved: 2 * 65536,
+      slabs: 2,
+    },
+  },
+  {
+    name: "an emptied slab kept (decay Infinity) and trimmed",
+    options: { blockSize: 1024, decayMs: Infinity },
+    ops: [
+      ...Array.from(
+        { length: 65 },
+        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
+      ),
+      ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
+      { trim: 65536 },
+    ],
+    after: {
+      blocks: 1,
+      bytesUsed: 1024,
+      bytesReserved: 65536,
+      peakReserved: 2 * 65536,
+      slabs: 1,
+    },
+  },
+  {
+    name: "decay 0: a slab goes back as it empties (not the current one)",
+    options: { blockSize: 1024, decayMs: 0 },
+    ops: [
+      ...Array.from(
+        { length: 65 },
+        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
+      ),
+      ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
+      { free: "a64" },
+      { trim: 65536 },
+    ],
+    after: {
+      blocks: 0,
+      bytesUsed: 0,
+      bytesReserved: 0,
+      peakReserved: 2 * 65536,
+      slabs: 0,
+    },
+  },
+];
+
+Deno.test("Pool sequences: addresses and counters", async (t) => {
+  for (const c of SEQUENCES) {
+    await t.step(c.name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 24 });
+      using pool = new Pool({ ...c.options, parent: pages });
+      const named = new Map<string, number>();
+      for (const op of c.ops) {
+        if ("alloc" in op) {
+          const p = pool.alloc();
+          assert.equal(p, op.at, `alloc ${op.alloc}`);
+          named.set(op.alloc, p);
+        } else if ("free" in op) pool.free(named.get(op.free)!);
+        else assert.equal(pool.trim(), op.trim);
+      }
+      assert.deepEqual(
+        {
+          blocks: pool.blocks,
+          bytesUsed: pool.bytesUsed,
+          bytesReserved: pool.bytesReserved,
+          peakReserved: pool.peakReserved,
+          slabs: pool.slabs,
+        },
+        c.after,
+      );
+      assert.equal(pages.liveBytes, c.after.bytesReserved);
+      pool.validate();
+    });
+  }
+});
+
+Deno.test("Pool zeroes reused blocks; allocUnsafe leaves them", async (t) => {
+  for (const blockSize of [1, 7, 24, 36, 100, 384, 1000]) {
+    await t.step(`${blockSize} bytes`, () => {
+      using pages = new BufferPages({ reserve: 2 ** 24 });
+      using pool = new Pool({ blockSize, parent: pages });
+      const { u8 } = pool.memory;
+      const a = pool.alloc();
+      u8.fill(0xab, a, a + blockSize);
+      pool.free(a);
+      assert.equal(pool.allocUnsafe(), a);
+      assert.equal(u8[a + blockSize - 1], 0xab);
+      pool.free(a);
+      assert.equal(pool.alloc(), a);
+      assert.deepEqual(
+        [...u8.subarray(a, a + blockSize)],
+        new Array(blockSize).fill(0),
+      );
+      pool.validate();
+    });
+  }
+});
+
+Deno.test("Pool resize stays in its block and zeroes what it adds", () => {
+  using pool = new Pool({
+    blockSize: 32,
+    parent: new BufferPages({ reserve: 2 ** 22 }),
+  });
+  const { u8 } = pool.memory;
+  const p = pool.alloc(8);
+  u8.fill(1, p, p + 32);
+  assert.equal(pool.resize(p, 8, 16), p);
+  assert.deepEqual([...u8.subarray(p, p + 17)], [
+    ...new Array(8).fill(1),
+    ...new Array(8).fill(0),
+    1,
+  ]);
+  assert.equal(pool.resize(p, 16, 4), p);
+  assert.equal(pool.resize(p, 4, 0), 0);
+  assert.equal(pool.blocks, 0);
+  assert.equal(pool.resize(0, 0, 10), p);
+  assert.equal(pool.blocks, 1);
+  (pool.parent as BufferPages).destroy();
+});
+
+Deno.test("Pool gives slabs back after decayMs by its clock", () => {
+  let now = 0;
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  using pool = new Pool({
+    blockSize: 1024,
+    parent: pages,
+    decayMs: 100,
+    clock: () => now,
+  });
+  const ps = Array.from({ length: 129 }, () => pool.alloc()); // 3 slabs
+  assert.equal(pool.slabs, 3);
+  for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties at 0
+  assert.equal(pool.slabs, 3);
+  assert.equal(pool.trimmableBytes, 65536);
+  now = 150;
+  for (const p of ps.slice(64, 128)) pool.free(p); // slab 2 empties at 150: slab 1 is due
+  assert.deepEqual([pool.slabs, pool.bytesReserved, pages.liveBytes], [
+    2,
+    2 * 65536,
+    2 * 65536,
+  ]);
+  assert.equal(pool.trim(), 65536);
+  assert.deepEqual([pool.slabs, pool.peakReserved], [1, 3 * 65536]);
+  pool.validate();
+});
+
+Deno.test("Pool destroy gives every slab back, on each page source and a heap", async (t) => {
+  for (const source of sources) {
+    await t.step(source.name, () => {
+      using pages = source.make({ reserve: 2 ** 24 });
+      const pool = new Pool({ blockSize: 40, parent: pages });
+      const ps = Array.from({ length: 5000 }, () => pool.alloc());
+      assert.equal(pool.slabs, 4); // 1638 blocks a slab
+      assert.equal(pages.liveBytes, 4 * 65536);
+      pool.free(ps[0]);
+      pool.destroy();
+      assert.deepEqual([pool.blocks, pool.bytesReserved, pool.peakReserved], [
+        0,
+        0,
+        4 * 65536,
+      ]);
+      assert.equal(pages.liveBytes, 0);
+      pool.destroy(); // again: nothing
+    });
+  }
+  await t.step("Heap", () => {
+    using heap = new Heap({ pages: new BufferPages({ reserve: 2 ** 24 }) });
+    {
+      using pool = new Pool({ blockSize: 40, parent: heap });
+      for (let i = 0; i < 2000; i++) pool.alloc();
+      assert.equal(heap.largeBlocks, 2);
+    }
+    assert.equal(heap.largeBlocks, 0);
+    assert.equal(heap.bytesUsed, 0);
+  });
+});
