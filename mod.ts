@@ -11,6 +11,7 @@
  * | the size-class heap (like malloc), one per worker | `@sp/mem/heap` |
  * | arenas, fixed regions, scratch memory | `@sp/mem/arena` |
  * | a checking wrapper for any allocator | `@sp/mem/debug` |
+ * | fixed-size block pools | `@sp/mem/pool` |
  *
  * @example A heap for records, an arena for a frame
  * ```ts
@@ -35,3 +36,4 @@ export * from "./os/mod.ts";
 export * from "./heap/mod.ts";
 export * from "./arena/mod.ts";
 export * from "./debug/mod.ts";
+export * from "./pool/mod.ts";

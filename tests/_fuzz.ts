@@ -33,6 +33,7 @@ import {
   fixedSubject,
   heapSubject,
   pagesSubject,
+  poolSubject,
   type Subject,
   workerHeapSubject,
 } from "./_subjects.ts";
@@ -74,6 +75,18 @@ export const targets: Target[] = [
     name: s.name,
     make: () => pagesSubject(s, { reserve: RESERVE }),
   })),
+  ...sources.map((s) => ({
+    name: `Pool on ${s.name}`,
+    make: () => poolSubject(s, RESERVE),
+  })),
+  {
+    name: "Pool on a Heap",
+    make: () => poolSubject(source("BufferPages"), RESERVE, { onHeap: true }),
+  },
+  {
+    name: "Pool of 40-byte blocks",
+    make: () => poolSubject(source("BufferPages"), RESERVE, { blockSize: 40 }),
+  },
 ];
 
 const MAX_LIVE = 200;
