@@ -132,6 +132,16 @@ const cases: Case[] = [
     expect: { aUsed: 64, bUsed: 0, aWaiting: 0 },
   },
   {
+    name: "a pointer to the last grain of another heap's span header",
+    run: ({ a, ptr }) => ptr.p = a.alloc(64),
+    refused: [
+      ({ b, ptr }) => b.free(ptr.p - 16, 64),
+      "interior",
+      /is in a page header of worker heap/,
+    ],
+    expect: { aUsed: 64, bUsed: 0, aWaiting: 0 },
+  },
+  {
     name: "a bad size is refused before anything is marked",
     run: ({ a, ptr }) => ptr.p = a.alloc(64),
     refused: [
