@@ -156,6 +156,16 @@ const cases: ArenaCase[] = [
     ]],
   },
   {
+    name: "free of a block's first byte (its header), below the first allocation",
+    ops: [["alloc", "a", 16], ["alloc", "b", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a - 32, 16),
+      PointerError,
+      "double-free",
+      /with size 16 is not live in this arena/,
+    ]],
+  },
+  {
     name: "resize of a pointer outside every block",
     ops: [["call", foreign], [
       "throws",
