@@ -232,6 +232,21 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a pointer one past a live allocation is no allocation",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(64);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.a + 64, 16),
+      PointerError,
+      /is no allocation of this debug allocator/,
+    ],
+    after: ({ debug, ptr }) => {
+      debug.free(ptr.a, 64);
+      assert.deepEqual(debug.leaks(), []);
+    },
+  },
+  {
     name: "a pointer of the parent's own is foreign",
     run: ({ heap, ptr }) => {
       ptr.a = heap.alloc(64);
