@@ -16,6 +16,7 @@ import {
   FixedAllocator,
   Heap,
   OsPages,
+  Pool,
   scratch,
   SharedPages,
   WasmPages,
@@ -325,6 +326,49 @@ export const CASES: RuntimeCase[] = [
       bytesUsed: 212,
       again: 0,
     },
+  },
+  {
+    name:
+      "Pool hands out blocks in order on BufferPages, WasmPages and SharedPages, reuses the last freed zeroed, refuses an interior free",
+    run() {
+      const on = (pages: BufferPages | WasmPages | SharedPages) => {
+        const pool = new Pool({ blockSize: 24, parent: pages });
+        const a = pool.alloc(), b = pool.alloc();
+        pages.memory.f64[a / 8] = 1.5;
+        pool.free(a);
+        const c = pool.alloc();
+        const out = [
+          a,
+          b,
+          c,
+          pages.memory.f64[c / 8],
+          thrown(() => pool.free(c + 8)),
+          pool.blocks,
+          pool.bytesReserved,
+        ];
+        pool.destroy();
+        const live = pages.liveBytes;
+        pages.destroy();
+        return { out, live };
+      };
+      return {
+        buffer: on(new BufferPages({ reserve: 4096 * KiB })),
+        wasm: on(new WasmPages({ reserve: 4096 * KiB })),
+        shared: on(new SharedPages({ reserve: 4096 * KiB })),
+      };
+    },
+    expect: Object.fromEntries(["buffer", "wasm", "shared"].map((k) => [k, {
+      out: [
+        4096,
+        4120,
+        4096,
+        0,
+        { error: "PointerError", reason: "interior" },
+        2,
+        65536,
+      ],
+      live: 0,
+    }])),
   },
   {
     name: "scratch regions nest, end in order and reuse their memory",
