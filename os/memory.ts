@@ -114,6 +114,11 @@ export interface MemoryOptions {
  * assert.equal(mem.f64[a / 8 + 2], 3);
  * mem.u64[a / 8 + 3] = 2n ** 64n - 1n; // 64-bit integers are bigints
  * assert.equal(mem.i64[a / 8 + 3], -1n);
+ * mem.f32[a / 4 + 8] = 0.5; // every width has its whole-range view
+ * mem.u16[a / 2 + 18] = 0xfffe;
+ * assert.equal(mem.i16[a / 2 + 18], -2);
+ * assert.equal(mem.i8[a + 36], -2);
+ * assert.equal(mem.u8[a + 35], 0x3f); // 0.5 as a little-endian f32
  * mem.copy(b, a, 64);
  * assert.ok(mem.equal(a, b, 64));
  * mem.fill(b, 8, 0xff);
@@ -125,10 +130,18 @@ export class Memory {
   readonly buffer: ArrayBuffer;
   /** Bytes of the whole range: `u8[ptr]`. */
   readonly u8: Uint8Array<ArrayBuffer>;
+  /** Signed bytes of the whole range: `i8[ptr]`. */
+  readonly i8: Int8Array<ArrayBuffer>;
+  /** 16-bit signed integers of the whole range: `i16[ptr / 2]`. */
+  readonly i16: Int16Array<ArrayBuffer>;
+  /** 16-bit unsigned integers of the whole range: `u16[ptr / 2]`. */
+  readonly u16: Uint16Array<ArrayBuffer>;
   /** 32-bit signed words of the whole range: `i32[ptr / 4]`. */
   readonly i32: Int32Array<ArrayBuffer>;
   /** 32-bit unsigned words of the whole range: `u32[ptr / 4]`. */
   readonly u32: Uint32Array<ArrayBuffer>;
+  /** 32-bit floats of the whole range: `f32[ptr / 4]`. */
+  readonly f32: Float32Array<ArrayBuffer>;
   /** 64-bit floats of the whole range: `f64[ptr / 8]`. */
   readonly f64: Float64Array<ArrayBuffer>;
   /** 64-bit signed integers of the whole range: `i64[ptr / 8]` (bigints). */
@@ -153,8 +166,14 @@ export class Memory {
   constructor(buffer: ArrayBuffer, options: MemoryOptions = {}) {
     this.buffer = buffer;
     this.u8 = new Uint8Array(buffer);
-    this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
-    this.u32 = new Uint32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.i8 = new Int8Array(buffer);
+    const halves = Math.floor(buffer.byteLength / 2);
+    this.i16 = new Int16Array(buffer, 0, halves);
+    this.u16 = new Uint16Array(buffer, 0, halves);
+    const quads = Math.floor(buffer.byteLength / 4);
+    this.i32 = new Int32Array(buffer, 0, quads);
+    this.u32 = new Uint32Array(buffer, 0, quads);
+    this.f32 = new Float32Array(buffer, 0, quads);
     const words = Math.floor(buffer.byteLength / 8);
     this.f64 = new Float64Array(buffer, 0, words);
     this.i64 = new BigInt64Array(buffer, 0, words);

@@ -290,3 +290,35 @@ Deno.test("views of destroyed memory throw DestroyedError", () => {
   assert.throws(() => m.view(Float64Array, A, 1), DestroyedError);
   assert.throws(() => m.pointer(A), DestroyedError);
 });
+
+// Every whole-range view: its length in elements, and the same bytes read at
+// every width (little-endian), one table per width.
+const VIEWS: [name: keyof Memory, bytes: number, read: number | bigint][] = [
+  ["u8", 1, 0xfe],
+  ["i8", 1, -2],
+  ["u16", 2, 0xfdfe],
+  ["i16", 2, -514],
+  ["u32", 4, 0xfbfcfdfe],
+  ["i32", 4, -67305986],
+  ["f32", 4, new Float32Array(new Uint32Array([0xfbfcfdfe]).buffer)[0]],
+  [
+    "f64",
+    8,
+    new Float64Array(new BigUint64Array([0xf7f8f9fafbfcfdfen]).buffer)[0],
+  ],
+  ["u64", 8, 0xf7f8f9fafbfcfdfen],
+  ["i64", 8, -0x0807060504030202n],
+];
+
+for (const source of sources) {
+  Deno.test(`${source.name}: every whole-range view covers the range and aliases its bytes`, () => {
+    using pages = source.make({ reserve: 16 * 4096 });
+    const memory = pages.memory, p = pages.alloc(4096);
+    for (let i = 0; i < 8; i++) memory.u8[p + i] = 0xfe - i;
+    for (const [name, bytes, read] of VIEWS) {
+      const view = memory[name] as ArrayLike<number | bigint>;
+      assert.equal(view.length, Math.floor(memory.byteLength / bytes), name);
+      assert.equal(view[p / bytes], read, name);
+    }
+  });
+}
