@@ -8,10 +8,38 @@ import { OsPages, type OsPagesOptions } from "./os_pages.ts";
 import type { PageSource } from "./page_source.ts";
 
 /**
+ * Options of {@linkcode defaultPages}: those of the page source, and whether
+ * a plain `ArrayBuffer` will do where native memory cannot be had.
+ *
+ * @example Native memory or an error
+ * ```ts
+ * import { defaultPages, FfiUnavailableError } from "@sp/mem/os";
+ *
+ * try {
+ *   using pages = defaultPages({ reserve: 2 ** 24, fallback: false });
+ *   console.log(pages.memory.native); // true: C can use this memory
+ * } catch (e) {
+ *   if (!(e instanceof FfiUnavailableError)) throw e;
+ * }
+ * ```
+ */
+export interface DefaultPagesOptions extends OsPagesOptions {
+  /**
+   * Whether to fall back to a {@linkcode BufferPages} where FFI is not
+   * available (default true: it is, with a one-line warning the first time
+   * in Deno, where `--allow-ffi` would have given native memory). With
+   * false, an {@linkcode FfiUnavailableError} says what is missing instead.
+   */
+  fallback?: boolean;
+}
+
+/**
  * Makes an {@linkcode OsPages} where Deno's FFI is available and permitted
  * (`--allow-ffi`), else a {@linkcode BufferPages}. Ask the result's `kind`
  * (`"os"` or `"buffer"`) which one was chosen. It never prompts for
- * permission.
+ * permission. In Deno without `--allow-ffi`, the first fallback prints one
+ * warning (memory from it has no native pointers for C); `fallback: false`
+ * makes it an error instead.
  *
  * @example
  * ```ts
@@ -24,9 +52,21 @@ import type { PageSource } from "./page_source.ts";
  * @param options Passed to the chosen page source.
  * @returns The page source.
  */
-export function defaultPages(options: OsPagesOptions = {}): PageSource {
-  return ffiPermitted() ? new OsPages(options) : new BufferPages(options);
+export function defaultPages(options: DefaultPagesOptions = {}): PageSource {
+  const { fallback = true, ...rest } = options;
+  if (ffiPermitted()) return new OsPages(rest);
+  if (!fallback) return new OsPages(rest); // throws FfiUnavailableError
+  if (!warned && typeof Deno !== "undefined") {
+    warned = true;
+    console.warn(
+      "@sp/mem: no FFI permission, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: run deno with --allow-ffi for native memory, or pass { fallback: false } to make this an error",
+    );
+  }
+  return new BufferPages(rest);
 }
+
+// The fallback warning is printed once per process.
+let warned = false;
 
 function ffiPermitted(): boolean {
   if (typeof Deno === "undefined" || Deno.build?.os !== "linux") return false;

@@ -384,7 +384,7 @@ export class Memory {
     this.check(ptr, 0);
     if (this.address === null) {
       throw new TypeError(
-        "This memory is not native (it is a plain ArrayBuffer): use OsPages to get pointers for FFI",
+        "This memory is not native (it is a plain ArrayBuffer): use OsPages to get pointers for FFI (run deno with --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
       );
     }
     return Deno.UnsafePointer.create(this.address + BigInt(ptr));

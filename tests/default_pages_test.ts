@@ -26,11 +26,40 @@ Deno.test({
   name: "without FFI permission defaultPages falls back to BufferPages",
   permissions: { ffi: false },
   fn() {
-    using pages = defaultPages({ reserve: 2 ** 20 });
-    assert.ok(pages instanceof BufferPages);
-    assert.equal(pages.kind, "buffer");
-    assert.equal(pages.reservedBytes, 2 ** 20);
-    assert.equal(pages.alloc(1), 4096);
+    const warnings: unknown[][] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args);
+    try {
+      using pages = defaultPages({ reserve: 2 ** 20 });
+      assert.ok(pages instanceof BufferPages);
+      assert.equal(pages.kind, "buffer");
+      assert.equal(pages.reservedBytes, 2 ** 20);
+      assert.equal(pages.alloc(1), 4096);
+      using again = defaultPages({ reserve: 2 ** 20 });
+      assert.equal(again.kind, "buffer");
+    } finally {
+      console.warn = warn;
+    }
+    // Once per process, naming the flag and the way to refuse instead.
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0].length, 1);
+    assert.match(
+      String(warnings[0][0]),
+      /^@sp\/mem: no FFI permission, so memory comes from a plain ArrayBuffer \(BufferPages\), which C cannot use: run deno with --allow-ffi for native memory, or pass \{ fallback: false \} to make this an error$/,
+    );
+  },
+});
+
+Deno.test({
+  name: "without FFI permission defaultPages({ fallback: false }) refuses",
+  permissions: { ffi: false },
+  fn() {
+    assert.throws(
+      () => defaultPages({ reserve: 2 ** 20, fallback: false }),
+      (e: Error) =>
+        e instanceof FfiUnavailableError &&
+        /run deno with --allow-ffi/.test(e.message),
+    );
   },
 });
 
