@@ -97,8 +97,10 @@ const SIZE_LIMIT = "the largest allocation this page source can hold";
  * A request goes to the first class at least its size (16, 32, 48, 64, 96,
  * 128, 192, 256, 336, 448, 576, 672, 800, 1008, 1344, 2016), which allocates
  * from its first partial span; a span whose last chunk is freed goes back to
- * the shared empty list, for any class. Segments are kept until
- * {@linkcode Heap.destroy}. Every allocation reads as zero, but freeing
+ * the shared empty list, for any class. A segment whose spans are all empty
+ * goes back to the page source on {@linkcode Heap.trim}, or once it has sat
+ * empty for the decay time; {@linkcode Heap.destroy} gives back the rest.
+ * Every allocation reads as zero, but freeing
  * touches no memory: a chunk is zeroed when it is handed out again.
  *
  * The bookkeeping lives in typed arrays, not in the spans, so a stray write
