@@ -60,3 +60,29 @@ for (const c of resizes) {
     assert.equal(fixed.bytesUsed, c.used);
   });
 }
+
+// The bounds of the alignment option: 2^30 is the largest accepted.
+const alignments: [alignment: number, error?: string][] = [
+  [2 ** 30],
+  [
+    2 ** 31,
+    "Alignment must be a power of two from 1 to 2^30 (1 means packed), got 2147483648",
+  ],
+];
+
+for (const [alignment, error] of alignments) {
+  Deno.test(`FixedAllocator alignment ${alignment}: ${error ?? "accepted"}`, () => {
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const options = { memory: pages.memory, ptr: P, length: P, alignment };
+    pages.alloc(P);
+    if (error === undefined) {
+      assert.equal(new FixedAllocator(options).alignment, alignment);
+    } else {
+      assert.throws(() => new FixedAllocator(options), (e: Error) => {
+        assert.equal(e.constructor, RangeError);
+        assert.equal(e.message, error);
+        return true;
+      });
+    }
+  });
+}
