@@ -19,3 +19,26 @@ for (const size of [0, 16, 5000]) {
     heap.validate();
   });
 }
+
+Deno.test("WorkerHeap: pages given back forget their pending frees, so the next owner starts clean", () => {
+  using pages = new SharedPages({ reserve: 2 ** 22 });
+  const plain = SharedPages.attach(pages.handle); // pages only, no heap
+  const b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+  const r = plain.alloc(64 * 4096);
+  assert.equal(r, 8192);
+  // Marked pending for plain, which never collects; then the run goes back.
+  b.free(16432, 64);
+  assert.deepEqual(b.remoteErrors, []);
+  plain.free(r, 64 * 4096);
+  const c = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+  const q = c.alloc(64);
+  assert.equal(q, 16432); // the marked chunk's address, in a new owner's span
+  b.free(q, 64);
+  assert.deepEqual(b.remoteErrors, []);
+  assert.equal(c.waitingFrees, 1);
+  assert.equal(c.collect(), 1);
+  assert.equal(c.bytesUsed, 0);
+  c.validate();
+  b.destroy();
+  c.destroy();
+});
