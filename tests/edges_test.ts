@@ -1,8 +1,9 @@
 // Exact edges, as data: calls whose size or range sits right at a limit —
-// a whole fixed region, a run grown to the last page of the reservation, the
-// last span of a segment given back —
-// which must succeed in place, with exact pointers and counters. Each case
-// was written for a one-character change at that edge that no other test saw.
+// a zero-size allocation at a fixed region's end, a run grown to the last
+// page of the reservation, the last span of a segment given back — with
+// exact pointers, reasons and counters. Each case was written for a
+// one-character change at that edge that no other test saw (tests/*_kills_test.ts
+// hold more of the same).
 import { sources } from "./_sources.ts";
 import { Heap } from "../heap/mod.ts";
 import { type PageSource, PointerError } from "../os/mod.ts";
@@ -12,12 +13,6 @@ import { fixedSubject, heapSubject, pagesSubject } from "./_subjects.ts";
 const P = 4096;
 
 const fixedCases: (Case<unknown> & { length: number })[] = [
-  {
-    name: "a region's whole length, resized to itself, stays in place",
-    length: 128,
-    ops: [["alloc", "a", 128], ["resize", "b", "a", 128], ["free", "b"]],
-    expect: { same: [["a", "b"]] },
-  },
   {
     name:
       "a zero-size allocation at the region's end stays freeable after the top shrinks below it",
@@ -59,21 +54,6 @@ const pageCases: (Case<unknown> & { reserve: number })[] = [
       ["resize", "b", "a", 5 * P],
     ],
     expect: { ptr: { a: P, x: 2 * P, y: 4 * P, b: P } },
-  },
-  {
-    name:
-      "32 pages is an exact bin: a freed 32-page run is reused before a later-freed 33-page one",
-    reserve: 80 * P,
-    ops: [
-      ["alloc", "a", 32 * P],
-      ["alloc", "s", P],
-      ["alloc", "b", 33 * P],
-      ["alloc", "t", P],
-      ["free", "a"],
-      ["free", "b"],
-      ["alloc", "c", 32 * P],
-    ],
-    expect: { ptr: { a: P, b: 34 * P, c: P } },
   },
 ];
 
