@@ -3,9 +3,10 @@
 // slabs closer than pages (a heap) may start one inside a page another slab
 // ends in: that page's second slab is kept apart.
 import { grow } from "../internal/grow.ts";
+import { PAGE_SIZE } from "../internal/pages.ts";
 
-/** The page size the map is indexed by. */
-export const PAGE = 4096;
+/** The page size the map is indexed by (a local copy, which V8 folds in). */
+export const PAGE = PAGE_SIZE;
 
 /** The slab (slot) of each page's first byte, and of a slab starting inside. */
 export interface PageMap {

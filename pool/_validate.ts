@@ -5,6 +5,7 @@ import { hex } from "../internal/checks.ts";
 import { HeapCorruptionError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import * as rows from "./_slab_rows.ts";
+import { PAGE } from "./_page_map.ts";
 
 const {
   CURRENT,
@@ -22,7 +23,6 @@ const {
   STATE,
   USED,
 } = rows;
-const PAGE = 4096;
 
 /** Everything of a pool that the walk reads. */
 export interface PoolParts {
