@@ -67,9 +67,24 @@ export function isTop(
       ((last === -1 || last === top) && ((ptr + bias) & mask) === 0));
 }
 
-/** Throws if `ptr` is inside the last allocation `[last, top)` but not its start. */
-export function checkNotInterior(ptr: number, last: number, top: number): void {
+/**
+ * Throws if `ptr` is inside the last allocation `[last, top)` but not its
+ * start. A size-0 pointer at an aligned address is let through: a zero-size
+ * allocation made after the last one's predecessor sits exactly where that
+ * predecessor ended, and an in-place resize of the predecessor grows over it
+ * (it becomes the last allocation again), so such a pointer may be a live
+ * zero-size allocation; it owns no bytes, so freeing it is harmless.
+ */
+export function checkNotInterior(
+  ptr: number,
+  size: number,
+  last: number,
+  top: number,
+  bias: number,
+  mask: number,
+): void {
   if (last === -1 || ptr <= last || ptr >= top) return;
+  if (size === 0 && ((ptr + bias) & mask) === 0) return;
   throw new PointerError(
     `Pointer ${hex(ptr)} is inside the last allocation, at ${
       hex(last)

@@ -712,7 +712,14 @@ export class Arena implements Allocator, Disposable {
   // bump by a free of the allocation before it, so it need only be in a block.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkNotInterior(ptr, this.#last, this.#top);
+    checkNotInterior(
+      ptr,
+      size,
+      this.#last,
+      this.#top,
+      this.#bias,
+      this.#mask,
+    );
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
       if (ptr >= this.#ptrs[i] + HEADER && ptr + size <= top) return;

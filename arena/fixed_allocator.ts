@@ -262,7 +262,14 @@ export class FixedAllocator implements Allocator {
   // the allocation before it, so it need only be in the region.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkNotInterior(ptr, this.#last, this.#top);
+    checkNotInterior(
+      ptr,
+      size,
+      this.#last,
+      this.#top,
+      this.#bias,
+      this.#mask,
+    );
     if (ptr >= this.ptr && ptr + size <= this.#top) return;
     if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
     if (ptr >= this.ptr && ptr < this.#limit) {
