@@ -156,6 +156,38 @@ export class FixedAllocator implements Allocator {
    * @returns The pointer.
    */
   alloc(size: number, alignment?: number): number {
+    const ptr = this.allocUnsafe(size, alignment);
+    // Zeroed because a region reused after free() or clear() holds what was
+    // written there before.
+    zeroBytes(this.memory, ptr, ptr + size);
+    return ptr;
+  }
+
+  /**
+   * Allocates like {@linkcode FixedAllocator.alloc} but leaves whatever the
+   * region held there: a speed tool for a caller that writes every byte
+   * right away.
+   *
+   * @example
+   * ```ts
+   * import { FixedAllocator } from "@sp/mem/arena";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages();
+   * const ptr = pages.alloc(4096);
+   * const fixed = new FixedAllocator({ memory: pages.memory, ptr, length: 4096 });
+   * const a = fixed.alloc(16);
+   * pages.memory.u8[a] = 7;
+   * fixed.free(a, 16);
+   * assert.equal(pages.memory.u8[fixed.allocUnsafe(16)], 7); // old bytes
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode FixedAllocator.alloc}.
+   * @returns The pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
     if (alignment !== undefined) return this.#allocAligned(size, alignment);
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
@@ -163,7 +195,6 @@ export class FixedAllocator implements Allocator {
     // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
     // memory (an empty view) goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
-      zeroBytes(this.memory, ptr, end);
       this.#top = end;
       this.#last = ptr;
       return ptr;
@@ -178,7 +209,6 @@ export class FixedAllocator implements Allocator {
     const ptr = top + (-(top + addressBias(this.memory, alignment)) & mask);
     const end = ptr + size;
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
-      zeroBytes(this.memory, ptr, end);
       this.#top = end;
       this.#last = ptr;
       return ptr;

@@ -214,6 +214,33 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   /**
+   * Allocates like {@linkcode DebugAllocator.alloc}, then fills the block
+   * with the {@linkcode DebugAllocator.junk} pattern, so that a read before
+   * any write shows up as junk (an unzeroed allocation elsewhere would hold
+   * old bytes there).
+   *
+   * @example
+   * ```ts
+   * import { DebugAllocator } from "@sp/mem/debug";
+   * import { Heap } from "@sp/mem/heap";
+   * import assert from "node:assert/strict";
+   *
+   * using debug = new DebugAllocator({ parent: new Heap() });
+   * const p = debug.allocUnsafe(8);
+   * assert.equal(debug.memory.u8[p], debug.junk);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode DebugAllocator.alloc}.
+   * @returns The pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    const ptr = this.alloc(size, alignment);
+    fillBytes(this.memory, ptr, ptr + size, this.junk);
+    return ptr;
+  }
+
+  /**
    * Resizes an allocation by moving it (so a stale pointer to the old block is
    * caught): a new block, the kept bytes copied, the old one freed.
    *

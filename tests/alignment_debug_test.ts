@@ -2,9 +2,9 @@
 // the red zones around it stay checked, and the parent gets back exactly
 // what it gave.
 import assert from "node:assert/strict";
-import { Arena } from "../arena/mod.ts";
+import { Arena, FixedAllocator } from "../arena/mod.ts";
 import { DebugAllocator, MemoryCorruptionError } from "../debug/mod.ts";
-import { OsPages } from "../os/mod.ts";
+import { BufferPages, OsPages } from "../os/mod.ts";
 
 const RED = 0xfd;
 
@@ -59,4 +59,38 @@ Deno.test("DebugAllocator: a bad alignment is refused before the parent", () => 
   assert.throws(() => debug.alloc(8, "8" as unknown as number), TypeError);
   assert.equal(parent.bytesUsed, used);
   assert.equal(debug.leaks().length, 1);
+});
+
+Deno.test("allocUnsafe: Arena zeroed, FixedAllocator old bytes, DebugAllocator junk", () => {
+  using pages = new BufferPages();
+  const arena = new Arena({ parent: pages });
+  const a = arena.alloc(16);
+  arena.memory.u8.fill(7, a, a + 16);
+  arena.free(a, 16);
+  const a2 = arena.allocUnsafe(16, 16);
+  assert.deepEqual([a2, arena.memory.u8[a2]], [a, 0]);
+
+  const region = pages.alloc(4096);
+  const fixed = new FixedAllocator({
+    memory: pages.memory,
+    ptr: region,
+    length: 4096,
+  });
+  const f = fixed.alloc(32, 32);
+  pages.memory.u8.fill(7, f, f + 32);
+  fixed.free(f, 32);
+  const f2 = fixed.allocUnsafe(32, 32);
+  assert.deepEqual([f2, pages.memory.u8[f2 + 31]], [f, 7]);
+  assert.equal(fixed.bytesUsed, 32);
+  fixed.free(f2, 32);
+  assert.equal(pages.memory.u8[fixed.alloc(32) + 31], 0, "alloc zeroes");
+
+  const debug = new DebugAllocator({ parent: new Arena({ parent: pages }) });
+  const d = debug.allocUnsafe(40, 64);
+  assert.equal(d % 64, 0);
+  assert.deepEqual(
+    [...new Set(debug.memory.u8.subarray(d, d + 40))],
+    [debug.junk],
+  );
+  debug.free(d, 40);
 });
