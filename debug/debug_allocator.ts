@@ -228,6 +228,7 @@ export class DebugAllocator implements Allocator, Disposable {
    * using debug = new DebugAllocator({ parent: new Heap() });
    * const p = debug.allocUnsafe(8);
    * assert.equal(debug.memory.u8[p], debug.junk);
+   * debug.free(p, 8);
    * ```
    *
    * @param size The number of bytes.
