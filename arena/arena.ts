@@ -825,6 +825,6 @@ export class Arena implements Allocator, Disposable {
   // check it, so an arena never hands out memory its parent no longer owns.
   #parentLive(): boolean {
     return this.#u8.length !== 0 &&
-      (this.#parent as { readonly destroyed?: boolean }).destroyed !== true;
+      this.#parent.destroyed !== true;
   }
 }

@@ -478,7 +478,7 @@ export class DebugAllocator implements Allocator, Disposable {
         "Debug allocator was used after destroy(): make a new one",
       );
     }
-    const parent = this.parent as { readonly destroyed?: boolean };
+    const parent = this.parent;
     if (parent.destroyed === true || this.memory.destroyed) {
       throw new DestroyedError(
         "Debug allocator was used after its parent allocator was destroyed: its blocks are gone",

@@ -59,6 +59,12 @@ export interface Allocator {
   readonly memory: Memory;
 
   /**
+   * Whether the allocator has been destroyed (every later call throws),
+   * where it can be; absent on allocators that cannot be.
+   */
+  readonly destroyed?: boolean;
+
+  /**
    * Allocates `size` zero-filled bytes.
    *
    * @param size The number of bytes; 0 gives the smallest allocation.
