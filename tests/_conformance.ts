@@ -22,7 +22,11 @@ import {
   runCase,
 } from "./_run_ops.ts";
 import type { OlderFree, Subject } from "./_subjects.ts";
-import { alignmentSupport, MATRICES, naturalAlignment } from "./matrix_cases.ts";
+import {
+  alignmentSupport,
+  MATRICES,
+  naturalAlignment,
+} from "./matrix_cases.ts";
 
 /** The kinds of bad pointer every allocator must refuse. */
 export type BadPointer =
