@@ -34,6 +34,11 @@ export function checkAlignment(alignment: number): void {
   );
 }
 
+export {
+  checkRequestAlignment,
+  MAX_REQUEST_ALIGNMENT,
+} from "../internal/checks.ts";
+
 /**
  * What to add to a pointer to get its real address modulo `alignment`: 0 for
  * ArrayBuffer memory, `address % alignment` for native memory (0 for any

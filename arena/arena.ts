@@ -13,6 +13,7 @@ import {
   addressBias,
   checkAlignment,
   checkNotInterior,
+  checkRequestAlignment,
   isTop,
 } from "./_align.ts";
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
@@ -402,9 +403,12 @@ export class Arena implements Allocator, Disposable {
    * Allocates `size` zero-filled bytes at the next aligned address.
    *
    * @param size The number of bytes; 0 gives an aligned pointer and no bytes.
+   * @param alignment A power of two from 1 to 65536 that the address is a
+   * multiple of; omitted, the arena's {@linkcode Arena.alignment}.
    * @returns The pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) return this.#allocAligned(size, alignment);
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
     const end = ptr + size;
@@ -415,7 +419,45 @@ export class Arena implements Allocator, Disposable {
       this.#last = ptr;
       return ptr;
     }
-    return this.#allocSlow(size);
+    return this.#allocSlow(size, this.#mask, this.#bias, this.alignment);
+  }
+
+  #allocAligned(size: number, alignment: number): number {
+    checkRequestAlignment(alignment);
+    const mask = alignment - 1;
+    const bias = addressBias(this.memory, alignment);
+    const top = this.#top;
+    const ptr = top + (-(top + bias) & mask);
+    const end = ptr + size;
+    if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
+      this.#top = end;
+      this.#last = ptr;
+      return ptr;
+    }
+    return this.#allocSlow(size, mask, bias, alignment);
+  }
+
+  /**
+   * Same as {@linkcode Arena.alloc}, for the common interface: the bytes past
+   * an arena's bump always read as zero (a free zeroes what it gives back),
+   * so an unzeroed allocation costs nothing less here.
+   *
+   * @example
+   * ```ts
+   * import { Arena } from "@sp/mem/arena";
+   * import assert from "node:assert/strict";
+   *
+   * using arena = new Arena();
+   * const p = arena.allocUnsafe(64, 64);
+   * assert.equal(p % 64, 0);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode Arena.alloc}.
+   * @returns The pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    return this.alloc(size, alignment);
   }
 
   /**
@@ -427,10 +469,18 @@ export class Arena implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment The alignment it was allocated with, kept when it
+   * moves; omitted, the arena's {@linkcode Arena.alignment}.
    * @returns The (possibly moved) pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
-    if (ptr === 0) return this.alloc(newSize);
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
+    if (ptr === 0) return this.alloc(newSize, alignment);
     if (
       this.#isTop(ptr, oldSize) && newSize > 0 && (newSize >>> 0) === newSize
     ) {
@@ -443,7 +493,7 @@ export class Arena implements Allocator, Disposable {
         return ptr;
       }
     }
-    return this.#resizeSlow(ptr, oldSize, newSize);
+    return this.#resizeSlow(ptr, oldSize, newSize, alignment);
   }
 
   /**
@@ -557,13 +607,18 @@ export class Arena implements Allocator, Disposable {
     this.destroy();
   }
 
-  #allocSlow(size: number): number {
+  #allocSlow(
+    size: number,
+    mask: number,
+    bias: number,
+    alignment: number,
+  ): number {
     this.#checkLive();
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     const next = this.#cur + 1;
     if (next < this.#ptrs.length) {
       const start = this.#ptrs[next] + HEADER;
-      const ptr = start + (-(start + this.#bias) & this.#mask);
+      const ptr = start + (-(start + bias) & mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
         this.#last = ptr;
@@ -574,19 +629,24 @@ export class Arena implements Allocator, Disposable {
       this.#growth,
       Math.min(this.#growth * 2, MAX_BLOCK_GROWTH),
     );
-    const blockSize = Math.max(growth, HEADER + this.alignment + size);
+    const blockSize = Math.max(growth, HEADER + alignment + size);
     // Nothing changes before the parent has succeeded.
     const block = this.#parent.alloc(blockSize);
     this.#growth = growth;
     this.#insert(next, block, blockSize);
     const start = block + HEADER;
-    const ptr = start + (-(start + this.#bias) & this.#mask);
+    const ptr = start + (-(start + bias) & mask);
     this.#enter(next, ptr + size);
     this.#last = ptr;
     return ptr;
   }
 
-  #resizeSlow(ptr: number, oldSize: number, newSize: number): number {
+  #resizeSlow(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment: number | undefined,
+  ): number {
     this.#checkLive();
     const max = this.memory.byteLength;
     checkSize(oldSize, max, "Old size", "the size of the memory");
@@ -600,7 +660,7 @@ export class Arena implements Allocator, Disposable {
       zeroBytes(this.memory, ptr + newSize, ptr + oldSize);
       return ptr;
     }
-    const moved = this.alloc(newSize);
+    const moved = this.alloc(newSize, alignment);
     copyBytes(this.memory, moved, ptr, oldSize);
     return moved;
   }
@@ -758,6 +818,6 @@ export class Arena implements Allocator, Disposable {
   // check it, so an arena never hands out memory its parent no longer owns.
   #parentLive(): boolean {
     return this.#u8.length !== 0 &&
-      (this.#parent as { readonly destroyed?: boolean }).destroyed !== true;
+      this.#parent.destroyed !== true;
   }
 }

@@ -15,6 +15,7 @@ import {
   addressBias,
   checkAlignment,
   checkNotInterior,
+  checkRequestAlignment,
   isTop,
 } from "./_align.ts";
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
@@ -150,16 +151,64 @@ export class FixedAllocator implements Allocator {
    * {@linkcode OutOfMemoryError} if they do not fit.
    *
    * @param size The number of bytes; 0 gives an aligned pointer and no bytes.
+   * @param alignment A power of two from 1 to 65536 that the address is a
+   * multiple of; omitted, the region's alignment option.
    * @returns The pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    const ptr = this.allocUnsafe(size, alignment);
+    // Zeroed because a region reused after free() or clear() holds what was
+    // written there before.
+    zeroBytes(this.memory, ptr, ptr + size);
+    return ptr;
+  }
+
+  /**
+   * Allocates like {@linkcode FixedAllocator.alloc} but leaves whatever the
+   * region held there: a speed tool for a caller that writes every byte
+   * right away.
+   *
+   * @example
+   * ```ts
+   * import { FixedAllocator } from "@sp/mem/arena";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages();
+   * const ptr = pages.alloc(4096);
+   * const fixed = new FixedAllocator({ memory: pages.memory, ptr, length: 4096 });
+   * const a = fixed.alloc(16);
+   * pages.memory.u8[a] = 7;
+   * fixed.free(a, 16);
+   * assert.equal(pages.memory.u8[fixed.allocUnsafe(16)], 7); // old bytes
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode FixedAllocator.alloc}.
+   * @returns The pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) return this.#allocAligned(size, alignment);
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
     const end = ptr + size;
     // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
     // memory (an empty view) goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
-      zeroBytes(this.memory, ptr, end);
+      this.#top = end;
+      this.#last = ptr;
+      return ptr;
+    }
+    return this.#allocSlow(size, ptr);
+  }
+
+  #allocAligned(size: number, alignment: number): number {
+    checkRequestAlignment(alignment);
+    const top = this.#top;
+    const mask = alignment - 1;
+    const ptr = top + (-(top + addressBias(this.memory, alignment)) & mask);
+    const end = ptr + size;
+    if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       this.#top = end;
       this.#last = ptr;
       return ptr;
@@ -176,10 +225,18 @@ export class FixedAllocator implements Allocator {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment The alignment it was allocated with, kept when it
+   * moves; omitted, the region's alignment option.
    * @returns The (possibly moved) pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
-    if (ptr === 0) return this.alloc(newSize);
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
+    if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
     checkSize(oldSize, this.length, "Old size", "the fixed region's length");
     checkSize(newSize, this.length, "New size", "the fixed region's length");
@@ -197,7 +254,7 @@ export class FixedAllocator implements Allocator {
       return ptr;
     }
     if (newSize <= oldSize) return ptr;
-    const moved = this.alloc(newSize);
+    const moved = this.alloc(newSize, alignment);
     copyBytes(this.memory, moved, ptr, oldSize);
     return moved;
   }

@@ -105,11 +105,24 @@ export class ScratchRegion implements Allocator, Disposable {
    * Allocates from the scratch arena (see {@linkcode Arena.alloc}).
    *
    * @param size The number of bytes.
+   * @param alignment A power of two from 1 to 65536; omitted, the arena's.
    * @returns The pointer, valid until the region ends.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
     if (this.#ended) this.#usedAfterEnd();
-    return this.arena.alloc(size);
+    return this.arena.alloc(size, alignment);
+  }
+
+  /**
+   * Same as {@linkcode ScratchRegion.alloc}: the scratch arena's bytes past
+   * its bump read as zero already (see {@linkcode Arena.allocUnsafe}).
+   *
+   * @param size The number of bytes.
+   * @param alignment A power of two from 1 to 65536; omitted, the arena's.
+   * @returns The pointer, valid until the region ends.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    return this.alloc(size, alignment);
   }
 
   /**
@@ -118,11 +131,17 @@ export class ScratchRegion implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment The alignment it was allocated with, kept when it moves.
    * @returns The (possibly moved) pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
     if (this.#ended) this.#usedAfterEnd();
-    return this.arena.resize(ptr, oldSize, newSize);
+    return this.arena.resize(ptr, oldSize, newSize, alignment);
   }
 
   /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkRequestAlignment } from "../internal/checks.ts";
 import type { Allocator } from "../os/allocator.ts";
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import { fillBytes } from "../internal/bytes.ts";
@@ -180,14 +181,26 @@ export class DebugAllocator implements Allocator, Disposable {
    * Allocates `size` zero-filled bytes, between two red zones.
    *
    * @param size The number of bytes.
+   * @param alignment A power of two from 1 to 65536 that the address is a
+   * multiple of, passed to the parent (which must support it); the red zone
+   * before the block then grows to a multiple of it. Omitted, the parent's
+   * natural alignment.
    * @returns The pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkLive();
     checkSize(size, Number.MAX_SAFE_INTEGER);
     const rz = this.redZone;
-    const base = this.parent.alloc(size + 2 * rz);
-    const ptr = base + rz;
+    // The block starts `front` bytes into the parent's allocation: the red
+    // zone, rounded up to the alignment so that the block keeps it.
+    const front = alignment === undefined || rz === 0
+      ? rz
+      : Math.ceil(rz / alignment) * alignment;
+    const base = alignment === undefined
+      ? this.parent.alloc(size + 2 * rz)
+      : this.parent.alloc(front + size + rz, alignment);
+    const ptr = base + front;
     fillBytes(this.memory, base, ptr, RED);
     fillBytes(this.memory, ptr + size, ptr + size + rz, RED);
     this.#live.set(ptr, {
@@ -201,16 +214,51 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   /**
+   * Allocates like {@linkcode DebugAllocator.alloc}, then fills the block
+   * with the {@linkcode DebugAllocator.junk} pattern, so that a read before
+   * any write shows up as junk (an unzeroed allocation elsewhere would hold
+   * old bytes there).
+   *
+   * @example
+   * ```ts
+   * import { DebugAllocator } from "@sp/mem/debug";
+   * import { Heap } from "@sp/mem/heap";
+   * import assert from "node:assert/strict";
+   *
+   * using debug = new DebugAllocator({ parent: new Heap() });
+   * const p = debug.allocUnsafe(8);
+   * assert.equal(debug.memory.u8[p], debug.junk);
+   * debug.free(p, 8);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode DebugAllocator.alloc}.
+   * @returns The pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    const ptr = this.alloc(size, alignment);
+    fillBytes(this.memory, ptr, ptr + size, this.junk);
+    return ptr;
+  }
+
+  /**
    * Resizes an allocation by moving it (so a stale pointer to the old block is
    * caught): a new block, the kept bytes copied, the old one freed.
    *
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment The alignment it was allocated with, kept by the move.
    * @returns The new pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
-    if (ptr === 0) return this.alloc(newSize);
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
+    if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
     checkSize(newSize, Number.MAX_SAFE_INTEGER);
     const block = this.#find(ptr, oldSize);
@@ -219,7 +267,7 @@ export class DebugAllocator implements Allocator, Disposable {
       return 0;
     }
     this.#checkRedZones(block);
-    const moved = this.alloc(newSize);
+    const moved = this.alloc(newSize, alignment);
     this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
     this.free(ptr, oldSize);
     return moved;
@@ -241,7 +289,7 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#freed.set(ptr, block);
     fillBytes(this.memory, ptr, ptr + block.size, this.junk);
     this.#held.push(block);
-    this.#heldBytes += block.size + 2 * this.redZone;
+    this.#heldBytes += this.#span(block);
     // The block is freed either way; then what was wrong is reported.
     let error: Error | undefined;
     try {
@@ -251,13 +299,13 @@ export class DebugAllocator implements Allocator, Disposable {
     }
     while (this.#heldBytes > this.quarantine) {
       const old = this.#takeOldest();
-      this.#heldBytes -= old.size + 2 * this.redZone;
+      this.#heldBytes -= this.#span(old);
       try {
         this.#checkJunk(old);
       } catch (e) {
         error ??= e as Error;
       }
-      this.parent.free(old.base, old.size + 2 * this.redZone);
+      this.parent.free(old.base, this.#span(old));
     }
     if (error) throw error;
   }
@@ -299,7 +347,7 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#destroyed = true;
     const held = this.#held.slice(this.#heldHead);
     for (const block of [...held, ...this.#live.values()]) {
-      this.parent.free(block.base, block.size + 2 * this.redZone);
+      this.parent.free(block.base, this.#span(block));
     }
     this.#held = [];
     this.#heldHead = 0;
@@ -325,6 +373,12 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   // The live block at `ptr` of `size`, or a PointerError saying why not.
+  // The size of the parent's allocation: front red zone (with any alignment
+  // padding), the block, the back red zone.
+  #span(block: Block): number {
+    return block.ptr - block.base + block.size + this.redZone;
+  }
+
   #find(ptr: number, size: number): Block {
     checkPointer(ptr);
     checkSize(size, Number.MAX_SAFE_INTEGER);
@@ -424,7 +478,7 @@ export class DebugAllocator implements Allocator, Disposable {
         "Debug allocator was used after destroy(): make a new one",
       );
     }
-    const parent = this.parent as { readonly destroyed?: boolean };
+    const parent = this.parent;
     if (parent.destroyed === true || this.memory.destroyed) {
       throw new DestroyedError(
         "Debug allocator was used after its parent allocator was destroyed: its blocks are gone",

@@ -53,3 +53,29 @@ export function checkPointer(ptr: number): void {
     "out-of-range",
   );
 }
+
+/**
+ * The largest alignment one call may ask of any allocator of the package:
+ * 65536 (2^16).
+ */
+export const MAX_REQUEST_ALIGNMENT = 65536;
+
+/**
+ * Throws unless `alignment`, the alignment that one `alloc` or `resize` call
+ * asks for, is a power of two from 1 to 65536: a TypeError for a non-number,
+ * a RangeError naming the value otherwise.
+ */
+export function checkRequestAlignment(alignment: unknown): void {
+  if (typeof alignment !== "number") {
+    throw new TypeError(
+      `Alignment must be a number (a power of two from 1 to 65536), got ${typeof alignment}`,
+    );
+  }
+  if (
+    Number.isInteger(alignment) && alignment >= 1 &&
+    alignment <= MAX_REQUEST_ALIGNMENT && (alignment & (alignment - 1)) === 0
+  ) return;
+  throw new RangeError(
+    `Alignment must be a power of two from 1 to 65536, got ${alignment}; omit it for the allocator's natural alignment`,
+  );
+}

@@ -59,12 +59,22 @@ export interface Allocator {
   readonly memory: Memory;
 
   /**
+   * Whether the allocator has been destroyed (every later call throws),
+   * where it can be; absent on allocators that cannot be.
+   */
+  readonly destroyed?: boolean;
+
+  /**
    * Allocates `size` zero-filled bytes.
    *
    * @param size The number of bytes; 0 gives the smallest allocation.
+   * @param alignment Where the allocator supports it, a power of two from 1
+   * to 65536 that the block's address is a multiple of (a bad one is a
+   * RangeError or TypeError naming it, and changes nothing); omitted, the
+   * allocator's natural alignment.
    * @returns A non-null pointer.
    */
-  alloc(size: number): number;
+  alloc(size: number, alignment?: number): number;
 
   /**
    * Changes the size of an allocation, moving it if needed.
@@ -72,9 +82,16 @@ export interface Allocator {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment Where supported, the alignment it was allocated with,
+   * kept when it moves; omitted, the natural alignment.
    * @returns The pointer to use from now on (0 if freed).
    */
-  resize(ptr: number, oldSize: number, newSize: number): number;
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number;
 
   /**
    * Frees an allocation.

@@ -238,10 +238,17 @@ export abstract class PageSource implements Allocator, Disposable {
   /**
    * Allocates a run of `ceil(size / 4096)` zero-filled pages (at least one).
    *
+   * Zeroed because a reused run holds whatever this process wrote there
+   * before (another allocation's data); {@linkcode PageSource.allocUnsafe}
+   * skips that for a caller that overwrites every byte at once.
+   *
    * @param size Bytes wanted.
+   * @param alignment A power of two from 1 to 4096 (every run is
+   * page-aligned; larger alignments are not served yet: a RangeError).
    * @returns The run's first byte, a multiple of 4096.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkRunAlignment(alignment);
     const ptr = this.allocDirty(size);
     const dirty = this.#dirtyBytes;
     if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty);
@@ -285,6 +292,36 @@ export abstract class PageSource implements Allocator, Disposable {
   }
 
   /**
+   * Allocates a run whose reused pages keep their old bytes (Node's name for
+   * {@linkcode PageSource.allocDirty}): a speed tool for a caller that writes
+   * every byte right away. {@linkcode PageSource.dirtyBytes} says how many
+   * bytes at its start may hold old data.
+   *
+   * @example
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const a = pages.alloc(4096);
+   * pages.memory.fill(a, 4096, 7);
+   * pages.free(a, 4096);
+   * const b = pages.allocUnsafe(4096, 4096);
+   * assert.equal(b, a);
+   * assert.equal(pages.memory.u8[b], 7); // old bytes: write before reading
+   * ```
+   *
+   * @param size Bytes wanted.
+   * @param alignment A power of two from 1 to 4096, as for
+   * {@linkcode PageSource.alloc}.
+   * @returns The run's first byte, a multiple of 4096.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkRunAlignment(alignment);
+    return this.allocDirty(size);
+  }
+
+  /**
    * After {@linkcode PageSource.allocDirty}: how many bytes at the start of
    * the run it returned may hold old data.
    */
@@ -300,9 +337,16 @@ export abstract class PageSource implements Allocator, Disposable {
    * @param ptr The run, or 0 to allocate.
    * @param oldSize The size it was allocated with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment A power of two from 1 to 4096 (any run keeps it).
    * @returns The run's (possibly new) first byte, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkRunAlignment(alignment);
     if (ptr === 0) return this.alloc(newSize);
     this.#checkLive();
     this.#checkSize(newSize);
@@ -632,4 +676,21 @@ export abstract class PageSource implements Allocator, Disposable {
 function detachBuffer(buffer: ArrayBuffer): void {
   if (typeof buffer.transfer === "function") buffer.transfer();
   else structuredClone(buffer, { transfer: [buffer] });
+}
+
+// Every run starts on a page, and page sources' memory starts on a page, so
+// any alignment up to the page size holds; aligned runs above it are to come.
+function checkRunAlignment(alignment: unknown): void {
+  if (typeof alignment !== "number") {
+    throw new TypeError(
+      `Alignment must be a number (a power of two from 1 to ${PAGE_SIZE}), got ${typeof alignment}`,
+    );
+  }
+  if (
+    Number.isInteger(alignment) && alignment >= 1 &&
+    alignment <= PAGE_SIZE && (alignment & (alignment - 1)) === 0
+  ) return;
+  throw new RangeError(
+    `Alignment must be a power of two from 1 to ${PAGE_SIZE} for a page source (every run is page-aligned; larger ones are not served yet), got ${alignment}`,
+  );
 }

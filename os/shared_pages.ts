@@ -191,12 +191,13 @@ export class SharedPages extends PageSource {
    * Allocates a zero-filled run (under the lock).
    *
    * @param size Bytes wanted.
+   * @param alignment A power of two from 1 to 4096.
    * @returns The run's first byte.
    */
-  override alloc(size: number): number {
+  override alloc(size: number, alignment?: number): number {
     this.#enter();
     try {
-      return super.alloc(size);
+      return super.alloc(size, alignment);
     } finally {
       this.#leave();
     }
@@ -226,11 +227,17 @@ export class SharedPages extends PageSource {
    * @param ptr The run.
    * @param oldSize Its size.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment A power of two from 1 to 4096.
    * @returns The run's first byte, or 0 if freed.
    */
-  override resize(ptr: number, oldSize: number, newSize: number): number {
+  override resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
     return this.#locked(() => {
-      const moved = super.resize(ptr, oldSize, newSize);
+      const moved = super.resize(ptr, oldSize, newSize, alignment);
       if (ptr !== 0) this.#state.own(ptr / PAGE_SIZE, pagesFor(oldSize), 0);
       if (moved !== 0) this.#own(moved, this.id);
       return moved;

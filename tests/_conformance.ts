@@ -22,6 +22,11 @@ import {
   runCase,
 } from "./_run_ops.ts";
 import type { OlderFree, Subject } from "./_subjects.ts";
+import {
+  alignmentSupport,
+  MATRICES,
+  naturalAlignment,
+} from "./matrix_cases.ts";
 
 /** The kinds of bad pointer every allocator must refuse. */
 export type BadPointer =
@@ -546,5 +551,28 @@ export function conformance<X>(c: Contract<X>): void {
         }
       });
     }
+    await t.step("natural alignment (snmalloc)", () => {
+      using s = c.make(2 ** 24);
+      naturalAlignment(s as Subject<unknown>);
+    });
+    const max = (() => {
+      using probe = c.make(2 ** 24);
+      return alignmentSupport(probe as Subject<unknown>);
+    })();
+    if (max === 0) {
+      await t.step(
+        "alignment matrices: skipped, alloc ignores its alignment argument (not yet supported)",
+        () => {},
+      );
+      return;
+    }
+    await t.step(`alignment matrices (up to ${max})`, async (t) => {
+      for (const [name, run] of MATRICES) {
+        await t.step(name, () => {
+          using s = c.make(2 ** 24);
+          run(s.allocator, max);
+        });
+      }
+    });
   });
 }

@@ -156,7 +156,8 @@ const cases: ArenaCase[] = [
     ]],
   },
   {
-    name: "free of a block's first byte (its header), below the first allocation",
+    name:
+      "free of a block's first byte (its header), below the first allocation",
     ops: [["alloc", "a", 16], ["alloc", "b", 16], [
       "throws",
       ({ arena, ptr }) => arena.free(ptr.a - 32, 16),

@@ -5,7 +5,7 @@
 // one-character change at that edge that no other test saw (tests/*_kills_test.ts
 // hold more of the same).
 import { sources } from "./_sources.ts";
-import { Heap } from "../heap/mod.ts";
+import type { Heap } from "../heap/mod.ts";
 import { type PageSource, PointerError } from "../os/mod.ts";
 import { type Case, runCase } from "./_run_ops.ts";
 import { fixedSubject, heapSubject, pagesSubject } from "./_subjects.ts";
