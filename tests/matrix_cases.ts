@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import type { Allocator } from "../os/mod.ts";
 import type { Subject } from "./_subjects.ts";
 
+/** The largest size the matrices allocate: a subject must hold it. */
+export const MATRIX_MAX_SIZE = 2 ** 20;
+
 /** The largest alignment the subject honours, or 0 if it ignores the argument. */
 export function alignmentSupport(s: Subject<unknown>): number {
   const a = s.allocator;
