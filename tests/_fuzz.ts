@@ -16,7 +16,7 @@
 // - validate() passes every 2^16 operations and at the end.
 //
 // Environment: FUZZ_OPS operations per target (default 10^7, as `deno task
-// fuzz` runs it), FUZZ_SEED the seed (default 12345; each target's sequence
+// fuzz` runs it), FUZZ_SEED the random seed (default 12345; each target's sequence
 // depends on it and the target's name only, so a failure printed with its
 // seed and target reproduces alone), FUZZ_TARGET a comma list of target
 // names or parts of them, case-insensitive (a whole name is that target

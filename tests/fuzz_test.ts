@@ -82,7 +82,7 @@ Deno.test("fuzz: random calls, one in ten bad, on every allocator, in a subproce
   );
 });
 
-Deno.test("fuzz: FUZZ_TARGET and FUZZ_SEED choose the targets and the seed", async () => {
+Deno.test("fuzz: FUZZ_TARGET and FUZZ_SEED choose the targets and the random seed", async () => {
   const { report, stderr } = await runFuzz({
     FUZZ_OPS: "1000",
     FUZZ_SEED: "7",
