@@ -296,30 +296,50 @@ export class PageRuns {
   }
 
   /**
-   * Shrinks the live run at `start` to `newPages`, freeing its tail as dirty
-   * (`clean` false, at time `now`) or clean (given back already).
+   * Shrinks the live run at `start` to `newPages`, keeping its tail as a
+   * dirty free run freed at time `now`.
    */
-  shrink(
-    start: number,
-    pages: number,
-    newPages: number,
-    clean: boolean,
-    now: number,
-  ): void {
-    this.#run[start] = newPages;
-    this.#h[LIVE_PAGES] -= pages - newPages;
-    this.#free(start + newPages, pages - newPages, clean ? CLEAN : DIRTY, now);
+  shrink(start: number, pages: number, newPages: number, now: number): void {
+    this.#unliveTail(start, pages, newPages);
+    this.#free(start + newPages, pages - newPages, DIRTY, now);
   }
 
   /**
-   * Frees the live run at `start` of `pages` pages, as dirty (`clean` false,
-   * at time `now`) or clean (given back already).
+   * Shrinks the live run at `start` to `newPages`; its tail has been given
+   * back already (a clean free run).
    */
-  give(start: number, pages: number, clean: boolean, now: number): void {
+  shrinkClean(start: number, pages: number, newPages: number): void {
+    this.#unliveTail(start, pages, newPages);
+    this.#free(start + newPages, pages - newPages, CLEAN, 0);
+  }
+
+  /**
+   * Frees the live run at `start` of `pages` pages, kept as a dirty free run
+   * freed at time `now`.
+   */
+  give(start: number, pages: number, now: number): void {
+    this.#unlive(start, pages);
+    this.#free(start, pages, DIRTY, now);
+  }
+
+  /**
+   * Frees the live run at `start` of `pages` pages, whose memory has been
+   * given back already (a clean free run).
+   */
+  giveClean(start: number, pages: number): void {
+    this.#unlive(start, pages);
+    this.#free(start, pages, CLEAN, 0);
+  }
+
+  #unlive(start: number, pages: number): void {
     this.#run[start] = 0;
     this.#h[LIVE_RUNS]--;
     this.#h[LIVE_PAGES] -= pages;
-    this.#free(start, pages, clean ? CLEAN : DIRTY, now);
+  }
+
+  #unliveTail(start: number, pages: number, newPages: number): void {
+    this.#run[start] = newPages;
+    this.#h[LIVE_PAGES] -= pages - newPages;
   }
 
   /** The first page of the oldest dirty run, or 0 if there is none. */

@@ -1,20 +1,28 @@
 /**
- * {@linkcode PageSource}: what {@linkcode OsPages} and {@linkcode BufferPages}
- * have in common.
+ * {@linkcode PageSource}: the run API that the four page sources (OsPages,
+ * BufferPages, WasmPages, SharedPages) have in common. How freed pages are
+ * kept and given back is `_decay.ts`'s; why a pointer names no run,
+ * `_run_errors.ts`'s.
  *
  * @module
  */
 import type { Allocator } from "./allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
-import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
+import {
+  checkPointer,
+  checkRequestAlignment,
+  checkSize,
+} from "../internal/checks.ts";
+import { DestroyedError, type OutOfMemoryError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
 import { PageRuns } from "./_page_runs.ts";
+import { Decay } from "./_decay.ts";
+import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
-import { unrefTimer } from "../internal/timers.ts";
 
 export { MAX_RESERVE, PAGE_SIZE } from "../internal/pages.ts";
+export { DEFAULT_DECAY_MS } from "./_decay.ts";
 
 /**
  * Options shared by the page sources: how much to reserve, and how long freed
@@ -62,26 +70,6 @@ export interface PageSourceOptions {
 }
 
 /**
- * The default {@linkcode PageSourceOptions.decayMs} of native pages: one
- * second (docs/design.md#decay).
- *
- * @example
- * ```ts
- * import { DEFAULT_DECAY_MS, OsPages } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * using pages = new OsPages({ reserve: 2 ** 20 }); // needs --allow-ffi
- * assert.equal(pages.decayMs, DEFAULT_DECAY_MS);
- * ```
- */
-export const DEFAULT_DECAY_MS = 1000;
-
-// Every this many allocations and frees, the clock is read and the pages
-// idle longer than the decay time are given back, at most this many runs.
-const TICK_CALLS = 128;
-const TICK_RUNS = 8;
-
-/**
  * A source of page-aligned, zero-filled runs of whole 4 KiB pages, carved out
  * of one reserved range ({@linkcode PageSource.memory}). It is an
  * {@linkcode Allocator} whose sizes are rounded up to whole pages (size 0 takes
@@ -112,20 +100,10 @@ export abstract class PageSource implements Allocator, Disposable {
   readonly memory: Memory;
   /** Which kind of page source this is. */
   abstract readonly kind: "os" | "buffer" | "wasm" | "shared";
-  /** How long freed pages stay ready for reuse, in milliseconds. */
-  readonly decayMs: number;
-  /** The most bytes of freed pages kept for reuse. */
-  readonly retain: number;
   #runs: PageRuns;
+  #decay: Decay;
   #limitBytes: number;
-  #keepNone: boolean;
-  #clock: () => number;
-  // The time given to runs freed now: the clock as last read (by a tick, the
-  // timer or decay()), so that a free never reads the clock itself.
-  #now: number;
-  #ticks = TICK_CALLS;
   #dirtyBytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
 
   /**
@@ -148,20 +126,28 @@ export abstract class PageSource implements Allocator, Disposable {
     },
   ) {
     checkKeepOptions(options);
-    const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
-    const retain = options.retain ?? Infinity;
     this.memory = memory;
-    this.decayMs = decayMs;
-    this.retain = retain;
     this.#runs = new PageRuns(
       Math.floor(range.end / PAGE_SIZE),
       range.first / PAGE_SIZE,
       range.runs,
     );
     this.#limitBytes = this.#runs.limit * PAGE_SIZE;
-    this.#keepNone = decayMs === 0 || retain < PAGE_SIZE;
-    this.#clock = options.clock ?? (() => performance.now());
-    this.#now = this.#clock();
+    this.#decay = new Decay(
+      this.#runs,
+      options,
+      (ptr, length) => this.release(ptr, length),
+    );
+  }
+
+  /** How long freed pages stay ready for reuse, in milliseconds. */
+  get decayMs(): number {
+    return this.#decay.decayMs;
+  }
+
+  /** The most bytes of freed pages kept for reuse. */
+  get retain(): number {
+    return this.#decay.retain;
   }
 
   /**
@@ -284,7 +270,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#checkLive();
     this.#checkSize(size);
     const pages = pagesFor(size);
-    if (--this.#ticks === 0) this.#tick();
+    this.#decay.count();
     const start = this.#runs.take(pages);
     if (start === -1) throw this.#outOfMemory(size);
     this.#dirtyBytes = this.#runs.takenDirty * PAGE_SIZE;
@@ -355,7 +341,7 @@ export abstract class PageSource implements Allocator, Disposable {
     const runs = this.#runs;
     const pages = runs.liveRun(start)!;
     if (newSize === 0) {
-      this.#give(start, pages);
+      this.#decay.give(start, pages);
       return 0;
     }
     const newPages = pagesFor(newSize);
@@ -363,17 +349,7 @@ export abstract class PageSource implements Allocator, Disposable {
       // Keep "every byte past the size is zero" true for later growth.
       const tail = Math.min(oldSize, newPages * PAGE_SIZE);
       if (newSize < tail) zeroBytes(this.memory, ptr + newSize, ptr + tail);
-      if (newPages < pages) {
-        const clean = this.#keepNone;
-        if (clean) {
-          this.release(
-            ptr + newPages * PAGE_SIZE,
-            (pages - newPages) * PAGE_SIZE,
-          );
-        }
-        runs.shrink(start, pages, newPages, clean, this.#now);
-        if (!clean) this.#retained();
-      }
+      if (newPages < pages) this.#shrink(start, pages, newPages);
       return ptr;
     }
     if (this.#growInPlace(start, pages, newPages)) return ptr;
@@ -384,8 +360,24 @@ export abstract class PageSource implements Allocator, Disposable {
     const dirtyEnd = to + runs.takenDirty * PAGE_SIZE;
     if (dirtyEnd > to + oldSize) zeroBytes(this.memory, to + oldSize, dirtyEnd);
     this.memory.u8.copyWithin(to, ptr, ptr + oldSize);
-    this.#give(start, pages);
+    this.#decay.give(start, pages);
     return to;
+  }
+
+  // Gives the tail of a live run back: kept for reuse, or released at once
+  // when nothing is kept.
+  #shrink(start: number, pages: number, newPages: number): void {
+    const decay = this.#decay;
+    if (decay.keepNone) {
+      this.release(
+        (start + newPages) * PAGE_SIZE,
+        (pages - newPages) * PAGE_SIZE,
+      );
+      this.#runs.shrinkClean(start, pages, newPages);
+      return;
+    }
+    this.#runs.shrink(start, pages, newPages, decay.now);
+    decay.retained();
   }
 
   /**
@@ -444,7 +436,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#checkLive();
     this.#checkSize(size);
     const start = this.#liveStart(ptr, size);
-    this.#give(start, this.#runs.liveRun(start)!);
+    this.#decay.give(start, this.#runs.liveRun(start)!);
   }
 
   /**
@@ -461,7 +453,7 @@ export abstract class PageSource implements Allocator, Disposable {
     const start = this.#liveStart(ptr, size);
     const pages = this.#runs.liveRun(start)!;
     this.release(ptr, pages * PAGE_SIZE);
-    this.#runs.give(start, pages, true, this.#now);
+    this.#runs.giveClean(start, pages);
   }
 
   /**
@@ -483,8 +475,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   purge(): void {
     this.#checkLive();
-    const runs = this.#runs;
-    while (runs.oldestDirty !== 0) this.#purge(runs.oldestDirty, Infinity);
+    this.#decay.purge();
   }
 
   /**
@@ -498,7 +489,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   decay(): number {
     this.#checkLive();
-    return this.#decay(Infinity);
+    return this.#decay.decay();
   }
 
   /**
@@ -513,7 +504,7 @@ export abstract class PageSource implements Allocator, Disposable {
     // still whole and usable).
     this.detach();
     this.#destroyed = true;
-    clearTimeout(this.#timer);
+    this.#decay.stop();
     this.unmap();
   }
 
@@ -528,73 +519,6 @@ export abstract class PageSource implements Allocator, Disposable {
   /** Same as {@linkcode PageSource.destroy}, for `using`. */
   [Symbol.dispose](): void {
     this.destroy();
-  }
-
-  // Frees a live run: kept for reuse, or given back at once when nothing is
-  // kept.
-  #give(start: number, pages: number): void {
-    if (--this.#ticks === 0) this.#tick();
-    if (this.#keepNone) {
-      this.release(start * PAGE_SIZE, pages * PAGE_SIZE);
-      this.#runs.give(start, pages, true, this.#now);
-      return;
-    }
-    this.#runs.give(start, pages, false, this.#now);
-    this.#retained();
-  }
-
-  // Pages were just kept for reuse: hold them to the byte budget, and make
-  // sure the timer will give them back when they have been idle too long.
-  #retained(): void {
-    const runs = this.#runs;
-    while (runs.dirtyPages * PAGE_SIZE > this.retain) {
-      const excess = runs.dirtyPages - Math.floor(this.retain / PAGE_SIZE);
-      this.#purge(runs.oldestDirty, excess);
-    }
-    if (this.#timer === undefined && runs.dirtyPages !== 0) this.#arm();
-  }
-
-  // The incremental step: read the clock, give back a few expired runs. With
-  // no decay time there is nothing to expire, and the time stamps of freed
-  // runs need only keep their order, which they do unread.
-  #tick(): void {
-    this.#ticks = this.decayMs === Infinity ? 2 ** 30 : TICK_CALLS;
-    if (this.decayMs !== Infinity) this.#decay(TICK_RUNS);
-  }
-
-  // Gives back at most `runs` runs idle longer than the decay time.
-  #decay(runs: number): number {
-    this.#now = this.#clock();
-    const before = this.#runs.dirtyPages;
-    const expired = this.#now - this.decayMs;
-    for (let start = this.#runs.oldestDirty; start !== 0 && runs-- > 0;) {
-      if (this.#runs.freedAt(start) > expired) break;
-      this.#purge(start, Infinity);
-      start = this.#runs.oldestDirty;
-    }
-    return (before - this.#runs.dirtyPages) * PAGE_SIZE;
-  }
-
-  // Sets the timer for when the oldest kept run will have been idle for the
-  // decay time. It does not keep the process alive.
-  #arm(): void {
-    if (this.decayMs === Infinity) return;
-    const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#destroyed) return;
-      this.#decay(Infinity);
-      if (this.#runs.dirtyPages !== 0) this.#arm();
-    }, Math.max(0, due - this.#clock()) + 1);
-    unrefTimer(timer);
-    this.#timer = timer;
-  }
-
-  // Gives back up to `pages` pages at the front of the dirty run at `start`.
-  #purge(start: number, pages: number): void {
-    const n = Math.min(pages, this.#runs.freeRun(start));
-    this.release(start * PAGE_SIZE, n * PAGE_SIZE);
-    this.#runs.markClean(start, n);
   }
 
   // Throws unless `size` is an integer from 0 to the reservation's size.
@@ -617,56 +541,15 @@ export abstract class PageSource implements Allocator, Disposable {
     checkPointer(ptr);
     const start = ptr / PAGE_SIZE;
     const pages = this.#runs.liveRun(start);
-    if (pages === undefined) {
-      if (ptr % PAGE_SIZE !== 0) {
-        throw new PointerError(
-          `Pointer ${
-            hex(ptr)
-          } is not page-aligned, so it is not a run of this page source`,
-          ptr,
-          "unaligned",
-        );
-      }
-      const what = this.#runs.describe(start);
-      if (what === "outside") {
-        throw new PointerError(
-          `Pointer ${hex(ptr)} is outside this page source's range`,
-          ptr,
-          "out-of-range",
-        );
-      }
-      if (what === "interior") {
-        throw new PointerError(
-          `Pointer ${hex(ptr)} is inside a live run, not its start`,
-          ptr,
-          "interior",
-        );
-      }
-      throw new PointerError(
-        `Pointer ${hex(ptr)} is free already (double free, or never allocated)`,
-        ptr,
-        "double-free",
-      );
-    }
+    if (pages === undefined) throw notARun(this.#runs, ptr);
     if (size !== -1 && pagesFor(size) !== pages) {
-      throw new PointerError(
-        `Size ${size} does not match the run at ${
-          hex(ptr)
-        }, which is ${pages} page(s) (${pages * PAGE_SIZE} bytes)`,
-        ptr,
-        "size-mismatch",
-      );
+      throw wrongRunSize(ptr, size, pages);
     }
     return start;
   }
 
   #outOfMemory(size: number): OutOfMemoryError {
-    return new OutOfMemoryError(
-      `Out of memory: no run of ${
-        pagesFor(size)
-      } free page(s) for ${size} bytes in a reservation of ${this.reservedBytes} bytes (${this.liveBytes} live); reserve more`,
-      size,
-    );
+    return noRoom(size, 1, this.reservedBytes, this.liveBytes);
   }
 }
 
@@ -680,17 +563,10 @@ function detachBuffer(buffer: ArrayBuffer): void {
 
 // Every run starts on a page, and page sources' memory starts on a page, so
 // any alignment up to the page size holds; aligned runs above it are to come.
-function checkRunAlignment(alignment: unknown): void {
-  if (typeof alignment !== "number") {
-    throw new TypeError(
-      `Alignment must be a number (a power of two from 1 to ${PAGE_SIZE}), got ${typeof alignment}`,
-    );
-  }
-  if (
-    Number.isInteger(alignment) && alignment >= 1 &&
-    alignment <= PAGE_SIZE && (alignment & (alignment - 1)) === 0
-  ) return;
+function checkRunAlignment(alignment: number): void {
+  checkRequestAlignment(alignment);
+  if (alignment <= PAGE_SIZE) return;
   throw new RangeError(
-    `Alignment must be a power of two from 1 to ${PAGE_SIZE} for a page source (every run is page-aligned; larger ones are not served yet), got ${alignment}`,
+    `Alignment ${alignment} is above the page size (${PAGE_SIZE}): a page source does not serve it yet`,
   );
 }
