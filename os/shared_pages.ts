@@ -126,7 +126,7 @@ export class SharedPages extends PageSource {
    * @param options The reservation, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    const handle = attaching ?? makeHandle(options);
+    const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),
       { decayMs: Infinity, clock: sharedClock, ...options },
@@ -163,12 +163,8 @@ export class SharedPages extends PageSource {
         "Handle must be a SharedPages handle: { memory, runs, state } SharedArrayBuffers, as SharedPages.handle gives",
       );
     }
-    attaching = handle;
-    try {
-      return new SharedPages(options);
-    } finally {
-      attaching = undefined;
-    }
+    const attach: AttachOptions = { ...options, [ATTACH]: handle };
+    return new SharedPages(attach);
   }
 
   /**
@@ -367,8 +363,13 @@ export class SharedPages extends PageSource {
   }
 }
 
-// The handle that SharedPages.attach is attaching to, for the constructor.
-let attaching: SharedPagesHandle | undefined;
+// The constructor's private option: the handle that SharedPages.attach
+// attaches to (a key no caller outside this file can name), instead of new
+// buffers.
+const ATTACH = Symbol("attach");
+interface AttachOptions extends PageSourceOptions {
+  [ATTACH]?: SharedPagesHandle;
+}
 
 function makeHandle(options: PageSourceOptions): SharedPagesHandle {
   const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);
