@@ -31,8 +31,8 @@
  *
  * @module
  */
+export { Arena } from "./arena.ts";
 export {
-  Arena,
   ARENA_HEADER_SIZE,
   type ArenaBlock,
   type ArenaMark,
@@ -41,7 +41,7 @@ export {
   DEFAULT_BLOCK_SIZE,
   MAX_BLOCK_GROWTH,
   MIN_BLOCK_SIZE,
-} from "./arena.ts";
+} from "./arena_types.ts";
 export { MAX_ALIGNMENT } from "./_align.ts";
 export {
   FixedAllocator,
