@@ -206,6 +206,32 @@ export abstract class PageSource implements Allocator, Disposable {
     return this.#runs.highWater * PAGE_SIZE;
   }
 
+  /**
+   * Bytes of this page source's own bookkeeping: the run tables, sized to
+   * the pages in use (they shrink when pages at the top of the range are
+   * given back, and are dropped by {@linkcode PageSource.destroy}), or for
+   * {@linkcode SharedPages} the shared tables, made once at full size.
+   *
+   * @example The tables follow the range in use
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * const pages = new BufferPages({ reserve: 2 ** 25 });
+   * const small = pages.tableBytes;
+   * const p = pages.alloc(2 ** 24); // a 16 MiB run
+   * assert.ok(pages.tableBytes > small);
+   * pages.free(p, 2 ** 24);
+   * pages.purge(); // its pages go back to the top: the tables shrink
+   * assert.equal(pages.tableBytes, small);
+   * pages.destroy();
+   * assert.ok(pages.tableBytes < small); // the per-page tables are gone
+   * ```
+   */
+  get tableBytes(): number {
+    return this.#runs.tableBytes;
+  }
+
   /** Number of live runs. */
   get liveRuns(): number {
     return this.#runs.liveRuns;
@@ -505,6 +531,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.detach();
     this.#destroyed = true;
     this.#decay.stop();
+    this.#runs.drop();
     this.unmap();
   }
 
