@@ -298,6 +298,41 @@ export class PageRuns {
   }
 
   /**
+   * Takes `pages` pages starting at a page `p` with `(p + bias) % align`
+   * zero (`align` a power of two, in pages): a run of `pages + align - 1`
+   * taken as {@linkcode PageRuns.take} does, whose unaligned head and tail go
+   * back to the free runs in the state they were in (dirty ones as freed at
+   * `now`). Returns the start page, or -1 if nothing fits;
+   * {@linkcode PageRuns.takenDirty} counts the dirty pages at its start.
+   */
+  takeAligned(pages: number, align: number, bias: number, now: number): number {
+    const total = pages + align - 1;
+    const from = this.take(total);
+    if (from === -1) return -1;
+    const dirtyEnd = from + this.#h[TAKEN_DIRTY];
+    const start = from +
+      ((align - ((from + bias) & (align - 1))) & (align - 1));
+    const end = start + pages;
+    this.#run[from] = 0;
+    this.#h[LIVE_RUNS]--;
+    this.#h[LIVE_PAGES] -= total;
+    this.#setLive(start, pages);
+    // The tail first: a clean one at the top lowers the top.
+    this.#freeSplit(end, from + total, dirtyEnd, now);
+    this.#freeSplit(from, start, dirtyEnd, now);
+    this.#h[TAKEN_DIRTY] = Math.min(Math.max(dirtyEnd - start, 0), pages);
+    return start;
+  }
+
+  // Frees the pages [from, to) that are not live, dirty below `dirtyEnd` and
+  // clean from there on.
+  #freeSplit(from: number, to: number, dirtyEnd: number, now: number): void {
+    const split = Math.min(Math.max(dirtyEnd, from), to);
+    if (split < to) this.#free(split, to - split, CLEAN, 0);
+    if (from < split) this.#free(from, split - from, DIRTY, now);
+  }
+
+  /**
    * Grows the live run at `start` from `pages` to `newPages` in place if the
    * pages after it are free (or the top); returns whether it did.
    * {@linkcode PageRuns.takenDirty} then counts the dirty pages at the start

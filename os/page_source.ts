@@ -12,6 +12,7 @@ import {
   checkPointer,
   checkRequestAlignment,
   checkSize,
+  MAX_REQUEST_ALIGNMENT,
 } from "../internal/checks.ts";
 import { DestroyedError, type OutOfMemoryError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
@@ -20,54 +21,13 @@ import { Decay } from "./_decay.ts";
 import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
+import { detachBuffer } from "../internal/revoke.ts";
+
+import type { PageSourceOptions } from "./page_source_options.ts";
 
 export { MAX_RESERVE, PAGE_SIZE } from "../internal/pages.ts";
 export { DEFAULT_DECAY_MS } from "./_decay.ts";
-
-/**
- * Options shared by the page sources: how much to reserve, and how long freed
- * pages stay ready for reuse before they are given back
- * (docs/design.md#decay).
- *
- * @example A fake clock, to see decay without waiting
- * ```ts
- * import { OsPages } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * let now = 0;
- * using pages = new OsPages({ reserve: 2 ** 20, decayMs: 1000, clock: () => now });
- * pages.free(pages.alloc(8192), 8192);
- * assert.equal(pages.retainedBytes, 8192); // kept, ready for reuse
- * now += 1000;
- * assert.equal(pages.decay(), 8192); // idle a second: given back
- * assert.equal(pages.purgedBytes, 8192);
- * ```
- */
-export interface PageSourceOptions {
-  /**
-   * Bytes of address space to reserve, rounded up to whole pages. Every
-   * allocation comes from this one range; when it is used up, `alloc` throws
-   * an {@linkcode OutOfMemoryError}.
-   */
-  reserve?: number;
-  /**
-   * How long freed pages stay ready for reuse, in milliseconds: pages idle
-   * longer are given back ({@linkcode PageSource.decay}). 0 gives every
-   * freed page back at once; `Infinity` keeps them until
-   * {@linkcode PageSource.purge}.
-   */
-  decayMs?: number;
-  /**
-   * At most this many bytes of freed pages are kept, however recently they
-   * were freed (the oldest go first); default `Infinity`.
-   */
-  retain?: number;
-  /**
-   * The clock that decay is measured by, in milliseconds; default
-   * `performance.now`. Tests pass a fake one to move time without sleeping.
-   */
-  clock?: () => number;
-}
+export type { PageSourceOptions } from "./page_source_options.ts";
 
 /**
  * A source of page-aligned, zero-filled runs of whole 4 KiB pages, carved out
@@ -103,6 +63,10 @@ export abstract class PageSource implements Allocator, Disposable {
   #runs: PageRuns;
   #decay: Decay;
   #limitBytes: number;
+  // The real address of page 0, in pages, modulo the largest alignment (16
+  // pages): what a page number adds to be aligned in real address. 0 for
+  // memory with no native address; mmap gives whole pages, not 64 KiB.
+  #biasPages: number;
   #dirtyBytes = 0;
   #destroyed = false;
 
@@ -133,6 +97,10 @@ export abstract class PageSource implements Allocator, Disposable {
       range.runs,
     );
     this.#limitBytes = this.#runs.limit * PAGE_SIZE;
+    const wrap = BigInt(MAX_REQUEST_ALIGNMENT / PAGE_SIZE);
+    this.#biasPages = memory.address === null
+      ? 0
+      : Number((memory.address / BigInt(PAGE_SIZE)) % wrap);
     this.#decay = new Decay(
       this.#runs,
       options,
@@ -217,15 +185,12 @@ export abstract class PageSource implements Allocator, Disposable {
    * import { BufferPages } from "@sp/mem/os";
    * import assert from "node:assert/strict";
    *
-   * const pages = new BufferPages({ reserve: 2 ** 25 });
+   * using pages = new BufferPages({ reserve: 2 ** 25 });
    * const small = pages.tableBytes;
-   * const p = pages.alloc(2 ** 24); // a 16 MiB run
+   * pages.free(pages.alloc(2 ** 24), 2 ** 24); // 16 MiB: the tables grow
    * assert.ok(pages.tableBytes > small);
-   * pages.free(p, 2 ** 24);
    * pages.purge(); // its pages go back to the top: the tables shrink
    * assert.equal(pages.tableBytes, small);
-   * pages.destroy();
-   * assert.ok(pages.tableBytes < small); // the per-page tables are gone
    * ```
    */
   get tableBytes(): number {
@@ -254,14 +219,27 @@ export abstract class PageSource implements Allocator, Disposable {
    * before (another allocation's data); {@linkcode PageSource.allocUnsafe}
    * skips that for a caller that overwrites every byte at once.
    *
+   * @example A run aligned above the page size
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const p = pages.alloc(5000, 65536); // two pages at a multiple of 64 KiB
+   * assert.equal(p, 65536);
+   * assert.equal(pages.liveBytes, 8192); // the pages skipped stay free
+   * assert.equal(pages.alloc(4096), 4096); // the first of them
+   * ```
+   *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096 (every run is
-   * page-aligned; larger alignments are not served yet: a RangeError).
+   * @param alignment A power of two from 1 to 65536 that the run's real
+   * address (the native one, for OS memory) is a multiple of. Every run is
+   * page-aligned; a larger alignment is carved out of a free run
+   * `alignment - 4096` bytes longer, whose head and tail stay free.
    * @returns The run's first byte, a multiple of 4096.
    */
   alloc(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    const ptr = this.allocDirty(size);
+    const ptr = this.allocDirty(size, alignment);
     const dirty = this.#dirtyBytes;
     if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty);
     return ptr;
@@ -289,16 +267,26 @@ export abstract class PageSource implements Allocator, Disposable {
    * pages.memory.zero(b, 100); // the caller zeroes what it needs
    * ```
    *
+   * It is also how an allocator on a page source asks for an aligned run:
+   * `allocDirty(size, alignment)` with any alignment up to 65536, as for
+   * {@linkcode PageSource.alloc}.
+   *
    * @param size Bytes wanted.
-   * @returns The run's first byte, a multiple of 4096.
+   * @param alignment A power of two from 1 to 65536, as for
+   * {@linkcode PageSource.alloc}.
+   * @returns The run's first byte, a multiple of 4096 (and of `alignment`,
+   * in real address).
    */
-  allocDirty(size: number): number {
+  allocDirty(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkLive();
     this.#checkSize(size);
     const pages = pagesFor(size);
     this.#decay.count();
-    const start = this.#runs.take(pages);
-    if (start === -1) throw this.#outOfMemory(size);
+    const start = alignment === undefined || alignment <= PAGE_SIZE
+      ? this.#runs.take(pages)
+      : this.#takeAligned(pages, alignment);
+    if (start === -1) throw this.#outOfMemory(size, alignment);
     this.#dirtyBytes = this.#runs.takenDirty * PAGE_SIZE;
     return start * PAGE_SIZE;
   }
@@ -324,13 +312,12 @@ export abstract class PageSource implements Allocator, Disposable {
    * ```
    *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096, as for
+   * @param alignment A power of two from 1 to 65536, as for
    * {@linkcode PageSource.alloc}.
    * @returns The run's first byte, a multiple of 4096.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    return this.allocDirty(size);
+    return this.allocDirty(size, alignment);
   }
 
   /**
@@ -349,7 +336,9 @@ export abstract class PageSource implements Allocator, Disposable {
    * @param ptr The run, or 0 to allocate.
    * @param oldSize The size it was allocated with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment A power of two from 1 to 4096 (any run keeps it).
+   * @param alignment A power of two from 1 to 65536, as for
+   * {@linkcode PageSource.alloc}: a run that moves keeps it (every run keeps
+   * one up to 4096; a run not aligned to it moves).
    * @returns The run's (possibly new) first byte, or 0 if freed.
    */
   resize(
@@ -358,8 +347,8 @@ export abstract class PageSource implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    if (ptr === 0) return this.alloc(newSize);
+    if (alignment !== undefined) checkRequestAlignment(alignment);
+    if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
     this.#checkSize(newSize);
     this.#checkSize(oldSize, "Old size");
@@ -371,6 +360,9 @@ export abstract class PageSource implements Allocator, Disposable {
       return 0;
     }
     const newPages = pagesFor(newSize);
+    const stays = alignment === undefined || alignment <= PAGE_SIZE ||
+      this.#aligned(start, alignment);
+    if (!stays) return this.#move(start, pages, oldSize, newSize, alignment!);
     if (newPages <= pages) {
       // Keep "every byte past the size is zero" true for later growth.
       const tail = Math.min(oldSize, newPages * PAGE_SIZE);
@@ -379,15 +371,47 @@ export abstract class PageSource implements Allocator, Disposable {
       return ptr;
     }
     if (this.#growInPlace(start, pages, newPages)) return ptr;
-    const moved = runs.take(newPages);
-    if (moved === -1) throw this.#outOfMemory(newSize);
+    return this.#move(start, pages, oldSize, newSize, alignment);
+  }
+
+  // Moves the live run at `start` to a new run of `newSize` bytes (aligned
+  // to `alignment`, if given), keeping its first bytes.
+  #move(
+    start: number,
+    pages: number,
+    oldSize: number,
+    newSize: number,
+    alignment: number | undefined,
+  ): number {
+    const runs = this.#runs;
+    const newPages = pagesFor(newSize);
+    const moved = alignment === undefined || alignment <= PAGE_SIZE
+      ? runs.take(newPages)
+      : this.#takeAligned(newPages, alignment);
+    if (moved === -1) throw this.#outOfMemory(newSize, alignment);
     // Only the dirty bytes that the copy does not overwrite need zeroing.
-    const to = moved * PAGE_SIZE;
+    const ptr = start * PAGE_SIZE, to = moved * PAGE_SIZE;
+    const kept = Math.min(oldSize, newSize);
     const dirtyEnd = to + runs.takenDirty * PAGE_SIZE;
-    if (dirtyEnd > to + oldSize) zeroBytes(this.memory, to + oldSize, dirtyEnd);
-    this.memory.u8.copyWithin(to, ptr, ptr + oldSize);
+    if (dirtyEnd > to + kept) zeroBytes(this.memory, to + kept, dirtyEnd);
+    this.memory.u8.copyWithin(to, ptr, ptr + kept);
     this.#decay.give(start, pages);
     return to;
+  }
+
+  // Takes `pages` pages whose real address is a multiple of `alignment`
+  // (above the page size), or returns -1.
+  #takeAligned(pages: number, alignment: number): number {
+    const align = alignment / PAGE_SIZE;
+    const bias = this.#biasPages & (align - 1);
+    return this.#runs.takeAligned(pages, align, bias, this.#decay.now);
+  }
+
+  // Whether the run at page `start` has a real address that is a multiple of
+  // `alignment`.
+  #aligned(start: number, alignment: number): boolean {
+    const align = alignment / PAGE_SIZE;
+    return ((start + this.#biasPages) & (align - 1)) === 0;
   }
 
   // Gives the tail of a live run back: kept for reuse, or released at once
@@ -575,25 +599,7 @@ export abstract class PageSource implements Allocator, Disposable {
     return start;
   }
 
-  #outOfMemory(size: number): OutOfMemoryError {
-    return noRoom(size, 1, this.reservedBytes, this.liveBytes);
+  #outOfMemory(size: number, alignment = 1): OutOfMemoryError {
+    return noRoom(size, alignment, this.reservedBytes, this.liveBytes);
   }
-}
-
-// Detaches a buffer, so that every view of it reads as empty: with
-// `transfer()` where the runtime has it (Node 20 has not), else by
-// transferring it through structuredClone, which every runtime has.
-function detachBuffer(buffer: ArrayBuffer): void {
-  if (typeof buffer.transfer === "function") buffer.transfer();
-  else structuredClone(buffer, { transfer: [buffer] });
-}
-
-// Every run starts on a page, and page sources' memory starts on a page, so
-// any alignment up to the page size holds; aligned runs above it are to come.
-function checkRunAlignment(alignment: number): void {
-  checkRequestAlignment(alignment);
-  if (alignment <= PAGE_SIZE) return;
-  throw new RangeError(
-    `Alignment ${alignment} is above the page size (${PAGE_SIZE}): a page source does not serve it yet`,
-  );
 }

@@ -187,7 +187,7 @@ export class SharedPages extends PageSource {
    * Allocates a zero-filled run (under the lock).
    *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte.
    */
   override alloc(size: number, alignment?: number): number {
@@ -203,12 +203,13 @@ export class SharedPages extends PageSource {
    * Allocates a run without zeroing reused pages (under the lock).
    *
    * @param size Bytes wanted.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte.
    */
-  override allocDirty(size: number): number {
+  override allocDirty(size: number, alignment?: number): number {
     this.#enter();
     try {
-      const ptr = super.allocDirty(size);
+      const ptr = super.allocDirty(size, alignment);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), this.id);
       return ptr;
     } finally {
@@ -223,7 +224,7 @@ export class SharedPages extends PageSource {
    * @param ptr The run.
    * @param oldSize Its size.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment A power of two from 1 to 4096.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte, or 0 if freed.
    */
   override resize(
