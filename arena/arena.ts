@@ -29,7 +29,7 @@ import {
   notInside,
   notLive,
 } from "./_align.ts";
-import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 
 // The bytes of the header at the start of every block, before its data.
@@ -555,19 +555,10 @@ export class Arena implements Allocator, Disposable {
     this.#before.splice(i, 0, 0);
     this.#capacity += size;
     const next = i + 1 < this.#ptrs.length ? this.#ptrs[i + 1] : 0;
-    this.#writeU64(ptr, next);
-    this.#writeU64(ptr + 8, size);
-    if (i > 0) this.#writeU64(this.#ptrs[i - 1], ptr);
-  }
-
-  // Little-endian, byte by byte: a block need not be 8-aligned.
-  #writeU64(at: number, value: number): void {
-    const lo = value % 2 ** 32;
-    const hi = Math.floor(value / 2 ** 32);
-    for (let k = 0; k < 4; k++) {
-      this.#u8[at + k] = (lo >>> (8 * k)) & 255;
-      this.#u8[at + 4 + k] = (hi >>> (8 * k)) & 255;
-    }
+    // Byte by byte: a block need not be 8-aligned.
+    writeU64(this.#u8, ptr, next);
+    writeU64(this.#u8, ptr + 8, size);
+    if (i > 0) writeU64(this.#u8, this.#ptrs[i - 1], ptr);
   }
 
   #pushMark(): number {
