@@ -1,9 +1,10 @@
 // Zeroing, filling and copying byte ranges of a Memory (and writing one u64
-// byte by byte): the one place that chooses between word stores and the TypedArray built-ins. fill() and
-// copyWithin() run at memset/memcpy speed but cost tens of nanoseconds per
-// call, so short ranges are done with word stores through the whole-range
-// views. Each threshold is the measured crossover of its method
-// (bench/bytes_bench.ts; docs/design.md#zeroing-and-copying).
+// byte by byte): the one place that chooses between word stores and the
+// TypedArray built-ins. fill() and copyWithin() run at memset/memcpy speed but
+// cost tens of nanoseconds per call, so short ranges are done with word
+// stores through the whole-range views. Each threshold is the measured
+// crossover of its method (bench/bytes_bench.ts;
+// docs/design.md#zeroing-and-copying).
 import type { Memory } from "../os/memory.ts";
 
 /** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
