@@ -12,7 +12,7 @@ import { DestroyedError, PointerError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
-  checkNotInterior,
+  checkLast,
   checkRequestAlignment,
   isTop,
 } from "./_align.ts";
@@ -772,7 +772,7 @@ export class Arena implements Allocator, Disposable {
   // bump by a free of the allocation before it, so it need only be in a block.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkNotInterior(ptr, size, this.#last, this.#top);
+    checkLast(ptr, size, this.#last, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
       if (ptr >= this.#ptrs[i] + HEADER && ptr + size <= top) return;
