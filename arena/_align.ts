@@ -1,5 +1,5 @@
-// Alignment and top-allocation helpers shared by Arena and FixedAllocator. Alignment is of the
-// real address: for native memory that is `memory.address + ptr`, so the
+// Alignment, top-allocation and pointer-error helpers shared by Arena and
+// FixedAllocator. Alignment is of the real address: for native memory that is `memory.address + ptr`, so the
 // pointer is aligned relative to a bias (the address modulo the alignment).
 import type { Memory } from "../os/memory.ts";
 import { hex } from "../internal/checks.ts";
@@ -107,5 +107,36 @@ export function checkLast(
     } bytes: pass the size it was allocated or last resized with`,
     ptr,
     "size-mismatch",
+  );
+}
+
+/**
+ * The error for a pointer inside a bump allocator's memory (`where`: "this
+ * arena") that names no live allocation of `size`; `gone` says how it may
+ * have gone ("freed, popped or cleared").
+ */
+export function notLive(
+  ptr: number,
+  size: number,
+  where: string,
+  gone: string,
+): PointerError {
+  return new PointerError(
+    `Pointer ${
+      hex(ptr)
+    } with size ${size} is not live in ${where}: it was ${gone} already, or the size is not the one it was allocated with`,
+    ptr,
+    "double-free",
+  );
+}
+
+/** The error for a pointer outside a bump allocator's memory (`where`). */
+export function notInside(ptr: number, where: string): PointerError {
+  return new PointerError(
+    `Pointer ${
+      hex(ptr)
+    } is ${where}: free or resize it with the allocator that made it`,
+    ptr,
+    "foreign",
   );
 }

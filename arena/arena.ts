@@ -5,195 +5,39 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import type { Memory } from "../os/memory.ts";
+import {
+  ARENA_HEADER_SIZE,
+  type ArenaBlock,
+  type ArenaMark,
+  type ArenaOptions,
+  DEFAULT_ALIGNMENT,
+  DEFAULT_BLOCK_SIZE,
+  MAX_BLOCK_GROWTH,
+  MIN_BLOCK_SIZE,
+} from "./arena_types.ts";
+import { arenaRegions } from "./_regions.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
-import { DestroyedError, PointerError } from "../os/errors.ts";
+import { checkPointer, checkSize } from "../internal/checks.ts";
+import { DestroyedError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
   isTop,
+  notInside,
+  notLive,
 } from "./_align.ts";
-import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 
-/**
- * The size of the header at the start of every arena block: 32 bytes.
- *
- * @example A block's usable bytes
- * ```ts
- * import { Arena, ARENA_HEADER_SIZE } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena({ blockSize: 4096 });
- * arena.alloc(4096 - ARENA_HEADER_SIZE); // fills the first block exactly
- * assert.equal(arena.blocks.length, 1);
- * arena.alloc(1); // the next byte needs a second block
- * assert.equal(arena.blocks.length, 2);
- * ```
- */
-export const ARENA_HEADER_SIZE = 32;
-
-/**
- * The default {@linkcode ArenaOptions.blockSize}: 4096 bytes.
- *
- * @example
- * ```ts
- * import { Arena, DEFAULT_BLOCK_SIZE } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena();
- * arena.alloc(1);
- * assert.equal(arena.blocks[0].size, DEFAULT_BLOCK_SIZE);
- * ```
- */
-export const DEFAULT_BLOCK_SIZE = 4096;
-
-/**
- * The default {@linkcode ArenaOptions.alignment}: 16 bytes.
- *
- * @example
- * ```ts
- * import { Arena, DEFAULT_ALIGNMENT } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena();
- * const a = arena.alloc(1);
- * const b = arena.alloc(1);
- * assert.equal(b - a, DEFAULT_ALIGNMENT); // one byte, padded to 16
- * ```
- */
-export const DEFAULT_ALIGNMENT = 16;
-
-/**
- * Block sizes double as the arena grows, up to this: 1 MiB.
- *
- * @example
- * ```ts
- * import { Arena, MAX_BLOCK_GROWTH } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena({ blockSize: MAX_BLOCK_GROWTH / 2 });
- * for (let i = 0; i < 3; i++) arena.alloc(MAX_BLOCK_GROWTH / 2);
- * const sizes = arena.blocks.map((b) => b.size).sort((x, y) => x - y);
- * assert.equal(Math.max(...sizes), MAX_BLOCK_GROWTH); // doubled once, then capped
- * ```
- */
-export const MAX_BLOCK_GROWTH = 2 ** 20;
-
-/**
- * The smallest {@linkcode ArenaOptions.blockSize}: 64 bytes.
- *
- * @example
- * ```ts
- * import { Arena, MIN_BLOCK_SIZE } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * assert.throws(() => new Arena({ blockSize: MIN_BLOCK_SIZE - 1 }), RangeError);
- * using arena = new Arena({ blockSize: MIN_BLOCK_SIZE });
- * assert.ok(arena.alloc(8) > 0);
- * ```
- */
-export const MIN_BLOCK_SIZE = 64;
-
-const HEADER = ARENA_HEADER_SIZE;
-
-/**
- * Options for {@linkcode Arena}.
- *
- * @example An arena inside a heap, packed
- * ```ts
- * import { Arena, type ArenaOptions } from "@sp/mem/arena";
- * import { Heap } from "@sp/mem/heap";
- * import assert from "node:assert/strict";
- *
- * using heap = new Heap();
- * const options: ArenaOptions = { parent: heap, blockSize: 1024, alignment: 1 };
- * using arena = new Arena(options);
- * const a = arena.alloc(3);
- * assert.equal(arena.alloc(3), a + 3); // packed: no padding
- * assert.equal(arena.blocks[0].size, 1024); // its first block, from the heap
- * assert.equal(heap.bytesUsed, 1344); // (the heap's size class for 1024 bytes)
- * ```
- */
-export interface ArenaOptions {
-  /**
-   * Where the blocks come from. Default: a page source of its own from
-   * `defaultPages()`, which the arena destroys with itself.
-   */
-  parent?: Allocator;
-  /**
-   * The size of the first block, header included; default 4096, at least 64.
-   * Later blocks double in size up to 1 MiB (or stay at this size if it is
-   * larger).
-   */
-  blockSize?: number;
-  /**
-   * The alignment of every allocation's real address: a power of two from 1
-   * (packed) to 2^30; default 16.
-   */
-  alignment?: number;
-}
-
-/**
- * One block of an {@linkcode Arena}, as {@linkcode Arena.blocks} lists it.
- *
- * @example
- * ```ts
- * import { Arena, ARENA_HEADER_SIZE, type ArenaBlock } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena();
- * const p = arena.alloc(100);
- * const [block]: ArenaBlock[] = arena.blocks;
- * assert.equal(p, block.ptr + ARENA_HEADER_SIZE);
- * ```
- */
-export interface ArenaBlock {
-  /** The block's first byte (its header), as the parent returned it. */
-  readonly ptr: number;
-  /** The block's size in bytes, header included. */
-  readonly size: number;
-}
-
-/**
- * A point in an arena to return to with {@linkcode Arena.pop}, made by
- * {@linkcode Arena.mark}. It is a number, but only meaningful to the arena
- * that made it.
- *
- * @example Marks nest, and pop in order
- * ```ts
- * import { Arena, type ArenaMark } from "@sp/mem/arena";
- * import assert from "node:assert/strict";
- *
- * using arena = new Arena();
- * const outer: ArenaMark = arena.mark();
- * arena.alloc(64);
- * const inner = arena.mark();
- * arena.alloc(64);
- * arena.pop(inner);
- * assert.equal(arena.bytesUsed, 64);
- * arena.pop(outer);
- * assert.equal(arena.bytesUsed, 0);
- * ```
- */
-export type ArenaMark = number & { readonly __brand: "ArenaMark" };
+// The bytes of the header at the start of every block, before its data.
+const BLOCK_HEADER = ARENA_HEADER_SIZE;
 
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
 let nextMark = 1;
-
-/**
- * Region hooks for `scratch.ts`, set by the static block of {@linkcode Arena}:
- * `begin` pushes a mark, `end` pops back to it and forgets it (a plain `pop`
- * keeps the mark, so that it can be popped to again).
- */
-export let arenaRegions: {
-  begin(arena: Arena): number;
-  end(arena: Arena, mark: number): void;
-};
 
 /**
  * A bump allocator over a chain of blocks taken from a parent
@@ -263,10 +107,8 @@ export let arenaRegions: {
  */
 export class Arena implements Allocator, Disposable {
   static {
-    arenaRegions = {
-      begin: (arena) => arena.#pushMark(),
-      end: (arena, mark) => arena.#endRegion(mark),
-    };
+    arenaRegions.begin = (arena) => arena.#pushMark();
+    arenaRegions.end = (arena, mark) => arena.#endRegion(mark);
   }
 
   /** The memory that the parent's (and so this arena's) pointers address. */
@@ -310,7 +152,7 @@ export class Arena implements Allocator, Disposable {
   // Live marks, oldest first: number, block index, bump. Their positions
   // never decrease from bottom to top, as free and resize never go below
   // the newest mark.
-  // (Plain arrays with a count: setting an array's length costs ~250 ns.)
+  // (Plain arrays with a count: setting an array's length is slow.)
   #markIds: number[] = [];
   #markBlocks: number[] = [];
   #markTops: number[] = [];
@@ -332,7 +174,7 @@ export class Arena implements Allocator, Disposable {
     );
     if (blockSize < MIN_BLOCK_SIZE) {
       throw new RangeError(
-        `Block size must be at least ${MIN_BLOCK_SIZE} (a ${HEADER}-byte header and room for data), got ${blockSize}`,
+        `Block size must be at least ${MIN_BLOCK_SIZE} (a ${BLOCK_HEADER}-byte header and room for data), got ${blockSize}`,
       );
     }
     checkAlignment(alignment);
@@ -361,7 +203,7 @@ export class Arena implements Allocator, Disposable {
       throw e;
     }
     this.#insert(0, ptr, blockSize);
-    this.#enter(0, ptr + HEADER);
+    this.#enter(0, ptr + BLOCK_HEADER);
   }
 
   /** Bytes allocated, alignment padding included, in the blocks in use. */
@@ -566,7 +408,7 @@ export class Arena implements Allocator, Disposable {
    */
   clear(): void {
     this.#checkLive();
-    this.#rewind(0, this.#ptrs[0] + HEADER);
+    this.#rewind(0, this.#ptrs[0] + BLOCK_HEADER);
     this.#dropMarks(0);
   }
 
@@ -617,7 +459,7 @@ export class Arena implements Allocator, Disposable {
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     const next = this.#cur + 1;
     if (next < this.#ptrs.length) {
-      const start = this.#ptrs[next] + HEADER;
+      const start = this.#ptrs[next] + BLOCK_HEADER;
       const ptr = start + (-(start + bias) & mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
@@ -629,12 +471,12 @@ export class Arena implements Allocator, Disposable {
       this.#growth,
       Math.min(this.#growth * 2, MAX_BLOCK_GROWTH),
     );
-    const blockSize = Math.max(growth, HEADER + alignment + size);
+    const blockSize = Math.max(growth, BLOCK_HEADER + alignment + size);
     // Nothing changes before the parent has succeeded.
     const block = this.#parent.alloc(blockSize);
     this.#growth = growth;
     this.#insert(next, block, blockSize);
-    const start = block + HEADER;
+    const start = block + BLOCK_HEADER;
     const ptr = start + (-(start + bias) & mask);
     this.#enter(next, ptr + size);
     this.#last = ptr;
@@ -676,7 +518,7 @@ export class Arena implements Allocator, Disposable {
     }
     this.#cur = i;
     this.#base = this.#before[i];
-    this.#start = this.#ptrs[i] + HEADER;
+    this.#start = this.#ptrs[i] + BLOCK_HEADER;
     this.#end = this.#ptrs[i] + this.#sizes[i];
     this.#floor = this.#start;
     this.#top = top;
@@ -695,12 +537,12 @@ export class Arena implements Allocator, Disposable {
     }
     zeroBytes(this.memory, this.#start, this.#top);
     for (let i = this.#cur - 1; i > block; i--) {
-      zeroBytes(this.memory, this.#ptrs[i] + HEADER, this.#tops[i]);
+      zeroBytes(this.memory, this.#ptrs[i] + BLOCK_HEADER, this.#tops[i]);
     }
     zeroBytes(this.memory, top, this.#tops[block]);
     this.#cur = block;
     this.#base = this.#before[block];
-    this.#start = this.#ptrs[block] + HEADER;
+    this.#start = this.#ptrs[block] + BLOCK_HEADER;
     this.#end = this.#ptrs[block] + this.#sizes[block];
     this.#top = top;
   }
@@ -713,19 +555,10 @@ export class Arena implements Allocator, Disposable {
     this.#before.splice(i, 0, 0);
     this.#capacity += size;
     const next = i + 1 < this.#ptrs.length ? this.#ptrs[i + 1] : 0;
-    this.#writeU64(ptr, next);
-    this.#writeU64(ptr + 8, size);
-    if (i > 0) this.#writeU64(this.#ptrs[i - 1], ptr);
-  }
-
-  // Little-endian, byte by byte: a block need not be 8-aligned.
-  #writeU64(at: number, value: number): void {
-    const lo = value % 2 ** 32;
-    const hi = Math.floor(value / 2 ** 32);
-    for (let k = 0; k < 4; k++) {
-      this.#u8[at + k] = (lo >>> (8 * k)) & 255;
-      this.#u8[at + 4 + k] = (hi >>> (8 * k)) & 255;
-    }
+    // Byte by byte: a block need not be 8-aligned.
+    writeU64(this.#u8, ptr, next);
+    writeU64(this.#u8, ptr + 8, size);
+    if (i > 0) writeU64(this.#u8, this.#ptrs[i - 1], ptr);
   }
 
   #pushMark(): number {
@@ -775,28 +608,18 @@ export class Arena implements Allocator, Disposable {
     checkLast(ptr, size, this.#last, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
-      if (ptr >= this.#ptrs[i] + HEADER && ptr + size <= top) return;
+      if (ptr >= this.#ptrs[i] + BLOCK_HEADER && ptr + size <= top) return;
     }
     for (let i = 0; i < this.#ptrs.length; i++) {
       const end = this.#ptrs[i] + this.#sizes[i];
-      if (size === 0 && ptr >= this.#ptrs[i] + HEADER && ptr <= end) return;
+      if (size === 0 && ptr >= this.#ptrs[i] + BLOCK_HEADER && ptr <= end) {
+        return;
+      }
       if (ptr >= this.#ptrs[i] && ptr < end) {
-        throw new PointerError(
-          `Pointer ${
-            hex(ptr)
-          } with size ${size} is not live in this arena: it was freed, popped or cleared already, or the size is not the one it was allocated with`,
-          ptr,
-          "double-free",
-        );
+        throw notLive(ptr, size, "this arena", "freed, popped or cleared");
       }
     }
-    throw new PointerError(
-      `Pointer ${
-        hex(ptr)
-      } is not inside any block of this arena: free or resize it with the allocator that made it`,
-      ptr,
-      "foreign",
-    );
+    throw notInside(ptr, "not inside any block of this arena");
   }
 
   #checkLive(): void {

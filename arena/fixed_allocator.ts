@@ -6,20 +6,18 @@
 import type { Allocator } from "../os/allocator.ts";
 import type { Memory } from "../os/memory.ts";
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
-import {
-  DestroyedError,
-  OutOfMemoryError,
-  PointerError,
-} from "../os/errors.ts";
+import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
   isTop,
+  notInside,
+  notLive,
 } from "./_align.ts";
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
-import { DEFAULT_ALIGNMENT } from "./arena.ts";
+import { DEFAULT_ALIGNMENT } from "./arena_types.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 
 /**
@@ -323,20 +321,11 @@ export class FixedAllocator implements Allocator {
     if (ptr >= this.ptr && ptr + size <= this.#top) return;
     if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
     if (ptr >= this.ptr && ptr < this.#limit) {
-      throw new PointerError(
-        `Pointer ${
-          hex(ptr)
-        } with size ${size} is not live in this fixed region: it was freed or cleared already, or the size is not the one it was allocated with`,
-        ptr,
-        "double-free",
-      );
+      throw notLive(ptr, size, "this fixed region", "freed or cleared");
     }
-    throw new PointerError(
-      `Pointer ${hex(ptr)} is outside this fixed region (${
-        hex(this.ptr)
-      }+${this.length}): free or resize it with the allocator that made it`,
+    throw notInside(
       ptr,
-      "foreign",
+      `outside this fixed region (${hex(this.ptr)}+${this.length})`,
     );
   }
 

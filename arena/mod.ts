@@ -31,17 +31,10 @@
  *
  * @module
  */
-export {
-  Arena,
-  ARENA_HEADER_SIZE,
-  type ArenaBlock,
-  type ArenaMark,
-  type ArenaOptions,
-  DEFAULT_ALIGNMENT,
-  DEFAULT_BLOCK_SIZE,
-  MAX_BLOCK_GROWTH,
-  MIN_BLOCK_SIZE,
-} from "./arena.ts";
+export { Arena } from "./arena.ts";
+// ARENA_HEADER_SIZE, DEFAULT_ALIGNMENT, DEFAULT_BLOCK_SIZE, MAX_BLOCK_GROWTH,
+// MIN_BLOCK_SIZE and the ArenaBlock, ArenaMark and ArenaOptions types.
+export * from "./arena_types.ts";
 export { MAX_ALIGNMENT } from "./_align.ts";
 export {
   FixedAllocator,

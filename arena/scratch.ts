@@ -9,7 +9,8 @@ import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
-import { Arena, arenaRegions } from "./arena.ts";
+import { Arena } from "./arena.ts";
+import { arenaRegions } from "./_regions.ts";
 
 /**
  * Thrown when a scratch region is ended while a region begun after it on the

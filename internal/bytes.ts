@@ -1,9 +1,10 @@
-// Zeroing, filling and copying byte ranges of a Memory: the one place that
-// chooses between word stores and the TypedArray built-ins. fill() and
-// copyWithin() run at memset/memcpy speed but cost tens of nanoseconds per
-// call, so short ranges are done with word stores through the whole-range
-// views. Each threshold is the measured crossover of its method
-// (bench/bytes_bench.ts; docs/design.md#zeroing-and-copying).
+// Zeroing, filling and copying byte ranges of a Memory (and writing one u64
+// byte by byte): the one place that chooses between word stores and the
+// TypedArray built-ins. fill() and copyWithin() run at memset/memcpy speed but
+// cost tens of nanoseconds per call, so short ranges are done with word
+// stores through the whole-range views. Each threshold is the measured
+// crossover of its method (bench/bytes_bench.ts;
+// docs/design.md#zeroing-and-copying).
 import type { Memory } from "../os/memory.ts";
 
 /** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
@@ -123,4 +124,17 @@ export function copyBytes(
   for (let i = 0; i < words; i++) u32[d + i] = u32[s + i];
   const u8 = memory.u8;
   for (let i = words * 4; i < n; i++) u8[dst + i] = u8[src + i];
+}
+
+/**
+ * Writes `value` (an integer below 2^53) as 8 little-endian bytes at `at`,
+ * byte by byte, so `at` need not be 8-aligned.
+ */
+export function writeU64(u8: Uint8Array, at: number, value: number): void {
+  const lo = value % 2 ** 32;
+  const hi = Math.floor(value / 2 ** 32);
+  for (let k = 0; k < 4; k++) {
+    u8[at + k] = (lo >>> (8 * k)) & 255;
+    u8[at + 4 + k] = (hi >>> (8 * k)) & 255;
+  }
 }

@@ -53,3 +53,11 @@ export function whenRevoked(
   }
   return () => refs.delete(ref);
 }
+
+// Detaches a buffer, so that every view of it reads as empty: with
+// `transfer()` where the runtime has it (Node 20 has not), else by
+// transferring it through structuredClone, which every runtime has.
+export function detachBuffer(buffer: ArrayBuffer): void {
+  if (typeof buffer.transfer === "function") buffer.transfer();
+  else structuredClone(buffer, { transfer: [buffer] });
+}

@@ -14,8 +14,8 @@
 // its memory given back). Free runs merge with free neighbours of the same
 // state at once; a clean run that reaches `top` lowers `top` instead.
 //
-// Per-page tables (typed arrays as long as the high-water mark, so a lookup is
-// one index), read at a run's first page unless said otherwise:
+// Per-page tables (flat typed arrays covering [0, top), so a lookup is one
+// index), read at a run's first page unless said otherwise:
 //   run        +pages for a live run, -pages for a free run, 0 elsewhere
 //   lastStart  at a free run's LAST page: its first page (to merge backwards)
 //   dirty      1 for a dirty free run
@@ -27,7 +27,15 @@
 // doubling — one set of bins for dirty runs and one for clean ones, each found
 // in O(1) through a bitmask of non-empty bins. A bin is a list with the most
 // recently freed run first, so reuse takes the run most likely still in cache.
-import { grow } from "../internal/grow.ts";
+//
+// Private tables are sized to the pages in use, not to the high-water mark:
+// they grow by a quarter (in steps of TABLE_STEP pages) when `top` passes
+// their end, and shrink to `top` plus a quarter once `top` falls to half their
+// length (pages given back at the top: purge, decay, a clean free), so a
+// range that was large once and is small now keeps small tables; destroy()
+// drops them. Shared tables are made at full size once (every worker maps
+// the same storage).
+import { refit } from "../internal/grow.ts";
 
 const EXACT_BINS = 32;
 const SUB_BINS = 4;
@@ -65,10 +73,22 @@ const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow
 // The per-page tables, in this order in shared storage: freedAt (f64) first
 // for alignment, then the Int32 tables, then `dirty` (bytes).
 const INT_TABLES = 6;
+// Bytes of the per-page tables for one page.
+const TABLE_BYTES_PER_PAGE = 8 + 4 * INT_TABLES + 1;
+// Private tables grow and shrink in steps of this many pages (4 MiB of range,
+// 33 KiB of tables).
+const TABLE_STEP = 1024;
+
+// The private table length for `pages` pages in use: a quarter more, in whole
+// steps, within the range.
+function tableLength(pages: number, limit: number): number {
+  const want = pages + (pages >>> 2);
+  return Math.min(limit, Math.ceil(want / TABLE_STEP) * TABLE_STEP);
+}
 
 // Bytes of the header and of per-page tables for `pages` pages.
 function storageBytes(pages: number): number {
-  return HEADER_WORDS * 4 + pages * (8 + 4 * INT_TABLES + 1);
+  return HEADER_WORDS * 4 + pages * TABLE_BYTES_PER_PAGE;
 }
 
 // Writes the header of empty bookkeeping of `limit` pages from `first` on.
@@ -85,7 +105,7 @@ function initStorage<B extends ArrayBufferLike>(
 
 /**
  * Page-run bookkeeping; see the diagram at the top of this file. Private
- * bookkeeping grows its tables with the high-water mark; shared bookkeeping
+ * bookkeeping sizes its tables to the pages in use; shared bookkeeping
  * ({@linkcode PageRuns.shared}) lives in one `SharedArrayBuffer` at full size,
  * so that every worker that attaches to it sees one state (the caller holds a
  * lock around every call).
@@ -117,15 +137,30 @@ export class PageRuns {
    * {@linkcode PageRuns.shared}).
    */
   constructor(limit: number, first = 1, storage?: SharedArrayBuffer) {
-    const tables = storage === undefined ? 1024 : limit;
+    // Private: the header alone in its buffer, the tables apart (resized).
+    const tables = storage === undefined
+      ? tableLength(first + 1, limit)
+      : limit;
     const buffer = storage ??
-      initStorage(new ArrayBuffer(storageBytes(tables)), limit, first);
+      initStorage(new ArrayBuffer(HEADER_WORDS * 4), limit, first);
     const h = new Int32Array(buffer, 0, HEADER_WORDS);
     this.limit = h[LIMIT];
     this.first = h[FIRST];
     this.#h = h;
     this.#heads = h.subarray(HEADS, HEADS + 2 * BIN_COUNT);
     this.#masks = h.subarray(MASKS, MASKS + 2 * MASK_WORDS);
+    this.#growable = storage === undefined;
+    if (storage === undefined) {
+      this.#freedAt = new Float64Array(tables);
+      this.#run = new Int32Array(tables);
+      this.#lastStart = new Int32Array(tables);
+      this.#next = new Int32Array(tables);
+      this.#prev = new Int32Array(tables);
+      this.#newer = new Int32Array(tables);
+      this.#older = new Int32Array(tables);
+      this.#dirty = new Uint8Array(tables);
+      return;
+    }
     let at = HEADER_WORDS * 4;
     this.#freedAt = new Float64Array(buffer, at, tables);
     at += tables * 8;
@@ -141,7 +176,24 @@ export class PageRuns {
     this.#newer = table();
     this.#older = table();
     this.#dirty = new Uint8Array(buffer, at, tables);
-    this.#growable = storage === undefined;
+  }
+
+  /**
+   * Bytes of this bookkeeping: the header and the per-page tables (for
+   * shared bookkeeping, its whole storage).
+   */
+  get tableBytes(): number {
+    if (!this.#growable) return this.#h.buffer.byteLength;
+    return HEADER_WORDS * 4 + this.#run.length * TABLE_BYTES_PER_PAGE;
+  }
+
+  /**
+   * Drops the per-page tables of private bookkeeping (its page source is
+   * destroyed); the counters stay readable. Shared storage stays: other
+   * workers may hold it.
+   */
+  drop(): void {
+    if (this.#growable) this.#resizeTables(0);
   }
 
   /**
@@ -246,6 +298,41 @@ export class PageRuns {
   }
 
   /**
+   * Takes `pages` pages starting at a page `p` with `(p + bias) % align`
+   * zero (`align` a power of two, in pages): a run of `pages + align - 1`
+   * taken as {@linkcode PageRuns.take} does, whose unaligned head and tail go
+   * back to the free runs in the state they were in (dirty ones as freed at
+   * `now`). Returns the start page, or -1 if nothing fits;
+   * {@linkcode PageRuns.takenDirty} counts the dirty pages at its start.
+   */
+  takeAligned(pages: number, align: number, bias: number, now: number): number {
+    const total = pages + align - 1;
+    const from = this.take(total);
+    if (from === -1) return -1;
+    const dirtyEnd = from + this.#h[TAKEN_DIRTY];
+    const start = from +
+      ((align - ((from + bias) & (align - 1))) & (align - 1));
+    const end = start + pages;
+    this.#run[from] = 0;
+    this.#h[LIVE_RUNS]--;
+    this.#h[LIVE_PAGES] -= total;
+    this.#setLive(start, pages);
+    // The tail first: a clean one at the top lowers the top.
+    this.#freeSplit(end, from + total, dirtyEnd, now);
+    this.#freeSplit(from, start, dirtyEnd, now);
+    this.#h[TAKEN_DIRTY] = Math.min(Math.max(dirtyEnd - start, 0), pages);
+    return start;
+  }
+
+  // Frees the pages [from, to) that are not live, dirty below `dirtyEnd` and
+  // clean from there on.
+  #freeSplit(from: number, to: number, dirtyEnd: number, now: number): void {
+    const split = Math.min(Math.max(dirtyEnd, from), to);
+    if (split < to) this.#free(split, to - split, CLEAN, 0);
+    if (from < split) this.#free(from, split - from, DIRTY, now);
+  }
+
+  /**
    * Grows the live run at `start` from `pages` to `newPages` in place if the
    * pages after it are free (or the top); returns whether it did.
    * {@linkcode PageRuns.takenDirty} then counts the dirty pages at the start
@@ -296,30 +383,50 @@ export class PageRuns {
   }
 
   /**
-   * Shrinks the live run at `start` to `newPages`, freeing its tail as dirty
-   * (`clean` false, at time `now`) or clean (given back already).
+   * Shrinks the live run at `start` to `newPages`, keeping its tail as a
+   * dirty free run freed at time `now`.
    */
-  shrink(
-    start: number,
-    pages: number,
-    newPages: number,
-    clean: boolean,
-    now: number,
-  ): void {
-    this.#run[start] = newPages;
-    this.#h[LIVE_PAGES] -= pages - newPages;
-    this.#free(start + newPages, pages - newPages, clean ? CLEAN : DIRTY, now);
+  shrink(start: number, pages: number, newPages: number, now: number): void {
+    this.#unliveTail(start, pages, newPages);
+    this.#free(start + newPages, pages - newPages, DIRTY, now);
   }
 
   /**
-   * Frees the live run at `start` of `pages` pages, as dirty (`clean` false,
-   * at time `now`) or clean (given back already).
+   * Shrinks the live run at `start` to `newPages`; its tail has been given
+   * back already (a clean free run).
    */
-  give(start: number, pages: number, clean: boolean, now: number): void {
+  shrinkClean(start: number, pages: number, newPages: number): void {
+    this.#unliveTail(start, pages, newPages);
+    this.#free(start + newPages, pages - newPages, CLEAN, 0);
+  }
+
+  /**
+   * Frees the live run at `start` of `pages` pages, kept as a dirty free run
+   * freed at time `now`.
+   */
+  give(start: number, pages: number, now: number): void {
+    this.#unlive(start, pages);
+    this.#free(start, pages, DIRTY, now);
+  }
+
+  /**
+   * Frees the live run at `start` of `pages` pages, whose memory has been
+   * given back already (a clean free run).
+   */
+  giveClean(start: number, pages: number): void {
+    this.#unlive(start, pages);
+    this.#free(start, pages, CLEAN, 0);
+  }
+
+  #unlive(start: number, pages: number): void {
     this.#run[start] = 0;
     this.#h[LIVE_RUNS]--;
     this.#h[LIVE_PAGES] -= pages;
-    this.#free(start, pages, clean ? CLEAN : DIRTY, now);
+  }
+
+  #unliveTail(start: number, pages: number, newPages: number): void {
+    this.#run[start] = newPages;
+    this.#h[LIVE_PAGES] -= pages - newPages;
   }
 
   /** The first page of the oldest dirty run, or 0 if there is none. */
@@ -385,8 +492,16 @@ export class PageRuns {
       pages += length;
     }
     if (state === CLEAN) {
-      if (start + pages === this.top) this.top = start;
-      else this.#bin(start, pages, CLEAN);
+      if (start + pages !== this.top) this.#bin(start, pages, CLEAN);
+      else {
+        this.top = start;
+        // Given back at the top: shrink the tables once they are twice
+        // what is in use.
+        if (start <= this.#run.length >>> 1 && this.#growable) {
+          const length = tableLength(start, this.limit);
+          if (length < this.#run.length) this.#resizeTables(length);
+        }
+      }
       return;
     }
     this.#bin(start, pages, DIRTY);
@@ -495,18 +610,26 @@ export class PageRuns {
   #raiseTop(top: number): void {
     const h = this.#h;
     h[TOP] = top;
-    if (top <= h[HIGH_WATER]) return;
-    h[HIGH_WATER] = top;
-    if (top <= this.#run.length || !this.#growable) return;
-    // Grow every per-page table together, doubling, up to the limit.
-    const length = Math.min(this.limit, Math.max(top, this.#run.length * 2));
-    this.#run = grow(this.#run, new Int32Array(length));
-    this.#lastStart = grow(this.#lastStart, new Int32Array(length));
-    this.#dirty = grow(this.#dirty, new Uint8Array(length));
-    this.#next = grow(this.#next, new Int32Array(length));
-    this.#prev = grow(this.#prev, new Int32Array(length));
-    this.#newer = grow(this.#newer, new Int32Array(length));
-    this.#older = grow(this.#older, new Int32Array(length));
-    this.#freedAt = grow(this.#freedAt, new Float64Array(length));
+    if (top > h[HIGH_WATER]) h[HIGH_WATER] = top;
+    // Tables shrunk since the high-water mark grow again with the top. Every
+    // per-page table grows together, by a quarter, up to the limit (shared
+    // tables are at the limit already).
+    if (top <= this.#run.length) return;
+    this.#resizeTables(
+      tableLength(Math.max(top, this.#run.length), this.limit),
+    );
+  }
+
+  // Gives every private per-page table `length` entries, keeping the first
+  // ones (every page below `top` fits).
+  #resizeTables(length: number): void {
+    this.#run = refit(this.#run, new Int32Array(length));
+    this.#lastStart = refit(this.#lastStart, new Int32Array(length));
+    this.#dirty = refit(this.#dirty, new Uint8Array(length));
+    this.#next = refit(this.#next, new Int32Array(length));
+    this.#prev = refit(this.#prev, new Int32Array(length));
+    this.#newer = refit(this.#newer, new Int32Array(length));
+    this.#older = refit(this.#older, new Int32Array(length));
+    this.#freedAt = refit(this.#freedAt, new Float64Array(length));
   }
 }

@@ -1,85 +1,33 @@
 /**
- * {@linkcode PageSource}: what {@linkcode OsPages} and {@linkcode BufferPages}
- * have in common.
+ * {@linkcode PageSource}: the run API that the four page sources (OsPages,
+ * BufferPages, WasmPages, SharedPages) have in common. How freed pages are
+ * kept and given back is `_decay.ts`'s; why a pointer names no run,
+ * `_run_errors.ts`'s.
  *
  * @module
  */
 import type { Allocator } from "./allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
-import { DestroyedError, OutOfMemoryError, PointerError } from "./errors.ts";
+import {
+  checkPointer,
+  checkRequestAlignment,
+  checkSize,
+  MAX_REQUEST_ALIGNMENT,
+} from "../internal/checks.ts";
+import { DestroyedError, type OutOfMemoryError } from "./errors.ts";
 import type { Memory } from "./memory.ts";
 import { PageRuns } from "./_page_runs.ts";
+import { Decay } from "./_decay.ts";
+import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
-import { unrefTimer } from "../internal/timers.ts";
+import { detachBuffer } from "../internal/revoke.ts";
+
+import type { PageSourceOptions } from "./page_source_options.ts";
 
 export { MAX_RESERVE, PAGE_SIZE } from "../internal/pages.ts";
-
-/**
- * Options shared by the page sources: how much to reserve, and how long freed
- * pages stay ready for reuse before they are given back
- * (docs/design.md#decay).
- *
- * @example A fake clock, to see decay without waiting
- * ```ts
- * import { OsPages } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * let now = 0;
- * using pages = new OsPages({ reserve: 2 ** 20, decayMs: 1000, clock: () => now });
- * pages.free(pages.alloc(8192), 8192);
- * assert.equal(pages.retainedBytes, 8192); // kept, ready for reuse
- * now += 1000;
- * assert.equal(pages.decay(), 8192); // idle a second: given back
- * assert.equal(pages.purgedBytes, 8192);
- * ```
- */
-export interface PageSourceOptions {
-  /**
-   * Bytes of address space to reserve, rounded up to whole pages. Every
-   * allocation comes from this one range; when it is used up, `alloc` throws
-   * an {@linkcode OutOfMemoryError}.
-   */
-  reserve?: number;
-  /**
-   * How long freed pages stay ready for reuse, in milliseconds: pages idle
-   * longer are given back ({@linkcode PageSource.decay}). 0 gives every
-   * freed page back at once; `Infinity` keeps them until
-   * {@linkcode PageSource.purge}.
-   */
-  decayMs?: number;
-  /**
-   * At most this many bytes of freed pages are kept, however recently they
-   * were freed (the oldest go first); default `Infinity`.
-   */
-  retain?: number;
-  /**
-   * The clock that decay is measured by, in milliseconds; default
-   * `performance.now`. Tests pass a fake one to move time without sleeping.
-   */
-  clock?: () => number;
-}
-
-/**
- * The default {@linkcode PageSourceOptions.decayMs} of native pages: one
- * second (docs/design.md#decay).
- *
- * @example
- * ```ts
- * import { DEFAULT_DECAY_MS, OsPages } from "@sp/mem/os";
- * import assert from "node:assert/strict";
- *
- * using pages = new OsPages({ reserve: 2 ** 20 }); // needs --allow-ffi
- * assert.equal(pages.decayMs, DEFAULT_DECAY_MS);
- * ```
- */
-export const DEFAULT_DECAY_MS = 1000;
-
-// Every this many allocations and frees, the clock is read and the pages
-// idle longer than the decay time are given back, at most this many runs.
-const TICK_CALLS = 128;
-const TICK_RUNS = 8;
+export { DEFAULT_DECAY_MS } from "./_decay.ts";
+export type { PageSourceOptions } from "./page_source_options.ts";
 
 /**
  * A source of page-aligned, zero-filled runs of whole 4 KiB pages, carved out
@@ -112,20 +60,14 @@ export abstract class PageSource implements Allocator, Disposable {
   readonly memory: Memory;
   /** Which kind of page source this is. */
   abstract readonly kind: "os" | "buffer" | "wasm" | "shared";
-  /** How long freed pages stay ready for reuse, in milliseconds. */
-  readonly decayMs: number;
-  /** The most bytes of freed pages kept for reuse. */
-  readonly retain: number;
   #runs: PageRuns;
+  #decay: Decay;
   #limitBytes: number;
-  #keepNone: boolean;
-  #clock: () => number;
-  // The time given to runs freed now: the clock as last read (by a tick, the
-  // timer or decay()), so that a free never reads the clock itself.
-  #now: number;
-  #ticks = TICK_CALLS;
+  // The real address of page 0, in pages, modulo the largest alignment (16
+  // pages): what a page number adds to be aligned in real address. 0 for
+  // memory with no native address; mmap gives whole pages, not 64 KiB.
+  #biasPages: number;
   #dirtyBytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
 
   /**
@@ -148,20 +90,32 @@ export abstract class PageSource implements Allocator, Disposable {
     },
   ) {
     checkKeepOptions(options);
-    const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
-    const retain = options.retain ?? Infinity;
     this.memory = memory;
-    this.decayMs = decayMs;
-    this.retain = retain;
     this.#runs = new PageRuns(
       Math.floor(range.end / PAGE_SIZE),
       range.first / PAGE_SIZE,
       range.runs,
     );
     this.#limitBytes = this.#runs.limit * PAGE_SIZE;
-    this.#keepNone = decayMs === 0 || retain < PAGE_SIZE;
-    this.#clock = options.clock ?? (() => performance.now());
-    this.#now = this.#clock();
+    const wrap = BigInt(MAX_REQUEST_ALIGNMENT / PAGE_SIZE);
+    this.#biasPages = memory.address === null
+      ? 0
+      : Number((memory.address / BigInt(PAGE_SIZE)) % wrap);
+    this.#decay = new Decay(
+      this.#runs,
+      options,
+      (ptr, length) => this.release(ptr, length),
+    );
+  }
+
+  /** How long freed pages stay ready for reuse, in milliseconds. */
+  get decayMs(): number {
+    return this.#decay.decayMs;
+  }
+
+  /** The most bytes of freed pages kept for reuse. */
+  get retain(): number {
+    return this.#decay.retain;
   }
 
   /**
@@ -220,6 +174,29 @@ export abstract class PageSource implements Allocator, Disposable {
     return this.#runs.highWater * PAGE_SIZE;
   }
 
+  /**
+   * Bytes of this page source's own bookkeeping: the run tables, sized to
+   * the pages in use (they shrink when pages at the top of the range are
+   * given back, and are dropped by {@linkcode PageSource.destroy}), or for
+   * {@linkcode SharedPages} the shared tables, made once at full size.
+   *
+   * @example The tables follow the range in use
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 25 });
+   * const small = pages.tableBytes;
+   * pages.free(pages.alloc(2 ** 24), 2 ** 24); // 16 MiB: the tables grow
+   * assert.ok(pages.tableBytes > small);
+   * pages.purge(); // its pages go back to the top: the tables shrink
+   * assert.equal(pages.tableBytes, small);
+   * ```
+   */
+  get tableBytes(): number {
+    return this.#runs.tableBytes;
+  }
+
   /** Number of live runs. */
   get liveRuns(): number {
     return this.#runs.liveRuns;
@@ -242,14 +219,27 @@ export abstract class PageSource implements Allocator, Disposable {
    * before (another allocation's data); {@linkcode PageSource.allocUnsafe}
    * skips that for a caller that overwrites every byte at once.
    *
+   * @example A run aligned above the page size
+   * ```ts
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const p = pages.alloc(5000, 65536); // two pages at a multiple of 64 KiB
+   * assert.equal(p, 65536);
+   * assert.equal(pages.liveBytes, 8192); // the pages skipped stay free
+   * assert.equal(pages.alloc(4096), 4096); // the first of them
+   * ```
+   *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096 (every run is
-   * page-aligned; larger alignments are not served yet: a RangeError).
+   * @param alignment A power of two from 1 to 65536 that the run's real
+   * address (the native one, for OS memory) is a multiple of. Every run is
+   * page-aligned; a larger alignment is carved out of a free run
+   * `alignment - 4096` bytes longer, whose head and tail stay free.
    * @returns The run's first byte, a multiple of 4096.
    */
   alloc(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    const ptr = this.allocDirty(size);
+    const ptr = this.allocDirty(size, alignment);
     const dirty = this.#dirtyBytes;
     if (dirty !== 0) zeroBytes(this.memory, ptr, ptr + dirty);
     return ptr;
@@ -277,16 +267,26 @@ export abstract class PageSource implements Allocator, Disposable {
    * pages.memory.zero(b, 100); // the caller zeroes what it needs
    * ```
    *
+   * It is also how an allocator on a page source asks for an aligned run:
+   * `allocDirty(size, alignment)` with any alignment up to 65536, as for
+   * {@linkcode PageSource.alloc}.
+   *
    * @param size Bytes wanted.
-   * @returns The run's first byte, a multiple of 4096.
+   * @param alignment A power of two from 1 to 65536, as for
+   * {@linkcode PageSource.alloc}.
+   * @returns The run's first byte, a multiple of 4096 (and of `alignment`,
+   * in real address).
    */
-  allocDirty(size: number): number {
+  allocDirty(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkLive();
     this.#checkSize(size);
     const pages = pagesFor(size);
-    if (--this.#ticks === 0) this.#tick();
-    const start = this.#runs.take(pages);
-    if (start === -1) throw this.#outOfMemory(size);
+    this.#decay.count();
+    const start = alignment === undefined || alignment <= PAGE_SIZE
+      ? this.#runs.take(pages)
+      : this.#takeAligned(pages, alignment);
+    if (start === -1) throw this.#outOfMemory(size, alignment);
     this.#dirtyBytes = this.#runs.takenDirty * PAGE_SIZE;
     return start * PAGE_SIZE;
   }
@@ -312,13 +312,12 @@ export abstract class PageSource implements Allocator, Disposable {
    * ```
    *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096, as for
+   * @param alignment A power of two from 1 to 65536, as for
    * {@linkcode PageSource.alloc}.
    * @returns The run's first byte, a multiple of 4096.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    return this.allocDirty(size);
+    return this.allocDirty(size, alignment);
   }
 
   /**
@@ -337,7 +336,9 @@ export abstract class PageSource implements Allocator, Disposable {
    * @param ptr The run, or 0 to allocate.
    * @param oldSize The size it was allocated with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment A power of two from 1 to 4096 (any run keeps it).
+   * @param alignment A power of two from 1 to 65536, as for
+   * {@linkcode PageSource.alloc}: a run that moves keeps it (every run keeps
+   * one up to 4096; a run not aligned to it moves).
    * @returns The run's (possibly new) first byte, or 0 if freed.
    */
   resize(
@@ -346,8 +347,8 @@ export abstract class PageSource implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (alignment !== undefined) checkRunAlignment(alignment);
-    if (ptr === 0) return this.alloc(newSize);
+    if (alignment !== undefined) checkRequestAlignment(alignment);
+    if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
     this.#checkSize(newSize);
     this.#checkSize(oldSize, "Old size");
@@ -355,37 +356,78 @@ export abstract class PageSource implements Allocator, Disposable {
     const runs = this.#runs;
     const pages = runs.liveRun(start)!;
     if (newSize === 0) {
-      this.#give(start, pages);
+      this.#decay.give(start, pages);
       return 0;
     }
     const newPages = pagesFor(newSize);
+    const stays = alignment === undefined || alignment <= PAGE_SIZE ||
+      this.#aligned(start, alignment);
+    if (!stays) return this.#move(start, pages, oldSize, newSize, alignment!);
     if (newPages <= pages) {
       // Keep "every byte past the size is zero" true for later growth.
       const tail = Math.min(oldSize, newPages * PAGE_SIZE);
       if (newSize < tail) zeroBytes(this.memory, ptr + newSize, ptr + tail);
-      if (newPages < pages) {
-        const clean = this.#keepNone;
-        if (clean) {
-          this.release(
-            ptr + newPages * PAGE_SIZE,
-            (pages - newPages) * PAGE_SIZE,
-          );
-        }
-        runs.shrink(start, pages, newPages, clean, this.#now);
-        if (!clean) this.#retained();
-      }
+      if (newPages < pages) this.#shrink(start, pages, newPages);
       return ptr;
     }
     if (this.#growInPlace(start, pages, newPages)) return ptr;
-    const moved = runs.take(newPages);
-    if (moved === -1) throw this.#outOfMemory(newSize);
+    return this.#move(start, pages, oldSize, newSize, alignment);
+  }
+
+  // Moves the live run at `start` to a new run of `newSize` bytes (aligned
+  // to `alignment`, if given), keeping its first bytes.
+  #move(
+    start: number,
+    pages: number,
+    oldSize: number,
+    newSize: number,
+    alignment: number | undefined,
+  ): number {
+    const runs = this.#runs;
+    const newPages = pagesFor(newSize);
+    const moved = alignment === undefined || alignment <= PAGE_SIZE
+      ? runs.take(newPages)
+      : this.#takeAligned(newPages, alignment);
+    if (moved === -1) throw this.#outOfMemory(newSize, alignment);
     // Only the dirty bytes that the copy does not overwrite need zeroing.
-    const to = moved * PAGE_SIZE;
+    const ptr = start * PAGE_SIZE, to = moved * PAGE_SIZE;
+    const kept = Math.min(oldSize, newSize);
     const dirtyEnd = to + runs.takenDirty * PAGE_SIZE;
-    if (dirtyEnd > to + oldSize) zeroBytes(this.memory, to + oldSize, dirtyEnd);
-    this.memory.u8.copyWithin(to, ptr, ptr + oldSize);
-    this.#give(start, pages);
+    if (dirtyEnd > to + kept) zeroBytes(this.memory, to + kept, dirtyEnd);
+    this.memory.u8.copyWithin(to, ptr, ptr + kept);
+    this.#decay.give(start, pages);
     return to;
+  }
+
+  // Takes `pages` pages whose real address is a multiple of `alignment`
+  // (above the page size), or returns -1.
+  #takeAligned(pages: number, alignment: number): number {
+    const align = alignment / PAGE_SIZE;
+    const bias = this.#biasPages & (align - 1);
+    return this.#runs.takeAligned(pages, align, bias, this.#decay.now);
+  }
+
+  // Whether the run at page `start` has a real address that is a multiple of
+  // `alignment`.
+  #aligned(start: number, alignment: number): boolean {
+    const align = alignment / PAGE_SIZE;
+    return ((start + this.#biasPages) & (align - 1)) === 0;
+  }
+
+  // Gives the tail of a live run back: kept for reuse, or released at once
+  // when nothing is kept.
+  #shrink(start: number, pages: number, newPages: number): void {
+    const decay = this.#decay;
+    if (decay.keepNone) {
+      this.release(
+        (start + newPages) * PAGE_SIZE,
+        (pages - newPages) * PAGE_SIZE,
+      );
+      this.#runs.shrinkClean(start, pages, newPages);
+      return;
+    }
+    this.#runs.shrink(start, pages, newPages, decay.now);
+    decay.retained();
   }
 
   /**
@@ -444,7 +486,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#checkLive();
     this.#checkSize(size);
     const start = this.#liveStart(ptr, size);
-    this.#give(start, this.#runs.liveRun(start)!);
+    this.#decay.give(start, this.#runs.liveRun(start)!);
   }
 
   /**
@@ -461,7 +503,7 @@ export abstract class PageSource implements Allocator, Disposable {
     const start = this.#liveStart(ptr, size);
     const pages = this.#runs.liveRun(start)!;
     this.release(ptr, pages * PAGE_SIZE);
-    this.#runs.give(start, pages, true, this.#now);
+    this.#runs.giveClean(start, pages);
   }
 
   /**
@@ -483,8 +525,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   purge(): void {
     this.#checkLive();
-    const runs = this.#runs;
-    while (runs.oldestDirty !== 0) this.#purge(runs.oldestDirty, Infinity);
+    this.#decay.purge();
   }
 
   /**
@@ -498,7 +539,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   decay(): number {
     this.#checkLive();
-    return this.#decay(Infinity);
+    return this.#decay.decay();
   }
 
   /**
@@ -513,7 +554,8 @@ export abstract class PageSource implements Allocator, Disposable {
     // still whole and usable).
     this.detach();
     this.#destroyed = true;
-    clearTimeout(this.#timer);
+    this.#decay.stop();
+    this.#runs.drop();
     this.unmap();
   }
 
@@ -528,73 +570,6 @@ export abstract class PageSource implements Allocator, Disposable {
   /** Same as {@linkcode PageSource.destroy}, for `using`. */
   [Symbol.dispose](): void {
     this.destroy();
-  }
-
-  // Frees a live run: kept for reuse, or given back at once when nothing is
-  // kept.
-  #give(start: number, pages: number): void {
-    if (--this.#ticks === 0) this.#tick();
-    if (this.#keepNone) {
-      this.release(start * PAGE_SIZE, pages * PAGE_SIZE);
-      this.#runs.give(start, pages, true, this.#now);
-      return;
-    }
-    this.#runs.give(start, pages, false, this.#now);
-    this.#retained();
-  }
-
-  // Pages were just kept for reuse: hold them to the byte budget, and make
-  // sure the timer will give them back when they have been idle too long.
-  #retained(): void {
-    const runs = this.#runs;
-    while (runs.dirtyPages * PAGE_SIZE > this.retain) {
-      const excess = runs.dirtyPages - Math.floor(this.retain / PAGE_SIZE);
-      this.#purge(runs.oldestDirty, excess);
-    }
-    if (this.#timer === undefined && runs.dirtyPages !== 0) this.#arm();
-  }
-
-  // The incremental step: read the clock, give back a few expired runs. With
-  // no decay time there is nothing to expire, and the time stamps of freed
-  // runs need only keep their order, which they do unread.
-  #tick(): void {
-    this.#ticks = this.decayMs === Infinity ? 2 ** 30 : TICK_CALLS;
-    if (this.decayMs !== Infinity) this.#decay(TICK_RUNS);
-  }
-
-  // Gives back at most `runs` runs idle longer than the decay time.
-  #decay(runs: number): number {
-    this.#now = this.#clock();
-    const before = this.#runs.dirtyPages;
-    const expired = this.#now - this.decayMs;
-    for (let start = this.#runs.oldestDirty; start !== 0 && runs-- > 0;) {
-      if (this.#runs.freedAt(start) > expired) break;
-      this.#purge(start, Infinity);
-      start = this.#runs.oldestDirty;
-    }
-    return (before - this.#runs.dirtyPages) * PAGE_SIZE;
-  }
-
-  // Sets the timer for when the oldest kept run will have been idle for the
-  // decay time. It does not keep the process alive.
-  #arm(): void {
-    if (this.decayMs === Infinity) return;
-    const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#destroyed) return;
-      this.#decay(Infinity);
-      if (this.#runs.dirtyPages !== 0) this.#arm();
-    }, Math.max(0, due - this.#clock()) + 1);
-    unrefTimer(timer);
-    this.#timer = timer;
-  }
-
-  // Gives back up to `pages` pages at the front of the dirty run at `start`.
-  #purge(start: number, pages: number): void {
-    const n = Math.min(pages, this.#runs.freeRun(start));
-    this.release(start * PAGE_SIZE, n * PAGE_SIZE);
-    this.#runs.markClean(start, n);
   }
 
   // Throws unless `size` is an integer from 0 to the reservation's size.
@@ -617,80 +592,14 @@ export abstract class PageSource implements Allocator, Disposable {
     checkPointer(ptr);
     const start = ptr / PAGE_SIZE;
     const pages = this.#runs.liveRun(start);
-    if (pages === undefined) {
-      if (ptr % PAGE_SIZE !== 0) {
-        throw new PointerError(
-          `Pointer ${
-            hex(ptr)
-          } is not page-aligned, so it is not a run of this page source`,
-          ptr,
-          "unaligned",
-        );
-      }
-      const what = this.#runs.describe(start);
-      if (what === "outside") {
-        throw new PointerError(
-          `Pointer ${hex(ptr)} is outside this page source's range`,
-          ptr,
-          "out-of-range",
-        );
-      }
-      if (what === "interior") {
-        throw new PointerError(
-          `Pointer ${hex(ptr)} is inside a live run, not its start`,
-          ptr,
-          "interior",
-        );
-      }
-      throw new PointerError(
-        `Pointer ${hex(ptr)} is free already (double free, or never allocated)`,
-        ptr,
-        "double-free",
-      );
-    }
+    if (pages === undefined) throw notARun(this.#runs, ptr);
     if (size !== -1 && pagesFor(size) !== pages) {
-      throw new PointerError(
-        `Size ${size} does not match the run at ${
-          hex(ptr)
-        }, which is ${pages} page(s) (${pages * PAGE_SIZE} bytes)`,
-        ptr,
-        "size-mismatch",
-      );
+      throw wrongRunSize(ptr, size, pages);
     }
     return start;
   }
 
-  #outOfMemory(size: number): OutOfMemoryError {
-    return new OutOfMemoryError(
-      `Out of memory: no run of ${
-        pagesFor(size)
-      } free page(s) for ${size} bytes in a reservation of ${this.reservedBytes} bytes (${this.liveBytes} live); reserve more`,
-      size,
-    );
+  #outOfMemory(size: number, alignment = 1): OutOfMemoryError {
+    return noRoom(size, alignment, this.reservedBytes, this.liveBytes);
   }
-}
-
-// Detaches a buffer, so that every view of it reads as empty: with
-// `transfer()` where the runtime has it (Node 20 has not), else by
-// transferring it through structuredClone, which every runtime has.
-function detachBuffer(buffer: ArrayBuffer): void {
-  if (typeof buffer.transfer === "function") buffer.transfer();
-  else structuredClone(buffer, { transfer: [buffer] });
-}
-
-// Every run starts on a page, and page sources' memory starts on a page, so
-// any alignment up to the page size holds; aligned runs above it are to come.
-function checkRunAlignment(alignment: unknown): void {
-  if (typeof alignment !== "number") {
-    throw new TypeError(
-      `Alignment must be a number (a power of two from 1 to ${PAGE_SIZE}), got ${typeof alignment}`,
-    );
-  }
-  if (
-    Number.isInteger(alignment) && alignment >= 1 &&
-    alignment <= PAGE_SIZE && (alignment & (alignment - 1)) === 0
-  ) return;
-  throw new RangeError(
-    `Alignment must be a power of two from 1 to ${PAGE_SIZE} for a page source (every run is page-aligned; larger ones are not served yet), got ${alignment}`,
-  );
 }

@@ -126,7 +126,7 @@ export class SharedPages extends PageSource {
    * @param options The reservation, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    const handle = attaching ?? makeHandle(options);
+    const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),
       { decayMs: Infinity, clock: sharedClock, ...options },
@@ -163,12 +163,8 @@ export class SharedPages extends PageSource {
         "Handle must be a SharedPages handle: { memory, runs, state } SharedArrayBuffers, as SharedPages.handle gives",
       );
     }
-    attaching = handle;
-    try {
-      return new SharedPages(options);
-    } finally {
-      attaching = undefined;
-    }
+    const attach: AttachOptions = { ...options, [ATTACH]: handle };
+    return new SharedPages(attach);
   }
 
   /**
@@ -191,7 +187,7 @@ export class SharedPages extends PageSource {
    * Allocates a zero-filled run (under the lock).
    *
    * @param size Bytes wanted.
-   * @param alignment A power of two from 1 to 4096.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte.
    */
   override alloc(size: number, alignment?: number): number {
@@ -207,12 +203,13 @@ export class SharedPages extends PageSource {
    * Allocates a run without zeroing reused pages (under the lock).
    *
    * @param size Bytes wanted.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte.
    */
-  override allocDirty(size: number): number {
+  override allocDirty(size: number, alignment?: number): number {
     this.#enter();
     try {
-      const ptr = super.allocDirty(size);
+      const ptr = super.allocDirty(size, alignment);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), this.id);
       return ptr;
     } finally {
@@ -227,7 +224,7 @@ export class SharedPages extends PageSource {
    * @param ptr The run.
    * @param oldSize Its size.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment A power of two from 1 to 4096.
+   * @param alignment A power of two from 1 to 65536.
    * @returns The run's first byte, or 0 if freed.
    */
   override resize(
@@ -367,8 +364,13 @@ export class SharedPages extends PageSource {
   }
 }
 
-// The handle that SharedPages.attach is attaching to, for the constructor.
-let attaching: SharedPagesHandle | undefined;
+// The constructor's private option: the handle that SharedPages.attach
+// attaches to (a key no caller outside this file can name), instead of new
+// buffers.
+const ATTACH = Symbol("attach");
+interface AttachOptions extends PageSourceOptions {
+  [ATTACH]?: SharedPagesHandle;
+}
 
 function makeHandle(options: PageSourceOptions): SharedPagesHandle {
   const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);

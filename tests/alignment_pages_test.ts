@@ -1,23 +1,26 @@
-// Page sources take an alignment up to the page size (every run is
-// page-aligned); a larger or bad one is refused by class, nothing changed.
-// allocUnsafe is allocDirty under Node's name: reused pages keep old bytes.
+// Page sources take any alignment up to 65536: up to the page size every run
+// has it; above, a run is carved out of a longer free one whose head and tail
+// stay free, at exact addresses (multiples of the alignment in real address).
+// A bad alignment is refused by class, nothing changed. allocUnsafe is
+// allocDirty under Node's name: reused pages keep old bytes.
 import assert from "node:assert/strict";
+import { Memory, OutOfMemoryError, PageSource } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
 
-const good = [1, 2, 16, 64, 256, 1024, 4096];
+const good = [1, 2, 16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536];
 const bad: [unknown, typeof RangeError | typeof TypeError][] = [
   [0, RangeError],
   [3, RangeError],
   [1.5, RangeError],
   [NaN, RangeError],
   [-4096, RangeError],
-  [8192, RangeError],
+  [6144, RangeError],
   [2 ** 17, RangeError],
   ["64", TypeError],
 ];
 
 for (const source of sources) {
-  Deno.test(`${source.name}: aligned runs up to the page size`, () => {
+  Deno.test(`${source.name}: aligned runs, every alignment up to 64 KiB`, () => {
     using pages = source.make({ reserve: 2 ** 22 });
     const base = pages.memory.address ?? 0n;
     for (const alignment of good) {
@@ -58,3 +61,147 @@ for (const source of sources) {
     assert.equal(pages.memory.u8[pages.alloc(8192) + 8191], 0, "alloc zeroes");
   });
 }
+
+const P = 4096;
+
+for (const source of sources) {
+  // The first page at or after `from` whose real address is a multiple of
+  // `alignment`.
+  const alignedFrom = (
+    pages: { memory: { address: bigint | null } },
+    from: number,
+    alignment: number,
+  ) => {
+    const base = Number((pages.memory.address ?? 0n) % BigInt(alignment));
+    return from + ((alignment - ((base + from) % alignment)) % alignment);
+  };
+
+  Deno.test(`${source.name}: a 64 KiB-aligned run skips the pages before it, which stay free`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    const first = pages.alloc(P); // the first page of the range
+    pages.free(first, P);
+    const want = alignedFrom(pages, first, 65536);
+    const p = pages.alloc(5000, 65536);
+    assert.equal(p, want);
+    assert.equal(pages.liveBytes, 2 * P);
+    assert.equal(pages.liveRuns, 1);
+    // The skipped pages stay free: the first, dirty (kept), the rest clean.
+    const skipped = (want - first) / P;
+    assert.equal(pages.retainedBytes, skipped === 0 ? 0 : P);
+    assert.equal(pages.freeRuns, Math.min(skipped, 2));
+    if (skipped > 0) assert.equal(pages.alloc(P), first);
+    pages.free(p, 5000);
+    assert.equal(pages.liveBytes, skipped > 0 ? P : 0);
+  });
+
+  Deno.test(`${source.name}: aligned runs at exact addresses, each alignment after a one-page run`, () => {
+    using pages = source.make({ reserve: 2 ** 24 });
+    for (const alignment of [8192, 16384, 32768, 65536]) {
+      const one = pages.alloc(P); // knocks the top off alignment
+      const want = alignedFrom(pages, one + P, alignment);
+      const p = pages.alloc(3 * P, alignment);
+      assert.equal(p, want, `aligned to ${alignment}`);
+      assert.equal(pages.runSize(p), 3 * P);
+      pages.memory.u8.fill(9, p, p + 3 * P);
+      // The dirty run, taken again aligned: the same pages, zeroed.
+      pages.free(p, 3 * P);
+      assert.equal(pages.alloc(3 * P, alignment), p);
+      assert.equal(pages.memory.u8[p], 0);
+      assert.equal(pages.memory.u8[p + 3 * P - 1], 0);
+      pages.free(p, 3 * P);
+      pages.free(one, P);
+    }
+    assert.equal(pages.liveBytes, 0);
+  });
+
+  Deno.test(`${source.name}: an aligned dirty run keeps its head and tail dirty, the counters exact`, () => {
+    using pages = source.make({ reserve: 2 ** 24 });
+    // 40 dirty pages, freed: the aligned run comes out of them.
+    const big = pages.alloc(40 * P);
+    pages.memory.u8.fill(5, big, big + 40 * P);
+    pages.free(big, 40 * P);
+    assert.equal(pages.retainedBytes, 40 * P);
+    const want = alignedFrom(pages, big, 65536);
+    const p = pages.allocUnsafe(4 * P, 65536);
+    assert.equal(p, want);
+    assert.equal(pages.dirtyBytes, 4 * P, "its pages were dirty");
+    assert.equal(pages.memory.u8[p], 5, "unsafe: old bytes");
+    assert.equal(pages.liveBytes, 4 * P);
+    assert.equal(pages.retainedBytes, 36 * P, "head and tail still kept");
+    const head = (want - big) / P;
+    assert.equal(pages.freeRuns, head === 0 ? 1 : 2);
+    // The head and tail are handed out as they are: dirty, then zeroed.
+    if (head > 0) {
+      assert.equal(pages.alloc(head * P), big);
+      assert.equal(pages.memory.u8[big], 0);
+    }
+    assert.equal(pages.alloc((36 - head) * P), p + 4 * P);
+    assert.equal(pages.retainedBytes, 0);
+    assert.equal(pages.freeRuns, 0);
+  });
+
+  Deno.test(`${source.name}: resize keeps an alignment above the page, moving when it must`, () => {
+    using pages = source.make({ reserve: 2 ** 24 });
+    const a = pages.alloc(2 * P, 65536);
+    pages.memory.u8.fill(3, a, a + 2 * P);
+    // In place: the pages after it are free.
+    assert.equal(pages.resize(a, 2 * P, 5 * P, 65536), a);
+    // An unaligned run asked for 64 KiB moves to an aligned one, bytes kept.
+    const u = pages.alloc(P);
+    const wantU = alignedFrom(pages, u, 65536) === u ? u : -1;
+    pages.memory.u8.fill(4, u, u + P);
+    const moved = pages.resize(u, P, 2 * P, 65536);
+    if (wantU === -1) assert.notEqual(moved, u);
+    assert.equal((Number(pages.memory.address ?? 0n) + moved) % 65536, 0);
+    assert.equal(pages.memory.u8[moved + P - 1], 4);
+    assert.equal(pages.memory.u8[moved + P], 0, "the grown tail reads zero");
+    assert.equal(pages.liveBytes, 7 * P);
+    // A shrink of an unaligned run moves too, keeping the first bytes.
+    const v = pages.alloc(3 * P);
+    pages.memory.u8.fill(6, v, v + 3 * P);
+    if (alignedFrom(pages, v, 65536) !== v) {
+      const w = pages.resize(v, 3 * P, P + 10, 65536);
+      assert.notEqual(w, v);
+      assert.equal(pages.memory.u8[w + P + 9], 6);
+      assert.equal(pages.memory.u8[w + P + 10], 0, "past the size reads zero");
+      assert.equal(pages.runSize(w), 2 * P);
+    }
+  });
+
+  Deno.test(`${source.name}: no room for an aligned run is an OutOfMemoryError, nothing changed`, () => {
+    using pages = source.make({ reserve: 20 * P + P });
+    const before = [pages.liveBytes, pages.freeRuns, pages.touchedBytes];
+    assert.throws(
+      () => pages.alloc(8 * P, 65536),
+      (e: Error) =>
+        e instanceof OutOfMemoryError && /aligned to 65536/.test(e.message),
+    );
+    assert.deepEqual(
+      [pages.liveBytes, pages.freeRuns, pages.touchedBytes],
+      before,
+    );
+  });
+}
+
+// Native memory whose first byte is 3 pages past a multiple of 64 KiB (mmap
+// promises whole pages only): alignment is of the real address.
+class Biased extends PageSource {
+  readonly kind = "buffer";
+  constructor() {
+    super(new Memory(new ArrayBuffer(2 ** 22), { address: 0x7f0000003000n }));
+  }
+  protected unmap(): void {}
+}
+
+Deno.test("page source on native memory 3 pages off 64 KiB: runs aligned in real address", () => {
+  using pages = new Biased();
+  // Real page number: pointer page + 3 (mod 16).
+  assert.equal(pages.alloc(P, 65536), 13 * P); // 13 + 3 = 16
+  assert.equal(pages.alloc(P, 32768), 5 * P); // 5 + 3 = 8
+  assert.equal(pages.alloc(P, 8192), P); // 1 + 3 = 4
+  assert.equal(pages.alloc(P, 16384), 9 * P); // 9 + 3 = 12
+  assert.equal(pages.liveBytes, 4 * P);
+  assert.equal(pages.freeRuns, 3, "pages 2–4, 6–8 and 10–12 stay free");
+  const p = pages.alloc(P);
+  assert.equal(pages.resize(p, P, 2 * P, 65536), 29 * P, "moved: 29 + 3 = 32");
+});

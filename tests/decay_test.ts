@@ -11,42 +11,81 @@ import {
 } from "../os/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { isZero } from "./_bytes.ts";
+import {
+  type Case as RunCase,
+  type Env as RunEnv,
+  type Kind,
+  type Op as RunOp,
+  runCase,
+} from "./_run_ops.ts";
+import { pagesSubject } from "./_subjects.ts";
+import type { SourceMaker } from "./_sources.ts";
 
 const P = 4096;
 
 /** A clock that moves only when told. */
-function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+interface FakeClock {
+  now: () => number;
+  advance: (ms: number) => void;
+}
+
+function fakeClock(): FakeClock {
   let t = 0;
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-type Op =
-  | ["alloc", name: string, size: number]
-  | ["free", name: string, size: number]
-  | ["touch", name: string, size: number] // write every byte
-  | ["advance", ms: number]
-  | ["decay", returns: number] // decay() and the bytes it must return
-  | ["purge"]
-  | ["pairs", count: number, size: number]; // alloc+free pairs of a size
+type X = { pages: PageSource };
+type Env = RunEnv<X>;
+
+/** The decay operations, beside the executor's alloc, free and fill. */
+const decayOps = (clock: FakeClock) => ({
+  advance: (_: Env, ms: number) => clock.advance(ms),
+  /**
+   * One page that nothing reads or writes (the executor's alloc reads its
+   * bytes, which would make them resident): it keeps runs apart.
+   */
+  guard: (env: Env, name: string) => {
+    env.ptr[name] = env.pages.alloc(P);
+    env.size[name] = P;
+  },
+  /** decay(), and the bytes it must return. */
+  decay: (env: Env, returns: number) =>
+    assert.equal(env.pages.decay(), returns, "decay() returned"),
+  purge: (env: Env) => env.pages.purge(),
+  /** alloc+free pairs of a size. */
+  pairs: (env: Env, count: number, size: number) => {
+    for (let i = 0; i < count; i++) {
+      env.pages.free(env.pages.alloc(size), size);
+    }
+  },
+});
+type DecayOps = ReturnType<typeof decayOps>;
 
 interface Expect {
+  /** Counters of the page source subject. */
   retained?: number;
-  purged?: number;
   committed?: number;
   live?: number;
+  purged?: number;
   /** OsPages only: the range's resident bytes (mincore). */
   resident?: number;
-  same?: [string, string][];
-  zero?: [string, number][];
 }
 
-interface Case {
-  name: string;
+const decayChecks: Kind<X, DecayOps, Expect>["checks"] = {
+  purged: (env, want) => assert.equal(env.pages.purgedBytes, want, "purged"),
+  resident: (env, want) =>
+    assert.equal((env.pages as OsPages).residentBytes(), want, "resident"),
+};
+
+type Op = RunOp<X, DecayOps>;
+
+interface Case extends RunCase<X, DecayOps, Expect> {
   kind: "os" | "buffer";
   options: { decayMs?: number; retain?: number };
-  ops: Op[];
-  expect: Expect;
 }
+
+// Every byte of the run: what "touch" did.
+const touch = (name: string): Op => ["fill", name, 0xa5];
 
 const cases: Case[] = [
   {
@@ -55,8 +94,8 @@ const cases: Case[] = [
     options: { decayMs: 1000 },
     ops: [
       ["alloc", "a", 8 * P],
-      ["touch", "a", 8 * P],
-      ["free", "a", 8 * P],
+      touch("a"),
+      ["free", "a"],
       ["advance", 999],
       ["decay", 0],
     ],
@@ -68,8 +107,8 @@ const cases: Case[] = [
     options: { decayMs: 1000 },
     ops: [
       ["alloc", "a", 8 * P],
-      ["touch", "a", 8 * P],
-      ["free", "a", 8 * P],
+      touch("a"),
+      ["free", "a"],
       ["advance", 1000],
       ["decay", 8 * P],
     ],
@@ -80,10 +119,10 @@ const cases: Case[] = [
     kind: "os",
     options: { decayMs: 1000 },
     ops: [
-      ["alloc", "guard", P],
+      ["guard", "guard"],
       ["alloc", "a", 8 * P],
-      ["touch", "a", 8 * P],
-      ["free", "a", 8 * P],
+      touch("a"),
+      ["free", "a"],
       ["advance", 900],
       ["decay", 0],
       ["alloc", "b", 8 * P],
@@ -92,7 +131,7 @@ const cases: Case[] = [
     // (the guard was never written, so it never became resident).
     expect: {
       same: [["a", "b"]],
-      zero: [["b", 8 * P]],
+      zero: [["b", 0, 8 * P]],
       purged: 0,
       resident: 8 * P,
     },
@@ -103,15 +142,15 @@ const cases: Case[] = [
     options: { decayMs: 1000 },
     ops: [
       ["alloc", "a", 2 * P],
-      ["alloc", "guard1", P],
+      ["guard", "guard1"],
       ["alloc", "b", 3 * P],
-      ["alloc", "guard2", P],
-      ["touch", "a", 2 * P],
-      ["touch", "b", 3 * P],
-      ["free", "a", 2 * P],
+      ["guard", "guard2"],
+      touch("a"),
+      touch("b"),
+      ["free", "a"],
       ["advance", 600],
       ["decay", 0],
-      ["free", "b", 3 * P],
+      ["free", "b"],
       ["advance", 600],
       ["decay", 2 * P],
     ],
@@ -123,9 +162,9 @@ const cases: Case[] = [
     options: { decayMs: 1000 },
     ops: [
       ["alloc", "a", 4 * P],
-      ["alloc", "guard", P],
-      ["touch", "a", 4 * P],
-      ["free", "a", 4 * P],
+      ["guard", "guard"],
+      touch("a"),
+      ["free", "a"],
       ["advance", 1500],
       ["pairs", 70, 2 * P], // a clock read every 128 calls
     ],
@@ -141,9 +180,9 @@ const cases: Case[] = [
       // Ten one-page runs, kept apart by guards so that they do not merge.
       ...Array.from({ length: 10 }, (_, i): Op[] => [
         ["alloc", `a${i}`, P],
-        ["alloc", `guard${i}`, P],
+        ["guard", `guard${i}`],
       ]).flat(),
-      ...Array.from({ length: 10 }, (_, i): Op => ["free", `a${i}`, P]),
+      ...Array.from({ length: 10 }, (_, i): Op => ["free", `a${i}`]),
       ["advance", 1000],
       // 30 calls so far; the 128th reads the clock and gives back a0..a7
       // (the pairs' own 2-page run is taken at that moment, and kept after).
@@ -157,14 +196,14 @@ const cases: Case[] = [
     options: { decayMs: 1000, retain: 4 * P },
     ops: [
       ["alloc", "a", 4 * P],
-      ["alloc", "guard1", P],
+      ["guard", "guard1"],
       ["alloc", "b", 4 * P],
-      ["alloc", "guard2", P],
-      ["touch", "a", 4 * P],
-      ["touch", "b", 4 * P],
-      ["free", "a", 4 * P],
+      ["guard", "guard2"],
+      touch("a"),
+      touch("b"),
+      ["free", "a"],
       ["advance", 10],
-      ["free", "b", 4 * P],
+      ["free", "b"],
     ],
     expect: { retained: 4 * P, purged: 4 * P, resident: 4 * P },
   },
@@ -174,14 +213,14 @@ const cases: Case[] = [
     options: { decayMs: 1000, retain: P },
     ops: [
       ["alloc", "a", P],
-      ["alloc", "guard1", P],
+      ["guard", "guard1"],
       ["alloc", "b", P],
-      ["alloc", "guard2", P],
-      ["touch", "a", P],
-      ["touch", "b", P],
-      ["free", "a", P],
+      ["guard", "guard2"],
+      touch("a"),
+      touch("b"),
+      ["free", "a"],
       ["advance", 10],
-      ["free", "b", P],
+      ["free", "b"],
     ],
     // b's page is kept; a's went back when b came (the guards were never
     // written, so they are not resident).
@@ -191,7 +230,7 @@ const cases: Case[] = [
     name: "decayMs 0 gives every freed page back at once",
     kind: "os",
     options: { decayMs: 0 },
-    ops: [["alloc", "a", 4 * P], ["touch", "a", 4 * P], ["free", "a", 4 * P]],
+    ops: [["alloc", "a", 4 * P], touch("a"), ["free", "a"]],
     expect: { retained: 0, purged: 4 * P, resident: 0 },
   },
   {
@@ -200,10 +239,10 @@ const cases: Case[] = [
     options: { decayMs: 1000 },
     ops: [
       ["alloc", "a", 4 * P],
-      ["alloc", "guard", P],
-      ["touch", "a", 4 * P],
-      ["touch", "guard", P],
-      ["free", "a", 4 * P],
+      ["guard", "guard"],
+      touch("a"),
+      touch("guard"),
+      ["free", "a"],
       ["purge"],
     ],
     expect: { retained: 0, purged: 4 * P, live: P, resident: P },
@@ -214,8 +253,8 @@ const cases: Case[] = [
     options: {},
     ops: [
       ["alloc", "a", 4 * P],
-      ["touch", "a", 4 * P],
-      ["free", "a", 4 * P],
+      touch("a"),
+      ["free", "a"],
       ["advance", 1e9],
       ["decay", 0],
     ],
@@ -227,67 +266,33 @@ const cases: Case[] = [
     options: {},
     ops: [
       ["alloc", "a", 4 * P],
-      ["touch", "a", 4 * P],
-      ["free", "a", 4 * P],
+      touch("a"),
+      ["free", "a"],
       ["purge"],
       ["alloc", "b", 4 * P],
     ],
-    expect: { retained: 0, purged: 0, committed: 4 * P, zero: [["b", 4 * P]] },
+    expect: {
+      retained: 0,
+      purged: 0,
+      committed: 4 * P,
+      zero: [["b", 0, 4 * P]],
+    },
   },
 ];
 
 function run(c: Case): void {
   const clock = fakeClock();
   const options = { reserve: 2 ** 24, clock: clock.now, ...c.options };
-  using pages: PageSource = c.kind === "os"
-    ? new OsPages(options)
-    : new BufferPages(options);
-  const ptr: Record<string, number> = {};
-  for (const op of c.ops) {
-    switch (op[0]) {
-      case "alloc":
-        ptr[op[1]] = pages.alloc(op[2]);
-        break;
-      case "free":
-        pages.free(ptr[op[1]], op[2]);
-        break;
-      case "touch":
-        pages.memory.fill(ptr[op[1]], op[2], 0xa5);
-        break;
-      case "advance":
-        clock.advance(op[1]);
-        break;
-      case "decay":
-        assert.equal(pages.decay(), op[1], "decay() returned");
-        break;
-      case "purge":
-        pages.purge();
-        break;
-      case "pairs":
-        for (let i = 0; i < op[1]; i++) pages.free(pages.alloc(op[2]), op[2]);
-        break;
-    }
-  }
-  const x = c.expect;
-  if (x.retained !== undefined) {
-    assert.equal(pages.retainedBytes, x.retained, "retained");
-  }
-  if (x.purged !== undefined) {
-    assert.equal(pages.purgedBytes, x.purged, "purged");
-  }
-  if (x.committed !== undefined) {
-    assert.equal(pages.committedBytes, x.committed, "committed");
-  }
-  if (x.live !== undefined) assert.equal(pages.liveBytes, x.live, "live");
-  for (const [a, b] of x.same ?? []) {
-    assert.equal(ptr[a], ptr[b], `${a} = ${b}`);
-  }
-  for (const [name, length] of x.zero ?? []) {
-    assert.ok(isZero(pages.memory, ptr[name], length), `${name} reads as zero`);
-  }
-  if (x.resident !== undefined) {
-    assert.equal((pages as OsPages).residentBytes(), x.resident, "resident");
-  }
+  const source: SourceMaker = {
+    name: c.kind === "os" ? "OsPages" : "BufferPages",
+    detaches: true,
+    make: () =>
+      c.kind === "os" ? new OsPages(options) : new BufferPages(options),
+  };
+  runCase(() => pagesSubject(source), c, {
+    ops: decayOps(clock),
+    checks: decayChecks,
+  });
 }
 
 Deno.test("page sources: decay, byte cap and purge", async (t) => {

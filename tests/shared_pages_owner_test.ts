@@ -1,7 +1,8 @@
 // SharedPages.ownerOf through resize, as data: two instances on one handle
 // (standing for two workers) allocate and resize runs, and every page's owner
 // afterwards is exact — a moved run's old pages belong to no one, its new
-// pages to the instance that moved it.
+// pages to the instance that moved it; the pages an aligned run skips belong
+// to no one.
 import assert from "node:assert/strict";
 import { SharedPages } from "../os/mod.ts";
 
@@ -85,6 +86,39 @@ const cases: OwnerCase[] = [
       assert.equal(ptr.b, ptr.a);
     },
     owners: [["a", 0, "two"], ["a", 1, 0], ["a", 2, 0]],
+  },
+  {
+    name: "a 64 KiB-aligned run: its pages the allocator's, the skipped none's",
+    run: ({ pages, ptr }) => {
+      ptr.a = pages.one.alloc(P);
+      ptr.b = pages.two.alloc(2 * P, 65536);
+      ptr.c = pages.one.alloc(P); // the first skipped page
+      assert.deepEqual([ptr.a, ptr.b, ptr.c], [P, 65536, 2 * P]);
+    },
+    owners: [
+      ["a", 0, "one"],
+      ["c", 0, "one"],
+      ["c", 1, 0],
+      ["b", -1, 0],
+      ["b", 0, "two"],
+      ["b", 1, "two"],
+      ["b", 2, 0],
+    ],
+  },
+  {
+    name: "an aligned move by another instance: the new pages are the mover's",
+    run: ({ pages, ptr }) => {
+      ptr.a = pages.one.alloc(2 * P);
+      ptr.b = pages.two.resize(ptr.a, 2 * P, 3 * P, 32768);
+      assert.deepEqual([ptr.a, ptr.b], [P, 32768]);
+    },
+    owners: [
+      ["a", 0, 0],
+      ["a", 1, 0],
+      ["b", 0, "two"],
+      ["b", 2, "two"],
+      ["b", 3, 0],
+    ],
   },
   {
     name: "a resize to 0 frees: no owner",

@@ -1,0 +1,163 @@
+// How a page source keeps freed pages for reuse and gives them back
+// (docs/design.md#decay): the clock, the incremental ticks of alloc and free,
+// the idle timer and the retention budget. It decides which runs go back and
+// when; PageRuns keeps the runs, and the page source's `release` gives pages
+// to the system.
+import type { PageRuns } from "./_page_runs.ts";
+import type { KeepOptions } from "../internal/options.ts";
+import { PAGE_SIZE } from "../internal/pages.ts";
+import { unrefTimer } from "../internal/timers.ts";
+
+/**
+ * The default `decayMs` of native page sources: one
+ * second (docs/design.md#decay).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DECAY_MS, OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new OsPages({ reserve: 2 ** 20 }); // needs --allow-ffi
+ * assert.equal(pages.decayMs, DEFAULT_DECAY_MS);
+ * ```
+ */
+export const DEFAULT_DECAY_MS = 1000;
+
+// Every this many allocations and frees, the clock is read and the pages
+// idle longer than the decay time are given back, at most this many runs.
+const TICK_CALLS = 128;
+const TICK_RUNS = 8;
+
+/**
+ * The retention policy of one page source, over its runs. `release(ptr,
+ * length)` gives whole pages back to the system (or zeroes them).
+ */
+export class Decay {
+  /** How long freed pages stay ready for reuse, in milliseconds. */
+  readonly decayMs: number;
+  /** The most bytes of freed pages kept for reuse. */
+  readonly retain: number;
+  /** Whether nothing is kept: every freed page goes back at once. */
+  readonly keepNone: boolean;
+  /**
+   * The time given to runs freed now: the clock as last read (by a tick, the
+   * timer or decay()), so that a free never reads the clock itself.
+   */
+  now: number;
+  #runs: PageRuns;
+  #release: (ptr: number, length: number) => void;
+  #clock: () => number;
+  #ticks = TICK_CALLS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(
+    runs: PageRuns,
+    options: KeepOptions,
+    release: (ptr: number, length: number) => void,
+  ) {
+    const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
+    const retain = options.retain ?? Infinity;
+    this.decayMs = decayMs;
+    this.retain = retain;
+    this.keepNone = decayMs === 0 || retain < PAGE_SIZE;
+    this.#runs = runs;
+    this.#release = release;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.now = this.#clock();
+  }
+
+  /**
+   * Counts one allocation or free: every 128th reads the clock and gives
+   * back a few expired runs.
+   */
+  count(): void {
+    if (--this.#ticks === 0) this.#tick();
+  }
+
+  /**
+   * Frees the live run at `start`: kept for reuse, or given back at once
+   * when nothing is kept. Counts as a call.
+   */
+  give(start: number, pages: number): void {
+    if (--this.#ticks === 0) this.#tick();
+    if (this.keepNone) {
+      this.#release(start * PAGE_SIZE, pages * PAGE_SIZE);
+      this.#runs.giveClean(start, pages);
+      return;
+    }
+    this.#runs.give(start, pages, this.now);
+    this.retained();
+  }
+
+  /**
+   * Pages were just kept for reuse: holds them to the byte budget, and makes
+   * sure the timer will give them back when they have been idle too long.
+   */
+  retained(): void {
+    const runs = this.#runs;
+    while (runs.dirtyPages * PAGE_SIZE > this.retain) {
+      const excess = runs.dirtyPages - Math.floor(this.retain / PAGE_SIZE);
+      this.#purge(runs.oldestDirty, excess);
+    }
+    if (this.#timer === undefined && runs.dirtyPages !== 0) this.#arm();
+  }
+
+  /**
+   * Gives back at most `runs` runs idle longer than the decay time, by the
+   * clock read now; returns the bytes given back.
+   */
+  decay(runs = Infinity): number {
+    this.now = this.#clock();
+    const before = this.#runs.dirtyPages;
+    const expired = this.now - this.decayMs;
+    for (let start = this.#runs.oldestDirty; start !== 0 && runs-- > 0;) {
+      if (this.#runs.freedAt(start) > expired) break;
+      this.#purge(start, Infinity);
+      start = this.#runs.oldestDirty;
+    }
+    return (before - this.#runs.dirtyPages) * PAGE_SIZE;
+  }
+
+  /** Gives back every freed page kept for reuse, however recent. */
+  purge(): void {
+    const runs = this.#runs;
+    while (runs.oldestDirty !== 0) this.#purge(runs.oldestDirty, Infinity);
+  }
+
+  /** Stops the timer for good (the page source is destroyed). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  // The incremental step. With no decay time there is nothing to expire, and
+  // the time stamps of freed runs need only keep their order, which they do
+  // unread.
+  #tick(): void {
+    this.#ticks = this.decayMs === Infinity ? 2 ** 30 : TICK_CALLS;
+    if (this.decayMs !== Infinity) this.decay(TICK_RUNS);
+  }
+
+  // Sets the timer for when the oldest kept run will have been idle for the
+  // decay time. It does not keep the process alive.
+  #arm(): void {
+    if (this.decayMs === Infinity) return;
+    const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#stopped) return;
+      this.decay();
+      if (this.#runs.dirtyPages !== 0) this.#arm();
+    }, Math.max(0, due - this.#clock()) + 1);
+    unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  // Gives back up to `pages` pages at the front of the dirty run at `start`.
+  #purge(start: number, pages: number): void {
+    const n = Math.min(pages, this.#runs.freeRun(start));
+    this.#release(start * PAGE_SIZE, n * PAGE_SIZE);
+    this.#runs.markClean(start, n);
+  }
+}
