@@ -73,24 +73,40 @@ export function isTop(
 }
 
 /**
- * Throws if `ptr` is inside the last allocation `[last, top)` but not its
- * start. A zero-size pointer is never interior: it owns no bytes, and the
- * allocation before it may have grown over it in place (a zero-size
- * allocation does not stop the one before it from being the top).
+ * Throws unless a free or resize of `[ptr, ptr + size)` fits the last
+ * allocation `[last, top)` where it touches it: a pointer inside it but not
+ * at its start is `interior`, and its start with a size that does not reach
+ * `top` is a `size-mismatch` (the one allocation whose size a bump allocator
+ * knows exactly). A zero-size pointer is never refused here: it owns no
+ * bytes, the allocation before it may have grown over it in place (a
+ * zero-size allocation does not stop the one before it from being the top),
+ * and one made at the last allocation's start looks the same.
  */
-export function checkNotInterior(
+export function checkLast(
   ptr: number,
   size: number,
   last: number,
   top: number,
 ): void {
-  if (size === 0 || last === -1 || ptr <= last || ptr >= top) return;
+  if (size === 0 || last === -1 || ptr < last || ptr >= top) return;
+  if (ptr !== last) {
+    throw new PointerError(
+      `Pointer ${hex(ptr)} is inside the last allocation, at ${
+        hex(last)
+      }, not its start (an interior pointer)`,
+      ptr,
+      "interior",
+    );
+  }
+  if (ptr + size === top) return;
   throw new PointerError(
-    `Pointer ${hex(ptr)} is inside the last allocation, at ${
-      hex(last)
-    }, not its start (an interior pointer)`,
+    `Size ${size} does not match the allocation at ${
+      hex(ptr)
+    }, the last one, of ${
+      top - last
+    } bytes: pass the size it was allocated or last resized with`,
     ptr,
-    "interior",
+    "size-mismatch",
   );
 }
 

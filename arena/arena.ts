@@ -23,7 +23,7 @@ import { DestroyedError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
-  checkNotInterior,
+  checkLast,
   checkRequestAlignment,
   isTop,
   notInside,
@@ -605,7 +605,7 @@ export class Arena implements Allocator, Disposable {
   // bump by a free of the allocation before it, so it need only be in a block.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkNotInterior(ptr, size, this.#last, this.#top);
+    checkLast(ptr, size, this.#last, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
       if (ptr >= this.#ptrs[i] + BLOCK_HEADER && ptr + size <= top) return;

@@ -10,7 +10,7 @@ import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
-  checkNotInterior,
+  checkLast,
   checkRequestAlignment,
   isTop,
   notInside,
@@ -317,7 +317,7 @@ export class FixedAllocator implements Allocator {
   // the allocation before it, so it need only be in the region.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkNotInterior(ptr, size, this.#last, this.#top);
+    checkLast(ptr, size, this.#last, this.#top);
     if (ptr >= this.ptr && ptr + size <= this.#top) return;
     if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
     if (ptr >= this.ptr && ptr < this.#limit) {

@@ -1,5 +1,5 @@
 // Finding the live allocation a pointer handed to free or resize names, and
-// saying why when there is none (docs/design.md#errors): the cold path, where
+// saying why when there is none (docs/design.md#error-model): the cold path, where
 // every message is built.
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";

@@ -59,6 +59,13 @@ export interface Contract<X> {
   exhaust?: { reserve: number; size: number; fits: number }[];
   /** False where no independent twin can be made (shared scratch arenas). */
   twin?: boolean;
+  /**
+   * jemalloc's size_check, for the newest allocation of each `size`: the
+   * wrong sizes a free or resize refuses as a `size-mismatch`, and those it
+   * cannot tell from the right one (`alike`: of the same class, page count
+   * or block), which free it as the right one would.
+   */
+  sizeCheck: { size: number; refused: number[]; alike: number[] }[];
 }
 
 /** What the suite reads from one subject of the kind: the same for all. */
@@ -316,6 +323,53 @@ function badSizes<X>(): ContractCase<X>[] {
   );
 }
 
+const SIZE_MISMATCH: Refusal = {
+  error: PointerError,
+  reason: "size-mismatch",
+  message: /^(Old s|S)ize \d+ does not match the \w+ at 0x[0-9a-f]+ \(\d+\)/,
+};
+
+function sizeCheck<X>(c: Contract<X>): ContractCase<X>[] {
+  return c.sizeCheck.flatMap(({ size, refused: wrong, alike }) => [
+    ...wrong.flatMap((w): ContractCase<X>[] => [
+      {
+        name: `free(alloc(${size}), ${w}) is refused`,
+        ops: [
+          ["alloc", "a", size],
+          ["fill", "a", 0x3b],
+          refused(
+            ({ allocator, ptr }) => allocator.free(ptr.a, w),
+            SIZE_MISMATCH,
+          ),
+        ],
+        expect: { bytes: [["a", 0, size, 0x3b]] },
+      },
+      {
+        name: `resize(alloc(${size}), ${w}, ${size + 1}) is refused`,
+        ops: [
+          ["alloc", "a", size],
+          ["fill", "a", 0x3b],
+          refused(
+            ({ allocator, ptr }) => allocator.resize(ptr.a, w, size + 1),
+            SIZE_MISMATCH,
+          ),
+        ],
+        expect: { bytes: [["a", 0, size, 0x3b]] },
+      },
+    ]),
+    ...alike.map((w): ContractCase<X> => ({
+      name:
+        `free(alloc(${size}), ${w}) frees it: it cannot tell ${w} from ${size}`,
+      ops: [
+        ["snapshot", "empty"],
+        ["alloc", "a", size],
+        ["call", ({ allocator, ptr }) => allocator.free(ptr.a, w)],
+        ["restored", "empty"],
+      ],
+    })),
+  ]);
+}
+
 /**
  * Bad pointers: the kind, a label, and the pointer and size passed for a live
  * allocation `p` of `n` bytes (`g`: the contract's granule; `foreign`:
@@ -535,6 +589,7 @@ export function conformance<X>(c: Contract<X>): void {
     ["resize", resizing()],
     ["bad sizes", badSizes()],
     ["bad pointers", badPointers(c)],
+    ["size check (jemalloc)", sizeCheck(c)],
     ["double free", doubleFree(c, traits)],
     ["after destroy", afterDestroy(c, traits)],
     ["exhaustion", exhaustion(c)],

@@ -207,10 +207,20 @@ const cases: ArenaCase[] = [
     ]],
   },
   {
-    name: "free with a size that runs past the bump",
+    name: "free of the last allocation with another size",
     ops: [["alloc", "a", 16], [
       "throws",
       ({ arena, ptr }) => arena.free(ptr.a, 17),
+      PointerError,
+      "size-mismatch",
+      /^Size 17 does not match the allocation at 0x[0-9a-f]+ \(\d+\), the last one, of 16 bytes: pass the size/,
+    ]],
+  },
+  {
+    name: "free of an older allocation with a size that runs past the bump",
+    ops: [["alloc", "a", 16], ["alloc", "b", 16], [
+      "throws",
+      ({ arena, ptr }) => arena.free(ptr.a, 33),
       PointerError,
       "double-free",
       /or the size is not the one it was allocated with/,

@@ -25,6 +25,25 @@ const P = 4096;
 const HEAP_SIZES = [0, 1, 16, 17, 2016, 2017, 4048, 4049];
 
 /**
+ * A small chunk knows its class (33..48 for 48), a large block its exact
+ * size.
+ */
+const HEAP_SIZE_CHECK = [
+  { size: 48, refused: [0, 32, 49, 100], alike: [33, 47] },
+  { size: 5000, refused: [4999, 5001, 8192], alike: [] },
+];
+
+/**
+ * A bump allocator knows the exact size of its newest allocation (of an
+ * older one, only that it ends below the bump). A zero size is not refused:
+ * a zero-size allocation made at the same place looks the same.
+ */
+const BUMP_SIZE_CHECK = [
+  { size: 48, refused: [1, 47, 49, 64], alike: [] },
+  { size: 47, refused: [48], alike: [] },
+];
+
+/**
  * Reservations a heap's allocations fill: page 0, the heap's page and one
  * 64 KiB segment of 15 spans; page 0, the heap's page and 8 one-page large
  * blocks.
@@ -52,6 +71,7 @@ for (const source of sources) {
     granule: 16,
     live: ["used", "spans", "large"],
     exhaust: HEAP_EXHAUST,
+    sizeCheck: HEAP_SIZE_CHECK,
   });
 }
 
@@ -62,6 +82,7 @@ conformance({
   granule: 16,
   live: ["used", "spans", "large"],
   exhaust: HEAP_EXHAUST,
+  sizeCheck: HEAP_SIZE_CHECK,
 });
 
 conformance({
@@ -76,6 +97,7 @@ conformance({
   reasons: { foreign: "interior" },
   // Each other heap holds its own page and a segment: 17 pages more.
   exhaust: HEAP_EXHAUST.map((e) => ({ ...e, reserve: e.reserve + 2 * 17 * P })),
+  sizeCheck: HEAP_SIZE_CHECK,
 });
 
 for (const maker of parents) {
@@ -96,6 +118,7 @@ for (const maker of parents) {
       size: 1008,
       fits: 4,
     }],
+    sizeCheck: BUMP_SIZE_CHECK,
   });
 }
 
@@ -108,6 +131,7 @@ for (const source of sources) {
     live: ["used"],
     reasons: BUMP_REASONS,
     exhaust: [{ reserve: 256, size: 16, fits: 16 }],
+    sizeCheck: BUMP_SIZE_CHECK,
   });
 }
 
@@ -124,6 +148,11 @@ for (const source of sources) {
       { reserve: 16 * P, size: P, fits: 15 },
       { reserve: 16 * P, size: P + 1, fits: 7 },
     ],
+    // A run knows its page count, not the bytes asked for.
+    sizeCheck: [
+      { size: 5000, refused: [4096, 8193, 3 * P], alike: [P + 1, 2 * P] },
+      { size: 48, refused: [P + 1], alike: [1, 47, P] },
+    ],
   });
 }
 
@@ -136,6 +165,7 @@ conformance({
   reasons: BUMP_REASONS,
   // All regions share the worker's scratch arenas: no twin, no tiny one.
   twin: false,
+  sizeCheck: BUMP_SIZE_CHECK,
 });
 
 for (const source of sources) {
@@ -148,8 +178,18 @@ for (const source of sources) {
     // It knows its blocks, not the memory: a pointer into one is interior,
     // any other is foreign.
     reasons: { unaligned: "interior", far: "foreign" },
+    // It keeps every block's exact size.
+    sizeCheck: [
+      { size: 48, refused: [0, 47, 49], alike: [] },
+      { size: 5000, refused: [4999, 5001], alike: [] },
+    ],
   });
 }
+
+// Every block of a pool has the one block size: any size up to it is alike.
+const POOL_SIZE_CHECK = [
+  { size: 48, refused: [12289], alike: [0, 1, 12288] },
+];
 
 // A pool's blocks hold every size the contract resizes to (up to 12000):
 // a resize never moves. 8 blocks fill a 96 KiB slab, between page 0 and the
@@ -162,6 +202,7 @@ for (const source of sources) {
     granule: 16,
     live: ["blocks", "used"],
     exhaust: [{ reserve: 2 * P + 8 * 12288, size: 12288, fits: 8 }],
+    sizeCheck: POOL_SIZE_CHECK,
   });
 }
 
@@ -171,4 +212,5 @@ conformance({
   sizes: [0, 1, 16, 17, 4096, 12288],
   granule: 16,
   live: ["blocks", "used"],
+  sizeCheck: POOL_SIZE_CHECK,
 });
