@@ -1,0 +1,49 @@
+// The C signatures of every hook, as Deno callback definitions. Pointers
+// and sizes cross as "usize" in both directions: C's arguments arrive as
+// BigInts (split into exact 32-bit halves through scratch words, never
+// Number()), and results go back as plain numbers — no pointer objects,
+// which cost an op each to make or read (bench/ffi_bench.ts).
+
+const USIZE = "usize";
+
+/** The callback definitions, by hook name. */
+export const HOOKS = {
+  // void *malloc(size_t), calloc(size_t, size_t), realloc(void *, size_t);
+  // void free(void *); size_t malloc_usable_size(void *)
+  malloc: { parameters: [USIZE], result: USIZE },
+  calloc: { parameters: [USIZE, USIZE], result: USIZE },
+  realloc: { parameters: [USIZE, USIZE], result: USIZE },
+  free: { parameters: [USIZE], result: "void" },
+  usableSize: { parameters: [USIZE], result: USIZE },
+  // zlib: voidpf zalloc(voidpf opaque, uInt items, uInt size);
+  //       void zfree(voidpf opaque, voidpf address)
+  zalloc: { parameters: [USIZE, "u32", "u32"], result: USIZE },
+  zfree: { parameters: [USIZE, USIZE], result: "void" },
+  // Lua: void *lua_Alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+  luaAlloc: { parameters: [USIZE, USIZE, USIZE, USIZE], result: USIZE },
+  // sqlite3_mem_methods, in the order of the struct
+  xMalloc: { parameters: ["i32"], result: USIZE },
+  xFree: { parameters: [USIZE], result: "void" },
+  xRealloc: { parameters: [USIZE, "i32"], result: USIZE },
+  xSize: { parameters: [USIZE], result: "i32" },
+  xRoundup: { parameters: ["i32"], result: "i32" },
+  xInit: { parameters: [USIZE], result: "i32" },
+  xShutdown: { parameters: [USIZE], result: "void" },
+} as const;
+
+/** The name of one hook: the C function (or struct member) it stands for. */
+export type HookName = keyof typeof HOOKS;
+
+// One 64-bit scratch word and its two halves (little-endian, as on every
+// platform Deno's FFI runs on here).
+const scratch64 = new BigUint64Array(1);
+const scratch32 = new Uint32Array(scratch64.buffer);
+
+/**
+ * `value` as a number: exact below 2^53, and above it a number at least
+ * 2^53 (too large for anything), so a size from C is never made smaller.
+ */
+export function toNumber(value: bigint): number {
+  scratch64[0] = value;
+  return scratch32[1] * 2 ** 32 + scratch32[0];
+}
