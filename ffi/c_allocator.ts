@@ -78,6 +78,14 @@ export type HookPointer<N extends HookName> = Deno.PointerObject<
   (typeof HOOKS)[N]
 >;
 
+function ffiPermitted(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /** How many refused calls {@linkcode CAllocator.errors} keeps. */
 const KEPT_ERRORS = 100;
 
@@ -204,6 +212,11 @@ export class CAllocator implements Disposable {
     ) {
       throw new FfiUnavailableError(
         "CAllocator needs Deno's FFI to give C function pointers: run under Deno with --allow-ffi",
+      );
+    }
+    if (!ffiPermitted()) {
+      throw new FfiUnavailableError(
+        "CAllocator needs FFI permission to give C function pointers: run deno with --allow-ffi (unscoped)",
       );
     }
     if (typeof allocator?.alloc !== "function" || !allocator.memory) {
@@ -395,7 +408,9 @@ export class CAllocator implements Disposable {
       const bytes = count * size;
       if (!Number.isSafeInteger(bytes)) {
         throw new OutOfMemoryError(
-          `${count} × ${size} bytes overflows: no block is that large`,
+          `${BigInt(count)} × ${
+            BigInt(size)
+          } bytes overflows: no block is that large`,
           bytes,
         );
       }
