@@ -310,7 +310,7 @@ export class CAllocator implements Disposable {
   get zalloc(): HookPointer<"zalloc"> {
     return this.#hook(
       "zalloc",
-      (_opaque: bigint, items: number, size: number) =>
+      (_opaque: number, items: number, size: number) =>
         this.#allocArray(items, size, "zalloc"),
     );
   }
@@ -319,7 +319,7 @@ export class CAllocator implements Disposable {
   get zfree(): HookPointer<"zfree"> {
     return this.#hook(
       "zfree",
-      (_opaque: bigint, address: bigint) => this.#free(address, "zfree"),
+      (_opaque: number, address: bigint) => this.#free(address, "zfree"),
     );
   }
 
@@ -331,7 +331,7 @@ export class CAllocator implements Disposable {
   get luaAlloc(): HookPointer<"luaAlloc"> {
     return this.#hook(
       "luaAlloc",
-      (_ud: bigint, address: bigint, osize: bigint, nsize: bigint) =>
+      (_ud: number, address: bigint, osize: bigint, nsize: bigint) =>
         this.#luaAlloc(address, osize, nsize),
     );
   }

@@ -39,6 +39,7 @@ function callers(bridge: CAllocator) {
     realloc: fn(bridge.realloc, { parameters: [U, U], result: U }),
     free: fn(bridge.free, { parameters: [U], result: "void" }),
     usableSize: fn(bridge.usableSize, { parameters: [U], result: U }),
+    // C passes 64-bit opaque and ud arguments; the bridge ignores them.
     zalloc: fn(bridge.zalloc, { parameters: [U, "u32", "u32"], result: U }),
     zfree: fn(bridge.zfree, { parameters: [U, U], result: "void" }),
     luaAlloc: fn(bridge.luaAlloc, { parameters: [U, U, U, U], result: U }),
@@ -252,7 +253,7 @@ const cases: Case[] = [
     name: "zalloc and zfree",
     run: ({ c }) => {
       const a = c.zalloc(0n, 4, 8);
-      const b = c.zalloc(0n, 1000, 10);
+      const b = c.zalloc(2n ** 64n - 1n, 1000, 10); // any opaque
       c.zfree(0n, a);
       return b !== 0n;
     },
@@ -264,7 +265,7 @@ const cases: Case[] = [
     run: ({ c, off, heap }) => {
       const a = c.luaAlloc(0n, 0n, 4n, 40n); // osize 4: a Lua string
       heap.memory.bytes(off(a), 2).set([5, 6]);
-      const b = c.luaAlloc(0n, a, 40n, 3000n);
+      const b = c.luaAlloc(2n ** 63n + 5n, a, 40n, 3000n); // any ud
       const kept = [...heap.memory.bytes(off(b), 3)];
       const used = heap.bytesUsed;
       return [
