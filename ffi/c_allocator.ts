@@ -14,6 +14,7 @@ import {
 } from "../os/errors.ts";
 import { checkSize } from "../internal/checks.ts";
 import { type HookName, HOOKS, toNumber } from "./_hooks.ts";
+import { SizeTable } from "./_size_table.ts";
 
 export type { HookName } from "./_hooks.ts";
 
@@ -132,7 +133,7 @@ function isUnsized(allocator: Allocator): allocator is Unsized {
  * `free` and `realloc` get no size from C. Where the allocator can work
  * without one (it has `usableSize(ptr)` and `realloc(ptr, size)`, as `Heap`
  * does), the bridge asks it; otherwise it keeps each block's size in a side
- * table (a `Map`). Lua passes the old size itself, so `luaAlloc` needs
+ * table (an open-addressing hash table in typed arrays). Lua passes the old size itself, so `luaAlloc` needs
  * neither.
  *
  * C must call the hooks on the JavaScript thread, from inside an FFI call
@@ -186,7 +187,7 @@ export class CAllocator implements Disposable {
   /** The byte cap (`Infinity` without one). */
   readonly maxBytes: number;
   #unsized: Unsized | null;
-  #sizes = new Map<number, number>();
+  #sizes = new SizeTable();
   #address: number;
   #length: number;
   #bytes = 0;
@@ -437,7 +438,7 @@ export class CAllocator implements Disposable {
         return this.#address + moved;
       }
       const old = this.#sizes.get(ptr);
-      if (old === undefined) throw this.#unknown(ptr);
+      if (old < 0) throw this.#unknown(ptr);
       this.#reserve(size - old);
       const moved = this.allocator.resize(ptr, old, size);
       this.#sizes.delete(ptr);
@@ -506,7 +507,7 @@ export class CAllocator implements Disposable {
       return;
     }
     const size = this.#sizes.get(ptr);
-    if (size === undefined) throw this.#unknown(ptr);
+    if (size < 0) throw this.#unknown(ptr);
     this.allocator.free(ptr, size);
     this.#sizes.delete(ptr);
     this.#bytes -= size;
@@ -515,7 +516,7 @@ export class CAllocator implements Disposable {
   #sizeOf(ptr: number): number {
     if (this.#unsized !== null) return this.#unsized.usableSize(ptr);
     const size = this.#sizes.get(ptr);
-    if (size === undefined) throw this.#unknown(ptr);
+    if (size < 0) throw this.#unknown(ptr);
     return size;
   }
 
