@@ -9,8 +9,29 @@ const USIZE = "usize";
 // as a number, so Deno makes no BigInt for it (~5 ns a call).
 const IGNORED = "u32";
 
-/** The callback definitions, by hook name. */
-export const HOOKS = {
+/**
+ * The FFI definition of every hook of {@linkcode CAllocator}, by name: what
+ * to give `Deno.UnsafeFnPointer` to call one from JavaScript as C would.
+ * Pointers and sizes are `"usize"`; an argument the bridge ignores is
+ * `"u32"` (C may pass any 64-bit value there).
+ *
+ * @example Calling `free` through its function pointer
+ * ```ts
+ * import { CAllocator, HOOK_DEFINITIONS } from "@sp/mem/ffi";
+ * import { Heap } from "@sp/mem/heap";
+ * import { OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new OsPages({ reserve: 2 ** 24 });
+ * using heap = new Heap({ pages });
+ * using bridge = new CAllocator(heap);
+ * const malloc = new Deno.UnsafeFnPointer(bridge.malloc, HOOK_DEFINITIONS.malloc);
+ * const free = new Deno.UnsafeFnPointer(bridge.free, HOOK_DEFINITIONS.free);
+ * free.call(malloc.call(24n));
+ * assert.equal(heap.bytesUsed, 0);
+ * ```
+ */
+export const HOOK_DEFINITIONS = {
   // void *malloc(size_t), calloc(size_t, size_t), realloc(void *, size_t);
   // void free(void *); size_t malloc_usable_size(void *)
   malloc: { parameters: [USIZE], result: USIZE },
@@ -34,8 +55,18 @@ export const HOOKS = {
   xShutdown: { parameters: [IGNORED], result: "void" },
 } as const;
 
-/** The name of one hook: the C function (or struct member) it stands for. */
-export type HookName = keyof typeof HOOKS;
+/**
+ * The name of one hook: the C function (or `sqlite3_mem_methods` member) it
+ * stands for.
+ *
+ * @example
+ * ```ts
+ * import type { HookName } from "@sp/mem/ffi";
+ *
+ * const hook: HookName = "luaAlloc";
+ * ```
+ */
+export type HookName = keyof typeof HOOK_DEFINITIONS;
 
 // One 64-bit scratch word and its two halves (little-endian, as on every
 // platform Deno's FFI runs on here).

@@ -13,10 +13,10 @@ import {
   PointerError,
 } from "../os/errors.ts";
 import { checkSize } from "../internal/checks.ts";
-import { type HookName, HOOKS, toNumber } from "./_hooks.ts";
+import { HOOK_DEFINITIONS, type HookName, toNumber } from "./_hooks.ts";
 import { SizeTable } from "./_size_table.ts";
 
-export type { HookName } from "./_hooks.ts";
+export { HOOK_DEFINITIONS, type HookName } from "./_hooks.ts";
 
 /**
  * A call from C that the bridge refused: the hook, and the error that says
@@ -76,7 +76,7 @@ export interface CAllocatorOptions {
  * ```
  */
 export type HookPointer<N extends HookName> = Deno.PointerObject<
-  (typeof HOOKS)[N]
+  (typeof HOOK_DEFINITIONS)[N]
 >;
 
 function ffiPermitted(): boolean {
@@ -576,7 +576,7 @@ export class CAllocator implements Disposable {
     this.#checkOpen();
     let callback = this.#callbacks.get(name);
     if (callback === undefined) {
-      const definition: Deno.UnsafeCallbackDefinition = HOOKS[name];
+      const definition: Deno.UnsafeCallbackDefinition = HOOK_DEFINITIONS[name];
       // deno-lint-ignore no-explicit-any
       callback = new Deno.UnsafeCallback(definition, fn as any);
       this.#callbacks.set(name, callback);

@@ -37,7 +37,7 @@ if (sqlite.missing) {
   console.log(JSON.stringify({ missing: sqlite.missing }));
   Deno.exit(0);
 }
-const s = sqlite.lib.symbols;
+const s = sqlite.lib!.symbols;
 const SQLITE_CONFIG_MALLOC = 4, SQLITE_ROW = 100, SQLITE_DONE = 101;
 const SQLITE_TRANSIENT = Deno.UnsafePointer.create(2n ** 64n - 1n);
 const mode = Deno.args[0];
