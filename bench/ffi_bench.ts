@@ -167,43 +167,25 @@ const c = libffi.missing ? undefined : {
 };
 const ignore = c === undefined;
 const lua64 = "lua_Alloc from C: alloc 64 B, then free (2 calls)";
-Deno.bench(
-  "empty callback, twice",
-  { group: lua64, baseline: true, ignore },
-  () => c!.empty(),
-);
-Deno.bench(
-  "bridge.luaAlloc on a Heap",
-  { group: lua64, ignore },
-  () => c!.bridge(),
-);
-Deno.bench(
-  "callback on libc realloc/free",
-  { group: lua64, ignore },
-  () => c!.libc(),
-);
+const malloc64 = "malloc(64) then free, from C (2 calls)";
+const fromCRows: [string, string, keyof NonNullable<typeof c>][] = [
+  [lua64, "empty callback, twice", "empty"],
+  [lua64, "bridge.luaAlloc on a Heap", "bridge"],
+  [lua64, "callback on libc realloc/free", "libc"],
+  [malloc64, "empty callbacks", "emptyMalloc"],
+  [malloc64, "bridge.malloc + bridge.free on a Heap", "bridgeMalloc"],
+  [malloc64, "callbacks on libc malloc/free", "libcMalloc"],
+];
+for (const [group, name, row] of fromCRows) {
+  const baseline = row === "empty" || row === "emptyMalloc";
+  Deno.bench(name, { group, baseline, ignore }, () => c![row]());
+}
 Deno.bench("(JS floor) heap.alloc(64) + heap.free", { group: lua64 }, () => {
   heap.free(heap.alloc(64));
 });
 Deno.bench("(JS floor) libc malloc + free via FFI", { group: lua64 }, () => {
   libc.symbols.free(libc.symbols.malloc(64n));
 });
-const malloc64 = "malloc(64) then free, from C (2 calls)";
-Deno.bench(
-  "empty callbacks",
-  { group: malloc64, baseline: true, ignore },
-  () => c!.emptyMalloc(),
-);
-Deno.bench(
-  "bridge.malloc + bridge.free on a Heap",
-  { group: malloc64, ignore },
-  () => c!.bridgeMalloc(),
-);
-Deno.bench(
-  "callbacks on libc malloc/free",
-  { group: malloc64, ignore },
-  () => c!.libcMalloc(),
-);
 
 // The side table the bridge keeps for allocators without usableSize: one
 // block's set, get and delete, with 1000 others live.

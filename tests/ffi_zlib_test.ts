@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { CAllocator } from "../ffi/mod.ts";
 import { Heap } from "../heap/mod.ts";
-import { OsPages, OutOfMemoryError } from "../os/mod.ts";
-import { EveryKth, sized, unsized } from "./ffi/_allocators.ts";
+import { OutOfMemoryError } from "../os/mod.ts";
+import { assertEmpty, EveryKth, sized, unsized } from "./ffi/_allocators.ts";
 import { testWith } from "./ffi/_libs.ts";
 import {
   deflate,
@@ -30,22 +30,18 @@ for (
     `zlib: 16 MiB deflate and inflate on a heap, ${name}`,
     zlib.missing,
     () => {
-      using pages = new OsPages({ reserve: 2 ** 28 });
-      using heap = new Heap({ pages });
+      using heap = new Heap(); // on native pages of its own
       using bridge = new CAllocator(wrap(heap));
       const packed = deflate(input, bridge);
       assert.equal(packed.code, Z_STREAM_END);
       assert.equal(packed.output!.length, stock!.length);
       assert.ok(packed.output!.every((b, i) => b === stock![i]), "byte-equal");
-      assert.equal(heap.bytesUsed, 0);
-      assert.equal(bridge.bytesUsed, 0);
+      assertEmpty(heap, bridge); // deflateEnd gave everything back
       const unpacked = inflate(packed.output!, input.length, bridge);
       assert.equal(unpacked.code, Z_STREAM_END);
       assert.equal(unpacked.output!.length, input.length);
       assert.ok(unpacked.output!.every((b, i) => b === input[i]), "round trip");
-      assert.equal(heap.bytesUsed, 0);
-      assert.equal(bridge.refusedCalls, 0);
-      heap.validate();
+      assertEmpty(heap, bridge, 0);
     },
   );
 }
@@ -54,8 +50,7 @@ testWith(
   "zlib: the bridge holds the stream's state while it lives",
   zlib.missing,
   () => {
-    using pages = new OsPages({ reserve: 2 ** 26 });
-    using heap = new Heap({ pages });
+    using heap = new Heap(); // on native pages of its own
     let peak = 0;
     const watching = {
       get memory() {
@@ -99,14 +94,12 @@ for (const { k, deflate: d, refused, inflate: i } of refusals) {
     `zlib: every ${k}th zalloc refused is Z_MEM_ERROR, nothing left`,
     zlib.missing,
     () => {
-      using pages = new OsPages({ reserve: 2 ** 26 });
-      using heap = new Heap({ pages });
+      using heap = new Heap(); // on native pages of its own
       const sample = sampleText(256 * 1024);
       const refusing = new EveryKth(heap, k);
       using bridge = new CAllocator(refusing);
       const packed = deflate(sample, bridge);
-      assert.equal(heap.bytesUsed, 0);
-      assert.equal(bridge.bytesUsed, 0);
+      assertEmpty(heap, bridge);
       if (d === "init") {
         assert.deepEqual([packed.code, packed.step], [Z_MEM_ERROR, "init"]);
         assert.deepEqual(
@@ -119,8 +112,7 @@ for (const { k, deflate: d, refused, inflate: i } of refusals) {
       assert.equal(packed.code, Z_STREAM_END);
       refusing.calls = 0; // count inflate's allocations from 1
       const unpacked = inflate(packed.output!, sample.length, bridge);
-      assert.equal(heap.bytesUsed, 0);
-      assert.equal(bridge.bytesUsed, 0);
+      assertEmpty(heap, bridge);
       if (i === "ok") {
         assert.equal(unpacked.code, Z_STREAM_END);
         assert.ok(unpacked.output!.every((b, j) => b === sample[j]));
@@ -129,14 +121,12 @@ for (const { k, deflate: d, refused, inflate: i } of refusals) {
         assert.deepEqual([unpacked.code, unpacked.step], [Z_MEM_ERROR, i]);
         assert.equal(bridge.refusedCalls, 1);
       }
-      heap.validate();
     },
   );
 }
 
 testWith("zlib: a byte cap makes C see out-of-memory", zlib.missing, () => {
-  using pages = new OsPages({ reserve: 2 ** 26 });
-  using heap = new Heap({ pages });
+  using heap = new Heap(); // on native pages of its own
   const seen: string[] = [];
   using bridge = new CAllocator(heap, {
     maxBytes: 3 * 65536,

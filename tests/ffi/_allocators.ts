@@ -1,6 +1,8 @@
 // Allocators for the bridge's tests: a heap seen through its sized
 // interface only, a heap that also reports usable sizes, and a wrapper that
-// refuses every k-th allocation.
+// refuses every k-th allocation, and the check that nothing is left.
+import assert from "node:assert/strict";
+import type { CAllocator } from "../../ffi/mod.ts";
 import type { Heap } from "../../heap/mod.ts";
 import {
   type Allocator,
@@ -63,4 +65,19 @@ export class EveryKth implements Allocator {
   free(ptr: number, size: number): void {
     this.parent.free(ptr, size);
   }
+}
+
+/**
+ * Nothing is left: neither the bridge nor the heap holds a byte, the heap
+ * validates, and the bridge refused `refused` calls (if given).
+ */
+export function assertEmpty(
+  heap: Heap,
+  bridge: CAllocator,
+  refused?: number,
+): void {
+  assert.equal(bridge.bytesUsed, 0, "bridge.bytesUsed");
+  assert.equal(heap.bytesUsed, 0, "heap.bytesUsed");
+  if (refused !== undefined) assert.equal(bridge.refusedCalls, refused);
+  heap.validate();
 }

@@ -67,19 +67,14 @@ function setBuffers(view: DataView, input: Uint8Array, output: Uint8Array) {
 /** Deflates `input` in one call (level 6, zlib format). */
 export function deflate(input: Uint8Array, alloc?: ZAlloc): ZResult {
   const z = zlib.lib!.symbols;
-  const [s, view] = stream(alloc);
-  let code = z.deflateInit2_(s, 6, 8, 15, 8, 0, z.zlibVersion(), STREAM_SIZE);
-  if (code !== Z_OK) return { code, step: "init" };
-  const output = new Uint8Array(
-    Number(z.deflateBound(s, BigInt(input.length))),
+  return run(
+    alloc,
+    (s) => z.deflateInit2_(s, 6, 8, 15, 8, 0, z.zlibVersion(), STREAM_SIZE),
+    (s) => Number(z.deflateBound(s, BigInt(input.length))),
+    input,
+    (s) => z.deflate(s, Z_FINISH),
+    (s) => z.deflateEnd(s),
   );
-  setBuffers(view, input, output);
-  code = z.deflate(s, Z_FINISH);
-  const total = Number(view.getBigUint64(40, true));
-  const end = z.deflateEnd(s);
-  if (code !== Z_STREAM_END) return { code, step: "run" };
-  if (end !== Z_OK) return { code: end, step: "end" };
-  return { code, step: "end", output: output.subarray(0, total) };
 }
 
 /** Inflates `input` into `length` bytes in one call. */
@@ -89,16 +84,35 @@ export function inflate(
   alloc?: ZAlloc,
 ): ZResult {
   const z = zlib.lib!.symbols;
+  return run(
+    alloc,
+    (s) => z.inflateInit2_(s, 15, z.zlibVersion(), STREAM_SIZE),
+    () => length,
+    input,
+    (s) => z.inflate(s, Z_FINISH),
+    (s) => z.inflateEnd(s),
+  );
+}
+
+// One stream: init, one call over the whole input, end.
+function run(
+  alloc: ZAlloc | undefined,
+  init: (s: Uint8Array) => number,
+  outputLength: (s: Uint8Array) => number,
+  input: Uint8Array,
+  step: (s: Uint8Array) => number,
+  end: (s: Uint8Array) => number,
+): ZResult {
   const [s, view] = stream(alloc);
-  let code = z.inflateInit2_(s, 15, z.zlibVersion(), STREAM_SIZE);
+  let code = init(s);
   if (code !== Z_OK) return { code, step: "init" };
-  const output = new Uint8Array(length);
+  const output = new Uint8Array(outputLength(s));
   setBuffers(view, input, output);
-  code = z.inflate(s, Z_FINISH);
+  code = step(s);
   const total = Number(view.getBigUint64(40, true));
-  const end = z.inflateEnd(s);
+  const ended = end(s);
   if (code !== Z_STREAM_END) return { code, step: "run" };
-  if (end !== Z_OK) return { code: end, step: "end" };
+  if (ended !== Z_OK) return { code: ended, step: "end" };
   return { code, step: "end", output: output.subarray(0, total) };
 }
 
