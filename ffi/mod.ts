@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { CAllocator } from "@sp/mem/ffi";
+ * import { CAllocator, HOOK_DEFINITIONS } from "@sp/mem/ffi";
  * import { Heap } from "@sp/mem/heap";
  * import { OsPages } from "@sp/mem/os";
  * import assert from "node:assert/strict";
@@ -15,13 +15,14 @@
  * using pages = new OsPages({ reserve: 2 ** 24 });
  * using heap = new Heap({ pages });
  * using bridge = new CAllocator(heap);
- * const luaAlloc = new Deno.UnsafeFnPointer(bridge.luaAlloc, {
- *   parameters: ["usize", "usize", "usize", "usize"],
- *   result: "usize",
- * });
- * const block = luaAlloc.call(0n, 0n, 4n, 40n); // Lua makes a 40-byte string
+ * // Called here as Lua calls it: lua_Alloc(ud, ptr, osize, nsize).
+ * const luaAlloc = new Deno.UnsafeFnPointer(
+ *   bridge.luaAlloc,
+ *   HOOK_DEFINITIONS.luaAlloc,
+ * );
+ * const block = luaAlloc.call(0, 0n, 4n, 40n); // Lua makes a 40-byte string
  * assert.equal(bridge.bytesUsed, 40);
- * assert.equal(luaAlloc.call(0n, block, 40n, 0n), 0n); // and frees it
+ * assert.equal(luaAlloc.call(0, block, 40n, 0n), 0n); // and frees it
  * assert.equal(heap.bytesUsed, 0);
  * ```
  *
