@@ -429,11 +429,21 @@ export class Memory {
       );
     }
     // The address in two exact halves: no BigInt arithmetic, no Number().
-    scratch64[0] = (identity ??= openIdentity()).toAddress(
-      pointer,
-      pointer,
-      0n,
-    );
+    try {
+      scratch64[0] = (identity ??= openIdentity()).toAddress(
+        pointer,
+        pointer,
+        0n,
+      );
+    } catch (cause) {
+      this.#checkLive();
+      throw new TypeError(
+        `Native pointer must be a Deno.PointerValue (a pointer object, or null) as FFI returns it, got ${
+          pointer === undefined ? "undefined" : typeof pointer
+        }: make one with memory.pointer()`,
+        { cause },
+      );
+    }
     const lo = scratch32[0], hi = scratch32[1];
     const offset = (hi - this.#addressHigh) * 2 ** 32 + (lo - this.#addressLow);
     if (offset > 0 && offset < this.u8.length && !this.#revoked) return offset;

@@ -290,6 +290,18 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
       assert.throws(() => m.offsetOf(below), /is not inside this memory/);
       assert.equal(m.offsetOf(m.pointer(m.byteLength - 1)), m.byteLength - 1);
     });
+    await t.step("offsetOf of something that is no pointer throws", () => {
+      for (const bad of [4096, "0x1000", {}, 4096n, undefined]) {
+        assert.throws(
+          () => m.offsetOf(bad as never),
+          new TypeError(
+            `Native pointer must be a Deno.PointerValue (a pointer object, or null) as FFI returns it, got ${
+              bad === undefined ? "undefined" : typeof bad
+            }: make one with memory.pointer()`,
+          ),
+        );
+      }
+    });
     await t.step("offsetOf of a pointer elsewhere throws", () => {
       const elsewhere = Deno.UnsafePointer.of(new Uint8Array(8));
       assert.throws(() => m.offsetOf(elsewhere), /is not inside this memory/);
