@@ -150,6 +150,11 @@ export class Memory {
   readonly u64: BigUint64Array<ArrayBuffer>;
   /** The native address of pointer 0, or `null` for non-native memory. */
   readonly address: bigint | null;
+  // The address as a number (exact: the range ends below 2^53),
+  // and its 32-bit halves, for the conversions of pointer() and offsetOf().
+  #addressNumber = 0;
+  #addressLow = 0;
+  #addressHigh = 0;
   #revoked = false;
 
   static {
@@ -179,6 +184,21 @@ export class Memory {
     this.i64 = new BigInt64Array(buffer, 0, words);
     this.u64 = new BigUint64Array(buffer, 0, words);
     this.address = options.address ?? null;
+    if (this.address !== null) {
+      if (
+        !(this.address > 0n &&
+          this.address + BigInt(buffer.byteLength) <= 2n ** 53n)
+      ) {
+        throw new RangeError(
+          `Native address must be above 0 and the memory must end below 2^53 (a user-space range), got 0x${
+            this.address.toString(16)
+          }`,
+        );
+      }
+      this.#addressNumber = Number(this.address);
+      this.#addressLow = this.#addressNumber % 2 ** 32;
+      this.#addressHigh = Math.floor(this.#addressNumber / 2 ** 32);
+    }
   }
 
   /** The size of the address space in bytes; 0 once destroyed. */
@@ -387,7 +407,7 @@ export class Memory {
         "This memory is not native (it is a plain ArrayBuffer): use OsPages to get pointers for FFI (run deno with --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
       );
     }
-    return Deno.UnsafePointer.create(this.address + BigInt(ptr));
+    return toPointer(this.#addressNumber + ptr);
   }
 
   /**
@@ -398,21 +418,95 @@ export class Memory {
    * @returns The pointer as an offset; `null` gives 0.
    */
   offsetOf(pointer: NativePointer): number {
-    this.#checkLive();
-    if (pointer === null) return 0;
+    if (pointer === null) {
+      this.#checkLive();
+      return 0;
+    }
     if (this.address === null) {
+      this.#checkLive();
       throw new TypeError(
         "This memory is not native (it is a plain ArrayBuffer): it has no native pointers",
       );
     }
-    const offset = Deno.UnsafePointer.value(pointer) - this.address;
-    if (offset <= 0n || offset >= BigInt(this.u8.length)) {
-      throw new RangeError(
-        `Native pointer 0x${
-          Deno.UnsafePointer.value(pointer).toString(16)
-        } is not inside this memory`,
+    // The address in two exact halves: no BigInt arithmetic, no Number().
+    try {
+      scratch64[0] = (identity ??= openIdentity()).toAddress(
+        pointer,
+        pointer,
+        0n,
+      );
+    } catch (cause) {
+      this.#checkLive();
+      throw new TypeError(
+        `Native pointer must be a Deno.PointerValue (a pointer object, or null) as FFI returns it, got ${
+          pointer === undefined ? "undefined" : typeof pointer
+        }: make one with memory.pointer()`,
+        { cause },
       );
     }
-    return Number(offset);
+    const lo = scratch32[0], hi = scratch32[1];
+    const offset = (hi - this.#addressHigh) * 2 ** 32 + (lo - this.#addressLow);
+    if (offset > 0 && offset < this.u8.length && !this.#revoked) return offset;
+    this.#checkLive();
+    throw new RangeError(
+      `Native pointer 0x${
+        (hi * 2 ** 32 + lo).toString(16)
+      } is not inside this memory (${hex(this.#addressNumber)} to ${
+        hex(this.#addressNumber + this.u8.length)
+      })`,
+    );
   }
+}
+
+// Converting between a pointer object and an address is what FFI code does
+// per call. Deno's own API costs ~50–120 ns a conversion (an op, and BigInt
+// arithmetic around it); an FFI fast call of a libc function that returns
+// its argument unchanged costs ~5–15 ns (bench/ffi_bench.ts, "pointer
+// conversions"): Deno makes the pointer object or the address for the call's
+// result on its fast path. `labs` is the identity on the addresses of a
+// memory (below 2^63); `memmove(p, p, 0)` returns `p`, any `p`, touching
+// nothing (`memset(p, 0, 0)`, with an i32 argument, took ~90 ns). Where
+// libc cannot be opened, Deno's API does the same, slower.
+interface Identity {
+  toPointer(address: bigint): NativePointer;
+  toAddress(
+    pointer: NativePointer,
+    again: NativePointer,
+    length: bigint,
+  ): bigint;
+}
+let identity: Identity | undefined;
+
+function openIdentity(): Identity {
+  try {
+    const lib = Deno.dlopen(
+      "libc.so.6",
+      {
+        toPointer: { name: "labs", parameters: ["usize"], result: "pointer" },
+        toAddress: {
+          name: "memmove",
+          parameters: ["pointer", "pointer", "usize"],
+          result: "u64",
+        },
+      } as const,
+    );
+    return lib.symbols as unknown as Identity;
+  } catch {
+    return {
+      toPointer: (address) => Deno.UnsafePointer.create(address),
+      toAddress: (pointer) => Deno.UnsafePointer.value(pointer),
+    };
+  }
+}
+
+// Scratch words to split a 64-bit address into exact 32-bit halves, and to
+// build one from a number without BigInt(), whose conversion of a number
+// above 2^31 costs ~40–70 ns.
+const scratch64 = new BigUint64Array(1);
+const scratch32 = new Uint32Array(scratch64.buffer);
+
+function toPointer(address: number): NativePointer {
+  scratch32[0] = address >>> 0;
+  scratch32[1] = (address / 2 ** 32) >>> 0;
+  return (identity ??= openIdentity()).toPointer(scratch64[0]);
 }

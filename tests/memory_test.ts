@@ -3,7 +3,7 @@
 // bytes each; a holds bytes 0, 1, 2, …) and states the result, or the error
 // it must throw without changing a byte.
 import assert from "node:assert/strict";
-import { DestroyedError, type Memory, OsPages } from "../os/mod.ts";
+import { DestroyedError, Memory, OsPages } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
 
@@ -275,6 +275,33 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
         /is not inside this memory/,
       );
     });
+    await t.step("offsetOf checks the high half of the address too", () => {
+      // Same low 32 bits as a pointer inside, 4 GiB further on.
+      const far = Deno.UnsafePointer.create(m.address! + BigInt(p) + 2n ** 32n);
+      assert.throws(
+        () => m.offsetOf(far),
+        new RegExp(
+          `Native pointer 0x${
+            (m.address! + BigInt(p) + 2n ** 32n).toString(16)
+          } is not inside this memory`,
+        ),
+      );
+      const below = Deno.UnsafePointer.create(m.address! - 16n);
+      assert.throws(() => m.offsetOf(below), /is not inside this memory/);
+      assert.equal(m.offsetOf(m.pointer(m.byteLength - 1)), m.byteLength - 1);
+    });
+    await t.step("offsetOf of something that is no pointer throws", () => {
+      for (const bad of [4096, "0x1000", {}, 4096n, undefined]) {
+        assert.throws(
+          () => m.offsetOf(bad as never),
+          new TypeError(
+            `Native pointer must be a Deno.PointerValue (a pointer object, or null) as FFI returns it, got ${
+              bad === undefined ? "undefined" : typeof bad
+            }: make one with memory.pointer()`,
+          ),
+        );
+      }
+    });
     await t.step("offsetOf of a pointer elsewhere throws", () => {
       const elsewhere = Deno.UnsafePointer.of(new Uint8Array(8));
       assert.throws(() => m.offsetOf(elsewhere), /is not inside this memory/);
@@ -284,12 +311,38 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
   }
 });
 
+Deno.test("a native address must give a user-space range", () => {
+  const buffer = new ArrayBuffer(8192);
+  for (const address of [0n, -4096n, 2n ** 53n - 4096n, 2n ** 64n - 4096n]) {
+    assert.throws(
+      () => new Memory(buffer, { address }),
+      new RangeError(
+        `Native address must be above 0 and the memory must end below 2^53 (a user-space range), got 0x${
+          address.toString(16)
+        }`,
+      ),
+    );
+  }
+  const m = new Memory(buffer, { address: 2n ** 53n - 8192n });
+  assert.equal(m.native, true);
+});
+
 Deno.test("views of destroyed memory throw DestroyedError", () => {
   const pages = sources[0].make({ reserve: END });
   const m = pages.memory;
   pages.destroy();
   assert.throws(() => m.view(Float64Array, A, 1), DestroyedError);
   assert.throws(() => m.pointer(A), DestroyedError);
+});
+
+Deno.test("pointer and offsetOf of destroyed native memory throw DestroyedError", () => {
+  const pages = new OsPages({ reserve: END });
+  const m = pages.memory;
+  const ptr = m.pointer(A);
+  pages.destroy();
+  assert.throws(() => m.pointer(A), DestroyedError);
+  assert.throws(() => m.offsetOf(ptr), DestroyedError);
+  assert.throws(() => m.offsetOf(null), DestroyedError);
 });
 
 // Every whole-range view: its length in elements, and the same bytes read at

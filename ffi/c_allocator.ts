@@ -1,0 +1,594 @@
+/**
+ * {@linkcode CAllocator}: any allocator on native memory, as the allocation
+ * functions a C library takes — malloc and friends, zlib's `zalloc`/`zfree`,
+ * Lua's `lua_Alloc`, sqlite's `sqlite3_mem_methods`.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+import {
+  DestroyedError,
+  FfiUnavailableError,
+  OutOfMemoryError,
+  PointerError,
+} from "../os/errors.ts";
+import { checkSize } from "../internal/checks.ts";
+import { HOOK_DEFINITIONS, type HookName, toNumber } from "./_hooks.ts";
+import { SizeTable } from "./_size_table.ts";
+
+export { HOOK_DEFINITIONS, type HookName } from "./_hooks.ts";
+
+/**
+ * A call from C that the bridge refused: the hook, and the error that says
+ * why (an `OutOfMemoryError` for the byte cap or a full allocator, a
+ * `PointerError` for a pointer it never handed out, …).
+ *
+ * @example
+ * ```ts
+ * import type { RefusedCall } from "@sp/mem/ffi";
+ *
+ * const log = (call: RefusedCall) =>
+ *   console.error(`${call.hook}: ${call.error.message}`);
+ * ```
+ */
+export interface RefusedCall {
+  /** The hook C called. */
+  readonly hook: HookName;
+  /** Why the call was refused. */
+  readonly error: Error;
+}
+
+/**
+ * Options of {@linkcode CAllocator}.
+ *
+ * @example A 16 MiB cap, refusals logged
+ * ```ts
+ * import type { CAllocatorOptions } from "@sp/mem/ffi";
+ *
+ * const options: CAllocatorOptions = {
+ *   maxBytes: 2 ** 24,
+ *   onError: (call) => console.warn(call.hook, call.error.message),
+ * };
+ * ```
+ */
+export interface CAllocatorOptions {
+  /**
+   * The most bytes C may hold at once through this bridge; past it, C sees
+   * an out-of-memory (NULL). Default: no cap but the allocator's own.
+   */
+  maxBytes?: number;
+  /**
+   * Called with every refused call, after it is recorded in
+   * {@linkcode CAllocator.errors}; an exception it throws is ignored.
+   */
+  onError?: (call: RefusedCall) => void;
+}
+
+/**
+ * The function pointer of one hook, typed with its C signature, so that
+ * `new Deno.UnsafeFnPointer(pointer, definition)` checks the definition.
+ *
+ * @example
+ * ```ts ignore
+ * import type { HookPointer } from "@sp/mem/ffi";
+ *
+ * declare const free: HookPointer<"free">; // void free(void *): ["usize"] → "void"
+ * ```
+ */
+export type HookPointer<N extends HookName> = Deno.PointerObject<
+  (typeof HOOK_DEFINITIONS)[N]
+>;
+
+function ffiPermitted(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** How many refused calls {@linkcode CAllocator.errors} keeps. */
+const KEPT_ERRORS = 100;
+
+// An allocator that frees and resizes without being told the size, and
+// tells the size of a block (Heap, once it has usableSize).
+interface Unsized extends Allocator {
+  free(ptr: number, size?: number): void;
+  realloc(ptr: number, size: number): number;
+  usableSize(ptr: number): number;
+}
+
+function isUnsized(allocator: Allocator): allocator is Unsized {
+  const a = allocator as Partial<Unsized>;
+  return typeof a.usableSize === "function" && typeof a.realloc === "function";
+}
+
+/**
+ * Exposes an {@linkcode Allocator} on native memory (an `OsPages`, a `Heap`
+ * on one, a `DebugAllocator` over that, …) to C, as function pointers to
+ * hand to a C library: so that a library's memory is counted, capped,
+ * checked for leaks and given back on decay like any other allocation.
+ *
+ * | hook | C signature | on refusal |
+ * |---|---|---|
+ * | `malloc`, `calloc`, `realloc`, `free`, `usableSize` | as in libc (`calloc` checks `n * size` for overflow; `realloc(p, 0)` frees) | NULL (0) |
+ * | `zalloc`, `zfree` | zlib's `alloc_func`, `free_func` | `Z_NULL`: zlib says `Z_MEM_ERROR` |
+ * | `luaAlloc` | Lua's `lua_Alloc(ud, ptr, osize, nsize)` | NULL: Lua raises a memory error |
+ * | `sqliteMemMethods` | a `sqlite3_mem_methods` struct, for `SQLITE_CONFIG_MALLOC` | NULL: `SQLITE_NOMEM` |
+ *
+ * ```
+ *  sqliteMemMethods: 64 bytes, native (pass as a "buffer" argument)
+ *  ┌─────────┬───────┬──────────┬───────┬──────────┬───────┬───────────┬──────────┐
+ *  │ xMalloc │ xFree │ xRealloc │ xSize │ xRoundup │ xInit │ xShutdown │ pAppData │
+ *  └─────────┴───────┴──────────┴───────┴──────────┴───────┴───────────┴──────────┘
+ *   0         8       16         24      32         40      48          56 (NULL)
+ * ```
+ *
+ * No exception ever reaches C (a JavaScript exception in an FFI callback
+ * aborts the process): a call that cannot be served — a full allocator, the
+ * `maxBytes` cap, a pointer the bridge never handed out, a double free — is
+ * answered as the C contract says (NULL, or nothing for a free), and
+ * recorded in {@linkcode CAllocator.errors} and passed to `onError`.
+ *
+ * `free` and `realloc` get no size from C. Where the allocator can work
+ * without one (it has `usableSize(ptr)` and `realloc(ptr, size)`, as `Heap`
+ * does), the bridge asks it; otherwise it keeps each block's size in a side
+ * table (an open-addressing hash table in typed arrays). Lua passes the old size itself, so `luaAlloc` needs
+ * neither.
+ *
+ * C must call the hooks on the JavaScript thread, from inside an FFI call
+ * (as zlib, Lua and sqlite do when used from one thread). Call
+ * {@linkcode CAllocator.close} (or `using`) only once C will not call any
+ * more: it frees the function pointers, and a call through one afterwards
+ * crashes the process.
+ *
+ * Deno only, with `--allow-ffi`; elsewhere the constructor throws an
+ * {@linkcode FfiUnavailableError}.
+ *
+ * @example zlib on a heap
+ * ```ts ignore
+ * import { CAllocator } from "@sp/mem/ffi";
+ * import { Heap } from "@sp/mem/heap";
+ *
+ * using heap = new Heap(); // native memory with --allow-ffi
+ * using bridge = new CAllocator(heap, { maxBytes: 2 ** 24 });
+ * const stream = new Uint8Array(112); // z_stream
+ * const view = new DataView(stream.buffer);
+ * view.setBigUint64(64, Deno.UnsafePointer.value(bridge.zalloc), true);
+ * view.setBigUint64(72, Deno.UnsafePointer.value(bridge.zfree), true);
+ * // … deflateInit_(stream, level, "1.2.13", 112), deflate, deflateEnd:
+ * // zlib's state lives on the heap, and heap.bytesUsed is 0 after deflateEnd.
+ * ```
+ *
+ * @example The malloc family, called like C would
+ * ```ts
+ * import { CAllocator } from "@sp/mem/ffi";
+ * import { Heap } from "@sp/mem/heap";
+ * import { OsPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new OsPages({ reserve: 2 ** 24 });
+ * using heap = new Heap({ pages });
+ * using bridge = new CAllocator(heap, { maxBytes: 4096 });
+ * const malloc = new Deno.UnsafeFnPointer(bridge.malloc, {
+ *   parameters: ["usize"],
+ *   result: "usize",
+ * });
+ * const address = malloc.call(100n);
+ * assert.equal(heap.bytesUsed, 128); // 100 bytes: the heap's 128-byte class
+ * assert.equal(heap.memory.offsetOf(Deno.UnsafePointer.create(address)) > 0, true);
+ * assert.equal(malloc.call(5000n), 0n); // over the cap: C sees NULL
+ * assert.equal(bridge.errors[0].error.name, "OutOfMemoryError");
+ * ```
+ */
+export class CAllocator implements Disposable {
+  /** The allocator that C's memory comes from. */
+  readonly allocator: Allocator;
+  /** The byte cap (`Infinity` without one). */
+  readonly maxBytes: number;
+  #unsized: Unsized | null;
+  #sizes = new SizeTable();
+  #address: number;
+  #length: number;
+  #bytes = 0;
+  #refused = 0;
+  #errors: RefusedCall[] = [];
+  #onError: ((call: RefusedCall) => void) | undefined;
+  #callbacks = new Map<
+    HookName,
+    Deno.UnsafeCallback<Deno.UnsafeCallbackDefinition>
+  >();
+  #sqlite: Uint8Array<ArrayBuffer> | undefined;
+  #closed = false;
+
+  /**
+   * Wraps `allocator`; the function pointers are made on first use.
+   *
+   * @param allocator An allocator on native memory (`memory.native`).
+   * @param options The byte cap, and a callback for refused calls.
+   */
+  constructor(allocator: Allocator, options: CAllocatorOptions = {}) {
+    if (
+      typeof Deno === "undefined" || typeof Deno.UnsafeCallback !== "function"
+    ) {
+      throw new FfiUnavailableError(
+        "CAllocator needs Deno's FFI to give C function pointers: run under Deno with --allow-ffi",
+      );
+    }
+    if (!ffiPermitted()) {
+      throw new FfiUnavailableError(
+        "CAllocator needs FFI permission to give C function pointers: run deno with --allow-ffi (unscoped)",
+      );
+    }
+    if (typeof allocator?.alloc !== "function" || !allocator.memory) {
+      throw new TypeError(
+        "Allocator must be an Allocator (with memory, alloc, resize and free)",
+      );
+    }
+    if (!allocator.memory.native) {
+      throw new TypeError(
+        "The allocator's memory is not native (a plain ArrayBuffer), so C cannot use it: build it on OsPages (run deno with --allow-ffi)",
+      );
+    }
+    const { maxBytes = Infinity, onError } = options;
+    if (maxBytes !== Infinity) {
+      checkSize(maxBytes, Number.MAX_SAFE_INTEGER, "Byte cap", "the limit");
+    }
+    if (onError !== undefined && typeof onError !== "function") {
+      throw new TypeError(`onError must be a function, got ${typeof onError}`);
+    }
+    this.allocator = allocator;
+    this.maxBytes = maxBytes;
+    this.#onError = onError;
+    this.#unsized = isUnsized(allocator) ? allocator : null;
+    this.#address = Number(allocator.memory.address);
+    this.#length = allocator.memory.byteLength;
+  }
+
+  /**
+   * Bytes C holds through this bridge now: the sizes asked for, or the
+   * allocator's usable sizes where it reports them.
+   */
+  get bytesUsed(): number {
+    return this.#bytes;
+  }
+
+  /** How many calls were refused in all (the first 100 are in `errors`). */
+  get refusedCalls(): number {
+    return this.#refused;
+  }
+
+  /** The first 100 refused calls, oldest first. */
+  get errors(): readonly RefusedCall[] {
+    return this.#errors;
+  }
+
+  /** Whether {@linkcode CAllocator.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** `void *malloc(size_t size)`. */
+  get malloc(): HookPointer<"malloc"> {
+    return this.#hook("malloc", (size: bigint) => this.#malloc(size, "malloc"));
+  }
+
+  /** `void *calloc(size_t count, size_t size)`: NULL if the product overflows. */
+  get calloc(): HookPointer<"calloc"> {
+    return this.#hook(
+      "calloc",
+      (count: bigint, size: bigint) =>
+        this.#allocArray(toNumber(count), toNumber(size), "calloc"),
+    );
+  }
+
+  /** `void *realloc(void *ptr, size_t size)`: `size` 0 frees (and gives NULL). */
+  get realloc(): HookPointer<"realloc"> {
+    return this.#hook(
+      "realloc",
+      (address: bigint, size: bigint) =>
+        this.#realloc(address, toNumber(size), "realloc"),
+    );
+  }
+
+  /** `void free(void *ptr)`. */
+  get free(): HookPointer<"free"> {
+    return this.#hook("free", (address: bigint) => this.#free(address, "free"));
+  }
+
+  /** `size_t malloc_usable_size(void *ptr)`: 0 for NULL or a refused pointer. */
+  get usableSize(): HookPointer<"usableSize"> {
+    return this.#hook("usableSize", (address: bigint) => {
+      try {
+        return address === 0n ? 0 : this.#sizeOf(this.#offset(address));
+      } catch (e) {
+        return this.#refuse("usableSize", e);
+      }
+    });
+  }
+
+  /** zlib's `voidpf zalloc(voidpf opaque, uInt items, uInt size)`. */
+  get zalloc(): HookPointer<"zalloc"> {
+    return this.#hook(
+      "zalloc",
+      (_opaque: number, items: number, size: number) =>
+        this.#allocArray(items, size, "zalloc"),
+    );
+  }
+
+  /** zlib's `void zfree(voidpf opaque, voidpf address)`. */
+  get zfree(): HookPointer<"zfree"> {
+    return this.#hook(
+      "zfree",
+      (_opaque: number, address: bigint) => this.#free(address, "zfree"),
+    );
+  }
+
+  /**
+   * Lua's `void *lua_Alloc(void *ud, void *ptr, size_t osize, size_t nsize)`,
+   * for `lua_newstate(bridge.luaAlloc, NULL)`: Lua passes the old size, so
+   * the allocator's sized `resize` and `free` serve it directly.
+   */
+  get luaAlloc(): HookPointer<"luaAlloc"> {
+    return this.#hook(
+      "luaAlloc",
+      (_ud: number, address: bigint, osize: bigint, nsize: bigint) =>
+        this.#luaAlloc(address, osize, nsize),
+    );
+  }
+
+  /**
+   * A native `sqlite3_mem_methods` struct (64 bytes; layout above) whose
+   * methods allocate through this bridge, for
+   * `sqlite3_config(SQLITE_CONFIG_MALLOC, bridge.sqliteMemMethods)` before
+   * `sqlite3_initialize()` (sqlite copies it). Pass it as a `"buffer"`
+   * argument.
+   */
+  get sqliteMemMethods(): Uint8Array<ArrayBuffer> {
+    this.#checkOpen();
+    if (this.#sqlite) return this.#sqlite;
+    const methods = [
+      this.#hook("xMalloc", (size: number) => this.#malloc(size, "xMalloc")),
+      this.#hook("xFree", (address: bigint) => this.#free(address, "xFree")),
+      this.#hook(
+        "xRealloc",
+        (address: bigint, size: number) =>
+          this.#realloc(address, size, "xRealloc"),
+      ),
+      this.#hook("xSize", (address: bigint) => {
+        try {
+          return address === 0n ? 0 : this.#sizeOf(this.#offset(address));
+        } catch (e) {
+          return this.#refuse("xSize", e);
+        }
+      }),
+      // Sizes are rounded to the heap's 16-byte granule.
+      this.#hook(
+        "xRoundup",
+        (size: number) => size > 0x7ffffff0 ? size : (size + 15) & ~15,
+      ),
+      this.#hook("xInit", () => 0), // SQLITE_OK
+      this.#hook("xShutdown", () => {}),
+    ];
+    // An ArrayBuffer of its own: its bytes are off the JS heap and never move.
+    const struct = new Uint8Array(new ArrayBuffer(64));
+    const words = new BigUint64Array(struct.buffer);
+    methods.forEach((fn, i) => words[i] = Deno.UnsafePointer.value(fn));
+    return this.#sqlite = struct;
+  }
+
+  /**
+   * Closes every function pointer made and refuses later use of the
+   * bridge. Only call it once C will not call the hooks again.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const callback of this.#callbacks.values()) callback.close();
+    this.#callbacks.clear();
+    this.#sqlite?.fill(0);
+  }
+
+  /** Closes the bridge, as {@linkcode CAllocator.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ── the hooks' work; every path returns, none throws ──────────────────
+
+  #malloc(size: bigint | number, hook: HookName): number {
+    try {
+      return this.#alloc(typeof size === "number" ? size : toNumber(size));
+    } catch (e) {
+      return this.#refuse(hook, e);
+    }
+  }
+
+  #allocArray(count: number, size: number, hook: HookName): number {
+    try {
+      const bytes = count * size;
+      if (!Number.isSafeInteger(bytes)) {
+        throw new OutOfMemoryError(
+          `${BigInt(count)} × ${
+            BigInt(size)
+          } bytes overflows: no block is that large`,
+          bytes,
+        );
+      }
+      return this.#alloc(bytes);
+    } catch (e) {
+      return this.#refuse(hook, e);
+    }
+  }
+
+  #realloc(address: bigint, size: number, hook: HookName): number {
+    try {
+      if (address === 0n) return this.#alloc(size);
+      const ptr = this.#offset(address);
+      if (size === 0) {
+        this.#release(ptr);
+        return 0;
+      }
+      const unsized = this.#unsized;
+      if (unsized !== null) {
+        const old = unsized.usableSize(ptr);
+        if (this.maxBytes !== Infinity) this.#reserve(size - old);
+        const moved = unsized.realloc(ptr, size);
+        this.#bytes += unsized.usableSize(moved) - old;
+        return this.#address + moved;
+      }
+      const old = this.#sizes.get(ptr);
+      if (old < 0) throw this.#unknown(ptr);
+      this.#reserve(size - old);
+      const moved = this.allocator.resize(ptr, old, size);
+      this.#sizes.delete(ptr);
+      this.#sizes.set(moved, size);
+      this.#bytes += size - old;
+      return this.#address + moved;
+    } catch (e) {
+      return this.#refuse(hook, e);
+    }
+  }
+
+  #free(address: bigint, hook: HookName): void {
+    try {
+      if (address !== 0n) this.#release(this.#offset(address));
+    } catch (e) {
+      this.#refuse(hook, e);
+    }
+  }
+
+  #luaAlloc(address: bigint, osize: bigint, nsize: bigint): number {
+    try {
+      const size = toNumber(nsize);
+      if (address === 0n) {
+        // `osize` is the kind of object Lua makes, not a size.
+        if (size === 0) return 0;
+        this.#reserve(size);
+        const ptr = this.allocator.alloc(size);
+        this.#bytes += size;
+        return this.#address + ptr;
+      }
+      const ptr = this.#offset(address), old = toNumber(osize);
+      if (size === 0) {
+        this.allocator.free(ptr, old);
+        this.#bytes -= old;
+        return 0;
+      }
+      this.#reserve(size - old);
+      const moved = this.allocator.resize(ptr, old, size);
+      this.#bytes += size - old;
+      return this.#address + moved;
+    } catch (e) {
+      return this.#refuse("luaAlloc", e);
+    }
+  }
+
+  // Allocates `size` bytes for C; returns the native address.
+  #alloc(size: number): number {
+    this.#reserve(size);
+    const unsized = this.#unsized;
+    const ptr = this.allocator.alloc(size);
+    if (unsized !== null) {
+      this.#bytes += unsized.usableSize(ptr);
+    } else {
+      this.#sizes.set(ptr, size);
+      this.#bytes += size;
+    }
+    return this.#address + ptr;
+  }
+
+  #release(ptr: number): void {
+    const unsized = this.#unsized;
+    if (unsized !== null) {
+      const size = unsized.usableSize(ptr);
+      unsized.free(ptr);
+      this.#bytes -= size;
+      return;
+    }
+    const size = this.#sizes.get(ptr);
+    if (size < 0) throw this.#unknown(ptr);
+    this.allocator.free(ptr, size);
+    this.#sizes.delete(ptr);
+    this.#bytes -= size;
+  }
+
+  #sizeOf(ptr: number): number {
+    if (this.#unsized !== null) return this.#unsized.usableSize(ptr);
+    const size = this.#sizes.get(ptr);
+    if (size < 0) throw this.#unknown(ptr);
+    return size;
+  }
+
+  // Throws unless `more` bytes fit under the cap.
+  #reserve(more: number): void {
+    if (this.#bytes + more <= this.maxBytes) return;
+    throw new OutOfMemoryError(
+      `The C library asked for ${more} bytes more, past the bridge's cap of ${this.maxBytes} bytes (${this.#bytes} in use): raise maxBytes, or find what it keeps`,
+      more,
+    );
+  }
+
+  // The offset of a native address from C; throws unless it is inside the
+  // memory.
+  #offset(address: bigint): number {
+    const ptr = toNumber(address) - this.#address;
+    if (ptr > 0 && ptr < this.#length) return ptr;
+    throw new PointerError(
+      `Native pointer 0x${
+        address.toString(16)
+      } from C is not inside the allocator's memory: the library passed a pointer it did not get from this bridge`,
+      ptr,
+      "foreign",
+    );
+  }
+
+  #unknown(ptr: number): PointerError {
+    return new PointerError(
+      `Pointer 0x${ptr.toString(16)} (native 0x${
+        (this.#address + ptr).toString(16)
+      }) is no block this bridge handed out, or was freed already: the C library freed it twice, or passed a block from another allocator`,
+      ptr,
+      "foreign",
+    );
+  }
+
+  #refuse(hook: HookName, error: unknown): 0 {
+    const call: RefusedCall = {
+      hook,
+      error: error instanceof Error ? error : new Error(String(error)),
+    };
+    this.#refused++;
+    if (this.#errors.length < KEPT_ERRORS) this.#errors.push(call);
+    try {
+      this.#onError?.(call);
+    } catch {
+      // Nothing may reach C.
+    }
+    return 0;
+  }
+
+  #hook<N extends HookName>(
+    name: N,
+    // deno-lint-ignore no-explicit-any
+    fn: (...args: any[]) => unknown,
+  ): HookPointer<N> {
+    this.#checkOpen();
+    let callback = this.#callbacks.get(name);
+    if (callback === undefined) {
+      const definition: Deno.UnsafeCallbackDefinition = HOOK_DEFINITIONS[name];
+      // deno-lint-ignore no-explicit-any
+      callback = new Deno.UnsafeCallback(definition, fn as any);
+      this.#callbacks.set(name, callback);
+    }
+    return callback.pointer as unknown as HookPointer<N>;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new DestroyedError(
+        "CAllocator was used after close(): make a new bridge",
+      );
+    }
+  }
+}

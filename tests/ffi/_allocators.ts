@@ -1,0 +1,83 @@
+// Allocators for the bridge's tests: a heap seen through its sized
+// interface only, a heap that also reports usable sizes, and a wrapper that
+// refuses every k-th allocation, and the check that nothing is left.
+import assert from "node:assert/strict";
+import type { CAllocator } from "../../ffi/mod.ts";
+import type { Heap } from "../../heap/mod.ts";
+import {
+  type Allocator,
+  type Memory,
+  OutOfMemoryError,
+  PointerError,
+} from "../../os/mod.ts";
+
+/** `heap` with only the sized Allocator methods: the bridge keeps sizes. */
+export function sized(heap: Heap): Allocator {
+  return {
+    memory: heap.memory,
+    alloc: (size) => heap.alloc(size),
+    resize: (ptr, oldSize, newSize) => heap.resize(ptr, oldSize, newSize),
+    free: (ptr, size) => heap.free(ptr, size),
+  };
+}
+
+/** `heap` with `usableSize(ptr)` (from `inspect`): the bridge asks it. */
+export function unsized(heap: Heap): Allocator & {
+  realloc(ptr: number, size: number): number;
+  usableSize(ptr: number): number;
+} {
+  return {
+    memory: heap.memory,
+    alloc: (size) => heap.alloc(size),
+    resize: (ptr, oldSize, newSize) => heap.resize(ptr, oldSize, newSize),
+    free: (ptr, size?: number) => heap.free(ptr, size),
+    realloc: (ptr, size) => heap.realloc(ptr, size),
+    usableSize(ptr) {
+      const info = heap.inspect(ptr);
+      if (info === null) {
+        throw new PointerError(
+          `Pointer ${ptr} is no allocation`,
+          ptr,
+          "foreign",
+        );
+      }
+      return info.kind === "span" ? info.classSize : info.size;
+    },
+  };
+}
+
+/** Refuses every `k`-th allocation (the k-th, 2k-th, …) of `parent`. */
+export class EveryKth implements Allocator {
+  calls = 0;
+  constructor(readonly parent: Allocator, readonly k: number) {}
+  get memory(): Memory {
+    return this.parent.memory;
+  }
+  alloc(size: number): number {
+    if (++this.calls % this.k === 0) {
+      throw new OutOfMemoryError(`Allocation ${this.calls} refused`, size);
+    }
+    return this.parent.alloc(size);
+  }
+  resize(ptr: number, oldSize: number, newSize: number): number {
+    return this.parent.resize(ptr, oldSize, newSize);
+  }
+  free(ptr: number, size: number): void {
+    this.parent.free(ptr, size);
+  }
+}
+
+/**
+ * Nothing is left: neither the bridge nor the heap holds a byte, the heap
+ * validates, and the bridge refused `refused` calls (if given).
+ */
+export function assertEmpty(
+  heap: Heap,
+  bridge: CAllocator,
+  refused?: number,
+): void {
+  assert.equal(bridge.bytesUsed, 0, "bridge.bytesUsed");
+  assert.equal(heap.bytesUsed, 0, "heap.bytesUsed");
+  if (refused !== undefined) assert.equal(bridge.refusedCalls, refused);
+  heap.validate();
+}

@@ -1,0 +1,500 @@
+// The bridge's hooks called the way C calls them (through their function
+// pointers), as data: each case runs calls on a fresh bridge over a heap and
+// states what C got back, what the bridge holds, and the calls it refused.
+import assert from "node:assert/strict";
+import { CAllocator, type HookName } from "../ffi/mod.ts";
+import { DebugAllocator, LeakError } from "../debug/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import {
+  type Allocator,
+  BufferPages,
+  DestroyedError,
+  OsPages,
+  OutOfMemoryError,
+  PointerError,
+  type PointerErrorReason,
+} from "../os/mod.ts";
+import { sized, unsized } from "./ffi/_allocators.ts";
+import { testWith } from "./ffi/_libs.ts";
+import { zlib } from "./ffi/_zlib.ts";
+
+const U = "usize";
+/** Callers of every hook, as C would call them. */
+function callers(bridge: CAllocator) {
+  const fn = <const D extends Deno.ForeignFunction>(
+    pointer: Deno.PointerObject,
+    definition: D,
+  ) => {
+    const f = new Deno.UnsafeFnPointer(
+      pointer as Deno.PointerObject<D>,
+      definition,
+    );
+    return f.call.bind(f);
+  };
+  const words = new BigUint64Array(bridge.sqliteMemMethods.buffer);
+  const method = (i: number) => Deno.UnsafePointer.create(words[i])!;
+  return {
+    malloc: fn(bridge.malloc, { parameters: [U], result: U }),
+    calloc: fn(bridge.calloc, { parameters: [U, U], result: U }),
+    realloc: fn(bridge.realloc, { parameters: [U, U], result: U }),
+    free: fn(bridge.free, { parameters: [U], result: "void" }),
+    usableSize: fn(bridge.usableSize, { parameters: [U], result: U }),
+    // C passes 64-bit opaque and ud arguments; the bridge ignores them.
+    zalloc: fn(bridge.zalloc, { parameters: [U, "u32", "u32"], result: U }),
+    zfree: fn(bridge.zfree, { parameters: [U, U], result: "void" }),
+    luaAlloc: fn(bridge.luaAlloc, { parameters: [U, U, U, U], result: U }),
+    xMalloc: fn(method(0), { parameters: ["i32"], result: U }),
+    xFree: fn(method(1), { parameters: [U], result: "void" }),
+    xRealloc: fn(method(2), { parameters: [U, "i32"], result: U }),
+    xSize: fn(method(3), { parameters: [U], result: "i32" }),
+    xRoundup: fn(method(4), { parameters: ["i32"], result: "i32" }),
+    xInit: fn(method(5), { parameters: [U], result: "i32" }),
+    words,
+  };
+}
+
+interface Env {
+  heap: Heap;
+  bridge: CAllocator;
+  c: ReturnType<typeof callers>;
+  /** The heap pointer of a native address C got. */
+  off: (address: bigint) => number;
+  /** The native address of a heap pointer. */
+  at: (ptr: number) => bigint;
+}
+
+type Refusal = [
+  HookName,
+  ErrorConstructor | typeof PointerError | typeof OutOfMemoryError,
+  PointerErrorReason | null,
+  RegExp,
+];
+
+interface Case {
+  name: string;
+  /** How the bridge sees the heap (default: both ways, one test each). */
+  modes?: ("sized" | "unsized")[];
+  maxBytes?: number;
+  run: (env: Env) => unknown;
+  returns?: unknown;
+  /** bridge.bytesUsed afterwards, per mode. */
+  bytes?: { sized: number; unsized: number };
+  heapBytes?: number;
+  /** The calls refused, in order (per mode where they differ). */
+  refused?: Refusal[] | { sized: Refusal[]; unsized: Refusal[] };
+}
+
+// A pointer C might pass that is no heap memory: a JS buffer's bytes.
+const outside = Deno.UnsafePointer.value(
+  Deno.UnsafePointer.of(new Uint8Array(new ArrayBuffer(64))),
+);
+
+const cases: Case[] = [
+  {
+    name: "malloc gives a 16-aligned address of zeroed heap bytes",
+    run: ({ c, off, heap }) => {
+      const ptr = off(c.malloc(100n));
+      return [ptr % 16, heap.memory.bytes(ptr, 100).every((b) => b === 0)];
+    },
+    returns: [0, true],
+    bytes: { sized: 100, unsized: 128 },
+    heapBytes: 128,
+  },
+  {
+    name: "malloc(0) gives a block of its own",
+    run: ({ c }) => c.malloc(0n) !== c.malloc(0n),
+    returns: true,
+    bytes: { sized: 0, unsized: 32 },
+    heapBytes: 32,
+  },
+  {
+    name: "malloc then free leaves nothing",
+    run: ({ c }) => c.free(c.malloc(3000n)),
+    bytes: { sized: 0, unsized: 0 },
+    heapBytes: 0,
+  },
+  {
+    name: "free(NULL) does nothing",
+    run: ({ c }) => c.free(0n),
+    bytes: { sized: 0, unsized: 0 },
+  },
+  {
+    name: "calloc multiplies",
+    run: ({ c, off }) => off(c.calloc(3n, 5n)) > 0,
+    returns: true,
+    bytes: { sized: 15, unsized: 16 },
+  },
+  {
+    name: "calloc whose product overflows is NULL",
+    run: ({ c }) => [c.calloc(2n ** 32n, 2n ** 32n), c.calloc(2n ** 63n, 2n)],
+    returns: [0n, 0n],
+    bytes: { sized: 0, unsized: 0 },
+    refused: [
+      [
+        "calloc",
+        OutOfMemoryError,
+        null,
+        /^4294967296 × 4294967296 bytes overflows/,
+      ],
+      [
+        "calloc",
+        OutOfMemoryError,
+        null,
+        /^9223372036854775808 × 2 bytes overflows/,
+      ],
+    ],
+  },
+  {
+    name: "malloc past the heap's limit is NULL",
+    run: ({ c }) => c.malloc(2n ** 60n),
+    returns: 0n,
+    refused: [[
+      "malloc",
+      RangeError,
+      null,
+      /^Size 1152921504606847000 exceeds the largest allocation this page source can hold/,
+    ]],
+  },
+  {
+    name: "realloc(NULL) allocates, and keeps the bytes when it moves",
+    run: ({ c, off, heap }) => {
+      const a = c.realloc(0n, 10n);
+      heap.memory.bytes(off(a), 3).set([7, 8, 9]);
+      const b = c.realloc(a, 5000n);
+      return [b !== a, [...heap.memory.bytes(off(b), 4)]];
+    },
+    returns: [true, [7, 8, 9, 0]],
+    bytes: { sized: 5000, unsized: 5000 },
+  },
+  {
+    name: "realloc(p, 0) frees and gives NULL",
+    run: ({ c }) => c.realloc(c.malloc(64n), 0n),
+    returns: 0n,
+    bytes: { sized: 0, unsized: 0 },
+    heapBytes: 0,
+  },
+  {
+    name: "usableSize: the size asked (side table) or the heap's class",
+    run: ({ c }) => [c.usableSize(c.malloc(20n)), c.usableSize(0n)],
+    returns: { sized: [20n, 0n], unsized: [32n, 0n] },
+  },
+  {
+    name: "free of a pointer outside the memory is refused, nothing changed",
+    run: ({ c }) => {
+      c.malloc(64n);
+      c.free(outside);
+    },
+    bytes: { sized: 64, unsized: 64 },
+    heapBytes: 64,
+    refused: [[
+      "free",
+      PointerError,
+      "foreign",
+      /is not inside the allocator's memory/,
+    ]],
+  },
+  {
+    name: "a double free is refused the second time",
+    run: ({ c }) => {
+      const a = c.malloc(64n);
+      c.free(a);
+      c.free(a);
+    },
+    bytes: { sized: 0, unsized: 0 },
+    refused: {
+      sized: [[
+        "free",
+        PointerError,
+        "foreign",
+        /is no block this bridge handed out, or was freed already/,
+      ]],
+      unsized: [["free", PointerError, "double-free", /./]], // the heap's
+    },
+  },
+  {
+    name: "free of an interior pointer is refused",
+    modes: ["sized"],
+    run: ({ c }) => c.free(c.malloc(64n) + 16n),
+    bytes: { sized: 64, unsized: 64 },
+    refused: [[
+      "free",
+      PointerError,
+      "foreign",
+      /is no block this bridge handed out/,
+    ]],
+  },
+  {
+    name: "the cap: C sees NULL past it, and below it again after a free",
+    maxBytes: 4096,
+    run: ({ c }) => {
+      const a = c.malloc(4000n);
+      const refused = c.malloc(200n);
+      c.free(a);
+      return [refused, c.malloc(4096n) !== 0n];
+    },
+    returns: [0n, true],
+    bytes: { sized: 4096, unsized: 4096 },
+    refused: [[
+      "malloc",
+      OutOfMemoryError,
+      null,
+      /^The C library asked for 200 bytes more, past the bridge's cap of 4096 bytes \((4000|4016) in use\)/,
+    ]],
+  },
+  {
+    name: "zalloc and zfree",
+    run: ({ c }) => {
+      const a = c.zalloc(0n, 4, 8);
+      const b = c.zalloc(2n ** 64n - 1n, 1000, 10); // any opaque
+      c.zfree(0n, a);
+      return b !== 0n;
+    },
+    returns: true,
+    bytes: { sized: 10000, unsized: 10000 },
+  },
+  {
+    name: "luaAlloc: allocate, grow keeping the bytes, free",
+    run: ({ c, off, heap }) => {
+      const a = c.luaAlloc(0n, 0n, 4n, 40n); // osize 4: a Lua string
+      heap.memory.bytes(off(a), 2).set([5, 6]);
+      const b = c.luaAlloc(2n ** 63n + 5n, a, 40n, 3000n); // any ud
+      const kept = [...heap.memory.bytes(off(b), 3)];
+      const used = heap.bytesUsed;
+      return [
+        kept,
+        used,
+        c.luaAlloc(0n, b, 3000n, 0n),
+        c.luaAlloc(0n, 0n, 0n, 0n),
+      ];
+    },
+    returns: [[5, 6, 0], 3000, 0n, 0n],
+    bytes: { sized: 0, unsized: 0 },
+    heapBytes: 0,
+  },
+  {
+    name: "luaAlloc with a wrong old size is refused, the block kept",
+    run: ({ c, heap }) => {
+      const a = c.luaAlloc(0n, 0n, 0n, 3000n);
+      return [c.luaAlloc(0n, a, 100n, 0n), heap.bytesUsed];
+    },
+    returns: [0n, 3000],
+    bytes: { sized: 3000, unsized: 3000 },
+    refused: [["luaAlloc", PointerError, "size-mismatch", /./]],
+  },
+  {
+    name: "sqlite methods: malloc, size, realloc, roundup, free, init",
+    run: ({ c }) => {
+      const a = c.xMalloc(100);
+      const size = c.xSize(a);
+      const b = c.xRealloc(a, 200);
+      const result = [
+        size,
+        c.xSize(b),
+        c.xRoundup(1),
+        c.xRoundup(100),
+        c.xInit(0n),
+        c.words[7],
+      ];
+      c.xFree(b);
+      return result;
+    },
+    returns: {
+      sized: [100, 200, 16, 112, 0, 0n],
+      unsized: [128, 256, 16, 112, 0, 0n],
+    },
+    bytes: { sized: 0, unsized: 0 },
+    heapBytes: 0,
+  },
+  {
+    name: "sqlite xMalloc of a negative size is NULL",
+    run: ({ c }) => c.xMalloc(-5),
+    returns: 0n,
+    refused: [[
+      "xMalloc",
+      RangeError,
+      null,
+      /Size must be a non-negative integer, got -5/,
+    ]],
+  },
+];
+
+for (const testCase of cases) {
+  for (const mode of testCase.modes ?? ["sized", "unsized"] as const) {
+    Deno.test(`bridge (${mode}): ${testCase.name}`, () => {
+      using pages = new OsPages({ reserve: 2 ** 24 });
+      using heap = new Heap({ pages });
+      const allocator = mode === "sized" ? sized(heap) : unsized(heap);
+      using bridge = new CAllocator(allocator, { maxBytes: testCase.maxBytes });
+      const address = heap.memory.address!;
+      const env: Env = {
+        heap,
+        bridge,
+        c: callers(bridge),
+        off: (a) => Number(a - address),
+        at: (p) => address + BigInt(p),
+      };
+      const result = testCase.run(env);
+      const returns = testCase.returns as Record<string, unknown> | undefined;
+      if (returns !== undefined) {
+        const expected = returns && typeof returns === "object" &&
+            !Array.isArray(returns) && mode in returns
+          ? returns[mode]
+          : returns;
+        assert.deepEqual(result, expected);
+      }
+      if (testCase.bytes) assert.equal(bridge.bytesUsed, testCase.bytes[mode]);
+      if (testCase.heapBytes !== undefined) {
+        assert.equal(heap.bytesUsed, testCase.heapBytes);
+      }
+      const listed = testCase.refused ?? [];
+      const refused = Array.isArray(listed) ? listed : listed[mode];
+      assert.equal(bridge.refusedCalls, refused.length);
+      bridge.errors.forEach(({ hook, error }, i) => {
+        const [h, type, reason, message] = refused[i];
+        assert.equal(hook, h);
+        assert.ok(error instanceof type, `${error.name}: ${error.message}`);
+        if (reason !== null) {
+          assert.equal((error as PointerError).reason, reason);
+        }
+        assert.match(error.message, message);
+      });
+      heap.validate();
+    });
+  }
+}
+
+Deno.test("bridge: onError sees every refusal, and its own exception stays in JS", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  let seen = 0;
+  using bridge = new CAllocator(heap, {
+    maxBytes: 0,
+    onError: () => {
+      seen++;
+      throw new Error("a bug in the handler");
+    },
+  });
+  const { malloc } = callers(bridge);
+  for (let i = 0; i < 150; i++) assert.equal(malloc(1n), 0n);
+  assert.equal(seen, 150);
+  assert.equal(bridge.refusedCalls, 150);
+  assert.equal(bridge.errors.length, 100); // the first 100 are kept
+});
+
+Deno.test("bridge: close frees the function pointers and refuses later use", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  const bridge = new CAllocator(heap);
+  const struct = bridge.sqliteMemMethods;
+  assert.notEqual(new BigUint64Array(struct.buffer)[0], 0n);
+  bridge.close();
+  bridge.close(); // twice is fine
+  assert.equal(bridge.closed, true);
+  assert.ok(struct.every((b) => b === 0)); // no stale function pointers
+  for (
+    const get of [
+      () => bridge.malloc,
+      () => bridge.luaAlloc,
+      () => bridge.sqliteMemMethods,
+    ]
+  ) {
+    assert.throws(
+      get,
+      new DestroyedError(
+        "CAllocator was used after close(): make a new bridge",
+      ),
+    );
+  }
+});
+
+Deno.test("bridge: bad options and non-native memory are refused", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  using buffer = new BufferPages({ reserve: 2 ** 16 });
+  const table: [() => unknown, ErrorConstructor, string][] = [
+    [
+      () => new CAllocator(buffer),
+      TypeError,
+      "The allocator's memory is not native (a plain ArrayBuffer), so C cannot use it: build it on OsPages (run deno with --allow-ffi)",
+    ],
+    [
+      () => new CAllocator({} as Allocator),
+      TypeError,
+      "Allocator must be an Allocator (with memory, alloc, resize and free)",
+    ],
+    [
+      () => new CAllocator(heap, { maxBytes: -1 }),
+      RangeError,
+      "Byte cap must be a non-negative integer, got -1",
+    ],
+    [
+      () => new CAllocator(heap, { maxBytes: 1.5 }),
+      RangeError,
+      "Byte cap must be a non-negative integer, got 1.5",
+    ],
+    [
+      () => new CAllocator(heap, { onError: 5 as never }),
+      TypeError,
+      "onError must be a function, got number",
+    ],
+  ];
+  for (const [make, type, message] of table) {
+    assert.throws(make, new type(message));
+  }
+});
+
+Deno.test("bridge: without --allow-ffi the constructor throws FfiUnavailableError", async () => {
+  const child = new URL("./ffi/_no_ffi_child.ts", import.meta.url).pathname;
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read=.", child],
+    stdout: "piped",
+  }).output();
+  assert.equal(code, 0);
+  assert.equal(
+    new TextDecoder().decode(stdout).trim(),
+    "FfiUnavailableError: CAllocator needs FFI permission to give C function pointers: run deno with --allow-ffi (unscoped)",
+  );
+});
+
+testWith(
+  "bridge: a DebugAllocator under it reports zlib's leaked stream with its sizes",
+  zlib.missing,
+  () => {
+    using heap = new Heap(); // on native pages of its own
+    const debug = new DebugAllocator({ parent: heap, stacks: true });
+    using bridge = new CAllocator(debug);
+    const z = zlib.lib!.symbols;
+    const stream = new Uint8Array(new ArrayBuffer(112));
+    const view = new DataView(stream.buffer);
+    view.setBigUint64(64, Deno.UnsafePointer.value(bridge.zalloc), true);
+    view.setBigUint64(72, Deno.UnsafePointer.value(bridge.zfree), true);
+    assert.equal(
+      z.deflateInit2_(stream, 6, 8, 15, 8, 0, z.zlibVersion(), 112),
+      0,
+    );
+    // A bug, on purpose: no deflateEnd. The state, then window, prev, head
+    // and the pending buffer, 64 KiB each at windowBits 15 and memLevel 8.
+    const leaks = debug.leaks();
+    assert.deepEqual(leaks.slice(1).map((b) => b.size), [
+      65536,
+      65536,
+      65536,
+      65536,
+    ]);
+    assert.ok(
+      leaks[0].size > 1000 && leaks[0].size < 65536,
+      `${leaks[0].size}`,
+    );
+    assert.equal(bridge.bytesUsed, leaks.reduce((sum, b) => sum + b.size, 0));
+    assert.match(leaks[0].allocatedAt!, /c_allocator\.ts/);
+    assert.throws(() => debug.destroy(), (e: unknown) => {
+      assert.ok(e instanceof LeakError);
+      assert.equal(e.leaks.length, 5);
+      assert.match(
+        e.message,
+        /^5 allocation\(s\) never freed: \d+ bytes at 0x[0-9a-f]+ \(\d+\); allocated at\nat CAllocator\.#alloc /,
+      );
+      return true;
+    });
+  },
+);
