@@ -5,10 +5,10 @@
 // - pointer objects (`"pointer"`), which `Deno.UnsafePointerView` reads
 //   through without a conversion;
 // - plain integers (`"usize"`, bigints), which can be posted to another
-//   worker. Turning a pointer object into a number and back costs more than
-//   the malloc and free around it (≈80 ns a block against ≈40 ns,
-//   `deno bench --allow-ffi` of the two round trips on a 2-core VM), so the
-//   cross-worker workload takes this form instead.
+//   worker. Turning a pointer object into a number and back costs about as
+//   much as the malloc and free around it (the `Deno.UnsafePointer.create`
+//   and `.value` rows of `bench/ffi_bench.ts`), so the cross-worker workload
+//   takes this form instead.
 
 type AddressType = "pointer" | "usize";
 
