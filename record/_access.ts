@@ -158,17 +158,22 @@ export function scalarAccess(
   }
 }
 
-// A pointer field (usize) as a number: two 32-bit halves. Setting anything
-// but an integer from 0 to 2^53 − 1 throws, as no allocator returns one.
+/**
+ * A value for a pointer field (usize), which is read and written as a
+ * number in two 32-bit halves: anything but an integer from 0 to 2^53 − 1
+ * throws, as no allocator returns one.
+ */
+export function pointerValue(v: number | bigint): number {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  throw new RangeError(
+    `A usize field holds a pointer: an integer from 0 to 2^53 - 1, got ${
+      String(v)
+    }`,
+  );
+}
+
 function pointerAccess(memory: Memory, aligned: boolean): Access {
-  const check = (v: number | bigint): number => {
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
-    throw new RangeError(
-      `A usize field holds a pointer: an integer from 0 to 2^53 - 1, got ${
-        String(v)
-      }`,
-    );
-  };
+  const check = pointerValue;
   if (aligned) {
     const u32 = memory.u32;
     return {

@@ -5,7 +5,7 @@
 // and no object is made per access. A nested record or an array field
 // gives back a sub-cursor the cursor owns, moved to the field.
 import type { Memory } from "../os/memory.ts";
-import { type Access, scalarAccess } from "./_access.ts";
+import { type Access, pointerValue, scalarAccess } from "./_access.ts";
 import type { Placed, ScalarName } from "./_layout.ts";
 
 /** What a cursor needs of a record layout. */
@@ -39,50 +39,73 @@ export interface ArrayCursor<E = number, C = AnyCursor> {
   at(i: number): C;
 }
 
-type CursorClass = new () => AnyCursor;
+type CursorClass = new (memory: Memory) => AnyCursor;
 const SUBS = Symbol("sub-cursors");
-const classes = new WeakMap<CursorLayout, WeakMap<Memory, CursorClass>>();
+const ACCESS = Symbol("accessors");
+const classes = new WeakMap<CursorLayout, CursorClass>();
 
 /** A new cursor of `layout` over `memory`, at pointer 0. */
 export function makeCursor(layout: CursorLayout, memory: Memory): AnyCursor {
-  let byMemory = classes.get(layout);
-  if (byMemory === undefined) {
-    byMemory = new WeakMap();
-    classes.set(layout, byMemory);
-  }
-  let C = byMemory.get(memory);
+  let C = classes.get(layout);
   if (C === undefined) {
-    C = cursorClass(layout, memory);
-    byMemory.set(memory, C);
+    C = cursorClass(layout);
+    classes.set(layout, C);
   }
-  return new C();
+  return new C(memory);
 }
 
-function cursorClass(layout: CursorLayout, memory: Memory): CursorClass {
-  const subs: Array<() => AnyCursor | ArrayCursor<unknown>> = [];
-  const proto: PropertyDescriptorMap = {};
-  for (const f of layout.fields) {
-    const off = f.offset;
-    if (!f.array && typeof f.type === "string") {
-      const a = access(memory, layout, f.type, off);
-      proto[f.name] = {
-        get(this: AnyCursor) {
-          return a.get(this.ptr + off);
-        },
-        set(this: AnyCursor, v: number | bigint) {
-          a.set(this.ptr + off, v);
-        },
-        enumerable: true,
-      };
-      continue;
+// One class per layout, whatever the memory (so that code using cursors
+// of several memories stays monomorphic): the memory's views are the
+// instance's private fields, the offsets constants in generated code.
+function cursorClass(layout: CursorLayout): CursorClass {
+  const scalars = layout.fields.filter((f) =>
+    !f.array && typeof f.type === "string"
+  );
+  const others = layout.fields.filter((f) => !scalars.includes(f));
+  const Base = generated(scalars) ?? class Cursor {
+    ptr = 0;
+    constructor(_memory: Memory) {}
+  };
+  class WithSubs extends Base {
+    [SUBS]: Array<AnyCursor | ArrayCursor<unknown>>;
+    [ACCESS]: Access[];
+    constructor(memory: Memory) {
+      super(memory);
+      this[SUBS] = others.map((f) =>
+        f.array
+          ? arrayCursor(memory, layout, f.type, f.length, f.offset)
+          : makeCursor(f.type as CursorLayout, memory)
+      );
+      this[ACCESS] = scalars.map((f) =>
+        scalarAccess(
+          memory,
+          f.type as ScalarName,
+          isAligned(layout, f.type as ScalarName, f.offset),
+        )
+      );
     }
-    const k = subs.length;
-    const type = f.type;
-    subs.push(
-      f.array
-        ? () => arrayCursor(memory, layout, type, f.length, off)
-        : () => makeCursor(type as CursorLayout, memory),
-    );
+  }
+  const proto: PropertyDescriptorMap = {};
+  scalars.forEach((f, k) => {
+    const off = f.offset;
+    if (
+      isAligned(layout, f.type as ScalarName, off) &&
+      Object.hasOwn(Base.prototype, f.name)
+    ) return;
+    // Unaligned (packed), or no code generation here (a content security
+    // policy): through the field's Access.
+    proto[f.name] = {
+      get(this: AnyCursor & { [ACCESS]: Access[] }) {
+        return this[ACCESS][k].get(this.ptr + off);
+      },
+      set(this: AnyCursor & { [ACCESS]: Access[] }, v: number | bigint) {
+        this[ACCESS][k].set(this.ptr + off, v);
+      },
+      enumerable: true,
+    };
+  });
+  others.forEach((f, k) => {
+    const off = f.offset;
     proto[f.name] = {
       get(this: AnyCursor & { [SUBS]: AnyCursor[] }) {
         const sub = this[SUBS][k];
@@ -91,33 +114,88 @@ function cursorClass(layout: CursorLayout, memory: Memory): CursorClass {
       },
       enumerable: true,
     };
+  });
+  Object.defineProperties(WithSubs.prototype, proto);
+  Object.defineProperty(WithSubs, "name", { value: `${layout.name}Cursor` });
+  return WithSubs;
+}
+
+// The views an aligned scalar is read through, by type.
+const VIEW = {
+  i8: ["i8", 1],
+  u8: ["u8", 1],
+  i16: ["i16", 2],
+  u16: ["u16", 2],
+  i32: ["i32", 4],
+  u32: ["u32", 4],
+  f32: ["f32", 4],
+  f64: ["f64", 8],
+  i64: ["i64", 8],
+  u64: ["u64", 8],
+  usize: ["u32", 4],
+} as const;
+
+// The getter and setter of an aligned scalar field, with the offset a
+// constant in the code (which closures cannot give): a read is then the
+// typed-array index alone, as with offsets written by hand.
+function accessors(name: string, type: ScalarName, offset: number): string {
+  const [view, size] = VIEW[type];
+  const at = size === 1
+    ? `this.ptr + ${offset}`
+    : `(this.ptr + ${offset}) / ${size}`;
+  if (type === "usize") {
+    return `get ${name}() { const a = ${at}, m = this.#u32; ` +
+      `return m[a] + m[a + 1] * 4294967296; }\n` +
+      `set ${name}(v) { const p = pointerValue(v), a = ${at}, m = this.#u32; ` +
+      `m[a] = p % 4294967296; m[a + 1] = Math.floor(p / 4294967296); }\n`;
   }
-  class Cursor implements AnyCursor {
-    ptr = 0;
-    [SUBS]: Array<AnyCursor | ArrayCursor<unknown>> = subs.map((make) =>
-      make()
-    );
+  return `get ${name}() { return this.#${view}[${at}]; }\n` +
+    `set ${name}(v) { this.#${view}[${at}] = v; }\n`;
+}
+
+// A class with a getter and setter per aligned scalar field, or null where
+// code cannot be generated. (Unaligned fields are left to the caller.)
+function generated(
+  fields: readonly Placed<CursorLayout>[],
+): (new (memory: Memory) => AnyCursor) | null {
+  const views = Object.keys(VIEW).filter((v) => v !== "usize");
+  let body = `return class Cursor {\n${
+    views.map((v) => `#${v};`).join(" ")
+  }\nconstructor(m) { this.ptr = 0; ${
+    views.map((v) => `this.#${v} = m.${v};`).join(" ")
+  } }\n`;
+  const names: string[] = [];
+  for (const f of fields) {
+    const type = f.type as ScalarName;
+    if (f.offset % VIEW[type][1] !== 0) continue; // unaligned in any case
+    body += accessors(f.name, type, f.offset);
+    names.push(f.name);
   }
-  Object.defineProperties(Cursor.prototype, proto);
-  Object.defineProperty(Cursor, "name", { value: `${layout.name}Cursor` });
-  return Cursor;
+  body += "};";
+  let C: new (memory: Memory) => AnyCursor;
+  try {
+    C = new Function("pointerValue", body)(pointerValue);
+  } catch (e) {
+    if (e instanceof EvalError) return null;
+    throw e;
+  }
+  for (const name of names) {
+    const d = Object.getOwnPropertyDescriptor(C.prototype, name)!;
+    Object.defineProperty(C.prototype, name, { ...d, enumerable: true });
+  }
+  return C;
 }
 
 // A scalar of a record is at a multiple of its size when the record is
 // aligned to at least that size and so is the offset (not so in a packed
 // record).
-function access(
-  memory: Memory,
+function isAligned(
   layout: CursorLayout,
   type: ScalarName,
   offset: number,
   size = scalarSize(type),
-): Access {
-  return scalarAccess(
-    memory,
-    type,
-    layout.align >= size && offset % size === 0,
-  );
+): boolean {
+  return layout.align >= size && offset % size === 0;
 }
 
 const scalarSize = (type: ScalarName): number =>
@@ -151,7 +229,11 @@ function arrayCursor(
   };
   if (typeof type === "string") {
     const size = scalarSize(type);
-    const a = access(memory, layout, type, offset, size);
+    const a = scalarAccess(
+      memory,
+      type,
+      isAligned(layout, type, offset, size),
+    );
     return {
       ptr: 0,
       length,
