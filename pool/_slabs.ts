@@ -84,6 +84,11 @@ export class Slabs {
     return n;
   }
 
+  /** Whether the decay timer is set (or never needed: decayMs Infinity). */
+  get armed(): boolean {
+    return this.#timer !== undefined || this.#o.decayMs === Infinity;
+  }
+
   /** Slab `s`'s used count just reached 0 or fell below full. */
   changed(s: number, used: number): void {
     const m = this.meta;

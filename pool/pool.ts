@@ -21,16 +21,13 @@ import { Slabs } from "./_slabs.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
-import { PAGE, PAGE_SHIFT } from "./_page_map.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.
 const L_END = END, L_LIVE = LIVE, L_ROW = ROW;
 const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
+// PAGE_SHIFT and PAGE − 1 (tests/pool_stride_test.ts checks they agree).
 const SHIFT = 12, IN_PAGE = 4095;
-if (PAGE_SHIFT !== SHIFT || PAGE - 1 !== IN_PAGE) {
-  throw new Error("The pool's page constants do not match PAGE_SIZE");
-}
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
 
@@ -374,7 +371,11 @@ export class Pool implements Allocator, Disposable {
           const used = m[row + L_USED] - 1;
           m[row + L_USED] = used;
           this.#blocks--;
-          if (used === 0 || used === n - 1) this.#slabs.changed(s, used);
+          // (Nothing to do when the current slab empties, timer armed.)
+          if (
+            (used === 0 && (row !== this.#curRow || !this.#slabs.armed)) ||
+            used === n - 1
+          ) this.#slabs.changed(s, used);
           return;
         }
       }

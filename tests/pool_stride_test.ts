@@ -2,6 +2,12 @@
 // block starts, and an index past every slab for anything else.
 import assert from "node:assert/strict";
 import { blockIndex, strideDivision } from "../pool/_stride.ts";
+import { PAGE, PAGE_SHIFT } from "../pool/_page_map.ts";
+
+Deno.test("the free fast path's page constants: 12 and 4095", () => {
+  assert.equal(PAGE_SHIFT, 12);
+  assert.equal(PAGE - 1, 4095);
+});
 
 Deno.test("strideDivision: the constants of a few strides", () => {
   assert.deepEqual(strideDivision(1), { shift: 0, low: 0, inverse: 1 });
