@@ -21,18 +21,10 @@
  */
 import { Heap } from "../heap/mod.ts";
 import { OsPages } from "../os/mod.ts";
-import { defineRecord } from "../record/mod.ts";
+import { Particle } from "./_particle.ts";
 
 const N = 100_000;
 const DT = 0.001;
-
-const Particle = defineRecord("Particle", {
-  x: "f64",
-  y: "f64",
-  vx: "f64",
-  vy: "f64",
-  id: "u32",
-});
 
 // The same start for every kind: positions and velocities of a seeded
 // xorshift, so that every kind computes the same numbers.

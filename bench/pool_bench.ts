@@ -15,7 +15,7 @@
 import { Heap } from "../heap/mod.ts";
 import { OsPages } from "../os/mod.ts";
 import { Pool } from "../pool/mod.ts";
-import { defineRecord } from "../record/mod.ts";
+import { Particle } from "./_particle.ts";
 
 const GROUP = "1000 alloc+free pairs, 24 bytes";
 const N = 1000;
@@ -73,13 +73,6 @@ Deno.bench("Heap alloc+free", { group: GROUP }, () => {
 });
 
 const RECORDS = "10^6 records: x += vx (two f64 fields)";
-const Particle = defineRecord("Particle", {
-  x: "f64",
-  y: "f64",
-  vx: "f64",
-  vy: "f64",
-  id: "u32",
-});
 const particles = Particle.pool();
 const ptrs = new Int32Array(1_000_000);
 for (let i = 0; i < ptrs.length; i++) ptrs[i] = particles.alloc();

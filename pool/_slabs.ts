@@ -8,23 +8,8 @@ import { OutOfMemoryError } from "../os/errors.ts";
 import { grow } from "../internal/grow.ts";
 import { unrefTimer } from "../internal/timers.ts";
 import { emptyPageMap, mapSlabPages, type PageMap } from "./_page_map.ts";
-import * as rows from "./_slab_rows.ts";
-
-const {
-  CURRENT,
-  EMPTY,
-  END,
-  FREE_HEAD,
-  FRESH,
-  FULL,
-  NEXT,
-  NO_SLAB,
-  PARTIAL,
-  PREV,
-  ROW,
-  STATE,
-  USED,
-} = rows;
+// The row layout, as R.ROW, R.FREE_HEAD, …
+import * as R from "./_slab_rows.ts";
 
 // At most this many expired slabs go back to the parent when a slab empties;
 // the timer gives back the rest.
@@ -51,7 +36,7 @@ export interface SlabsOptions {
  * fall through); each other slot holds a slab or is free for reuse.
  */
 export class Slabs {
-  meta: Int32Array = new Int32Array(ROW);
+  meta: Int32Array = new Int32Array(R.ROW);
   first: Float64Array = new Float64Array(1); // each slot's block 0
   slab: Float64Array = new Float64Array(1); // each slab, as the parent gave it
   emptiedAt: Float64Array = new Float64Array(1); // when an empty slab emptied
@@ -71,16 +56,18 @@ export class Slabs {
 
   constructor(options: SlabsOptions) {
     this.#o = options;
-    this.meta[FREE_HEAD] = END;
-    this.meta[FRESH] = options.blocksPerSlab;
-    this.meta[STATE] = FULL;
+    this.meta[R.FREE_HEAD] = R.END;
+    this.meta[R.FRESH] = options.blocksPerSlab;
+    this.meta[R.STATE] = R.FULL;
   }
 
   /** The empty slabs, the current one included if it is empty. */
   get emptySlabs(): number {
     let n = 0;
-    for (let s = this.emptyHead; s !== 0; s = this.meta[s * ROW + NEXT]) n++;
-    if (this.cur !== 0 && this.meta[this.cur * ROW + USED] === 0) n++;
+    for (let s = this.emptyHead; s !== 0; s = this.meta[s * R.ROW + R.NEXT]) {
+      n++;
+    }
+    if (this.cur !== 0 && this.meta[this.cur * R.ROW + R.USED] === 0) n++;
     return n;
   }
 
@@ -92,7 +79,7 @@ export class Slabs {
   /** Slab `s`'s used count just reached 0 or fell below full. */
   changed(s: number, used: number): void {
     const m = this.meta;
-    const row = s * ROW;
+    const row = s * R.ROW;
     if (used === 0) {
       // The current slab stays current; the timer retires it if it stays
       // empty.
@@ -102,16 +89,16 @@ export class Slabs {
         }
         return;
       }
-      if (m[row + STATE] === PARTIAL) this.#unlinkPartial(s);
+      if (m[row + R.STATE] === R.PARTIAL) this.#unlinkPartial(s);
       this.#retire(s);
       return;
     }
     if (s !== this.cur) {
       // It was full: now it has a free block.
-      m[row + STATE] = PARTIAL;
-      m[row + PREV] = 0;
-      m[row + NEXT] = this.partialHead;
-      if (this.partialHead !== 0) m[this.partialHead * ROW + PREV] = s;
+      m[row + R.STATE] = R.PARTIAL;
+      m[row + R.PREV] = 0;
+      m[row + R.NEXT] = this.partialHead;
+      if (this.partialHead !== 0) m[this.partialHead * R.ROW + R.PREV] = s;
       this.partialHead = s;
     }
   }
@@ -126,8 +113,8 @@ export class Slabs {
     else if ((s = this.emptyTail) !== 0) this.#unlinkEmpty(s);
     else s = this.#takeSlab();
     const m = this.meta; // (taking a slab may have grown the tables)
-    if (this.cur !== 0) m[this.cur * ROW + STATE] = FULL;
-    m[s * ROW + STATE] = CURRENT;
+    if (this.cur !== 0) m[this.cur * R.ROW + R.STATE] = R.FULL;
+    m[s * R.ROW + R.STATE] = R.CURRENT;
     this.cur = s;
     this.#o.onChange();
   }
@@ -136,7 +123,7 @@ export class Slabs {
   trim(): number {
     let bytes = 0;
     const cur = this.cur;
-    if (cur !== 0 && this.meta[cur * ROW + USED] === 0) {
+    if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
       this.cur = 0;
       this.#o.onChange();
       this.#giveBack(cur);
@@ -154,7 +141,9 @@ export class Slabs {
     clearTimeout(this.#timer);
     const slabs: number[] = [];
     for (let s = 1; s < this.slots; s++) {
-      if (this.meta[s * ROW + STATE] !== NO_SLAB) slabs.push(this.slab[s]);
+      if (this.meta[s * R.ROW + R.STATE] !== R.NO_SLAB) {
+        slabs.push(this.slab[s]);
+      }
     }
     this.cur =
       this.partialHead =
@@ -171,12 +160,12 @@ export class Slabs {
   // gives back the slabs that have been empty too long.
   #retire(s: number): void {
     const m = this.meta;
-    const row = s * ROW;
+    const row = s * R.ROW;
     const now = this.#o.clock();
-    m[row + STATE] = EMPTY;
-    m[row + NEXT] = 0;
-    m[row + PREV] = this.emptyTail;
-    if (this.emptyTail !== 0) m[this.emptyTail * ROW + NEXT] = s;
+    m[row + R.STATE] = R.EMPTY;
+    m[row + R.NEXT] = 0;
+    m[row + R.PREV] = this.emptyTail;
+    if (this.emptyTail !== 0) m[this.emptyTail * R.ROW + R.NEXT] = s;
     else this.emptyHead = s;
     this.emptyTail = s;
     this.emptiedAt[s] = now;
@@ -212,7 +201,7 @@ export class Slabs {
       this.#timer = undefined;
       if (this.#stopped || !this.#o.live()) return;
       const cur = this.cur;
-      if (cur !== 0 && this.meta[cur * ROW + USED] === 0) {
+      if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
         this.cur = 0;
         this.#o.onChange();
         this.#retire(cur);
@@ -226,18 +215,18 @@ export class Slabs {
 
   #unlinkPartial(s: number): void {
     const m = this.meta;
-    const prev = m[s * ROW + PREV], next = m[s * ROW + NEXT];
-    if (prev !== 0) m[prev * ROW + NEXT] = next;
+    const prev = m[s * R.ROW + R.PREV], next = m[s * R.ROW + R.NEXT];
+    if (prev !== 0) m[prev * R.ROW + R.NEXT] = next;
     else this.partialHead = next;
-    if (next !== 0) m[next * ROW + PREV] = prev;
+    if (next !== 0) m[next * R.ROW + R.PREV] = prev;
   }
 
   #unlinkEmpty(s: number): void {
     const m = this.meta;
-    const prev = m[s * ROW + PREV], next = m[s * ROW + NEXT];
-    if (prev !== 0) m[prev * ROW + NEXT] = next;
+    const prev = m[s * R.ROW + R.PREV], next = m[s * R.ROW + R.NEXT];
+    if (prev !== 0) m[prev * R.ROW + R.NEXT] = next;
     else this.emptyHead = next;
-    if (next !== 0) m[next * ROW + PREV] = prev;
+    if (next !== 0) m[next * R.ROW + R.PREV] = prev;
     else this.emptyTail = prev;
   }
 
@@ -261,13 +250,13 @@ export class Slabs {
     this.first[s] = first;
     this.slab[s] = ptr;
     const m = this.meta;
-    const row = s * ROW;
-    m[row + FREE_HEAD] = END;
-    m[row + FRESH] = 0;
-    m[row + USED] = 0;
-    m[row + STATE] = FULL; // on no list, until it is made current
-    m[row + PREV] = m[row + NEXT] = 0;
-    this.next.fill(END, s * n, s * n + n);
+    const row = s * R.ROW;
+    m[row + R.FREE_HEAD] = R.END;
+    m[row + R.FRESH] = 0;
+    m[row + R.USED] = 0;
+    m[row + R.STATE] = R.FULL; // on no list, until it is made current
+    m[row + R.PREV] = m[row + R.NEXT] = 0;
+    this.next.fill(R.END, s * n, s * n + n);
     mapSlabPages(this.map, s, ptr, first, slabSize, s);
     this.count++;
     this.peakReserved = Math.max(this.peakReserved, this.count * slabSize);
@@ -280,7 +269,7 @@ export class Slabs {
     const s = this.slots++;
     if (s >= this.first.length) {
       const slots = 2 * this.first.length;
-      this.meta = grow(this.meta, new Int32Array(slots * ROW));
+      this.meta = grow(this.meta, new Int32Array(slots * R.ROW));
       this.first = grow(this.first, new Float64Array(slots));
       this.slab = grow(this.slab, new Float64Array(slots));
       this.emptiedAt = grow(this.emptiedAt, new Float64Array(slots));
@@ -298,7 +287,7 @@ export class Slabs {
     mapSlabPages(this.map, s, ptr, this.first[s], this.#o.slabSize, 0);
     this.count--;
     this.#freeSlots.push(s);
-    this.meta[s * ROW + STATE] = NO_SLAB;
+    this.meta[s * R.ROW + R.STATE] = R.NO_SLAB;
     this.#o.parent.free(ptr, this.#o.slabSize);
   }
 }

@@ -279,17 +279,10 @@ export class Pool implements Allocator, Disposable {
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       alignment === undefined && this.#live()
     ) {
-      const m = this.#meta, row = this.#curRow;
-      const i = m[row + L_FREE_HEAD];
-      if (i !== L_END) {
-        // The last block freed: it holds what it held then, so zero it
-        // now, while the caller is about to touch it anyway.
-        const next = this.#next, g = this.#curBase + i;
-        m[row + L_FREE_HEAD] = next[g];
-        next[g] = L_LIVE;
-        m[row + L_USED]++;
-        this.#blocks++;
-        const ptr = this.#curFirst + i * this.stride;
+      // The last block freed: it holds what it held then, so zero it now,
+      // while the caller is about to touch it anyway.
+      const ptr = this.#pop();
+      if (ptr !== 0) {
         this.#zero(ptr);
         return ptr;
       }
@@ -327,16 +320,8 @@ export class Pool implements Allocator, Disposable {
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       alignment === undefined && this.#live()
     ) {
-      const m = this.#meta, row = this.#curRow;
-      const i = m[row + L_FREE_HEAD];
-      if (i !== L_END) {
-        const next = this.#next, g = this.#curBase + i;
-        m[row + L_FREE_HEAD] = next[g];
-        next[g] = L_LIVE;
-        m[row + L_USED]++;
-        this.#blocks++;
-        return this.#curFirst + i * this.stride;
-      }
+      const ptr = this.#pop();
+      if (ptr !== 0) return ptr;
     }
     return this.#allocFresh(size, alignment) || this.allocUnsafe();
   }
@@ -440,6 +425,19 @@ export class Pool implements Allocator, Disposable {
     m[row + USED]++;
     this.#blocks++;
     return this.#curFirst + f * this.stride;
+  }
+
+  // Pops the current slab's free list: the block, or 0 if the list is empty.
+  #pop(): number {
+    const m = this.#meta, row = this.#curRow;
+    const i = m[row + L_FREE_HEAD];
+    if (i === L_END) return 0;
+    const next = this.#next, g = this.#curBase + i;
+    m[row + L_FREE_HEAD] = next[g];
+    next[g] = L_LIVE;
+    m[row + L_USED]++;
+    this.#blocks++;
+    return this.#curFirst + i * this.stride;
   }
 
   // Refreshes the fast paths' copies from the tables.

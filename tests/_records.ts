@@ -3,6 +3,9 @@
 // record_c_test.ts), covering padding, trailing padding, every scalar,
 // arrays, nesting, packed and explicit alignment.
 import { defineRecord, type RecordLayout } from "../record/mod.ts";
+import { Particle } from "../bench/_particle.ts";
+
+export { Particle };
 
 /** A record and its layout as C computes it. */
 export interface RecordCase {
@@ -19,16 +22,25 @@ const Wide = defineRecord("Wide", { a: "u8" }, { align: 32 });
 const Line = defineRecord("Line", { a: Vec2, b: Vec2, w: "u8" });
 const Tight = defineRecord("Tight", { c: "u8", d: "f64" }, { packed: true });
 
+/** One field of each scalar type, smallest first. */
+export const ALL_SCALARS = {
+  a: "i8",
+  b: "u8",
+  c: "i16",
+  d: "u16",
+  e: "i32",
+  f: "u32",
+  g: "i64",
+  h: "u64",
+  i: "f32",
+  j: "f64",
+  k: "usize",
+} as const;
+
 /** At least 20 records and what C makes of them. */
 export const RECORD_CASES: RecordCase[] = [
   {
-    layout: defineRecord("Particle", {
-      x: "f64",
-      y: "f64",
-      vx: "f64",
-      vy: "f64",
-      id: "u32",
-    }),
+    layout: Particle,
     size: 40,
     align: 8,
     offsets: { x: 0, y: 8, vx: 16, vy: 24, id: 32 },
@@ -57,19 +69,7 @@ export const RECORD_CASES: RecordCase[] = [
     offsets: { c: 0, i: 4, s: 8, d: 16 },
   },
   {
-    layout: defineRecord("AllScalars", {
-      a: "i8",
-      b: "u8",
-      c: "i16",
-      d: "u16",
-      e: "i32",
-      f: "u32",
-      g: "i64",
-      h: "u64",
-      i: "f32",
-      j: "f64",
-      k: "usize",
-    }),
+    layout: defineRecord("AllScalars", ALL_SCALARS),
     size: 56,
     align: 8,
     offsets: {

@@ -5,20 +5,9 @@
 import assert from "node:assert/strict";
 import { BufferPages } from "../os/mod.ts";
 import { defineRecord } from "../record/mod.ts";
+import { ALL_SCALARS, Particle } from "./_records.ts";
 
-const FIELDS = {
-  a: "i8",
-  b: "u8",
-  c: "i16",
-  d: "u16",
-  e: "i32",
-  f: "u32",
-  g: "i64",
-  h: "u64",
-  i: "f32",
-  j: "f64",
-  k: "usize",
-} as const;
+const FIELDS = ALL_SCALARS;
 
 function fill<C extends Record<keyof typeof FIELDS, unknown>>(c: C): void {
   Object.assign(c, {
@@ -163,13 +152,6 @@ Deno.test("cursor refuses bad indices and pointer values, changing nothing", () 
 });
 
 Deno.test("a record's pool and a cursor over it", () => {
-  const Particle = defineRecord("Particle", {
-    x: "f64",
-    y: "f64",
-    vx: "f64",
-    vy: "f64",
-    id: "u32",
-  });
   using pool = Particle.pool({ decayMs: Infinity });
   assert.deepEqual([pool.blockSize, pool.alignment, pool.stride], [40, 8, 40]);
   const c = Particle.cursor(pool.memory);
