@@ -20,7 +20,7 @@
  * @module
  */
 import { Heap } from "../heap/mod.ts";
-import { OsPages } from "../os/mod.ts";
+import { type Memory, OsPages } from "../os/mod.ts";
 import { Particle } from "./_particle.ts";
 
 const N = 100_000;
@@ -108,12 +108,10 @@ function js(): System {
 }
 
 function records(kind: "pool" | "pool-offsets" | "heap"): System {
-  const allocator = kind === "heap"
-    ? new Heap({ pages: new OsPages() })
-    : Particle.pool();
-  const alloc = kind === "heap"
-    ? () => allocator.alloc(Particle.size)
-    : () => allocator.alloc();
+  // Every record is Particle.size bytes: a Heap is told so, a Pool knows.
+  const allocator: { memory: Memory; alloc(size: number): number } =
+    kind === "heap" ? new Heap({ pages: new OsPages() }) : Particle.pool();
+  const alloc = () => allocator.alloc(Particle.size);
   const ptrs = new Int32Array(N);
   const c = Particle.cursor(allocator.memory);
   const s = starts();

@@ -26,7 +26,7 @@ export interface AnyCursor {
  * record (`at`, a cursor the array owns, moved to the element). An index
  * out of range throws a RangeError before any memory is touched.
  */
-export interface ArrayCursor<E = number, C = AnyCursor> {
+export interface ArrayCursor<E = number, C = { ptr: number }> {
   /** The address of element 0. */
   ptr: number;
   /** The number of elements. */

@@ -90,11 +90,25 @@ export type FieldType = ScalarType | RecordLayout | ArrayField;
  */
 export type RecordFields = { readonly [name: string]: FieldType };
 
-type Value<T> = T extends "i64" | "u64" ? bigint
+/**
+ * What a cursor's property of field type `T` is: a number, a bigint for
+ * `i64`/`u64`, a cursor for a nested record, an {@linkcode ArrayCursor} for
+ * an array.
+ *
+ * @example
+ * ```ts
+ * import type { FieldValue } from "@sp/mem/record";
+ *
+ * const id: FieldValue<"u32"> = 7;
+ * const big: FieldValue<"u64"> = 7n;
+ * console.log(id, big);
+ * ```
+ */
+export type FieldValue<T> = T extends "i64" | "u64" ? bigint
   : T extends ScalarType ? number
   : T extends RecordLayout<infer F> ? RecordCursor<F>
   : T extends { readonly type: infer E; readonly length: number } ? ArrayCursor<
-      Value<E>,
+      FieldValue<E>,
       E extends RecordLayout<infer G> ? RecordCursor<G> : never
     >
   : never;
@@ -122,7 +136,7 @@ type Value<T> = T extends "i64" | "u64" ? bigint
  */
 export type RecordCursor<F extends RecordFields = RecordFields> =
   & { ptr: number }
-  & { -readonly [K in keyof F]: Value<F[K]> };
+  & { -readonly [K in keyof F]: FieldValue<F[K]> };
 
 /**
  * One placed field of a {@linkcode RecordLayout}.
