@@ -140,9 +140,11 @@ const VIEW = {
 // typed-array index alone, as with offsets written by hand.
 function accessors(name: string, type: ScalarName, offset: number): string {
   const [view, size] = VIEW[type];
+  // this.ptr / size is the same expression in every getter: V8 computes
+  // it once for a run of accesses at one ptr.
   const at = size === 1
     ? `this.ptr + ${offset}`
-    : `(this.ptr + ${offset}) / ${size}`;
+    : `this.ptr / ${size} + ${offset / size}`;
   if (type === "usize") {
     return `get ${name}() { const a = ${at}, m = this.#u32; ` +
       `return m[a] + m[a + 1] * 4294967296; }\n` +
