@@ -179,10 +179,9 @@ export class Pool implements Allocator, Disposable {
    */
   constructor(options: PoolOptions) {
     const parent = options?.parent;
-    const g = poolGeometry(
-      options,
-      parent === undefined || parent instanceof PageSource,
-    );
+    const g = poolGeometry(options, {
+      onPages: parent === undefined || parent instanceof PageSource,
+    });
     checkKeepOptions({ decayMs: options.decayMs, clock: options.clock });
     this.#owned = parent === undefined ? defaultPages() : null;
     this.#parent = parent ?? this.#owned!;

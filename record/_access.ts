@@ -26,85 +26,107 @@ function dataView(memory: Memory): DataView {
 }
 
 /**
- * The access to a `type` field in `memory`; `aligned`: its addresses are
- * multiples of its size, so a typed-array index reaches it.
+ * The access to a `type` field of `memory` whose addresses are multiples
+ * of its size, so that a typed-array index reaches it.
  */
-export function scalarAccess(
-  memory: Memory,
-  type: ScalarName,
-  aligned: boolean,
-): Access {
-  if (type === "usize") return pointerAccess(memory, aligned);
-  if (aligned) {
-    switch (type) {
-      case "i8": {
-        const a = memory.i8;
-        return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
-      }
-      case "u8": {
-        const a = memory.u8;
-        return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
-      }
-      case "i16": {
-        const a = memory.i16;
-        return {
-          get: (at) => a[at / 2],
-          set: (at, v) => a[at / 2] = v as number,
-        };
-      }
-      case "u16": {
-        const a = memory.u16;
-        return {
-          get: (at) => a[at / 2],
-          set: (at, v) => a[at / 2] = v as number,
-        };
-      }
-      case "i32": {
-        const a = memory.i32;
-        return {
-          get: (at) => a[at / 4],
-          set: (at, v) => a[at / 4] = v as number,
-        };
-      }
-      case "u32": {
-        const a = memory.u32;
-        return {
-          get: (at) => a[at / 4],
-          set: (at, v) => a[at / 4] = v as number,
-        };
-      }
-      case "f32": {
-        const a = memory.f32;
-        return {
-          get: (at) => a[at / 4],
-          set: (at, v) => a[at / 4] = v as number,
-        };
-      }
-      case "f64": {
-        const a = memory.f64;
-        return {
-          get: (at) => a[at / 8],
-          set: (at, v) => a[at / 8] = v as number,
-        };
-      }
-      case "i64": {
-        const a = memory.i64;
-        return {
-          get: (at) => a[at / 8],
-          set: (at, v) => a[at / 8] = v as bigint,
-        };
-      }
-      case "u64": {
-        const a = memory.u64;
-        return {
-          get: (at) => a[at / 8],
-          set: (at, v) => a[at / 8] = v as bigint,
-        };
-      }
+export function typedArrayAccess(memory: Memory, type: ScalarName): Access {
+  if (type === "usize") {
+    const u32 = memory.u32;
+    return {
+      get: (at) => u32[at / 4] + u32[at / 4 + 1] * TWO_32,
+      set: (at, v) => {
+        const p = pointerValue(v);
+        u32[at / 4] = p % TWO_32;
+        u32[at / 4 + 1] = Math.floor(p / TWO_32);
+      },
+    };
+  }
+  switch (type) {
+    case "i8": {
+      const a = memory.i8;
+      return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
+    }
+    case "u8": {
+      const a = memory.u8;
+      return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
+    }
+    case "i16": {
+      const a = memory.i16;
+      return {
+        get: (at) => a[at / 2],
+        set: (at, v) => a[at / 2] = v as number,
+      };
+    }
+    case "u16": {
+      const a = memory.u16;
+      return {
+        get: (at) => a[at / 2],
+        set: (at, v) => a[at / 2] = v as number,
+      };
+    }
+    case "i32": {
+      const a = memory.i32;
+      return {
+        get: (at) => a[at / 4],
+        set: (at, v) => a[at / 4] = v as number,
+      };
+    }
+    case "u32": {
+      const a = memory.u32;
+      return {
+        get: (at) => a[at / 4],
+        set: (at, v) => a[at / 4] = v as number,
+      };
+    }
+    case "f32": {
+      const a = memory.f32;
+      return {
+        get: (at) => a[at / 4],
+        set: (at, v) => a[at / 4] = v as number,
+      };
+    }
+    case "f64": {
+      const a = memory.f64;
+      return {
+        get: (at) => a[at / 8],
+        set: (at, v) => a[at / 8] = v as number,
+      };
+    }
+    case "i64": {
+      const a = memory.i64;
+      return {
+        get: (at) => a[at / 8],
+        set: (at, v) => a[at / 8] = v as bigint,
+      };
+    }
+    case "u64": {
+      const a = memory.u64;
+      return {
+        get: (at) => a[at / 8],
+        set: (at, v) => a[at / 8] = v as bigint,
+      };
     }
   }
+  return type satisfies never;
+}
+
+/**
+ * The access to a `type` field of `memory` at any address (a packed
+ * record's): a little-endian DataView.
+ */
+export function dataViewAccess(memory: Memory, type: ScalarName): Access {
   const dv = dataView(memory);
   switch (type) {
+    case "usize":
+      return {
+        get: (at) =>
+          dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32,
+        set: (at, v) => {
+          const p = pointerValue(v);
+          dv.setUint32(at, p % TWO_32, true);
+          dv.setUint32(at + 4, Math.floor(p / TWO_32), true);
+        },
+      };
     case "i8":
       return {
         get: (at) => dv.getInt8(at),
@@ -170,28 +192,4 @@ export function pointerValue(v: number | bigint): number {
       String(v)
     }`,
   );
-}
-
-function pointerAccess(memory: Memory, aligned: boolean): Access {
-  const check = pointerValue;
-  if (aligned) {
-    const u32 = memory.u32;
-    return {
-      get: (at) => u32[at / 4] + u32[at / 4 + 1] * TWO_32,
-      set: (at, v) => {
-        const p = check(v);
-        u32[at / 4] = p % TWO_32;
-        u32[at / 4 + 1] = Math.floor(p / TWO_32);
-      },
-    };
-  }
-  const dv = dataView(memory);
-  return {
-    get: (at) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32,
-    set: (at, v) => {
-      const p = check(v);
-      dv.setUint32(at, p % TWO_32, true);
-      dv.setUint32(at + 4, Math.floor(p / TWO_32), true);
-    },
-  };
 }

@@ -5,7 +5,12 @@
 // and no object is made per access. A nested record or an array field
 // gives back a sub-cursor the cursor owns, moved to the field.
 import type { Memory } from "../os/memory.ts";
-import { type Access, pointerValue, scalarAccess } from "./_access.ts";
+import {
+  type Access,
+  dataViewAccess,
+  pointerValue,
+  typedArrayAccess,
+} from "./_access.ts";
 import type { Placed, ScalarName } from "./_layout.ts";
 
 /** What a cursor needs of a record layout. */
@@ -77,11 +82,7 @@ function cursorClass(layout: CursorLayout): CursorClass {
           : makeCursor(f.type as CursorLayout, memory)
       );
       this[ACCESS] = scalars.map((f) =>
-        scalarAccess(
-          memory,
-          f.type as ScalarName,
-          isAligned(layout, f.type as ScalarName, f.offset),
-        )
+        accessOf(memory, layout, f.type as ScalarName, f.offset)
       );
     }
   }
@@ -200,6 +201,18 @@ function isAligned(
   return layout.align >= size && offset % size === 0;
 }
 
+// A typed array where the field is aligned, else a DataView.
+function accessOf(
+  memory: Memory,
+  layout: CursorLayout,
+  type: ScalarName,
+  offset: number,
+): Access {
+  return isAligned(layout, type, offset)
+    ? typedArrayAccess(memory, type)
+    : dataViewAccess(memory, type);
+}
+
 const scalarSize = (type: ScalarName): number =>
   type === "i8" || type === "u8"
     ? 1
@@ -231,11 +244,7 @@ function arrayCursor(
   };
   if (typeof type === "string") {
     const size = scalarSize(type);
-    const a = scalarAccess(
-      memory,
-      type,
-      isAligned(layout, type, offset, size),
-    );
+    const a = accessOf(memory, layout, type, offset);
     return {
       ptr: 0,
       length,
