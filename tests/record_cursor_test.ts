@@ -170,3 +170,27 @@ Deno.test("a record's pool and a cursor over it", () => {
   assert.equal(pool.blocks, 2);
   pool.validate(); // nothing written past a record
 });
+
+Deno.test("cursor without code generation (a content security policy)", () => {
+  const original = globalThis.Function;
+  let refused = 0;
+  globalThis.Function = function () {
+    refused++;
+    throw new EvalError("Code generation from strings disallowed");
+  } as unknown as FunctionConstructor;
+  try {
+    const R = defineRecord("NoEval", FIELDS);
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = R.cursor(pages.memory);
+    c.ptr = pages.alloc(4096);
+    fill(c);
+    assert.deepEqual(
+      [...pages.memory.u8.subarray(c.ptr, c.ptr + R.size)],
+      expected(R.offsets, R.size),
+    );
+    assert.equal(c.k, 2 ** 40 + 3);
+    assert.equal(refused, 1); // the class was built by closures instead
+  } finally {
+    globalThis.Function = original;
+  }
+});
