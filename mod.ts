@@ -12,6 +12,7 @@
  * | arenas, fixed regions, scratch memory | `@sp/mem/arena` |
  * | a checking wrapper for any allocator | `@sp/mem/debug` |
  * | fixed-size block pools | `@sp/mem/pool` |
+ * | C-layout records and cursors over memory | `@sp/mem/record` |
  *
  * @example A heap for records, an arena for a frame
  * ```ts
@@ -37,3 +38,4 @@ export * from "./heap/mod.ts";
 export * from "./arena/mod.ts";
 export * from "./debug/mod.ts";
 export * from "./pool/mod.ts";
+export * from "./record/mod.ts";

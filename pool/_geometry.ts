@@ -36,7 +36,7 @@ export interface PoolGeometry {
  */
 export function poolGeometry(
   options: PoolOptions,
-  onPages: boolean,
+  { onPages }: { onPages: boolean },
 ): PoolGeometry {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(

@@ -1,33 +1,46 @@
-// The pool's page map: which slab holds each page of the memory, so that
-// free finds a pointer's slab with one typed-array read. A parent that packs
-// slabs closer than pages (a heap) may start one inside a page another slab
-// ends in: that page's second slab is kept apart.
+// The pool's page map: which slab holds each page of the memory, and where
+// the page starts relative to that slab's block 0, so that free finds a
+// pointer's slab and block offset with two typed-array reads, a mask and an
+// add — no division, no float arithmetic. A parent that packs slabs closer
+// than pages (a heap) may start one inside a page another slab ends in:
+// that page's second slab is kept apart (and found by the slow path).
+//
+//   page p:  slab[p]   the slot holding the page's first byte (0: none)
+//            offset[p] p · PAGE − first block of that slot (an int32:
+//                      a pointer's offset in its slab is offset[p] + ptr % PAGE)
+//            inside[p] the slot of a slab that starts inside the page
 import { grow } from "../internal/grow.ts";
 import { PAGE_SIZE } from "../internal/pages.ts";
 
 /** The page size the map is indexed by (a local copy, which V8 folds in). */
 export const PAGE = PAGE_SIZE;
+/** log2(PAGE): a pointer's page is `ptr >>> PAGE_SHIFT`. */
+export const PAGE_SHIFT = 31 - Math.clz32(PAGE);
 
-/** The slab (slot) of each page's first byte, and of a slab starting inside. */
+/** Per page: the slab (slot) of its first byte, the offset, a slab inside. */
 export interface PageMap {
   slab: Int32Array;
+  offset: Int32Array;
   inside: Int32Array;
 }
 
 /** An empty map. */
 export const emptyPageMap = (): PageMap => ({
   slab: new Int32Array(0),
+  offset: new Int32Array(0),
   inside: new Int32Array(0),
 });
 
 /**
  * Records slot `value` (or 0, to forget slot `s`) as the slab of every page
- * of the `slabSize` bytes at `ptr`, growing the map as needed.
+ * of the `slabSize` bytes at `ptr`, whose block 0 is at `first`, growing the
+ * map as needed.
  */
 export function mapSlabPages(
   map: PageMap,
   s: number,
   ptr: number,
+  first: number,
   slabSize: number,
   value: number,
 ): void {
@@ -35,6 +48,7 @@ export function mapSlabPages(
   if (lastPage >= map.slab.length) {
     const length = Math.max(lastPage + 1, 2 * map.slab.length);
     map.slab = grow(map.slab, new Int32Array(length));
+    map.offset = grow(map.offset, new Int32Array(length));
     map.inside = grow(map.inside, new Int32Array(length));
   }
   let page = Math.floor(ptr / PAGE);
@@ -44,7 +58,13 @@ export function mapSlabPages(
     page++;
   }
   for (; page <= lastPage; page++) {
-    if (value !== 0 || map.slab[page] === s) map.slab[page] = value;
+    if (value !== 0) {
+      map.slab[page] = value;
+      map.offset[page] = page * PAGE - first;
+    } else if (map.slab[page] === s) {
+      map.slab[page] = 0;
+      map.offset[page] = 0;
+    }
   }
 }
 

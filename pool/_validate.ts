@@ -5,7 +5,7 @@ import { hex } from "../internal/checks.ts";
 import { HeapCorruptionError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import * as rows from "./_slab_rows.ts";
-import { PAGE } from "./_page_map.ts";
+import { PAGE, type PageMap } from "./_page_map.ts";
 
 const {
   CURRENT,
@@ -31,8 +31,7 @@ export interface PoolParts {
   first: Float64Array;
   slab: Float64Array;
   next: Uint16Array;
-  pageSlab: Int32Array;
-  pageSlabInside: Int32Array;
+  map: PageMap;
   slots: number;
   cur: number;
   partialHead: number;
@@ -169,16 +168,24 @@ export function validatePool(p: PoolParts): void {
       page * PAGE < at + p.slabSize;
       page++
     ) {
-      if (p.pageSlab[page] !== s) {
+      if (p.map.slab[page] !== s) {
         corrupt(
           `page ${hex(page * PAGE)} of ${where} maps to slot ${
-            p.pageSlab[page]
+            p.map.slab[page]
           }`,
           at,
         );
       }
+      if (p.map.offset[page] !== page * PAGE - first) {
+        corrupt(
+          `page ${hex(page * PAGE)} of ${where} maps to offset ${
+            p.map.offset[page]
+          }, not ${page * PAGE - first}`,
+          at,
+        );
+      }
     }
-    if (at % PAGE !== 0 && p.pageSlabInside[Math.floor(at / PAGE)] !== s) {
+    if (at % PAGE !== 0 && p.map.inside[Math.floor(at / PAGE)] !== s) {
       corrupt(`the first page of ${where} does not map to it`, at);
     }
     // Bytes no block owns read as zero: the head, each block's padding,

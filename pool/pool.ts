@@ -1,6 +1,7 @@
 /**
- * {@linkcode Pool}: fixed-size blocks in slabs taken from any allocator. Its
- * hot paths are here, with the slab bookkeeping they call right below them.
+ * {@linkcode Pool}: fixed-size blocks in slabs taken from any allocator. The
+ * fast paths are here, one screen each; the slab bookkeeping they fall back
+ * on is in `_slabs.ts`, the pointer search for refusals in `_locate.ts`.
  *
  * @module
  */
@@ -8,42 +9,25 @@ import type { Allocator } from "../os/allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
 import { checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
-import { grow } from "../internal/grow.ts";
+import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { DEFAULT_DECAY_MS, PageSource } from "../os/page_source.ts";
 import { whenRevoked } from "../internal/revoke.ts";
-import { unrefTimer } from "../internal/timers.ts";
 import { checkPoolAlignment, poolGeometry } from "./_geometry.ts";
-import * as rows from "./_slab_rows.ts";
+import { strideDivision } from "./_stride.ts";
+import { END, FREE_HEAD, FRESH, LIVE, ROW, USED } from "./_slab_rows.ts";
+import { Slabs } from "./_slabs.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
-import { emptyPageMap, mapSlabPages, PAGE, type PageMap } from "./_page_map.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.
-const {
-  CURRENT,
-  EMPTY,
-  END,
-  FREE_HEAD,
-  FRESH,
-  FULL,
-  LIVE,
-  NEXT,
-  NO_SLAB,
-  PARTIAL,
-  PREV,
-  ROW,
-  STATE,
-  USED,
-} = rows;
-
-// At most this many expired slabs go back to the parent when a slab empties;
-// the timer gives back the rest.
-const DECAY_SLABS = 8;
+const L_END = END, L_LIVE = LIVE, L_ROW = ROW;
+const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
+// PAGE_SHIFT and PAGE − 1 (tests/pool_stride_test.ts checks they agree).
+const SHIFT = 12, IN_PAGE = 4095;
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
 
@@ -51,9 +35,9 @@ const ZERO_BY_STORES = 384;
  * A pool of fixed-size blocks, like Zig's `std.heap.MemoryPool`: each block
  * is `blockSize` bytes, carved out of slabs that the pool takes from its
  * parent {@linkcode Allocator} (by default a page source of its own). An
- * allocation is one pop from a slab's free list and a free one push, so a
- * pair costs a few nanoseconds; every block is zeroed when handed out
- * ({@linkcode Pool.allocUnsafe} skips that).
+ * allocation is one pop from a slab's free list and a free one push (a
+ * pair: 15–17 ns in bench/pool_bench.ts, 11–12 unzeroed); every block is
+ * zeroed when handed out ({@linkcode Pool.allocUnsafe} skips that).
  *
  * ```
  *  slab (slabSize bytes from the parent: 64 KiB by default)
@@ -65,8 +49,15 @@ const ZERO_BY_STORES = 384;
  *  bookkeeping, in typed arrays outside the memory:
  *  per slab  [free head │ fresh │ used │ state │ prev │ next]  (a row)
  *  per block next[slab · n + i]: the next free block, or LIVE
- *  per page  the slab that holds it
+ *  per page  the slab that holds it, and the page's offset from that
+ *            slab's block 0
  * ```
+ *
+ * `free(ptr)` reads the page's slab and offset, adds `ptr`'s offset in the
+ * page, and finds the block index with a multiplication by the stride's
+ * inverse modulo 2^32 (exact for multiples of the stride, and far out of
+ * range for anything else), so the whole pointer check is integer
+ * arithmetic and one mark test.
  *
  * - A slab hands out the blocks freed in it first, last freed first (still
  *   in cache), then the blocks never used since it was taken (`fresh`, zero
@@ -159,36 +150,26 @@ export class Pool implements Allocator, Disposable {
   #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
   #unwatch: () => void;
   #bias: number;
-  #mask: number;
-  // The stride's reciprocal: a block index is found by a multiplication,
-  // checked by multiplying back (a division costs more).
+  // A block offset `off` is block i = imul(off >>> #shift, #inverse) >>> 0
+  // when (off & #low) === 0 and i < blocksPerSlab (see _stride.ts).
+  #shift: number;
+  #low: number;
   #inverse: number;
-  // Blocks zeroed by 8-byte stores of whole strides (-1: by zeroBytes).
+  // Words per stride, for zeroing by 8-byte stores (-1: by zeroBytes).
   #zeroWords: number;
-  #clock: () => number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
-
-  // Slot 0 is no slab: a full row, so the fast paths fall through.
-  #meta: Int32Array;
-  #first: Float64Array; // each slot's block 0
-  #slab: Float64Array; // each slot's slab, as the parent returned it
-  #emptiedAt: Float64Array; // when an empty slab emptied
-  #next: Uint16Array;
-  #slots = 0; // slots in the tables (slot 0 included)
-  #freeSlots: number[] = [];
-  // The slab that contains each page's first byte, and a slab that starts
-  // inside the page (only where a parent packs slabs closer than pages).
-  #map: PageMap = emptyPageMap();
-  #pageSlab: Int32Array = this.#map.slab;
-
-  #cur = 0;
-  #partialHead = 0;
-  #emptyHead = 0; // the oldest empty slab
-  #emptyTail = 0; // the newest
   #blocks = 0;
-  #slabCount = 0;
-  #peakReserved = 0;
+  #slabs: Slabs;
+
+  // Copies of the tables' references and of the current slab's row, block
+  // base and block 0, which the fast paths read; #sync refreshes them.
+  #meta!: Int32Array;
+  #next!: Uint16Array;
+  #pageSlab!: Int32Array;
+  #pageOffset!: Int32Array;
+  #curRow = 0;
+  #curBase = 0;
+  #curFirst = 0;
 
   /**
    * Makes a pool; it takes no slab until the first allocation. Every option
@@ -198,46 +179,50 @@ export class Pool implements Allocator, Disposable {
    */
   constructor(options: PoolOptions) {
     const parent = options?.parent;
-    const g = poolGeometry(
-      options,
-      parent === undefined || parent instanceof PageSource,
-    );
+    const g = poolGeometry(options, {
+      onPages: parent === undefined || parent instanceof PageSource,
+    });
     checkKeepOptions({ decayMs: options.decayMs, clock: options.clock });
     this.#owned = parent === undefined ? defaultPages() : null;
     this.#parent = parent ?? this.#owned!;
     this.#askParent = !(this.#parent instanceof PageSource);
     this.memory = this.#parent.memory;
-    this.blockSize = g.blockSize;
-    this.alignment = g.alignment;
-    this.stride = g.stride;
-    this.slabSize = g.slabSize;
-    this.blocksPerSlab = g.blocksPerSlab;
+    // `| 0`: small integers in the fields the fast paths read (a value
+    // from Math.floor may be a double, and a double field makes all the
+    // arithmetic on it float).
+    this.blockSize = g.blockSize | 0;
+    this.alignment = g.alignment | 0;
+    this.stride = g.stride | 0;
+    this.slabSize = g.slabSize | 0;
+    this.blocksPerSlab = g.blocksPerSlab | 0;
     const parentDecay = (this.#parent as { readonly decayMs?: unknown })
       .decayMs;
     this.decayMs = options.decayMs ??
       (typeof parentDecay === "number" ? parentDecay : DEFAULT_DECAY_MS);
-    this.#clock = options.clock ?? (() => performance.now());
     this.#u8 = this.memory.u8;
     this.#f64 = this.memory.f64;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
-    this.#mask = g.alignment - 1;
     this.#bias = this.memory.address === null
       ? 0
       : Number(this.memory.address % BigInt(g.alignment));
-    this.#inverse = 1 / g.stride;
+    ({ shift: this.#shift, low: this.#low, inverse: this.#inverse } =
+      strideDivision(g.stride));
     this.#zeroWords = g.alignment % 8 === 0 && this.#bias % 8 === 0 &&
         g.blockSize <= ZERO_BY_STORES
-      ? Math.floor(g.blockSize / 8)
+      ? (g.stride / 8) | 0
       : -1;
-    this.#meta = new Int32Array(ROW);
-    this.#first = new Float64Array(1);
-    this.#slab = new Float64Array(1);
-    this.#emptiedAt = new Float64Array(1);
-    this.#next = new Uint16Array(0);
-    this.#slots = 1;
-    this.#meta[FREE_HEAD] = END;
-    this.#meta[FRESH] = g.blocksPerSlab;
-    this.#meta[STATE] = FULL;
+    this.#slabs = new Slabs({
+      parent: this.#parent,
+      slabSize: g.slabSize,
+      blocksPerSlab: g.blocksPerSlab,
+      mask: g.alignment - 1,
+      bias: this.#bias,
+      decayMs: this.decayMs,
+      clock: options.clock ?? (() => performance.now()),
+      onChange: () => this.#sync(),
+      live: () => this.#live(),
+    });
+    this.#sync();
   }
 
   /** The allocator the slabs come from. */
@@ -257,26 +242,22 @@ export class Pool implements Allocator, Disposable {
 
   /** Bytes of the slabs taken from the parent and not given back. */
   get bytesReserved(): number {
-    return this.#slabCount * this.slabSize;
+    return this.#slabs.count * this.slabSize;
   }
 
   /** The highest {@linkcode Pool.bytesReserved} ever reached. */
   get peakReserved(): number {
-    return this.#peakReserved;
+    return this.#slabs.peakReserved;
   }
 
   /** Slabs taken from the parent and not given back. */
   get slabs(): number {
-    return this.#slabCount;
+    return this.#slabs.count;
   }
 
   /** The bytes {@linkcode Pool.trim} would give back now: the empty slabs. */
   get trimmableBytes(): number {
-    let n = 0;
-    for (let s = this.#emptyHead; s !== 0; s = this.#meta[s * ROW + NEXT]) n++;
-    const cur = this.#cur;
-    if (cur !== 0 && this.#meta[cur * ROW + USED] === 0) n++;
-    return n * this.slabSize;
+    return this.#slabs.emptySlabs * this.slabSize;
   }
 
   /** Whether {@linkcode Pool.destroy} has been called. */
@@ -297,27 +278,15 @@ export class Pool implements Allocator, Disposable {
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       alignment === undefined && this.#live()
     ) {
-      const s = this.#cur;
-      const m = this.#meta;
-      const row = s * ROW;
-      const i = m[row + FREE_HEAD];
-      if (i !== END) {
-        // The last block freed: it holds what it held then, so zero it
-        // now, while the caller is about to touch it anyway.
-        const next = this.#next;
-        const g = s * this.blocksPerSlab + i;
-        m[row + FREE_HEAD] = next[g];
-        next[g] = LIVE;
-        m[row + USED]++;
-        this.#blocks++;
-        const ptr = this.#first[s] + i * this.stride;
+      // The last block freed: it holds what it held then, so zero it now,
+      // while the caller is about to touch it anyway.
+      const ptr = this.#pop();
+      if (ptr !== 0) {
         this.#zero(ptr);
         return ptr;
       }
-      const fresh = this.#fresh(s);
-      if (fresh !== 0) return fresh;
     }
-    return this.#allocSlow(size, alignment, true);
+    return this.#allocFresh(size, alignment) || this.alloc();
   }
 
   /**
@@ -350,23 +319,10 @@ export class Pool implements Allocator, Disposable {
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       alignment === undefined && this.#live()
     ) {
-      const s = this.#cur;
-      const m = this.#meta;
-      const row = s * ROW;
-      const i = m[row + FREE_HEAD];
-      if (i !== END) {
-        const next = this.#next;
-        const g = s * this.blocksPerSlab + i;
-        m[row + FREE_HEAD] = next[g];
-        next[g] = LIVE;
-        m[row + USED]++;
-        this.#blocks++;
-        return this.#first[s] + i * this.stride;
-      }
-      const fresh = this.#fresh(s);
-      if (fresh !== 0) return fresh;
+      const ptr = this.#pop();
+      if (ptr !== 0) return ptr;
     }
-    return this.#allocSlow(size, alignment, false);
+    return this.#allocFresh(size, alignment) || this.allocUnsafe();
   }
 
   /**
@@ -377,31 +333,35 @@ export class Pool implements Allocator, Disposable {
    * @param size The size it was allocated with, if known.
    */
   free(ptr: number, size?: number): void {
-    // Page numbers are below 2^31, so `| 0` floors every pointer into the
-    // memory; anything else finds no slab (or fails the checks below) and
-    // takes the slow way, which says why.
-    const s = this.#pageSlab[(ptr / PAGE) | 0];
-    if (s > 0) {
-      const off = ptr - this.#first[s];
-      const i = Math.round(off * this.#inverse);
-      const next = this.#next;
-      const n = this.blocksPerSlab;
-      const g = s * n + i;
-      if (
-        i * this.stride === off && i >>> 0 < n && next[g] === LIVE &&
-        (size === undefined ||
-          (size >>> 0 === size && size <= this.blockSize)) &&
-        this.#live()
-      ) {
-        const m = this.#meta;
-        const row = s * ROW;
-        next[g] = m[row + FREE_HEAD];
-        m[row + FREE_HEAD] = i;
-        const used = m[row + USED] - 1;
-        m[row + USED] = used;
-        this.#blocks--;
-        if (used === 0 || used === n - 1) this.#changed(s, used);
-        return;
+    // `>>> 0 === ptr`: an integer below 2^32, so the page and the offset
+    // in it are exact (anything else takes the slow way, which says why).
+    if (ptr >>> 0 === ptr) {
+      const page = ptr >>> SHIFT;
+      const s = this.#pageSlab[page];
+      if (s > 0) {
+        const off = this.#pageOffset[page] + (ptr & IN_PAGE);
+        const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
+        const n = this.blocksPerSlab;
+        const next = this.#next, g = s * n + i;
+        if (
+          i < n && (off & this.#low) === 0 && next[g] === L_LIVE &&
+          (size === undefined ||
+            (size >>> 0 === size && size <= this.blockSize)) &&
+          this.#live()
+        ) {
+          const m = this.#meta, row = s * L_ROW;
+          next[g] = m[row + L_FREE_HEAD];
+          m[row + L_FREE_HEAD] = i;
+          const used = m[row + L_USED] - 1;
+          m[row + L_USED] = used;
+          this.#blocks--;
+          // (Nothing to do when the current slab empties, timer armed.)
+          if (
+            (used === 0 && (row !== this.#curRow || !this.#slabs.armed)) ||
+            used === n - 1
+          ) this.#slabs.changed(s, used);
+          return;
+        }
       }
     }
     if (ptr !== 0) this.#release(this.#locate(ptr, size, "Size"));
@@ -438,260 +398,81 @@ export class Pool implements Allocator, Disposable {
     return ptr;
   }
 
-  // ── slab bookkeeping, called from alloc and free ───────────────────────
+  // ── the slow side of the fast paths ────────────────────────────────────
 
-  // Hands out the next block of slab `s` never handed out since the slab
-  // was taken (zero already), or returns 0 if there is none.
-  #fresh(s: number): number {
-    const m = this.#meta;
-    const row = s * ROW;
-    const i = m[row + FRESH];
-    if (i === this.blocksPerSlab) return 0;
-    m[row + FRESH] = i + 1;
-    this.#next[s * this.blocksPerSlab + i] = LIVE;
-    m[row + USED]++;
-    this.#blocks++;
-    return this.#first[s] + i * this.stride;
-  }
-
-  // Zeroes the block at `ptr`.
-  #zero(ptr: number): void {
-    const words = this.#zeroWords;
-    if (words < 0) return zeroBytes(this.memory, ptr, ptr + this.blockSize);
-    const f64 = this.#f64;
-    const w = ptr / 8, end = w + words;
-    for (let k = w; k < end; k++) f64[k] = 0;
-    const u8 = this.#u8;
-    for (let b = end * 8, last = ptr + this.blockSize; b < last; b++) u8[b] = 0;
-  }
-
-  // A slab's used count just reached 0 or fell below full.
-  #changed(s: number, used: number): void {
-    const m = this.#meta;
-    const row = s * ROW;
-    if (used === 0) {
-      // The current slab stays current; the timer retires it if it stays
-      // empty.
-      if (s === this.#cur) {
-        if (this.#timer === undefined && this.decayMs !== Infinity) {
-          this.#arm();
-        }
-        return;
-      }
-      if (m[row + STATE] === PARTIAL) this.#unlinkPartial(s);
-      this.#retire(s);
-      return;
-    }
-    if (s !== this.#cur) {
-      // It was full: now it has a free block.
-      m[row + STATE] = PARTIAL;
-      m[row + PREV] = 0;
-      m[row + NEXT] = this.#partialHead;
-      if (this.#partialHead !== 0) m[this.#partialHead * ROW + PREV] = s;
-      this.#partialHead = s;
-    }
-  }
-
-  // Puts an empty slab (on no list) on the empty list, newest last, and
-  // gives back the slabs that have been empty too long.
-  #retire(s: number): void {
-    const m = this.#meta;
-    const row = s * ROW;
-    const now = this.#clock();
-    m[row + STATE] = EMPTY;
-    m[row + NEXT] = 0;
-    m[row + PREV] = this.#emptyTail;
-    if (this.#emptyTail !== 0) m[this.#emptyTail * ROW + NEXT] = s;
-    else this.#emptyHead = s;
-    this.#emptyTail = s;
-    this.#emptiedAt[s] = now;
-    this.#decay(now, DECAY_SLABS);
-    if (this.#timer === undefined && this.#emptyHead !== 0) this.#arm();
-  }
-
-  // Gives back at most `count` slabs empty for longer than decayMs by `now`,
-  // oldest first.
-  #decay(now: number, count: number): number {
-    let bytes = 0;
-    const expired = now - this.decayMs;
-    for (let s = this.#emptyHead; s !== 0 && count-- > 0; s = this.#emptyHead) {
-      if (this.#emptiedAt[s] > expired) break;
-      this.#unlinkEmpty(s);
-      this.#giveBack(s);
-      bytes += this.slabSize;
-    }
-    return bytes;
-  }
-
-  // The timer (it does not keep the process alive): when the oldest empty
-  // slab is due, or after decayMs for a current slab that emptied, it
-  // retires the current slab if it is empty and gives back what is due.
-  #arm(): void {
-    if (this.decayMs === Infinity || this.#destroyed) return;
-    const now = this.#clock();
-    const due = this.#emptyHead !== 0
-      ? this.#emptiedAt[this.#emptyHead] + this.decayMs
-      : now + this.decayMs;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#destroyed || !this.#live()) return;
-      const cur = this.#cur;
-      if (cur !== 0 && this.#meta[cur * ROW + USED] === 0) {
-        this.#cur = 0;
-        this.#retire(cur);
-      }
-      this.#decay(this.#clock(), Infinity);
-      if (this.#emptyHead !== 0 && this.#timer === undefined) this.#arm();
-    }, Math.max(0, due - now) + 1);
-    unrefTimer(timer);
-    this.#timer = timer;
-  }
-
-  #unlinkPartial(s: number): void {
-    const m = this.#meta;
-    const prev = m[s * ROW + PREV], next = m[s * ROW + NEXT];
-    if (prev !== 0) m[prev * ROW + NEXT] = next;
-    else this.#partialHead = next;
-    if (next !== 0) m[next * ROW + PREV] = prev;
-  }
-
-  #unlinkEmpty(s: number): void {
-    const m = this.#meta;
-    const prev = m[s * ROW + PREV], next = m[s * ROW + NEXT];
-    if (prev !== 0) m[prev * ROW + NEXT] = next;
-    else this.#emptyHead = next;
-    if (next !== 0) m[next * ROW + PREV] = prev;
-    else this.#emptyTail = prev;
-  }
-
-  // The slow way of alloc and allocUnsafe: checks the arguments, then
-  // allocates from the current slab, or makes another slab current.
-  #allocSlow(
-    size: number | undefined,
-    alignment: number | undefined,
-    zero: boolean,
-  ): number {
+  // The second step of alloc and allocUnsafe, when the current slab's free
+  // list is empty or the arguments need checking: checks them, makes a slab
+  // with room current if the current one is full, and hands out its next
+  // block never used (zero already) — or returns 0 when that slab has
+  // freed blocks instead, for the caller to pop one by its fast path.
+  #allocFresh(size: number | undefined, alignment: number | undefined): number {
     this.#checkLive();
     if (size !== undefined) {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    let s = this.#cur;
-    let m = this.#meta;
-    if (
-      m[s * ROW + FREE_HEAD] === END &&
-      m[s * ROW + FRESH] === this.blocksPerSlab
-    ) {
-      s = this.#nextSlab();
-      m = this.#meta;
+    let m = this.#meta, row = this.#curRow;
+    if (m[row + FREE_HEAD] !== END) return 0;
+    if (m[row + FRESH] === this.blocksPerSlab) {
+      this.#slabs.nextSlab();
+      m = this.#meta, row = this.#curRow;
+      if (m[row + FREE_HEAD] !== END) return 0;
     }
-    const fresh = this.#fresh(s);
-    if (fresh !== 0) return fresh;
-    const row = s * ROW;
-    const next = this.#next;
-    const i = m[row + FREE_HEAD];
-    const g = s * this.blocksPerSlab + i;
-    m[row + FREE_HEAD] = next[g];
-    next[g] = LIVE;
+    const f = m[row + FRESH];
+    m[row + FRESH] = f + 1;
+    this.#next[this.#curBase + f] = LIVE;
     m[row + USED]++;
     this.#blocks++;
-    const ptr = this.#first[s] + i * this.stride;
-    if (zero) this.#zero(ptr);
-    return ptr;
+    return this.#curFirst + f * this.stride;
   }
 
-  // Makes a slab with room current: one with free blocks, else the newest
-  // empty one, else a new one from the parent. The old current slab is full.
-  #nextSlab(): number {
-    let s = this.#partialHead;
-    if (s !== 0) this.#unlinkPartial(s);
-    else if ((s = this.#emptyTail) !== 0) this.#unlinkEmpty(s);
-    else s = this.#takeSlab();
-    const m = this.#meta; // (taking a slab may have grown the tables)
-    const old = this.#cur;
-    if (old !== 0) m[old * ROW + STATE] = FULL;
-    m[s * ROW + STATE] = CURRENT;
-    this.#cur = s;
-    return s;
+  // Pops the current slab's free list: the block, or 0 if the list is empty.
+  #pop(): number {
+    const m = this.#meta, row = this.#curRow;
+    const i = m[row + L_FREE_HEAD];
+    if (i === L_END) return 0;
+    const next = this.#next, g = this.#curBase + i;
+    m[row + L_FREE_HEAD] = next[g];
+    next[g] = L_LIVE;
+    m[row + L_USED]++;
+    this.#blocks++;
+    return this.#curFirst + i * this.stride;
   }
 
-  // Takes a new slab from the parent into a free slot.
-  #takeSlab(): number {
-    let ptr: number;
-    try {
-      ptr = this.#parent.alloc(this.slabSize);
-    } catch (e) {
-      if (!(e instanceof OutOfMemoryError)) throw e;
-      throw new OutOfMemoryError(
-        `Out of memory: the parent has no room for a slab of ${this.slabSize} bytes (the pool reserves ${this.bytesReserved} bytes in ${this.#slabCount} slabs); give the pool a parent with more room`,
-        this.slabSize,
-      );
-    }
-    const s = this.#freeSlots.pop() ?? this.#addSlot();
-    const first = ptr + (-(ptr + this.#bias) & this.#mask);
-    this.#first[s] = first;
-    this.#slab[s] = ptr;
-    const m = this.#meta;
-    const row = s * ROW;
-    m[row + FREE_HEAD] = END;
-    m[row + FRESH] = 0;
-    m[row + USED] = 0;
-    m[row + STATE] = FULL; // on no list, until it is made current
-    m[row + PREV] = m[row + NEXT] = 0;
-    const n = this.blocksPerSlab;
-    this.#next.fill(END, s * n, s * n + n);
-    this.#mapPages(s, ptr, s);
-    this.#slabCount++;
-    this.#peakReserved = Math.max(this.#peakReserved, this.bytesReserved);
-    return s;
+  // Refreshes the fast paths' copies from the tables.
+  #sync(): void {
+    const t = this.#slabs;
+    this.#meta = t.meta;
+    this.#next = t.next;
+    this.#pageSlab = t.map.slab;
+    this.#pageOffset = t.map.offset;
+    this.#curRow = t.cur * ROW;
+    this.#curBase = t.cur * this.blocksPerSlab;
+    // As a small integer where it fits, so that the pointers alloc makes
+    // stay int32 arithmetic (a float field makes every one a double).
+    const first = t.first[t.cur];
+    this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
   }
 
-  // A new slot at the end of the tables, which double when full.
-  #addSlot(): number {
-    const s = this.#slots++;
-    if (s >= this.#first.length) {
-      const slots = 2 * this.#first.length;
-      this.#meta = grow(this.#meta, new Int32Array(slots * ROW));
-      this.#first = grow(this.#first, new Float64Array(slots));
-      this.#slab = grow(this.#slab, new Float64Array(slots));
-      this.#emptiedAt = grow(this.#emptiedAt, new Float64Array(slots));
-      this.#next = grow(
-        this.#next,
-        new Uint16Array(slots * this.blocksPerSlab),
-      );
-    }
-    return s;
+  // Zeroes the block at `ptr`: by 8-byte stores of its whole stride (the
+  // padding after a block is zero too) where blocks are 8-byte aligned.
+  #zero(ptr: number): void {
+    const words = this.#zeroWords, f64 = this.#f64;
+    if (words < 0) return zeroBytes(this.memory, ptr, ptr + this.blockSize);
+    for (let k = ptr / 8, end = k + words; k < end; k++) f64[k] = 0;
   }
-
-  // Gives the slab in slot `s` (on no list) back to the parent.
-  #giveBack(s: number): void {
-    const ptr = this.#slab[s];
-    this.#mapPages(s, ptr, 0);
-    this.#slabCount--;
-    this.#freeSlots.push(s);
-    this.#meta[s * ROW + STATE] = NO_SLAB;
-    this.#parent.free(ptr, this.slabSize);
-  }
-
-  // Records slot `value` (or 0) for the pages of the slab at `ptr`; the
-  // free fast path reads the map's (possibly grown) array from a field.
-  #mapPages(s: number, ptr: number, value: number): void {
-    mapSlabPages(this.#map, s, ptr, this.slabSize, value);
-    this.#pageSlab = this.#map.slab;
-  }
-
-  // ── pointers ───────────────────────────────────────────────────────────
 
   // The live block at `ptr` (see locateBlock), after the liveness check.
   #locate(ptr: number, size: number | undefined, what: string): number {
     this.#checkLive();
+    const t = this.#slabs;
     return locateBlock(
       {
         memoryBytes: this.#u8.length,
-        map: this.#map,
-        slab: this.#slab,
-        first: this.#first,
-        next: this.#next,
+        map: t.map,
+        slab: t.slab,
+        first: t.first,
+        next: t.next,
         blocksPerSlab: this.blocksPerSlab,
         stride: this.stride,
         slabSize: this.slabSize,
@@ -716,7 +497,7 @@ export class Pool implements Allocator, Disposable {
     const used = m[row + USED] - 1;
     m[row + USED] = used;
     this.#blocks--;
-    if (used === 0 || used === n - 1) this.#changed(s, used);
+    if (used === 0 || used === n - 1) this.#slabs.changed(s, used);
   }
 
   #checkAlignment(alignment: number): void {
@@ -753,14 +534,7 @@ export class Pool implements Allocator, Disposable {
    */
   trim(): number {
     this.#checkLive();
-    let bytes = 0;
-    const cur = this.#cur;
-    if (cur !== 0 && this.#meta[cur * ROW + USED] === 0) {
-      this.#cur = 0;
-      this.#giveBack(cur);
-      bytes += this.slabSize;
-    }
-    return bytes + this.#decay(Infinity, Infinity);
+    return this.#slabs.trim();
   }
 
   /**
@@ -787,21 +561,21 @@ export class Pool implements Allocator, Disposable {
    */
   validate(): void {
     this.#checkLive();
+    const t = this.#slabs;
     validatePool({
       memory: this.memory,
-      meta: this.#meta,
-      first: this.#first,
-      slab: this.#slab,
-      next: this.#next,
-      pageSlab: this.#map.slab,
-      pageSlabInside: this.#map.inside,
-      slots: this.#slots,
-      cur: this.#cur,
-      partialHead: this.#partialHead,
-      emptyHead: this.#emptyHead,
-      emptyTail: this.#emptyTail,
+      meta: t.meta,
+      first: t.first,
+      slab: t.slab,
+      next: t.next,
+      map: t.map,
+      slots: t.slots,
+      cur: t.cur,
+      partialHead: t.partialHead,
+      emptyHead: t.emptyHead,
+      emptyTail: t.emptyTail,
       blocks: this.#blocks,
-      slabCount: this.#slabCount,
+      slabCount: t.count,
       blockSize: this.blockSize,
       stride: this.stride,
       slabSize: this.slabSize,
@@ -833,20 +607,9 @@ export class Pool implements Allocator, Disposable {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#unwatch();
-    clearTimeout(this.#timer);
-    const slabs: number[] = [];
-    for (let s = 1; s < this.#slots; s++) {
-      if (this.#meta[s * ROW + STATE] !== NO_SLAB) slabs.push(this.#slab[s]);
-    }
     // Every fast path falls through to the checks, which throw.
-    this.#cur =
-      this.#partialHead =
-      this.#emptyHead =
-      this.#emptyTail =
-        0;
-    this.#map = emptyPageMap();
-    this.#pageSlab = this.#map.slab;
-    this.#blocks = this.#slabCount = 0;
+    const slabs = this.#slabs.clear();
+    this.#blocks = 0;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {

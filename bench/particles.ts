@@ -1,0 +1,238 @@
+/**
+ * `deno run -A bench/particles.ts [kind] [steps]`: a particle system of
+ * 100,000 `{ x, y, vx, vy: f64; id: u32 }` records, each step moving every
+ * particle by its velocity and bouncing it off the unit square's walls.
+ * Kinds:
+ *
+ * - `soa`: struct-of-arrays, five typed arrays (the floor);
+ * - `js`: plain JS objects in an array;
+ * - `pool`: records of `defineRecord` on a Pool, through a cursor;
+ * - `pool-offsets`: the same records, fields read at the layout's offsets
+ *   by hand (`f64[p / 8 + X]`);
+ * - `heap`: the same records on a Heap (a 40-byte record takes its
+ *   48-byte class), through a cursor.
+ *
+ * Prints nanoseconds per step and per particle update, and the process's
+ * peak RSS (VmHWM). Without a kind it runs each in a subprocess of its
+ * own, so that each peak RSS is its own; `compare [rounds]` runs them all
+ * in one process, interleaved, for ratios that one machine load shares.
+ *
+ * @module
+ */
+import { Heap } from "../heap/mod.ts";
+import { type Memory, OsPages } from "../os/mod.ts";
+import { Particle } from "./_particle.ts";
+
+const N = 100_000;
+const DT = 0.001;
+
+// The same start for every kind: positions and velocities of a seeded
+// xorshift, so that every kind computes the same numbers.
+function starts(): Float64Array {
+  const out = new Float64Array(N * 4);
+  let s = 19;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = (s >>> 0) / 2 ** 32;
+  }
+  return out;
+}
+
+interface System {
+  step(): void;
+  // The sum of the positions, to check that every kind agrees.
+  checksum(): number;
+}
+
+function soa(): System {
+  const x = new Float64Array(N), y = new Float64Array(N);
+  const vx = new Float64Array(N), vy = new Float64Array(N);
+  const id = new Uint32Array(N);
+  const s = starts();
+  for (let i = 0; i < N; i++) {
+    x[i] = s[4 * i];
+    y[i] = s[4 * i + 1];
+    vx[i] = s[4 * i + 2] - 0.5;
+    vy[i] = s[4 * i + 3] - 0.5;
+    id[i] = i;
+  }
+  return {
+    step() {
+      for (let i = 0; i < N; i++) {
+        let px = x[i] + vx[i] * DT, py = y[i] + vy[i] * DT;
+        if (px < 0 || px > 1) vx[i] = -vx[i], px = x[i];
+        if (py < 0 || py > 1) vy[i] = -vy[i], py = y[i];
+        x[i] = px;
+        y[i] = py;
+      }
+    },
+    checksum: () => x.reduce((a, b) => a + b) + y.reduce((a, b) => a + b),
+  };
+}
+
+interface P {
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  id: number;
+}
+
+function js(): System {
+  const s = starts();
+  const ps: P[] = [];
+  for (let i = 0; i < N; i++) {
+    ps.push({
+      x: s[4 * i],
+      y: s[4 * i + 1],
+      vx: s[4 * i + 2] - 0.5,
+      vy: s[4 * i + 3] - 0.5,
+      id: i,
+    });
+  }
+  return {
+    step() {
+      for (let i = 0; i < N; i++) {
+        const p = ps[i];
+        let px = p.x + p.vx * DT, py = p.y + p.vy * DT;
+        if (px < 0 || px > 1) p.vx = -p.vx, px = p.x;
+        if (py < 0 || py > 1) p.vy = -p.vy, py = p.y;
+        p.x = px;
+        p.y = py;
+      }
+    },
+    checksum: () => ps.reduce((a, p) => a + p.x + p.y, 0),
+  };
+}
+
+function records(kind: "pool" | "pool-offsets" | "heap"): System {
+  // Every record is Particle.size bytes: a Heap is told so, a Pool knows.
+  const allocator: { memory: Memory; alloc(size: number): number } =
+    kind === "heap" ? new Heap({ pages: new OsPages() }) : Particle.pool();
+  const alloc = () => allocator.alloc(Particle.size);
+  const ptrs = new Int32Array(N);
+  const c = Particle.cursor(allocator.memory);
+  const s = starts();
+  for (let i = 0; i < N; i++) {
+    c.ptr = ptrs[i] = alloc();
+    c.x = s[4 * i];
+    c.y = s[4 * i + 1];
+    c.vx = s[4 * i + 2] - 0.5;
+    c.vy = s[4 * i + 3] - 0.5;
+    c.id = i;
+  }
+  const f64 = allocator.memory.f64;
+  const { x: X, y: Y, vx: VX, vy: VY } = Particle.offsets;
+  const [x8, y8, vx8, vy8] = [X / 8, Y / 8, VX / 8, VY / 8];
+  const step = kind === "pool-offsets"
+    ? () => {
+      for (let i = 0; i < N; i++) {
+        const w = ptrs[i] / 8;
+        let px = f64[w + x8] + f64[w + vx8] * DT;
+        let py = f64[w + y8] + f64[w + vy8] * DT;
+        if (px < 0 || px > 1) f64[w + vx8] = -f64[w + vx8], px = f64[w + x8];
+        if (py < 0 || py > 1) f64[w + vy8] = -f64[w + vy8], py = f64[w + y8];
+        f64[w + x8] = px;
+        f64[w + y8] = py;
+      }
+    }
+    : () => {
+      for (let i = 0; i < N; i++) {
+        c.ptr = ptrs[i];
+        let px = c.x + c.vx * DT, py = c.y + c.vy * DT;
+        if (px < 0 || px > 1) c.vx = -c.vx, px = c.x;
+        if (py < 0 || py > 1) c.vy = -c.vy, py = c.y;
+        c.x = px;
+        c.y = py;
+      }
+    };
+  return {
+    step,
+    checksum() {
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        c.ptr = ptrs[i];
+        sum += c.x + c.y;
+      }
+      return sum;
+    },
+  };
+}
+
+function peakRss(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+}
+
+const KINDS = ["soa", "js", "pool", "pool-offsets", "heap"] as const;
+
+function make(kind: string): System {
+  if (kind === "soa") return soa();
+  if (kind === "js") return js();
+  if (kind === "pool" || kind === "pool-offsets" || kind === "heap") {
+    return records(kind);
+  }
+  throw new TypeError(
+    `Kind must be compare or one of ${KINDS.join(", ")}, got ${kind}`,
+  );
+}
+
+function measure(kind: string, steps: number): void {
+  const system = make(kind);
+  for (let i = 0; i < 20; i++) system.step(); // warm up
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) system.step();
+  const ns = (performance.now() - started) * 1e6 / steps;
+  console.log(JSON.stringify({
+    kind,
+    particles: N,
+    steps,
+    nsPerStep: Math.round(ns),
+    nsPerParticle: +(ns / N).toFixed(2),
+    checksum: +system.checksum().toFixed(6),
+    peakRssMiB: +(peakRss() / 2 ** 20).toFixed(1),
+  }));
+}
+
+// Every kind in this process, steps interleaved round by round, so that
+// the machine's load falls on each alike: the best round of each, and its
+// ratio to struct-of-arrays.
+function compare(rounds: number): void {
+  const systems = KINDS.map((k) => [k, make(k)] as const);
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, system] of systems) {
+      const started = performance.now();
+      for (let i = 0; i < 10; i++) system.step();
+      const ns = (performance.now() - started) * 1e6 / 10 / N;
+      best.set(k, Math.min(best.get(k) ?? Infinity, ns));
+    }
+  }
+  const floor = best.get("soa")!;
+  for (const [k] of systems) {
+    const ns = best.get(k)!;
+    console.log(
+      `${k.padEnd(13)} ${ns.toFixed(2).padStart(6)} ns/particle  ${
+        (ns / floor).toFixed(2)
+      }× soa`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  const [kind, steps = "200"] = Deno.args;
+  if (kind === "compare") compare(Number(steps === "200" ? 30 : steps));
+  else if (kind !== undefined) measure(kind, Number(steps));
+  else {
+    for (const k of KINDS) {
+      const out = new Deno.Command(Deno.execPath(), {
+        // Reading /proc/self/status needs every permission.
+        args: ["run", "-A", new URL(import.meta.url).pathname, k, steps],
+      }).outputSync();
+      Deno.stdout.writeSync(out.stdout);
+      Deno.stderr.writeSync(out.stderr);
+    }
+  }
+}

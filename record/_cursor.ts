@@ -1,0 +1,278 @@
+// Cursors: one object per record layout and memory, whose getters and
+// setters read and write the fields of the record at `ptr`. The classes
+// are built once per (layout, memory); their accessors close over the
+// field offsets and the memory's views, so a read is one typed-array index
+// and no object is made per access. A nested record or an array field
+// gives back a sub-cursor the cursor owns, moved to the field.
+import type { Memory } from "../os/memory.ts";
+import {
+  type Access,
+  dataViewAccess,
+  pointerValue,
+  typedArrayAccess,
+} from "./_access.ts";
+import type { Placed, ScalarName } from "./_layout.ts";
+
+/** What a cursor needs of a record layout. */
+export interface CursorLayout {
+  readonly name: string;
+  readonly size: number;
+  readonly align: number;
+  readonly fields: readonly Placed<CursorLayout>[];
+}
+
+/** A cursor of any record: `ptr` and the fields' accessors. */
+export interface AnyCursor {
+  ptr: number;
+}
+
+/**
+ * A fixed-array field: `length` elements of a scalar (`get`/`set`) or of a
+ * record (`at`, a cursor the array owns, moved to the element). An index
+ * out of range throws a RangeError before any memory is touched.
+ */
+export interface ArrayCursor<E = number, C = { ptr: number }> {
+  /** The address of element 0. */
+  ptr: number;
+  /** The number of elements. */
+  readonly length: number;
+  /** Element `i` (a scalar array). */
+  get(i: number): E;
+  /** Writes element `i` (a scalar array). */
+  set(i: number, value: E): void;
+  /** A cursor at element `i` (an array of records). */
+  at(i: number): C;
+}
+
+type CursorClass = new (memory: Memory) => AnyCursor;
+const SUBS = Symbol("sub-cursors");
+const ACCESS = Symbol("accessors");
+const classes = new WeakMap<CursorLayout, CursorClass>();
+
+/** A new cursor of `layout` over `memory`, at pointer 0. */
+export function makeCursor(layout: CursorLayout, memory: Memory): AnyCursor {
+  let C = classes.get(layout);
+  if (C === undefined) {
+    C = cursorClass(layout);
+    classes.set(layout, C);
+  }
+  return new C(memory);
+}
+
+// One class per layout, whatever the memory (so that code using cursors
+// of several memories stays monomorphic): the memory's views are the
+// instance's private fields, the offsets constants in generated code.
+function cursorClass(layout: CursorLayout): CursorClass {
+  const scalars = layout.fields.filter((f) =>
+    !f.array && typeof f.type === "string"
+  );
+  const others = layout.fields.filter((f) => !scalars.includes(f));
+  const Base = generated(scalars) ?? class Cursor {
+    ptr = 0;
+    constructor(_memory: Memory) {}
+  };
+  class WithSubs extends Base {
+    [SUBS]: Array<AnyCursor | ArrayCursor<unknown>>;
+    [ACCESS]: Access[];
+    constructor(memory: Memory) {
+      super(memory);
+      this[SUBS] = others.map((f) =>
+        f.array
+          ? arrayCursor(memory, layout, f.type, f.length, f.offset)
+          : makeCursor(f.type as CursorLayout, memory)
+      );
+      this[ACCESS] = scalars.map((f) =>
+        accessOf(memory, layout, f.type as ScalarName, f.offset)
+      );
+    }
+  }
+  const proto: PropertyDescriptorMap = {};
+  scalars.forEach((f, k) => {
+    const off = f.offset;
+    if (
+      isAligned(layout, f.type as ScalarName, off) &&
+      Object.hasOwn(Base.prototype, f.name)
+    ) return;
+    // Unaligned (packed), or no code generation here (a content security
+    // policy): through the field's Access.
+    proto[f.name] = {
+      get(this: AnyCursor & { [ACCESS]: Access[] }) {
+        return this[ACCESS][k].get(this.ptr + off);
+      },
+      set(this: AnyCursor & { [ACCESS]: Access[] }, v: number | bigint) {
+        this[ACCESS][k].set(this.ptr + off, v);
+      },
+      enumerable: true,
+    };
+  });
+  others.forEach((f, k) => {
+    const off = f.offset;
+    proto[f.name] = {
+      get(this: AnyCursor & { [SUBS]: AnyCursor[] }) {
+        const sub = this[SUBS][k];
+        sub.ptr = this.ptr + off;
+        return sub;
+      },
+      enumerable: true,
+    };
+  });
+  Object.defineProperties(WithSubs.prototype, proto);
+  Object.defineProperty(WithSubs, "name", { value: `${layout.name}Cursor` });
+  return WithSubs;
+}
+
+// The views an aligned scalar is read through, by type.
+const VIEW = {
+  i8: ["i8", 1],
+  u8: ["u8", 1],
+  i16: ["i16", 2],
+  u16: ["u16", 2],
+  i32: ["i32", 4],
+  u32: ["u32", 4],
+  f32: ["f32", 4],
+  f64: ["f64", 8],
+  i64: ["i64", 8],
+  u64: ["u64", 8],
+  usize: ["u32", 4],
+} as const;
+
+// The getter and setter of an aligned scalar field, with the offset a
+// constant in the code (which closures cannot give): a read is then the
+// typed-array index alone, as with offsets written by hand.
+function accessors(name: string, type: ScalarName, offset: number): string {
+  const [view, size] = VIEW[type];
+  // this.ptr / size is the same expression in every getter: V8 computes
+  // it once for a run of accesses at one ptr.
+  const at = size === 1
+    ? `this.ptr + ${offset}`
+    : `this.ptr / ${size} + ${offset / size}`;
+  if (type === "usize") {
+    return `get ${name}() { const a = ${at}, m = this.#u32; ` +
+      `return m[a] + m[a + 1] * 4294967296; }\n` +
+      `set ${name}(v) { const p = pointerValue(v), a = ${at}, m = this.#u32; ` +
+      `m[a] = p % 4294967296; m[a + 1] = Math.floor(p / 4294967296); }\n`;
+  }
+  return `get ${name}() { return this.#${view}[${at}]; }\n` +
+    `set ${name}(v) { this.#${view}[${at}] = v; }\n`;
+}
+
+// A class with a getter and setter per aligned scalar field, or null where
+// code cannot be generated. (Unaligned fields are left to the caller.)
+function generated(
+  fields: readonly Placed<CursorLayout>[],
+): (new (memory: Memory) => AnyCursor) | null {
+  const views = Object.keys(VIEW).filter((v) => v !== "usize");
+  let body = `return class Cursor {\n${
+    views.map((v) => `#${v};`).join(" ")
+  }\nconstructor(m) { this.ptr = 0; ${
+    views.map((v) => `this.#${v} = m.${v};`).join(" ")
+  } }\n`;
+  const names: string[] = [];
+  for (const f of fields) {
+    const type = f.type as ScalarName;
+    if (f.offset % VIEW[type][1] !== 0) continue; // unaligned in any case
+    body += accessors(f.name, type, f.offset);
+    names.push(f.name);
+  }
+  body += "};";
+  let C: new (memory: Memory) => AnyCursor;
+  try {
+    C = new Function("pointerValue", body)(pointerValue);
+  } catch (e) {
+    if (e instanceof EvalError) return null;
+    throw e;
+  }
+  for (const name of names) {
+    const d = Object.getOwnPropertyDescriptor(C.prototype, name)!;
+    Object.defineProperty(C.prototype, name, { ...d, enumerable: true });
+  }
+  return C;
+}
+
+// A scalar of a record is at a multiple of its size when the record is
+// aligned to at least that size and so is the offset (not so in a packed
+// record).
+function isAligned(
+  layout: CursorLayout,
+  type: ScalarName,
+  offset: number,
+  size = scalarSize(type),
+): boolean {
+  return layout.align >= size && offset % size === 0;
+}
+
+// A typed array where the field is aligned, else a DataView.
+function accessOf(
+  memory: Memory,
+  layout: CursorLayout,
+  type: ScalarName,
+  offset: number,
+): Access {
+  return isAligned(layout, type, offset)
+    ? typedArrayAccess(memory, type)
+    : dataViewAccess(memory, type);
+}
+
+const scalarSize = (type: ScalarName): number =>
+  type === "i8" || type === "u8"
+    ? 1
+    : type === "i16" || type === "u16"
+    ? 2
+    : type === "i32" || type === "u32" || type === "f32"
+    ? 4
+    : 8;
+
+function arrayCursor(
+  memory: Memory,
+  layout: CursorLayout,
+  type: ScalarName | CursorLayout,
+  length: number,
+  offset: number,
+): ArrayCursor<unknown> {
+  const checkIndex = (i: number) => {
+    if (i >>> 0 === i && i < length) return;
+    throw new RangeError(
+      `Index ${i} is out of range for an array of ${length} elements (0 to ${
+        length - 1
+      })`,
+    );
+  };
+  const noScalar = () => {
+    throw new TypeError(
+      "This array holds records: use at(i) for a cursor at element i",
+    );
+  };
+  if (typeof type === "string") {
+    const size = scalarSize(type);
+    const a = accessOf(memory, layout, type, offset);
+    return {
+      ptr: 0,
+      length,
+      get(i) {
+        checkIndex(i);
+        return a.get(this.ptr + i * size);
+      },
+      set(i, v) {
+        checkIndex(i);
+        a.set(this.ptr + i * size, v as number | bigint);
+      },
+      at: () => {
+        throw new TypeError(
+          "This array holds scalars: use get(i) and set(i, value)",
+        );
+      },
+    };
+  }
+  const element = makeCursor(type, memory);
+  return {
+    ptr: 0,
+    length,
+    get: noScalar,
+    set: noScalar,
+    at(i) {
+      checkIndex(i);
+      element.ptr = this.ptr + i * type.size;
+      return element;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+// Record cursors: every scalar type written through a cursor lands as the
+// exact little-endian bytes at its offset, in a natural and in a packed
+// (unaligned) record; nested records, arrays of scalars and of records,
+// pointers, and refused indices and values that change no byte.
+import assert from "node:assert/strict";
+import { BufferPages } from "../os/mod.ts";
+import { defineRecord } from "../record/mod.ts";
+import { ALL_SCALARS, Particle } from "./_records.ts";
+
+const FIELDS = ALL_SCALARS;
+
+function fill<C extends Record<keyof typeof FIELDS, unknown>>(c: C): void {
+  Object.assign(c, {
+    a: -2,
+    b: 0xfe,
+    c: -300,
+    d: 0xbeef,
+    e: -70000,
+    f: 0xdeadbeef,
+    g: -5n,
+    h: 2n ** 64n - 2n,
+    i: 1.5,
+    j: -0.25,
+    k: 2 ** 40 + 3,
+  });
+}
+
+// The same values as bytes, by a DataView, at the offsets given.
+function expected(offsets: Record<string, number>, size: number): number[] {
+  const dv = new DataView(new ArrayBuffer(size));
+  dv.setInt8(offsets.a, -2);
+  dv.setUint8(offsets.b, 0xfe);
+  dv.setInt16(offsets.c, -300, true);
+  dv.setUint16(offsets.d, 0xbeef, true);
+  dv.setInt32(offsets.e, -70000, true);
+  dv.setUint32(offsets.f, 0xdeadbeef, true);
+  dv.setBigInt64(offsets.g, -5n, true);
+  dv.setBigUint64(offsets.h, 2n ** 64n - 2n, true);
+  dv.setFloat32(offsets.i, 1.5, true);
+  dv.setFloat64(offsets.j, -0.25, true);
+  dv.setUint32(offsets.k, 3, true);
+  dv.setUint32(offsets.k + 4, 2 ** 8, true);
+  return [...new Uint8Array(dv.buffer)];
+}
+
+for (const packed of [false, true]) {
+  Deno.test(`cursor writes exact bytes of every scalar (packed: ${packed})`, () => {
+    const R = defineRecord("All", FIELDS, { packed });
+    assert.equal(R.size, packed ? 50 : 56);
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const base = pages.alloc(4096);
+    // A packed record at an odd address: every field unaligned.
+    const at = base + (packed ? 1 : 0);
+    const c = R.cursor(pages.memory);
+    c.ptr = at;
+    fill(c);
+    const bytes = [...pages.memory.u8.subarray(at, at + R.size)];
+    assert.deepEqual(bytes, expected(R.offsets, R.size));
+    assert.deepEqual(
+      [c.a, c.b, c.c, c.d, c.e, c.f, c.g, c.h, c.i, c.j, c.k],
+      [
+        -2,
+        0xfe,
+        -300,
+        0xbeef,
+        -70000,
+        0xdeadbeef,
+        -5n,
+        2n ** 64n - 2n,
+        1.5,
+        -0.25,
+        2 ** 40 + 3,
+      ],
+    );
+    assert.equal(pages.memory.u8[at - 1] ?? 0, 0); // nothing before
+    assert.equal(pages.memory.u8[at + R.size], 0); // nothing after
+  });
+}
+
+Deno.test("cursor: nested records and arrays move with ptr", () => {
+  const Vec2 = defineRecord("Vec2", { x: "f32", y: "f32" });
+  const Shape = defineRecord("Shape", {
+    kind: "u8",
+    center: Vec2,
+    pts: { type: Vec2, length: 3 },
+    tags: { type: "u16", length: 4 },
+  });
+  assert.deepEqual({ ...Shape.offsets }, {
+    kind: 0,
+    center: 4,
+    pts: 12,
+    tags: 36,
+  });
+  assert.equal(Shape.size, 44);
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096);
+  const { f32, u16, u8 } = pages.memory;
+  const c = Shape.cursor(pages.memory);
+  for (let k = 0; k < 2; k++) {
+    c.ptr = Shape.at(base, k);
+    c.kind = 10 + k;
+    c.center.y = 2 + k;
+    c.pts.at(2).x = 7 + k;
+    c.tags.set(3, 500 + k);
+  }
+  for (let k = 0; k < 2; k++) {
+    const p = base + k * 44;
+    assert.equal(u8[p], 10 + k);
+    assert.equal(f32[(p + 8) / 4], 2 + k);
+    assert.equal(f32[(p + 12 + 16) / 4], 7 + k);
+    assert.equal(u16[(p + 36 + 6) / 2], 500 + k);
+  }
+  c.ptr = base;
+  assert.equal(c.pts.length, 3);
+  assert.equal(c.tags.get(3), 500);
+  assert.equal(c.pts.at(2).x, 7);
+  // The sub-cursors are the cursor's own: the same object every time.
+  assert.equal(c.center, c.center);
+  assert.equal(c.pts.at(0), c.pts.at(1));
+});
+
+Deno.test("cursor refuses bad indices and pointer values, changing nothing", () => {
+  const R = defineRecord("R", {
+    v: { type: "i32", length: 2 },
+    p: "usize",
+    rs: { type: defineRecord("E", { e: "u8" }), length: 2 },
+  });
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096);
+  const c = R.cursor(pages.memory);
+  c.ptr = base;
+  c.p = 4096;
+  const before = [...pages.memory.u8.subarray(base - 16, base + 64)];
+  for (const i of [2, -1, 0.5, NaN]) {
+    assert.throws(
+      () => c.v.get(i),
+      /Index .* is out of range for an array of 2 elements \(0 to 1\)/,
+    );
+    assert.throws(() => c.v.set(i, 1), RangeError);
+    assert.throws(() => c.rs.at(i), RangeError);
+  }
+  for (const v of [-1, 1.5, 2 ** 53, NaN]) {
+    assert.throws(
+      () => c.p = v,
+      /A usize field holds a pointer: an integer from 0 to 2\^53 - 1/,
+    );
+  }
+  assert.throws(() => c.v.at(0), /holds scalars/);
+  assert.throws(() => c.rs.get(0), /holds records/);
+  assert.deepEqual([...pages.memory.u8.subarray(base - 16, base + 64)], before);
+  assert.equal(c.p, 4096);
+});
+
+Deno.test("a record's pool and a cursor over it", () => {
+  using pool = Particle.pool({ decayMs: Infinity });
+  assert.deepEqual([pool.blockSize, pool.alignment, pool.stride], [40, 8, 40]);
+  const c = Particle.cursor(pool.memory);
+  const ptrs = Array.from({ length: 3 }, () => pool.alloc());
+  assert.deepEqual(ptrs.map((p) => p - ptrs[0]), [0, 40, 80]);
+  ptrs.forEach((p, i) => {
+    c.ptr = p;
+    c.id = i;
+    c.vx = i / 2;
+    c.x += c.vx;
+  });
+  const { f64, u32 } = pool.memory;
+  assert.deepEqual(ptrs.map((p) => f64[p / 8]), [0, 0.5, 1]);
+  assert.deepEqual(ptrs.map((p) => u32[(p + 32) / 4]), [0, 1, 2]);
+  pool.free(ptrs[1]);
+  assert.equal(pool.blocks, 2);
+  pool.validate(); // nothing written past a record
+});
+
+Deno.test("cursor without code generation (a content security policy)", () => {
+  const original = globalThis.Function;
+  let refused = 0;
+  globalThis.Function = function () {
+    refused++;
+    throw new EvalError("Code generation from strings disallowed");
+  } as unknown as FunctionConstructor;
+  try {
+    const R = defineRecord("NoEval", FIELDS);
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = R.cursor(pages.memory);
+    c.ptr = pages.alloc(4096);
+    fill(c);
+    assert.deepEqual(
+      [...pages.memory.u8.subarray(c.ptr, c.ptr + R.size)],
+      expected(R.offsets, R.size),
+    );
+    assert.equal(c.k, 2 ** 40 + 3);
+    assert.equal(refused, 1); // the class was built by closures instead
+  } finally {
+    globalThis.Function = original;
+  }
+});

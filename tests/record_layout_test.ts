@@ -1,0 +1,246 @@
+// Record layouts: the exact size, alignment and offsets of every record of
+// tests/_records.ts (the numbers gcc agrees with in record_c_test.ts), the
+// C declaration and FFI type, and every kind of bad input refused with a
+// specific error.
+import assert from "node:assert/strict";
+import { defineRecord, type FieldType } from "../record/mod.ts";
+import { RECORD_CASES } from "./_records.ts";
+
+Deno.test("record layouts: exact sizes, alignments and offsets", async (t) => {
+  for (const c of RECORD_CASES) {
+    await t.step(c.layout.name, () => {
+      assert.equal(c.layout.size, c.size);
+      assert.equal(c.layout.align, c.align);
+      assert.deepEqual({ ...c.layout.offsets }, c.offsets);
+      for (const f of c.layout.fields) {
+        assert.equal(c.layout.offsetOf(f.name), c.offsets[f.name]);
+      }
+    });
+  }
+});
+
+Deno.test("record fields: each one's size, alignment and length", () => {
+  const Vec2 = defineRecord("Vec2", { x: "f32", y: "f32" });
+  const R = defineRecord("R", {
+    a: "u8",
+    v: { type: Vec2, length: 2 },
+    p: "usize",
+    one: { type: "i16", length: 1 },
+  });
+  assert.deepEqual(
+    R.fields.map((f) => [f.name, f.offset, f.size, f.align, f.length, f.array]),
+    [
+      ["a", 0, 1, 1, 1, false],
+      ["v", 4, 16, 4, 2, true],
+      ["p", 24, 8, 8, 1, false],
+      ["one", 32, 2, 2, 1, true],
+    ],
+  );
+  assert.equal(R.size, 40);
+  assert.equal(R.fields[1].type, Vec2);
+  assert.equal(R.at(4096, 2), 4096 + 80);
+  assert.throws(() => R.at(0, -1), RangeError);
+  assert.throws(() => R.at(0, 1.5), RangeError);
+});
+
+Deno.test("record C declaration and FFI type", () => {
+  const V = defineRecord("V", { x: "f32", y: "f32" });
+  const S = defineRecord("S", {
+    id: "u64",
+    p: "usize",
+    pts: { type: V, length: 2 },
+    b: "i8",
+  });
+  assert.equal(
+    S.cDeclaration(),
+    "struct V {\n  float x;\n  float y;\n};\n" +
+      "struct S {\n  uint64_t id;\n  uintptr_t p;\n  struct V pts[2];\n  int8_t b;\n};\n",
+  );
+  assert.deepEqual(S.ffiType, {
+    struct: [
+      "u64",
+      "usize",
+      { struct: ["f32", "f32"] },
+      { struct: ["f32", "f32"] },
+      "i8",
+    ],
+  });
+  const P = defineRecord("P", { a: "u8", b: "u32" }, { packed: true });
+  assert.equal(
+    P.cDeclaration(),
+    "struct __attribute__((packed)) P {\n  uint8_t a;\n  uint32_t b;\n};\n",
+  );
+  assert.throws(() => P.ffiType, /packed.*pass it by pointer/);
+  const A = defineRecord("A", { a: "u8" }, { align: 64, packed: true });
+  assert.match(A.cDeclaration(), /__attribute__\(\(packed, aligned\(64\)\)\)/);
+  const N = defineRecord("N", { d: "f64" }, { align: 8 }); // natural already
+  assert.deepEqual(N.ffiType, { struct: ["f64"] });
+  assert.throws(
+    () =>
+      defineRecord("T", {
+        a: defineRecord("X", { b: "u8" }),
+        b: defineRecord("X", { c: "u8" }),
+      }).cDeclaration(),
+    /Two different records are named X/,
+  );
+});
+
+Deno.test("record layouts refuse bad input with a specific error", async (t) => {
+  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+    [
+      "unknown type",
+      () => defineRecord("R", { a: "f16" as "f32" }),
+      TypeError,
+      /Field a of record R has unknown type "f16"/,
+    ],
+    [
+      "type not a string",
+      () => defineRecord("R", { a: 5 as unknown as "u8" }),
+      TypeError,
+      /unknown type 5/,
+    ],
+    [
+      "duplicate name",
+      () => defineRecord("R", [["a", "u8"], ["a", "u32"]]),
+      TypeError,
+      /two fields named a/,
+    ],
+    ["no fields", () => defineRecord("R", {}), TypeError, /has no fields/],
+    [
+      "no fields (list)",
+      () => defineRecord("R", []),
+      TypeError,
+      /has no fields/,
+    ],
+    [
+      "array length 0",
+      () => defineRecord("R", { a: { type: "u8", length: 0 } }),
+      RangeError,
+      /array of length 0/,
+    ],
+    [
+      "array length 1.5",
+      () => defineRecord("R", { a: { type: "u8", length: 1.5 } }),
+      RangeError,
+      /array of length 1\.5/,
+    ],
+    [
+      "array length -1",
+      () => defineRecord("R", { a: { type: "u8", length: -1 } }),
+      RangeError,
+      /array of length -1/,
+    ],
+    [
+      "array length NaN",
+      () => defineRecord("R", { a: { type: "u8", length: NaN } }),
+      RangeError,
+      /array of length NaN/,
+    ],
+    [
+      "array too large",
+      () => defineRecord("R", { a: { type: "f64", length: 2 ** 28 } }),
+      RangeError,
+      /more than 1073741824/,
+    ],
+    [
+      "array of unknown",
+      () => defineRecord("R", { a: { type: "x" as "u8", length: 2 } }),
+      TypeError,
+      /unknown type "x"/,
+    ],
+    [
+      "bad field name",
+      () => defineRecord("R", { "1a": "u8" }),
+      TypeError,
+      /"1a" is no usable C identifier/,
+    ],
+    [
+      "C keyword",
+      () => defineRecord("R", { int: "u8" }),
+      TypeError,
+      /"int" is no usable/,
+    ],
+    [
+      "reserved ptr",
+      () => defineRecord("R", { ptr: "u8" }),
+      TypeError,
+      /"ptr" is no usable/,
+    ],
+    [
+      "bad record name",
+      () => defineRecord("my record", { a: "u8" }),
+      TypeError,
+      /record name "my record"/,
+    ],
+    [
+      "record name not a string",
+      () => defineRecord(3 as unknown as string, { a: "u8" }),
+      TypeError,
+      /must be a string/,
+    ],
+    [
+      "align 3",
+      () => defineRecord("R", { a: "u8" }, { align: 3 }),
+      RangeError,
+      /power of two.*got 3/,
+    ],
+    [
+      "align 0",
+      () => defineRecord("R", { a: "u8" }, { align: 0 }),
+      RangeError,
+      /got 0/,
+    ],
+    [
+      "align 2^17",
+      () => defineRecord("R", { a: "u8" }, { align: 2 ** 17 }),
+      RangeError,
+      /got 131072/,
+    ],
+    [
+      "align below the fields'",
+      () => defineRecord("R", { a: "f64" }, { align: 4 }),
+      RangeError,
+      /cannot have alignment 4: its fields need 8/,
+    ],
+    [
+      "packed not boolean",
+      () => defineRecord("R", { a: "u8" }, { packed: 1 as unknown as boolean }),
+      TypeError,
+      /packed must be true or false/,
+    ],
+    [
+      "fields not an object",
+      () => defineRecord("R", null as unknown as Record<string, FieldType>),
+      TypeError,
+      /fields must be/,
+    ],
+    [
+      "field not a pair",
+      () => defineRecord("R", [["a"]] as unknown as [string, FieldType][]),
+      TypeError,
+      /\[name, type\] pair/,
+    ],
+    [
+      "record too large",
+      () => defineRecord("R", { a: { type: "u8", length: 2 ** 30 }, b: "u8" }),
+      RangeError,
+      /larger than 1073741824 bytes at field b/,
+    ],
+    [
+      "offsetOf unknown",
+      () => defineRecord("R", { a: "u8" }).offsetOf("b" as "a"),
+      TypeError,
+      /no field b: its fields are a/,
+    ],
+  ];
+  for (const [name, call, error, message] of cases) {
+    await t.step(name, () => {
+      assert.throws(call, (e: unknown) => {
+        assert.ok(e instanceof error, `${name}: ${e}`);
+        assert.match((e as Error).message, message);
+        assert.match((e as Error).message, /^[A-Z]/); // sentence case
+        return true;
+      });
+    });
+  }
+});
