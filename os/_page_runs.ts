@@ -299,26 +299,76 @@ export class PageRuns {
 
   /**
    * Takes `pages` pages starting at a page `p` with `(p + bias) % align`
-   * zero (`align` a power of two, in pages): a run of `pages + align - 1`
-   * taken as {@linkcode PageRuns.take} does, whose unaligned head and tail go
-   * back to the free runs in the state they were in (dirty ones as freed at
-   * `now`). Returns the start page, or -1 if nothing fits;
+   * zero (`align` a power of two, in pages): the most recently freed dirty
+   * run that holds such a stretch, else a clean one, else pages at the top
+   * (up to the stretch's end only, so that a range filled to its limit still
+   * fits one). The unaligned head and tail of what was taken go back to the
+   * free runs in the state they were in (dirty ones as freed at `now`).
+   * Returns the start page, or -1 if nothing fits;
    * {@linkcode PageRuns.takenDirty} counts the dirty pages at its start.
    */
   takeAligned(pages: number, align: number, bias: number, now: number): number {
-    const total = pages + align - 1;
-    const from = this.take(total);
-    if (from === -1) return -1;
-    const dirtyEnd = from + this.#h[TAKEN_DIRTY];
-    const start = from +
-      ((align - ((from + bias) & (align - 1))) & (align - 1));
+    const mask = align - 1;
+    for (let state = DIRTY; state <= CLEAN; state++) {
+      const from = this.#fitAligned(pages, mask, bias, state);
+      if (from === -1) continue;
+      const length = -this.#run[from];
+      this.#unlinkFree(from, length, state);
+      const dirtyEnd = state === DIRTY ? from + length : from;
+      const start = from + (-(from + bias) & mask);
+      return this.#trim(from, from + length, start, pages, dirtyEnd, now);
+    }
+    // At the top, starting in the dirty run that ends there if there is one
+    // (#fitAligned found it too short).
+    const top = this.top;
+    const below = this.#freeEndingAt(top);
+    const from = below === 0 ? top : below;
+    const start = from + (-(from + bias) & mask);
+    if (start + pages > this.limit) return -1;
+    if (below !== 0) this.#unlinkFree(below, top - below, DIRTY);
+    // (A dirty run deeper in its bin than searched may hold it already.)
+    const end = Math.max(start + pages, top);
+    if (end > top) this.#raiseTop(end);
+    return this.#trim(from, end, start, pages, top, now);
+  }
+
+  // The start of a free run in `state` holding `pages` pages from a page `p`
+  // with `(p + bias) & mask` zero, or -1. Each bin that may hold runs too
+  // short is searched FIT_SEARCH runs deep; a bin of runs `mask` pages
+  // longer than wanted fits at its first.
+  #fitAligned(
+    pages: number,
+    mask: number,
+    bias: number,
+    state: number,
+  ): number {
+    for (let bin = this.#nextBin(binOf(pages), state); bin !== -1;) {
+      let start = this.#heads[state * BIN_COUNT + bin];
+      for (let i = 0; start !== 0 && i <= FIT_SEARCH; i++) {
+        const aligned = start + (-(start + bias) & mask);
+        if (aligned + pages <= start - this.#run[start]) return start;
+        start = this.#next[start];
+      }
+      bin = this.#nextBin(bin + 1, state);
+    }
+    return -1;
+  }
+
+  // Makes the pages [start, start + pages) of the taken, unlisted pages
+  // [from, to) live, and frees the rest: dirty below `dirtyEnd`, clean from
+  // there on. Returns `start`.
+  #trim(
+    from: number,
+    to: number,
+    start: number,
+    pages: number,
+    dirtyEnd: number,
+    now: number,
+  ): number {
     const end = start + pages;
-    this.#run[from] = 0;
-    this.#h[LIVE_RUNS]--;
-    this.#h[LIVE_PAGES] -= total;
     this.#setLive(start, pages);
     // The tail first: a clean one at the top lowers the top.
-    this.#freeSplit(end, from + total, dirtyEnd, now);
+    this.#freeSplit(end, to, dirtyEnd, now);
     this.#freeSplit(from, start, dirtyEnd, now);
     this.#h[TAKEN_DIRTY] = Math.min(Math.max(dirtyEnd - start, 0), pages);
     return start;
