@@ -168,3 +168,36 @@ Deno.test("page source tables: random growth and shrinking keep every run", () =
   );
   assert.ok(shrinks >= 20, `the tables shrank ${shrinks} times`);
 });
+
+Deno.test("page source tables: the boundaries, exact (grow past the end, shrink at half, regrow below the high-water mark)", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  // The top at the tables' end (page 1024) fits; one page more grows them.
+  const a = pages.alloc(1023 * P);
+  assert.equal(pages.tableBytes, tables(1024));
+  const b = pages.alloc(P);
+  assert.equal(pages.tableBytes, tables(2048), "1025 pages and a quarter");
+  pages.free(b, P);
+  pages.free(a, 1023 * P);
+  pages.purge();
+  assert.equal(pages.tableBytes, tables(1024));
+  // Pages 1–2047 and 2048–3147: tables of 3072, then 4096.
+  const low = pages.alloc(2047 * P);
+  assert.equal(pages.tableBytes, tables(3072));
+  const high = pages.alloc(1100 * P);
+  assert.equal(pages.tableBytes, tables(4096));
+  pages.memory.u8.fill(8, high, high + 1100 * P);
+  // The top falls to 2048, exactly half: they shrink, to 2048 and a quarter.
+  pages.free(high, 1100 * P);
+  assert.equal(pages.tableBytes, tables(4096), "retained, not given back");
+  pages.purge();
+  assert.equal(pages.tableBytes, tables(3072));
+  // The top rises again below the high-water mark (3148): they regrow.
+  assert.equal(pages.touchedBytes, 3148 * P);
+  const again = pages.alloc(1100 * P);
+  assert.equal(again, high);
+  assert.equal(pages.tableBytes, tables(4096));
+  assert.equal(pages.memory.u8[again + 1100 * P - 1], 0, "purged: zero");
+  assert.equal(pages.runSize(low), 2047 * P);
+  pages.free(again, 1100 * P);
+  assert.equal(pages.alloc(1100 * P), high, "the run tables still work");
+});
