@@ -662,12 +662,11 @@ export class PageRuns {
     h[TOP] = top;
     if (top > h[HIGH_WATER]) h[HIGH_WATER] = top;
     // Tables shrunk since the high-water mark grow again with the top. Every
-    // per-page table grows together, by a quarter, up to the limit (shared
-    // tables are at the limit already).
-    if (top <= this.#run.length) return;
-    this.#resizeTables(
-      tableLength(Math.max(top, this.#run.length), this.limit),
-    );
+    // per-page table grows together, to the top and a quarter, up to the
+    // limit (shared tables are at the limit already).
+    if (top > this.#run.length) {
+      this.#resizeTables(tableLength(top, this.limit));
+    }
   }
 
   // Gives every private per-page table `length` entries, keeping the first

@@ -274,3 +274,30 @@ Deno.test("BufferPages: an aligned run in the dirty run at the top, deeper in it
   assert.equal(pages.freeRuns, 10, "the decoys");
   assert.equal(pages.touchedBytes, 479 * P);
 });
+
+for (const source of sources) {
+  Deno.test(`${source.name}: no room to move a run for its alignment is an OutOfMemoryError, nothing changed`, () => {
+    using pages = source.make({ reserve: 20 * P + P });
+    pages.alloc(12 * P); // pages 1–12
+    const b = pages.alloc(2 * P); // 13–14: 9 pages fit nowhere aligned
+    pages.memory.u8.fill(6, b, b + 2 * P);
+    const state = () => [
+      pages.liveBytes,
+      pages.liveRuns,
+      pages.freeRuns,
+      pages.retainedBytes,
+      pages.touchedBytes,
+      pages.tableBytes,
+    ];
+    const before = state();
+    assert.throws(
+      () => pages.resize(b, 2 * P, 9 * P, 65536),
+      (e: Error) =>
+        e instanceof OutOfMemoryError && /aligned to 65536/.test(e.message),
+    );
+    assert.deepEqual(state(), before);
+    assert.equal(pages.runSize(b), 2 * P);
+    assert.equal(pages.memory.u8[b + 2 * P - 1], 6);
+    assert.equal(pages.resize(b, 2 * P, 6 * P), b, "grows in place after");
+  });
+}
