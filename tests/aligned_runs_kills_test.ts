@@ -5,17 +5,11 @@
 // aligned, and the SharedPages owner table over an aligned run's skipped
 // pages.
 import assert from "node:assert/strict";
-import { Memory, PageSource, SharedPages } from "../os/mod.ts";
+import { SharedPages } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
+import { alignedFrom, BiasedPages } from "./_aligned_pages.ts";
 
 const P = 4096;
-
-// The first byte at or after `from` whose real address is a multiple of
-// `alignment`.
-const alignedFrom = (pages: PageSource, from: number, alignment: number) => {
-  const base = Number((pages.memory.address ?? 0n) % BigInt(alignment));
-  return from + ((alignment - ((base + from) % alignment)) % alignment);
-};
 
 for (const source of sources) {
   Deno.test(`${source.name}: an aligned hole behind a misaligned one in its size bin is found`, () => {
@@ -57,17 +51,8 @@ for (const source of sources) {
   });
 }
 
-// Native memory whose first byte is 3 pages past a multiple of 64 KiB.
-class Biased extends PageSource {
-  readonly kind = "buffer";
-  constructor() {
-    super(new Memory(new ArrayBuffer(2 ** 22), { address: 0x7f0000003000n }));
-  }
-  protected unmap(): void {}
-}
-
 Deno.test("page source 3 pages off 64 KiB: a run aligned in real address grows and shrinks in place", () => {
-  using pages = new Biased();
+  using pages = new BiasedPages();
   const p = pages.alloc(P, 65536);
   assert.equal(p, 13 * P); // 13 + 3 = 16
   assert.equal(pages.resize(p, P, 3 * P, 65536), p, "grown in place");

@@ -1,16 +1,13 @@
 // Page sources take any alignment up to 65536: up to the page size every run
-// has it; above, a run is carved out of a longer free one whose head and tail
-// stay free, at exact addresses (multiples of the alignment in real address).
+// has it; above, a run is carved out of a free one (or the top) holding an
+// aligned stretch, whose head and tail stay free, at exact addresses
+// (multiples of the alignment in real address).
 // A bad alignment is refused by class, nothing changed. allocUnsafe is
 // allocDirty under Node's name: reused pages keep old bytes.
 import assert from "node:assert/strict";
-import {
-  BufferPages,
-  Memory,
-  OutOfMemoryError,
-  PageSource,
-} from "../os/mod.ts";
+import { BufferPages, OutOfMemoryError } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
+import { alignedFrom, BiasedPages } from "./_aligned_pages.ts";
 
 const good = [1, 2, 16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536];
 const bad: [unknown, typeof RangeError | typeof TypeError][] = [
@@ -72,14 +69,6 @@ const P = 4096;
 for (const source of sources) {
   // The first page at or after `from` whose real address is a multiple of
   // `alignment`.
-  const alignedFrom = (
-    pages: { memory: { address: bigint | null } },
-    from: number,
-    alignment: number,
-  ) => {
-    const base = Number((pages.memory.address ?? 0n) % BigInt(alignment));
-    return from + ((alignment - ((base + from) % alignment)) % alignment);
-  };
 
   Deno.test(`${source.name}: a 64 KiB-aligned run skips the pages before it, which stay free`, () => {
     using pages = source.make({ reserve: 2 ** 22 });
@@ -189,18 +178,8 @@ for (const source of sources) {
   });
 }
 
-// Native memory whose first byte is 3 pages past a multiple of 64 KiB (mmap
-// promises whole pages only): alignment is of the real address.
-class Biased extends PageSource {
-  readonly kind = "buffer";
-  constructor() {
-    super(new Memory(new ArrayBuffer(2 ** 22), { address: 0x7f0000003000n }));
-  }
-  protected unmap(): void {}
-}
-
 Deno.test("page source on native memory 3 pages off 64 KiB: runs aligned in real address", () => {
-  using pages = new Biased();
+  using pages = new BiasedPages();
   // Real page number: pointer page + 3 (mod 16).
   assert.equal(pages.alloc(P, 65536), 13 * P); // 13 + 3 = 16
   assert.equal(pages.alloc(P, 32768), 5 * P); // 5 + 3 = 8
@@ -217,11 +196,6 @@ Deno.test("page source on native memory 3 pages off 64 KiB: runs aligned in real
 // is taken again aligned, and a range filled up to its very end still fits
 // one at the top.
 for (const source of sources) {
-  const alignedFrom = (pages: PageSource, from: number, alignment: number) => {
-    const base = Number((pages.memory.address ?? 0n) % BigInt(alignment));
-    return from + ((alignment - ((base + from) % alignment)) % alignment);
-  };
-
   Deno.test(`${source.name}: a freed aligned run in the middle is reused aligned`, () => {
     using pages = source.make({ reserve: 2 ** 22 });
     const a = pages.alloc(P, 65536);
