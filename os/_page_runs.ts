@@ -36,72 +36,37 @@
 // drops them. Shared tables are made at full size once (every worker maps
 // the same storage).
 import { refit } from "../internal/grow.ts";
+import {
+  BIN_COUNT,
+  binOf,
+  DIRTY_PAGES,
+  EXACT_BINS,
+  FIRST,
+  FREE_RUNS,
+  HEADER_WORDS,
+  HEADS,
+  HIGH_WATER,
+  initStorage,
+  LIMIT,
+  LIVE_PAGES,
+  LIVE_RUNS,
+  MASK_WORDS,
+  MASKS,
+  NEWEST,
+  OLDEST,
+  storageBytes,
+  TABLE_BYTES_PER_PAGE,
+  tableLength,
+  TAKEN_DIRTY,
+  TOP,
+} from "./_run_layout.ts";
 
-const EXACT_BINS = 32;
-const SUB_BINS = 4;
-const BIN_COUNT = EXACT_BINS + (31 - 5) * SUB_BINS;
-const MASK_WORDS = Math.ceil(BIN_COUNT / 32);
 // A bin that may hold runs smaller than wanted is searched this far for one
 // that fits before a larger bin is taken.
 const FIT_SEARCH = 8;
 
 const DIRTY = 0;
 const CLEAN = 1;
-
-function binOf(pages: number): number {
-  if (pages <= EXACT_BINS) return pages - 1;
-  const log = 31 - Math.clz32(pages);
-  return EXACT_BINS + (log - 5) * SUB_BINS + ((pages >>> (log - 2)) & 3);
-}
-
-// The words of the header: the counters, then the bin heads and masks.
-const TOP = 0;
-const HIGH_WATER = 1;
-const LIVE_PAGES = 2;
-const LIVE_RUNS = 3;
-const DIRTY_PAGES = 4;
-const FREE_RUNS = 5;
-const TAKEN_DIRTY = 6;
-const OLDEST = 7;
-const NEWEST = 8;
-const FIRST = 9;
-const LIMIT = 10;
-const HEADS = 16;
-const MASKS = HEADS + 2 * BIN_COUNT;
-const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow
-
-// The per-page tables, in this order in shared storage: freedAt (f64) first
-// for alignment, then the Int32 tables, then `dirty` (bytes).
-const INT_TABLES = 6;
-// Bytes of the per-page tables for one page.
-const TABLE_BYTES_PER_PAGE = 8 + 4 * INT_TABLES + 1;
-// Private tables grow and shrink in steps of this many pages (4 MiB of range,
-// 33 KiB of tables).
-const TABLE_STEP = 1024;
-
-// The private table length for `pages` pages in use: a quarter more, in whole
-// steps, within the range.
-function tableLength(pages: number, limit: number): number {
-  const want = pages + (pages >>> 2);
-  return Math.min(limit, Math.ceil(want / TABLE_STEP) * TABLE_STEP);
-}
-
-// Bytes of the header and of per-page tables for `pages` pages.
-function storageBytes(pages: number): number {
-  return HEADER_WORDS * 4 + pages * TABLE_BYTES_PER_PAGE;
-}
-
-// Writes the header of empty bookkeeping of `limit` pages from `first` on.
-function initStorage<B extends ArrayBufferLike>(
-  buffer: B,
-  limit: number,
-  first: number,
-): B {
-  const h = new Int32Array(buffer, 0, HEADER_WORDS);
-  h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
-  h[LIMIT] = limit;
-  return buffer;
-}
 
 /**
  * Page-run bookkeeping; see the diagram at the top of this file. Private
