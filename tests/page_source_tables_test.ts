@@ -201,3 +201,14 @@ Deno.test("page source tables: the boundaries, exact (grow past the end, shrink 
   pages.free(again, 1100 * P);
   assert.equal(pages.alloc(1100 * P), high, "the run tables still work");
 });
+
+Deno.test("page source tables: an aligned run at the top grows them only to its end", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  pages.alloc(1001 * P); // pages 1–1001: the top at 1002
+  // Pages 1008–1015 (64 KiB-aligned): the top rises to 1016, inside the
+  // tables of 1024, so they stay (the 15 extra pages are never taken).
+  assert.equal(pages.alloc(8 * P, 65536), 1008 * P);
+  assert.equal(pages.touchedBytes, 1016 * P);
+  assert.equal(pages.tableBytes, tables(1024));
+  assert.equal(pages.freeRuns, 1, "pages 1002–1007, clean");
+});
