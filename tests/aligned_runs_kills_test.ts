@@ -30,6 +30,28 @@ for (const source of sources) {
     assert.equal(pages.touchedBytes, c + P, "the top did not move");
   });
 
+  Deno.test(`${source.name}: an aligned run comes from a dirty run before a clean one`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    const first = pages.alloc(P);
+    const boundary = alignedFrom(pages, first + P, 65536);
+    if (boundary > first + P) pages.alloc(boundary - first - P);
+    const d = pages.alloc(P); // aligned
+    pages.alloc(P);
+    const x = pages.alloc(P, 65536);
+    assert.equal(x, boundary + 65536);
+    pages.alloc(P, 65536); // a guard
+    // x's page purged: clean, in one run with the pages skipped around it;
+    // d's page dirty.
+    pages.free(x, P);
+    pages.purge();
+    pages.free(d, P);
+    assert.equal(pages.freeRuns, 2);
+    assert.equal(pages.allocDirty(P, 65536), d, "the dirty one, reused warm");
+    assert.equal(pages.dirtyBytes, P);
+    assert.equal(pages.allocDirty(P, 65536), x, "then the clean one");
+    assert.equal(pages.dirtyBytes, 0);
+  });
+
   Deno.test(`${source.name}: an aligned move onto dirty pages zeroes them past the bytes kept`, () => {
     using pages = source.make({ reserve: 2 ** 22 });
     const x = pages.alloc(P);
