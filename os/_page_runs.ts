@@ -255,6 +255,7 @@ export class PageRuns {
     }
     const start = below === 0 ? this.top : below;
     if (start + pages > this.limit) return -1;
+    this.#cover(start + pages);
     if (below !== 0) this.#unlinkFree(below, length, DIRTY);
     this.#h[TAKEN_DIRTY] = length;
     this.#raiseTop(start + pages);
@@ -290,9 +291,10 @@ export class PageRuns {
     const from = below === 0 ? top : below;
     const start = from + (-(from + bias) & mask);
     if (start + pages > this.limit) return -1;
-    if (below !== 0) this.#unlinkFree(below, top - below, DIRTY);
     // (A dirty run deeper in its bin than searched may hold it already.)
     const end = Math.max(start + pages, top);
+    this.#cover(end);
+    if (below !== 0) this.#unlinkFree(below, top - below, DIRTY);
     if (end > top) this.#raiseTop(end);
     return this.#trim(from, end, start, pages, top, now);
   }
@@ -362,6 +364,7 @@ export class PageRuns {
     } else if (end + Math.max(length, 0) === this.top) {
       // Into the top, through the dirty run that ends there if there is one.
       if (end + extra > this.limit) return false;
+      this.#cover(end + extra);
       if (length > 0) this.#unlinkFree(end, length, DIRTY);
       this.#h[TAKEN_DIRTY] = Math.max(length, 0);
       this.#raiseTop(end + extra);
@@ -468,18 +471,6 @@ export class PageRuns {
     this.#free(start, pages, CLEAN, 0);
   }
 
-  /** What a page that is not the start of a live run is: for error messages. */
-  describe(page: number): "free" | "interior" | "outside" {
-    if (page < this.first || page >= this.limit) return "outside";
-    if (page >= this.top) return "free";
-    for (let start = page; start >= this.first; start--) {
-      const pages = this.#run[start];
-      if (pages > 0) return page < start + pages ? "interior" : "free";
-      if (pages < 0) return "free";
-    }
-    return "free";
-  }
-
   #setLive(start: number, pages: number): void {
     this.#run[start] = pages;
     this.#h[LIVE_RUNS]++;
@@ -514,7 +505,11 @@ export class PageRuns {
         // what is in use.
         if (start <= this.#run.length >>> 1 && this.#growable) {
           const length = tableLength(start, this.limit);
-          if (length < this.#run.length) this.#resizeTables(length);
+          try {
+            if (length < this.#run.length) this.#resizeTables(length);
+          } catch {
+            // The engine cannot make them: the larger ones serve as well.
+          }
         }
       }
       return;
@@ -622,28 +617,37 @@ export class PageRuns {
     else this.#older[newer] = to;
   }
 
-  #raiseTop(top: number): void {
-    const h = this.#h;
-    h[TOP] = top;
-    if (top > h[HIGH_WATER]) h[HIGH_WATER] = top;
-    // Tables shrunk since the high-water mark grow again with the top. Every
-    // per-page table grows together, to the top and a quarter, up to the
-    // limit (shared tables are at the limit already).
+  // Grows the private tables to cover the pages below `top` (and a quarter),
+  // before anything changes: if the engine cannot make them, the state is
+  // as it was. Shared tables are at the limit already.
+  #cover(top: number): void {
     if (top > this.#run.length) {
       this.#resizeTables(tableLength(top, this.limit));
     }
   }
 
+  // Raises the top to `top`, which the tables cover already.
+  #raiseTop(top: number): void {
+    const h = this.#h;
+    h[TOP] = top;
+    if (top > h[HIGH_WATER]) h[HIGH_WATER] = top;
+  }
+
   // Gives every private per-page table `length` entries, keeping the first
-  // ones (every page below `top` fits).
+  // ones (every page below `top` fits). All are made before any is replaced,
+  // so that a failed allocation changes none.
   #resizeTables(length: number): void {
-    this.#run = refit(this.#run, new Int32Array(length));
-    this.#lastStart = refit(this.#lastStart, new Int32Array(length));
-    this.#dirty = refit(this.#dirty, new Uint8Array(length));
-    this.#next = refit(this.#next, new Int32Array(length));
-    this.#prev = refit(this.#prev, new Int32Array(length));
-    this.#newer = refit(this.#newer, new Int32Array(length));
-    this.#older = refit(this.#older, new Int32Array(length));
-    this.#freedAt = refit(this.#freedAt, new Float64Array(length));
+    const run = new Int32Array(length), lastStart = new Int32Array(length);
+    const dirty = new Uint8Array(length), next = new Int32Array(length);
+    const prev = new Int32Array(length), newer = new Int32Array(length);
+    const older = new Int32Array(length), freedAt = new Float64Array(length);
+    this.#run = refit(this.#run, run);
+    this.#lastStart = refit(this.#lastStart, lastStart);
+    this.#dirty = refit(this.#dirty, dirty);
+    this.#next = refit(this.#next, next);
+    this.#prev = refit(this.#prev, prev);
+    this.#newer = refit(this.#newer, newer);
+    this.#older = refit(this.#older, older);
+    this.#freedAt = refit(this.#freedAt, freedAt);
   }
 }

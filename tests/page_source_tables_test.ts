@@ -212,3 +212,67 @@ Deno.test("page source tables: an aligned run at the top grows them only to its 
   assert.equal(pages.tableBytes, tables(1024));
   assert.equal(pages.freeRuns, 1, "pages 1002–1007, clean");
 });
+
+Deno.test("page source tables: an engine that cannot allocate grown tables changes nothing", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  const a = pages.alloc(P);
+  pages.free(pages.alloc(P), P); // a dirty run at the top, taken from first
+  const state = () => [
+    pages.liveBytes,
+    pages.liveRuns,
+    pages.freeRuns,
+    pages.retainedBytes,
+    pages.touchedBytes,
+    pages.tableBytes,
+  ];
+  const before = state();
+  // Tables past one step fail to allocate, as on a full engine heap.
+  const Real = globalThis.Float64Array;
+  const failing = new Proxy(Real, {
+    construct(target, args) {
+      if (typeof args[0] === "number" && args[0] > 1024) {
+        throw new RangeError("Array buffer allocation failed");
+      }
+      return Reflect.construct(target, args);
+    },
+  });
+  Object.defineProperty(globalThis, "Float64Array", { value: failing });
+  try {
+    assert.throws(() => pages.alloc(2000 * P), RangeError);
+    assert.throws(() => pages.alloc(2000 * P, 65536), RangeError);
+    assert.throws(() => pages.resize(a, P, 2000 * P), RangeError);
+  } finally {
+    Object.defineProperty(globalThis, "Float64Array", { value: Real });
+  }
+  assert.deepEqual(state(), before);
+  assert.equal(pages.runSize(a), P);
+  assert.equal(pages.alloc(P), a + P, "the dirty run, still free");
+  assert.equal(pages.alloc(2000 * P), a + 2 * P);
+  assert.equal(pages.tableBytes, tables(3072));
+});
+
+Deno.test("page source tables: an engine that cannot allocate smaller tables keeps the larger ones, the free done", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  const big = pages.alloc(4000 * P);
+  pages.free(big, 4000 * P);
+  const Real = globalThis.Float64Array;
+  const failing = new Proxy(Real, {
+    construct() {
+      throw new RangeError("Array buffer allocation failed");
+    },
+  });
+  Object.defineProperty(globalThis, "Float64Array", { value: failing });
+  try {
+    pages.purge(); // lowers the top to page 1: the tables would shrink
+  } finally {
+    Object.defineProperty(globalThis, "Float64Array", { value: Real });
+  }
+  assert.equal(pages.retainedBytes, 0);
+  assert.equal(pages.freeRuns, 0);
+  assert.equal(pages.tableBytes, tables(5120), "kept");
+  assert.equal(pages.alloc(P), big, "from the top, as after any purge");
+  pages.free(pages.alloc(P), P);
+  const small = pages.alloc(P);
+  pages.discard(small, P); // given back at the top: they shrink now
+  assert.equal(pages.tableBytes, tables(1024));
+});
