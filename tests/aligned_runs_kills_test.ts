@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { SharedPages } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
-import { alignedFrom, BiasedPages } from "./_aligned_pages.ts";
+import { alignedFrom, BiasedPages } from "./_page_checks.ts";
 
 const P = 4096;
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { BufferPages, OutOfMemoryError } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
-import { alignedFrom, BiasedPages } from "./_aligned_pages.ts";
+import { alignedFrom, BiasedPages, counters } from "./_page_checks.ts";
 
 const good = [1, 2, 16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536];
 const bad: [unknown, typeof RangeError | typeof TypeError][] = [
@@ -255,21 +255,13 @@ for (const source of sources) {
     pages.alloc(12 * P); // pages 1–12
     const b = pages.alloc(2 * P); // 13–14: 9 pages fit nowhere aligned
     pages.memory.u8.fill(6, b, b + 2 * P);
-    const state = () => [
-      pages.liveBytes,
-      pages.liveRuns,
-      pages.freeRuns,
-      pages.retainedBytes,
-      pages.touchedBytes,
-      pages.tableBytes,
-    ];
-    const before = state();
+    const before = counters(pages);
     assert.throws(
       () => pages.resize(b, 2 * P, 9 * P, 65536),
       (e: Error) =>
         e instanceof OutOfMemoryError && /aligned to 65536/.test(e.message),
     );
-    assert.deepEqual(state(), before);
+    assert.deepEqual(counters(pages), before);
     assert.equal(pages.runSize(b), 2 * P);
     assert.equal(pages.memory.u8[b + 2 * P - 1], 6);
     assert.equal(pages.resize(b, 2 * P, 6 * P), b, "grows in place after");

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BufferPages, OsPages, SharedPages } from "../os/mod.ts";
 import { hasPattern, writePattern } from "./_bytes.ts";
+import { counters } from "./_page_checks.ts";
 
 const P = 4096;
 const HEADER = 1192;
@@ -217,15 +218,7 @@ Deno.test("page source tables: an engine that cannot allocate grown tables chang
   using pages = new BufferPages({ reserve: 2 ** 26 });
   const a = pages.alloc(P);
   pages.free(pages.alloc(P), P); // a dirty run at the top, taken from first
-  const state = () => [
-    pages.liveBytes,
-    pages.liveRuns,
-    pages.freeRuns,
-    pages.retainedBytes,
-    pages.touchedBytes,
-    pages.tableBytes,
-  ];
-  const before = state();
+  const before = counters(pages);
   // Tables past one step fail to allocate, as on a full engine heap.
   const Real = globalThis.Float64Array;
   const failing = new Proxy(Real, {
@@ -244,7 +237,7 @@ Deno.test("page source tables: an engine that cannot allocate grown tables chang
   } finally {
     Object.defineProperty(globalThis, "Float64Array", { value: Real });
   }
-  assert.deepEqual(state(), before);
+  assert.deepEqual(counters(pages), before);
   assert.equal(pages.runSize(a), P);
   assert.equal(pages.alloc(P), a + P, "the dirty run, still free");
   assert.equal(pages.alloc(2000 * P), a + 2 * P);

@@ -1,6 +1,22 @@
-// Helpers of the aligned page-run tests: where an aligned run must land, and
-// a page source on native-looking memory that is not 64 KiB aligned.
+// Helpers of the page-source tests: its counters at a glance (to prove a
+// refused call changed nothing), where an aligned run must land, and a page
+// source on native-looking memory that is not 64 KiB aligned.
 import { Memory, PageSource } from "../os/mod.ts";
+
+/**
+ * A page source's counters: live bytes and runs, free runs, retained,
+ * touched and table bytes.
+ */
+export function counters(pages: PageSource): number[] {
+  return [
+    pages.liveBytes,
+    pages.liveRuns,
+    pages.freeRuns,
+    pages.retainedBytes,
+    pages.touchedBytes,
+    pages.tableBytes,
+  ];
+}
 
 /**
  * The first byte at or after `from` whose real address (the native one,
