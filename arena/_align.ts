@@ -1,12 +1,14 @@
 // Alignment, top-allocation and pointer-error helpers shared by Arena and
-// FixedAllocator. Alignment is of the real address: for native memory that is `memory.address + ptr`, so the
-// pointer is aligned relative to a bias (the address modulo the alignment).
+// FixedAllocator. Alignment is of the real address: for native memory that
+// is `memory.address + ptr`, so the pointer is aligned relative to a bias
+// (the address modulo the alignment).
 import type { Memory } from "../os/memory.ts";
 import { hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 
 /**
- * The largest alignment of an arena or fixed allocator: 2^30 (so that `alignment - 1` is an int32 mask).
+ * The largest alignment of an arena or fixed allocator: 2^30 (so that
+ * `alignment - 1` is an int32 mask).
  *
  * @example
  * ```ts

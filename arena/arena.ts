@@ -32,9 +32,6 @@ import {
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 
-// The bytes of the header at the start of every block, before its data.
-const BLOCK_HEADER = ARENA_HEADER_SIZE;
-
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
 let nextMark = 1;
@@ -174,7 +171,7 @@ export class Arena implements Allocator, Disposable {
     );
     if (blockSize < MIN_BLOCK_SIZE) {
       throw new RangeError(
-        `Block size must be at least ${MIN_BLOCK_SIZE} (a ${BLOCK_HEADER}-byte header and room for data), got ${blockSize}`,
+        `Block size must be at least ${MIN_BLOCK_SIZE} (a ${ARENA_HEADER_SIZE}-byte header and room for data), got ${blockSize}`,
       );
     }
     checkAlignment(alignment);
@@ -203,7 +200,7 @@ export class Arena implements Allocator, Disposable {
       throw e;
     }
     this.#insert(0, ptr, blockSize);
-    this.#enter(0, ptr + BLOCK_HEADER);
+    this.#enter(0, ptr + ARENA_HEADER_SIZE);
   }
 
   /** Bytes allocated, alignment padding included, in the blocks in use. */
@@ -408,7 +405,7 @@ export class Arena implements Allocator, Disposable {
    */
   clear(): void {
     this.#checkLive();
-    this.#rewind(0, this.#ptrs[0] + BLOCK_HEADER);
+    this.#rewind(0, this.#ptrs[0] + ARENA_HEADER_SIZE);
     this.#dropMarks(0);
   }
 
@@ -459,7 +456,7 @@ export class Arena implements Allocator, Disposable {
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     const next = this.#cur + 1;
     if (next < this.#ptrs.length) {
-      const start = this.#ptrs[next] + BLOCK_HEADER;
+      const start = this.#ptrs[next] + ARENA_HEADER_SIZE;
       const ptr = start + (-(start + bias) & mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
@@ -471,12 +468,12 @@ export class Arena implements Allocator, Disposable {
       this.#growth,
       Math.min(this.#growth * 2, MAX_BLOCK_GROWTH),
     );
-    const blockSize = Math.max(growth, BLOCK_HEADER + alignment + size);
+    const blockSize = Math.max(growth, ARENA_HEADER_SIZE + alignment + size);
     // Nothing changes before the parent has succeeded.
     const block = this.#parent.alloc(blockSize);
     this.#growth = growth;
     this.#insert(next, block, blockSize);
-    const start = block + BLOCK_HEADER;
+    const start = block + ARENA_HEADER_SIZE;
     const ptr = start + (-(start + bias) & mask);
     this.#enter(next, ptr + size);
     this.#last = ptr;
@@ -518,7 +515,7 @@ export class Arena implements Allocator, Disposable {
     }
     this.#cur = i;
     this.#base = this.#before[i];
-    this.#start = this.#ptrs[i] + BLOCK_HEADER;
+    this.#start = this.#ptrs[i] + ARENA_HEADER_SIZE;
     this.#end = this.#ptrs[i] + this.#sizes[i];
     this.#floor = this.#start;
     this.#top = top;
@@ -537,12 +534,12 @@ export class Arena implements Allocator, Disposable {
     }
     zeroBytes(this.memory, this.#start, this.#top);
     for (let i = this.#cur - 1; i > block; i--) {
-      zeroBytes(this.memory, this.#ptrs[i] + BLOCK_HEADER, this.#tops[i]);
+      zeroBytes(this.memory, this.#ptrs[i] + ARENA_HEADER_SIZE, this.#tops[i]);
     }
     zeroBytes(this.memory, top, this.#tops[block]);
     this.#cur = block;
     this.#base = this.#before[block];
-    this.#start = this.#ptrs[block] + BLOCK_HEADER;
+    this.#start = this.#ptrs[block] + ARENA_HEADER_SIZE;
     this.#end = this.#ptrs[block] + this.#sizes[block];
     this.#top = top;
   }
@@ -608,11 +605,13 @@ export class Arena implements Allocator, Disposable {
     checkLast(ptr, size, this.#last, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
-      if (ptr >= this.#ptrs[i] + BLOCK_HEADER && ptr + size <= top) return;
+      if (ptr >= this.#ptrs[i] + ARENA_HEADER_SIZE && ptr + size <= top) return;
     }
     for (let i = 0; i < this.#ptrs.length; i++) {
       const end = this.#ptrs[i] + this.#sizes[i];
-      if (size === 0 && ptr >= this.#ptrs[i] + BLOCK_HEADER && ptr <= end) {
+      if (
+        size === 0 && ptr >= this.#ptrs[i] + ARENA_HEADER_SIZE && ptr <= end
+      ) {
         return;
       }
       if (ptr >= this.#ptrs[i] && ptr < end) {

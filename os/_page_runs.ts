@@ -36,72 +36,37 @@
 // drops them. Shared tables are made at full size once (every worker maps
 // the same storage).
 import { refit } from "../internal/grow.ts";
+import {
+  BIN_COUNT,
+  binOf,
+  DIRTY_PAGES,
+  EXACT_BINS,
+  FIRST,
+  FREE_RUNS,
+  HEADER_WORDS,
+  HEADS,
+  HIGH_WATER,
+  initStorage,
+  LIMIT,
+  LIVE_PAGES,
+  LIVE_RUNS,
+  MASK_WORDS,
+  MASKS,
+  NEWEST,
+  OLDEST,
+  storageBytes,
+  TABLE_BYTES_PER_PAGE,
+  tableLength,
+  TAKEN_DIRTY,
+  TOP,
+} from "./_run_layout.ts";
 
-const EXACT_BINS = 32;
-const SUB_BINS = 4;
-const BIN_COUNT = EXACT_BINS + (31 - 5) * SUB_BINS;
-const MASK_WORDS = Math.ceil(BIN_COUNT / 32);
 // A bin that may hold runs smaller than wanted is searched this far for one
 // that fits before a larger bin is taken.
 const FIT_SEARCH = 8;
 
 const DIRTY = 0;
 const CLEAN = 1;
-
-function binOf(pages: number): number {
-  if (pages <= EXACT_BINS) return pages - 1;
-  const log = 31 - Math.clz32(pages);
-  return EXACT_BINS + (log - 5) * SUB_BINS + ((pages >>> (log - 2)) & 3);
-}
-
-// The words of the header: the counters, then the bin heads and masks.
-const TOP = 0;
-const HIGH_WATER = 1;
-const LIVE_PAGES = 2;
-const LIVE_RUNS = 3;
-const DIRTY_PAGES = 4;
-const FREE_RUNS = 5;
-const TAKEN_DIRTY = 6;
-const OLDEST = 7;
-const NEWEST = 8;
-const FIRST = 9;
-const LIMIT = 10;
-const HEADS = 16;
-const MASKS = HEADS + 2 * BIN_COUNT;
-const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow
-
-// The per-page tables, in this order in shared storage: freedAt (f64) first
-// for alignment, then the Int32 tables, then `dirty` (bytes).
-const INT_TABLES = 6;
-// Bytes of the per-page tables for one page.
-const TABLE_BYTES_PER_PAGE = 8 + 4 * INT_TABLES + 1;
-// Private tables grow and shrink in steps of this many pages (4 MiB of range,
-// 33 KiB of tables).
-const TABLE_STEP = 1024;
-
-// The private table length for `pages` pages in use: a quarter more, in whole
-// steps, within the range.
-function tableLength(pages: number, limit: number): number {
-  const want = pages + (pages >>> 2);
-  return Math.min(limit, Math.ceil(want / TABLE_STEP) * TABLE_STEP);
-}
-
-// Bytes of the header and of per-page tables for `pages` pages.
-function storageBytes(pages: number): number {
-  return HEADER_WORDS * 4 + pages * TABLE_BYTES_PER_PAGE;
-}
-
-// Writes the header of empty bookkeeping of `limit` pages from `first` on.
-function initStorage<B extends ArrayBufferLike>(
-  buffer: B,
-  limit: number,
-  first: number,
-): B {
-  const h = new Int32Array(buffer, 0, HEADER_WORDS);
-  h[FIRST] = h[TOP] = h[HIGH_WATER] = first;
-  h[LIMIT] = limit;
-  return buffer;
-}
 
 /**
  * Page-run bookkeeping; see the diagram at the top of this file. Private
@@ -290,6 +255,7 @@ export class PageRuns {
     }
     const start = below === 0 ? this.top : below;
     if (start + pages > this.limit) return -1;
+    this.#cover(start + pages);
     if (below !== 0) this.#unlinkFree(below, length, DIRTY);
     this.#h[TAKEN_DIRTY] = length;
     this.#raiseTop(start + pages);
@@ -299,26 +265,77 @@ export class PageRuns {
 
   /**
    * Takes `pages` pages starting at a page `p` with `(p + bias) % align`
-   * zero (`align` a power of two, in pages): a run of `pages + align - 1`
-   * taken as {@linkcode PageRuns.take} does, whose unaligned head and tail go
-   * back to the free runs in the state they were in (dirty ones as freed at
-   * `now`). Returns the start page, or -1 if nothing fits;
+   * zero (`align` a power of two, in pages): the most recently freed dirty
+   * run that holds such a stretch, else a clean one, else pages at the top
+   * (up to the stretch's end only, so that a range filled to its limit still
+   * fits one). The unaligned head and tail of what was taken go back to the
+   * free runs in the state they were in (dirty ones as freed at `now`).
+   * Returns the start page, or -1 if nothing fits;
    * {@linkcode PageRuns.takenDirty} counts the dirty pages at its start.
    */
   takeAligned(pages: number, align: number, bias: number, now: number): number {
-    const total = pages + align - 1;
-    const from = this.take(total);
-    if (from === -1) return -1;
-    const dirtyEnd = from + this.#h[TAKEN_DIRTY];
-    const start = from +
-      ((align - ((from + bias) & (align - 1))) & (align - 1));
+    const mask = align - 1;
+    for (let state = DIRTY; state <= CLEAN; state++) {
+      const from = this.#fitAligned(pages, mask, bias, state);
+      if (from === -1) continue;
+      const length = -this.#run[from];
+      this.#unlinkFree(from, length, state);
+      const dirtyEnd = state === DIRTY ? from + length : from;
+      const start = from + (-(from + bias) & mask);
+      return this.#trim(from, from + length, start, pages, dirtyEnd, now);
+    }
+    // At the top, starting in the dirty run that ends there if there is one
+    // (#fitAligned found it too short).
+    const top = this.top;
+    const below = this.#freeEndingAt(top);
+    const from = below === 0 ? top : below;
+    const start = from + (-(from + bias) & mask);
+    if (start + pages > this.limit) return -1;
+    // (A dirty run deeper in its bin than searched may hold it already.)
+    const end = Math.max(start + pages, top);
+    this.#cover(end);
+    if (below !== 0) this.#unlinkFree(below, top - below, DIRTY);
+    if (end > top) this.#raiseTop(end);
+    return this.#trim(from, end, start, pages, top, now);
+  }
+
+  // The start of a free run in `state` holding `pages` pages from a page `p`
+  // with `(p + bias) & mask` zero, or -1. Each bin that may hold runs too
+  // short is searched FIT_SEARCH runs deep; a bin of runs `mask` pages
+  // longer than wanted fits at its first.
+  #fitAligned(
+    pages: number,
+    mask: number,
+    bias: number,
+    state: number,
+  ): number {
+    for (let bin = this.#nextBin(binOf(pages), state); bin !== -1;) {
+      let start = this.#heads[state * BIN_COUNT + bin];
+      for (let i = 0; start !== 0 && i <= FIT_SEARCH; i++) {
+        const aligned = start + (-(start + bias) & mask);
+        if (aligned + pages <= start - this.#run[start]) return start;
+        start = this.#next[start];
+      }
+      bin = this.#nextBin(bin + 1, state);
+    }
+    return -1;
+  }
+
+  // Makes the pages [start, start + pages) of the taken, unlisted pages
+  // [from, to) live, and frees the rest: dirty below `dirtyEnd`, clean from
+  // there on. Returns `start`.
+  #trim(
+    from: number,
+    to: number,
+    start: number,
+    pages: number,
+    dirtyEnd: number,
+    now: number,
+  ): number {
     const end = start + pages;
-    this.#run[from] = 0;
-    this.#h[LIVE_RUNS]--;
-    this.#h[LIVE_PAGES] -= total;
     this.#setLive(start, pages);
     // The tail first: a clean one at the top lowers the top.
-    this.#freeSplit(end, from + total, dirtyEnd, now);
+    this.#freeSplit(end, to, dirtyEnd, now);
     this.#freeSplit(from, start, dirtyEnd, now);
     this.#h[TAKEN_DIRTY] = Math.min(Math.max(dirtyEnd - start, 0), pages);
     return start;
@@ -347,6 +364,7 @@ export class PageRuns {
     } else if (end + Math.max(length, 0) === this.top) {
       // Into the top, through the dirty run that ends there if there is one.
       if (end + extra > this.limit) return false;
+      this.#cover(end + extra);
       if (length > 0) this.#unlinkFree(end, length, DIRTY);
       this.#h[TAKEN_DIRTY] = Math.max(length, 0);
       this.#raiseTop(end + extra);
@@ -453,18 +471,6 @@ export class PageRuns {
     this.#free(start, pages, CLEAN, 0);
   }
 
-  /** What a page that is not the start of a live run is: for error messages. */
-  describe(page: number): "free" | "interior" | "outside" {
-    if (page < this.first || page >= this.limit) return "outside";
-    if (page >= this.top) return "free";
-    for (let start = page; start >= this.first; start--) {
-      const pages = this.#run[start];
-      if (pages > 0) return page < start + pages ? "interior" : "free";
-      if (pages < 0) return "free";
-    }
-    return "free";
-  }
-
   #setLive(start: number, pages: number): void {
     this.#run[start] = pages;
     this.#h[LIVE_RUNS]++;
@@ -499,7 +505,11 @@ export class PageRuns {
         // what is in use.
         if (start <= this.#run.length >>> 1 && this.#growable) {
           const length = tableLength(start, this.limit);
-          if (length < this.#run.length) this.#resizeTables(length);
+          try {
+            if (length < this.#run.length) this.#resizeTables(length);
+          } catch {
+            // The engine cannot make them: the larger ones serve as well.
+          }
         }
       }
       return;
@@ -607,29 +617,37 @@ export class PageRuns {
     else this.#older[newer] = to;
   }
 
+  // Grows the private tables to cover the pages below `top` (and a quarter),
+  // before anything changes: if the engine cannot make them, the state is
+  // as it was. Shared tables are at the limit already.
+  #cover(top: number): void {
+    if (top > this.#run.length) {
+      this.#resizeTables(tableLength(top, this.limit));
+    }
+  }
+
+  // Raises the top to `top`, which the tables cover already.
   #raiseTop(top: number): void {
     const h = this.#h;
     h[TOP] = top;
     if (top > h[HIGH_WATER]) h[HIGH_WATER] = top;
-    // Tables shrunk since the high-water mark grow again with the top. Every
-    // per-page table grows together, by a quarter, up to the limit (shared
-    // tables are at the limit already).
-    if (top <= this.#run.length) return;
-    this.#resizeTables(
-      tableLength(Math.max(top, this.#run.length), this.limit),
-    );
   }
 
   // Gives every private per-page table `length` entries, keeping the first
-  // ones (every page below `top` fits).
+  // ones (every page below `top` fits). All are made before any is replaced,
+  // so that a failed allocation changes none.
   #resizeTables(length: number): void {
-    this.#run = refit(this.#run, new Int32Array(length));
-    this.#lastStart = refit(this.#lastStart, new Int32Array(length));
-    this.#dirty = refit(this.#dirty, new Uint8Array(length));
-    this.#next = refit(this.#next, new Int32Array(length));
-    this.#prev = refit(this.#prev, new Int32Array(length));
-    this.#newer = refit(this.#newer, new Int32Array(length));
-    this.#older = refit(this.#older, new Int32Array(length));
-    this.#freedAt = refit(this.#freedAt, new Float64Array(length));
+    const run = new Int32Array(length), lastStart = new Int32Array(length);
+    const dirty = new Uint8Array(length), next = new Int32Array(length);
+    const prev = new Int32Array(length), newer = new Int32Array(length);
+    const older = new Int32Array(length), freedAt = new Float64Array(length);
+    this.#run = refit(this.#run, run);
+    this.#lastStart = refit(this.#lastStart, lastStart);
+    this.#dirty = refit(this.#dirty, dirty);
+    this.#next = refit(this.#next, next);
+    this.#prev = refit(this.#prev, prev);
+    this.#newer = refit(this.#newer, newer);
+    this.#older = refit(this.#older, older);
+    this.#freedAt = refit(this.#freedAt, freedAt);
   }
 }

@@ -21,7 +21,7 @@ export function notARun(runs: PageRuns, ptr: number): PointerError {
       "unaligned",
     );
   }
-  const what = runs.describe(ptr / PAGE_SIZE);
+  const what = describe(runs, ptr / PAGE_SIZE);
   if (what === "outside") {
     return new PointerError(
       `Pointer ${hex(ptr)} is outside this page source's range`,
@@ -41,6 +41,25 @@ export function notARun(runs: PageRuns, ptr: number): PointerError {
     ptr,
     "double-free",
   );
+}
+
+// What a page that starts no live run is: outside the range, inside a live
+// run, or free. It walks back to the start of the run the page is in (runs
+// mark their first page only): a slow walk, for error messages only.
+function describe(
+  runs: PageRuns,
+  page: number,
+): "free" | "interior" | "outside" {
+  if (page < runs.first || page >= runs.limit) return "outside";
+  if (page >= runs.top) return "free";
+  for (let start = page; start >= runs.first; start--) {
+    const pages = runs.liveRun(start);
+    if (pages !== undefined) {
+      return page < start + pages ? "interior" : "free";
+    }
+    if (runs.freeRun(start) > 0) return "free";
+  }
+  return "free";
 }
 
 /** The error for a size that does not match the live run of `pages` at `ptr`. */

@@ -234,8 +234,9 @@ export abstract class PageSource implements Allocator, Disposable {
    * @param size Bytes wanted.
    * @param alignment A power of two from 1 to 65536 that the run's real
    * address (the native one, for OS memory) is a multiple of. Every run is
-   * page-aligned; a larger alignment is carved out of a free run
-   * `alignment - 4096` bytes longer, whose head and tail stay free.
+   * page-aligned; a larger alignment is carved out of a free run (or the
+   * top) holding an aligned stretch of the size, whose head and tail stay
+   * free.
    * @returns The run's first byte, a multiple of 4096.
    */
   alloc(size: number, alignment?: number): number {

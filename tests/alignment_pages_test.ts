@@ -1,11 +1,13 @@
 // Page sources take any alignment up to 65536: up to the page size every run
-// has it; above, a run is carved out of a longer free one whose head and tail
-// stay free, at exact addresses (multiples of the alignment in real address).
+// has it; above, a run is carved out of a free one (or the top) holding an
+// aligned stretch, whose head and tail stay free, at exact addresses
+// (multiples of the alignment in real address).
 // A bad alignment is refused by class, nothing changed. allocUnsafe is
 // allocDirty under Node's name: reused pages keep old bytes.
 import assert from "node:assert/strict";
-import { Memory, OutOfMemoryError, PageSource } from "../os/mod.ts";
+import { BufferPages, OutOfMemoryError } from "../os/mod.ts";
 import { sources } from "./_sources.ts";
+import { alignedFrom, BiasedPages, counters } from "./_page_checks.ts";
 
 const good = [1, 2, 16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536];
 const bad: [unknown, typeof RangeError | typeof TypeError][] = [
@@ -67,14 +69,6 @@ const P = 4096;
 for (const source of sources) {
   // The first page at or after `from` whose real address is a multiple of
   // `alignment`.
-  const alignedFrom = (
-    pages: { memory: { address: bigint | null } },
-    from: number,
-    alignment: number,
-  ) => {
-    const base = Number((pages.memory.address ?? 0n) % BigInt(alignment));
-    return from + ((alignment - ((base + from) % alignment)) % alignment);
-  };
 
   Deno.test(`${source.name}: a 64 KiB-aligned run skips the pages before it, which stay free`, () => {
     using pages = source.make({ reserve: 2 ** 22 });
@@ -170,9 +164,10 @@ for (const source of sources) {
 
   Deno.test(`${source.name}: no room for an aligned run is an OutOfMemoryError, nothing changed`, () => {
     using pages = source.make({ reserve: 20 * P + P });
+    pages.alloc(12 * P); // pages 1–12: no 9 pages from an aligned one fit
     const before = [pages.liveBytes, pages.freeRuns, pages.touchedBytes];
     assert.throws(
-      () => pages.alloc(8 * P, 65536),
+      () => pages.alloc(9 * P, 65536),
       (e: Error) =>
         e instanceof OutOfMemoryError && /aligned to 65536/.test(e.message),
     );
@@ -183,18 +178,8 @@ for (const source of sources) {
   });
 }
 
-// Native memory whose first byte is 3 pages past a multiple of 64 KiB (mmap
-// promises whole pages only): alignment is of the real address.
-class Biased extends PageSource {
-  readonly kind = "buffer";
-  constructor() {
-    super(new Memory(new ArrayBuffer(2 ** 22), { address: 0x7f0000003000n }));
-  }
-  protected unmap(): void {}
-}
-
 Deno.test("page source on native memory 3 pages off 64 KiB: runs aligned in real address", () => {
-  using pages = new Biased();
+  using pages = new BiasedPages();
   // Real page number: pointer page + 3 (mod 16).
   assert.equal(pages.alloc(P, 65536), 13 * P); // 13 + 3 = 16
   assert.equal(pages.alloc(P, 32768), 5 * P); // 5 + 3 = 8
@@ -205,3 +190,80 @@ Deno.test("page source on native memory 3 pages off 64 KiB: runs aligned in real
   const p = pages.alloc(P);
   assert.equal(pages.resize(p, P, 2 * P, 65536), 29 * P, "moved: 29 + 3 = 32");
 });
+
+// An aligned run needs only a free stretch of its own size at an aligned
+// page, not one `alignment - 4096` bytes longer: a hole an aligned run left
+// is taken again aligned, and a range filled up to its very end still fits
+// one at the top.
+for (const source of sources) {
+  Deno.test(`${source.name}: a freed aligned run in the middle is reused aligned`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    const a = pages.alloc(P, 65536);
+    const b = pages.alloc(P, 65536);
+    assert.equal(b, a + 65536);
+    pages.memory.u8[a] = 1;
+    pages.free(a, P);
+    const touched = pages.touchedBytes;
+    assert.equal(pages.allocDirty(P, 65536), a, "its own hole, aligned");
+    assert.equal(pages.dirtyBytes, P);
+    assert.equal(pages.touchedBytes, touched, "nothing new touched");
+    assert.equal(pages.retainedBytes, 0);
+    assert.equal(pages.liveBytes, 2 * P);
+  });
+
+  Deno.test(`${source.name}: an aligned run fits up to the very end of the range`, () => {
+    using pages = source.make({ reserve: 2 ** 20 });
+    const one = pages.alloc(P);
+    const want = alignedFrom(pages, one + P, 65536);
+    const size = pages.reservedBytes - want;
+    assert.equal(pages.alloc(size, 65536), want);
+    assert.equal(pages.liveBytes, P + size);
+    assert.equal(pages.touchedBytes, pages.reservedBytes);
+    assert.equal(pages.freeRuns, want === one + P ? 0 : 1, "the skipped head");
+    assert.equal(pages.retainedBytes, 0, "the head was never used: clean");
+  });
+}
+
+Deno.test("BufferPages: an aligned run in the dirty run at the top, deeper in its bin than searched, keeps the top", () => {
+  using pages = new BufferPages({ reserve: 2 ** 22 });
+  // Ten 40-page runs at odd pages (no 64 KiB-aligned 40 pages in any) with
+  // 2-page guards, a filler to page 432, and a 47-page run there (the same
+  // size bin, 40–47 pages) that ends at the top.
+  const decoys: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    decoys.push(pages.alloc(40 * P));
+    pages.alloc(2 * P);
+  }
+  assert.equal(pages.alloc(11 * P), 421 * P);
+  const t = pages.alloc(47 * P);
+  assert.equal(t, 432 * P);
+  // Freed oldest first: the 47-page run is last in its bin's list.
+  pages.free(t, 47 * P);
+  for (const d of decoys) pages.free(d, 40 * P);
+  assert.equal(pages.alloc(40 * P, 65536), t);
+  assert.equal(pages.dirtyBytes, 40 * P);
+  assert.equal(pages.touchedBytes, 479 * P, "the top stays at 479");
+  assert.equal(pages.retainedBytes, 407 * P, "the decoys and a 7-page tail");
+  assert.equal(pages.alloc(7 * P), t + 40 * P, "the tail, still free");
+  assert.equal(pages.freeRuns, 10, "the decoys");
+  assert.equal(pages.touchedBytes, 479 * P);
+});
+
+for (const source of sources) {
+  Deno.test(`${source.name}: no room to move a run for its alignment is an OutOfMemoryError, nothing changed`, () => {
+    using pages = source.make({ reserve: 20 * P + P });
+    pages.alloc(12 * P); // pages 1–12
+    const b = pages.alloc(2 * P); // 13–14: 9 pages fit nowhere aligned
+    pages.memory.u8.fill(6, b, b + 2 * P);
+    const before = counters(pages);
+    assert.throws(
+      () => pages.resize(b, 2 * P, 9 * P, 65536),
+      (e: Error) =>
+        e instanceof OutOfMemoryError && /aligned to 65536/.test(e.message),
+    );
+    assert.deepEqual(counters(pages), before);
+    assert.equal(pages.runSize(b), 2 * P);
+    assert.equal(pages.memory.u8[b + 2 * P - 1], 6);
+    assert.equal(pages.resize(b, 2 * P, 6 * P), b, "grows in place after");
+  });
+}

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BufferPages, OsPages, SharedPages } from "../os/mod.ts";
 import { hasPattern, writePattern } from "./_bytes.ts";
+import { counters } from "./_page_checks.ts";
 
 const P = 4096;
 const HEADER = 1192;
@@ -167,4 +168,104 @@ Deno.test("page source tables: random growth and shrinking keep every run", () =
     { numRuns: 20, seed: 0x7ab1e5, endOnFailure: true },
   );
   assert.ok(shrinks >= 20, `the tables shrank ${shrinks} times`);
+});
+
+Deno.test("page source tables: the boundaries, exact (grow past the end, shrink at half, regrow below the high-water mark)", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  // The top at the tables' end (page 1024) fits; one page more grows them.
+  const a = pages.alloc(1023 * P);
+  assert.equal(pages.tableBytes, tables(1024));
+  const b = pages.alloc(P);
+  assert.equal(pages.tableBytes, tables(2048), "1025 pages and a quarter");
+  pages.free(b, P);
+  pages.free(a, 1023 * P);
+  pages.purge();
+  assert.equal(pages.tableBytes, tables(1024));
+  // Pages 1–2047 and 2048–3147: tables of 3072, then 4096.
+  const low = pages.alloc(2047 * P);
+  assert.equal(pages.tableBytes, tables(3072));
+  const high = pages.alloc(1100 * P);
+  assert.equal(pages.tableBytes, tables(4096));
+  pages.memory.u8.fill(8, high, high + 1100 * P);
+  // The top falls to 2048, exactly half: they shrink, to 2048 and a quarter.
+  pages.free(high, 1100 * P);
+  assert.equal(pages.tableBytes, tables(4096), "retained, not given back");
+  pages.purge();
+  assert.equal(pages.tableBytes, tables(3072));
+  // The top rises again below the high-water mark (3148): they regrow.
+  assert.equal(pages.touchedBytes, 3148 * P);
+  const again = pages.alloc(1100 * P);
+  assert.equal(again, high);
+  assert.equal(pages.tableBytes, tables(4096));
+  assert.equal(pages.memory.u8[again + 1100 * P - 1], 0, "purged: zero");
+  assert.equal(pages.runSize(low), 2047 * P);
+  pages.free(again, 1100 * P);
+  assert.equal(pages.alloc(1100 * P), high, "the run tables still work");
+});
+
+Deno.test("page source tables: an aligned run at the top grows them only to its end", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  pages.alloc(1001 * P); // pages 1–1001: the top at 1002
+  // Pages 1008–1015 (64 KiB-aligned): the top rises to 1016, inside the
+  // tables of 1024, so they stay (the 15 extra pages are never taken).
+  assert.equal(pages.alloc(8 * P, 65536), 1008 * P);
+  assert.equal(pages.touchedBytes, 1016 * P);
+  assert.equal(pages.tableBytes, tables(1024));
+  assert.equal(pages.freeRuns, 1, "pages 1002–1007, clean");
+});
+
+Deno.test("page source tables: an engine that cannot allocate grown tables changes nothing", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  const a = pages.alloc(P);
+  pages.free(pages.alloc(P), P); // a dirty run at the top, taken from first
+  const before = counters(pages);
+  // Tables past one step fail to allocate, as on a full engine heap.
+  const Real = globalThis.Float64Array;
+  const failing = new Proxy(Real, {
+    construct(target, args) {
+      if (typeof args[0] === "number" && args[0] > 1024) {
+        throw new RangeError("Array buffer allocation failed");
+      }
+      return Reflect.construct(target, args);
+    },
+  });
+  Object.defineProperty(globalThis, "Float64Array", { value: failing });
+  try {
+    assert.throws(() => pages.alloc(2000 * P), RangeError);
+    assert.throws(() => pages.alloc(2000 * P, 65536), RangeError);
+    assert.throws(() => pages.resize(a, P, 2000 * P), RangeError);
+  } finally {
+    Object.defineProperty(globalThis, "Float64Array", { value: Real });
+  }
+  assert.deepEqual(counters(pages), before);
+  assert.equal(pages.runSize(a), P);
+  assert.equal(pages.alloc(P), a + P, "the dirty run, still free");
+  assert.equal(pages.alloc(2000 * P), a + 2 * P);
+  assert.equal(pages.tableBytes, tables(3072));
+});
+
+Deno.test("page source tables: an engine that cannot allocate smaller tables keeps the larger ones, the free done", () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  const big = pages.alloc(4000 * P);
+  pages.free(big, 4000 * P);
+  const Real = globalThis.Float64Array;
+  const failing = new Proxy(Real, {
+    construct() {
+      throw new RangeError("Array buffer allocation failed");
+    },
+  });
+  Object.defineProperty(globalThis, "Float64Array", { value: failing });
+  try {
+    pages.purge(); // lowers the top to page 1: the tables would shrink
+  } finally {
+    Object.defineProperty(globalThis, "Float64Array", { value: Real });
+  }
+  assert.equal(pages.retainedBytes, 0);
+  assert.equal(pages.freeRuns, 0);
+  assert.equal(pages.tableBytes, tables(5120), "kept");
+  assert.equal(pages.alloc(P), big, "from the top, as after any purge");
+  pages.free(pages.alloc(P), P);
+  const small = pages.alloc(P);
+  pages.discard(small, P); // given back at the top: they shrink now
+  assert.equal(pages.tableBytes, tables(1024));
 });
