@@ -7,7 +7,11 @@
  *   crossover);
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
- *   blocks are).
+ *   blocks are);
+ * - `floor`, `floor+write` (16 and 64 bytes): the JavaScript floor, a bare
+ *   Int32Array free list popped and pushed in the alloc()/free() methods of
+ *   a class (bench/_floor.ts), without and with the same write: how far
+ *   the heap is from the least a pair can cost in JavaScript.
  *
  * Patterns: `alone` (nothing else is live, so every pair empties a heap span
  * or gives a large block's pages back) and `neighbour` (one other allocation
@@ -19,6 +23,8 @@
 import { HeapBackend } from "./backends/heap.ts";
 import { CallocBackend, libc, MallocBackend } from "./backends/malloc.ts";
 import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
+import { FloorList } from "./_floor.ts";
+import { writeBlock } from "./_write.ts";
 
 const SIZES = [16, 64, 512, 4096, 8192, 65536];
 const MAX = Math.max(...SIZES);
@@ -39,10 +45,30 @@ const BACKENDS: [string, Pair][] = [
     return () => b.free(b.alloc(size), size);
   }],
 ];
+// The floor rows, in the groups of the sizes a small class serves.
+const FLOOR: [string, Pair][] = [
+  ["floor", (size, neighbour) => {
+    const b = withNeighbour(new FloorList(), size, neighbour);
+    return () => b.free(b.alloc(size), size);
+  }],
+  ["floor+write", (size, neighbour) => {
+    const b = withNeighbour(new FloorList(), size, neighbour);
+    const memory = b.memory;
+    return () => {
+      const p = b.alloc(size);
+      writeBlock(memory, p, size);
+      b.free(p, size);
+    };
+  }],
+];
+const FLOOR_SIZES = [16, 64];
 
 for (const size of SIZES) {
   for (const [pattern, neighbour] of PATTERNS) {
-    for (const [name, pair] of BACKENDS) {
+    const rows = FLOOR_SIZES.includes(size)
+      ? [...BACKENDS, ...FLOOR]
+      : BACKENDS;
+    for (const [name, pair] of rows) {
       Deno.bench(`${name} ${size} ${pattern}`, {
         group: `alloc+write+free ${size} bytes, ${pattern}`,
         baseline: name === "heap",
