@@ -11,7 +11,7 @@ import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
 import { GRAIN, SharedState } from "../internal/shared_state.ts";
-import { HEADER } from "./_geometry.ts";
+import { SPAN_HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
 /**
@@ -314,7 +314,7 @@ export class WorkerHeap implements Allocator, Disposable {
         "unaligned",
       );
     }
-    if (ptr % PAGE_SIZE < HEADER) {
+    if (ptr % PAGE_SIZE < SPAN_HEADER) {
       throw new PointerError(
         `Pointer ${hex(ptr)} is in a page header of worker heap ${owner}`,
         ptr,
@@ -329,7 +329,7 @@ export class WorkerHeap implements Allocator, Disposable {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
-      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= HEADER &&
+      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= SPAN_HEADER &&
         size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);
     if (!state.markFreed(ptr, owner)) {
