@@ -605,6 +605,41 @@ export class Heap implements Allocator, Disposable {
   // ── introspection ──────────────────────────────────────────────────────
 
   /**
+   * The bytes the live allocation at `ptr` can hold: its class size for a
+   * small one, its capacity past the pointer for a large one (like glibc's
+   * `malloc_usable_size`). A resize to any size up to it that stays in the
+   * same class, or above 2016 bytes in the same block, keeps the pointer.
+   * Anything but the start of a live allocation throws the
+   * {@linkcode PointerError} `free` would.
+   *
+   * @example A 36-byte record in a 48-byte chunk
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(36);
+   * assert.equal(heap.usableSize(p), 48);
+   * assert.equal(heap.resize(p, 36, 48), p); // within it: never moves
+   * const big = heap.alloc(5000);
+   * assert.equal(heap.usableSize(big), 8192 - 48);
+   * assert.throws(() => heap.usableSize(p + 16), /not at the start/);
+   * ```
+   *
+   * @param ptr A live allocation.
+   * @returns Its usable bytes.
+   */
+  usableSize(ptr: number): number {
+    const page = this.#liveStart(ptr, undefined);
+    const kind = this.#table.get(page, KIND);
+    return kind === LARGE
+      ? this.#table.largeCapacity[page] - LARGE_HEADER
+      : CLASS_SIZE[kind - 1];
+  }
+
+  /**
    * Describes the span or large block that `ptr` points into (any byte of
    * it), or returns `null` if `ptr` is in neither.
    *
@@ -765,8 +800,11 @@ export class Heap implements Allocator, Disposable {
     this.destroy();
   }
 
+  // Called on every large alloc: the sum itself, not the getter.
   #notePeak(): void {
-    this.#peakReserved = Math.max(this.#peakReserved, this.bytesReserved);
+    const reserved = SPAN_SIZE + this.#segments.count * SEGMENT_SIZE +
+      this.#large.capacity;
+    if (reserved > this.#peakReserved) this.#peakReserved = reserved;
   }
 
   // The page source's OutOfMemoryError for a request of `size` bytes, told

@@ -201,6 +201,29 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   /**
+   * The bytes the live allocation at `ptr`, one of this worker's own, can
+   * hold ({@linkcode Heap.usableSize}); only the owner knows a block, so a
+   * block of another worker's heap is refused as foreign.
+   *
+   * @example
+   * ```ts
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import { SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * using heap = new WorkerHeap({ pages });
+   * assert.equal(heap.usableSize(heap.alloc(100)), 128);
+   * ```
+   *
+   * @param ptr A live allocation of this heap.
+   * @returns Its usable bytes.
+   */
+  usableSize(ptr: number): number {
+    return this.heap.usableSize(ptr);
+  }
+
+  /**
    * Resizes an allocation of any worker's heap: this heap's in place where
    * it can; another's by moving it into this heap (a remote free of the old
    * block).
