@@ -79,13 +79,8 @@ const SIZE_LIMIT = "the largest allocation this page source can hold";
  * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
  * general loop cost ~3 ns more per 16-byte pair, bench/alloc_bench.ts).
  */
-function zeroSmall(
-  f64: Float64Array,
-  u8: Uint8Array,
-  ptr: number,
-  n: number,
-): void {
-  if (n > 256) return zeroChunk(f64, u8, ptr, n);
+function zeroSmall(f64: Float64Array, ptr: number, n: number): void {
+  if (n > 256) return void f64.fill(0, ptr / 8, (ptr + n) / 8);
   let w = ptr / 8;
   const end = w + n / 8;
   do {
@@ -344,7 +339,7 @@ export class Heap implements Allocator, Disposable {
     if (++m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
     // The chunk holds what was in it when it was freed: zero it now, while
     // the caller is about to touch it anyway.
-    zeroSmall(this.#f64, this.#u8, ptr, CLASS_SIZE[cls]);
+    zeroSmall(this.#f64, ptr, CLASS_SIZE[cls]);
     return ptr;
   }
 
@@ -362,23 +357,19 @@ export class Heap implements Allocator, Disposable {
     // bench/alloc_bench.ts): a pointer that `>>> 0` changes (negative,
     // fractional, or at 4 GiB and above in a larger memory) fails the test
     // below and takes the slow way, which handles every pointer.
-    const page = ptr >>> 12;
-    const rel = ptr & (SPAN_SIZE - 1);
-    const m = this.#meta;
-    const row = page * ROW;
+    const m = this.#meta, u32 = this.#u32;
+    const row = (ptr >>> 12) * ROW;
     const kind = m[row + KIND];
-    const word = row + BITS + (rel >> BITMAP_WORD_SHIFT);
-    const bit = 1 << ((rel >> CHUNK_SHIFT) & 31);
-    const u32 = this.#u32;
+    const word = row + BITS + ((ptr >> BITMAP_WORD_SHIFT) & (BITMAP_WORDS - 1));
+    const bit = 1 << ((ptr >> CHUNK_SHIFT) & 31);
     // A live chunk: a span's page (undefined past the table fails too), a
     // 32-bit 16-aligned pointer, its allocated bit set, and a size in the
     // class's range (a full check cost ~7 ns per pair, so a fractional size
     // in range passes). An empty view means the memory is gone. Anything
     // else: the slow way.
     if (
-      !(kind !== NONE && kind <= CLASS_COUNT &&
-        ptr >>> 0 === ptr && (ptr & 15) === 0 &&
-        (m[word] & bit) !== 0 &&
+      !(kind !== NONE && kind <= CLASS_COUNT && ptr >>> 0 === ptr &&
+        (ptr & 15) === 0 && (m[word] & bit) !== 0 &&
         (size === undefined ||
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
@@ -387,11 +378,10 @@ export class Heap implements Allocator, Disposable {
     // Push the chunk on its span's free list, through its first word (the
     // rest of its bytes stay as they are until it is handed out again).
     u32[ptr >>> 2] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = rel;
-    const used = m[row + USED] - 1;
-    m[row + USED] = used;
+    m[row + FREE_HEAD] = ptr & (SPAN_SIZE - 1);
+    const used = --m[row + USED];
     if (used === 0 || used === CHUNKS[kind - 1] - 1) {
-      this.#spanMoves(page, kind - 1, used);
+      this.#spanMoves(ptr >>> 12, kind - 1, used);
     }
   }
 
@@ -442,11 +432,14 @@ export class Heap implements Allocator, Disposable {
   // that stays its class's only partial span, with the decay timer armed,
   // needs nothing more: the common case of a pair, tested before any call.
   #spanMoves(span: number, cls: number, used: number): void {
-    if (used !== 0) return this.#spans.toPartial(span, cls);
     if (
-      this.#partial[cls] === span && this.#meta[span * ROW + NEXT] === 0 &&
-      this.#timed
-    ) return;
+      used !== 0 || this.#partial[cls] !== span || !this.#timed ||
+      this.#meta[span * ROW + NEXT] !== 0
+    ) this.#moveSpan(span, cls, used);
+  }
+
+  #moveSpan(span: number, cls: number, used: number): void {
+    if (used !== 0) return this.#spans.toPartial(span, cls);
     this.#spans.emptied(span, cls);
     if (this.#trimTimer === undefined) this.#armTrim();
   }
