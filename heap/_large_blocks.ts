@@ -142,6 +142,16 @@ export class LargeBlocks {
     this.capacity -= capacity;
   }
 
+  /** The page after the last page of any live block (0: none). */
+  endPage(): number {
+    const t = this.#table;
+    let end = 0;
+    for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
+      end = Math.max(end, b + t.largeCapacity[b] / SPAN_SIZE);
+    }
+    return end;
+  }
+
   /** The first page of the live block holding `page`, or 0. */
   containing(page: number): number {
     const t = this.#table;

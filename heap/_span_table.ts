@@ -66,6 +66,10 @@ export const BITS = 8;
 /** Words per page. */
 export const ROW = 16;
 
+// How the table grows: by a quarter, from 64 pages.
+const GROWTH = 1.25;
+const MIN_PAGES = 64;
+
 /**
  * Per-page metadata of one heap, grown on demand to cover the highest page it
  * uses.
@@ -98,14 +102,42 @@ export class SpanTable {
     return this.largeSize.length;
   }
 
-  /** Grows the table (doubling) to cover page numbers below `pages`. */
+  /**
+   * Grows the table to cover page numbers below `pages`: by a quarter at
+   * least (at most a quarter more than the high-water mark, where doubling
+   * kept up to twice), and 64 pages at least.
+   */
   ensurePages(pages: number): void {
     if (pages <= this.largeSize.length) return;
-    const length = Math.max(pages, this.largeSize.length * 2, 64);
+    const length = Math.max(
+      pages,
+      Math.ceil(this.largeSize.length * GROWTH),
+      MIN_PAGES,
+    );
     this.meta = grow(this.meta, new Int32Array(length * ROW));
     this.largeSize = grow(this.largeSize, new Float64Array(length));
     this.largeCapacity = grow(this.largeCapacity, new Float64Array(length));
     this.onMeta(this.meta);
+  }
+
+  /**
+   * Cuts the table to cover page numbers below `pages` (at least 64), if it
+   * covers more: the rows past it must be of pages the heap no longer holds
+   * (read as NONE afterwards, as rows past the table do).
+   */
+  shrinkTo(pages: number): void {
+    const length = Math.max(pages, MIN_PAGES);
+    if (length >= this.largeSize.length) return;
+    this.meta = this.meta.slice(0, length * ROW);
+    this.largeSize = this.largeSize.slice(0, length);
+    this.largeCapacity = this.largeCapacity.slice(0, length);
+    this.onMeta(this.meta);
+  }
+
+  /** The bytes the table's arrays hold. */
+  get bytes(): number {
+    return this.meta.byteLength + this.largeSize.byteLength +
+      this.largeCapacity.byteLength;
   }
 
   /** Forgets everything: every page reads as NONE afterwards. */

@@ -298,6 +298,37 @@ export class Heap implements Allocator, Disposable {
     return this.#segments.emptyBytes(this.#spans.kept());
   }
 
+  /**
+   * The bytes of the heap's own bookkeeping, outside the page source's
+   * memory: its span table (80 bytes per page number it covers, up to the
+   * highest page it holds and a quarter more) and its list heads. It falls
+   * when {@linkcode Heap.trim} or decay gives the highest pages back, and
+   * {@linkcode Heap.destroy} frees it (0 afterwards).
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 26 });
+   * using heap = new Heap({ pages });
+   * const start = heap.metadataBytes;
+   * const big = heap.alloc(2 ** 24);
+   * const small = heap.alloc(16); // a segment past the 4096 pages of big
+   * assert.ok(heap.metadataBytes >= 4096 * 80);
+   * heap.free(big);
+   * heap.free(small);
+   * heap.trim();
+   * assert.equal(heap.metadataBytes, start);
+   * ```
+   */
+  get metadataBytes(): number {
+    if (this.#destroyed) return 0;
+    return this.#table.bytes + this.#spans.partial.byteLength +
+      this.#spans.full.byteLength;
+  }
+
   /** Whether {@linkcode Heap.destroy} has been called. */
   get destroyed(): boolean {
     return this.#destroyed;
@@ -727,9 +758,22 @@ export class Heap implements Allocator, Disposable {
   trim(): number {
     this.#checkLive();
     this.#spans.retireKept();
-    return this.#segments.trim((p, n) => this.#pages.free(p, n), {
+    const bytes = this.#segments.trim((p, n) => this.#pages.free(p, n), {
       idleTwice: false,
     });
+    this.#shrinkTable();
+    return bytes;
+  }
+
+  // Cuts the span table to the pages the heap still holds (its own page,
+  // its segments, its live large blocks), so that its bookkeeping falls
+  // with its memory: the rows past them are of pages given back.
+  #shrinkTable(): void {
+    let end = Math.max(this.#ownPage / SPAN_SIZE + 1, this.#large.endPage());
+    for (const segment of this.#segments.addresses) {
+      end = Math.max(end, (segment + SEGMENT_SIZE) / SPAN_SIZE);
+    }
+    this.#table.shrinkTo(end);
   }
 
   // The decay rule for segments: a timer (which does not keep the process
@@ -745,6 +789,7 @@ export class Heap implements Allocator, Disposable {
       this.#spans.retireKept();
       const pages = this.#pages;
       this.#segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+      this.#shrinkTable();
       if (this.#segments.anyIdle) this.#armTrim();
     }, this.#decayMs / 2);
     unrefTimer(timer);
