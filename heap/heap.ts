@@ -5,7 +5,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { copyBytes, zeroBytes, zeroChunk } from "../internal/bytes.ts";
+import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import { checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
