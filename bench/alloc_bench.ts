@@ -5,6 +5,8 @@
  * - `heap`, `heap-buffer`: Heap on OsPages / BufferPages, written by
  *   `writeBlock` (the library's `fillBytes`: word stores, `fill` past its
  *   crossover);
+ * - `heap-unsafe`: Heap on OsPages through `allocUnsafe` (no zeroing of
+ *   the bytes written right after), the same write;
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
  *   blocks are);
@@ -21,6 +23,8 @@
  * @module
  */
 import { HeapBackend } from "./backends/heap.ts";
+import { Heap } from "../heap/mod.ts";
+import { OsPages } from "../os/mod.ts";
 import { CallocBackend, libc, MallocBackend } from "./backends/malloc.ts";
 import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 import { FloorList } from "./_floor.ts";
@@ -36,6 +40,16 @@ const heapPair = (name: "heap" | "heap-buffer"): Pair => (size, neighbour) => {
 const BACKENDS: [string, Pair][] = [
   ["heap", heapPair("heap")],
   ["heap-buffer", heapPair("heap-buffer")],
+  ["heap-unsafe", (size, neighbour) => {
+    const heap = new Heap({ pages: new OsPages(), decayMs: Infinity });
+    if (neighbour) heap.allocUnsafe(size);
+    const memory = heap.memory;
+    return () => {
+      const p = heap.allocUnsafe(size);
+      writeBlock(memory, p, size);
+      heap.free(p, size);
+    };
+  }],
   ["malloc", (size, neighbour) => {
     const b = withNeighbour(new MallocBackend(MAX, libc()), size, neighbour);
     return () => b.free(b.alloc(size), size);

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { copyBytes, zeroBytes, zeroChunk } from "../internal/bytes.ts";
 import { checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
@@ -75,19 +75,46 @@ const SIZE_LIMIT = "the largest allocation this page source can hold";
 // small enough for V8 to inline it into its callers (460 bytes of
 // bytecode).
 /**
- * Zeroes the chunk of `n` bytes at `ptr` (both multiples of 16): by stores
+ * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
  * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
  * general loop cost ~3 ns more per 16-byte pair, bench/alloc_bench.ts).
  */
-function zeroSmall(f64: Float64Array, ptr: number, n: number): void {
-  if (n > 256) return void f64.fill(0, ptr / 8, (ptr + n) / 8);
-  let w = ptr / 8;
-  const end = w + n / 8;
-  do {
+function zeroSmall(
+  f64: Float64Array,
+  u8: Uint8Array,
+  ptr: number,
+  n: number,
+): void {
+  if (n > 256) return zeroChunk(f64, u8, ptr, n);
+  for (let w = ptr / 8, end = w + n / 8; w < end; w += 2) {
     f64[w] = 0;
     f64[w + 1] = 0;
-    w += 2;
-  } while (w < end);
+  }
+}
+
+/**
+ * Pops the first free chunk, at `rel`, of `span` (class `cls`) and counts
+ * it: its pointer, or -1 if its link is broken, with nothing changed. The
+ * chunk's first word links to the next free one; a link that is not a free
+ * chunk's start was overwritten after the free, and the caller repairs the
+ * span rather than hand out a live chunk twice. (An empty view of a revoked
+ * memory reads undefined here, and the repair says so.)
+ */
+function popChunk(
+  m: Int32Array,
+  u32: Uint32Array,
+  span: number,
+  cls: number,
+  rel: number,
+): number {
+  const ptr = span * SPAN_SIZE + rel, row = span * ROW;
+  const next = u32[ptr / 4];
+  if (next !== 0 && !isFreeChunk(m, row, cls, rel, next)) return -1;
+  m[row + FREE_HEAD] = next;
+  m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
+    ((rel >> CHUNK_SHIFT) & 31);
+  m[row + USED]++;
+  return ptr;
 }
 
 function isFreeChunk(
@@ -355,22 +382,59 @@ export class Heap implements Allocator, Disposable {
     const row = span * ROW;
     const rel = m[row + FREE_HEAD];
     if (rel === 0) return this.#allocFresh(cls, span);
-    const ptr = span * SPAN_SIZE + rel;
-    // The chunk's first word links to the next free one. A link that is not
-    // a free chunk's start was overwritten after the free: repair the span
-    // rather than hand out a live chunk twice. (An empty view of a revoked
-    // memory reads undefined here, and #repair says so.)
-    const next = this.#u32[ptr / 4];
-    if (next !== 0 && !isFreeChunk(m, row, cls, rel, next)) {
-      throw this.#repair(span, cls, rel, next);
-    }
-    m[row + FREE_HEAD] = next;
-    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
-    if (++m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
+    const ptr = popChunk(m, this.#u32, span, cls, rel);
+    if (ptr < 0) throw this.#brokenLink(span, cls, rel);
+    if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
     // The chunk holds what was in it when it was freed: zero it now, while
     // the caller is about to touch it anyway.
-    zeroSmall(this.#f64, ptr, CLASS_SIZE[cls]);
+    zeroSmall(this.#f64, this.#u8, ptr, CLASS_SIZE[cls]);
+    return ptr;
+  }
+
+  /**
+   * Allocates `size` bytes that may still hold what was in them before, as
+   * Node's `Buffer.allocUnsafe` does: a speed tool for a block the caller
+   * writes whole at once (`alloc` zeroes because otherwise bytes this
+   * process freed — anyone's data — become visible). Only the bytes past
+   * `size` read as zero, so a resize that grows it shows no old bytes.
+   * Otherwise the same as {@linkcode Heap.alloc}.
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(64);
+   * heap.memory.u8.fill(7, p, p + 64);
+   * heap.free(p);
+   * const q = heap.allocUnsafe(64); // the same chunk, its bytes as they were
+   * assert.equal(q, p);
+   * assert.equal(heap.memory.u8[q + 20], 7);
+   * heap.free(q);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @returns A non-null pointer.
+   */
+  allocUnsafe(size: number): number {
+    if (size >>> 0 !== size || size > MAX_SMALL) {
+      return this.#allocLarge(size, size);
+    }
+    const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
+    const span = this.#partial[cls];
+    const m = this.#meta;
+    const row = span * ROW;
+    const rel = m[row + FREE_HEAD];
+    if (rel === 0) return this.#allocFresh(cls, span);
+    const ptr = popChunk(m, this.#u32, span, cls, rel);
+    if (ptr < 0) throw this.#brokenLink(span, cls, rel);
+    if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
+    // Past the size (from its 16-byte step down), as alloc's chunks do.
+    const from = size & ~15;
+    zeroSmall(this.#f64, this.#u8, ptr + from, CLASS_SIZE[cls] - from);
     return ptr;
   }
 
@@ -864,6 +928,16 @@ export class Heap implements Allocator, Disposable {
   #reject(ptr: number, size: number | undefined): number {
     this.#checkLive();
     return locate(this.#table, this.#large, this.memory, ptr, size);
+  }
+
+  // The broken link of the free chunk at `rel` of `span`: #repair's error.
+  #brokenLink(span: number, cls: number, rel: number): Error {
+    return this.#repair(
+      span,
+      cls,
+      rel,
+      this.#u32[(span * SPAN_SIZE + rel) / 4],
+    );
   }
 
   // A broken free list found by alloc: rebuilds the span's list and returns

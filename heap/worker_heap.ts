@@ -185,6 +185,33 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   /**
+   * Allocates `size` bytes that may still hold old bytes
+   * ({@linkcode Heap.allocUnsafe}), first collecting the blocks other
+   * workers freed, as {@linkcode WorkerHeap.alloc} does.
+   *
+   * @example
+   * ```ts
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import { SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * using heap = new WorkerHeap({ pages });
+   * const p = heap.allocUnsafe(100);
+   * heap.memory.u8.fill(1, p, p + 100); // written whole at once
+   * assert.equal(heap.bytesUsed, 128);
+   * heap.free(p, 100);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @returns A non-null pointer.
+   */
+  allocUnsafe(size: number): number {
+    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
+    return this.heap.allocUnsafe(size);
+  }
+
+  /**
    * Frees an allocation of any worker's heap on the shared source: this
    * heap's at once, another's by a remote free.
    *
