@@ -15,6 +15,7 @@ import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
+import { checkHeapAlignment } from "./_alignment.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
 import { Segments } from "./_segments.ts";
@@ -369,9 +370,12 @@ export class Heap implements Allocator, Disposable {
    * (nothing allocated; the next call succeeds).
    *
    * @param size The number of bytes.
+   * @param alignment A power of two up to 16, the heap's natural alignment
+   *   (larger ones are refused with a RangeError, for now).
    * @returns A non-null pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
     // The fast path (docs/design.md#the-fast-path): pop the first free chunk
     // of the class's first partial span. Page 0 is never a span, and its
@@ -417,9 +421,11 @@ export class Heap implements Allocator, Disposable {
    * ```
    *
    * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}.
    * @returns A non-null pointer.
    */
-  allocUnsafe(size: number): number {
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (size >>> 0 !== size || size > MAX_SMALL) {
       return this.#allocLarge(size, size);
     }
@@ -573,9 +579,16 @@ export class Heap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated or last resized with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment As for {@linkcode Heap.alloc}: every block keeps it.
    * @returns The pointer to use from now on (0 if freed).
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
     return this.#resize(ptr, oldSize, newSize);
   }

@@ -6,6 +6,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import { checkHeapAlignment } from "./_alignment.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
@@ -177,11 +178,13 @@ export class WorkerHeap implements Allocator, Disposable {
    * back the remote frees waiting for it.
    *
    * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
    * @returns A non-null pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
-    return this.heap.alloc(size);
+    return this.heap.alloc(size, alignment);
   }
 
   /**
@@ -204,11 +207,13 @@ export class WorkerHeap implements Allocator, Disposable {
    * ```
    *
    * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
    * @returns A non-null pointer.
    */
-  allocUnsafe(size: number): number {
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
-    return this.heap.allocUnsafe(size);
+    return this.heap.allocUnsafe(size, alignment);
   }
 
   /**
@@ -258,9 +263,16 @@ export class WorkerHeap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
    * @returns The new pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
     if (owner === this.id || owner === undefined || ptr === 0) {
       if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
