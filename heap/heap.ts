@@ -377,9 +377,14 @@ export class Heap implements Allocator, Disposable {
   alloc(size: number, alignment?: number): number {
     if (alignment !== undefined) checkHeapAlignment(alignment);
     if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
-    // The fast path (docs/design.md#the-fast-path): pop the first free chunk
-    // of the class's first partial span. Page 0 is never a span, and its
-    // row reads 0, so a class with no span takes the slow way too.
+    return this.#allocSmall(size, 0);
+  }
+
+  // The fast path (docs/design.md#the-fast-path): pops the first free chunk
+  // of the class's first partial span for `size` (at most 2016), zeroed
+  // from byte `zeroFrom` (a multiple of 16) on. Page 0 is never a span, and
+  // its row reads 0, so a class with no span takes the slow way too.
+  #allocSmall(size: number, zeroFrom: number): number {
     const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
     const span = this.#partial[cls];
     const m = this.#meta;
@@ -391,7 +396,7 @@ export class Heap implements Allocator, Disposable {
     if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
     // The chunk holds what was in it when it was freed: zero it now, while
     // the caller is about to touch it anyway.
-    zeroSmall(this.#f64, this.#u8, ptr, CLASS_SIZE[cls]);
+    zeroSmall(this.#f64, this.#u8, ptr + zeroFrom, CLASS_SIZE[cls] - zeroFrom);
     return ptr;
   }
 
@@ -429,19 +434,8 @@ export class Heap implements Allocator, Disposable {
     if (size >>> 0 !== size || size > MAX_SMALL) {
       return this.#allocLarge(size, size);
     }
-    const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
-    const span = this.#partial[cls];
-    const m = this.#meta;
-    const row = span * ROW;
-    const rel = m[row + FREE_HEAD];
-    if (rel === 0) return this.#allocFresh(cls, span);
-    const ptr = popChunk(m, this.#u32, span, cls, rel);
-    if (ptr < 0) throw this.#brokenLink(span, cls, rel);
-    if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
     // Past the size (from its 16-byte step down), as alloc's chunks do.
-    const from = size & ~15;
-    zeroSmall(this.#f64, this.#u8, ptr + from, CLASS_SIZE[cls] - from);
-    return ptr;
+    return this.#allocSmall(size, size & ~15);
   }
 
   /**
@@ -656,7 +650,7 @@ export class Heap implements Allocator, Disposable {
     // May throw: nothing has changed yet. The copy overwrites the first
     // `keep` bytes, so a small chunk need not be zeroed there first.
     const moved = newSize <= MAX_SMALL
-      ? this.alloc(newSize)
+      ? this.#allocSmall(newSize, keep & ~15)
       : this.#allocLarge(newSize, keep);
     copyBytes(this.memory, moved, ptr, keep);
     this.#freeLive(page, ptr);
