@@ -5,9 +5,15 @@
  * - `heap`, `heap-buffer`: Heap on OsPages / BufferPages, written by
  *   `writeBlock` (the library's `fillBytes`: word stores, `fill` past its
  *   crossover);
+ * - `heap-unsafe`: Heap on OsPages through `allocUnsafe` (no zeroing of
+ *   the bytes written right after), the same write;
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
- *   blocks are).
+ *   blocks are);
+ * - `floor`, `floor+write` (16 and 64 bytes): the JavaScript floor, a bare
+ *   Int32Array free list popped and pushed in the alloc()/free() methods of
+ *   a class (bench/_floor.ts), without and with the same write: how far
+ *   the heap is from the least a pair can cost in JavaScript.
  *
  * Patterns: `alone` (nothing else is live, so every pair empties a heap span
  * or gives a large block's pages back) and `neighbour` (one other allocation
@@ -17,8 +23,12 @@
  * @module
  */
 import { HeapBackend } from "./backends/heap.ts";
+import { Heap } from "../heap/mod.ts";
+import { OsPages } from "../os/mod.ts";
 import { CallocBackend, libc, MallocBackend } from "./backends/malloc.ts";
 import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
+import { FloorList } from "./_floor.ts";
+import { writeBlock } from "./_write.ts";
 
 const SIZES = [16, 64, 512, 4096, 8192, 65536];
 const MAX = Math.max(...SIZES);
@@ -30,6 +40,16 @@ const heapPair = (name: "heap" | "heap-buffer"): Pair => (size, neighbour) => {
 const BACKENDS: [string, Pair][] = [
   ["heap", heapPair("heap")],
   ["heap-buffer", heapPair("heap-buffer")],
+  ["heap-unsafe", (size, neighbour) => {
+    const heap = new Heap({ pages: new OsPages(), decayMs: Infinity });
+    if (neighbour) heap.allocUnsafe(size);
+    const memory = heap.memory;
+    return () => {
+      const p = heap.allocUnsafe(size);
+      writeBlock(memory, p, size);
+      heap.free(p, size);
+    };
+  }],
   ["malloc", (size, neighbour) => {
     const b = withNeighbour(new MallocBackend(MAX, libc()), size, neighbour);
     return () => b.free(b.alloc(size), size);
@@ -39,10 +59,30 @@ const BACKENDS: [string, Pair][] = [
     return () => b.free(b.alloc(size), size);
   }],
 ];
+// The floor rows, in the groups of the sizes a small class serves.
+const FLOOR: [string, Pair][] = [
+  ["floor", (size, neighbour) => {
+    const b = withNeighbour(new FloorList(), size, neighbour);
+    return () => b.free(b.alloc(size), size);
+  }],
+  ["floor+write", (size, neighbour) => {
+    const b = withNeighbour(new FloorList(), size, neighbour);
+    const memory = b.memory;
+    return () => {
+      const p = b.alloc(size);
+      writeBlock(memory, p, size);
+      b.free(p, size);
+    };
+  }],
+];
+const FLOOR_SIZES = [16, 64];
 
 for (const size of SIZES) {
   for (const [pattern, neighbour] of PATTERNS) {
-    for (const [name, pair] of BACKENDS) {
+    const rows = FLOOR_SIZES.includes(size)
+      ? [...BACKENDS, ...FLOOR]
+      : BACKENDS;
+    for (const [name, pair] of rows) {
       Deno.bench(`${name} ${size} ${pattern}`, {
         group: `alloc+write+free ${size} bytes, ${pattern}`,
         baseline: name === "heap",

@@ -8,8 +8,10 @@ export const SPAN_SIZE = PAGE_SIZE;
 export const SEGMENT_SIZE = 65536;
 /** Usable spans per segment (all but the header page). */
 export const SPANS_PER_SEGMENT = 15;
-/** Bytes of header at the start of every span and large block. */
-export const HEADER = 48;
+/** Bytes at the start of every span before its first chunk (kept zero). */
+export const SPAN_HEADER = 48;
+/** Bytes of header at the start of every large block, before its pointer. */
+export const LARGE_HEADER = 48;
 /** The largest small request; anything above is a large block. */
 export const MAX_SMALL = 2016;
 
@@ -53,7 +55,7 @@ export const CLASS_COUNT = CLASS_SIZE.length;
 
 /** Chunks per span for each class: floor(4048 / size). */
 export const CHUNKS: Uint16Array = CLASS_SIZE.map((size) =>
-  Math.floor((SPAN_SIZE - HEADER) / size)
+  Math.floor((SPAN_SIZE - SPAN_HEADER) / size)
 );
 
 /**
@@ -78,7 +80,7 @@ export const CHUNK_STARTS: Int32Array = (() => {
   const table = new Int32Array(CLASS_COUNT * BITMAP_WORDS);
   for (let cls = 0; cls < CLASS_COUNT; cls++) {
     for (let k = 0; k < CHUNKS[cls]; k++) {
-      const rel = HEADER + k * CLASS_SIZE[cls];
+      const rel = SPAN_HEADER + k * CLASS_SIZE[cls];
       table[cls * BITMAP_WORDS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
         ((rel >> CHUNK_SHIFT) & 31);
     }
@@ -88,5 +90,5 @@ export const CHUNK_STARTS: Int32Array = (() => {
 
 /** The page-run size of a large block of `size` bytes: roundUp(size + 48, 4096). */
 export function largeCapacity(size: number): number {
-  return Math.ceil((size + HEADER) / SPAN_SIZE) * SPAN_SIZE;
+  return Math.ceil((size + LARGE_HEADER) / SPAN_SIZE) * SPAN_SIZE;
 }

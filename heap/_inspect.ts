@@ -4,7 +4,7 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
-  HEADER,
+  LARGE_HEADER,
   SPAN_SIZE,
 } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
@@ -41,7 +41,7 @@ export function inspectPointer(
   return {
     kind: "large",
     block: block * SPAN_SIZE,
-    ptr: block * SPAN_SIZE + HEADER,
+    ptr: block * SPAN_SIZE + LARGE_HEADER,
     size: table.largeSize[block],
     capacity: table.largeCapacity[block],
   };

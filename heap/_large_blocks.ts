@@ -4,7 +4,7 @@
 // table's links, so that destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
-import { HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
+import { LARGE_HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import {
   DIRTY_PAGES,
   FREED_LARGE,
@@ -66,7 +66,7 @@ export class LargeBlocks {
     const pages = this.#pages;
     const block = pages.allocDirty(capacity);
     const dirtyEnd = block + pages.dirtyBytes;
-    const ptr = block + HEADER, end = ptr + size;
+    const ptr = block + LARGE_HEADER, end = ptr + size;
     zeroBytes(pages.memory, block, Math.min(dirtyEnd, ptr));
     zeroBytes(pages.memory, ptr + zeroFrom, Math.min(dirtyEnd, end));
     const page = block / SPAN_SIZE;
@@ -96,12 +96,12 @@ export class LargeBlocks {
     const t = this.#table;
     const size = t.largeSize[page];
     const block = page * SPAN_SIZE;
-    const ptr = block + HEADER;
+    const ptr = block + LARGE_HEADER;
     const oldCapacity = t.largeCapacity[page];
     const memory = this.#pages.memory;
     const dirtyEnd = block + t.get(page, DIRTY_PAGES) * SPAN_SIZE;
     const end = ptr + size, newEnd = ptr + newSize;
-    if (newSize + HEADER <= oldCapacity) {
+    if (newSize + LARGE_HEADER <= oldCapacity) {
       if (newSize > size) zeroBytes(memory, end, Math.min(newEnd, dirtyEnd));
       else if (end > dirtyEnd) {
         // The bytes given up stay as they are, past the size: dirty now.
@@ -140,6 +140,16 @@ export class LargeBlocks {
     this.count--;
     this.bytesUsed -= t.largeSize[page];
     this.capacity -= capacity;
+  }
+
+  /** The page after the last page of any live block (0: none). */
+  endPage(): number {
+    const t = this.#table;
+    let end = 0;
+    for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
+      end = Math.max(end, b + t.largeCapacity[b] / SPAN_SIZE);
+    }
+    return end;
   }
 
   /** The first page of the live block holding `page`, or 0. */

@@ -4,7 +4,13 @@
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
-import { CHUNKS, CLASS_SIZE, HEADER, SPAN_SIZE } from "./_geometry.ts";
+import {
+  CHUNKS,
+  CLASS_SIZE,
+  LARGE_HEADER,
+  SPAN_HEADER,
+  SPAN_SIZE,
+} from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   EMPTY,
@@ -12,9 +18,9 @@ import {
   HEADER_PAGE,
   isSpan,
   KIND,
-  KIND_MAX,
-  KIND_MIN,
   LARGE,
+  MAX_SIZE,
+  MIN_SIZE,
   NONE,
   type SpanTable,
 } from "./_span_table.ts";
@@ -38,10 +44,10 @@ export function locate(
   const kind = table.get(page, KIND);
   if (
     isSpan(kind) && rel % 16 === 0 && table.isAllocated(page, rel) &&
-    (size === undefined || (size <= KIND_MAX[kind] && size >= KIND_MIN[kind]))
+    (size === undefined || (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
   ) return page;
   if (
-    kind === LARGE && rel === HEADER &&
+    kind === LARGE && rel === LARGE_HEADER &&
     (size === undefined || size === table.largeSize[page])
   ) return page;
   throw pointerError(table, large, memory.byteLength, ptr, size);
@@ -76,8 +82,8 @@ function pointerError(
       );
     }
     if (
-      rel < HEADER || (rel - HEADER) % classSize !== 0 ||
-      rel >= HEADER + CHUNKS[kind - 1] * classSize
+      rel < SPAN_HEADER || (rel - SPAN_HEADER) % classSize !== 0 ||
+      rel >= SPAN_HEADER + CHUNKS[kind - 1] * classSize
     ) {
       return new PointerError(
         `Pointer ${at} is inside ${span} but not at the start of a chunk (an interior pointer)`,
@@ -99,7 +105,7 @@ function pointerError(
       "size-mismatch",
     );
   }
-  if (kind === LARGE && rel === HEADER) {
+  if (kind === LARGE && rel === LARGE_HEADER) {
     return new PointerError(
       `Size ${size} does not match the allocation at ${at}, a large block of ${
         table.largeSize[page]
@@ -124,7 +130,7 @@ function pointerError(
       "double-free",
     );
   }
-  if (kind === FREED_LARGE && rel === HEADER) {
+  if (kind === FREED_LARGE && rel === LARGE_HEADER) {
     return new PointerError(
       `Pointer ${at} is a large block that has been freed already: double free`,
       ptr,
@@ -149,7 +155,7 @@ function pointerError(
   if (block !== 0) {
     return new PointerError(
       `Pointer ${at} is inside the large block at ${
-        hex(block * SPAN_SIZE + HEADER)
+        hex(block * SPAN_SIZE + LARGE_HEADER)
       } but not its start (an interior pointer)`,
       ptr,
       "interior",

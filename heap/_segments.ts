@@ -4,8 +4,8 @@
 // (trimmed) once all 15 are empty.
 import type { PageSource } from "../os/page_source.ts";
 import {
-  HEADER,
   SEGMENT_SIZE,
+  SPAN_HEADER,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
@@ -94,7 +94,7 @@ export class Segments {
     this.#empty[slot] = 0;
     this.#idle[slot] = false;
     for (let s = first + SPANS_PER_SEGMENT; s > first; s--) {
-      t.set(s, FRESH, HEADER); // fresh pages: nothing to zero
+      t.set(s, FRESH, SPAN_HEADER); // fresh pages: nothing to zero
       t.set(s, SLOT, slot);
       this.pushEmpty(s);
     }
@@ -103,13 +103,13 @@ export class Segments {
 
   /**
    * Gives back every segment whose 15 spans are all on the empty list —
-   * only those that were so at the previous call too when `idleTwice` —
-   * through `give` (the page source's `free`, or a free that also purges).
-   * Returns the bytes given back.
+   * only those that were so at the previous call too when `idleTwice` (the
+   * decay timer's rule) — through `give` (the page source's `free`, or a
+   * free that also purges). Returns the bytes given back.
    */
   trim(
-    idleTwice: boolean,
     give: (segment: number, size: number) => void,
+    { idleTwice }: { idleTwice: boolean },
   ): number {
     const gone = new Set<number>();
     for (let slot = 0; slot < this.#base.length; slot++) {

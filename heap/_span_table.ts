@@ -7,7 +7,7 @@ import {
   CHUNK_SHIFT,
   CLASS_COUNT,
   CLASS_SIZE,
-  HEADER,
+  SPAN_HEADER,
   SPAN_SIZE,
 } from "./_geometry.ts";
 import { grow } from "../internal/grow.ts";
@@ -25,9 +25,10 @@ export const LARGE = CLASS_COUNT + 3;
 /** The first page of a large block freed since (for double-free messages). */
 export const FREED_LARGE = CLASS_COUNT + 4;
 
-/** The largest and smallest size of each span kind 1..16 (class kind - 1). */
-export const KIND_MAX = Uint16Array.of(0, ...CLASS_SIZE);
-export const KIND_MIN = Uint16Array.of(
+/** The largest size a span of kind 1..16 (class kind - 1) serves. */
+export const MAX_SIZE = Uint16Array.of(0, ...CLASS_SIZE);
+/** The smallest size a span of kind 1..16 serves. */
+export const MIN_SIZE = Uint16Array.of(
   0,
   0,
   ...CLASS_SIZE.subarray(0, CLASS_COUNT - 1).map((c) => c + 1),
@@ -48,7 +49,7 @@ export const USED = 1;
  * offset of the next one in its first four bytes: the span's free list.
  */
 export const FREE_HEAD = 2;
-/** Offset of the span's first chunk never handed out (48 when taken). */
+/** Offset of the span's first chunk never handed out (SPAN_HEADER when taken). */
 export const FRESH = 3;
 /** The slot of the span's segment (docs/design.md#segments). */
 export const SLOT = 4;
@@ -64,6 +65,10 @@ export const DIRTY_PAGES = 7;
 export const BITS = 8;
 /** Words per page. */
 export const ROW = 16;
+
+// How the table grows: by a quarter, from 64 pages.
+const GROWTH = 1.25;
+const MIN_PAGES = 64;
 
 /**
  * Per-page metadata of one heap, grown on demand to cover the highest page it
@@ -86,19 +91,53 @@ export class SpanTable {
   largeSize = new Float64Array(0);
   /** A large block's run size, at its first page. */
   largeCapacity = new Float64Array(0);
+  /**
+   * Called with the new `meta` whenever it is replaced, so the heap's fast
+   * paths can hold the array itself rather than reach it through the table.
+   */
+  onMeta: (meta: Int32Array) => void = () => {};
 
   /** Page numbers the table covers. */
   get pages(): number {
     return this.largeSize.length;
   }
 
-  /** Grows the table (doubling) to cover page numbers below `pages`. */
+  /**
+   * Grows the table to cover page numbers below `pages`: by a quarter at
+   * least (at most a quarter more than the high-water mark, where doubling
+   * kept up to twice), and 64 pages at least.
+   */
   ensurePages(pages: number): void {
     if (pages <= this.largeSize.length) return;
-    const length = Math.max(pages, this.largeSize.length * 2, 64);
+    const length = Math.max(
+      pages,
+      Math.ceil(this.largeSize.length * GROWTH),
+      MIN_PAGES,
+    );
     this.meta = grow(this.meta, new Int32Array(length * ROW));
     this.largeSize = grow(this.largeSize, new Float64Array(length));
     this.largeCapacity = grow(this.largeCapacity, new Float64Array(length));
+    this.onMeta(this.meta);
+  }
+
+  /**
+   * Cuts the table to cover page numbers below `pages` (at least 64), if it
+   * covers more: the rows past it must be of pages the heap no longer holds
+   * (read as NONE afterwards, as rows past the table do).
+   */
+  shrinkTo(pages: number): void {
+    const length = Math.max(pages, MIN_PAGES);
+    if (length >= this.largeSize.length) return;
+    this.meta = this.meta.slice(0, length * ROW);
+    this.largeSize = this.largeSize.slice(0, length);
+    this.largeCapacity = this.largeCapacity.slice(0, length);
+    this.onMeta(this.meta);
+  }
+
+  /** The bytes the table's arrays hold. */
+  get bytes(): number {
+    return this.meta.byteLength + this.largeSize.byteLength +
+      this.largeCapacity.byteLength;
   }
 
   /** Forgets everything: every page reads as NONE afterwards. */
@@ -106,6 +145,8 @@ export class SpanTable {
     this.meta = new Int32Array(0);
     this.largeSize = new Float64Array(0);
     this.largeCapacity = new Float64Array(0);
+    // Page 0's row, all zero, is every fast path's way to the slow one.
+    this.onMeta(new Int32Array(ROW));
   }
 
   /** Word `field` of page `page`'s row (0 beyond the table). */
@@ -145,7 +186,11 @@ export class SpanTable {
       head = last;
       listed++;
     }
-    for (let rel = this.get(span, FRESH) - size; rel >= HEADER; rel -= size) {
+    for (
+      let rel = this.get(span, FRESH) - size;
+      rel >= SPAN_HEADER;
+      rel -= size
+    ) {
       if (rel === last || this.isAllocated(span, rel)) continue;
       u32[(base + rel) / 4] = head;
       head = rel;

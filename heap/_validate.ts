@@ -8,9 +8,10 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
-  HEADER,
+  LARGE_HEADER,
   MAX_SMALL,
   SEGMENT_SIZE,
+  SPAN_HEADER,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
@@ -102,10 +103,13 @@ export function validateHeap(heap: HeapParts): void {
     // [48, fresh) may hold the old chunks (zeroed when the span is taken);
     // the header and everything from `fresh` on were never written.
     const fresh = table.get(s, FRESH);
-    if (fresh < HEADER || fresh > SPAN_SIZE || (fresh - HEADER) % 16 !== 0) {
+    if (
+      fresh < SPAN_HEADER || fresh > SPAN_SIZE ||
+      (fresh - SPAN_HEADER) % 16 !== 0
+    ) {
       corrupt(`${where} has its first fresh byte at offset ${fresh}`);
     }
-    check.zero(s * SPAN_SIZE, HEADER, `the header of ${where}`);
+    check.zero(s * SPAN_SIZE, SPAN_HEADER, `the header of ${where}`);
     check.zero(
       s * SPAN_SIZE + fresh,
       SPAN_SIZE - fresh,
@@ -143,14 +147,16 @@ export function validateHeap(heap: HeapParts): void {
       corrupt(`${where} links back to page ${table.get(b, PREV)}, not ${prev}`);
     }
     const size = table.largeSize[b], cap = table.largeCapacity[b];
-    if (!(size > MAX_SMALL && size + HEADER <= cap && cap % SPAN_SIZE === 0)) {
+    if (
+      !(size > MAX_SMALL && size + LARGE_HEADER <= cap && cap % SPAN_SIZE === 0)
+    ) {
       corrupt(`${where} has size ${size} and capacity ${cap}`);
     }
     check.run(b * SPAN_SIZE, cap, where);
-    check.zero(b * SPAN_SIZE, HEADER, `the header of ${where}`);
+    check.zero(b * SPAN_SIZE, LARGE_HEADER, `the header of ${where}`);
     // Past the size: old bytes up to DIRTY_PAGES, zero after them.
     const clean = Math.max(
-      HEADER + size,
+      LARGE_HEADER + size,
       table.get(b, DIRTY_PAGES) * SPAN_SIZE,
     );
     check.zero(
@@ -194,13 +200,17 @@ class Walk {
     const table = this.#heap.table;
     const base = span * SPAN_SIZE;
     const classSize = CLASS_SIZE[cls];
-    const end = HEADER + CHUNKS[cls] * classSize;
+    const end = SPAN_HEADER + CHUNKS[cls] * classSize;
     const fresh = table.get(span, FRESH);
-    if (fresh < HEADER || fresh > end || (fresh - HEADER) % classSize !== 0) {
+    if (
+      fresh < SPAN_HEADER || fresh > end ||
+      (fresh - SPAN_HEADER) % classSize !== 0
+    ) {
       corrupt(`${where} has its first fresh chunk at offset ${fresh}`);
     }
     const handedOut = (rel: number) =>
-      rel >= HEADER && rel < fresh && (rel - HEADER) % classSize === 0;
+      rel >= SPAN_HEADER && rel < fresh &&
+      (rel - SPAN_HEADER) % classSize === 0;
     let bits = 0;
     for (let rel = 0; rel < SPAN_SIZE; rel += 16) {
       if (!table.isAllocated(span, rel)) continue;
@@ -254,7 +264,7 @@ class Walk {
         { span: base },
       );
     }
-    this.zero(base, HEADER, `the header of ${where}`);
+    this.zero(base, SPAN_HEADER, `the header of ${where}`);
     this.zero(base + fresh, SPAN_SIZE - fresh, `the fresh part of ${where}`);
   }
 

@@ -6,23 +6,21 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { copyBytes, zeroBytes, zeroChunk } from "../internal/bytes.ts";
-import { checkSize, hex } from "../internal/checks.ts";
+import { checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { unrefTimer } from "../internal/timers.ts";
 import { whenRevoked } from "../internal/revoke.ts";
-import {
-  DestroyedError,
-  HeapCorruptionError,
-  OutOfMemoryError,
-} from "../os/errors.ts";
+import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
+import { checkHeapAlignment } from "./_alignment.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
 import { Segments } from "./_segments.ts";
 import { locate } from "./_pointer_errors.ts";
+import { repairSpan, SpanLists } from "./_spans.ts";
 import * as table from "./_span_table.ts";
 import { SpanTable } from "./_span_table.ts";
 import { validateHeap } from "./_validate.ts";
@@ -47,7 +45,7 @@ const {
   CLASS_COUNT,
   CLASS_OF,
   CLASS_SIZE,
-  HEADER,
+  LARGE_HEADER,
   largeCapacity,
   MAX_SMALL,
   SEGMENT_SIZE,
@@ -60,15 +58,79 @@ const {
   FRESH,
   HEADER_PAGE,
   KIND,
-  KIND_MAX,
-  KIND_MIN,
   LARGE,
+  MAX_SIZE,
+  MIN_SIZE,
   NEXT,
   NONE,
   ROW,
   USED,
 } = table;
 const SIZE_LIMIT = "the largest allocation this page source can hold";
+
+// Whether `next`, the link alloc popped from the free chunk at `rel` of the
+// span of class `cls` whose row starts at `row`, is a free chunk's start
+// (docs/design.md#free-list-repair): a 16-aligned offset in the span,
+// handed out before (below FRESH), not the chunk itself, where a chunk of
+// the class starts, and not allocated. Out of alloc, so that alloc stays
+// small enough for V8 to inline it into its callers (460 bytes of
+// bytecode).
+/**
+ * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
+ * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
+ * general loop cost ~3 ns more per 16-byte pair, bench/alloc_bench.ts).
+ */
+function zeroSmall(
+  f64: Float64Array,
+  u8: Uint8Array,
+  ptr: number,
+  n: number,
+): void {
+  if (n > 256) return zeroChunk(f64, u8, ptr, n);
+  for (let w = ptr / 8, end = w + n / 8; w < end; w += 2) {
+    f64[w] = 0;
+    f64[w + 1] = 0;
+  }
+}
+
+/**
+ * Pops the first free chunk, at `rel`, of `span` (class `cls`) and counts
+ * it: its pointer, or -1 if its link is broken, with nothing changed. The
+ * chunk's first word links to the next free one; a link that is not a free
+ * chunk's start was overwritten after the free, and the caller repairs the
+ * span rather than hand out a live chunk twice. (An empty view of a revoked
+ * memory reads undefined here, and the repair says so.)
+ */
+function popChunk(
+  m: Int32Array,
+  u32: Uint32Array,
+  span: number,
+  cls: number,
+  rel: number,
+): number {
+  const ptr = span * SPAN_SIZE + rel, row = span * ROW;
+  const next = u32[ptr / 4];
+  if (next !== 0 && !isFreeChunk(m, row, cls, rel, next)) return -1;
+  m[row + FREE_HEAD] = next;
+  m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
+    ((rel >> CHUNK_SHIFT) & 31);
+  m[row + USED]++;
+  return ptr;
+}
+
+function isFreeChunk(
+  m: Int32Array,
+  row: number,
+  cls: number,
+  rel: number,
+  next: number,
+): boolean {
+  const word = next >> BITMAP_WORD_SHIFT,
+    bit = 1 << ((next >> CHUNK_SHIFT) & 31);
+  return (next & ALIGNED_OFFSET) === next && next < m[row + FRESH] &&
+    next !== rel && (CHUNK_STARTS[cls * BITMAP_WORDS + word] & bit) !== 0 &&
+    (m[row + BITS + word] & bit) === 0;
+}
 
 /**
  * A general-purpose heap like `malloc`: 16 size classes carved out of 4 KiB
@@ -137,12 +199,23 @@ const SIZE_LIMIT = "the largest allocation this page source can hold";
 export class Heap implements Allocator, Disposable {
   /** The memory the heap's pointers address: its page source's. */
   readonly memory: Memory;
+  // The fast paths' state, each one field load away: the memory's views,
+  // the span table's rows and each class's first partial span.
   #f64: Float64Array;
   #u32: Uint32Array;
   #u8: Uint8Array;
-  // Empties #u8 when the memory is revoked (a WasmPages or SharedPages
-  // destroyed), as detaching does: the fast paths test its length.
-  #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
+  #meta: Int32Array;
+  #partial: Int32Array;
+  // Empties the views when the memory is revoked (a WasmPages or
+  // SharedPages destroyed), as detaching does: a fast path that reads an
+  // empty view gets undefined and takes the slow way, which says why.
+  #watcher = {
+    revoked: () => {
+      this.#u8 = new Uint8Array(0);
+      this.#u32 = new Uint32Array(0);
+      this.#f64 = new Float64Array(0);
+    },
+  };
   #unwatch: () => void;
   #pages: PageSource;
   #ownsPages: boolean;
@@ -152,18 +225,13 @@ export class Heap implements Allocator, Disposable {
 
   #table = new SpanTable();
   #large: LargeBlocks;
-  // Small allocations: each class's partial and full span lists, the shared
-  // empty-span list (last in, first out), and how many spans are on the class
-  // lists. A class's only partial span stays its span when it empties (no
-  // list moves, nothing to zero); it counts as empty, and goes to the empty
-  // list when another class finds no span (docs/design.md#span-lists).
-  #partial = new Int32Array(CLASS_COUNT);
-  #full = new Int32Array(CLASS_COUNT);
-  #listedSpans = 0;
+  #spans: SpanLists;
   #segments: Segments;
   #decayMs: number;
   #trimTimer: ReturnType<typeof setTimeout> | undefined;
-  #smallBytesUsed = 0;
+  // Whether an emptied span needs no decay timer armed (one is, or decay is
+  // off): free tests it rather than calling out on every emptied span.
+  #timed = false;
   #peakReserved = 0;
 
   /**
@@ -179,10 +247,12 @@ export class Heap implements Allocator, Disposable {
     this.#f64 = this.memory.f64;
     this.#u32 = this.memory.u32;
     this.#u8 = this.memory.u8;
+    this.#meta = this.#table.meta;
+    this.#table.onMeta = (meta) => this.#meta = meta;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.#maxSize = Math.max(
       0,
-      this.#pages.reservedBytes - SPAN_SIZE - HEADER,
+      this.#pages.reservedBytes - SPAN_SIZE - LARGE_HEADER,
     );
     this.#large = new LargeBlocks(
       this.#table,
@@ -190,7 +260,10 @@ export class Heap implements Allocator, Disposable {
       () => this.#notePeak(),
     );
     this.#segments = new Segments(this.#table, this.#pages);
+    this.#spans = new SpanLists(this.#table, this.#segments, this.memory);
+    this.#partial = this.#spans.partial;
     this.#decayMs = options.decayMs ?? this.#pages.decayMs;
+    this.#timed = this.#decayMs === Infinity;
     try {
       this.#ownPage = this.#pages.alloc(SPAN_SIZE);
     } catch (e) {
@@ -210,7 +283,7 @@ export class Heap implements Allocator, Disposable {
 
   /** Sum of the class sizes of live small allocations and the sizes of live large ones. */
   get bytesUsed(): number {
-    return this.#smallBytesUsed + this.#large.bytesUsed;
+    return this.#spans.bytesUsed() + this.#large.bytesUsed;
   }
 
   /**
@@ -230,11 +303,7 @@ export class Heap implements Allocator, Disposable {
 
   /** Live spans: spans holding at least one allocation. */
   get liveSpans(): number {
-    let kept = 0;
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
-      if (this.#keptEmpty(cls) !== 0) kept++;
-    }
-    return this.#listedSpans - kept;
+    return this.#spans.liveSpans;
   }
 
   /** Empty spans: every span of every segment that holds no allocation. */
@@ -254,12 +323,38 @@ export class Heap implements Allocator, Disposable {
 
   /** The bytes {@linkcode Heap.trim} would give back now. */
   get trimmableBytes(): number {
-    const kept: number[] = [];
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
-      const span = this.#keptEmpty(cls);
-      if (span !== 0) kept.push(span);
-    }
-    return this.#segments.emptyBytes(kept);
+    return this.#segments.emptyBytes(this.#spans.kept());
+  }
+
+  /**
+   * The bytes of the heap's own bookkeeping, outside the page source's
+   * memory: its span table (80 bytes per page number it covers, up to the
+   * highest page it holds and a quarter more) and its list heads. It falls
+   * when {@linkcode Heap.trim} or decay gives the highest pages back, and
+   * {@linkcode Heap.destroy} frees it (0 afterwards).
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 26 });
+   * using heap = new Heap({ pages });
+   * const start = heap.metadataBytes;
+   * const big = heap.alloc(2 ** 24);
+   * const small = heap.alloc(16); // a segment past the 4096 pages of big
+   * assert.ok(heap.metadataBytes >= 4096 * 80);
+   * heap.free(big);
+   * heap.free(small);
+   * heap.trim();
+   * assert.equal(heap.metadataBytes, start);
+   * ```
+   */
+  get metadataBytes(): number {
+    if (this.#destroyed) return 0;
+    return this.#table.bytes + this.#spans.partial.byteLength +
+      this.#spans.full.byteLength;
   }
 
   /** Whether {@linkcode Heap.destroy} has been called. */
@@ -275,63 +370,72 @@ export class Heap implements Allocator, Disposable {
    * (nothing allocated; the next call succeeds).
    *
    * @param size The number of bytes.
+   * @param alignment A power of two up to 16, the heap's natural alignment
+   *   (larger ones are refused with a RangeError, for now).
    * @returns A non-null pointer.
    */
-  alloc(size: number): number {
-    // A destroyed page source's memory has no bytes to hand out (its view is
-    // empty): the slow way says so.
-    if (size >>> 0 !== size || size > MAX_SMALL || this.#u8.length === 0) {
-      return this.#allocLarge(size);
-    }
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
     return this.#allocSmall(size, 0);
   }
 
-  // A chunk for `size` (at most 2016) that reads as zero from byte `zeroFrom`
-  // on (a move copies the bytes before it).
+  // The fast path (docs/design.md#the-fast-path): pops the first free chunk
+  // of the class's first partial span for `size` (at most 2016), zeroed
+  // from byte `zeroFrom` (a multiple of 16) on. Page 0 is never a span, and
+  // its row reads 0, so a class with no span takes the slow way too.
   #allocSmall(size: number, zeroFrom: number): number {
     const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
-    let span = this.#partial[cls];
-    if (span === 0) span = this.#takeSpan(cls);
-    const m = this.#table.meta;
+    const span = this.#partial[cls];
+    const m = this.#meta;
     const row = span * ROW;
-    const classSize = CLASS_SIZE[cls];
-    const base = span * SPAN_SIZE;
-    let rel = m[row + FREE_HEAD];
-    if (rel !== 0) {
-      // Reuse the last chunk freed: its first word links to the next free
-      // one. A link that is not a free chunk's start was overwritten after
-      // the free: repair the span rather than hand out a live chunk twice.
-      const next = this.#u32[(base + rel) / 4];
-      if (next !== 0) {
-        const word = next >> BITMAP_WORD_SHIFT,
-          bit = 1 << ((next >> CHUNK_SHIFT) & 31);
-        if (
-          (next & ALIGNED_OFFSET) !== next || next >= m[row + FRESH] ||
-          next === rel ||
-          (CHUNK_STARTS[cls * BITMAP_WORDS + word] & bit) === 0 ||
-          (m[row + BITS + word] & bit) !== 0
-        ) throw this.#repair(span, cls, rel, next);
-      }
-      m[row + FREE_HEAD] = next;
-      // The chunk holds what was in it when it was freed: zero it now, while
-      // the caller is about to touch it anyway.
-      const from = zeroFrom & ~15;
-      zeroChunk(this.#f64, this.#u8, base + rel + from, classSize - from);
-    } else {
-      // Never handed out since the span was taken: zero already. A span
-      // goes to the full list before its fresh part runs out, unless a write
-      // after free made free chunks unreachable (a link to a later one).
-      rel = m[row + FRESH];
-      if (rel + classSize > SPAN_SIZE) throw this.#repair(span, cls, 0, 0);
-      m[row + FRESH] = rel + classSize;
+    const rel = m[row + FREE_HEAD];
+    if (rel === 0) return this.#allocFresh(cls, span);
+    const ptr = popChunk(m, this.#u32, span, cls, rel);
+    if (ptr < 0) throw this.#brokenLink(span, cls, rel);
+    if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
+    // The chunk holds what was in it when it was freed: zero it now, while
+    // the caller is about to touch it anyway.
+    zeroSmall(this.#f64, this.#u8, ptr + zeroFrom, CLASS_SIZE[cls] - zeroFrom);
+    return ptr;
+  }
+
+  /**
+   * Allocates `size` bytes that may still hold what was in them before, as
+   * Node's `Buffer.allocUnsafe` does: a speed tool for a block the caller
+   * writes whole at once (`alloc` zeroes because otherwise bytes this
+   * process freed — anyone's data — become visible). Only the bytes past
+   * `size` read as zero, so a resize that grows it shows no old bytes.
+   * Otherwise the same as {@linkcode Heap.alloc}.
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(64);
+   * heap.memory.u8.fill(7, p, p + 64);
+   * heap.free(p);
+   * const q = heap.allocUnsafe(64); // the same chunk, its bytes as they were
+   * assert.equal(q, p);
+   * assert.equal(heap.memory.u8[q + 20], 7);
+   * heap.free(q);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}.
+   * @returns A non-null pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (size >>> 0 !== size || size > MAX_SMALL) {
+      return this.#allocLarge(size, size);
     }
-    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
-    const used = m[row + USED] + 1;
-    m[row + USED] = used;
-    if (used === CHUNKS[cls]) this.#toFull(span, cls);
-    this.#smallBytesUsed += classSize;
-    return base + rel;
+    // Past the size (from its 16-byte step down), as alloc's chunks do.
+    return this.#allocSmall(size, size & ~15);
   }
 
   /**
@@ -344,149 +448,106 @@ export class Heap implements Allocator, Disposable {
    * @param size The size it was allocated with, if known.
    */
   free(ptr: number, size?: number): void {
-    // Page numbers are below 2^31, so `| 0` floors every valid pointer; a
-    // pointer it wraps fails the offset checks of #liveKind.
-    const page = (ptr / SPAN_SIZE) | 0;
-    const rel = ptr - page * SPAN_SIZE;
-    const kind = this.#liveKind(page, rel, size);
-    if (kind === LARGE) return this.#large.free(page);
-    if (kind === NONE) {
-      if (ptr !== 0) this.#release(this.#locate(ptr, size), ptr);
-      return;
-    }
-    this.#table.meta[page * ROW + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
-    this.#freeChunk(page, kind - 1, rel);
-  }
-
-  // The kind of the live allocation at offset `rel` of `page` (with `size`,
-  // if given), or NONE if none starts there. No argument checks: anything
-  // odd gives NONE, and the caller takes the slow way, which says why.
-  #liveKind(page: number, rel: number, size: number | undefined): number {
-    if (this.#u8.length === 0) return NONE; // the page source is destroyed
-    const m = this.#table.meta;
-    const row = page * ROW;
+    // 32-bit integer arithmetic (float division cost ~2 ns per pair,
+    // bench/alloc_bench.ts): a pointer that `>>> 0` changes (negative,
+    // fractional, or at 4 GiB and above in a larger memory) fails the test
+    // below and takes the slow way, which handles every pointer.
+    const m = this.#meta, u32 = this.#u32;
+    const row = (ptr >>> 12) * ROW;
     const kind = m[row + KIND];
-    if (kind !== NONE && kind <= CLASS_COUNT) {
-      // `rel & ALIGNED_OFFSET` equals rel only for an integer, 16-aligned
-      // offset, and a set bit exists only at the start of a live chunk. A
-      // size is checked by range only (a full check cost ~7 ns per pair),
-      // so a fractional size inside the class's range passes.
-      if (
-        (rel & ALIGNED_OFFSET) === rel &&
-        (m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] &
-            (1 << ((rel >> CHUNK_SHIFT) & 31))) !== 0 &&
-        (size === undefined ||
-          (size <= KIND_MAX[kind] && size >= KIND_MIN[kind]))
-      ) return kind;
-    } else if (
-      kind === LARGE && rel === HEADER &&
-      (size === undefined || size === this.#table.largeSize[page])
-    ) return kind;
-    return NONE;
-  }
-
-  // ── span and segment bookkeeping, called from alloc and free ───────────
-
-  // Pushes the chunk on its span's free list, through its first word (the
-  // rest of its bytes stay as they are until it is handed out again).
-  #freeChunk(span: number, cls: number, rel: number): void {
-    const m = this.#table.meta;
-    const row = span * ROW;
-    this.#u32[(span * SPAN_SIZE + rel) / 4] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = rel;
-    const used = m[row + USED] - 1;
-    m[row + USED] = used;
-    this.#smallBytesUsed -= CLASS_SIZE[cls];
-    if (used === 0) this.#emptied(span, cls);
-    else if (used === CHUNKS[cls] - 1) this.#toPartial(span, cls);
-  }
-
-  // The span's last chunk was freed. Its class's only partial span stays
-  // where it is, ready for the next allocation; any other goes to the empty
-  // list.
-  #emptied(span: number, cls: number): void {
+    const word = row + BITS + ((ptr >> BITMAP_WORD_SHIFT) & (BITMAP_WORDS - 1));
+    const bit = 1 << ((ptr >> CHUNK_SHIFT) & 31);
+    // A live chunk: a span's page (undefined past the table fails too), a
+    // 32-bit 16-aligned pointer, its allocated bit set, and a size in the
+    // class's range (a full check cost ~7 ns per pair, so a fractional size
+    // in range passes). An empty view means the memory is gone. Anything
+    // else: the slow way.
     if (
-      this.#partial[cls] !== span || this.#table.get(span, NEXT) !== 0
-    ) {
-      this.#retire(span, cls);
+      !(kind !== NONE && kind <= CLASS_COUNT && ptr >>> 0 === ptr &&
+        (ptr & 15) === 0 && (m[word] & bit) !== 0 &&
+        (size === undefined ||
+          (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
+        u32.length !== 0)
+    ) return this.#freeSlow(ptr, size);
+    m[word] ^= bit;
+    // Push the chunk on its span's free list, through its first word (the
+    // rest of its bytes stay as they are until it is handed out again).
+    u32[ptr >>> 2] = m[row + FREE_HEAD];
+    m[row + FREE_HEAD] = ptr & (SPAN_SIZE - 1);
+    const used = --m[row + USED];
+    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
+      this.#spanMoves(ptr >>> 12, kind - 1, used);
     }
-    if (this.#trimTimer === undefined) this.#armTrim();
   }
 
-  // The class's partial span if it is empty (kept by #emptied), else 0.
-  #keptEmpty(cls: number): number {
-    const span = this.#partial[cls];
-    return span !== 0 && this.#table.get(span, USED) === 0 ? span : 0;
+  // ── the slow side of alloc and free ───────────────────────────────────
+
+  // alloc of class `cls` when `span`, its first partial span (0: none), has
+  // no free chunk: the span's fresh part, or a new span.
+  #allocFresh(cls: number, span: number): number {
+    // A destroyed page source's memory has no bytes to hand out (its view is
+    // empty): #checkLive says so (#newSpan checks too).
+    if (span === 0) span = this.#newSpan(cls);
+    else if (this.#u8.length === 0) this.#checkLive();
+    const m = this.#meta;
+    const row = span * ROW;
+    const classSize = CLASS_SIZE[cls];
+    // Never handed out since the span was taken: zero already. A span goes
+    // to the full list before its fresh part runs out, unless a write after
+    // free made free chunks unreachable (a link to a later one).
+    const rel = m[row + FRESH];
+    if (rel + classSize > SPAN_SIZE) throw this.#repair(span, cls, 0, 0);
+    m[row + FRESH] = rel + classSize;
+    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
+      ((rel >> CHUNK_SHIFT) & 31);
+    const used = m[row + USED] + 1;
+    m[row + USED] = used;
+    if (used === CHUNKS[cls]) this.#spans.toFull(span, cls);
+    return span * SPAN_SIZE + rel;
   }
 
-  // The first partial span is full now: move it to the full list.
-  #toFull(span: number, cls: number): void {
-    this.#table.unlink(this.#partial, cls, span);
-    this.#table.pushFront(this.#full, cls, span);
-  }
-
-  // A full span got a free chunk: move it to the front of the partial list
-  // (an empty span kept there goes to the empty list: only the first
-  // partial span may be empty).
-  #toPartial(span: number, cls: number): void {
-    const kept = this.#keptEmpty(cls);
-    if (kept !== 0) this.#retire(kept, cls);
-    this.#table.unlink(this.#full, cls, span);
-    this.#table.pushFront(this.#partial, cls, span);
-  }
-
-  // Puts an empty span on the shared empty list as it is. Its bytes
-  // [48, fresh) may hold old data; #takeSpan zeroes them.
-  #retire(span: number, cls: number): void {
-    this.#table.unlink(this.#partial, cls, span);
-    this.#segments.pushEmpty(span);
-    this.#listedSpans--;
-  }
-
-  // Takes a span off the empty list and makes it the first partial span of
-  // the class. If the list is empty, an empty span kept by another class
-  // is taken first, and only then a new segment.
-  #takeSpan(cls: number): number {
-    const segments = this.#segments;
-    for (
-      let other = 0;
-      other < CLASS_COUNT && segments.emptyTop === 0;
-      other++
-    ) {
-      const kept = this.#keptEmpty(other);
-      if (kept !== 0) this.#retire(kept, other);
-    }
-    if (segments.emptyTop === 0) this.#addSegment(CLASS_SIZE[cls]);
-    const t = this.#table;
-    const span = segments.popEmpty();
-    // A span that held chunks before may hold old data below its fresh
-    // offset (and only there): zero that part at once.
-    const fresh = t.get(span, FRESH);
-    if (fresh !== HEADER) {
-      const base = span * SPAN_SIZE;
-      zeroBytes(this.memory, base + HEADER, base + fresh);
-      t.set(span, FRESH, HEADER);
-    }
-    t.set(span, KIND, cls + 1);
-    t.set(span, FREE_HEAD, 0);
-    t.set(span, USED, 0);
-    this.#listedSpans++;
-    t.pushFront(this.#partial, cls, span);
-    return span;
-  }
-
-  #addSegment(size: number): void {
+  // A span for class `cls`: from the empty list, or a new segment.
+  #newSpan(cls: number): number {
     this.#checkLive();
+    const segments = this.#segments.count;
+    let span: number;
     try {
-      this.#segments.add();
+      span = this.#spans.take(cls);
     } catch (e) {
       // A reservation smaller than a segment is out of memory too: the
       // request itself (a small size) is possible.
       const full = e instanceof RangeError ? new OutOfMemoryError("", 0) : e;
-      throw this.#outOfMemory(full, size, "a 64 KiB segment");
+      throw this.#outOfMemory(full, CLASS_SIZE[cls], "a 64 KiB segment");
     }
-    this.#notePeak();
+    if (this.#segments.count !== segments) this.#notePeak();
+    return span;
+  }
+
+  // A free left the span empty (used 0) or no longer full. An emptied span
+  // that stays its class's only partial span, with the decay timer armed,
+  // needs nothing more: the common case of a pair, tested before any call.
+  #spanMoves(span: number, cls: number, used: number): void {
+    if (
+      used !== 0 || this.#partial[cls] !== span || !this.#timed ||
+      this.#meta[span * ROW + NEXT] !== 0
+    ) this.#moveSpan(span, cls, used);
+  }
+
+  #moveSpan(span: number, cls: number, used: number): void {
+    if (used !== 0) return this.#spans.toPartial(span, cls);
+    this.#spans.emptied(span, cls);
+    if (this.#trimTimer === undefined) this.#armTrim();
+  }
+
+  // free of anything but a live chunk: a large block, 0, or an error.
+  #freeSlow(ptr: number, size: number | undefined): void {
+    const page = (ptr / SPAN_SIZE) | 0;
+    if (
+      this.#u8.length !== 0 && this.#table.get(page, KIND) === LARGE &&
+      ptr - page * SPAN_SIZE === LARGE_HEADER &&
+      (size === undefined || size === this.#table.largeSize[page])
+    ) return this.#large.free(page);
+    if (ptr !== 0) this.#freeLive(this.#reject(ptr, size), ptr);
   }
 
   // A large block for `size` that reads as zero from byte `zeroFrom` on.
@@ -512,9 +573,16 @@ export class Heap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated or last resized with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment As for {@linkcode Heap.alloc}: every block keeps it.
    * @returns The pointer to use from now on (0 if freed).
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
     return this.#resize(ptr, oldSize, newSize);
   }
@@ -548,19 +616,16 @@ export class Heap implements Allocator, Disposable {
 
   #resize(ptr: number, oldSize: number | undefined, newSize: number): number {
     if (ptr === 0) return this.alloc(newSize);
-    let page = (ptr / SPAN_SIZE) | 0;
-    if (this.#liveKind(page, ptr - page * SPAN_SIZE, oldSize) === NONE) {
-      page = this.#locate(ptr, oldSize);
-    }
+    const page = this.#liveStart(ptr, oldSize);
     if (!(newSize >>> 0 === newSize && newSize <= this.#maxSize)) {
       checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
     }
     if (newSize === 0) {
-      this.#release(page, ptr);
+      this.#freeLive(page, ptr);
       return 0;
     }
     const t = this.#table;
-    const kind = t.meta[page * ROW + KIND];
+    const kind = t.get(page, KIND);
     let keep: number;
     if (kind !== LARGE) {
       const classSize = CLASS_SIZE[kind - 1];
@@ -585,26 +650,89 @@ export class Heap implements Allocator, Disposable {
     // May throw: nothing has changed yet. The copy overwrites the first
     // `keep` bytes, so a small chunk need not be zeroed there first.
     const moved = newSize <= MAX_SMALL
-      ? this.#allocSmall(newSize, keep)
+      ? this.#allocSmall(newSize, keep & ~15)
       : this.#allocLarge(newSize, keep);
     copyBytes(this.memory, moved, ptr, keep);
-    this.#release(page, ptr);
+    this.#freeLive(page, ptr);
     return moved;
   }
 
-  // Frees the live allocation at `ptr`, whose page #locate returned.
-  #release(page: number, ptr: number): void {
-    const m = this.#table.meta;
+  // The page of the live allocation that starts at `ptr` (with `size`, if
+  // given), or #reject's error.
+  #liveStart(ptr: number, size: number | undefined): number {
+    const t = this.#table;
+    const page = (ptr / SPAN_SIZE) | 0;
+    const rel = ptr - page * SPAN_SIZE;
+    const kind = t.get(page, KIND);
+    if (this.#u8.length === 0) return this.#reject(ptr, size);
+    if (kind !== NONE && kind <= CLASS_COUNT) {
+      if (
+        (rel & ALIGNED_OFFSET) === rel && t.isAllocated(page, rel) &&
+        (size === undefined ||
+          (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
+      ) return page;
+    } else if (
+      kind === LARGE && rel === LARGE_HEADER &&
+      (size === undefined || size === t.largeSize[page])
+    ) return page;
+    return this.#reject(ptr, size);
+  }
+
+  // Frees the live allocation at `ptr`, whose page #liveStart or #reject
+  // returned.
+  #freeLive(page: number, ptr: number): void {
+    const m = this.#meta;
     const row = page * ROW;
     const kind = m[row + KIND];
     if (kind === LARGE) return this.#large.free(page);
     const rel = ptr - page * SPAN_SIZE;
     m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
       ((rel >> CHUNK_SHIFT) & 31);
-    this.#freeChunk(page, kind - 1, rel);
+    this.#u32[ptr / 4] = m[row + FREE_HEAD];
+    m[row + FREE_HEAD] = rel;
+    const used = m[row + USED] - 1;
+    m[row + USED] = used;
+    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
+      this.#spanMoves(page, kind - 1, used);
+    }
   }
 
   // ── introspection ──────────────────────────────────────────────────────
+
+  /**
+   * The bytes the live allocation at `ptr` can hold: its class size for a
+   * small one, its capacity past the pointer for a large one (like glibc's
+   * `malloc_usable_size`). A resize to any size up to it that stays in the
+   * same class, or above 2016 bytes in the same block, keeps the pointer.
+   * Anything but the start of a live allocation throws the
+   * {@linkcode PointerError} `free` would.
+   *
+   * @example A 36-byte record in a 48-byte chunk
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(36);
+   * assert.equal(heap.usableSize(p), 48);
+   * assert.equal(heap.resize(p, 36, 48), p); // within it: never moves
+   * const big = heap.alloc(5000);
+   * assert.equal(heap.usableSize(big), 8192 - 48);
+   * assert.throws(() => heap.usableSize(p + 16), /not at the start/);
+   * ```
+   *
+   * @param ptr A live allocation.
+   * @returns Its usable bytes.
+   */
+  usableSize(ptr: number): number {
+    const page = this.#liveStart(ptr, undefined);
+    const kind = this.#table.get(page, KIND);
+    return kind === LARGE
+      ? this.#table.largeCapacity[page] - LARGE_HEADER
+      : CLASS_SIZE[kind - 1];
+  }
 
   /**
    * Describes the span or large block that `ptr` points into (any byte of
@@ -624,7 +752,7 @@ export class Heap implements Allocator, Disposable {
    * @returns One entry per class.
    */
   classStats(): ClassStats[] {
-    return classStats(this.#table, this.#partial, this.#full);
+    return classStats(this.#table, this.#partial, this.#spans.full);
   }
 
   /**
@@ -662,7 +790,7 @@ export class Heap implements Allocator, Disposable {
       large: this.#large,
       pages: this.#pages,
       partial: this.#partial,
-      full: this.#full,
+      full: this.#spans.full,
       emptyTop: this.#segments.emptyTop,
       liveSpans: this.liveSpans,
       emptySpans: this.emptySpans,
@@ -700,16 +828,23 @@ export class Heap implements Allocator, Disposable {
    */
   trim(): number {
     this.#checkLive();
-    this.#retireKept();
-    return this.#segments.trim(false, (p, n) => this.#pages.free(p, n));
+    this.#spans.retireKept();
+    const bytes = this.#segments.trim((p, n) => this.#pages.free(p, n), {
+      idleTwice: false,
+    });
+    this.#shrinkTable();
+    return bytes;
   }
 
-  // Every class's kept empty span goes to the empty list.
-  #retireKept(): void {
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
-      const kept = this.#keptEmpty(cls);
-      if (kept !== 0) this.#retire(kept, cls);
+  // Cuts the span table to the pages the heap still holds (its own page,
+  // its segments, its live large blocks), so that its bookkeeping falls
+  // with its memory: the rows past them are of pages given back.
+  #shrinkTable(): void {
+    let end = Math.max(this.#ownPage / SPAN_SIZE + 1, this.#large.endPage());
+    for (const segment of this.#segments.addresses) {
+      end = Math.max(end, (segment + SEGMENT_SIZE) / SPAN_SIZE);
     }
+    this.#table.shrinkTo(end);
   }
 
   // The decay rule for segments: a timer (which does not keep the process
@@ -717,12 +852,15 @@ export class Heap implements Allocator, Disposable {
   // segments that were all empty at two looks in a row.
   #armTrim(): void {
     if (this.#decayMs === Infinity || this.#destroyed) return;
+    this.#timed = true;
     const timer = setTimeout(() => {
       this.#trimTimer = undefined;
+      this.#timed = false;
       if (this.#destroyed) return;
-      this.#retireKept();
+      this.#spans.retireKept();
       const pages = this.#pages;
-      this.#segments.trim(true, (p, n) => pages.discard(p, n));
+      this.#segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+      this.#shrinkTable();
       if (this.#segments.anyIdle) this.#armTrim();
     }, this.#decayMs / 2);
     unrefTimer(timer);
@@ -763,10 +901,7 @@ export class Heap implements Allocator, Disposable {
     if (this.#ownsPages) pages.destroy();
     // An empty table sends every later call down the slow paths, which throw.
     this.#table.reset();
-    this.#partial.fill(0);
-    this.#full.fill(0);
-    this.#listedSpans = 0;
-    this.#smallBytesUsed = 0;
+    this.#spans.reset();
   }
 
   /** Same as {@linkcode Heap.destroy}, for `using`. */
@@ -774,8 +909,11 @@ export class Heap implements Allocator, Disposable {
     this.destroy();
   }
 
+  // Called on every large alloc: the sum itself, not the getter.
   #notePeak(): void {
-    this.#peakReserved = Math.max(this.#peakReserved, this.bytesReserved);
+    const reserved = SPAN_SIZE + this.#segments.count * SEGMENT_SIZE +
+      this.#large.capacity;
+    if (reserved > this.#peakReserved) this.#peakReserved = reserved;
   }
 
   // The page source's OutOfMemoryError for a request of `size` bytes, told
@@ -792,41 +930,29 @@ export class Heap implements Allocator, Disposable {
     );
   }
 
-  // The page of the live allocation that starts at `ptr` (with `size`, if
-  // known); throws saying why if there is none.
-  #locate(ptr: number, size: number | undefined): number {
+  // Called when `ptr` failed a fast check: throws saying why it is no live
+  // allocation, or returns its page when it is one after all.
+  #reject(ptr: number, size: number | undefined): number {
     this.#checkLive();
     return locate(this.#table, this.#large, this.memory, ptr, size);
   }
 
-  // The cold path of a broken free list (docs/design.md#free-list-repair):
-  // rebuilds the span's list from its bitmap and returns the error to throw.
-  // `rel` is the free chunk whose link `next` is no free chunk, or 0 when
-  // the list ran out with free chunks left unreachable.
-  #repair(
-    span: number,
-    cls: number,
-    rel: number,
-    next: number,
-  ): HeapCorruptionError {
-    const listed = this.#table.rebuildFreeList(span, cls, this.#u32, rel);
-    const at = span * SPAN_SIZE;
-    const where = `the span of ${CLASS_SIZE[cls]}-byte chunks at ${hex(at)}`;
-    const found = rel !== 0
-      ? `free chunk ${hex(at + rel)} of ${where} links to offset ${
-        hex(next)
-      }, which is no free chunk of the span`
-      : `${
-        listed === 1 ? "1 free chunk" : `${listed} free chunks`
-      } of ${where} ${
-        listed === 1 ? "was" : "were"
-      } on no free list (a link was overwritten with a later free chunk's offset)`;
-    return new HeapCorruptionError(
-      `Write after free found: ${found}. The heap rebuilt the span's free list from its allocation bitmap, so no chunk is lost or handed out twice; this call allocated nothing and can be repeated (a DebugAllocator finds the code that wrote after free)`,
-      rel !== 0
-        ? { span: at, chunk: at + rel, link: next, repaired: true }
-        : { span: at, repaired: true },
+  // The broken link of the free chunk at `rel` of `span`: #repair's error.
+  #brokenLink(span: number, cls: number, rel: number): Error {
+    return this.#repair(
+      span,
+      cls,
+      rel,
+      this.#u32[(span * SPAN_SIZE + rel) / 4],
     );
+  }
+
+  // A broken free list found by alloc: rebuilds the span's list and returns
+  // the error to throw (after checking the memory is there: an empty view
+  // of a revoked memory reads as a broken link).
+  #repair(span: number, cls: number, rel: number, next: number): Error {
+    this.#checkLive();
+    return repairSpan(this.#table, this.#u32, span, cls, rel, next);
   }
 
   #checkLive(): void {

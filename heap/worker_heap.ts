@@ -6,12 +6,13 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import { checkHeapAlignment } from "./_alignment.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
 import { GRAIN, SharedState } from "../internal/shared_state.ts";
-import { HEADER } from "./_geometry.ts";
+import { SPAN_HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
 /**
@@ -177,11 +178,42 @@ export class WorkerHeap implements Allocator, Disposable {
    * back the remote frees waiting for it.
    *
    * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
    * @returns A non-null pointer.
    */
-  alloc(size: number): number {
+  alloc(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
-    return this.heap.alloc(size);
+    return this.heap.alloc(size, alignment);
+  }
+
+  /**
+   * Allocates `size` bytes that may still hold old bytes
+   * ({@linkcode Heap.allocUnsafe}), first collecting the blocks other
+   * workers freed, as {@linkcode WorkerHeap.alloc} does.
+   *
+   * @example
+   * ```ts
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import { SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * using heap = new WorkerHeap({ pages });
+   * const p = heap.allocUnsafe(100);
+   * heap.memory.u8.fill(1, p, p + 100); // written whole at once
+   * assert.equal(heap.bytesUsed, 128);
+   * heap.free(p, 100);
+   * ```
+   *
+   * @param size The number of bytes.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
+   * @returns A non-null pointer.
+   */
+  allocUnsafe(size: number, alignment?: number): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
+    return this.heap.allocUnsafe(size, alignment);
   }
 
   /**
@@ -201,6 +233,29 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   /**
+   * The bytes the live allocation at `ptr`, one of this worker's own, can
+   * hold ({@linkcode Heap.usableSize}); only the owner knows a block, so a
+   * block of another worker's heap is refused as foreign.
+   *
+   * @example
+   * ```ts
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import { SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * using heap = new WorkerHeap({ pages });
+   * assert.equal(heap.usableSize(heap.alloc(100)), 128);
+   * ```
+   *
+   * @param ptr A live allocation of this heap.
+   * @returns Its usable bytes.
+   */
+  usableSize(ptr: number): number {
+    return this.heap.usableSize(ptr);
+  }
+
+  /**
    * Resizes an allocation of any worker's heap: this heap's in place where
    * it can; another's by moving it into this heap (a remote free of the old
    * block).
@@ -208,9 +263,16 @@ export class WorkerHeap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
    * @returns The new pointer, or 0 if freed.
    */
-  resize(ptr: number, oldSize: number, newSize: number): number {
+  resize(
+    ptr: number,
+    oldSize: number,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (alignment !== undefined) checkHeapAlignment(alignment);
     const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
     if (owner === this.id || owner === undefined || ptr === 0) {
       if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
@@ -314,7 +376,7 @@ export class WorkerHeap implements Allocator, Disposable {
         "unaligned",
       );
     }
-    if (ptr % PAGE_SIZE < HEADER) {
+    if (ptr % PAGE_SIZE < SPAN_HEADER) {
       throw new PointerError(
         `Pointer ${hex(ptr)} is in a page header of worker heap ${owner}`,
         ptr,
@@ -329,7 +391,7 @@ export class WorkerHeap implements Allocator, Disposable {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
-      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= HEADER &&
+      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= SPAN_HEADER &&
         size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);
     if (!state.markFreed(ptr, owner)) {

@@ -1,0 +1,219 @@
+// The slow side of the heap's small path (docs/design.md#span-lists): each
+// class's partial and full span lists, the moves between them and the
+// shared empty-span list, and the repair of a broken free list. The fast
+// path in heap.ts reads `partial` and the span table itself and calls in
+// here only when a span fills, empties or runs out.
+import { zeroBytes } from "../internal/bytes.ts";
+import { hex } from "../internal/checks.ts";
+import { HeapCorruptionError } from "../os/errors.ts";
+import type { Memory } from "../os/memory.ts";
+import {
+  CLASS_COUNT,
+  CLASS_SIZE,
+  SPAN_HEADER,
+  SPAN_SIZE,
+} from "./_geometry.ts";
+import type { Segments } from "./_segments.ts";
+import {
+  FREE_HEAD,
+  FRESH,
+  KIND,
+  NEXT,
+  type SpanTable,
+  USED,
+} from "./_span_table.ts";
+
+/**
+ * The span lists of one heap's 16 classes.
+ *
+ * ```
+ *  partial[cls] ─► span (first: where alloc takes from) ─► span ─► … ─► 0
+ *  full[cls]    ─► span (no free chunk) ─► … ─► 0
+ *  segments.emptyTop ─► empty span (any class may take it) ─► … ─► 0
+ * ```
+ *
+ * A class's only partial span stays its span when it empties (no list
+ * moves, nothing to zero); it counts as empty, and goes to the empty list
+ * when another class finds no span, on trim() or by decay.
+ */
+export class SpanLists {
+  /** Each class's first partial span (0: none): the fast path's start. */
+  readonly partial: Int32Array = new Int32Array(CLASS_COUNT);
+  /** Each class's first full span. */
+  readonly full: Int32Array = new Int32Array(CLASS_COUNT);
+  /** Spans on the class lists. */
+  listed = 0;
+  readonly #table: SpanTable;
+  readonly #segments: Segments;
+  readonly #memory: Memory;
+
+  constructor(table: SpanTable, segments: Segments, memory: Memory) {
+    this.#table = table;
+    this.#segments = segments;
+    this.#memory = memory;
+  }
+
+  /** The class's partial span if it is empty (kept as its span), else 0. */
+  keptEmpty(cls: number): number {
+    const span = this.partial[cls];
+    return span !== 0 && this.#table.get(span, USED) === 0 ? span : 0;
+  }
+
+  /** Every class's kept empty span, if any. */
+  kept(): number[] {
+    const kept: number[] = [];
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      const span = this.keptEmpty(cls);
+      if (span !== 0) kept.push(span);
+    }
+    return kept;
+  }
+
+  /** Spans holding at least one allocation. */
+  get liveSpans(): number {
+    return this.listed - this.kept().length;
+  }
+
+  /**
+   * The sum of the class sizes of live small allocations, counted from the
+   * spans' live counts: the fast paths keep no running total (one less
+   * load and store per call, measured by bench/alloc_bench.ts).
+   */
+  bytesUsed(): number {
+    const t = this.#table;
+    let bytes = 0;
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      let chunks = 0;
+      for (let s = this.partial[cls]; s !== 0; s = t.get(s, NEXT)) {
+        chunks += t.get(s, USED);
+      }
+      for (let s = this.full[cls]; s !== 0; s = t.get(s, NEXT)) {
+        chunks += t.get(s, USED);
+      }
+      bytes += chunks * CLASS_SIZE[cls];
+    }
+    return bytes;
+  }
+
+  /**
+   * The span's last chunk was freed: its class's only partial span stays
+   * where it is, ready for the next allocation; any other goes to the empty
+   * list.
+   */
+  emptied(span: number, cls: number): void {
+    if (this.partial[cls] !== span || this.#table.get(span, NEXT) !== 0) {
+      this.retire(span, cls);
+    }
+  }
+
+  /** The first partial span is full now: it moves to the full list. */
+  toFull(span: number, cls: number): void {
+    this.#table.unlink(this.partial, cls, span);
+    this.#table.pushFront(this.full, cls, span);
+  }
+
+  /**
+   * A full span got a free chunk: it moves to the front of the partial list
+   * (an empty span kept there goes to the empty list: only the first partial
+   * span may be empty).
+   */
+  toPartial(span: number, cls: number): void {
+    const kept = this.keptEmpty(cls);
+    if (kept !== 0) this.retire(kept, cls);
+    this.#table.unlink(this.full, cls, span);
+    this.#table.pushFront(this.partial, cls, span);
+  }
+
+  /**
+   * Puts an empty span on the shared empty list as it is. Its bytes
+   * [SPAN_HEADER, fresh) may hold old data; {@linkcode SpanLists.take}
+   * zeroes them.
+   */
+  retire(span: number, cls: number): void {
+    this.#table.unlink(this.partial, cls, span);
+    this.#segments.pushEmpty(span);
+    this.listed--;
+  }
+
+  /** Every class's kept empty span goes to the empty list. */
+  retireKept(): void {
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      const kept = this.keptEmpty(cls);
+      if (kept !== 0) this.retire(kept, cls);
+    }
+  }
+
+  /**
+   * Takes a span off the empty list and makes it the first partial span of
+   * the class. If the list is empty, an empty span kept by another class is
+   * taken first, and only then a new segment (whose error passes through,
+   * nothing changed).
+   */
+  take(cls: number): number {
+    const segments = this.#segments;
+    for (
+      let other = 0;
+      other < CLASS_COUNT && segments.emptyTop === 0;
+      other++
+    ) {
+      const kept = this.keptEmpty(other);
+      if (kept !== 0) this.retire(kept, other);
+    }
+    if (segments.emptyTop === 0) segments.add();
+    const t = this.#table;
+    const span = segments.popEmpty();
+    // A span that held chunks before may hold old data below its fresh
+    // offset (and only there): zero that part at once.
+    const fresh = t.get(span, FRESH);
+    if (fresh !== SPAN_HEADER) {
+      const base = span * SPAN_SIZE;
+      zeroBytes(this.#memory, base + SPAN_HEADER, base + fresh);
+      t.set(span, FRESH, SPAN_HEADER);
+    }
+    t.set(span, KIND, cls + 1);
+    t.set(span, FREE_HEAD, 0);
+    t.set(span, USED, 0);
+    this.listed++;
+    t.pushFront(this.partial, cls, span);
+    return span;
+  }
+
+  /** Forgets every list (for destroy). */
+  reset(): void {
+    this.partial.fill(0);
+    this.full.fill(0);
+    this.listed = 0;
+  }
+}
+
+/**
+ * The cold path of a broken free list (docs/design.md#free-list-repair):
+ * rebuilds the span's list from its bitmap and returns the error to throw.
+ * `rel` is the free chunk whose link `next` is no free chunk, or 0 when the
+ * list ran out with free chunks left unreachable.
+ */
+export function repairSpan(
+  table: SpanTable,
+  u32: Uint32Array,
+  span: number,
+  cls: number,
+  rel: number,
+  next: number,
+): HeapCorruptionError {
+  const listed = table.rebuildFreeList(span, cls, u32, rel);
+  const at = span * SPAN_SIZE;
+  const where = `the span of ${CLASS_SIZE[cls]}-byte chunks at ${hex(at)}`;
+  const found = rel !== 0
+    ? `free chunk ${hex(at + rel)} of ${where} links to offset ${
+      hex(next)
+    }, which is no free chunk of the span`
+    : `${listed === 1 ? "1 free chunk" : `${listed} free chunks`} of ${where} ${
+      listed === 1 ? "was" : "were"
+    } on no free list (a link was overwritten with a later free chunk's offset)`;
+  return new HeapCorruptionError(
+    `Write after free found: ${found}. The heap rebuilt the span's free list from its allocation bitmap, so no chunk is lost or handed out twice; this call allocated nothing and can be repeated (a DebugAllocator finds the code that wrote after free)`,
+    rel !== 0
+      ? { span: at, chunk: at + rel, link: next, repaired: true }
+      : { span: at, repaired: true },
+  );
+}

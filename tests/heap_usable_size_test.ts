@@ -1,0 +1,120 @@
+// usableSize(ptr) on Heap and WorkerHeap: the class size of a small
+// allocation, a large block's capacity past its pointer, and the refusals
+// free would give, each with the heap unchanged.
+import assert from "node:assert/strict";
+import { Heap, WorkerHeap } from "../heap/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  PointerError,
+  SharedPages,
+} from "../os/mod.ts";
+import { CLASSES } from "./_heap_model.ts";
+
+/** [requested size, usable size] for every class and some large blocks. */
+const sizes: [number, number][] = [
+  [0, 16],
+  [1, 16],
+  ...CLASSES.map((c): [number, number] => [c, c]),
+  ...CLASSES.slice(0, -1).map((
+    c,
+    i,
+  ): [number, number] => [c + 1, CLASSES[i + 1]]),
+  [2017, 4096 - 48],
+  [4048, 4096 - 48],
+  [4049, 8192 - 48],
+  [65536, 69632 - 48],
+];
+
+Deno.test("Heap: usableSize is the class size or the block's room", () => {
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  for (const [size, usable] of sizes) {
+    const p = heap.alloc(size);
+    assert.equal(heap.usableSize(p), usable, `alloc(${size})`);
+    // A resize to the usable size never moves.
+    if (size > 0) assert.equal(heap.resize(p, size, usable), p);
+    heap.free(p, usable);
+  }
+  assert.equal(heap.bytesUsed, 0);
+  heap.validate();
+});
+
+/** Calls that must be refused: [what, call, reason, message]. */
+const refusals: [
+  string,
+  (heap: Heap, p: { small: number; big: number; freed: number }) => unknown,
+  string,
+  RegExp,
+][] = [
+  [
+    "inside a chunk",
+    (h, p) => h.usableSize(p.small + 16),
+    "interior",
+    /not at the start of a chunk/,
+  ],
+  [
+    "inside a large block",
+    (h, p) => h.usableSize(p.big + 16),
+    "interior",
+    /inside the large block/,
+  ],
+  [
+    "a freed chunk",
+    (h, p) => h.usableSize(p.freed),
+    "double-free",
+    /free chunk/,
+  ],
+  [
+    "unaligned",
+    (h, p) => h.usableSize(p.small + 1),
+    "unaligned",
+    /not 16-byte aligned/,
+  ],
+  ["null", (h) => h.usableSize(0), "foreign", /not an allocation of this heap/],
+];
+
+Deno.test("Heap: usableSize refuses what free refuses, changing nothing", async (t) => {
+  for (const [what, call, reason, message] of refusals) {
+    await t.step(what, () => {
+      using pages = new BufferPages({ reserve: 2 ** 24 });
+      using heap = new Heap({ pages });
+      const p = { small: heap.alloc(64), big: heap.alloc(5000), freed: 0 };
+      p.freed = heap.alloc(64);
+      heap.free(p.freed);
+      assert.throws(() => call(heap, p), (e) => {
+        assert.ok(e instanceof PointerError, `got ${e}`);
+        assert.equal(e.reason, reason);
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.equal(heap.bytesUsed, 64 + 5000);
+      heap.validate();
+    });
+  }
+});
+
+Deno.test("Heap: usableSize after destroy() throws", () => {
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  const heap = new Heap({ pages });
+  const p = heap.alloc(64);
+  heap.destroy();
+  assert.throws(() => heap.usableSize(p), DestroyedError);
+});
+
+Deno.test("WorkerHeap: usableSize of its own blocks; a heap without them says foreign", () => {
+  using pages = new SharedPages({ reserve: 2 ** 24 });
+  using a = new WorkerHeap({ pages });
+  const p = a.alloc(100), q = a.alloc(3000);
+  assert.equal(a.usableSize(p), 128);
+  assert.equal(a.usableSize(q), 4096 - 48);
+  using other = new Heap({ pages: new BufferPages({ reserve: 2 ** 22 }) });
+  assert.throws(() => other.usableSize(p), (e) => {
+    assert.ok(e instanceof PointerError);
+    assert.equal(e.reason, "foreign");
+    return true;
+  });
+  a.free(p, 100);
+  a.free(q, 3000);
+  assert.equal(a.bytesUsed, 0);
+});
