@@ -8,8 +8,8 @@ export const NATURAL_ALIGNMENT = 16;
 
 /**
  * Refuses an alignment that is no power of two from 1 to 65536 (a TypeError
- * or RangeError naming it), or one the heap cannot give yet: above 16 (a
- * large block starts 48 bytes into its run).
+ * or RangeError naming it), or one the heap cannot give yet: above 16 (no
+ * class has all its chunk offsets on a larger multiple).
  */
 export function checkHeapAlignment(alignment: number): void {
   checkRequestAlignment(alignment);

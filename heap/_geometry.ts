@@ -10,8 +10,7 @@ export const SEGMENT_SIZE = 65536;
 export const SPANS_PER_SEGMENT = 15;
 /** Bytes at the start of every span before its first chunk (kept zero). */
 export const SPAN_HEADER = 48;
-/** Bytes of header at the start of every large block, before its pointer. */
-export const LARGE_HEADER = 48;
+
 /** The largest small request; anything above is a large block. */
 export const MAX_SMALL = 2016;
 
@@ -88,7 +87,12 @@ export const CHUNK_STARTS: Int32Array = (() => {
   return table;
 })();
 
-/** The page-run size of a large block of `size` bytes: roundUp(size + 48, 4096). */
+/**
+ * The page-run size of a large block of `size` bytes: roundUp(size, 4096)
+ * (a block starts on its run's first byte). Integer arithmetic below 2^31.
+ */
 export function largeCapacity(size: number): number {
-  return Math.ceil((size + LARGE_HEADER) / SPAN_SIZE) * SPAN_SIZE;
+  return size <= 2 ** 31 - SPAN_SIZE
+    ? (size + SPAN_SIZE - 1) & -SPAN_SIZE
+    : Math.ceil(size / SPAN_SIZE) * SPAN_SIZE;
 }

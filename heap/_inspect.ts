@@ -1,12 +1,6 @@
 // Introspection over the span table: what a pointer points into, and the
 // per-class statistics. Cold paths; they allocate their results.
-import {
-  CHUNKS,
-  CLASS_COUNT,
-  CLASS_SIZE,
-  LARGE_HEADER,
-  SPAN_SIZE,
-} from "./_geometry.ts";
+import { CHUNKS, CLASS_COUNT, CLASS_SIZE, SPAN_SIZE } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   isSpan,
@@ -41,7 +35,7 @@ export function inspectPointer(
   return {
     kind: "large",
     block: block * SPAN_SIZE,
-    ptr: block * SPAN_SIZE + LARGE_HEADER,
+    ptr: block * SPAN_SIZE,
     size: table.largeSize[block],
     capacity: table.largeCapacity[block],
   };

@@ -4,7 +4,7 @@
 // table's links, so that destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
-import { LARGE_HEADER, largeCapacity, SPAN_SIZE } from "./_geometry.ts";
+import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import {
   DIRTY_PAGES,
   FREED_LARGE,
@@ -15,16 +15,17 @@ import {
 } from "./_span_table.ts";
 
 /**
- * The live large blocks of one heap and their totals.
+ * The live large blocks of one heap and their totals. A block starts on its
+ * run's first byte (page-aligned); what the heap knows of it is in the span
+ * table's row of its first page, none of it in the block.
  *
  * ```
- *  block (a run of pages)                                     block + capacity
- *  ├── header (48 B, zero) ──┬── size bytes ──┬─ old bytes? ─┬── zero ──┤
- *                            ▲ ptr = block + 48              ▲ DIRTY_PAGES × 4096
+ *  block (a run of pages)                         block + capacity
+ *  ├── size bytes ──┬─ old bytes? ─┬──── zero ────┤
+ *  ▲ ptr = block                   ▲ DIRTY_PAGES × 4096
  * ```
  *
- * Only the header and the size bytes are zeroed when a block is made from
- * freed pages; the rest of its last pages may keep old bytes (the block's
+ * Only the size bytes are zeroed when a block is made from freed pages; the rest of its last pages may keep old bytes (the block's
  * DIRTY_PAGES says how far), zeroed if the block grows over them. A block
  * that shrinks leaves its old bytes there too.
  */
@@ -66,9 +67,8 @@ export class LargeBlocks {
     const pages = this.#pages;
     const block = pages.allocDirty(capacity);
     const dirtyEnd = block + pages.dirtyBytes;
-    const ptr = block + LARGE_HEADER, end = ptr + size;
-    zeroBytes(pages.memory, block, Math.min(dirtyEnd, ptr));
-    zeroBytes(pages.memory, ptr + zeroFrom, Math.min(dirtyEnd, end));
+    const end = block + size;
+    zeroBytes(pages.memory, block + zeroFrom, Math.min(dirtyEnd, end));
     const page = block / SPAN_SIZE;
     const t = this.#table;
     t.ensurePages(page + 1);
@@ -81,7 +81,7 @@ export class LargeBlocks {
     this.bytesUsed += size;
     this.capacity += capacity;
     this.#grew();
-    return ptr;
+    return block;
   }
 
   /**
@@ -96,12 +96,12 @@ export class LargeBlocks {
     const t = this.#table;
     const size = t.largeSize[page];
     const block = page * SPAN_SIZE;
-    const ptr = block + LARGE_HEADER;
+    const ptr = block;
     const oldCapacity = t.largeCapacity[page];
     const memory = this.#pages.memory;
     const dirtyEnd = block + t.get(page, DIRTY_PAGES) * SPAN_SIZE;
     const end = ptr + size, newEnd = ptr + newSize;
-    if (newSize + LARGE_HEADER <= oldCapacity) {
+    if (newSize <= oldCapacity) {
       if (newSize > size) zeroBytes(memory, end, Math.min(newEnd, dirtyEnd));
       else if (end > dirtyEnd) {
         // The bytes given up stay as they are, past the size: dirty now.

@@ -4,13 +4,7 @@
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
-import {
-  CHUNKS,
-  CLASS_SIZE,
-  LARGE_HEADER,
-  SPAN_HEADER,
-  SPAN_SIZE,
-} from "./_geometry.ts";
+import { CHUNKS, CLASS_SIZE, SPAN_HEADER, SPAN_SIZE } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   EMPTY,
@@ -47,7 +41,7 @@ export function locate(
     (size === undefined || (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
   ) return page;
   if (
-    kind === LARGE && rel === LARGE_HEADER &&
+    kind === LARGE && rel === 0 &&
     (size === undefined || size === table.largeSize[page])
   ) return page;
   throw pointerError(table, large, memory.byteLength, ptr, size);
@@ -105,7 +99,7 @@ function pointerError(
       "size-mismatch",
     );
   }
-  if (kind === LARGE && rel === LARGE_HEADER) {
+  if (kind === LARGE && rel === 0) {
     return new PointerError(
       `Size ${size} does not match the allocation at ${at}, a large block of ${
         table.largeSize[page]
@@ -130,7 +124,7 @@ function pointerError(
       "double-free",
     );
   }
-  if (kind === FREED_LARGE && rel === LARGE_HEADER) {
+  if (kind === FREED_LARGE && rel === 0) {
     return new PointerError(
       `Pointer ${at} is a large block that has been freed already: double free`,
       ptr,
@@ -155,7 +149,7 @@ function pointerError(
   if (block !== 0) {
     return new PointerError(
       `Pointer ${at} is inside the large block at ${
-        hex(block * SPAN_SIZE + LARGE_HEADER)
+        hex(block * SPAN_SIZE)
       } but not its start (an interior pointer)`,
       ptr,
       "interior",

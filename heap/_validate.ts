@@ -8,7 +8,6 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
-  LARGE_HEADER,
   MAX_SMALL,
   SEGMENT_SIZE,
   SPAN_HEADER,
@@ -148,15 +147,14 @@ export function validateHeap(heap: HeapParts): void {
     }
     const size = table.largeSize[b], cap = table.largeCapacity[b];
     if (
-      !(size > MAX_SMALL && size + LARGE_HEADER <= cap && cap % SPAN_SIZE === 0)
+      !(size > MAX_SMALL && size <= cap && cap % SPAN_SIZE === 0)
     ) {
       corrupt(`${where} has size ${size} and capacity ${cap}`);
     }
     check.run(b * SPAN_SIZE, cap, where);
-    check.zero(b * SPAN_SIZE, LARGE_HEADER, `the header of ${where}`);
     // Past the size: old bytes up to DIRTY_PAGES, zero after them.
     const clean = Math.max(
-      LARGE_HEADER + size,
+      size,
       table.get(b, DIRTY_PAGES) * SPAN_SIZE,
     );
     check.zero(

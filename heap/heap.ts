@@ -45,7 +45,6 @@ const {
   CLASS_COUNT,
   CLASS_OF,
   CLASS_SIZE,
-  LARGE_HEADER,
   largeCapacity,
   MAX_SMALL,
   SEGMENT_SIZE,
@@ -151,7 +150,7 @@ function isFreeChunk(
  *  │ header  │         │         │     │         │      │  span + 48, up
  *  └─────────┴─────────┴─────────┴─────┴─────────┴──────┘
  *  free chunk: [old bytes ...] (its offset is on the span's free-chunk stack)
- *  large block: [48 B header][user bytes ...] roundUp(size + 48, 4096)
+ *  large block: [user bytes ...] roundUp(size, 4096), from a page's start
  * ```
  *
  * (docs/design.md#heap-geometry has the full geometry and its invariants.)
@@ -252,7 +251,9 @@ export class Heap implements Allocator, Disposable {
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.#maxSize = Math.max(
       0,
-      this.#pages.reservedBytes - SPAN_SIZE - LARGE_HEADER,
+      // The heap's own page, and 48 bytes that large blocks once kept for a
+      // header: the limit stays where callers have it.
+      this.#pages.reservedBytes - SPAN_SIZE - 48,
     );
     this.#large = new LargeBlocks(
       this.#table,
@@ -341,17 +342,17 @@ export class Heap implements Allocator, Disposable {
    *
    * using pages = new BufferPages({ reserve: 2 ** 26 });
    * using heap = new Heap({ pages });
-   * const start = heap.metadataBytes;
+   * const start = heap.tableBytes;
    * const big = heap.alloc(2 ** 24);
    * const small = heap.alloc(16); // a segment past the 4096 pages of big
-   * assert.ok(heap.metadataBytes >= 4096 * 80);
+   * assert.ok(heap.tableBytes >= 4096 * 80);
    * heap.free(big);
    * heap.free(small);
    * heap.trim();
-   * assert.equal(heap.metadataBytes, start);
+   * assert.equal(heap.tableBytes, start);
    * ```
    */
-  get metadataBytes(): number {
+  get tableBytes(): number {
     if (this.#destroyed) return 0;
     return this.#table.bytes + this.#spans.partial.byteLength +
       this.#spans.full.byteLength;
@@ -544,7 +545,7 @@ export class Heap implements Allocator, Disposable {
     const page = (ptr / SPAN_SIZE) | 0;
     if (
       this.#u8.length !== 0 && this.#table.get(page, KIND) === LARGE &&
-      ptr - page * SPAN_SIZE === LARGE_HEADER &&
+      ptr === page * SPAN_SIZE &&
       (size === undefined || size === this.#table.largeSize[page])
     ) return this.#large.free(page);
     if (ptr !== 0) this.#freeLive(this.#reject(ptr, size), ptr);
@@ -672,7 +673,7 @@ export class Heap implements Allocator, Disposable {
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
       ) return page;
     } else if (
-      kind === LARGE && rel === LARGE_HEADER &&
+      kind === LARGE && rel === 0 &&
       (size === undefined || size === t.largeSize[page])
     ) return page;
     return this.#reject(ptr, size);
@@ -719,7 +720,7 @@ export class Heap implements Allocator, Disposable {
    * assert.equal(heap.usableSize(p), 48);
    * assert.equal(heap.resize(p, 36, 48), p); // within it: never moves
    * const big = heap.alloc(5000);
-   * assert.equal(heap.usableSize(big), 8192 - 48);
+   * assert.equal(heap.usableSize(big), 8192);
    * assert.throws(() => heap.usableSize(p + 16), /not at the start/);
    * ```
    *
@@ -730,7 +731,7 @@ export class Heap implements Allocator, Disposable {
     const page = this.#liveStart(ptr, undefined);
     const kind = this.#table.get(page, KIND);
     return kind === LARGE
-      ? this.#table.largeCapacity[page] - LARGE_HEADER
+      ? this.#table.largeCapacity[page]
       : CLASS_SIZE[kind - 1];
   }
 

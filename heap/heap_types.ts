@@ -90,7 +90,7 @@ export interface SpanInfo {
  * const p = heap.alloc(5000);
  * assert.deepEqual(heap.inspect(p + 100), {
  *   kind: "large",
- *   block: p - 48,
+ *   block: p, // a large block starts on a page
  *   ptr: p,
  *   size: 5000,
  *   capacity: 8192,
@@ -102,11 +102,11 @@ export interface LargeInfo {
   kind: "large";
   /** The block's first byte (a multiple of 4096). */
   block: number;
-  /** The pointer the allocation was handed out as: `block + 48`. */
+  /** The pointer the allocation was handed out as: `block` itself. */
   ptr: number;
   /** The size requested (or last resized to). */
   size: number;
-  /** The block's size in bytes: `roundUp(size + 48, 4096)` when allocated. */
+  /** The block's size in bytes: `roundUp(size, 4096)` when allocated. */
   capacity: number;
 }
 

@@ -376,7 +376,7 @@ export class WorkerHeap implements Allocator, Disposable {
         "unaligned",
       );
     }
-    if (ptr % PAGE_SIZE < SPAN_HEADER) {
+    if (ptr % PAGE_SIZE !== 0 && ptr % PAGE_SIZE < SPAN_HEADER) {
       throw new PointerError(
         `Pointer ${hex(ptr)} is in a page header of worker heap ${owner}`,
         ptr,
@@ -391,7 +391,8 @@ export class WorkerHeap implements Allocator, Disposable {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
-      !(owner !== 0 && ptr % GRAIN === 0 && ptr % PAGE_SIZE >= SPAN_HEADER &&
+      !(owner !== 0 && ptr % GRAIN === 0 &&
+        (ptr % PAGE_SIZE >= SPAN_HEADER || ptr % PAGE_SIZE === 0) &&
         size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);
     if (!state.markFreed(ptr, owner)) {

@@ -26,6 +26,6 @@ export const CLASSES = [
 export const classOf = (size: number): number | undefined =>
   CLASSES.find((c) => c >= size);
 
-/** The page-run capacity of a large block: roundUp(size + 48, 4096). */
+/** The page-run capacity of a large block: roundUp(size, 4096). */
 export const capacityOf = (size: number): number =>
-  Math.ceil((size + 48) / 4096) * 4096;
+  Math.ceil(size / 4096) * 4096;

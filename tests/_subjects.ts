@@ -208,7 +208,10 @@ export function workerHeapSubject(
     probe: 24,
     destroy: () => heap.destroy(),
     destroyParent: () => pages.destroy(),
-    foreign: () => runs.alloc(4096),
+    // Inside the first page of another instance's run: a remote free refuses
+    // it at once (a page's first byte may be a large block of another heap,
+    // which only its owner can tell).
+    foreign: () => runs.alloc(4096) + 16,
     dispose: () => {
       heap.destroy();
       for (const other of rest) other.destroy();

@@ -91,9 +91,9 @@ conformance({
   sizes: HEAP_SIZES,
   granule: 16,
   live: ["used", "spans", "large", "waiting", "othersUsed"],
-  // Another allocator's pointer is a run of another instance: a remote free
-  // cannot tell it from that instance's heap pages, and its first bytes are
-  // where a heap's page header would be.
+  // Another allocator's pointer is inside a run of another instance: a
+  // remote free cannot tell it from that instance's heap pages, and its first
+  // 48 bytes are where a span's header would be.
   reasons: { foreign: "interior" },
   // Each other heap holds its own page and a segment: 17 pages more.
   exhaust: HEAP_EXHAUST.map((e) => ({ ...e, reserve: e.reserve + 2 * 17 * P })),
@@ -112,7 +112,7 @@ for (const maker of parents) {
     exhaust: [{
       // Room for the first 4 KiB block, not for the 8 KiB second one (a
       // heap parent has its own page, and puts each block in a large block).
-      reserve: maker.pageAligned ? 3 * P : 6 * P,
+      reserve: maker.pageAligned ? 3 * P : 4 * P,
       // A multiple of the alignment: a freed allocation leaves the padding
       // before it in use, which would stop the frees in reverse order.
       size: 1008,

@@ -153,11 +153,11 @@ const workedExamples: HeapCase[] = [
       large: 1,
       empty: 12,
       used: 16 + 64 + 1344 + 8192,
-      reserved: SELF + SEG + 12288,
-      peak: SELF + SEG + 12288,
-      pagesLive: SELF + SEG + 12288,
+      reserved: SELF + SEG + 8192,
+      peak: SELF + SEG + 8192,
+      pagesLive: SELF + SEG + 8192,
       otherSpan: [["a", "b"], ["b", "c"], ["a", "c"]],
-      kind: [["a", 16], ["b", 64], ["c", 1344], ["d", "large", 12288]],
+      kind: [["a", 16], ["b", 64], ["c", 1344], ["d", "large", 8192]],
     },
   },
   {
@@ -168,8 +168,8 @@ const workedExamples: HeapCase[] = [
       large: 1,
       empty: 0,
       used: 8192,
-      reserved: SELF + 12288,
-      kind: [["a", "large", 12288]],
+      reserved: SELF + 8192,
+      kind: [["a", "large", 8192]],
     },
   },
   {
@@ -744,7 +744,7 @@ const safety: HeapCase[] = [
       ],
       [
         "throws",
-        ({ heap, ptr }) => heap.realloc(ptr.big - 48, 10),
+        ({ heap, ptr }) => heap.realloc(ptr.big + 48, 10),
         PointerError,
         "interior",
         /inside the large block/,
@@ -1217,7 +1217,7 @@ const lifecycle: HeapCase[] = [
         });
         assert.deepEqual(heap.inspect(ptr.big + 6000), {
           kind: "large",
-          block: ptr.big - 48,
+          block: ptr.big,
           ptr: ptr.big,
           size: 5000,
           capacity: 8192,
@@ -1273,7 +1273,7 @@ const corruption: HeapCase[] = [
           /the fresh part of span .* should read as zero, but byte 0x[0-9a-f]+ \((\d+)\) is 3/,
         );
         heap.memory.u8[span + 4095] = 0;
-        const block = ptr.big - 48;
+        const block = ptr.big;
         heap.memory.u8[block + 8191] = 4; // the block's last byte
         assert.throws(
           () => heap.validate(),
@@ -1290,7 +1290,7 @@ const corruption: HeapCase[] = [
     ops: [
       ["alloc", "big", 5000], // capacity 8192
       ["call", ({ heap, ptr }) => {
-        const block = ptr.big - 48;
+        const block = ptr.big;
         assert.equal(heap.inspect(block + 8191)?.kind, "large");
         assert.equal(heap.inspect(block + 8192), null);
         assert.equal(heap.inspect(block - 1), null); // the heap's own page

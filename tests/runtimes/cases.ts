@@ -175,7 +175,7 @@ export const CASES: RuntimeCase[] = [
     },
     expect: {
       // Heap page 1; segment from page 2 (header), spans from page 3.
-      pointers: [3 * PAGE + 48, 4 * PAGE + 48, 5 * PAGE + 48, 18 * PAGE + 48],
+      pointers: [3 * PAGE + 48, 4 * PAGE + 48, 5 * PAGE + 48, 18 * PAGE],
       span: {
         kind: "span",
         span: 4 * PAGE,
@@ -186,15 +186,15 @@ export const CASES: RuntimeCase[] = [
       large: {
         kind: "large",
         block: 18 * PAGE,
-        ptr: 18 * PAGE + 48,
+        ptr: 18 * PAGE,
         size: 8192,
-        capacity: 3 * PAGE,
+        capacity: 2 * PAGE,
       },
       liveSpans: 3,
       emptySpans: 12,
       largeBlocks: 1,
       bytesUsed: 16 + 64 + 1344 + 8192,
-      bytesReserved: PAGE + 64 * KiB + 3 * PAGE,
+      bytesReserved: PAGE + 64 * KiB + 2 * PAGE,
     },
   },
   {

@@ -1,4 +1,4 @@
-// The heap's own bookkeeping (metadataBytes): its span table covers the page
+// The heap's own bookkeeping (tableBytes): its span table covers the page
 // numbers up to the highest page it holds (80 bytes each: a 16-word row and
 // a large block's size and capacity), grows by a quarter, falls when trim()
 // gives the highest pages back, and is freed by destroy().
@@ -10,33 +10,33 @@ const ROW_BYTES = 16 * 4 + 8 + 8;
 const HEADS = 2 * 16 * 4; // partial and full, 16 classes each
 const MIN_PAGES = 64;
 
-Deno.test("Heap: metadataBytes follows the highest page held, exactly", () => {
+Deno.test("Heap: tableBytes follows the highest page held, exactly", () => {
   using pages = new BufferPages({ reserve: 2 ** 26 });
   const heap = new Heap({ pages });
   const start = MIN_PAGES * ROW_BYTES + HEADS;
-  assert.equal(heap.metadataBytes, start);
+  assert.equal(heap.tableBytes, start);
   // A large block needs a row for its first page only: no growth.
   const big = heap.alloc(2 ** 24);
-  assert.equal(heap.metadataBytes, start);
+  assert.equal(heap.tableBytes, start);
   // A segment past it: rows up to the segment's last page.
   const small = heap.alloc(16);
   const segmentPage = Math.floor(small / 4096) - 1; // its header page
   assert.ok(segmentPage > 4096, `segment at page ${segmentPage}`);
   const covered = segmentPage + 16;
-  assert.equal(heap.metadataBytes, covered * ROW_BYTES + HEADS);
+  assert.equal(heap.tableBytes, covered * ROW_BYTES + HEADS);
   // Frees change nothing: the segment is kept until trim().
   heap.free(big);
   heap.free(small);
-  assert.equal(heap.metadataBytes, covered * ROW_BYTES + HEADS);
+  assert.equal(heap.tableBytes, covered * ROW_BYTES + HEADS);
   // trim() gives the segment back, and the rows go with it.
   assert.equal(heap.trim(), 65536);
-  assert.equal(heap.metadataBytes, start);
+  assert.equal(heap.tableBytes, start);
   heap.validate();
   // The heap still serves, growing again.
   const again = heap.alloc(5000);
   heap.free(again);
   heap.destroy();
-  assert.equal(heap.metadataBytes, 0);
+  assert.equal(heap.tableBytes, 0);
 });
 
 Deno.test("Heap: the table grows by a quarter, not by doubling", () => {
@@ -47,12 +47,12 @@ Deno.test("Heap: the table grows by a quarter, not by doubling", () => {
   const ptrs: number[] = [];
   for (let i = 0; i < 300 * 15; i++) ptrs.push(heap.alloc(2016)); // 2 a span
   const highest = Math.floor(Math.max(...ptrs) / 4096) + 1;
-  const rows = (heap.metadataBytes - HEADS) / ROW_BYTES;
+  const rows = (heap.tableBytes - HEADS) / ROW_BYTES;
   assert.ok(
     rows >= highest && rows <= Math.ceil(highest * 1.25),
     `${rows} rows for ${highest} pages`,
   );
   for (const p of ptrs) heap.free(p);
   heap.trim();
-  assert.equal(heap.metadataBytes, MIN_PAGES * ROW_BYTES + HEADS);
+  assert.equal(heap.tableBytes, MIN_PAGES * ROW_BYTES + HEADS);
 });
