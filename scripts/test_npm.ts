@@ -1,9 +1,9 @@
 /**
  * The npm package test, `deno task test:npm`: builds the package
- * (npm/build.ts), lints it with publint and arethetypeswrong (ESM-only
+ * (scripts/build_npm.ts), lints it with publint and arethetypeswrong (ESM-only
  * profile), packs it with `npm pack`, then installs the tarball into a fresh
  * Node project and a fresh Bun project in temporary folders outside the
- * repository. In each it runs npm/consumer/main.ts (every export imported, a
+ * repository. In each it runs scripts/npm_consumer.ts (every export imported, a
  * Heap, an Arena, a Pool, OsPages refused) and the cross-runtime cases of
  * tests/runtimes/ with their imports pointed at `@sp/mem`, on Node 22 and
  * on Bun; in the Node project tsc type-checks all of it against the
@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { build, ROOT, TYPESCRIPT } from "./build.ts";
+import { build, ROOT, TYPESCRIPT } from "./build_npm.ts";
 
 /** The tools and runtimes the test takes from npm, pinned. */
 export const TOOLS = {
@@ -54,7 +54,7 @@ async function run(
 /** Copies the consumer program and the cases into a project folder. */
 async function addProgram(project: string) {
   await Deno.copyFile(
-    join(ROOT, "npm/consumer/main.ts"),
+    join(ROOT, "scripts/npm_consumer.ts"),
     join(project, "main.ts"),
   );
   for (const file of CASE_FILES) {
