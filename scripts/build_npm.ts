@@ -1,8 +1,10 @@
 /**
  * Builds the npm package from the same source as the JSR one:
- * `deno task build:npm` writes `node_modules/.npm-package/sp-mem/` (inside
- * node_modules so that no Deno tool — test discovery, fmt, lint, check —
- * takes the copied README and JavaScript for source).
+ * `deno task build:npm` writes the package directory
+ * `node_modules/.npm-package/sp-mem/` and packs it with `npm pack` into
+ * `node_modules/.npm-package/sp-mem-VERSION.tgz` (inside node_modules so
+ * that no Deno tool — test discovery, fmt, lint, check — takes the copied
+ * README and JavaScript for source).
  *
  * tsc (npm `typescript`, pinned) compiles every module reachable from
  * deno.json's `exports` to one ESM `.js` and one `.d.ts` each, keeping the
@@ -102,17 +104,25 @@ async function copyTree(from: string, to: string) {
   }
 }
 
+/** What {@linkcode build} wrote. */
+export interface Built {
+  /** The package directory. */
+  dir: string;
+  /** The packed tarball, beside it. */
+  tarball: string;
+}
+
 /**
- * Writes the package directory and returns its path.
+ * Writes the package directory and its tarball.
  *
- * @returns The package directory.
+ * @returns Their paths.
  */
-export async function build(): Promise<string> {
+export async function build(): Promise<Built> {
   const config = JSON.parse(
     await Deno.readTextFile(join(ROOT, "deno.json")),
   ) as DenoConfig;
   const exports = packageExports(config.exports);
-  await Deno.remove(PACKAGE_DIR, { recursive: true }).catch(() => {});
+  await Deno.remove(dirname(PACKAGE_DIR), { recursive: true }).catch(() => {});
   await Deno.mkdir(PACKAGE_DIR, { recursive: true });
 
   const work = await Deno.makeTempDir({ prefix: "sp-mem-build-" });
@@ -211,10 +221,20 @@ export async function build(): Promise<string> {
       2,
     ) + "\n",
   );
-  return PACKAGE_DIR;
+  const [{ filename }] = JSON.parse(
+    await run("npm", [
+      "pack",
+      "--json",
+      "--pack-destination",
+      dirname(PACKAGE_DIR),
+    ], PACKAGE_DIR),
+  ) as { filename: string }[];
+  return { dir: PACKAGE_DIR, tarball: join(dirname(PACKAGE_DIR), filename) };
 }
 
 if (import.meta.main) {
-  const dir = await build();
-  console.log(`npm package: ${relative(ROOT, dir)}`);
+  const { dir, tarball } = await build();
+  console.log(
+    `npm package: ${relative(ROOT, dir)}/, packed: ${relative(ROOT, tarball)}`,
+  );
 }

@@ -1,7 +1,7 @@
 /**
- * The npm package test, `deno task test:npm`: builds the package
- * (scripts/build_npm.ts), lints it with publint and arethetypeswrong (ESM-only
- * profile), packs it with `npm pack`, then installs the tarball into a fresh
+ * The npm package test, `deno task test:npm`: builds and packs the package
+ * (scripts/build_npm.ts), lints it with publint and arethetypeswrong
+ * (ESM-only profile), then installs the tarball into a fresh
  * Node project and a fresh Bun project in temporary folders outside the
  * repository. In each it runs scripts/npm_consumer.ts (every export imported, a
  * Heap, an Arena, a Pool, OsPages refused) and the cross-runtime cases of
@@ -92,7 +92,7 @@ async function project(
 const dirs: string[] = [];
 try {
   const began = performance.now();
-  const packageDir = await build();
+  const { dir: packageDir, tarball } = await build();
   console.log(
     `npm: build: ok in ${((performance.now() - began) / 1000).toFixed(1)} s`,
   );
@@ -124,18 +124,6 @@ try {
       packageDir,
     ),
   );
-  const packs = await Deno.makeTempDir({ prefix: "sp-mem-pack-" });
-  dirs.push(packs);
-  const [{ filename }] = JSON.parse(
-    await run("npm pack", "npm", [
-      "pack",
-      "--json",
-      "--pack-destination",
-      packs,
-    ], packageDir),
-  ) as { filename: string }[];
-  const tarball = join(packs, filename);
-
   const node = await project("node", {});
   dirs.push(node);
   await run(

@@ -1,0 +1,102 @@
+// The README's instructions, checked without writing anything: the import-map
+// line of "Install" resolves the clone's library for a project that is not
+// in the repository, the tarball path is the one the build writes, and every
+// TypeScript block is one the test task runs (`deno test --doc` takes
+// README.md's blocks; an `ignore` one is run by nobody).
+import assert from "node:assert/strict";
+import { dirname, relative } from "node:path";
+import { PACKAGE_DIR, ROOT } from "../scripts/build_npm.ts";
+
+const readme = await Deno.readTextFile(
+  new URL("../README.md", import.meta.url),
+);
+const config = JSON.parse(
+  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+) as {
+  version: string;
+  exports: Record<string, string>;
+  tasks: Record<string, string>;
+};
+
+/** The README's fenced blocks: their info string and text. */
+function blocks(text: string): { info: string; code: string }[] {
+  return [...text.matchAll(/^( *)```(\S*(?: \S+)*)\n([\s\S]*?)^\1```$/gm)]
+    .map((m) => ({ info: m[2], code: m[3] }));
+}
+
+/** The text of one section, from its heading to the next of its level. */
+function section(heading: string): string {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  assert.ok(start >= 0, `README has no "## ${heading}" section`);
+  const end = readme.indexOf("\n## ", start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+Deno.test("the clone's import-map line imports the library in a project outside the repo", async () => {
+  const json = blocks(section("Install")).find((b) => b.info === "json");
+  assert.ok(json, "Install has no json block");
+  const { imports } = JSON.parse(json.code) as {
+    imports: Record<string, string>;
+  };
+  const target = imports["@sp/mem"];
+  // The clone sits at ../mem beside the project; inside it, the root export.
+  const clone = "../mem/";
+  assert.equal(target, clone + config.exports["."].replace(/^\.\//, ""));
+  const url = new URL(
+    target.slice(clone.length),
+    new URL("../", import.meta.url),
+  );
+  const map = { imports: { "@sp/mem": url.href } };
+  // From / with no config: nothing of the repo's deno.json applies, only the
+  // map, given inline.
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--no-config",
+      `--import-map=data:application/json,${
+        encodeURIComponent(JSON.stringify(map))
+      }`,
+      'import * as mem from "@sp/mem"; console.log(JSON.stringify(Object.keys(mem).sort()))',
+    ],
+    cwd: "/",
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const library = await import("../mod.ts");
+  assert.deepEqual(
+    JSON.parse(new TextDecoder().decode(stdout)),
+    Object.keys(library).sort(),
+  );
+});
+
+Deno.test("the tarball path in Install is the one deno task build:npm writes", () => {
+  const sh = blocks(section("Install")).find((b) => b.info === "sh");
+  assert.ok(sh, "Install has no sh block");
+  const tarball = `${
+    relative(ROOT, dirname(PACKAGE_DIR))
+  }/sp-mem-${config.version}.tgz`;
+  assert.ok(
+    sh.code.includes(`task build:npm   # writes ${tarball}\n`),
+    sh.code,
+  );
+  assert.ok(sh.code.includes(`npm install ../mem/${tarball} `), sh.code);
+});
+
+// The first line of each block that stays `ignore`: "Passing memory to C"
+// has a fragment that needs the heap and pointer of the block before it.
+const IGNORED = ['const libc = Deno.dlopen("libc.so.6", {'];
+
+Deno.test("every README TypeScript block runs under the test task", () => {
+  assert.match(config.tasks.test, /^deno test .*--doc/);
+  const ignored = blocks(readme)
+    .filter((b) => /^(ts|typescript|js|javascript)\b/.test(b.info))
+    .filter((b) => b.info.split(" ").includes("ignore"))
+    .map((b) => b.code.split("\n")[0]);
+  assert.deepEqual(
+    ignored,
+    IGNORED,
+    "a README block marked ignore is never run: make it a complete example",
+  );
+});
