@@ -112,7 +112,10 @@ async function deno(args: string[]): Promise<string> {
 }
 
 const fixed = (x: number) => x.toFixed(x >= 10000 ? 0 : 1);
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+const mib = (bytes: number) =>
+  bytes < 2 ** 20
+    ? `${(bytes / 1024).toFixed(0)} KiB`
+    : `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 
 /** The workload table and its notes, from one `--json` run. */
 export function workloadFigures(rows: BenchRow[], command: string): string {
@@ -207,20 +210,30 @@ export function workerFigures(runs: WorkerRow[][], command: string): string {
   ].join("\n");
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
+/** The command line: how many cross-worker runs, and which tables. */
+function commandLine(args: string[]) {
+  const flags = parseArgs({
+    args,
     options: {
       runs: { type: "string", default: "3" },
       "skip-workloads": { type: "boolean", default: false },
       "skip-workers": { type: "boolean", default: false },
     },
-  });
-  const runs = Number(values.runs);
+  }).values;
+  const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1) {
-    throw new RangeError(`--runs is ${values.runs}: give a whole number ≥ 1`);
+    throw new RangeError(`--runs is ${flags.runs}: give a whole number ≥ 1`);
   }
-  if (!values["skip-workloads"]) {
+  return {
+    runs,
+    workloads: !flags["skip-workloads"],
+    workers: !flags["skip-workers"],
+  };
+}
+
+if (import.meta.main) {
+  const { runs, workloads, workers } = commandLine(Deno.args);
+  if (workloads) {
     console.error(`figures: ${WORKLOAD_COMMAND}`);
     const json = await deno(WORKLOAD_COMMAND.split(" ").slice(1));
     console.log(
@@ -228,7 +241,7 @@ if (import.meta.main) {
     );
     console.log();
   }
-  if (!values["skip-workers"]) {
+  if (workers) {
     const results: WorkerRow[][] = [];
     for (let i = 1; i <= runs; i++) {
       console.error(`figures: ${WORKERS_COMMAND} (run ${i} of ${runs})`);
