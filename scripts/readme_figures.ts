@@ -94,7 +94,7 @@ export function markdownTable(
 }
 
 /** The stamp printed under each table: command, machine, runtime, date. */
-function stamp(command: string): string {
+export function stamp(command: string): string {
   const model = cpus()[0]?.model.trim() ?? "unknown CPU";
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   return `\`${command}\` on ${navigator.hardwareConcurrency} cores of ${model} (${Deno.build.os} ${Deno.build.arch}), Deno ${Deno.version.deno}, ${date} UTC`;
@@ -118,7 +118,7 @@ const mib = (bytes: number) =>
     : `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 
 /** The workload table and its notes, from one `--json` run. */
-export function workloadFigures(rows: BenchRow[], command: string): string {
+export function workloadFigures(rows: BenchRow[], stamped: string): string {
   const find = (w: string, p: string, b: string) =>
     rows.find((r) => r.workload === w && r.phase === p && r.backend === b);
   const cells: string[][] = [];
@@ -156,7 +156,7 @@ export function workloadFigures(rows: BenchRow[], command: string): string {
   return [
     table,
     "",
-    `(${stamp(command)}; medians of three runs, ns/op.)`,
+    `(${stamped}; medians of three runs, ns/op.)`,
     "",
     `released, reserved: heap ${range(reservedAfter("heap"))}, malloc ${
       range(reservedAfter("malloc"))
@@ -166,7 +166,7 @@ export function workloadFigures(rows: BenchRow[], command: string): string {
 }
 
 /** The cross-worker table (medians) and the ranges over the runs. */
-export function workerFigures(runs: WorkerRow[][], command: string): string {
+export function workerFigures(runs: WorkerRow[][], stamped: string): string {
   const keys = runs[0].map((r) => [r.workers, r.backend] as const);
   const pick = (workers: number, backend: string) =>
     runs.map((run) =>
@@ -204,9 +204,7 @@ export function workerFigures(runs: WorkerRow[][], command: string): string {
       [true, false, true, true, true, true],
     ),
     "",
-    `(${
-      stamp(command)
-    }; ${runs.length} runs: the medians, and heap ÷ malloc as the range over the runs.)`,
+    `(${stamped}; ${runs.length} runs: the medians, and heap ÷ malloc as the range over the runs.)`,
   ].join("\n");
 }
 
@@ -237,7 +235,7 @@ if (import.meta.main) {
     console.error(`figures: ${WORKLOAD_COMMAND}`);
     const json = await deno(WORKLOAD_COMMAND.split(" ").slice(1));
     console.log(
-      workloadFigures(JSON.parse(json) as BenchRow[], WORKLOAD_COMMAND),
+      workloadFigures(JSON.parse(json) as BenchRow[], stamp(WORKLOAD_COMMAND)),
     );
     console.log();
   }
@@ -250,7 +248,7 @@ if (import.meta.main) {
       );
     }
     console.log(
-      workerFigures(results, `${WORKERS_COMMAND}, ${runs} runs`),
+      workerFigures(results, stamp(`${WORKERS_COMMAND}, ${runs} runs`)),
     );
   }
 }

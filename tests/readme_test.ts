@@ -1,11 +1,13 @@
 // The README's instructions, checked without writing anything: the import-map
 // line of "Install" resolves the clone's library for a project that is not
-// in the repository, the tarball path is the one the build writes, and every
+// in the repository, the tarball path is the one the build writes, every
 // TypeScript block is one the test task runs (`deno test --doc` takes
-// README.md's blocks; an `ignore` one is run by nobody).
+// README.md's blocks; an `ignore` one is run by nobody), and the figures
+// script reads the benchmark's table.
 import assert from "node:assert/strict";
 import { dirname, relative } from "node:path";
 import { PACKAGE_DIR, ROOT } from "../scripts/build_npm.ts";
+import { parseWorkerTable, workerFigures } from "../scripts/readme_figures.ts";
 
 const readme = await Deno.readTextFile(
   new URL("../README.md", import.meta.url),
@@ -99,4 +101,41 @@ Deno.test("every README TypeScript block runs under the test task", () => {
     IGNORED,
     "a README block marked ignore is never run: make it a complete example",
   );
+});
+
+Deno.test("the figures script reads bench:workers' table and states ranges over runs", () => {
+  const run = (heap1: string, heap2: string) =>
+    parseWorkerTable(
+      `workers  backend  ns/op per worker  ops/µs  scaling  heap ÷ malloc
+      1  heap   ${heap1}     8.8    1.00×           1.08
+      1  malloc              100.0     9.5    1.00×
+      2  heap   ${heap2}     4.4    0.50×           1.07
+      2  malloc              400.0     4.7    0.50×
+`,
+    );
+  const runs = [
+    run("110.0", "480.0"),
+    run("90.0", "400.0"),
+    run("60.0", "440.0"),
+  ];
+  assert.deepEqual(runs[0][0], {
+    workers: 1,
+    backend: "heap",
+    nsPerOp: 110,
+    opsPerUs: 8.8,
+    scaling: 1,
+  });
+  const rows = workerFigures(runs, "cmd").split("\n").slice(2, 6);
+  assert.deepEqual(rows.map((r) => r.split("|").map((c) => c.trim())[3]), [
+    "90.0",
+    "100.0",
+    "440.0",
+    "400.0",
+  ]);
+  assert.deepEqual(rows.map((r) => r.split("|").map((c) => c.trim())[6]), [
+    "0.60–1.10",
+    "",
+    "1.00–1.20",
+    "",
+  ]);
 });
