@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
+import { CROSS_HEAD } from "../bench/cross_worker.ts";
 
 /** One row of `deno task bench --json`. */
 interface BenchRow {
@@ -192,14 +193,7 @@ export function workerFigures(runs: WorkerRow[][], stamped: string): string {
   });
   return [
     markdownTable(
-      [
-        "workers",
-        "backend",
-        "ns/op per worker",
-        "ops/µs",
-        "scaling",
-        "heap ÷ malloc",
-      ],
+      CROSS_HEAD,
       cells,
       [true, false, true, true, true, true],
     ),
