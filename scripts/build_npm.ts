@@ -11,7 +11,8 @@
  * source's file layout, so `@sp/mem` and `@sp/mem/heap` hand out the same
  * classes (a bundle per entry point would duplicate them). The package.json
  * takes its name, version, licence and `exports` from deno.json: a new
- * export there is in the package on the next build.
+ * export there is in the package on the next build (unless it is one of
+ * {@linkcode DENO_ONLY_EXPORTS}).
  *
  * tsc only emits here (`noCheck`): `deno check` is the type check of the
  * source, which uses Deno's own types for FFI; the emitted `.d.ts` are
@@ -32,6 +33,23 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** Where the package directory is written. */
 export const PACKAGE_DIR = join(ROOT, "node_modules/.npm-package/sp-mem");
+
+/**
+ * deno.json exports left out of the npm package: C libraries through Deno's
+ * FFI (`Deno.dlopen`, `Deno.UnsafeCallback`), which Node and Bun do not
+ * have, with Deno's pointer types in their signatures. Every other export
+ * is in the package, and must not name a Deno type.
+ */
+export const DENO_ONLY_EXPORTS: readonly string[] = ["./ffi"];
+
+/** deno.json's exports that the npm package has. */
+export function npmExports(
+  exports: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(exports).filter(([k]) => !DENO_ONLY_EXPORTS.includes(k)),
+  );
+}
 
 interface DenoConfig {
   name: string;
@@ -121,7 +139,8 @@ export async function build(): Promise<Built> {
   const config = JSON.parse(
     await Deno.readTextFile(join(ROOT, "deno.json")),
   ) as DenoConfig;
-  const exports = packageExports(config.exports);
+  const entries = npmExports(config.exports);
+  const exports = packageExports(entries);
   await Deno.remove(dirname(PACKAGE_DIR), { recursive: true }).catch(() => {});
   await Deno.mkdir(PACKAGE_DIR, { recursive: true });
 
@@ -145,7 +164,7 @@ export async function build(): Promise<Built> {
           outDir: PACKAGE_DIR,
           newLine: "lf",
         },
-        files: Object.values(config.exports).map((path) => join(ROOT, path)),
+        files: Object.values(entries).map((path) => join(ROOT, path)),
       }),
     );
     await run("npx", [
