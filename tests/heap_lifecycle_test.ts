@@ -1,0 +1,302 @@
+// The heap's lifecycle (trim, destroy, introspection) and what validate()
+// finds, as tables (tests/_heap_cases.ts runs them).
+import assert from "node:assert/strict";
+import { Heap } from "../heap/mod.ts";
+import { HeapCorruptionError } from "../os/mod.ts";
+import {
+  allocs,
+  type HeapCase,
+  heapTables,
+  released2016,
+  SEG,
+  SELF,
+} from "./_heap_cases.ts";
+
+/** Lifecycle: pages come back, `using` works, introspection adds up. */
+const lifecycle: HeapCase[] = [
+  {
+    name: "destroy() returns every page to the page source",
+    ops: [
+      ...allocs(50, 1344), // 17 spans: 2 segments
+      ["alloc", "big1", 70000],
+      ["alloc", "big2", 3000],
+      ["call", ({ heap, pages }) => {
+        assert.equal(pages.liveBytes, heap.bytesReserved);
+        assert.equal(heap.bytesReserved, SELF + 2 * SEG + 73728 + 4096);
+        heap.destroy();
+        assert.equal(pages.liveBytes, 0);
+        assert.ok(!pages.destroyed, "a page source passed in stays alive");
+      }],
+    ],
+    expect: { pagesLive: 0 },
+    skipClosing: true,
+  },
+  {
+    name: "a heap on its own default pages is disposed by `using`",
+    ops: [["call", () => {
+      let pages;
+      {
+        using heap = new Heap();
+        pages = heap.pages;
+        heap.free(heap.alloc(100));
+        assert.equal(heap.bytesReserved, SELF + SEG);
+      }
+      assert.ok(pages.destroyed);
+    }]],
+    expect: {},
+  },
+  {
+    name: "class statistics and inspect()",
+    ops: [
+      ...allocs(64, 64),
+      ["alloc", "s", 300],
+      ["alloc", "big", 5000],
+      ["freeUnsized", "a10"],
+      ["call", ({ heap, ptr }) => {
+        const stats = heap.classStats();
+        assert.equal(stats.length, 16);
+        assert.deepEqual(stats[3], {
+          classSize: 64,
+          chunkCount: 63,
+          spans: 2,
+          partialSpans: 2,
+          fullSpans: 0,
+          chunksUsed: 63,
+          bytesUsed: 63 * 64,
+        });
+        assert.deepEqual(stats[8], {
+          classSize: 336,
+          chunkCount: 12,
+          spans: 1,
+          partialSpans: 1,
+          fullSpans: 0,
+          chunksUsed: 1,
+          bytesUsed: 336,
+        });
+        assert.equal(stats.reduce((n, s) => n + s.spans, 0), heap.liveSpans);
+        assert.deepEqual(heap.inspect(ptr.a0 + 5), {
+          kind: "span",
+          span: ptr.a0 - 48,
+          classSize: 64,
+          chunksUsed: 62,
+          chunkCount: 63,
+        });
+        assert.deepEqual(heap.inspect(ptr.big + 6000), {
+          kind: "large",
+          block: ptr.big,
+          ptr: ptr.big,
+          size: 5000,
+          capacity: 8192,
+        });
+        assert.equal(heap.inspect(0), null);
+        assert.equal(heap.inspect(4096 * 3000), null);
+      }],
+    ],
+    expect: { spans: 3, large: 1, used: 63 * 64 + 336 + 5000 },
+  },
+  {
+    name: "a full span moves back to the front of the partial list",
+    ops: [
+      ...allocs(63, 64),
+      ["alloc", "b", 64], // second span
+      ["call", ({ heap }) => assert.equal(heap.classStats()[3].fullSpans, 1)],
+      ["freeUnsized", "a5"],
+      ["alloc", "c", 64],
+    ],
+    expect: { same: [["a5", "c"]], spans: 2 },
+  },
+];
+
+/** validate() finds writes after free and past the end. */
+const corruption: HeapCase[] = [
+  {
+    name: "validate() reports a write past the last chunk handed out",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "b", 64],
+      ["freeUnsized", "a"],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.b + 64 + 10] = 1;
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the fresh part of span 0x[0-9a-f]+ \(\d+\) on the partial list of class 64 should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 1/,
+        );
+        heap.memory.u8[ptr.b + 64 + 10] = 0;
+      }],
+    ],
+    expect: { used: 64 },
+  },
+  {
+    name: "validate() checks the very last byte of a span and of a large block",
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "big", 5000], // capacity 8192: 3144 bytes past its size
+      ["call", ({ heap, ptr }) => {
+        const span = ptr.a - 48;
+        heap.memory.u8[span + 4095] = 3; // the span's last byte
+        assert.throws(
+          () => heap.validate(),
+          /the fresh part of span .* should read as zero, but byte 0x[0-9a-f]+ \((\d+)\) is 3/,
+        );
+        heap.memory.u8[span + 4095] = 0;
+        const block = ptr.big;
+        heap.memory.u8[block + 8191] = 4; // the block's last byte
+        assert.throws(
+          () => heap.validate(),
+          /the bytes past the size of large block .* should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 4/,
+        );
+        heap.memory.u8[block + 8191] = 0;
+        heap.validate();
+      }],
+    ],
+    expect: { used: 64 + 5000 },
+  },
+  {
+    name: "inspect() of the first byte past a large block is not the block",
+    ops: [
+      ["alloc", "big", 5000], // capacity 8192
+      ["call", ({ heap, ptr }) => {
+        const block = ptr.big;
+        assert.equal(heap.inspect(block + 8191)?.kind, "large");
+        assert.equal(heap.inspect(block + 8192), null);
+        assert.equal(heap.inspect(block - 1), null); // the heap's own page
+      }],
+    ],
+    expect: { large: 1 },
+  },
+  {
+    name: "validate() accepts old bytes in free chunks and emptied spans",
+    ops: [
+      ["alloc", "keep", 64],
+      ["alloc", "a", 64],
+      ["alloc", "e", 100],
+      ["fill", "a", 0x5c],
+      ["fill", "e", 0x5d],
+      ["freeUnsized", "a"],
+      ["freeUnsized", "e"], // its span goes back to the empty list as it is
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.memory.u8[ptr.a + 10], 0x5c);
+        assert.equal(heap.memory.u8[ptr.e + 10], 0x5d);
+        heap.validate();
+      }],
+      ["alloc", "b", 64],
+    ],
+    expect: { same: [["a", "b"]], chunkZero: ["b"], used: 128, empty: 14 },
+  },
+  {
+    name: "validate() reports a write into a released span past its used part",
+    ops: [
+      ...released2016,
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.a1 + 2016 + 3] = 7; // never handed out
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the never-used part of span 0x[0-9a-f]+ \(\d+\) on the empty-span list should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 7/,
+        );
+        heap.memory.u8[ptr.a1 + 2016 + 3] = 0;
+        heap.memory.u8[ptr.a0 - 48 + 5] = 8; // the span header
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the header of span 0x[0-9a-f]+ \(\d+\) on the empty-span list should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 8/,
+        );
+        heap.memory.u8[ptr.a0 - 48 + 5] = 0;
+      }],
+    ],
+    expect: { used: 2016, empty: 14 },
+  },
+  {
+    name:
+      "validate() reports a write into a kept empty span past its used part",
+    ops: [
+      ["alloc", "e", 100],
+      ["freeUnsized", "e"],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.e + 128 + 3] = 7; // never handed out
+        assert.throws(
+          () => heap.validate(),
+          /Heap is inconsistent: the fresh part of span 0x[0-9a-f]+ \(\d+\) on the partial list of class 128 should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 7/,
+        );
+        heap.memory.u8[ptr.e + 128 + 3] = 0;
+      }],
+    ],
+    expect: { used: 0, empty: 15 },
+  },
+  {
+    name: "validate() reports a write past a large block's size",
+    ops: [
+      ["alloc", "a", 5000],
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.a + 5000] = 9;
+        assert.throws(
+          () => heap.validate(),
+          /bytes past the size of large block 0x[0-9a-f]+ \(\d+\) should read as zero/,
+        );
+        heap.memory.u8[ptr.a + 5000] = 0;
+      }],
+    ],
+    expect: { used: 5000 },
+  },
+  ...([
+    ["a misaligned offset", () => 50],
+    ["past the span", () => 0xffff],
+    ["a live chunk", (rel: Record<string, number>) => rel.c],
+    ["a chunk never handed out", (rel: Record<string, number>) => rel.c + 64],
+    ["the chunk itself", (rel: Record<string, number>) => rel.b],
+  ] as const).map(([what, link]): HeapCase => ({
+    name:
+      `a write after free that points a free-list link at ${what} is found, and its span repaired`,
+    ops: [
+      ["alloc", "a", 64],
+      ["alloc", "b", 64],
+      ["alloc", "c", 64],
+      ["freeUnsized", "a"],
+      ["freeUnsized", "b"], // the free list: b → a
+      ["call", ({ heap, ptr }) => {
+        const rel = (n: string) => ptr[n] % 4096;
+        const rels = { a: rel("a"), b: rel("b"), c: rel("c") };
+        heap.memory.u32[ptr.b / 4] = link(rels); // the write after free
+        assert.throws(
+          () => heap.validate(),
+          (e) =>
+            e instanceof HeapCorruptionError && !e.repaired &&
+            e.chunk === ptr.b && e.link === link(rels) &&
+            /^Heap is inconsistent: free chunk 0x[0-9a-f]+ \(\d+\) of span .* links to offset .*, which is (no handed-out chunk|a live chunk|on the free list already) \(a write after free\?\)$/
+              .test(e.message),
+        );
+      }],
+      ["call", ({ heap, ptr }) => {
+        // b would be handed out next: only if its link is sound. The alloc
+        // repairs the span and allocates nothing; the counters stay.
+        const before = JSON.stringify([heap.bytesUsed, heap.classStats()]);
+        assert.throws(
+          () => heap.alloc(64),
+          (e) =>
+            e instanceof HeapCorruptionError && e.repaired &&
+            e.chunk === ptr.b &&
+            /^Write after free found: free chunk 0x[0-9a-f]+ \(\d+\) of the span of 64-byte chunks at .* links to offset .*, which is no free chunk of the span\. The heap rebuilt/
+              .test(e.message),
+        );
+        assert.equal(
+          JSON.stringify([heap.bytesUsed, heap.classStats()]),
+          before,
+        );
+        heap.validate();
+      }],
+      // The rebuilt list: a, then b (the damaged chunk, last).
+      ["alloc", "d", 64],
+      ["alloc", "e", 64],
+      ["alloc", "f", 64],
+    ],
+    expect: {
+      same: [["a", "d"], ["b", "e"]],
+      differ: [["f", "a"], ["f", "b"], ["f", "c"]],
+      chunkZero: ["d", "e", "f"],
+      used: 4 * 64,
+    },
+  })),
+];
+
+heapTables([
+  ["lifecycle and introspection", lifecycle],
+  ["validate", corruption],
+]);

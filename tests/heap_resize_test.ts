@@ -1,0 +1,246 @@
+// The heap's resize and realloc, as a table (tests/_heap_cases.ts runs it).
+import assert from "node:assert/strict";
+import { OutOfMemoryError } from "../os/mod.ts";
+import { type HeapCase, heapTables, SEG, SELF } from "./_heap_cases.ts";
+
+/** The heap's resize rules, one case each. */
+const resizing: HeapCase[] = [
+  {
+    name: "resize of null allocates",
+    ops: [["resize", "a", "0", 100]],
+    expect: { kind: [["a", 128]], used: 128, chunkZero: ["a"] },
+  },
+  {
+    name: "realloc of null allocates",
+    ops: [["realloc", "a", "0", 3000]],
+    expect: { kind: [["a", "large", 4096]], used: 3000 },
+  },
+  {
+    name: "resize to 0 frees and returns null",
+    ops: [["alloc", "a", 100], ["resize", "b", "a", 0]],
+    expect: { ptr: { b: 0 }, used: 0, spans: 0, empty: 15 },
+  },
+  {
+    name: "realloc of a large block to 0 frees it",
+    ops: [["alloc", "a", 9000], ["realloc", "b", "a", 0]],
+    expect: { ptr: { b: 0 }, used: 0, large: 0, reserved: SELF },
+  },
+  {
+    name: "small, same class, shrinking: same pointer, tail zeroed",
+    ops: [["alloc", "a", 48], ["fill", "a", 0x11], ["resize", "b", "a", 33]],
+    expect: {
+      same: [["a", "b"]],
+      used: 48,
+      bytes: [["b", 0, 33, 0x11], ["b", 33, 48, 0]],
+    },
+  },
+  {
+    name: "small, same class, growing: same pointer, new bytes zero",
+    ops: [
+      ["alloc", "a", 40],
+      ["fill", "a", 0x22],
+      ["resize", "b", "a", 34],
+      ["realloc", "c", "b", 48],
+    ],
+    expect: {
+      same: [["a", "c"]],
+      bytes: [["c", 0, 34, 0x22], ["c", 34, 48, 0]],
+    },
+  },
+  {
+    name: "small to a larger class moves and keeps the bytes",
+    ops: [["alloc", "a", 40], ["fill", "a", 0x33], ["resize", "b", "a", 100]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 128,
+      kind: [["b", 128]],
+      bytes: [["b", 0, 40, 0x33], ["b", 40, 128, 0]],
+    },
+  },
+  {
+    name: "small to a smaller class moves and keeps min(class, new) bytes",
+    ops: [["alloc", "a", 100], ["fill", "a", 0x44], ["realloc", "b", "a", 20]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 32,
+      bytes: [["b", 0, 20, 0x44], ["b", 20, 32, 0]],
+    },
+  },
+  {
+    name: "small to large moves",
+    ops: [["alloc", "a", 2016], ["fill", "a", 0x55], [
+      "resize",
+      "b",
+      "a",
+      3000,
+    ]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 3000,
+      large: 1,
+      spans: 0,
+      bytes: [["b", 0, 2016, 0x55], ["b", 2016, 3000, 0]],
+    },
+  },
+  {
+    name:
+      "large, shrinking but still large: same pointer, and the cut bytes read as zero when it grows back",
+    ops: [
+      ["alloc", "a", 6000],
+      ["fill", "a", 0x66],
+      ["resize", "b", "a", 3000],
+      ["resize", "c", "b", 8144],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"]],
+      used: 8144,
+      reserved: SELF + 8192,
+      bytes: [["c", 0, 3000, 0x66], ["c", 3000, 8144, 0]],
+    },
+  },
+  {
+    name:
+      "a large block on freed pages keeps old bytes past its size, zeroed when it grows over them",
+    ops: [
+      ["alloc", "a", 8000],
+      ["alloc", "guard", 64],
+      ["fill", "a", 0x66],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 4100], // a's two pages; only 48 + 4100 bytes are zeroed
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.memory.u8[ptr.b + 4100], 0x66);
+      }],
+      ["resize", "c", "b", 8000],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"]],
+      bytes: [["c", 0, 8000, 0]],
+      reserved: SELF + SEG + 8192,
+    },
+  },
+  {
+    name: "a large block made of freed pages is zero for its size",
+    ops: [
+      ["alloc", "a", 8000],
+      ["alloc", "guard", 64],
+      ["fill", "a", 0x66],
+      ["freeUnsized", "a"],
+      ["alloc", "b", 4000],
+      ["resize", "c", "b", 8000],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"]],
+      bytes: [["b", 0, 8000, 0]],
+    },
+  },
+  {
+    name: "large, growing within its capacity: same pointer",
+    ops: [["alloc", "a", 2100], ["fill", "a", 0x67], [
+      "realloc",
+      "b",
+      "a",
+      4048,
+    ]],
+    expect: {
+      same: [["a", "b"]],
+      used: 4048,
+      reserved: SELF + 4096,
+      bytes: [["b", 0, 2100, 0x67], ["b", 2100, 4048, 0]],
+    },
+  },
+  {
+    name: "large, growing past its capacity with live pages after it: moves",
+    ops: [
+      ["alloc", "a", 5000],
+      ["alloc", "z", 5000], // right after a
+      ["fill", "a", 0x68],
+      ["resize", "b", "a", 9000],
+    ],
+    expect: {
+      differ: [["a", "b"]],
+      used: 9000 + 5000,
+      large: 2,
+      reserved: SELF + 12288 + 8192,
+      peak: SELF + 8192 + 8192 + 12288,
+      bytes: [["b", 0, 5000, 0x68], ["b", 5000, 12288 - 48, 0]],
+    },
+  },
+  {
+    name: "large, growing past its capacity into free pages: same pointer",
+    ops: [
+      ["alloc", "a", 5000],
+      ["alloc", "z", 5000], // right after a
+      ["alloc", "y", 5000], // keeps z's pages from merging with the top
+      ["fill", "a", 0x68],
+      ["fill", "z", 0x6a],
+      ["freeUnsized", "z"],
+      ["resize", "b", "a", 9000],
+    ],
+    expect: {
+      same: [["a", "b"]],
+      used: 9000 + 5000,
+      large: 2,
+      reserved: SELF + 12288 + 8192,
+      peak: SELF + 3 * 8192,
+      bytes: [["b", 0, 5000, 0x68], ["b", 5000, 12288 - 48, 0]],
+      kind: [["b", "large", 12288]],
+    },
+  },
+  {
+    name:
+      "large, growing past its capacity at the top of the range: same pointer",
+    ops: [["alloc", "a", 5000], ["fill", "a", 0x68], [
+      "realloc",
+      "b",
+      "a",
+      9000,
+    ]],
+    expect: {
+      same: [["a", "b"]],
+      used: 9000,
+      large: 1,
+      reserved: SELF + 12288,
+      peak: SELF + 12288,
+      bytes: [["b", 0, 5000, 0x68], ["b", 5000, 12288 - 48, 0]],
+      kind: [["b", "large", 12288]],
+    },
+  },
+  {
+    name: "large to small moves",
+    ops: [["alloc", "a", 5000], ["fill", "a", 0x69], [
+      "resize",
+      "b",
+      "a",
+      100,
+    ]],
+    expect: {
+      differ: [["a", "b"]],
+      used: 128,
+      large: 0,
+      spans: 1,
+      reserved: SELF + SEG,
+      bytes: [["b", 0, 100, 0x69], ["b", 100, 128, 0]],
+    },
+  },
+  {
+    name: "a moving resize that runs out of memory leaves the old block",
+    reserve: 4 * 4096, // page 0, the heap, 2 pages for 5000; 9000 needs 3
+    ops: [
+      ["alloc", "a", 5000],
+      ["fill", "a", 0x70],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 5000, 9000),
+        OutOfMemoryError,
+        null,
+        /Out of memory.*9000 bytes/,
+      ],
+    ],
+    expect: { used: 5000, large: 1, bytes: [["a", 0, 5000, 0x70]] },
+    skipClosing: true, // no room for a segment
+  },
+];
+
+heapTables([
+  ["resize", resizing],
+]);
