@@ -627,55 +627,7 @@ export class Heap implements Allocator, Disposable {
   ): number {
     const over = alignment !== undefined && overAligned(alignment);
     if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
-    return over
-      ? this.#resizeAligned(ptr, oldSize, newSize, alignment!)
-      : this.#resize(ptr, oldSize, newSize);
-  }
-
-  // resize with an alignment above 16: the block returned is a large one,
-  // unless a chunk at an aligned address stays in its class.
-  #resizeAligned(
-    ptr: number,
-    oldSize: number,
-    newSize: number,
-    alignment: number,
-  ): number {
-    if (ptr === 0) return this.#allocLarge(newSize, 0, alignment);
-    const page = this.#liveStart(ptr, oldSize);
-    checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
-    if (newSize === 0) {
-      this.#freeLive(page, ptr);
-      return 0;
-    }
-    const t = this.#table;
-    const kind = t.get(page, KIND);
-    const aligned = (ptr + this.#bias) % alignment === 0;
-    let keep: number;
-    if (kind === LARGE) {
-      if (aligned) {
-        try {
-          return this.#large.resize(page, newSize, alignment);
-        } catch (e) {
-          throw this.#outOfMemory(e, newSize);
-        }
-      }
-      keep = Math.min(t.largeSize[page], newSize);
-    } else {
-      const classSize = CLASS_SIZE[kind - 1];
-      if (
-        aligned && newSize <= MAX_SMALL &&
-        CLASS_OF[(newSize + 15) >> CHUNK_SHIFT] === kind - 1
-      ) {
-        zeroBytes(this.memory, ptr + newSize, ptr + classSize);
-        return ptr;
-      }
-      keep = Math.min(classSize, newSize);
-    }
-    // May throw: nothing has changed yet.
-    const moved = this.#allocLarge(newSize, keep, alignment);
-    copyBytes(this.memory, moved, ptr, keep);
-    this.#freeLive(page, ptr);
-    return moved;
+    return this.#resize(ptr, oldSize, newSize, over ? alignment : undefined);
   }
 
   /**
@@ -705,8 +657,20 @@ export class Heap implements Allocator, Disposable {
     return this.#resize(ptr, undefined, size);
   }
 
-  #resize(ptr: number, oldSize: number | undefined, newSize: number): number {
-    if (ptr === 0) return this.alloc(newSize);
+  // `alignment`: above 16, or undefined for the natural 16. With one, the
+  // block returned is a large one, unless a chunk at an aligned address
+  // stays in its class.
+  #resize(
+    ptr: number,
+    oldSize: number | undefined,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (ptr === 0) {
+      return alignment === undefined
+        ? this.alloc(newSize)
+        : this.#allocLarge(newSize, 0, alignment);
+    }
     const page = this.#liveStart(ptr, oldSize);
     if (!(newSize >>> 0 === newSize && newSize <= this.#maxSize)) {
       checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
@@ -717,11 +681,13 @@ export class Heap implements Allocator, Disposable {
     }
     const t = this.#table;
     const kind = t.get(page, KIND);
+    const stays = alignment === undefined ||
+      (ptr + this.#bias) % alignment === 0;
     let keep: number;
     if (kind !== LARGE) {
       const classSize = CLASS_SIZE[kind - 1];
       if (
-        newSize <= MAX_SMALL &&
+        stays && newSize <= MAX_SMALL &&
         CLASS_OF[(newSize + 15) >> CHUNK_SHIFT] === kind - 1
       ) {
         zeroBytes(this.memory, ptr + newSize, ptr + classSize);
@@ -729,9 +695,11 @@ export class Heap implements Allocator, Disposable {
       }
       keep = Math.min(classSize, newSize);
     } else {
-      if (newSize > MAX_SMALL) {
+      // Without an alignment, a block shrunk to a class's size moves into a
+      // chunk; with one, it stays a large block.
+      if (stays && (newSize > MAX_SMALL || alignment !== undefined)) {
         try {
-          return this.#large.resize(page, newSize);
+          return this.#large.resize(page, newSize, alignment);
         } catch (e) {
           throw this.#outOfMemory(e, newSize);
         }
@@ -740,9 +708,9 @@ export class Heap implements Allocator, Disposable {
     }
     // May throw: nothing has changed yet. The copy overwrites the first
     // `keep` bytes, so a small chunk need not be zeroed there first.
-    const moved = newSize <= MAX_SMALL
+    const moved = alignment === undefined && newSize <= MAX_SMALL
       ? this.#allocSmall(newSize, keep & ~15)
-      : this.#allocLarge(newSize, keep);
+      : this.#allocLarge(newSize, keep, alignment);
     copyBytes(this.memory, moved, ptr, keep);
     this.#freeLive(page, ptr);
     return moved;

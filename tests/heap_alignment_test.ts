@@ -453,8 +453,7 @@ Deno.test("Heap alignment: every alignment × size, exact counters", async (t) =
           assert.equal(heap.bytesReserved, SELF + (large ? block : SEG), what);
           assert.equal(heap.usableSize(p), large ? block : classOf(size), what);
           heap.free(p, size);
-          const inner = heap instanceof WorkerHeap ? heap.heap : heap;
-          inner.trim();
+          (heap instanceof WorkerHeap ? heap.heap : heap).trim();
           assert.equal(heap.bytesUsed, 0, what);
         }
       }
