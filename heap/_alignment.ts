@@ -1,21 +1,27 @@
 // The alignments a heap gives (docs/design.md#heap-alignment): its natural
-// 16 bytes and anything smaller, for now; a larger one is refused rather
-// than ignored, so that no caller gets a block less aligned than it asked.
+// 16 bytes and anything smaller from its classes; anything larger, up to
+// 65536, as a large block, whose real address is a multiple of it.
 import { checkRequestAlignment } from "../internal/checks.ts";
+import type { Memory } from "../os/memory.ts";
 
 /** Every heap pointer is a multiple of this. */
 export const NATURAL_ALIGNMENT = 16;
 
 /**
  * Refuses an alignment that is no power of two from 1 to 65536 (a TypeError
- * or RangeError naming it), or one the heap cannot give yet: above 16 (no
- * class has all its chunk offsets on a larger multiple).
+ * or RangeError naming it); returns whether it is above the natural 16, so
+ * that the request must be served as an aligned large block.
  */
-export function checkHeapAlignment(alignment: number): void {
+export function overAligned(alignment: number): boolean {
   checkRequestAlignment(alignment);
-  if (alignment > NATURAL_ALIGNMENT) {
-    throw new RangeError(
-      `Alignment ${alignment} is more than a heap gives: ${NATURAL_ALIGNMENT} (its natural alignment); take page-aligned runs from its page source, or an Arena with that alignment`,
-    );
-  }
+  return alignment > NATURAL_ALIGNMENT;
+}
+
+/**
+ * What a pointer adds to be its real address, modulo 65536 (the largest
+ * alignment): 0 for memory with no native address, else the address's
+ * remainder (a multiple of 4096, as mmap gives whole pages).
+ */
+export function realBias(memory: Memory): number {
+  return memory.address === null ? 0 : Number(memory.address % 65536n);
 }

@@ -1,6 +1,6 @@
 // The heap's large blocks (docs/design.md#large-blocks): requests above 2016
-// bytes, each its own run of pages from the page source, given back as soon
-// as it is freed. Live blocks form a doubly linked list through the span
+// bytes, and aligned requests of any size (alignment above 16), each its own
+// run of pages from the page source, given back as soon as it is freed. Live blocks form a doubly linked list through the span
 // table's links, so that destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
@@ -57,15 +57,17 @@ export class LargeBlocks {
   }
 
   /**
-   * Allocates a block for `size` bytes (checked by the caller); returns the
-   * pointer handed out. Its bytes read as zero from `zeroFrom` on (a move
-   * copies the ones before). The page source's errors pass through
-   * unchanged.
+   * Allocates a block for `size` bytes (checked by the caller; at least a
+   * page, even for 0); returns the pointer handed out, whose real address is
+   * a multiple of `alignment` if given (any run is page-aligned, so the page
+   * source only has work to do above 4096). Its bytes read as zero from
+   * `zeroFrom` on (a move copies the ones before). The page source's errors
+   * pass through unchanged.
    */
-  alloc(size: number, zeroFrom = 0): number {
-    const capacity = largeCapacity(size);
+  alloc(size: number, zeroFrom = 0, alignment?: number): number {
+    const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
-    const block = pages.allocDirty(capacity);
+    const block = pages.allocDirty(capacity, alignment);
     const dirtyEnd = block + pages.dirtyBytes;
     const end = block + size;
     zeroBytes(pages.memory, block + zeroFrom, Math.min(dirtyEnd, end));
@@ -85,14 +87,16 @@ export class LargeBlocks {
   }
 
   /**
-   * Resizes the live block at `page` to `newSize` (above 2016). Within its
-   * capacity it keeps its pointer (zeroing the old bytes it grows over).
-   * Past it, the block grows in place when the pages after it are free, and
-   * otherwise moves to a new block (copying only the size's bytes); either
-   * way its capacity becomes `largeCapacity(newSize)`, as for a new block.
-   * If it throws, nothing has changed.
+   * Resizes the live block at `page` to `newSize` (above 2016, or any size
+   * for an aligned request). Within its capacity it keeps its pointer
+   * (zeroing the old bytes it grows over). Past it, the block grows in place
+   * when the pages after it are free, and otherwise moves to a new block
+   * (copying only the size's bytes; aligned to `alignment` if given: the
+   * caller has checked that the block itself is); either way its capacity
+   * becomes `largeCapacity(newSize)`, as for a new block. If it throws,
+   * nothing has changed.
    */
-  resize(page: number, newSize: number): number {
+  resize(page: number, newSize: number, alignment?: number): number {
     const t = this.#table;
     const size = t.largeSize[page];
     const block = page * SPAN_SIZE;
@@ -124,7 +128,7 @@ export class LargeBlocks {
       return ptr;
     }
     // Moved: both blocks are live for a moment, as in an alloc then a free.
-    const moved = this.alloc(newSize, size);
+    const moved = this.alloc(newSize, size, alignment);
     copyBytes(memory, moved, ptr, size);
     this.free(page);
     return moved;

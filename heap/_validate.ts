@@ -8,7 +8,6 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
-  MAX_SMALL,
   SEGMENT_SIZE,
   SPAN_HEADER,
   SPAN_SIZE,
@@ -147,7 +146,7 @@ export function validateHeap(heap: HeapParts): void {
     }
     const size = table.largeSize[b], cap = table.largeCapacity[b];
     if (
-      !(size > MAX_SMALL && size <= cap && cap % SPAN_SIZE === 0)
+      !(size >= 0 && size <= cap && cap >= SPAN_SIZE && cap % SPAN_SIZE === 0)
     ) {
       corrupt(`${where} has size ${size} and capacity ${cap}`);
     }

@@ -15,7 +15,7 @@ import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
-import { checkHeapAlignment } from "./_alignment.ts";
+import { overAligned, realBias } from "./_alignment.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
 import { Segments } from "./_segments.ts";
@@ -174,6 +174,11 @@ function isFreeChunk(
  * rebuilds that span's free list and throws a {@linkcode HeapCorruptionError}
  * once, and later allocations succeed.
  *
+ * `alloc`, `allocUnsafe` and `resize` take an alignment, a power of two up
+ * to 65536 that the block's real address is a multiple of. Up to 16 it is
+ * what every pointer has; above 16 the request is a large block whatever its
+ * size, so it costs at least a page (docs/design.md#heap-alignment).
+ *
  * @example Allocate, write, resize, free
  * ```ts
  * import { Heap } from "@sp/mem/heap";
@@ -192,6 +197,28 @@ function isFreeChunk(
  * heap.free(r);
  * assert.equal(heap.bytesUsed, 0);
  * assert.equal(heap.bytesReserved, 4096 + 65536); // segments are kept
+ * heap.validate();
+ * ```
+ *
+ * @example Aligned blocks
+ * ```ts
+ * import { Heap } from "@sp/mem/heap";
+ * import { BufferPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * using pages = new BufferPages({ reserve: 2 ** 22 });
+ * using heap = new Heap({ pages });
+ * const p = heap.alloc(100, 64); // a page of its own
+ * assert.equal(p % 64, 0);
+ * assert.equal(heap.usableSize(p), 4096);
+ * assert.equal(heap.bytesUsed, 100); // its size, as for any large block
+ * const q = heap.resize(p, 100, 20, 64); // shrunk, still aligned: in place
+ * assert.equal(q, p);
+ * const r = heap.alloc(3000, 65536); // an aligned run from the page source
+ * assert.equal(r % 65536, 0);
+ * heap.free(q, 20); // no alignment needed to free
+ * heap.free(r, 3000);
+ * assert.equal(heap.bytesUsed, 0);
  * heap.validate();
  * ```
  */
@@ -221,6 +248,8 @@ export class Heap implements Allocator, Disposable {
   #ownPage: number;
   #destroyed = false;
   #maxSize: number;
+  // The real address of pointer 0 modulo 65536 (see realBias).
+  #bias: number;
 
   #table = new SpanTable();
   #large: LargeBlocks;
@@ -249,6 +278,7 @@ export class Heap implements Allocator, Disposable {
     this.#meta = this.#table.meta;
     this.#table.onMeta = (meta) => this.#meta = meta;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
+    this.#bias = realBias(this.memory);
     this.#maxSize = Math.max(
       0,
       // The heap's own page, and 48 bytes that large blocks once kept for a
@@ -365,18 +395,22 @@ export class Heap implements Allocator, Disposable {
 
   /**
    * Allocates `size` zero-filled bytes: a chunk of the first class at least
-   * `size` (0 takes 16), or a large block above 2016 bytes. Pointers are
-   * multiples of 16. If it finds the span's free list broken by a write after
+   * `size` (0 takes 16), or a large block above 2016 bytes or with an
+   * alignment above 16. Pointers are multiples of 16 (and of `alignment`,
+   * in real address). If it finds the span's free list broken by a write after
    * free, it repairs the span and throws a {@linkcode HeapCorruptionError}
    * (nothing allocated; the next call succeeds).
    *
    * @param size The number of bytes.
-   * @param alignment A power of two up to 16, the heap's natural alignment
-   *   (larger ones are refused with a RangeError, for now).
+   * @param alignment A power of two from 1 to 65536 that the block's real
+   *   address is a multiple of (default 16, the heap's natural alignment).
+   *   Above 16 the block is a large one, whatever its size: at least a page.
    * @returns A non-null pointer.
    */
   alloc(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (alignment !== undefined && overAligned(alignment)) {
+      return this.#allocLarge(size, 0, alignment);
+    }
     if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
     return this.#allocSmall(size, 0);
   }
@@ -431,7 +465,9 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (alignment !== undefined && overAligned(alignment)) {
+      return this.#allocLarge(size, size, alignment);
+    }
     if (size >>> 0 !== size || size > MAX_SMALL) {
       return this.#allocLarge(size, size);
     }
@@ -551,12 +587,13 @@ export class Heap implements Allocator, Disposable {
     if (ptr !== 0) this.#freeLive(this.#reject(ptr, size), ptr);
   }
 
-  // A large block for `size` that reads as zero from byte `zeroFrom` on.
-  #allocLarge(size: number, zeroFrom = 0): number {
+  // A large block for `size` that reads as zero from byte `zeroFrom` on (and
+  // whose real address is a multiple of `alignment`, if given).
+  #allocLarge(size: number, zeroFrom = 0, alignment?: number): number {
     this.#checkLive();
     checkSize(size, this.#maxSize, "Size", SIZE_LIMIT);
     try {
-      return this.#large.alloc(size, zeroFrom);
+      return this.#large.alloc(size, zeroFrom, alignment);
     } catch (e) {
       throw this.#outOfMemory(e, size);
     }
@@ -574,7 +611,12 @@ export class Heap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated or last resized with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment As for {@linkcode Heap.alloc}: every block keeps it.
+   * @param alignment As for {@linkcode Heap.alloc}; the block returned has
+   *   it. Above 16, a block stays where it is when its address has the
+   *   alignment and it fits (a large block within its capacity or growing
+   *   in place, a chunk in the same class), and otherwise moves to an
+   *   aligned large block, even to shrink; left out, a large block shrunk
+   *   to 2016 bytes or less moves into a chunk (16-aligned) as usual.
    * @returns The pointer to use from now on (0 if freed).
    */
   resize(
@@ -583,9 +625,9 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    const over = alignment !== undefined && overAligned(alignment);
     if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
-    return this.#resize(ptr, oldSize, newSize);
+    return this.#resize(ptr, oldSize, newSize, over ? alignment : undefined);
   }
 
   /**
@@ -615,8 +657,20 @@ export class Heap implements Allocator, Disposable {
     return this.#resize(ptr, undefined, size);
   }
 
-  #resize(ptr: number, oldSize: number | undefined, newSize: number): number {
-    if (ptr === 0) return this.alloc(newSize);
+  // `alignment`: above 16, or undefined for the natural 16. With one, the
+  // block returned is a large one, unless a chunk at an aligned address
+  // stays in its class.
+  #resize(
+    ptr: number,
+    oldSize: number | undefined,
+    newSize: number,
+    alignment?: number,
+  ): number {
+    if (ptr === 0) {
+      return alignment === undefined
+        ? this.alloc(newSize)
+        : this.#allocLarge(newSize, 0, alignment);
+    }
     const page = this.#liveStart(ptr, oldSize);
     if (!(newSize >>> 0 === newSize && newSize <= this.#maxSize)) {
       checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
@@ -627,11 +681,13 @@ export class Heap implements Allocator, Disposable {
     }
     const t = this.#table;
     const kind = t.get(page, KIND);
+    const stays = alignment === undefined ||
+      (ptr + this.#bias) % alignment === 0;
     let keep: number;
     if (kind !== LARGE) {
       const classSize = CLASS_SIZE[kind - 1];
       if (
-        newSize <= MAX_SMALL &&
+        stays && newSize <= MAX_SMALL &&
         CLASS_OF[(newSize + 15) >> CHUNK_SHIFT] === kind - 1
       ) {
         zeroBytes(this.memory, ptr + newSize, ptr + classSize);
@@ -639,9 +695,11 @@ export class Heap implements Allocator, Disposable {
       }
       keep = Math.min(classSize, newSize);
     } else {
-      if (newSize > MAX_SMALL) {
+      // Without an alignment, a block shrunk to a class's size moves into a
+      // chunk; with one, it stays a large block.
+      if (stays && (newSize > MAX_SMALL || alignment !== undefined)) {
         try {
-          return this.#large.resize(page, newSize);
+          return this.#large.resize(page, newSize, alignment);
         } catch (e) {
           throw this.#outOfMemory(e, newSize);
         }
@@ -650,9 +708,9 @@ export class Heap implements Allocator, Disposable {
     }
     // May throw: nothing has changed yet. The copy overwrites the first
     // `keep` bytes, so a small chunk need not be zeroed there first.
-    const moved = newSize <= MAX_SMALL
+    const moved = alignment === undefined && newSize <= MAX_SMALL
       ? this.#allocSmall(newSize, keep & ~15)
-      : this.#allocLarge(newSize, keep);
+      : this.#allocLarge(newSize, keep, alignment);
     copyBytes(this.memory, moved, ptr, keep);
     this.#freeLive(page, ptr);
     return moved;

@@ -5,8 +5,12 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
-import { checkHeapAlignment } from "./_alignment.ts";
+import {
+  checkPointer,
+  checkRequestAlignment,
+  checkSize,
+  hex,
+} from "../internal/checks.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
@@ -178,11 +182,11 @@ export class WorkerHeap implements Allocator, Disposable {
    * back the remote frees waiting for it.
    *
    * @param size The number of bytes.
-   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 65536.
    * @returns A non-null pointer.
    */
   alloc(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
     return this.heap.alloc(size, alignment);
   }
@@ -207,11 +211,11 @@ export class WorkerHeap implements Allocator, Disposable {
    * ```
    *
    * @param size The number of bytes.
-   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 65536.
    * @returns A non-null pointer.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
     return this.heap.allocUnsafe(size, alignment);
   }
@@ -263,7 +267,7 @@ export class WorkerHeap implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment As for {@linkcode Heap.alloc}: up to 16.
+   * @param alignment As for {@linkcode Heap.alloc}: up to 65536.
    * @returns The new pointer, or 0 if freed.
    */
   resize(
@@ -272,17 +276,17 @@ export class WorkerHeap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (alignment !== undefined) checkHeapAlignment(alignment);
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
     if (owner === this.id || owner === undefined || ptr === 0) {
       if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
         this.#collect();
       }
-      return this.heap.resize(ptr, oldSize, newSize);
+      return this.heap.resize(ptr, oldSize, newSize, alignment);
     }
     checkSize(newSize, Number.MAX_SAFE_INTEGER);
     this.#checkRemote(ptr, oldSize, owner);
-    const moved = newSize === 0 ? 0 : this.alloc(newSize);
+    const moved = newSize === 0 ? 0 : this.alloc(newSize, alignment);
     if (moved !== 0) {
       try {
         this.memory.copy(moved, ptr, Math.min(oldSize, newSize));
