@@ -2,7 +2,6 @@
 // FixedAllocator. Alignment is of the real address: for native memory that
 // is `memory.address + ptr`, so the pointer is aligned relative to a bias
 // (the address modulo the alignment).
-import type { Memory } from "../os/memory.ts";
 import { hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 
@@ -41,16 +40,7 @@ export {
   MAX_REQUEST_ALIGNMENT,
 } from "../internal/checks.ts";
 
-/**
- * What to add to a pointer to get its real address modulo `alignment`: 0 for
- * ArrayBuffer memory, `address % alignment` for native memory (0 for any
- * alignment up to 4096, as mmap returns page-aligned ranges).
- */
-export function addressBias(memory: Memory, alignment: number): number {
-  return memory.address === null
-    ? 0
-    : Number(memory.address % BigInt(alignment));
-}
+export { addressBias } from "../internal/address_bias.ts";
 
 /**
  * Whether `[ptr, ptr + size)` is a bump allocator's top allocation: it ends

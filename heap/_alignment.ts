@@ -1,7 +1,11 @@
 // The alignments a heap gives (docs/design.md#heap-alignment): its natural
 // 16 bytes and anything smaller from its classes; anything larger, up to
 // 65536, as a large block, whose real address is a multiple of it.
-import { checkRequestAlignment } from "../internal/checks.ts";
+import { addressBias } from "../internal/address_bias.ts";
+import {
+  checkRequestAlignment,
+  MAX_REQUEST_ALIGNMENT,
+} from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 
 /** Every heap pointer is a multiple of this. */
@@ -18,10 +22,9 @@ export function overAligned(alignment: number): boolean {
 }
 
 /**
- * What a pointer adds to be its real address, modulo 65536 (the largest
- * alignment): 0 for memory with no native address, else the address's
- * remainder (a multiple of 4096, as mmap gives whole pages).
+ * What a pointer adds to be its real address, modulo the largest alignment
+ * (65536), so one figure serves every alignment the heap gives.
  */
 export function realBias(memory: Memory): number {
-  return memory.address === null ? 0 : Number(memory.address % 65536n);
+  return addressBias(memory, MAX_REQUEST_ALIGNMENT);
 }

@@ -148,7 +148,8 @@ export function heapSubject(
     allocator: heap,
     handles: { heap, pages },
     alignment: 16,
-    // Page 0 is never handed out, and a large block has a 48-byte header.
+    // Page 0 is never handed out, and the largest allocation stays 48 bytes
+    // under the rest (the limit callers of the reference layout have).
     maxSize: pages.reservedBytes - 4096 - 48,
     olderFree: "frees",
     usage: { bytes: () => heap.bytesUsed, charge: heapCharge },
