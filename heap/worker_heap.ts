@@ -143,6 +143,7 @@ export class WorkerHeap implements Allocator, Disposable {
       pages.reservedBytes / PAGE_SIZE,
     );
     this.#owners = this.#state.owners;
+    this.#state.setHeap(this.id, true);
     this.#waiting = this.#state.waiting;
   }
 
@@ -346,6 +347,7 @@ export class WorkerHeap implements Allocator, Disposable {
     if (this.heap.destroyed) return;
     if (!this.#pages.destroyed) this.#collect();
     this.heap.destroy();
+    this.#state.setHeap(this.id, false);
   }
 
   /** Same as {@linkcode WorkerHeap.destroy}, for `using`. */
@@ -367,6 +369,15 @@ export class WorkerHeap implements Allocator, Disposable {
         `Pointer ${
           hex(ptr)
         } is in no worker heap's pages (never allocated, or its heap gave them back)`,
+        ptr,
+        "foreign",
+      );
+    }
+    if (!this.#state.hasHeap(owner)) {
+      throw new PointerError(
+        `Pointer ${
+          hex(ptr)
+        } is in a run of SharedPages instance ${owner}, which has no worker heap: free it with that instance`,
         ptr,
         "foreign",
       );
@@ -395,7 +406,7 @@ export class WorkerHeap implements Allocator, Disposable {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
-      !(owner !== 0 && ptr % GRAIN === 0 &&
+      !(owner !== 0 && state.hasHeap(owner) && ptr % GRAIN === 0 &&
         (ptr % PAGE_SIZE >= SPAN_HEADER || ptr % PAGE_SIZE === 0) &&
         size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);

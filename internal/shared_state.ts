@@ -5,6 +5,7 @@
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed
 //   word 2 last id handed out                           3 (unused)
 //   owners[page]          the id of the worker whose run the page is in (0: none)
+//   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
 //   waiting[id]           pages newly marked for `id` since it last collected
 //   summaries[id][m / 32] bit m % 32: word m of `marked` may hold a page of id's
 //   marked[page / 32]     bit page % 32: the page has pending remote frees
@@ -60,8 +61,8 @@ function sizes(pages: number): { marked: number; summary: number } {
 /** Bytes of shared state for `pages` pages. */
 export function sharedStateBytes(pages: number): number {
   const { marked, summary } = sizes(pages);
-  return 4 * (HEADER_WORDS + pages + MAX_IDS + MAX_IDS * summary + marked +
-    pages * PAGE_WORDS);
+  return 4 * (HEADER_WORDS + pages + MAX_IDS / 32 + MAX_IDS +
+    MAX_IDS * summary + marked + pages * PAGE_WORDS);
 }
 
 /** Views of the shared state of a SharedPages of `pages` pages. */
@@ -69,6 +70,8 @@ export class SharedState {
   readonly words: Int32Array;
   /** Per page: the id of the worker whose run it is in, or 0. */
   readonly owners: Int32Array;
+  /** One bit per id: that instance has a WorkerHeap (remote frees go to it). */
+  readonly heaps: Int32Array;
   /** Per id: pages newly marked for it since its owner last collected. */
   readonly waiting: Int32Array;
   /** Per id, `summaryWords` words: one bit per word of `marked`. */
@@ -92,6 +95,7 @@ export class SharedState {
     };
     this.words = take(HEADER_WORDS);
     this.owners = take(pages);
+    this.heaps = take(MAX_IDS / 32);
     this.waiting = take(MAX_IDS);
     this.summaries = take(MAX_IDS * summary);
     this.marked = take(marked);
@@ -141,6 +145,21 @@ export class SharedState {
     if (Atomics.exchange(this.words, LOCK, 0) === 2) {
       Atomics.notify(this.words, LOCK, 1);
     }
+  }
+
+  /** Marks instance `id` as having a WorkerHeap, or (`has` false) none now. */
+  setHeap(id: number, has: boolean): void {
+    const bit = 1 << (id & 31);
+    if (has) Atomics.or(this.heaps, id >> 5, bit);
+    else Atomics.and(this.heaps, id >> 5, ~bit);
+  }
+
+  /**
+   * Whether instance `id` has a WorkerHeap: a run of an instance without one
+   * holds no heap blocks, so a remote free into it is foreign at once.
+   */
+  hasHeap(id: number): boolean {
+    return (Atomics.load(this.heaps, id >> 5) & (1 << (id & 31))) !== 0;
   }
 
   /**

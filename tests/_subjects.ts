@@ -170,9 +170,10 @@ export function heapSubject(
  * A WorkerHeap on a fresh SharedPages of `reserve` bytes. With `others`, as
  * many more WorkerHeaps on instances attached to the same handle (as other
  * workers' would be, here in one thread), each holding an allocation made
- * before the first heap's, so that their segments lie among its; another
- * allocator's pointer is then a run of another instance, refused by the
- * remote-free checks rather than by the heap's own.
+ * before the first heap's, so that their segments lie among its. Another
+ * allocator's pointer is a run of one more instance, with no heap: refused
+ * as foreign by the remote-free checks (with no others, by the heap's own,
+ * as the run is then among the heap's pages).
  */
 export function workerHeapSubject(
   reserve = 2 ** 24,
@@ -186,7 +187,7 @@ export function workerHeapSubject(
   const rest = instances.map((p) => new WorkerHeap({ pages: p }));
   for (const other of rest) other.alloc(64);
   const heap = new WorkerHeap({ pages });
-  const runs = instances[0] ?? pages;
+  const plain = SharedPages.attach(pages.handle);
   return subject({
     allocator: heap,
     handles: { heap, pages, others: rest },
@@ -209,13 +210,12 @@ export function workerHeapSubject(
     probe: 24,
     destroy: () => heap.destroy(),
     destroyParent: () => pages.destroy(),
-    // Inside the first page of another instance's run: a remote free refuses
-    // it at once (a page's first byte may be a large block of another heap,
-    // which only its owner can tell).
-    foreign: () => runs.alloc(4096) + 16,
+    // A run of an instance with no heap: a remote free refuses it at once.
+    foreign: () => plain.alloc(4096),
     dispose: () => {
       heap.destroy();
       for (const other of rest) other.destroy();
+      plain.destroy();
       pages.destroy();
     },
   });

@@ -91,10 +91,6 @@ conformance({
   sizes: HEAP_SIZES,
   granule: 16,
   live: ["used", "spans", "large", "waiting", "othersUsed"],
-  // Another allocator's pointer is inside a run of another instance: a
-  // remote free cannot tell it from that instance's heap pages, and its first
-  // 48 bytes are where a span's header would be.
-  reasons: { foreign: "interior" },
   // Each other heap holds its own page and a segment: 17 pages more.
   exhaust: HEAP_EXHAUST.map((e) => ({ ...e, reserve: e.reserve + 2 * 17 * P })),
   sizeCheck: HEAP_SIZE_CHECK,
