@@ -263,6 +263,15 @@ export class HeapState {
     return this.reject(ptr, size);
   }
 
+  /** Heap.usableSize. */
+  usableSize(ptr: number): number {
+    const page = this.liveStart(ptr, undefined);
+    const kind = this.table.get(page, KIND);
+    return kind === LARGE
+      ? this.table.largeCapacity[page]
+      : CLASS_SIZE[kind - 1];
+  }
+
   /**
    * Called when `ptr` failed a fast check: throws saying why it is no live
    * allocation, or returns its page when it is one after all.

@@ -2,23 +2,38 @@
 // place when the new size fits (same class, or a large block that fits or
 // grows in place), else move (copying `min(old, new)` bytes) and free.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { checkSize } from "../internal/checks.ts";
+import { overAligned } from "./_alignment.ts";
 import { CHUNK_SHIFT, CLASS_OF, CLASS_SIZE, MAX_SMALL } from "./_geometry.ts";
 import type { HeapState } from "./_heap_state.ts";
 import { KIND, LARGE } from "./_span_table.ts";
 
 /**
- * Resizes the allocation at `ptr` (not 0) to `newSize`; `alignment` is
- * above 16, or undefined for the natural 16. With one, the block returned
- * is a large one, unless a chunk at an aligned address stays in its class.
- * If it throws, the old allocation is untouched.
+ * Heap.resize (Heap.realloc with `oldSize` undefined): resizes the
+ * allocation at `ptr` to `newSize` (0 frees; `ptr` 0 allocates). With an
+ * alignment above 16 the block returned is a large one, unless a chunk at
+ * an aligned address stays in its class. If it throws, the old allocation
+ * is untouched.
  */
-export function resizeLive(
+export function resizeBlock(
   state: HeapState,
   ptr: number,
   oldSize: number | undefined,
   newSize: number,
   alignment: number | undefined,
 ): number {
+  // Above 16, or undefined for the natural 16.
+  if (alignment !== undefined && !overAligned(alignment)) alignment = undefined;
+  if (ptr !== 0 && oldSize !== undefined) {
+    checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
+  }
+  if (ptr === 0) {
+    // As Heap.alloc does.
+    return alignment === undefined && newSize >>> 0 === newSize &&
+        newSize <= MAX_SMALL
+      ? state.allocSmall(newSize, 0)
+      : state.allocLarge(newSize, 0, alignment);
+  }
   const page = state.liveStart(ptr, oldSize);
   if (!(newSize >>> 0 === newSize && newSize <= state.maxSize)) {
     state.checkSize(newSize);

@@ -6,14 +6,13 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { zeroChunk } from "../internal/bytes.ts";
-import { checkSize } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
 import { overAligned } from "./_alignment.ts";
 import { HeapState } from "./_heap_state.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
-import { resizeLive } from "./_resize.ts";
+import { resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
 import type {
   ClassStats,
@@ -26,40 +25,13 @@ import type {
 // never folds it into the code, while a module's own const is folded: with
 // imported constants an alloc+free pair ran ~170 machine instructions more
 // (of ~450). So the hot paths use these local copies.
-const {
-  ALIGNED_OFFSET,
-  BITMAP_WORD_SHIFT,
-  BITMAP_WORDS,
-  CHUNK_STARTS,
-  CHUNK_SHIFT,
-  CHUNKS,
-  CLASS_COUNT,
-  CLASS_OF,
-  CLASS_SIZE,
-  MAX_SMALL,
-  SPAN_SIZE,
-} = geometry;
-const {
-  BITS,
-  FREE_HEAD,
-  FRESH,
-  KIND,
-  LARGE,
-  MAX_SIZE,
-  MIN_SIZE,
-  NEXT,
-  NONE,
-  ROW,
-  USED,
-} = table;
+const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
+  geometry;
+const { CHUNK_SHIFT, CHUNKS, CLASS_COUNT, CLASS_OF, CLASS_SIZE } = geometry;
+const { MAX_SMALL, SPAN_SIZE } = geometry;
+const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
+const { NEXT, NONE, ROW, USED } = table;
 
-// Whether `next`, the link alloc popped from the free chunk at `rel` of the
-// span of class `cls` whose row starts at `row`, is a free chunk's start
-// (docs/design.md#free-list-repair): a 16-aligned offset in the span,
-// handed out before (below FRESH), not the chunk itself, where a chunk of
-// the class starts, and not allocated. Out of alloc, so that alloc stays
-// small enough for V8 to inline it into its callers (460 bytes of
-// bytecode).
 /**
  * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
  * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
@@ -103,6 +75,13 @@ function popChunk(
   return ptr;
 }
 
+// Whether `next`, the link alloc popped from the free chunk at `rel` of the
+// span of class `cls` whose row starts at `row`, is a free chunk's start
+// (docs/design.md#free-list-repair): a 16-aligned offset in the span,
+// handed out before (below FRESH), not the chunk itself, where a chunk of
+// the class starts, and not allocated. Out of alloc, so that alloc stays
+// small enough for V8 to inline it into its callers (460 bytes of
+// bytecode).
 function isFreeChunk(
   m: Int32Array,
   row: number,
@@ -147,8 +126,8 @@ function isFreeChunk(
  * the shared empty list, for any class. A segment whose spans are all empty
  * goes back to the page source on {@linkcode Heap.trim}, or once it has sat
  * empty for the decay time; {@linkcode Heap.destroy} gives back the rest.
- * Every allocation reads as zero, but freeing
- * touches no memory: a chunk is zeroed when it is handed out again.
+ * Every allocation reads as zero, but freeing touches no memory: a chunk is
+ * zeroed when it is handed out again.
  *
  * The bookkeeping lives in typed arrays, not in the spans, so a stray write
  * into memory cannot make the heap accept a bad pointer or hand out a wrong
@@ -211,11 +190,10 @@ function isFreeChunk(
 export class Heap implements Allocator, Disposable {
   /** The memory the heap's pointers address: its page source's. */
   readonly memory: Memory;
-  // The fast paths' state, each one field load away: the memory's views,
-  // the span table's rows and each class's first partial span. The state
-  // empties the views when the memory is revoked (a WasmPages or
-  // SharedPages destroyed), as detaching does: a fast path that reads an
-  // empty view gets undefined and takes the slow way, which says why.
+  // The fast paths' state, each one field load away: the memory's views
+  // (emptied when it is revoked, as detaching does: a fast path that reads
+  // undefined takes the slow way, which says why), the span table's rows
+  // and each class's first partial span.
   #f64: Float64Array;
   #u32: Uint32Array;
   #u8: Uint8Array;
@@ -463,8 +441,6 @@ export class Heap implements Allocator, Disposable {
     }
   }
 
-  // ── the slow side of alloc and free ───────────────────────────────────
-
   // A free left the span empty (used 0) or no longer full. An emptied span
   // that stays its class's only partial span, with the decay timer armed,
   // needs nothing more: the common case of a pair, tested before any call.
@@ -474,8 +450,6 @@ export class Heap implements Allocator, Disposable {
       this.#meta[span * ROW + NEXT] !== 0
     ) this.#state.moveSpan(span, cls, used);
   }
-
-  // ── resize ─────────────────────────────────────────────────────────────
 
   /**
    * Resizes an allocation ({@linkcode Allocator.resize}). Small to the same
@@ -501,9 +475,7 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    const over = alignment !== undefined && overAligned(alignment);
-    if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
-    return this.#resize(ptr, oldSize, newSize, over ? alignment : undefined);
+    return resizeBlock(this.#state, ptr, oldSize, newSize, alignment);
   }
 
   /**
@@ -530,31 +502,8 @@ export class Heap implements Allocator, Disposable {
    * @returns The pointer to use from now on (0 if freed).
    */
   realloc(ptr: number, size: number): number {
-    return this.#resize(ptr, undefined, size);
+    return resizeBlock(this.#state, ptr, undefined, size, undefined);
   }
-
-  // `alignment`: above 16, or undefined for the natural 16.
-  #resize(
-    ptr: number,
-    oldSize: number | undefined,
-    newSize: number,
-    alignment?: number,
-  ): number {
-    if (ptr !== 0) {
-      return resizeLive(
-        this.#state,
-        ptr,
-        oldSize,
-        newSize,
-        alignment,
-      );
-    }
-    return alignment === undefined
-      ? this.alloc(newSize)
-      : this.#state.allocLarge(newSize, 0, alignment);
-  }
-
-  // ── introspection ──────────────────────────────────────────────────────
 
   /**
    * The bytes the live allocation at `ptr` can hold: its class size for a
@@ -584,10 +533,7 @@ export class Heap implements Allocator, Disposable {
    * @returns Its usable bytes.
    */
   usableSize(ptr: number): number {
-    const page = this.#state.liveStart(ptr, undefined);
-    const { table } = this.#state;
-    const kind = table.get(page, KIND);
-    return kind === LARGE ? table.largeCapacity[page] : CLASS_SIZE[kind - 1];
+    return this.#state.usableSize(ptr);
   }
 
   /**
@@ -615,13 +561,12 @@ export class Heap implements Allocator, Disposable {
    * Checks every list, span, free list, bitmap, large block and counter, and
    * that memory never handed out (span headers, the fresh part of each span,
    * the bytes past a large block's size) reads as zero, so a write past the
-   * end is found. Free chunks keep their old bytes until they are reused (they
-   * are zeroed then), so they are not checked, but for their free-list links.
-   * Throws a {@linkcode HeapCorruptionError} naming the first inconsistency
-   * and where it is (with `span`, `chunk` and `link` for a broken free-list
-   * link); it only reports, and changes nothing: the `alloc` that meets a
-   * broken link repairs its span. It walks all the heap's memory: for tests
-   * and debugging.
+   * end is found; free chunks keep their old bytes until reused, so only
+   * their links are checked. Throws a {@linkcode HeapCorruptionError} naming
+   * the first inconsistency and where (`span`, `chunk` and `link` for a
+   * broken link); it changes nothing (the `alloc` that meets a broken link
+   * repairs its span). It walks all the heap's memory: for tests and
+   * debugging.
    *
    * @example Finding a write past the end
    * ```ts
@@ -702,14 +647,9 @@ export class Heap implements Allocator, Disposable {
     this.destroy();
   }
 
-  // The broken link of the free chunk at `rel` of `span`: the state's repair
-  // error.
+  // The broken link of the free chunk at `rel` of `span`: repair's error.
   #brokenLink(span: number, cls: number, rel: number): Error {
-    return this.#state.repair(
-      span,
-      cls,
-      rel,
-      this.#u32[(span * SPAN_SIZE + rel) / 4],
-    );
+    const next = this.#u32[(span * SPAN_SIZE + rel) / 4];
+    return this.#state.repair(span, cls, rel, next);
   }
 }
