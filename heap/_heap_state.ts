@@ -135,6 +135,13 @@ export class HeapState {
     return this.segments.count * SPANS_PER_SEGMENT - this.spans.liveSpans;
   }
 
+  /** Heap.tableBytes. */
+  get tableBytes(): number {
+    if (this.destroyed) return 0;
+    const { partial, full } = this.spans;
+    return this.table.bytes + partial.byteLength + full.byteLength;
+  }
+
   /** Called on every large alloc: the sum itself, not a getter's checks. */
   notePeak(): void {
     const reserved = this.reserved;

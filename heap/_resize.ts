@@ -9,11 +9,33 @@ import type { HeapState } from "./_heap_state.ts";
 import { KIND, LARGE } from "./_span_table.ts";
 
 /**
- * Heap.resize (Heap.realloc with `oldSize` undefined): resizes the
- * allocation at `ptr` to `newSize` (0 frees; `ptr` 0 allocates). With an
- * alignment above 16 the block returned is a large one, unless a chunk at
- * an aligned address stays in its class. If it throws, the old allocation
- * is untouched.
+ * Heap.resize: checks the alignment, then `oldSize`, then resizes as
+ * {@linkcode resizeBlock} does.
+ */
+export function checkedResize(
+  state: HeapState,
+  ptr: number,
+  oldSize: number,
+  newSize: number,
+  alignment: number | undefined,
+): number {
+  const over = alignment !== undefined && overAligned(alignment);
+  if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
+  return resizeBlock(
+    state,
+    ptr,
+    oldSize,
+    newSize,
+    over ? alignment : undefined,
+  );
+}
+
+/**
+ * Heap.realloc, and Heap.resize once checked: resizes the allocation at
+ * `ptr` to `newSize` (0 frees; `ptr` 0 allocates). `alignment` is above 16,
+ * or undefined for the natural 16; with one, the block returned is a large
+ * one, unless a chunk at an aligned address stays in its class. If it
+ * throws, the old allocation is untouched.
  */
 export function resizeBlock(
   state: HeapState,
@@ -22,11 +44,6 @@ export function resizeBlock(
   newSize: number,
   alignment: number | undefined,
 ): number {
-  // Above 16, or undefined for the natural 16.
-  if (alignment !== undefined && !overAligned(alignment)) alignment = undefined;
-  if (ptr !== 0 && oldSize !== undefined) {
-    checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
-  }
   if (ptr === 0) {
     // As Heap.alloc does.
     return alignment === undefined && newSize >>> 0 === newSize &&

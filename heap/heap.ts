@@ -1,6 +1,7 @@
 /**
  * {@linkcode Heap}: a size-class heap, like malloc, on any page source. Its
- * hot paths are here, with the span bookkeeping they call right below them.
+ * hot paths are here; the state and slow paths they call out to are in
+ * `_heap_state.ts`, resize's body in `_resize.ts`.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import * as geometry from "./_geometry.ts";
 import { overAligned } from "./_alignment.ts";
 import { HeapState } from "./_heap_state.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
-import { resizeBlock } from "./_resize.ts";
+import { checkedResize, resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
 import type {
   ClassStats,
@@ -275,8 +276,7 @@ export class Heap implements Allocator, Disposable {
 
   /** The bytes {@linkcode Heap.trim} would give back now. */
   get trimmableBytes(): number {
-    const { segments, spans } = this.#state;
-    return segments.emptyBytes(spans.kept());
+    return this.#state.segments.emptyBytes(this.#state.spans.kept());
   }
 
   /**
@@ -305,9 +305,7 @@ export class Heap implements Allocator, Disposable {
    * ```
    */
   get tableBytes(): number {
-    const { destroyed, table, spans } = this.#state;
-    if (destroyed) return 0;
-    return table.bytes + spans.partial.byteLength + spans.full.byteLength;
+    return this.#state.tableBytes;
   }
 
   /** Whether {@linkcode Heap.destroy} has been called. */
@@ -475,7 +473,7 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    return resizeBlock(this.#state, ptr, oldSize, newSize, alignment);
+    return checkedResize(this.#state, ptr, oldSize, newSize, alignment);
   }
 
   /**
