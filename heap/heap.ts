@@ -1,29 +1,20 @@
 /**
  * {@linkcode Heap}: a size-class heap, like malloc, on any page source. Its
- * hot paths are here, with the span bookkeeping they call right below them.
+ * hot paths are here; the state and slow paths they call out to are in
+ * `_heap_state.ts`, resize's body in `_resize.ts`.
  *
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { copyBytes, zeroBytes, zeroChunk } from "../internal/bytes.ts";
-import { checkSize } from "../internal/checks.ts";
-import { defaultPages } from "../os/default_pages.ts";
-import { checkKeepOptions } from "../internal/options.ts";
-import { unrefTimer } from "../internal/timers.ts";
-import { whenRevoked } from "../internal/revoke.ts";
-import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
+import { zeroChunk } from "../internal/bytes.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
-import { overAligned, realBias } from "./_alignment.ts";
+import { overAligned } from "./_alignment.ts";
+import { HeapState } from "./_heap_state.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
-import { LargeBlocks } from "./_large_blocks.ts";
-import { Segments } from "./_segments.ts";
-import { locate } from "./_pointer_errors.ts";
-import { repairSpan, SpanLists } from "./_spans.ts";
+import { checkedResize, resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
-import { SpanTable } from "./_span_table.ts";
-import { validateHeap } from "./_validate.ts";
 import type {
   ClassStats,
   HeapOptions,
@@ -35,45 +26,13 @@ import type {
 // never folds it into the code, while a module's own const is folded: with
 // imported constants an alloc+free pair ran ~170 machine instructions more
 // (of ~450). So the hot paths use these local copies.
-const {
-  ALIGNED_OFFSET,
-  BITMAP_WORD_SHIFT,
-  BITMAP_WORDS,
-  CHUNK_STARTS,
-  CHUNK_SHIFT,
-  CHUNKS,
-  CLASS_COUNT,
-  CLASS_OF,
-  CLASS_SIZE,
-  largeCapacity,
-  MAX_SMALL,
-  SEGMENT_SIZE,
-  SPAN_SIZE,
-  SPANS_PER_SEGMENT,
-} = geometry;
-const {
-  BITS,
-  FREE_HEAD,
-  FRESH,
-  HEADER_PAGE,
-  KIND,
-  LARGE,
-  MAX_SIZE,
-  MIN_SIZE,
-  NEXT,
-  NONE,
-  ROW,
-  USED,
-} = table;
-const SIZE_LIMIT = "the largest allocation this page source can hold";
+const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
+  geometry;
+const { CHUNK_SHIFT, CHUNKS, CLASS_COUNT, CLASS_OF, CLASS_SIZE } = geometry;
+const { MAX_SMALL, SPAN_SIZE } = geometry;
+const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
+const { NEXT, NONE, ROW, USED } = table;
 
-// Whether `next`, the link alloc popped from the free chunk at `rel` of the
-// span of class `cls` whose row starts at `row`, is a free chunk's start
-// (docs/design.md#free-list-repair): a 16-aligned offset in the span,
-// handed out before (below FRESH), not the chunk itself, where a chunk of
-// the class starts, and not allocated. Out of alloc, so that alloc stays
-// small enough for V8 to inline it into its callers (460 bytes of
-// bytecode).
 /**
  * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
  * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
@@ -117,6 +76,13 @@ function popChunk(
   return ptr;
 }
 
+// Whether `next`, the link alloc popped from the free chunk at `rel` of the
+// span of class `cls` whose row starts at `row`, is a free chunk's start
+// (docs/design.md#free-list-repair): a 16-aligned offset in the span,
+// handed out before (below FRESH), not the chunk itself, where a chunk of
+// the class starts, and not allocated. Out of alloc, so that alloc stays
+// small enough for V8 to inline it into its callers (460 bytes of
+// bytecode).
 function isFreeChunk(
   m: Int32Array,
   row: number,
@@ -161,8 +127,8 @@ function isFreeChunk(
  * the shared empty list, for any class. A segment whose spans are all empty
  * goes back to the page source on {@linkcode Heap.trim}, or once it has sat
  * empty for the decay time; {@linkcode Heap.destroy} gives back the rest.
- * Every allocation reads as zero, but freeing
- * touches no memory: a chunk is zeroed when it is handed out again.
+ * Every allocation reads as zero, but freeing touches no memory: a chunk is
+ * zeroed when it is handed out again.
  *
  * The bookkeeping lives in typed arrays, not in the spans, so a stray write
  * into memory cannot make the heap accept a bad pointer or hand out a wrong
@@ -225,42 +191,20 @@ function isFreeChunk(
 export class Heap implements Allocator, Disposable {
   /** The memory the heap's pointers address: its page source's. */
   readonly memory: Memory;
-  // The fast paths' state, each one field load away: the memory's views,
-  // the span table's rows and each class's first partial span.
+  // The fast paths' state, each one field load away: the memory's views
+  // (emptied when it is revoked, as detaching does: a fast path that reads
+  // undefined takes the slow way, which says why), the span table's rows
+  // and each class's first partial span.
   #f64: Float64Array;
   #u32: Uint32Array;
   #u8: Uint8Array;
   #meta: Int32Array;
   #partial: Int32Array;
-  // Empties the views when the memory is revoked (a WasmPages or
-  // SharedPages destroyed), as detaching does: a fast path that reads an
-  // empty view gets undefined and takes the slow way, which says why.
-  #watcher = {
-    revoked: () => {
-      this.#u8 = new Uint8Array(0);
-      this.#u32 = new Uint32Array(0);
-      this.#f64 = new Float64Array(0);
-    },
-  };
-  #unwatch: () => void;
-  #pages: PageSource;
-  #ownsPages: boolean;
-  #ownPage: number;
-  #destroyed = false;
-  #maxSize: number;
-  // The real address of pointer 0 modulo 65536 (see realBias).
-  #bias: number;
-
-  #table = new SpanTable();
-  #large: LargeBlocks;
-  #spans: SpanLists;
-  #segments: Segments;
-  #decayMs: number;
-  #trimTimer: ReturnType<typeof setTimeout> | undefined;
   // Whether an emptied span needs no decay timer armed (one is, or decay is
   // off): free tests it rather than calling out on every emptied span.
-  #timed = false;
-  #peakReserved = 0;
+  #timed: boolean;
+  // Everything else, and the slow paths that use it.
+  #state: HeapState;
 
   /**
    * Makes a heap; it takes one page from the page source for itself.
@@ -268,53 +212,33 @@ export class Heap implements Allocator, Disposable {
    * @param options The page source to use (default: a new `defaultPages()`).
    */
   constructor(options: HeapOptions = {}) {
-    checkKeepOptions({ decayMs: options.decayMs });
-    this.#ownsPages = options.pages === undefined;
-    this.#pages = options.pages ?? defaultPages();
-    this.memory = this.#pages.memory;
+    const state = new HeapState(options);
+    this.#state = state;
+    this.memory = state.memory;
     this.#f64 = this.memory.f64;
     this.#u32 = this.memory.u32;
     this.#u8 = this.memory.u8;
-    this.#meta = this.#table.meta;
-    this.#table.onMeta = (meta) => this.#meta = meta;
-    this.#unwatch = whenRevoked(this.memory, this.#watcher);
-    this.#bias = realBias(this.memory);
-    this.#maxSize = Math.max(
-      0,
-      // The heap's own page, and 48 bytes that large blocks once kept for a
-      // header: the limit stays where callers have it.
-      this.#pages.reservedBytes - SPAN_SIZE - 48,
-    );
-    this.#large = new LargeBlocks(
-      this.#table,
-      this.#pages,
-      () => this.#notePeak(),
-    );
-    this.#segments = new Segments(this.#table, this.#pages);
-    this.#spans = new SpanLists(this.#table, this.#segments, this.memory);
-    this.#partial = this.#spans.partial;
-    this.#decayMs = options.decayMs ?? this.#pages.decayMs;
-    this.#timed = this.#decayMs === Infinity;
-    try {
-      this.#ownPage = this.#pages.alloc(SPAN_SIZE);
-    } catch (e) {
-      if (this.#ownsPages) this.#pages.destroy();
-      throw e;
-    }
-    const page = this.#ownPage / SPAN_SIZE;
-    this.#table.ensurePages(page + 1);
-    this.#table.set(page, KIND, HEADER_PAGE);
-    this.#notePeak();
+    state.onRevoked = () => {
+      this.#u8 = new Uint8Array(0);
+      this.#u32 = new Uint32Array(0);
+      this.#f64 = new Float64Array(0);
+    };
+    this.#meta = state.table.meta;
+    state.table.onMeta = (meta) => this.#meta = meta;
+    this.#partial = state.spans.partial;
+    this.#timed = state.decayMs === Infinity;
+    state.onTimed = (timed) => this.#timed = timed;
+    state.allocSmall = (size, zeroFrom) => this.#allocSmall(size, zeroFrom);
   }
 
   /** The page source the heap takes its pages from. */
   get pages(): PageSource {
-    return this.#pages;
+    return this.#state.pages;
   }
 
   /** Sum of the class sizes of live small allocations and the sizes of live large ones. */
   get bytesUsed(): number {
-    return this.#spans.bytesUsed() + this.#large.bytesUsed;
+    return this.#state.bytesUsed;
   }
 
   /**
@@ -322,39 +246,37 @@ export class Heap implements Allocator, Disposable {
    * live large block; 0 after {@linkcode Heap.destroy}.
    */
   get bytesReserved(): number {
-    if (this.#destroyed) return 0;
-    return SPAN_SIZE + this.#segments.count * SEGMENT_SIZE +
-      this.#large.capacity;
+    return this.#state.destroyed ? 0 : this.#state.reserved;
   }
 
   /** The highest {@linkcode Heap.bytesReserved} ever reached. */
   get peakReserved(): number {
-    return this.#peakReserved;
+    return this.#state.peakReserved;
   }
 
   /** Live spans: spans holding at least one allocation. */
   get liveSpans(): number {
-    return this.#spans.liveSpans;
+    return this.#state.spans.liveSpans;
   }
 
   /** Empty spans: every span of every segment that holds no allocation. */
   get emptySpans(): number {
-    return this.#segments.count * SPANS_PER_SEGMENT - this.liveSpans;
+    return this.#state.emptySpans;
   }
 
   /** Live large blocks. */
   get largeBlocks(): number {
-    return this.#large.count;
+    return this.#state.large.count;
   }
 
   /** Segments taken from the page source and not given back. */
   get segments(): number {
-    return this.#segments.count;
+    return this.#state.segments.count;
   }
 
   /** The bytes {@linkcode Heap.trim} would give back now. */
   get trimmableBytes(): number {
-    return this.#segments.emptyBytes(this.#spans.kept());
+    return this.#state.segments.emptyBytes(this.#state.spans.kept());
   }
 
   /**
@@ -383,14 +305,12 @@ export class Heap implements Allocator, Disposable {
    * ```
    */
   get tableBytes(): number {
-    if (this.#destroyed) return 0;
-    return this.#table.bytes + this.#spans.partial.byteLength +
-      this.#spans.full.byteLength;
+    return this.#state.tableBytes;
   }
 
   /** Whether {@linkcode Heap.destroy} has been called. */
   get destroyed(): boolean {
-    return this.#destroyed;
+    return this.#state.destroyed;
   }
 
   /**
@@ -409,9 +329,11 @@ export class Heap implements Allocator, Disposable {
    */
   alloc(size: number, alignment?: number): number {
     if (alignment !== undefined && overAligned(alignment)) {
-      return this.#allocLarge(size, 0, alignment);
+      return this.#state.allocLarge(size, 0, alignment);
     }
-    if (size >>> 0 !== size || size > MAX_SMALL) return this.#allocLarge(size);
+    if (size >>> 0 !== size || size > MAX_SMALL) {
+      return this.#state.allocLarge(size);
+    }
     return this.#allocSmall(size, 0);
   }
 
@@ -425,10 +347,10 @@ export class Heap implements Allocator, Disposable {
     const m = this.#meta;
     const row = span * ROW;
     const rel = m[row + FREE_HEAD];
-    if (rel === 0) return this.#allocFresh(cls, span);
+    if (rel === 0) return this.#state.allocFresh(cls, span);
     const ptr = popChunk(m, this.#u32, span, cls, rel);
     if (ptr < 0) throw this.#brokenLink(span, cls, rel);
-    if (m[row + USED] === CHUNKS[cls]) this.#spans.toFull(span, cls);
+    if (m[row + USED] === CHUNKS[cls]) this.#state.spans.toFull(span, cls);
     // The chunk holds what was in it when it was freed: zero it now, while
     // the caller is about to touch it anyway.
     zeroSmall(this.#f64, this.#u8, ptr + zeroFrom, CLASS_SIZE[cls] - zeroFrom);
@@ -466,10 +388,10 @@ export class Heap implements Allocator, Disposable {
    */
   allocUnsafe(size: number, alignment?: number): number {
     if (alignment !== undefined && overAligned(alignment)) {
-      return this.#allocLarge(size, size, alignment);
+      return this.#state.allocLarge(size, size, alignment);
     }
     if (size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#allocLarge(size, size);
+      return this.#state.allocLarge(size, size);
     }
     // Past the size (from its 16-byte step down), as alloc's chunks do.
     return this.#allocSmall(size, size & ~15);
@@ -505,7 +427,7 @@ export class Heap implements Allocator, Disposable {
         (size === undefined ||
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
-    ) return this.#freeSlow(ptr, size);
+    ) return this.#state.freeSlow(ptr, size);
     m[word] ^= bit;
     // Push the chunk on its span's free list, through its first word (the
     // rest of its bytes stay as they are until it is handed out again).
@@ -517,49 +439,6 @@ export class Heap implements Allocator, Disposable {
     }
   }
 
-  // ── the slow side of alloc and free ───────────────────────────────────
-
-  // alloc of class `cls` when `span`, its first partial span (0: none), has
-  // no free chunk: the span's fresh part, or a new span.
-  #allocFresh(cls: number, span: number): number {
-    // A destroyed page source's memory has no bytes to hand out (its view is
-    // empty): #checkLive says so (#newSpan checks too).
-    if (span === 0) span = this.#newSpan(cls);
-    else if (this.#u8.length === 0) this.#checkLive();
-    const m = this.#meta;
-    const row = span * ROW;
-    const classSize = CLASS_SIZE[cls];
-    // Never handed out since the span was taken: zero already. A span goes
-    // to the full list before its fresh part runs out, unless a write after
-    // free made free chunks unreachable (a link to a later one).
-    const rel = m[row + FRESH];
-    if (rel + classSize > SPAN_SIZE) throw this.#repair(span, cls, 0, 0);
-    m[row + FRESH] = rel + classSize;
-    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
-    const used = m[row + USED] + 1;
-    m[row + USED] = used;
-    if (used === CHUNKS[cls]) this.#spans.toFull(span, cls);
-    return span * SPAN_SIZE + rel;
-  }
-
-  // A span for class `cls`: from the empty list, or a new segment.
-  #newSpan(cls: number): number {
-    this.#checkLive();
-    const segments = this.#segments.count;
-    let span: number;
-    try {
-      span = this.#spans.take(cls);
-    } catch (e) {
-      // A reservation smaller than a segment is out of memory too: the
-      // request itself (a small size) is possible.
-      const full = e instanceof RangeError ? new OutOfMemoryError("", 0) : e;
-      throw this.#outOfMemory(full, CLASS_SIZE[cls], "a 64 KiB segment");
-    }
-    if (this.#segments.count !== segments) this.#notePeak();
-    return span;
-  }
-
   // A free left the span empty (used 0) or no longer full. An emptied span
   // that stays its class's only partial span, with the decay timer armed,
   // needs nothing more: the common case of a pair, tested before any call.
@@ -567,39 +446,8 @@ export class Heap implements Allocator, Disposable {
     if (
       used !== 0 || this.#partial[cls] !== span || !this.#timed ||
       this.#meta[span * ROW + NEXT] !== 0
-    ) this.#moveSpan(span, cls, used);
+    ) this.#state.moveSpan(span, cls, used);
   }
-
-  #moveSpan(span: number, cls: number, used: number): void {
-    if (used !== 0) return this.#spans.toPartial(span, cls);
-    this.#spans.emptied(span, cls);
-    if (this.#trimTimer === undefined) this.#armTrim();
-  }
-
-  // free of anything but a live chunk: a large block, 0, or an error.
-  #freeSlow(ptr: number, size: number | undefined): void {
-    const page = (ptr / SPAN_SIZE) | 0;
-    if (
-      this.#u8.length !== 0 && this.#table.get(page, KIND) === LARGE &&
-      ptr === page * SPAN_SIZE &&
-      (size === undefined || size === this.#table.largeSize[page])
-    ) return this.#large.free(page);
-    if (ptr !== 0) this.#freeLive(this.#reject(ptr, size), ptr);
-  }
-
-  // A large block for `size` that reads as zero from byte `zeroFrom` on (and
-  // whose real address is a multiple of `alignment`, if given).
-  #allocLarge(size: number, zeroFrom = 0, alignment?: number): number {
-    this.#checkLive();
-    checkSize(size, this.#maxSize, "Size", SIZE_LIMIT);
-    try {
-      return this.#large.alloc(size, zeroFrom, alignment);
-    } catch (e) {
-      throw this.#outOfMemory(e, size);
-    }
-  }
-
-  // ── resize ─────────────────────────────────────────────────────────────
 
   /**
    * Resizes an allocation ({@linkcode Allocator.resize}). Small to the same
@@ -625,9 +473,7 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    const over = alignment !== undefined && overAligned(alignment);
-    if (ptr !== 0) checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
-    return this.#resize(ptr, oldSize, newSize, over ? alignment : undefined);
+    return checkedResize(this.#state, ptr, oldSize, newSize, alignment);
   }
 
   /**
@@ -654,109 +500,8 @@ export class Heap implements Allocator, Disposable {
    * @returns The pointer to use from now on (0 if freed).
    */
   realloc(ptr: number, size: number): number {
-    return this.#resize(ptr, undefined, size);
+    return resizeBlock(this.#state, ptr, undefined, size, undefined);
   }
-
-  // `alignment`: above 16, or undefined for the natural 16. With one, the
-  // block returned is a large one, unless a chunk at an aligned address
-  // stays in its class.
-  #resize(
-    ptr: number,
-    oldSize: number | undefined,
-    newSize: number,
-    alignment?: number,
-  ): number {
-    if (ptr === 0) {
-      return alignment === undefined
-        ? this.alloc(newSize)
-        : this.#allocLarge(newSize, 0, alignment);
-    }
-    const page = this.#liveStart(ptr, oldSize);
-    if (!(newSize >>> 0 === newSize && newSize <= this.#maxSize)) {
-      checkSize(newSize, this.#maxSize, "Size", SIZE_LIMIT);
-    }
-    if (newSize === 0) {
-      this.#freeLive(page, ptr);
-      return 0;
-    }
-    const t = this.#table;
-    const kind = t.get(page, KIND);
-    const stays = alignment === undefined ||
-      (ptr + this.#bias) % alignment === 0;
-    let keep: number;
-    if (kind !== LARGE) {
-      const classSize = CLASS_SIZE[kind - 1];
-      if (
-        stays && newSize <= MAX_SMALL &&
-        CLASS_OF[(newSize + 15) >> CHUNK_SHIFT] === kind - 1
-      ) {
-        zeroBytes(this.memory, ptr + newSize, ptr + classSize);
-        return ptr;
-      }
-      keep = Math.min(classSize, newSize);
-    } else {
-      // Without an alignment, a block shrunk to a class's size moves into a
-      // chunk; with one, it stays a large block.
-      if (stays && (newSize > MAX_SMALL || alignment !== undefined)) {
-        try {
-          return this.#large.resize(page, newSize, alignment);
-        } catch (e) {
-          throw this.#outOfMemory(e, newSize);
-        }
-      }
-      keep = Math.min(t.largeSize[page], newSize);
-    }
-    // May throw: nothing has changed yet. The copy overwrites the first
-    // `keep` bytes, so a small chunk need not be zeroed there first.
-    const moved = alignment === undefined && newSize <= MAX_SMALL
-      ? this.#allocSmall(newSize, keep & ~15)
-      : this.#allocLarge(newSize, keep, alignment);
-    copyBytes(this.memory, moved, ptr, keep);
-    this.#freeLive(page, ptr);
-    return moved;
-  }
-
-  // The page of the live allocation that starts at `ptr` (with `size`, if
-  // given), or #reject's error.
-  #liveStart(ptr: number, size: number | undefined): number {
-    const t = this.#table;
-    const page = (ptr / SPAN_SIZE) | 0;
-    const rel = ptr - page * SPAN_SIZE;
-    const kind = t.get(page, KIND);
-    if (this.#u8.length === 0) return this.#reject(ptr, size);
-    if (kind !== NONE && kind <= CLASS_COUNT) {
-      if (
-        (rel & ALIGNED_OFFSET) === rel && t.isAllocated(page, rel) &&
-        (size === undefined ||
-          (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
-      ) return page;
-    } else if (
-      kind === LARGE && rel === 0 &&
-      (size === undefined || size === t.largeSize[page])
-    ) return page;
-    return this.#reject(ptr, size);
-  }
-
-  // Frees the live allocation at `ptr`, whose page #liveStart or #reject
-  // returned.
-  #freeLive(page: number, ptr: number): void {
-    const m = this.#meta;
-    const row = page * ROW;
-    const kind = m[row + KIND];
-    if (kind === LARGE) return this.#large.free(page);
-    const rel = ptr - page * SPAN_SIZE;
-    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
-      ((rel >> CHUNK_SHIFT) & 31);
-    this.#u32[ptr / 4] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = rel;
-    const used = m[row + USED] - 1;
-    m[row + USED] = used;
-    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
-      this.#spanMoves(page, kind - 1, used);
-    }
-  }
-
-  // ── introspection ──────────────────────────────────────────────────────
 
   /**
    * The bytes the live allocation at `ptr` can hold: its class size for a
@@ -786,11 +531,7 @@ export class Heap implements Allocator, Disposable {
    * @returns Its usable bytes.
    */
   usableSize(ptr: number): number {
-    const page = this.#liveStart(ptr, undefined);
-    const kind = this.#table.get(page, KIND);
-    return kind === LARGE
-      ? this.#table.largeCapacity[page]
-      : CLASS_SIZE[kind - 1];
+    return this.#state.usableSize(ptr);
   }
 
   /**
@@ -801,7 +542,7 @@ export class Heap implements Allocator, Disposable {
    * @returns The span or large block, or `null`.
    */
   inspect(ptr: number): SpanInfo | LargeInfo | null {
-    return inspectPointer(this.#table, this.#large, ptr);
+    return inspectPointer(this.#state.table, this.#state.large, ptr);
   }
 
   /**
@@ -811,20 +552,19 @@ export class Heap implements Allocator, Disposable {
    * @returns One entry per class.
    */
   classStats(): ClassStats[] {
-    return classStats(this.#table, this.#partial, this.#spans.full);
+    return classStats(this.#state.table, this.#partial, this.#state.spans.full);
   }
 
   /**
    * Checks every list, span, free list, bitmap, large block and counter, and
    * that memory never handed out (span headers, the fresh part of each span,
    * the bytes past a large block's size) reads as zero, so a write past the
-   * end is found. Free chunks keep their old bytes until they are reused (they
-   * are zeroed then), so they are not checked, but for their free-list links.
-   * Throws a {@linkcode HeapCorruptionError} naming the first inconsistency
-   * and where it is (with `span`, `chunk` and `link` for a broken free-list
-   * link); it only reports, and changes nothing: the `alloc` that meets a
-   * broken link repairs its span. It walks all the heap's memory: for tests
-   * and debugging.
+   * end is found; free chunks keep their old bytes until reused, so only
+   * their links are checked. Throws a {@linkcode HeapCorruptionError} naming
+   * the first inconsistency and where (`span`, `chunk` and `link` for a
+   * broken link); it changes nothing (the `alloc` that meets a broken link
+   * repairs its span). It walks all the heap's memory: for tests and
+   * debugging.
    *
    * @example Finding a write past the end
    * ```ts
@@ -843,22 +583,7 @@ export class Heap implements Allocator, Disposable {
    * ```
    */
   validate(): void {
-    this.#checkLive();
-    validateHeap({
-      table: this.#table,
-      large: this.#large,
-      pages: this.#pages,
-      partial: this.#partial,
-      full: this.#spans.full,
-      emptyTop: this.#segments.emptyTop,
-      liveSpans: this.liveSpans,
-      emptySpans: this.emptySpans,
-      segments: this.#segments.addresses,
-      ownPage: this.#ownPage,
-      bytesUsed: this.bytesUsed,
-      bytesReserved: this.bytesReserved,
-      peakReserved: this.#peakReserved,
-    });
+    this.#state.validate(this.#partial);
   }
 
   /**
@@ -886,44 +611,7 @@ export class Heap implements Allocator, Disposable {
    * @returns The bytes given back.
    */
   trim(): number {
-    this.#checkLive();
-    this.#spans.retireKept();
-    const bytes = this.#segments.trim((p, n) => this.#pages.free(p, n), {
-      idleTwice: false,
-    });
-    this.#shrinkTable();
-    return bytes;
-  }
-
-  // Cuts the span table to the pages the heap still holds (its own page,
-  // its segments, its live large blocks), so that its bookkeeping falls
-  // with its memory: the rows past them are of pages given back.
-  #shrinkTable(): void {
-    let end = Math.max(this.#ownPage / SPAN_SIZE + 1, this.#large.endPage());
-    for (const segment of this.#segments.addresses) {
-      end = Math.max(end, (segment + SEGMENT_SIZE) / SPAN_SIZE);
-    }
-    this.#table.shrinkTo(end);
-  }
-
-  // The decay rule for segments: a timer (which does not keep the process
-  // alive) looks every decayMs / 2 and gives back, purged at once, the
-  // segments that were all empty at two looks in a row.
-  #armTrim(): void {
-    if (this.#decayMs === Infinity || this.#destroyed) return;
-    this.#timed = true;
-    const timer = setTimeout(() => {
-      this.#trimTimer = undefined;
-      this.#timed = false;
-      if (this.#destroyed) return;
-      this.#spans.retireKept();
-      const pages = this.#pages;
-      this.#segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
-      this.#shrinkTable();
-      if (this.#segments.anyIdle) this.#armTrim();
-    }, this.#decayMs / 2);
-    unrefTimer(timer);
-    this.#trimTimer = timer;
+    return this.#state.trim();
   }
 
   /**
@@ -949,18 +637,7 @@ export class Heap implements Allocator, Disposable {
    * ```
    */
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    this.#unwatch();
-    clearTimeout(this.#trimTimer);
-    const pages = this.#pages;
-    this.#large.releaseAll();
-    this.#segments.releaseAll();
-    if (!pages.destroyed) pages.free(this.#ownPage, SPAN_SIZE);
-    if (this.#ownsPages) pages.destroy();
-    // An empty table sends every later call down the slow paths, which throw.
-    this.#table.reset();
-    this.#spans.reset();
+    this.#state.destroy();
   }
 
   /** Same as {@linkcode Heap.destroy}, for `using`. */
@@ -968,60 +645,9 @@ export class Heap implements Allocator, Disposable {
     this.destroy();
   }
 
-  // Called on every large alloc: the sum itself, not the getter.
-  #notePeak(): void {
-    const reserved = SPAN_SIZE + this.#segments.count * SEGMENT_SIZE +
-      this.#large.capacity;
-    if (reserved > this.#peakReserved) this.#peakReserved = reserved;
-  }
-
-  // The page source's OutOfMemoryError for a request of `size` bytes, told
-  // in the heap's terms (other errors pass through).
-  #outOfMemory(
-    e: unknown,
-    size: number,
-    what = `a block of ${largeCapacity(size)} bytes`,
-  ): unknown {
-    if (!(e instanceof OutOfMemoryError)) return e;
-    return new OutOfMemoryError(
-      `Out of memory: the page source has no room for ${what} to hold ${size} bytes (the heap reserves ${this.bytesReserved} bytes); use a page source with a larger reserve`,
-      size,
-    );
-  }
-
-  // Called when `ptr` failed a fast check: throws saying why it is no live
-  // allocation, or returns its page when it is one after all.
-  #reject(ptr: number, size: number | undefined): number {
-    this.#checkLive();
-    return locate(this.#table, this.#large, this.memory, ptr, size);
-  }
-
-  // The broken link of the free chunk at `rel` of `span`: #repair's error.
+  // The broken link of the free chunk at `rel` of `span`: repair's error.
   #brokenLink(span: number, cls: number, rel: number): Error {
-    return this.#repair(
-      span,
-      cls,
-      rel,
-      this.#u32[(span * SPAN_SIZE + rel) / 4],
-    );
-  }
-
-  // A broken free list found by alloc: rebuilds the span's list and returns
-  // the error to throw (after checking the memory is there: an empty view
-  // of a revoked memory reads as a broken link).
-  #repair(span: number, cls: number, rel: number, next: number): Error {
-    this.#checkLive();
-    return repairSpan(this.#table, this.#u32, span, cls, rel, next);
-  }
-
-  #checkLive(): void {
-    if (this.#destroyed) {
-      throw new DestroyedError("Heap was used after destroy(): make a new one");
-    }
-    if (this.#pages.destroyed) {
-      throw new DestroyedError(
-        "Heap was used after its page source was destroyed: its memory is gone; make a new heap on a live page source",
-      );
-    }
+    const next = this.#u32[(span * SPAN_SIZE + rel) / 4];
+    return this.#state.repair(span, cls, rel, next);
   }
 }

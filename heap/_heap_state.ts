@@ -1,0 +1,406 @@
+// The state a Heap keeps out of its hot paths, and the rare branches that
+// use it: its page source and tables, the slow sides of alloc and free
+// (new spans, large blocks, pointers that fail a fast check), the
+// out-of-memory messages, trim and the decay timer, validate and destroy.
+// heap.ts keeps the fast paths and the few fields they read; it holds one
+// HeapState and calls in here off them.
+import { checkSize } from "../internal/checks.ts";
+import { checkKeepOptions } from "../internal/options.ts";
+import { whenRevoked } from "../internal/revoke.ts";
+import { unrefTimer } from "../internal/timers.ts";
+import { defaultPages } from "../os/default_pages.ts";
+import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
+import type { Memory } from "../os/memory.ts";
+import type { PageSource } from "../os/page_source.ts";
+import { realBias } from "./_alignment.ts";
+import {
+  ALIGNED_OFFSET,
+  BITMAP_WORD_SHIFT,
+  CHUNK_SHIFT,
+  CHUNKS,
+  CLASS_COUNT,
+  CLASS_SIZE,
+  largeCapacity,
+  SEGMENT_SIZE,
+  SPAN_SIZE,
+  SPANS_PER_SEGMENT,
+} from "./_geometry.ts";
+import { LargeBlocks } from "./_large_blocks.ts";
+import { locate } from "./_pointer_errors.ts";
+import { Segments } from "./_segments.ts";
+import { repairSpan, SpanLists } from "./_spans.ts";
+import {
+  BITS,
+  FREE_HEAD,
+  FRESH,
+  HEADER_PAGE,
+  KIND,
+  LARGE,
+  MAX_SIZE,
+  MIN_SIZE,
+  NONE,
+  ROW,
+  SpanTable,
+  USED,
+} from "./_span_table.ts";
+import { validateHeap } from "./_validate.ts";
+import type { HeapOptions } from "./heap_types.ts";
+
+const SIZE_LIMIT = "the largest allocation this page source can hold";
+
+/** One heap's page source, tables and lists, and its slow paths. */
+export class HeapState {
+  readonly memory: Memory;
+  readonly pages: PageSource;
+  readonly ownsPages: boolean;
+  readonly ownPage: number;
+  destroyed = false;
+  /** The largest size the page source could hold. */
+  readonly maxSize: number;
+  /** The real address of pointer 0 modulo 65536 (see realBias). */
+  readonly bias: number;
+  readonly table: SpanTable = new SpanTable();
+  readonly large: LargeBlocks;
+  readonly spans: SpanLists;
+  readonly segments: Segments;
+  readonly decayMs: number;
+  trimTimer: ReturnType<typeof setTimeout> | undefined;
+  peakReserved = 0;
+  // The memory's views, emptied when it is revoked (a WasmPages or
+  // SharedPages destroyed), as detaching does.
+  u8: Uint8Array;
+  u32: Uint32Array;
+  /** Called when the memory is revoked, after the views above are emptied. */
+  onRevoked: () => void = () => {};
+  /**
+   * Told whether an emptied span needs no decay timer armed (one is, or
+   * decay is off): the heap's free tests its copy before calling out.
+   */
+  onTimed: (timed: boolean) => void = () => {};
+  /** The heap's fast small alloc: a chunk for `size` zeroed from `zeroFrom`. */
+  allocSmall: (size: number, zeroFrom: number) => number = () => 0;
+  #watcher = {
+    revoked: () => {
+      this.u8 = new Uint8Array(0);
+      this.u32 = new Uint32Array(0);
+      this.onRevoked();
+    },
+  };
+  #unwatch: () => void;
+
+  constructor(options: HeapOptions) {
+    checkKeepOptions({ decayMs: options.decayMs });
+    this.ownsPages = options.pages === undefined;
+    this.pages = options.pages ?? defaultPages();
+    this.memory = this.pages.memory;
+    this.u8 = this.memory.u8;
+    this.u32 = this.memory.u32;
+    this.#unwatch = whenRevoked(this.memory, this.#watcher);
+    this.bias = realBias(this.memory);
+    this.maxSize = Math.max(
+      0,
+      // The heap's own page, and 48 bytes that large blocks once kept for a
+      // header: the limit stays where callers have it.
+      this.pages.reservedBytes - SPAN_SIZE - 48,
+    );
+    this.large = new LargeBlocks(this.table, this.pages, () => this.notePeak());
+    this.segments = new Segments(this.table, this.pages);
+    this.spans = new SpanLists(this.table, this.segments, this.memory);
+    this.decayMs = options.decayMs ?? this.pages.decayMs;
+    try {
+      this.ownPage = this.pages.alloc(SPAN_SIZE);
+    } catch (e) {
+      if (this.ownsPages) this.pages.destroy();
+      throw e;
+    }
+    const page = this.ownPage / SPAN_SIZE;
+    this.table.ensurePages(page + 1);
+    this.table.set(page, KIND, HEADER_PAGE);
+    this.notePeak();
+  }
+
+  /** Heap.bytesUsed. */
+  get bytesUsed(): number {
+    return this.spans.bytesUsed() + this.large.bytesUsed;
+  }
+
+  /** Heap.bytesReserved: the sum, whether destroyed or not. */
+  get reserved(): number {
+    return SPAN_SIZE + this.segments.count * SEGMENT_SIZE +
+      this.large.capacity;
+  }
+
+  /** Heap.emptySpans. */
+  get emptySpans(): number {
+    return this.segments.count * SPANS_PER_SEGMENT - this.spans.liveSpans;
+  }
+
+  /** Heap.tableBytes. */
+  get tableBytes(): number {
+    if (this.destroyed) return 0;
+    const { partial, full } = this.spans;
+    return this.table.bytes + partial.byteLength + full.byteLength;
+  }
+
+  /** Called on every large alloc: the sum itself, not a getter's checks. */
+  notePeak(): void {
+    const reserved = this.reserved;
+    if (reserved > this.peakReserved) this.peakReserved = reserved;
+  }
+
+  /** A large block for `size`, as `Heap.alloc` makes it. */
+  allocLarge(size: number, zeroFrom = 0, alignment?: number): number {
+    this.checkLive();
+    this.checkSize(size);
+    try {
+      return this.large.alloc(size, zeroFrom, alignment);
+    } catch (e) {
+      throw this.outOfMemory(e, size);
+    }
+  }
+
+  /** Throws unless `size` is one the page source could hold. */
+  checkSize(size: number): void {
+    checkSize(size, this.maxSize, "Size", SIZE_LIMIT);
+  }
+
+  /**
+   * alloc of class `cls` when `span`, its first partial span (0: none), has
+   * no free chunk: the span's fresh part, or a new span.
+   */
+  allocFresh(cls: number, span: number): number {
+    // A destroyed page source's memory has no bytes to hand out (its view is
+    // empty): checkLive says so (newSpan checks too).
+    if (span === 0) span = this.newSpan(cls);
+    else if (this.u8.length === 0) this.checkLive();
+    const m = this.table.meta;
+    const row = span * ROW;
+    const classSize = CLASS_SIZE[cls];
+    // Never handed out since the span was taken: zero already. A span goes
+    // to the full list before its fresh part runs out, unless a write after
+    // free made free chunks unreachable (a link to a later one).
+    const rel = m[row + FRESH];
+    if (rel + classSize > SPAN_SIZE) throw this.repair(span, cls, 0, 0);
+    m[row + FRESH] = rel + classSize;
+    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
+      ((rel >> CHUNK_SHIFT) & 31);
+    const used = m[row + USED] + 1;
+    m[row + USED] = used;
+    if (used === CHUNKS[cls]) this.spans.toFull(span, cls);
+    return span * SPAN_SIZE + rel;
+  }
+
+  /** free of anything but a live chunk: a large block, 0, or an error. */
+  freeSlow(ptr: number, size: number | undefined): void {
+    const page = (ptr / SPAN_SIZE) | 0, table = this.table;
+    if (
+      this.u8.length !== 0 && table.get(page, KIND) === LARGE &&
+      ptr === page * SPAN_SIZE &&
+      (size === undefined || size === table.largeSize[page])
+    ) return this.large.free(page);
+    if (ptr !== 0) this.freeLive(this.reject(ptr, size), ptr);
+  }
+
+  /**
+   * Frees the live allocation at `ptr`, whose page liveStart or reject
+   * returned, as the heap's free does.
+   */
+  freeLive(page: number, ptr: number): void {
+    const m = this.table.meta;
+    const row = page * ROW;
+    const kind = m[row + KIND];
+    if (kind === LARGE) return this.large.free(page);
+    const rel = ptr - page * SPAN_SIZE;
+    m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
+      ((rel >> CHUNK_SHIFT) & 31);
+    this.u32[ptr / 4] = m[row + FREE_HEAD];
+    m[row + FREE_HEAD] = rel;
+    const used = m[row + USED] - 1;
+    m[row + USED] = used;
+    // The heap's free skips the call when nothing would move.
+    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
+      this.moveSpan(page, kind - 1, used);
+    }
+  }
+
+  /** A span for class `cls`: from the empty list, or a new segment. */
+  newSpan(cls: number): number {
+    this.checkLive();
+    const segments = this.segments.count;
+    let span: number;
+    try {
+      span = this.spans.take(cls);
+    } catch (e) {
+      // A reservation smaller than a segment is out of memory too: the
+      // request itself (a small size) is possible.
+      const full = e instanceof RangeError ? new OutOfMemoryError("", 0) : e;
+      throw this.outOfMemory(full, CLASS_SIZE[cls], "a 64 KiB segment");
+    }
+    if (this.segments.count !== segments) this.notePeak();
+    return span;
+  }
+
+  /** A free left `span` empty (`used` 0) or no longer full. */
+  moveSpan(span: number, cls: number, used: number): void {
+    if (used !== 0) return this.spans.toPartial(span, cls);
+    this.spans.emptied(span, cls);
+    if (this.trimTimer === undefined) this.armTrim();
+  }
+
+  /**
+   * The page of the live allocation that starts at `ptr` (with `size`, if
+   * given), or {@linkcode HeapState.reject}'s error.
+   */
+  liveStart(ptr: number, size: number | undefined): number {
+    const t = this.table;
+    const page = (ptr / SPAN_SIZE) | 0;
+    const rel = ptr - page * SPAN_SIZE;
+    const kind = t.get(page, KIND);
+    if (this.u8.length === 0) return this.reject(ptr, size);
+    if (kind !== NONE && kind <= CLASS_COUNT) {
+      if (
+        (rel & ALIGNED_OFFSET) === rel && t.isAllocated(page, rel) &&
+        (size === undefined ||
+          (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind]))
+      ) return page;
+    } else if (
+      kind === LARGE && rel === 0 &&
+      (size === undefined || size === t.largeSize[page])
+    ) return page;
+    return this.reject(ptr, size);
+  }
+
+  /** Heap.usableSize. */
+  usableSize(ptr: number): number {
+    const page = this.liveStart(ptr, undefined);
+    const kind = this.table.get(page, KIND);
+    return kind === LARGE
+      ? this.table.largeCapacity[page]
+      : CLASS_SIZE[kind - 1];
+  }
+
+  /**
+   * Called when `ptr` failed a fast check: throws saying why it is no live
+   * allocation, or returns its page when it is one after all.
+   */
+  reject(ptr: number, size: number | undefined): number {
+    this.checkLive();
+    return locate(this.table, this.large, this.memory, ptr, size);
+  }
+
+  /**
+   * A broken free list found by alloc: rebuilds the span's list and returns
+   * the error to throw (after checking the memory is there: an empty view
+   * of a revoked memory reads as a broken link).
+   */
+  repair(span: number, cls: number, rel: number, next: number): Error {
+    this.checkLive();
+    return repairSpan(this.table, this.u32, span, cls, rel, next);
+  }
+
+  /**
+   * The page source's OutOfMemoryError for a request of `size` bytes, told
+   * in the heap's terms (other errors pass through).
+   */
+  outOfMemory(
+    e: unknown,
+    size: number,
+    what = `a block of ${largeCapacity(size)} bytes`,
+  ): unknown {
+    if (!(e instanceof OutOfMemoryError)) return e;
+    return new OutOfMemoryError(
+      `Out of memory: the page source has no room for ${what} to hold ${size} bytes (the heap reserves ${this.reserved} bytes); use a page source with a larger reserve`,
+      size,
+    );
+  }
+
+  /** Throws if the heap or its page source was destroyed. */
+  checkLive(): void {
+    if (this.destroyed) {
+      throw new DestroyedError("Heap was used after destroy(): make a new one");
+    }
+    if (this.pages.destroyed) {
+      throw new DestroyedError(
+        "Heap was used after its page source was destroyed: its memory is gone; make a new heap on a live page source",
+      );
+    }
+  }
+
+  /** Heap.validate. */
+  validate(partial: Int32Array): void {
+    this.checkLive();
+    validateHeap({
+      table: this.table,
+      large: this.large,
+      pages: this.pages,
+      partial,
+      full: this.spans.full,
+      emptyTop: this.segments.emptyTop,
+      liveSpans: this.spans.liveSpans,
+      emptySpans: this.emptySpans,
+      segments: this.segments.addresses,
+      ownPage: this.ownPage,
+      bytesUsed: this.bytesUsed,
+      bytesReserved: this.reserved,
+      peakReserved: this.peakReserved,
+    });
+  }
+
+  /** Heap.trim. */
+  trim(): number {
+    this.checkLive();
+    this.spans.retireKept();
+    const bytes = this.segments.trim((p, n) => this.pages.free(p, n), {
+      idleTwice: false,
+    });
+    this.#shrinkTable();
+    return bytes;
+  }
+
+  // Cuts the span table to the pages the heap still holds (its own page,
+  // its segments, its live large blocks), so that its bookkeeping falls
+  // with its memory: the rows past them are of pages given back.
+  #shrinkTable(): void {
+    let end = Math.max(this.ownPage / SPAN_SIZE + 1, this.large.endPage());
+    for (const segment of this.segments.addresses) {
+      end = Math.max(end, (segment + SEGMENT_SIZE) / SPAN_SIZE);
+    }
+    this.table.shrinkTo(end);
+  }
+
+  // The decay rule for segments: a timer (which does not keep the process
+  // alive) looks every decayMs / 2 and gives back, purged at once, the
+  // segments that were all empty at two looks in a row.
+  armTrim(): void {
+    if (this.decayMs === Infinity || this.destroyed) return;
+    this.onTimed(true);
+    const timer = setTimeout(() => {
+      this.trimTimer = undefined;
+      this.onTimed(false);
+      if (this.destroyed) return;
+      this.spans.retireKept();
+      const pages = this.pages;
+      this.segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+      this.#shrinkTable();
+      if (this.segments.anyIdle) this.armTrim();
+    }, this.decayMs / 2);
+    unrefTimer(timer);
+    this.trimTimer = timer;
+  }
+
+  /** Heap.destroy. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.#unwatch();
+    clearTimeout(this.trimTimer);
+    const pages = this.pages;
+    this.large.releaseAll();
+    this.segments.releaseAll();
+    if (!pages.destroyed) pages.free(this.ownPage, SPAN_SIZE);
+    if (this.ownsPages) pages.destroy();
+    // An empty table sends every later call down the slow paths, which throw.
+    this.table.reset();
+    this.spans.reset();
+  }
+}
