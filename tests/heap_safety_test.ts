@@ -413,6 +413,13 @@ const safety: HeapCase[] = [
       ],
       [
         "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, undefined as never, 8),
+        TypeError,
+        null,
+        /^Old size must be a number, got undefined/,
+      ],
+      [
+        "throws",
         ({ heap, ptr }) => heap.free(ptr.a, NaN),
         RangeError,
         null,
