@@ -501,7 +501,7 @@ function openIdentity(): Identity {
 
 // Scratch words to split a 64-bit address into exact 32-bit halves, and to
 // build one from a number without BigInt(), whose conversion of a number
-// above 2^31 costs ~40–70 ns.
+// above 2^31 costs ~40–70 ns (bench/ffi_bench.ts, "pointer conversions").
 const scratch64 = new BigUint64Array(1);
 const scratch32 = new Uint32Array(scratch64.buffer);
 
