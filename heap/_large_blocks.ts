@@ -21,13 +21,14 @@ import {
  *
  * ```
  *  block (a run of pages)                         block + capacity
- *  ├── size bytes ──┬─ old bytes? ─┬──── zero ────┤
- *  ▲ ptr = block                   ▲ DIRTY_PAGES × 4096
+ *  ├── size bytes ──┬─ its own old bytes? ─┬── zero ──┤
+ *  ▲ ptr = block                           ▲ DIRTY_PAGES × 4096
  * ```
  *
- * Only the size bytes are zeroed when a block is made from freed pages; the rest of its last pages may keep old bytes (the block's
- * DIRTY_PAGES says how far), zeroed if the block grows over them. A block
- * that shrinks leaves its old bytes there too.
+ * A block made from freed pages is zeroed up to its capacity, so nothing of
+ * another allocation shows anywhere in it (`usableSize` is the whole run).
+ * A block that shrinks in place keeps its own bytes past the new size
+ * (DIRTY_PAGES says how far), and zeroes them if it grows over them again.
  */
 export class LargeBlocks {
   /** Live blocks. */
@@ -68,14 +69,17 @@ export class LargeBlocks {
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
     const block = pages.allocDirty(capacity, alignment);
+    // Old bytes of freed pages go, past the size too: the capacity is the
+    // caller's to use (usableSize), and must not show another's data.
     const dirtyEnd = block + pages.dirtyBytes;
-    const end = block + size;
-    zeroBytes(pages.memory, block + zeroFrom, Math.min(dirtyEnd, end));
+    if (dirtyEnd > block + zeroFrom) {
+      zeroBytes(pages.memory, block + zeroFrom, dirtyEnd);
+    }
     const page = block / SPAN_SIZE;
     const t = this.#table;
     t.ensurePages(page + 1);
     t.set(page, KIND, LARGE);
-    t.set(page, DIRTY_PAGES, dirtyEnd > end ? pages.dirtyBytes / SPAN_SIZE : 0);
+    t.set(page, DIRTY_PAGES, 0);
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);

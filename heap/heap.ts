@@ -361,8 +361,9 @@ export class Heap implements Allocator, Disposable {
    * Allocates `size` bytes that may still hold what was in them before, as
    * Node's `Buffer.allocUnsafe` does: a speed tool for a block the caller
    * writes whole at once (`alloc` zeroes because otherwise bytes this
-   * process freed — anyone's data — become visible). Only the bytes past
-   * `size` read as zero, so a resize that grows it shows no old bytes.
+   * process freed — anyone's data — become visible). The bytes past `size`
+   * (up to {@linkcode Heap.usableSize}) read as zero, so a resize that grows
+   * it shows no old bytes.
    * Otherwise the same as {@linkcode Heap.alloc}.
    *
    * @example
@@ -451,8 +452,10 @@ export class Heap implements Allocator, Disposable {
 
   /**
    * Resizes an allocation ({@linkcode Allocator.resize}). Small to the same
-   * class, and large to a size still above 2016 that fits the block, keep the
-   * pointer and zero the bytes past the new size; everything else moves
+   * class keeps the pointer and zeroes the bytes past the new size; large to
+   * a size still above 2016 that fits the block keeps the pointer and its own
+   * bytes past the new size (zeroed if it grows over them again; no other
+   * allocation's bytes are ever there); everything else moves
    * (copying `min(old, new)` bytes) and frees the old allocation. If it
    * throws, the old allocation is untouched.
    *

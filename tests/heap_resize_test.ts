@@ -100,21 +100,27 @@ const resizing: HeapCase[] = [
   },
   {
     name:
-      "a large block on freed pages keeps old bytes past its size, zeroed when it grows over them",
+      "a large block on freed pages is zero up to its capacity; a shrink keeps its own bytes, zeroed when it grows over them",
     ops: [
       ["alloc", "a", 8000],
       ["alloc", "guard", 64],
       ["fill", "a", 0x66],
       ["freeUnsized", "a"],
-      ["alloc", "b", 4100], // a's two pages; only 48 + 4100 bytes are zeroed
+      ["alloc", "b", 4100], // a's two pages, zeroed whole
       ["call", ({ heap, ptr }) => {
-        assert.equal(heap.memory.u8[ptr.b + 4100], 0x66);
+        assert.equal(heap.memory.u8[ptr.b + 4100], 0);
+        assert.equal(heap.memory.u8[ptr.b + 8191], 0);
       }],
-      ["resize", "c", "b", 8000],
+      ["fill", "b", 0x77],
+      ["resize", "c", "b", 3000],
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.memory.u8[ptr.c + 4099], 0x77); // its own, kept
+      }],
+      ["resize", "d", "c", 8000],
     ],
     expect: {
-      same: [["a", "b"], ["b", "c"]],
-      bytes: [["c", 0, 8000, 0]],
+      same: [["a", "b"], ["b", "c"], ["c", "d"]],
+      bytes: [["d", 0, 3000, 0x77], ["d", 3000, 5000, 0]],
       reserved: SELF + SEG + 8192,
     },
   },

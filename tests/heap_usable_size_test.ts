@@ -10,6 +10,7 @@ import {
   SharedPages,
 } from "../os/mod.ts";
 import { CLASSES } from "./_heap_model.ts";
+import { sources } from "./_sources.ts";
 
 /** [requested size, usable size] for every class and some large blocks. */
 const sizes: [number, number][] = [
@@ -119,3 +120,32 @@ Deno.test("WorkerHeap: usableSize of its own blocks; a heap without them says fo
   a.free(q, 3000);
   assert.equal(a.bytesUsed, 0);
 });
+
+// A large block made of freed pages reads as zero up to its usable size, not
+// only its size: nothing of the block freed before shows in the slack, for
+// alloc, an aligned alloc and allocUnsafe (whose bytes past the size are zero).
+for (const source of sources) {
+  Deno.test(`Heap on ${source.name}: a reused large block is zero up to usableSize`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    using heap = new Heap({ pages });
+    const cases: [string, (h: Heap) => number, number, number][] = [
+      ["alloc(3000)", (h) => h.alloc(3000), 0, 4096],
+      ["alloc(100, 64)", (h) => h.alloc(100, 64), 0, 4096],
+      ["alloc(4097)", (h) => h.alloc(4097), 0, 8192],
+      ["allocUnsafe(3000)", (h) => h.allocUnsafe(3000), 3000, 4096],
+    ];
+    for (const [name, make, from, usable] of cases) {
+      const old = heap.alloc(8192);
+      heap.memory.u8.fill(0xaa, old, old + 8192);
+      heap.free(old, 8192);
+      const p = make(heap);
+      assert.equal(p, old, `${name} reuses the freed pages`);
+      assert.equal(heap.usableSize(p), usable, name);
+      const slack = heap.memory.u8.subarray(p + from, p + usable);
+      assert.equal(slack.findIndex((b) => b !== 0), -1, `${name}: old bytes`);
+      heap.free(p);
+      heap.validate();
+    }
+    assert.equal(heap.bytesUsed, 0);
+  });
+}
