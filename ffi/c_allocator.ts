@@ -90,18 +90,19 @@ function ffiPermitted(): boolean {
 /** How many refused calls {@linkcode CAllocator.errors} keeps. */
 const KEPT_ERRORS = 100;
 
-// An allocator that frees and resizes without being told the size, and
-// tells the size of a block (Heap, once it has usableSize).
-interface Unsized extends Allocator {
-  free(ptr: number, size?: number): void;
-  realloc(ptr: number, size: number): number;
-  usableSize(ptr: number): number;
+// The usable size of a block, where the allocator reports one (Heap and
+// WorkerHeap do): the room the block really has.
+type UsableSize = (ptr: number) => number;
+
+function usableSizeOf(allocator: Allocator): UsableSize | null {
+  const a = allocator as { usableSize?: UsableSize };
+  return typeof a.usableSize === "function"
+    ? a.usableSize.bind(allocator)
+    : null;
 }
 
-function isUnsized(allocator: Allocator): allocator is Unsized {
-  const a = allocator as Partial<Unsized>;
-  return typeof a.usableSize === "function" && typeof a.realloc === "function";
-}
+// xSize answers in a C int.
+const INT_MAX = 0x7fffffff;
 
 /**
  * Exposes an {@linkcode Allocator} on native memory (an `OsPages`, a `Heap`
@@ -130,11 +131,14 @@ function isUnsized(allocator: Allocator): allocator is Unsized {
  * answered as the C contract says (NULL, or nothing for a free), and
  * recorded in {@linkcode CAllocator.errors} and passed to `onError`.
  *
- * `free` and `realloc` get no size from C. Where the allocator can work
- * without one (it has `usableSize(ptr)` and `realloc(ptr, size)`, as `Heap`
- * does), the bridge asks it; otherwise it keeps each block's size in a side
- * table (an open-addressing hash table in typed arrays). Lua passes the old size itself, so `luaAlloc` needs
- * neither.
+ * `free` and `realloc` get no size from C, so the bridge keeps the size of
+ * every block it handed out in a side table (an open-addressing hash table
+ * in typed arrays): a pointer it never handed out — a JavaScript caller's
+ * block, one already freed — is refused, never freed. Where the allocator
+ * reports `usableSize(ptr)` (as `Heap` does), a block is grown in place to
+ * its usable size when it is made: that is the size `usableSize` and
+ * sqlite's `xSize` tell C, C may fill all of it, and `realloc` keeps all of
+ * it. Lua passes the old size itself, so `luaAlloc` needs no table.
  *
  * C must call the hooks on the JavaScript thread, from inside an FFI call
  * (as zlib, Lua and sqlite do when used from one thread). Call
@@ -186,7 +190,7 @@ export class CAllocator implements Disposable {
   readonly allocator: Allocator;
   /** The byte cap (`Infinity` without one). */
   readonly maxBytes: number;
-  #unsized: Unsized | null;
+  #usableSize: UsableSize | null;
   #sizes = new SizeTable();
   #address: number;
   #length: number;
@@ -200,6 +204,7 @@ export class CAllocator implements Disposable {
   >();
   #sqlite: Uint8Array<ArrayBuffer> | undefined;
   #closed = false;
+  #inOnError = false;
 
   /**
    * Wraps `allocator`; the function pointers are made on first use.
@@ -240,14 +245,15 @@ export class CAllocator implements Disposable {
     this.allocator = allocator;
     this.maxBytes = maxBytes;
     this.#onError = onError;
-    this.#unsized = isUnsized(allocator) ? allocator : null;
+    this.#usableSize = usableSizeOf(allocator);
     this.#address = Number(allocator.memory.address);
     this.#length = allocator.memory.byteLength;
   }
 
   /**
    * Bytes C holds through this bridge now: the sizes asked for, or the
-   * allocator's usable sizes where it reports them.
+   * allocator's usable sizes where it reports them (what C is told it may
+   * use). `maxBytes` caps this figure.
    */
   get bytesUsed(): number {
     return this.#bytes;
@@ -357,7 +363,9 @@ export class CAllocator implements Disposable {
       ),
       this.#hook("xSize", (address: bigint) => {
         try {
-          return address === 0n ? 0 : this.#sizeOf(this.#offset(address));
+          return address === 0n
+            ? 0
+            : Math.min(this.#sizeOf(this.#offset(address)), INT_MAX);
         } catch (e) {
           return this.#refuse("xSize", e);
         }
@@ -379,14 +387,22 @@ export class CAllocator implements Disposable {
 
   /**
    * Closes every function pointer made and refuses later use of the
-   * bridge. Only call it once C will not call the hooks again.
+   * bridge. Only call it once C will not call the hooks again (from
+   * `onError` too: the pointers are then freed once the FFI call that is
+   * running has returned).
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const callback of this.#callbacks.values()) callback.close();
+    const callbacks = [...this.#callbacks.values()];
     this.#callbacks.clear();
     this.#sqlite?.fill(0);
+    const closeAll = () => callbacks.forEach((callback) => callback.close());
+    // Called from onError, inside a hook that C is still running: freeing
+    // that callback now would crash the process when it returns to C, so
+    // they are freed once the FFI call that C made has returned.
+    if (this.#inOnError) queueMicrotask(closeAll);
+    else closeAll();
   }
 
   /** Closes the bridge, as {@linkcode CAllocator.close}. */
@@ -429,22 +445,12 @@ export class CAllocator implements Disposable {
         this.#release(ptr);
         return 0;
       }
-      const unsized = this.#unsized;
-      if (unsized !== null) {
-        const old = unsized.usableSize(ptr);
-        if (this.maxBytes !== Infinity) this.#reserve(size - old);
-        const moved = unsized.realloc(ptr, size);
-        this.#bytes += unsized.usableSize(moved) - old;
-        return this.#address + moved;
-      }
-      const old = this.#sizes.get(ptr);
-      if (old < 0) throw this.#unknown(ptr);
+      const old = this.#sizeOf(ptr);
       this.#reserve(size - old);
       const moved = this.allocator.resize(ptr, old, size);
       this.#sizes.delete(ptr);
-      this.#sizes.set(moved, size);
-      this.#bytes += size - old;
-      return this.#address + moved;
+      this.#bytes -= old;
+      return this.#hold(moved, size);
     } catch (e) {
       return this.#refuse(hook, e);
     }
@@ -487,44 +493,52 @@ export class CAllocator implements Disposable {
   // Allocates `size` bytes for C; returns the native address.
   #alloc(size: number): number {
     this.#reserve(size);
-    const unsized = this.#unsized;
-    const ptr = this.allocator.alloc(size);
-    if (unsized !== null) {
-      this.#bytes += unsized.usableSize(ptr);
-    } else {
-      this.#sizes.set(ptr, size);
-      this.#bytes += size;
+    return this.#hold(this.allocator.alloc(size), size);
+  }
+
+  // Records a block of `size` bytes that C now holds, grown in place to its
+  // usable size where the allocator reports one (the room usableSize and
+  // xSize tell C of, so realloc and free must keep it all); the cap counts
+  // that room. Returns the native address.
+  #hold(ptr: number, size: number): number {
+    const usable = this.#usableSize === null ? size : this.#usableSize(ptr);
+    if (usable > size) {
+      try {
+        this.#reserve(usable, size);
+      } catch (e) {
+        this.allocator.free(ptr, size);
+        throw e;
+      }
+      ptr = this.allocator.resize(ptr, size, usable); // in place: it fits
     }
+    this.#sizes.set(ptr, usable);
+    this.#bytes += usable;
     return this.#address + ptr;
   }
 
   #release(ptr: number): void {
-    const unsized = this.#unsized;
-    if (unsized !== null) {
-      const size = unsized.usableSize(ptr);
-      unsized.free(ptr);
-      this.#bytes -= size;
-      return;
-    }
-    const size = this.#sizes.get(ptr);
-    if (size < 0) throw this.#unknown(ptr);
+    const size = this.#sizeOf(ptr);
     this.allocator.free(ptr, size);
     this.#sizes.delete(ptr);
     this.#bytes -= size;
   }
 
+  // The size of a block C holds; throws unless the bridge handed it out.
   #sizeOf(ptr: number): number {
-    if (this.#unsized !== null) return this.#unsized.usableSize(ptr);
     const size = this.#sizes.get(ptr);
     if (size < 0) throw this.#unknown(ptr);
     return size;
   }
 
-  // Throws unless `more` bytes fit under the cap.
-  #reserve(more: number): void {
+  // Throws unless `more` bytes fit under the cap (`asked`: what C asked
+  // for, where the allocator rounds it up to `more`).
+  #reserve(more: number, asked = more): void {
     if (this.#bytes + more <= this.maxBytes) return;
+    const rounded = asked === more
+      ? ""
+      : ` (${more} as the allocator rounds it)`;
     throw new OutOfMemoryError(
-      `The C library asked for ${more} bytes more, past the bridge's cap of ${this.maxBytes} bytes (${this.#bytes} in use): raise maxBytes, or find what it keeps`,
+      `The C library asked for ${asked} bytes${rounded} more, past the bridge's cap of ${this.maxBytes} bytes (${this.#bytes} in use): raise maxBytes, or find what it keeps`,
       more,
     );
   }
@@ -560,10 +574,13 @@ export class CAllocator implements Disposable {
     };
     this.#refused++;
     if (this.#errors.length < KEPT_ERRORS) this.#errors.push(call);
+    this.#inOnError = true;
     try {
       this.#onError?.(call);
     } catch {
       // Nothing may reach C.
+    } finally {
+      this.#inOnError = false;
     }
     return 0;
   }

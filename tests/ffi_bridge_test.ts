@@ -14,7 +14,7 @@ import {
   PointerError,
   type PointerErrorReason,
 } from "../os/mod.ts";
-import { sized, unsized } from "./ffi/_allocators.ts";
+import { sized } from "./ffi/_allocators.ts";
 import { testWith } from "./ffi/_libs.ts";
 import { zlib } from "./ffi/_zlib.ts";
 
@@ -73,15 +73,15 @@ type Refusal = [
 interface Case {
   name: string;
   /** How the bridge sees the heap (default: both ways, one test each). */
-  modes?: ("sized" | "unsized")[];
+  modes?: ("sized" | "usable")[];
   maxBytes?: number;
   run: (env: Env) => unknown;
   returns?: unknown;
   /** bridge.bytesUsed afterwards, per mode. */
-  bytes?: { sized: number; unsized: number };
+  bytes?: { sized: number; usable: number };
   heapBytes?: number;
   /** The calls refused, in order (per mode where they differ). */
-  refused?: Refusal[] | { sized: Refusal[]; unsized: Refusal[] };
+  refused?: Refusal[] | { sized: Refusal[]; usable: Refusal[] };
 }
 
 // A pointer C might pass that is no heap memory: a JS buffer's bytes.
@@ -97,38 +97,38 @@ const cases: Case[] = [
       return [ptr % 16, heap.memory.bytes(ptr, 100).every((b) => b === 0)];
     },
     returns: [0, true],
-    bytes: { sized: 100, unsized: 128 },
+    bytes: { sized: 100, usable: 128 },
     heapBytes: 128,
   },
   {
     name: "malloc(0) gives a block of its own",
     run: ({ c }) => c.malloc(0n) !== c.malloc(0n),
     returns: true,
-    bytes: { sized: 0, unsized: 32 },
+    bytes: { sized: 0, usable: 32 },
     heapBytes: 32,
   },
   {
     name: "malloc then free leaves nothing",
     run: ({ c }) => c.free(c.malloc(3000n)),
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
     heapBytes: 0,
   },
   {
     name: "free(NULL) does nothing",
     run: ({ c }) => c.free(0n),
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
   },
   {
     name: "calloc multiplies",
     run: ({ c, off }) => off(c.calloc(3n, 5n)) > 0,
     returns: true,
-    bytes: { sized: 15, unsized: 16 },
+    bytes: { sized: 15, usable: 16 },
   },
   {
     name: "calloc whose product overflows is NULL",
     run: ({ c }) => [c.calloc(2n ** 32n, 2n ** 32n), c.calloc(2n ** 63n, 2n)],
     returns: [0n, 0n],
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
     refused: [
       [
         "calloc",
@@ -164,19 +164,64 @@ const cases: Case[] = [
       return [b !== a, [...heap.memory.bytes(off(b), 4)]];
     },
     returns: [true, [7, 8, 9, 0]],
-    bytes: { sized: 5000, unsized: 5000 },
+    bytes: { sized: 5000, usable: 8192 }, // two pages, all C's
+  },
+  {
+    name: "C may fill what usableSize says, and realloc keeps all of it",
+    run: ({ c, off, heap }) => {
+      const a = c.malloc(3000n), usable = c.usableSize(a);
+      heap.memory.bytes(off(a), Number(usable)).fill(0xcd);
+      const b = c.realloc(a, 10000n);
+      const kept = heap.memory.bytes(off(b), Number(usable));
+      return [usable, kept.every((byte) => byte === 0xcd)];
+    },
+    returns: { sized: [3000n, true], usable: [4096n, true] },
+    bytes: { sized: 10000, usable: 12288 },
+  },
+  {
+    name: "a block JavaScript allocated is refused when C frees or reallocs it",
+    run: ({ c, at, heap }) => {
+      const p = heap.alloc(64);
+      c.free(at(p));
+      return [c.realloc(at(p), 100n), c.usableSize(at(p)), heap.bytesUsed];
+    },
+    returns: [0n, 0n, 64],
+    bytes: { sized: 0, usable: 0 },
+    refused: (["free", "realloc", "usableSize"] as const).map((hook) => [
+      hook,
+      PointerError,
+      "foreign",
+      /is no block this bridge handed out/,
+    ]),
+  },
+  {
+    name:
+      "the cap counts the room the allocator gives, not only the size asked",
+    maxBytes: 5000,
+    run: ({ c }) => c.malloc(4097n) !== 0n,
+    returns: { sized: true, usable: false },
+    bytes: { sized: 4097, usable: 0 },
+    refused: {
+      sized: [],
+      usable: [[
+        "malloc",
+        OutOfMemoryError,
+        null,
+        /^The C library asked for 4097 bytes \(8192 as the allocator rounds it\) more, past the bridge's cap of 5000 bytes \(0 in use\)/,
+      ]],
+    },
   },
   {
     name: "realloc(p, 0) frees and gives NULL",
     run: ({ c }) => c.realloc(c.malloc(64n), 0n),
     returns: 0n,
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
     heapBytes: 0,
   },
   {
     name: "usableSize: the size asked (side table) or the heap's class",
     run: ({ c }) => [c.usableSize(c.malloc(20n)), c.usableSize(0n)],
-    returns: { sized: [20n, 0n], unsized: [32n, 0n] },
+    returns: { sized: [20n, 0n], usable: [32n, 0n] },
   },
   {
     name: "free of a pointer outside the memory is refused, nothing changed",
@@ -184,7 +229,7 @@ const cases: Case[] = [
       c.malloc(64n);
       c.free(outside);
     },
-    bytes: { sized: 64, unsized: 64 },
+    bytes: { sized: 64, usable: 64 },
     heapBytes: 64,
     refused: [[
       "free",
@@ -200,22 +245,18 @@ const cases: Case[] = [
       c.free(a);
       c.free(a);
     },
-    bytes: { sized: 0, unsized: 0 },
-    refused: {
-      sized: [[
-        "free",
-        PointerError,
-        "foreign",
-        /is no block this bridge handed out, or was freed already/,
-      ]],
-      unsized: [["free", PointerError, "double-free", /./]], // the heap's
-    },
+    bytes: { sized: 0, usable: 0 },
+    refused: [[
+      "free",
+      PointerError,
+      "foreign",
+      /is no block this bridge handed out, or was freed already/,
+    ]],
   },
   {
     name: "free of an interior pointer is refused",
-    modes: ["sized"],
     run: ({ c }) => c.free(c.malloc(64n) + 16n),
-    bytes: { sized: 64, unsized: 64 },
+    bytes: { sized: 64, usable: 64 },
     refused: [[
       "free",
       PointerError,
@@ -233,12 +274,12 @@ const cases: Case[] = [
       return [refused, c.malloc(4096n) !== 0n];
     },
     returns: [0n, true],
-    bytes: { sized: 4096, unsized: 4096 },
+    bytes: { sized: 4096, usable: 4096 },
     refused: [[
       "malloc",
       OutOfMemoryError,
       null,
-      /^The C library asked for 200 bytes more, past the bridge's cap of 4096 bytes \((4000|4016) in use\)/,
+      /^The C library asked for 200 bytes more, past the bridge's cap of 4096 bytes \((4000|4096) in use\)/,
     ]],
   },
   {
@@ -250,7 +291,7 @@ const cases: Case[] = [
       return b !== 0n;
     },
     returns: true,
-    bytes: { sized: 10000, unsized: 10000 },
+    bytes: { sized: 10000, usable: 12288 },
   },
   {
     name: "luaAlloc: allocate, grow keeping the bytes, free",
@@ -268,7 +309,7 @@ const cases: Case[] = [
       ];
     },
     returns: [[5, 6, 0], 3000, 0n, 0n],
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
     heapBytes: 0,
   },
   {
@@ -278,7 +319,7 @@ const cases: Case[] = [
       return [c.luaAlloc(0n, a, 100n, 0n), heap.bytesUsed];
     },
     returns: [0n, 3000],
-    bytes: { sized: 3000, unsized: 3000 },
+    bytes: { sized: 3000, usable: 3000 },
     refused: [["luaAlloc", PointerError, "size-mismatch", /./]],
   },
   {
@@ -300,9 +341,9 @@ const cases: Case[] = [
     },
     returns: {
       sized: [100, 200, 16, 112, 0, 0n],
-      unsized: [128, 256, 16, 112, 0, 0n],
+      usable: [128, 256, 16, 112, 0, 0n],
     },
-    bytes: { sized: 0, unsized: 0 },
+    bytes: { sized: 0, usable: 0 },
     heapBytes: 0,
   },
   {
@@ -319,11 +360,11 @@ const cases: Case[] = [
 ];
 
 for (const testCase of cases) {
-  for (const mode of testCase.modes ?? ["sized", "unsized"] as const) {
+  for (const mode of testCase.modes ?? ["sized", "usable"] as const) {
     Deno.test(`bridge (${mode}): ${testCase.name}`, () => {
       using pages = new OsPages({ reserve: 2 ** 24 });
       using heap = new Heap({ pages });
-      const allocator = mode === "sized" ? sized(heap) : unsized(heap);
+      const allocator = mode === "sized" ? sized(heap) : heap;
       using bridge = new CAllocator(allocator, { maxBytes: testCase.maxBytes });
       const address = heap.memory.address!;
       const env: Env = {
@@ -379,6 +420,41 @@ Deno.test("bridge: onError sees every refusal, and its own exception stays in JS
   assert.equal(seen, 150);
   assert.equal(bridge.refusedCalls, 150);
   assert.equal(bridge.errors.length, 100); // the first 100 are kept
+});
+
+Deno.test("bridge: close from onError, inside a hook C is running, does not crash", async () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  const bridge: CAllocator = new CAllocator(heap, {
+    maxBytes: 100,
+    onError: () => bridge.close(),
+  });
+  const { malloc } = callers(bridge);
+  assert.equal(malloc(1000n), 0n); // refused; onError closes the bridge
+  assert.equal(bridge.closed, true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.throws(() => bridge.malloc, DestroyedError);
+  assert.equal(bridge.refusedCalls, 1);
+});
+
+Deno.test("bridge: xSize is a C int, so a larger usable size reads INT_MAX", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  // A heap that claims 2^31 + 16 usable bytes per block, as one of that
+  // size would have, without mapping 2 GiB.
+  const huge: Allocator & { usableSize(ptr: number): number } = {
+    memory: heap.memory,
+    alloc: (size) => heap.alloc(size),
+    resize: (ptr) => ptr,
+    free: (ptr) => heap.free(ptr),
+    usableSize: () => 2 ** 31 + 16,
+  };
+  using bridge = new CAllocator(huge);
+  const { xMalloc, xSize, usableSize } = callers(bridge);
+  const a = xMalloc(64);
+  assert.equal(xSize(a), 0x7fffffff);
+  assert.equal(usableSize(a), 2n ** 31n + 16n);
+  assert.equal(bridge.bytesUsed, 2 ** 31 + 16);
 });
 
 Deno.test("bridge: close frees the function pointers and refuses later use", () => {

@@ -41,6 +41,10 @@ testWith(
     ]);
     assert.deepEqual(heap.results, stock.results);
     assert.deepEqual(stock.results[0], [["100000", "49950000 2188871"]]);
+    assert.deepEqual(stock.results[4], [[
+      "19998",
+      ";0999;1000;1001;1002,0999,1000,1001,1002",
+    ]]);
     // While the database was open, sqlite's own count of its memory (from
     // xSize) was exactly what the bridge held for it.
     assert.ok(heap.used > 1_000_000, `${heap.used}`);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { CAllocator } from "../ffi/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { OutOfMemoryError } from "../os/mod.ts";
-import { assertEmpty, EveryKth, sized, unsized } from "./ffi/_allocators.ts";
+import { assertEmpty, EveryKth, sized } from "./ffi/_allocators.ts";
 import { testWith } from "./ffi/_libs.ts";
 import {
   deflate,
@@ -23,7 +23,7 @@ const stock = zlib.missing ? undefined : deflate(input).output!;
 for (
   const [name, wrap] of [
     ["sized (side table)", sized],
-    ["unsized (usableSize)", unsized],
+    ["usable sizes (the heap itself)", (heap: Heap) => heap],
   ] as const
 ) {
   testWith(

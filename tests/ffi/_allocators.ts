@@ -1,15 +1,11 @@
 // Allocators for the bridge's tests: a heap seen through its sized
-// interface only, a heap that also reports usable sizes, and a wrapper that
-// refuses every k-th allocation, and the check that nothing is left.
+// interface only (no usableSize: the bridge keeps the sizes C asked for),
+// a wrapper that refuses every k-th allocation, and the check that nothing
+// is left.
 import assert from "node:assert/strict";
 import type { CAllocator } from "../../ffi/mod.ts";
 import type { Heap } from "../../heap/mod.ts";
-import {
-  type Allocator,
-  type Memory,
-  OutOfMemoryError,
-  PointerError,
-} from "../../os/mod.ts";
+import { type Allocator, type Memory, OutOfMemoryError } from "../../os/mod.ts";
 
 /** `heap` with only the sized Allocator methods: the bridge keeps sizes. */
 export function sized(heap: Heap): Allocator {
@@ -18,31 +14,6 @@ export function sized(heap: Heap): Allocator {
     alloc: (size) => heap.alloc(size),
     resize: (ptr, oldSize, newSize) => heap.resize(ptr, oldSize, newSize),
     free: (ptr, size) => heap.free(ptr, size),
-  };
-}
-
-/** `heap` with `usableSize(ptr)` (from `inspect`): the bridge asks it. */
-export function unsized(heap: Heap): Allocator & {
-  realloc(ptr: number, size: number): number;
-  usableSize(ptr: number): number;
-} {
-  return {
-    memory: heap.memory,
-    alloc: (size) => heap.alloc(size),
-    resize: (ptr, oldSize, newSize) => heap.resize(ptr, oldSize, newSize),
-    free: (ptr, size?: number) => heap.free(ptr, size),
-    realloc: (ptr, size) => heap.realloc(ptr, size),
-    usableSize(ptr) {
-      const info = heap.inspect(ptr);
-      if (info === null) {
-        throw new PointerError(
-          `Pointer ${ptr} is no allocation`,
-          ptr,
-          "foreign",
-        );
-      }
-      return info.kind === "span" ? info.classSize : info.size;
-    },
   };
 }
 

@@ -111,6 +111,11 @@ const results = [
   query(
     "SELECT sum(id), group_concat(name, '|') FROM (SELECT id, name FROM t ORDER BY name LIMIT 3)",
   ),
+  // Two strings grown side by side: sqlite fills each buffer to the size
+  // xSize reports before it reallocates, so realloc must keep all of it.
+  query(
+    "SELECT length(a) + length(b), substr(a, 4990, 20) || substr(b, 4990, 20) FROM (SELECT group_concat(printf('%04d', id), ';') AS a, group_concat(printf('%04d', id), ',') AS b FROM t WHERE id <= 2000)",
+  ),
 ].map((rows) => rows.map((row) => row.map(String)));
 // What sqlite counts (through xSize) and what the bridge holds, while open.
 const used = Number(s.sqlite3_memory_used());
