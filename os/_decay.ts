@@ -28,10 +28,19 @@ export const DEFAULT_DECAY_MS = 1000;
 const TICK_CALLS = 128;
 const TICK_RUNS = 8;
 
-/**
- * The retention policy of one page source, over its runs. `release(ptr,
- * length)` gives whole pages back to the system (or zeroes them).
- */
+/** What a {@linkcode Decay} calls on its page source. */
+export interface DecayHooks {
+  /** Gives whole pages back to the system (or zeroes them). */
+  release(ptr: number, length: number): void;
+  /**
+   * The page source's own `decay()`, for the timer: it runs under whatever
+   * lock the source takes (shared pages take their cross-worker lock), and
+   * throws if the source was destroyed (by another worker too).
+   */
+  expire(): void;
+}
+
+/** The retention policy of one page source, over its runs. */
 export class Decay {
   /** How long freed pages stay ready for reuse, in milliseconds. */
   readonly decayMs: number;
@@ -46,6 +55,7 @@ export class Decay {
   now: number;
   #runs: PageRuns;
   #release: (ptr: number, length: number) => void;
+  #expire: () => void;
   #clock: () => number;
   #ticks = TICK_CALLS;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -54,7 +64,7 @@ export class Decay {
   constructor(
     runs: PageRuns,
     options: KeepOptions,
-    release: (ptr: number, length: number) => void,
+    hooks: DecayHooks,
   ) {
     const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
     const retain = options.retain ?? Infinity;
@@ -62,7 +72,8 @@ export class Decay {
     this.retain = retain;
     this.keepNone = decayMs === 0 || retain < PAGE_SIZE;
     this.#runs = runs;
-    this.#release = release;
+    this.#release = hooks.release;
+    this.#expire = hooks.expire;
     this.#clock = options.clock ?? (() => performance.now());
     this.now = this.#clock();
   }
@@ -116,6 +127,9 @@ export class Decay {
       this.#purge(start, Infinity);
       start = this.#runs.oldestDirty;
     }
+    // Armed here, while the caller holds the source's lock, if any: the
+    // runs' list is only read under it.
+    if (this.#timer === undefined && this.#runs.dirtyPages !== 0) this.#arm();
     return (before - this.#runs.dirtyPages) * PAGE_SIZE;
   }
 
@@ -142,13 +156,17 @@ export class Decay {
   // Sets the timer for when the oldest kept run will have been idle for the
   // decay time. It does not keep the process alive.
   #arm(): void {
-    if (this.decayMs === Infinity) return;
+    if (this.decayMs === Infinity || this.#stopped) return;
     const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
     const timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopped) return;
-      this.decay();
-      if (this.#runs.dirtyPages !== 0) this.#arm();
+      try {
+        this.#expire(); // decay() under the source's lock; it re-arms
+      } catch {
+        // Destroyed meanwhile (shared pages, by another worker): nothing
+        // is left to give back, and a timer must not throw.
+      }
     }, Math.max(0, due - this.#clock()) + 1);
     unrefTimer(timer);
     this.#timer = timer;

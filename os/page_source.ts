@@ -101,11 +101,10 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#biasPages = memory.address === null
       ? 0
       : Number((memory.address / BigInt(PAGE_SIZE)) % wrap);
-    this.#decay = new Decay(
-      this.#runs,
-      options,
-      (ptr, length) => this.release(ptr, length),
-    );
+    this.#decay = new Decay(this.#runs, options, {
+      release: (ptr, length) => this.release(ptr, length),
+      expire: () => this.decay(),
+    });
   }
 
   /** How long freed pages stay ready for reuse, in milliseconds. */
@@ -293,8 +292,9 @@ export abstract class PageSource implements Allocator, Disposable {
   }
 
   /**
-   * Allocates a run whose reused pages keep their old bytes (Node's name for
-   * {@linkcode PageSource.allocDirty}): a speed tool for a caller that writes
+   * Allocates a run whose first `size` bytes may keep old data (Node's name
+   * for {@linkcode PageSource.allocDirty}, but the rest of its last page
+   * reads as zero, as after `alloc`): a speed tool for a caller that writes
    * every byte right away. {@linkcode PageSource.dirtyBytes} says how many
    * bytes at its start may hold old data.
    *
@@ -318,7 +318,15 @@ export abstract class PageSource implements Allocator, Disposable {
    * @returns The run's first byte, a multiple of 4096.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    return this.allocDirty(size, alignment);
+    const ptr = this.allocDirty(size, alignment);
+    // Only the bytes asked for keep old data: past the size a run reads as
+    // zero, which a resize that grows it in place relies on.
+    const dirty = this.#dirtyBytes;
+    if (dirty > size) {
+      zeroBytes(this.memory, ptr + size, ptr + dirty);
+      this.#dirtyBytes = size;
+    }
+    return ptr;
   }
 
   /**

@@ -62,6 +62,22 @@ for (const source of sources) {
     pages.free(b, 8192);
     assert.equal(pages.memory.u8[pages.alloc(8192) + 8191], 0, "alloc zeroes");
   });
+
+  Deno.test(`${source.name}: allocUnsafe keeps old bytes only in the size asked; a resize that grows reads zero`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    const a = pages.alloc(8192);
+    pages.memory.u8.fill(0x5a, a, a + 8192);
+    pages.free(a, 8192);
+    const b = pages.allocUnsafe(100);
+    assert.equal(b, a);
+    assert.equal(pages.dirtyBytes, 100);
+    assert.equal(pages.memory.u8[b + 99], 0x5a); // asked for: old bytes
+    assert.equal(pages.memory.u8[b + 100], 0); // past the size: zero
+    assert.equal(pages.resize(b, 100, 4000), b); // in place
+    assert.ok(
+      pages.memory.u8.subarray(b + 100, b + 4096).every((x) => x === 0),
+    );
+  });
 }
 
 const P = 4096;

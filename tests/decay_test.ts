@@ -8,6 +8,7 @@ import {
   DestroyedError,
   OsPages,
   type PageSource,
+  SharedPages,
 } from "../os/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { isZero } from "./_bytes.ts";
@@ -436,4 +437,35 @@ Deno.test("an idle heap gives its segments back to the system by itself", async 
   assert.equal(heap.bytesReserved, 4096);
   assert.ok(pages.residentBytes() <= 4096);
   heap.validate();
+});
+
+Deno.test("page sources: the decay timer gives pages back through decay(), under shared pages' lock", async () => {
+  // The timer's work is the source's own decay(), which SharedPages runs
+  // under its cross-worker lock (the timer must not touch shared tables
+  // unlocked); seen here by wrapping the instance's decay().
+  using pages = new SharedPages({ reserve: 2 ** 20, decayMs: 5 });
+  let calls = 0;
+  const decay = pages.decay.bind(pages);
+  pages.decay = () => (calls++, decay());
+  pages.free(pages.alloc(8192), 8192);
+  const kept = pages.retainedBytes;
+  assert.equal(kept, 8192);
+  for (
+    let waited = 0;
+    pages.retainedBytes !== 0 && waited < 5000;
+    waited += 10
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(pages.retainedBytes, 0);
+  assert.ok(calls >= 1, `decay() called ${calls} times`);
+});
+
+Deno.test("page sources: a decay timer that fires after another worker destroyed shared pages does nothing", async () => {
+  const pages = new SharedPages({ reserve: 2 ** 20, decayMs: 5 });
+  using other = SharedPages.attach(pages.handle);
+  pages.free(pages.alloc(8192), 8192);
+  other.destroy(); // destroys it for every instance; pages' timer stays armed
+  await new Promise((resolve) => setTimeout(resolve, 50)); // no throw escapes
+  assert.throws(() => pages.alloc(4096), DestroyedError);
 });
