@@ -593,6 +593,13 @@ export abstract class PageSource implements Allocator, Disposable {
         "Page source was used after destroy(): make a new one",
       );
     }
+    // Its buffer detached under it: a WebAssembly memory that the module
+    // grew after WasmPages was made (nothing else detaches a live one).
+    if (this.memory.u8.length === 0) {
+      throw new DestroyedError(
+        "Page source's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source, and let only it grow the memory",
+      );
+    }
   }
 
   // The start page of the live run at `ptr` whose size is `size` (or any size

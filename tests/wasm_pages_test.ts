@@ -162,6 +162,21 @@ Deno.test("WasmPages: a shared memory may grow afterwards; the views stay", asyn
   assert.notEqual(heap.alloc(16), p);
 });
 
+Deno.test("WasmPages: a memory the module grows afterwards is refused, nothing taken", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  using pages = new WasmPages({ memory, reserve: 2 ** 20 });
+  const p = pages.alloc(4096);
+  const live = pages.liveBytes;
+  memory.grow(1); // detaches the buffer the page source is built on
+  const detached =
+    /memory was detached \(a WebAssembly memory grown after WasmPages/;
+  assert.throws(() => pages.alloc(4096), DestroyedError, "alloc");
+  assert.throws(() => pages.alloc(4096), detached);
+  assert.throws(() => pages.allocUnsafe(8192), detached);
+  assert.throws(() => pages.free(p, 4096), detached);
+  assert.equal(pages.liveBytes, live);
+});
+
 interface OptionCase {
   name: string;
   memory?: () => WebAssembly.Memory;
