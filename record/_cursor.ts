@@ -1,9 +1,11 @@
 // Cursors: one object per record layout and memory, whose getters and
-// setters read and write the fields of the record at `ptr`. The classes
-// are built once per (layout, memory); their accessors close over the
-// field offsets and the memory's views, so a read is one typed-array index
-// and no object is made per access. A nested record or an array field
-// gives back a sub-cursor the cursor owns, moved to the field.
+// setters read and write the fields of the record at `ptr`. A cursor keeps
+// its position as a word index, `ptr / grain` (the grain being the
+// alignment its records' addresses are known to have), and each aligned
+// scalar's getter indexes one typed array at `word × (grain / size) +
+// offset / size`, constants in generated code: a read is one typed-array
+// index and no object is made per access. A nested record or an array
+// field gives back a sub-cursor the cursor owns, moved to the field.
 import type { Memory } from "../os/memory.ts";
 import {
   type Access,
@@ -27,6 +29,17 @@ export interface AnyCursor {
 }
 
 /**
+ * The key of a cursor's move to a word index (the address divided by its
+ * grain), for the arrays of records: no division on the way.
+ */
+export const MOVE: unique symbol = Symbol("move");
+
+/** A cursor that an array of records can move by word. */
+export interface MovableCursor extends AnyCursor {
+  [MOVE](word: number): void;
+}
+
+/**
  * A fixed-array field: `length` elements of a scalar (`get`/`set`) or of a
  * record (`at`, a cursor the array owns, moved to the element). An index
  * out of range throws a RangeError before any memory is touched.
@@ -44,33 +57,48 @@ export interface ArrayCursor<E = number, C = { ptr: number }> {
   at(i: number): C;
 }
 
-type CursorClass = new (memory: Memory) => AnyCursor;
+type CursorClass = new (memory: Memory) => MovableCursor;
 const SUBS = Symbol("sub-cursors");
 const ACCESS = Symbol("accessors");
-const classes = new WeakMap<CursorLayout, CursorClass>();
+// One class per layout and grain, whatever the memory.
+const classes = new WeakMap<CursorLayout, Map<number, CursorClass>>();
 
-/** A new cursor of `layout` over `memory`, at pointer 0. */
-export function makeCursor(layout: CursorLayout, memory: Memory): AnyCursor {
-  let C = classes.get(layout);
+/**
+ * A new cursor of `layout` over `memory`, at pointer 0, for records whose
+ * addresses are multiples of `grain` (a power of two; the layout's
+ * alignment unless it sits unaligned in a packed record).
+ */
+export function makeCursor(
+  layout: CursorLayout,
+  memory: Memory,
+  grain: number = layout.align,
+): MovableCursor {
+  let byGrain = classes.get(layout);
+  if (byGrain === undefined) {
+    byGrain = new Map();
+    classes.set(layout, byGrain);
+  }
+  let C = byGrain.get(grain);
   if (C === undefined) {
-    C = cursorClass(layout);
-    classes.set(layout, C);
+    C = cursorClass(layout, grain);
+    byGrain.set(grain, C);
   }
   return new C(memory);
 }
 
-// One class per layout, whatever the memory (so that code using cursors
-// of several memories stays monomorphic): the memory's views are the
-// instance's private fields, the offsets constants in generated code.
-function cursorClass(layout: CursorLayout): CursorClass {
+// The largest power of two that divides n (an offset or size below 2^31),
+// Infinity for 0: what an address base + n keeps of base's alignment.
+const lowBit = (n: number): number => n === 0 ? Infinity : n & -n;
+
+// One class per layout and grain, whatever the memory (so that code using
+// cursors of several memories stays monomorphic): the memory's views are
+// the instance's private fields, the offsets constants in generated code.
+function cursorClass(layout: CursorLayout, grain: number): CursorClass {
   const scalars = layout.fields.filter((f) =>
     !f.array && typeof f.type === "string"
   );
   const others = layout.fields.filter((f) => !scalars.includes(f));
-  const Base = generated(scalars) ?? class Cursor {
-    ptr = 0;
-    constructor(_memory: Memory) {}
-  };
+  const Base = generated(scalars, grain) ?? closureBase(grain);
   class WithSubs extends Base {
     [SUBS]: Array<AnyCursor | ArrayCursor<unknown>>;
     [ACCESS]: Access[];
@@ -78,11 +106,15 @@ function cursorClass(layout: CursorLayout): CursorClass {
       super(memory);
       this[SUBS] = others.map((f) =>
         f.array
-          ? arrayCursor(memory, layout, f.type, f.length, f.offset)
-          : makeCursor(f.type as CursorLayout, memory)
+          ? arrayCursor(memory, grain, f.type, f.length, f.offset)
+          : makeCursor(
+            f.type as CursorLayout,
+            memory,
+            Math.min(grain, lowBit(f.offset), (f.type as CursorLayout).align),
+          )
       );
       this[ACCESS] = scalars.map((f) =>
-        accessOf(memory, layout, f.type as ScalarName, f.offset)
+        accessOf(memory, grain, f.type as ScalarName, f.offset)
       );
     }
   }
@@ -90,7 +122,7 @@ function cursorClass(layout: CursorLayout): CursorClass {
   scalars.forEach((f, k) => {
     const off = f.offset;
     if (
-      isAligned(layout, f.type as ScalarName, off) &&
+      isAligned(grain, f.type as ScalarName, off) &&
       Object.hasOwn(Base.prototype, f.name)
     ) return;
     // Unaligned (packed), or no code generation here (a content security
@@ -121,6 +153,33 @@ function cursorClass(layout: CursorLayout): CursorClass {
   return WithSubs;
 }
 
+// The position alone, where code cannot be generated; every field then
+// goes through its Access.
+function closureBase(grain: number): CursorClass {
+  class Cursor {
+    #word = 0;
+    constructor(_memory: Memory) {}
+    get ptr(): number {
+      return this.#word * grain;
+    }
+    set ptr(p: number) {
+      this.#word = p / grain;
+    }
+    [MOVE](word: number): void {
+      this.#word = word;
+    }
+  }
+  enumerablePtr(Cursor);
+  return Cursor;
+}
+
+// `ptr` lists with the fields (console.log, for-in), as the data property
+// it once was did.
+function enumerablePtr(C: CursorClass): void {
+  const d = Object.getOwnPropertyDescriptor(C.prototype, "ptr")!;
+  Object.defineProperty(C.prototype, "ptr", { ...d, enumerable: true });
+}
+
 // The views an aligned scalar is read through, by type.
 const VIEW = {
   i8: ["i8", 1],
@@ -138,14 +197,21 @@ const VIEW = {
 
 // The getter and setter of an aligned scalar field, with the offset a
 // constant in the code (which closures cannot give): a read is then the
-// typed-array index alone, as with offsets written by hand.
-function accessors(name: string, type: ScalarName, offset: number): string {
+// typed-array index alone, as with offsets written by hand. The index is
+// the cursor's word times a power of two plus a constant, integer
+// arithmetic where a division per access (`ptr / size`) costs a check of
+// its remainder (bench/particles.ts).
+function accessors(
+  name: string,
+  type: ScalarName,
+  offset: number,
+  grain: number,
+): string {
   const [view, size] = VIEW[type];
-  // this.ptr / size is the same expression in every getter: V8 computes
-  // it once for a run of accesses at one ptr.
-  const at = size === 1
-    ? `this.ptr + ${offset}`
-    : `this.ptr / ${size} + ${offset / size}`;
+  const scale = grain / size,
+    at = `this.#word${scale === 1 ? "" : ` * ${scale}`}${
+      offset === 0 ? "" : ` + ${offset / size}`
+    }`;
   if (type === "usize") {
     return `get ${name}() { const a = ${at}, m = this.#u32; ` +
       `return m[a] + m[a + 1] * 4294967296; }\n` +
@@ -156,59 +222,64 @@ function accessors(name: string, type: ScalarName, offset: number): string {
     `set ${name}(v) { this.#${view}[${at}] = v; }\n`;
 }
 
-// A class with a getter and setter per aligned scalar field, or null where
-// code cannot be generated. (Unaligned fields are left to the caller.)
+// A class with the position (`ptr`, kept as `ptr / grain`) and a getter
+// and setter per aligned scalar field, or null where code cannot be
+// generated. (Unaligned fields are left to the caller.)
 function generated(
   fields: readonly Placed<CursorLayout>[],
-): (new (memory: Memory) => AnyCursor) | null {
-  const views = Object.keys(VIEW).filter((v) => v !== "usize");
-  let body = `return class Cursor {\n${
+  grain: number,
+): CursorClass | null {
+  const aligned = fields.filter((f) =>
+    isAligned(grain, f.type as ScalarName, f.offset)
+  );
+  const views = [
+    ...new Set(aligned.map((f) => VIEW[f.type as ScalarName][0])),
+  ];
+  let body = `return class Cursor {\n#word = 0; ${
     views.map((v) => `#${v};`).join(" ")
-  }\nconstructor(m) { this.ptr = 0; ${
-    views.map((v) => `this.#${v} = m.${v};`).join(" ")
-  } }\n`;
-  const names: string[] = [];
-  for (const f of fields) {
-    const type = f.type as ScalarName;
-    if (f.offset % VIEW[type][1] !== 0) continue; // unaligned in any case
-    body += accessors(f.name, type, f.offset);
-    names.push(f.name);
+  }\nconstructor(m) { ${views.map((v) => `this.#${v} = m.${v};`).join(" ")} }
+get ptr() { return this.#word${grain === 1 ? "" : ` * ${grain}`}; }
+set ptr(p) { this.#word = p${grain === 1 ? "" : ` / ${grain}`}; }
+[move](w) { this.#word = w; }\n`;
+  for (const f of aligned) {
+    body += accessors(f.name, f.type as ScalarName, f.offset, grain);
   }
   body += "};";
-  let C: new (memory: Memory) => AnyCursor;
+  let C: CursorClass;
   try {
-    C = new Function("pointerValue", body)(pointerValue);
+    C = new Function("pointerValue", "move", body)(pointerValue, MOVE);
   } catch (e) {
     if (e instanceof EvalError) return null;
     throw e;
   }
-  for (const name of names) {
-    const d = Object.getOwnPropertyDescriptor(C.prototype, name)!;
-    Object.defineProperty(C.prototype, name, { ...d, enumerable: true });
+  for (const f of aligned) {
+    const d = Object.getOwnPropertyDescriptor(C.prototype, f.name)!;
+    Object.defineProperty(C.prototype, f.name, { ...d, enumerable: true });
   }
+  enumerablePtr(C);
   return C;
 }
 
-// A scalar of a record is at a multiple of its size when the record is
-// aligned to at least that size and so is the offset (not so in a packed
-// record).
+// A scalar is at a multiple of its size when the record's address is a
+// multiple of a grain of at least that size and so is the offset (not so
+// in a packed record).
 function isAligned(
-  layout: CursorLayout,
+  grain: number,
   type: ScalarName,
   offset: number,
   size = scalarSize(type),
 ): boolean {
-  return layout.align >= size && offset % size === 0;
+  return grain >= size && offset % size === 0;
 }
 
 // A typed array where the field is aligned, else a DataView.
 function accessOf(
   memory: Memory,
-  layout: CursorLayout,
+  grain: number,
   type: ScalarName,
   offset: number,
 ): Access {
-  return isAligned(layout, type, offset)
+  return isAligned(grain, type, offset)
     ? typedArrayAccess(memory, type)
     : dataViewAccess(memory, type);
 }
@@ -224,7 +295,7 @@ const scalarSize = (type: ScalarName): number =>
 
 function arrayCursor(
   memory: Memory,
-  layout: CursorLayout,
+  grain: number,
   type: ScalarName | CursorLayout,
   length: number,
   offset: number,
@@ -244,7 +315,7 @@ function arrayCursor(
   };
   if (typeof type === "string") {
     const size = scalarSize(type);
-    const a = accessOf(memory, layout, type, offset);
+    const a = accessOf(memory, grain, type, offset);
     return {
       ptr: 0,
       length,
@@ -263,7 +334,11 @@ function arrayCursor(
       },
     };
   }
-  const element = makeCursor(type, memory);
+  const element = makeCursor(
+    type,
+    memory,
+    Math.min(grain, lowBit(offset), lowBit(type.size), type.align),
+  );
   return {
     ptr: 0,
     length,
