@@ -366,7 +366,8 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
 
   /**
    * An array of `length` of these records at `ptr` in `memory` (see
-   * {@linkcode RecordArray}): `at(i)` is its cursor at record `i`. `ptr`
+   * {@linkcode RecordArray}): `at(i)` is its cursor at record `i`, checked;
+   * a cursor stepped by `size` from `ptr` to `end` visits them all. `ptr`
    * must be a multiple of `align` (a PointerError otherwise) and the
    * records must end inside the memory (a RangeError otherwise).
    *
@@ -381,11 +382,12 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * const n = 1000;
    * const ps = Particle.array(heap.memory, heap.alloc(n * Particle.size), n);
    * for (let i = 0; i < n; i++) ps.at(i).vx = 1;
-   * for (let i = 0; i < n; i++) {
-   *   const p = ps.at(i);
+   * const p = Particle.cursor(heap.memory);
+   * for (p.ptr = ps.ptr; p.ptr < ps.end; p.ptr += Particle.size) {
    *   p.x += p.vx * 0.5;
    * }
    * assert.equal(heap.memory.f64[(ps.ptr + 999 * 16) / 8], 0.5);
+   * assert.equal(ps.end, ps.ptr + n * 16);
    * ```
    *
    * @param memory The memory the records are in.

@@ -12,9 +12,10 @@ Deno.test("record array: at(i) is record i, size bytes apart", () => {
   using pages = new BufferPages({ reserve: 2 ** 20 });
   const base = pages.alloc(4096);
   const ps = Particle.array(pages.memory, base, 3);
-  assert.deepEqual([ps.ptr, ps.length, ps.layout, ps.memory], [
+  assert.deepEqual([ps.ptr, ps.length, ps.end, ps.layout, ps.memory], [
     base,
     3,
+    base + 120,
     Particle,
     pages.memory,
   ]);
@@ -34,6 +35,17 @@ Deno.test("record array: at(i) is record i, size bytes apart", () => {
     assert.equal(u32[(at + 36) / 4], 0); // the padding is left alone
   }
   assert.equal(ps.at(2).id, 102);
+  // A cursor stepped by the size from ptr to end visits the same records.
+  const c = Particle.cursor(pages.memory);
+  const seen = [];
+  for (c.ptr = ps.ptr; c.ptr < ps.end; c.ptr += Particle.size) {
+    seen.push([c.ptr, c.x, c.id]);
+  }
+  assert.deepEqual(seen, [
+    [base, 0.5, 100],
+    [base + 40, 1.5, 101],
+    [base + 80, 2.5, 102],
+  ]);
   assert.equal(ps.at(0), ps.at(1)); // one cursor, moved
   assert.equal(u32[(base + 120) / 4], 0); // nothing past record 2
 });
@@ -72,7 +84,8 @@ Deno.test("record array: packed records at an odd address, nested and arrays", (
 Deno.test("record array: an empty array and one that ends at the memory's end", () => {
   using pages = new BufferPages({ reserve: 2 ** 16 });
   const end = pages.memory.buffer.byteLength;
-  assert.equal(Particle.array(pages.memory, end, 0).length, 0);
+  const empty = Particle.array(pages.memory, end, 0);
+  assert.deepEqual([empty.length, empty.ptr, empty.end], [0, end, end]);
   const last = Particle.array(pages.memory, end - 40, 1);
   assert.equal(last.at(0).ptr, end - 40);
   assert.throws(
