@@ -6,21 +6,39 @@
  *
  * - `soa`: struct-of-arrays, five typed arrays (the floor);
  * - `js`: plain JS objects in an array;
- * - `pool`: records of `defineRecord` on a Pool, through a cursor;
- * - `pool-offsets`: the same records, fields read at the layout's offsets
- *   by hand (`f64[p / 8 + X]`);
- * - `heap`: the same records on a Heap (a 40-byte record takes its
- *   48-byte class), through a cursor.
+ * - `pool`: one Pool block per record, their pointers in an Int32Array,
+ *   each reached by setting a cursor's `ptr`;
+ * - `pool-offsets`: the same blocks, fields read at the layout's offsets
+ *   by hand (`f64[p / 8 + X]`, the cursor's exact arithmetic);
+ * - `heap`: one Heap block per record (a 40-byte record takes its 48-byte
+ *   class), through a cursor as `pool`;
+ * - `array`: the records side by side in one Heap block, a
+ *   `Particle.array(...)`, visited by a cursor whose `ptr` steps by the
+ *   record's size from the array's `ptr` to its `end`;
+ * - `array-at`: the same array, each record reached by the checked
+ *   `at(i)`.
  *
- * Prints nanoseconds per step and per particle update, and the process's
- * peak RSS (VmHWM). Without a kind it runs each in a subprocess of its
- * own, so that each peak RSS is its own; `compare [rounds]` runs them all
- * in one process, interleaved, for ratios that one machine load shares.
+ * The work is the same in every kind: a step reads x, y, vx and vy of
+ * every particle, writes x and y, and writes vx or vy on a bounce; id is
+ * written once at the start and not read (it sits in the records' cache
+ * lines, as it does in a real record, and in an array of its own in
+ * `soa`). The particle set is fixed — no particle is spawned or killed —
+ * so no kind allocates during a step, and every kind starts from the
+ * same seeded positions and velocities: their checksums agree.
+ *
+ * Prints, per kind, the best and the mean nanoseconds per step and per
+ * particle update over rounds of 10 steps (the best is the one a loaded
+ * machine spoils least), and the process's peak RSS (VmHWM). Without a
+ * kind it runs each in a subprocess of its own, so that each peak RSS is
+ * its own; `compare [rounds]` runs them all in one process, interleaved,
+ * for ratios that one machine load shares (the pool and heap kinds then
+ * share their loop's code, as one program with two systems would).
  *
  * @module
  */
 import { Heap } from "../heap/mod.ts";
 import { type Memory, OsPages } from "../os/mod.ts";
+import type { RecordCursor } from "../record/mod.ts";
 import { Particle } from "./_particle.ts";
 
 const N = 100_000;
@@ -107,6 +125,19 @@ function js(): System {
   };
 }
 
+type ParticleCursor = RecordCursor<typeof Particle.fieldTypes>;
+
+// One particle's move through a cursor at it: the step of every records
+// kind but `pool-offsets` (V8 inlines it into each loop).
+function move(c: ParticleCursor): void {
+  let px = c.x + c.vx * DT, py = c.y + c.vy * DT;
+  if (px < 0 || px > 1) c.vx = -c.vx, px = c.x;
+  if (py < 0 || py > 1) c.vy = -c.vy, py = c.y;
+  c.x = px;
+  c.y = py;
+}
+
+// The records of every kind but `array`: one block each, by pointer.
 function records(kind: "pool" | "pool-offsets" | "heap"): System {
   // Every record is Particle.size bytes: a Heap is told so, a Pool knows.
   const allocator: { memory: Memory; alloc(size: number): number } =
@@ -141,11 +172,7 @@ function records(kind: "pool" | "pool-offsets" | "heap"): System {
     : () => {
       for (let i = 0; i < N; i++) {
         c.ptr = ptrs[i];
-        let px = c.x + c.vx * DT, py = c.y + c.vy * DT;
-        if (px < 0 || px > 1) c.vx = -c.vx, px = c.x;
-        if (py < 0 || py > 1) c.vy = -c.vy, py = c.y;
-        c.x = px;
-        c.y = py;
+        move(c);
       }
     };
   return {
@@ -161,12 +188,52 @@ function records(kind: "pool" | "pool-offsets" | "heap"): System {
   };
 }
 
+// The records side by side in one block: a cursor stepped by the record
+// size (`array`), or the array's checked at(i) (`array-at`).
+function array(kind: "array" | "array-at"): System {
+  const heap = new Heap({ pages: new OsPages() });
+  const ps = Particle.array(heap.memory, heap.alloc(N * Particle.size), N);
+  const c = Particle.cursor(heap.memory);
+  const s = starts();
+  for (let i = 0; i < N; i++) {
+    const p = ps.at(i);
+    p.x = s[4 * i];
+    p.y = s[4 * i + 1];
+    p.vx = s[4 * i + 2] - 0.5;
+    p.vy = s[4 * i + 3] - 0.5;
+    p.id = i;
+  }
+  const step = kind === "array"
+    ? () => {
+      for (c.ptr = ps.ptr; c.ptr < ps.end; c.ptr += Particle.size) move(c);
+    }
+    : () => {
+      for (let i = 0; i < N; i++) move(ps.at(i));
+    };
+  return {
+    step,
+    checksum() {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += ps.at(i).x + ps.at(i).y;
+      return sum;
+    },
+  };
+}
+
 function peakRss(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
 }
 
-const KINDS = ["soa", "js", "pool", "pool-offsets", "heap"] as const;
+const KINDS = [
+  "soa",
+  "js",
+  "pool",
+  "pool-offsets",
+  "heap",
+  "array",
+  "array-at",
+] as const;
 
 function make(kind: string): System {
   if (kind === "soa") return soa();
@@ -174,31 +241,40 @@ function make(kind: string): System {
   if (kind === "pool" || kind === "pool-offsets" || kind === "heap") {
     return records(kind);
   }
+  if (kind === "array" || kind === "array-at") return array(kind);
   throw new TypeError(
     `Kind must be compare or one of ${KINDS.join(", ")}, got ${kind}`,
   );
 }
 
+// Steps in rounds of 10: the best round and the mean of them all.
 function measure(kind: string, steps: number): void {
   const system = make(kind);
   for (let i = 0; i < 20; i++) system.step(); // warm up
-  const started = performance.now();
-  for (let i = 0; i < steps; i++) system.step();
-  const ns = (performance.now() - started) * 1e6 / steps;
+  let best = Infinity, total = 0;
+  const rounds = Math.max(1, Math.round(steps / 10));
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) system.step();
+    const ns = (performance.now() - started) * 1e6 / 10;
+    best = Math.min(best, ns);
+    total += ns;
+  }
   console.log(JSON.stringify({
     kind,
     particles: N,
-    steps,
-    nsPerStep: Math.round(ns),
-    nsPerParticle: +(ns / N).toFixed(2),
+    steps: rounds * 10,
+    bestNsPerStep: Math.round(best),
+    meanNsPerStep: Math.round(total / rounds),
+    bestNsPerParticle: +(best / N).toFixed(2),
     checksum: +system.checksum().toFixed(6),
     peakRssMiB: +(peakRss() / 2 ** 20).toFixed(1),
   }));
 }
 
 // Every kind in this process, steps interleaved round by round, so that
-// the machine's load falls on each alike: the best round of each, and its
-// ratio to struct-of-arrays.
+// the machine's load falls on each alike: the best round of each, its
+// ratio to struct-of-arrays and how many times faster than JS objects.
 function compare(rounds: number): void {
   const systems = KINDS.map((k) => [k, make(k)] as const);
   const best = new Map<string, number>();
@@ -210,13 +286,15 @@ function compare(rounds: number): void {
       best.set(k, Math.min(best.get(k) ?? Infinity, ns));
     }
   }
-  const floor = best.get("soa")!;
+  const floor = best.get("soa")!, js = best.get("js")!;
   for (const [k] of systems) {
     const ns = best.get(k)!;
     console.log(
-      `${k.padEnd(13)} ${ns.toFixed(2).padStart(6)} ns/particle  ${
-        (ns / floor).toFixed(2)
-      }× soa`,
+      `${k.padEnd(13)} ${(ns * N / 1e3).toFixed(0).padStart(6)} µs/step ${
+        ns.toFixed(2).padStart(6)
+      } ns/particle  ${(ns / floor).toFixed(2)}× soa  ${
+        (js / ns).toFixed(2)
+      }× faster than js`,
     );
   }
 }

@@ -30,3 +30,4 @@
  * @module
  */
 export * from "./record.ts";
+export * from "./record_array.ts";

@@ -10,6 +10,7 @@ import type { PoolOptions } from "../pool/pool_types.ts";
 import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
 import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
+import { RecordArray } from "./record_array.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
 
@@ -361,6 +362,41 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    */
   cursor(memory: Memory): RecordCursor<F> {
     return makeCursor(this as CursorLayout, memory) as RecordCursor<F>;
+  }
+
+  /**
+   * An array of `length` of these records at `ptr` in `memory` (see
+   * {@linkcode RecordArray}): `at(i)` is its cursor at record `i`, checked;
+   * a cursor stepped by `size` from `ptr` to `end` visits them all. `ptr`
+   * must be a multiple of `align` (a PointerError otherwise) and the
+   * records must end inside the memory (a RangeError otherwise).
+   *
+   * @example Particles in one heap block
+   * ```ts
+   * import { defineRecord } from "@sp/mem/record";
+   * import { Heap } from "@sp/mem/heap";
+   * import assert from "node:assert/strict";
+   *
+   * const Particle = defineRecord("Particle", { x: "f64", vx: "f64" });
+   * using heap = new Heap();
+   * const n = 1000;
+   * const ps = Particle.array(heap.memory, heap.alloc(n * Particle.size), n);
+   * for (let i = 0; i < n; i++) ps.at(i).vx = 1;
+   * const p = Particle.cursor(heap.memory);
+   * for (p.ptr = ps.ptr; p.ptr < ps.end; p.ptr += Particle.size) {
+   *   p.x += p.vx * 0.5;
+   * }
+   * assert.equal(heap.memory.f64[(ps.ptr + 999 * 16) / 8], 0.5);
+   * assert.equal(ps.end, ps.ptr + n * 16);
+   * ```
+   *
+   * @param memory The memory the records are in.
+   * @param ptr The address of record 0.
+   * @param length The number of records.
+   * @returns The array.
+   */
+  array(memory: Memory, ptr: number, length: number): RecordArray<F> {
+    return new RecordArray(this, memory, ptr, length);
   }
 
   /**

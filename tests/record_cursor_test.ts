@@ -194,3 +194,53 @@ Deno.test("cursor without code generation (a content security policy)", () => {
     globalThis.Function = original;
   }
 });
+
+Deno.test("cursor: a natural record nested in a packed one, at any address", () => {
+  const V = defineRecord("V", { d: "f64", n: "u32" });
+  const P = defineRecord("P", {
+    c: "u8",
+    v: V,
+    vs: { type: V, length: 2 },
+  }, { packed: true });
+  assert.deepEqual([P.offsets.v, P.offsets.vs, P.size], [1, 17, 49]);
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096);
+  const dv = new DataView(pages.memory.buffer);
+  const c = P.cursor(pages.memory);
+  for (const at of [base, base + 3]) {
+    c.ptr = at;
+    c.v.d = 1.5;
+    c.v.n = 0xdeadbeef;
+    c.vs.at(1).d = -2;
+    assert.equal(dv.getFloat64(at + 1, true), 1.5);
+    assert.equal(dv.getUint32(at + 9, true), 0xdeadbeef);
+    assert.equal(dv.getFloat64(at + 33, true), -2);
+    assert.deepEqual([c.v.d, c.v.n, c.vs.at(1).d], [1.5, 0xdeadbeef, -2]);
+  }
+});
+
+Deno.test("cursor: ptr reads back as set; a misaligned one writes the field's own bytes or none", () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096);
+  const c = Particle.cursor(pages.memory);
+  for (const p of [0, base, base + 4, base + 1, 2 ** 40]) {
+    c.ptr = p;
+    assert.equal(c.ptr, p);
+  }
+  const u8 = pages.memory.u8;
+  // At base + 4, the f64 fields are unaligned (read undefined, written
+  // nowhere); id, a u32, is aligned and lands at ptr + 32.
+  c.ptr = base + 4;
+  c.x = 1;
+  c.vy = 2;
+  c.id = 0x01020304;
+  assert.deepEqual([c.x, c.vy, c.id], [undefined, undefined, 0x01020304]);
+  const written = [...u8.subarray(base, base + 64)].flatMap((b, i) =>
+    b === 0 ? [] : [[i, b]]
+  );
+  assert.deepEqual(written, [[36, 4], [37, 3], [38, 2], [39, 1]]);
+  // Past the memory's end: nothing is read or written.
+  c.ptr = pages.memory.buffer.byteLength;
+  c.x = 1;
+  assert.equal(c.x, undefined);
+});

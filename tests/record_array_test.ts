@@ -1,0 +1,195 @@
+// Arrays of records: at(i) moves one cursor to record i, size bytes
+// apart, whatever the layout (natural, packed at an odd address, nested,
+// with arrays); every refused construction and index throws a specific
+// error and changes no byte.
+import assert from "node:assert/strict";
+import { BufferPages, type Memory, PointerError } from "../os/mod.ts";
+import { defineRecord, type RecordArray } from "../record/mod.ts";
+import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
+import { Particle } from "./_records.ts";
+
+Deno.test("record array: at(i) is record i, size bytes apart", () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096);
+  const ps = Particle.array(pages.memory, base, 3);
+  assert.deepEqual([ps.ptr, ps.length, ps.end, ps.layout, ps.memory], [
+    base,
+    3,
+    base + 120,
+    Particle,
+    pages.memory,
+  ]);
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps.at(i);
+    p.x = i + 0.5;
+    p.vy = -i;
+    p.id = 100 + i;
+  }
+  const { f64, u32 } = pages.memory;
+  for (let i = 0; i < 3; i++) {
+    const at = base + 40 * i;
+    assert.equal(ps.at(i).ptr, at);
+    assert.equal(f64[at / 8], i + 0.5);
+    assert.equal(f64[at / 8 + 3], -i);
+    assert.equal(u32[(at + 32) / 4], 100 + i);
+    assert.equal(u32[(at + 36) / 4], 0); // the padding is left alone
+  }
+  assert.equal(ps.at(2).id, 102);
+  // A cursor stepped by the size from ptr to end visits the same records.
+  const c = Particle.cursor(pages.memory);
+  const seen = [];
+  for (c.ptr = ps.ptr; c.ptr < ps.end; c.ptr += Particle.size) {
+    seen.push([c.ptr, c.x, c.id]);
+  }
+  assert.deepEqual(seen, [
+    [base, 0.5, 100],
+    [base + 40, 1.5, 101],
+    [base + 80, 2.5, 102],
+  ]);
+  assert.equal(ps.at(0), ps.at(1)); // one cursor, moved
+  assert.equal(u32[(base + 120) / 4], 0); // nothing past record 2
+});
+
+Deno.test("record array: packed records at an odd address, nested and arrays", () => {
+  const Vec2 = defineRecord("Vec2", { x: "f32", y: "f32" });
+  const Packed = defineRecord("Packed", {
+    tag: "u8",
+    pos: Vec2,
+    ids: { type: "u16", length: 2 },
+  }, { packed: true });
+  assert.equal(Packed.size, 13);
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const base = pages.alloc(4096) + 1;
+  const rs = Packed.array(pages.memory, base, 2);
+  for (let i = 0; i < 2; i++) {
+    const r = rs.at(i);
+    r.tag = 0xa0 + i;
+    r.pos.y = 1.5 + i;
+    r.ids.set(1, 0x1234 + i);
+  }
+  const dv = new DataView(pages.memory.buffer);
+  for (let i = 0; i < 2; i++) {
+    const at = base + 13 * i;
+    assert.equal(dv.getUint8(at), 0xa0 + i);
+    assert.equal(dv.getFloat32(at + 5, true), 1.5 + i);
+    assert.equal(dv.getUint16(at + 11, true), 0x1234 + i);
+    assert.equal(rs.at(i).pos.y, 1.5 + i);
+  }
+  assert.deepEqual(
+    [...pages.memory.u8.subarray(base + 26, base + 32)],
+    [0, 0, 0, 0, 0, 0],
+  );
+});
+
+Deno.test("record array: an empty array and one that ends at the memory's end", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  const end = pages.memory.buffer.byteLength;
+  const empty = Particle.array(pages.memory, end, 0);
+  assert.deepEqual([empty.length, empty.ptr, empty.end], [0, end, end]);
+  const last = Particle.array(pages.memory, end - 40, 1);
+  assert.equal(last.at(0).ptr, end - 40);
+  assert.throws(
+    () => Particle.array(pages.memory, end, 0).at(0),
+    /^RangeError: Index 0 is out of range for an array of 0 records$/,
+  );
+});
+
+const refused: Array<
+  [string, (memory: Memory, base: number) => unknown, Refusal]
+> = [
+  [
+    "an unaligned pointer",
+    (m, base) => Particle.array(m, base + 4, 2),
+    {
+      error: PointerError,
+      reason: "unaligned",
+      message: /not a multiple of 8, the alignment of record Particle/,
+    },
+  ],
+  [
+    "a negative pointer",
+    (m) => Particle.array(m, -8, 1),
+    { error: PointerError, reason: "out-of-range", message: /Pointer -8/ },
+  ],
+  [
+    "a fractional pointer",
+    (m) => Particle.array(m, 8.5, 1),
+    { error: PointerError, reason: "out-of-range", message: /Pointer 8.5/ },
+  ],
+  [
+    "a pointer that is no number",
+    (m) => Particle.array(m, "8" as unknown as number, 1),
+    { error: TypeError, message: /Pointer must be a number, got string/ },
+  ],
+  [
+    "a negative length",
+    (m, base) => Particle.array(m, base, -1),
+    { error: RangeError, message: /Length must be a non-negative integer/ },
+  ],
+  [
+    "a fractional length",
+    (m, base) => Particle.array(m, base, 1.5),
+    { error: RangeError, message: /got 1.5/ },
+  ],
+  [
+    "records past the memory's end",
+    (m) => Particle.array(m, m.buffer.byteLength - 40, 2),
+    {
+      error: RangeError,
+      message:
+        /^An array of 2 Particle records \(40 bytes each\) at 0xffd8 \(65496\) ends at 65576, past the memory's 65536 bytes/,
+    },
+  ],
+  [
+    "no Memory",
+    () => Particle.array({} as Memory, 0, 1),
+    { error: TypeError, message: /needs a Memory .*, got object/ },
+  ],
+  ...[-1, 2, 0.5, NaN, 2 ** 32].map((i): [
+    string,
+    (memory: Memory, base: number) => unknown,
+    Refusal,
+  ] => [
+    `index ${i}`,
+    (m, base) => Particle.array(m, base, 2).at(i),
+    {
+      error: RangeError,
+      message: new RegExp(
+        `^Index ${i} is out of range for an array of 2 records \\(0 to 1\\)$`,
+      ),
+    },
+  ]),
+];
+
+Deno.test("record array refuses bad input, changing nothing", async (t) => {
+  for (const [name, call, refusal] of refused) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 16 });
+      const base = pages.alloc(4096);
+      pages.memory.u8.fill(7, base, base + 4096);
+      const bytes = () => [...pages.memory.u8];
+      assertRefusedUnchanged(
+        { state: bytes },
+        () => call(pages.memory, base),
+        refusal,
+      );
+    });
+  }
+});
+
+Deno.test("record array: its type follows the layout's fields", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  const ps: RecordArray<typeof Particle.fieldTypes> = Particle.array(
+    pages.memory,
+    pages.alloc(4096),
+    1,
+  );
+  const p = ps.at(0);
+  p.id = 4;
+  assert.equal(ps.at(0).id, 4);
+  // Checked when the test is type-checked, never run.
+  const _typed = (c: typeof p) => {
+    // @ts-expect-error: a Particle has no field z
+    c.z = 1;
+  };
+});
