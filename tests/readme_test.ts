@@ -88,13 +88,29 @@ Deno.test("the tarball path in Install is the one deno task build:npm writes", (
 });
 
 Deno.test("every README TypeScript block runs under the test task", () => {
-  assert.match(config.tasks.test, /^deno test .*--doc/);
+  // deno test through the runner that joins the dot reporter's marks; the
+  // verbose task is the same run with deno test's own reporter.
+  const runner = "deno run --allow-run scripts/test_dots.ts ";
+  assert.ok(config.tasks.test.startsWith(runner), config.tasks.test);
+  const flags = config.tasks.test.slice(runner.length);
+  assert.match(flags, /(^| )--doc( |$)/);
+  assert.equal(config.tasks["test:verbose"], `deno test ${flags}`);
   const ignored = blocks(readme)
     .filter((b) => /^(ts|typescript|js|javascript)\b/.test(b.info))
     .filter((b) => b.info.split(" ").includes("ignore"))
     .map((b) => b.code.split("\n")[0]);
   // Every block is a complete example: one marked ignore would run nowhere.
   assert.deepEqual(ignored, [], "README blocks marked ignore (first lines)");
+});
+
+Deno.test("CI runs the test command of Commands, as Commands spells it", async () => {
+  const sh = blocks(section("Commands")).find((b) => b.info === "sh");
+  assert.ok(sh, "Commands has no sh block");
+  const test = sh.code.match(/^(npx --yes deno@\S+) task test /m);
+  assert.ok(test, sh.code);
+  const ci = await Deno.readTextFile(new URL("../.ci/run", import.meta.url));
+  assert.ok(ci.includes(`\ndeno() { ${test[1]} "$@"; }\n`), "CI's deno");
+  assert.match(ci, /^step "deno task test" deno task test$/m);
 });
 
 Deno.test("the library's lock holds its own imports only; the bench has its own", async () => {
