@@ -36,6 +36,73 @@ const WASM_MAX = 2 ** 32;
 export const DEFAULT_WASM_RESERVE = 2 ** 26;
 
 /**
+ * The part of a `WebAssembly.Memory` that {@linkcode WasmPages} uses, written
+ * out so that the package's types load where `WebAssembly` has no types: a
+ * Node project's TypeScript with `@types/node` and `"lib": ["es2022"]` has
+ * none (they are in TypeScript's DOM lib). Every `WebAssembly.Memory` has
+ * this shape; see {@linkcode WasmMemory} for the type `WasmPages` takes.
+ *
+ * @example
+ * ```ts
+ * import type { WasmMemoryLike } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * const memory: WasmMemoryLike = new WebAssembly.Memory({ initial: 1 });
+ * assert.equal(memory.grow(2), 1); // the size before, in 64 KiB pages
+ * assert.equal(memory.buffer.byteLength, 3 * 65536);
+ * ```
+ */
+export interface WasmMemoryLike {
+  /**
+   * The memory's bytes. Growing a non-shared memory replaces the buffer with
+   * a larger one and detaches the old one.
+   */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Grows the memory.
+   *
+   * @param delta How many 64 KiB pages to add.
+   * @returns The size before, in 64 KiB pages.
+   */
+  grow(delta: number): number;
+}
+
+/**
+ * The WebAssembly memory {@linkcode WasmPages} takes and hands out:
+ * `WebAssembly.Memory` wherever the project's types declare it (Deno,
+ * TypeScript's DOM lib for browsers and projects that list `"dom"`), else
+ * {@linkcode WasmMemoryLike}. Deno and browser code gets the very
+ * `WebAssembly.Memory` type (to pass to `WebAssembly.instantiate`, say), and
+ * a Node project without the DOM lib still loads the package's types. At run
+ * time `WasmPages` takes only a real `WebAssembly.Memory`, whatever the
+ * type says.
+ *
+ * @example
+ * ```ts
+ * import { type WasmMemory, WasmPages } from "@sp/mem/os";
+ * import assert from "node:assert/strict";
+ *
+ * // (module (import "env" "memory" (memory 1))), in the binary format
+ * const wasm = new Uint8Array([
+ *   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+ *   0x02, 0x0f, 0x01, // the import section: 15 bytes, one import
+ *   0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, // env memory
+ *   0x02, 0x00, 0x01, // a memory of at least one page
+ * ]);
+ * using pages = new WasmPages({ reserve: 2 ** 20 });
+ * const memory: WasmMemory = pages.wasmMemory;
+ * // In Deno the type is WebAssembly.Memory, which an import object takes.
+ * const { instance } = await WebAssembly.instantiate(wasm, { env: { memory } });
+ * assert.ok(instance instanceof WebAssembly.Instance);
+ * assert.equal(memory.buffer.byteLength, 2 ** 20);
+ * ```
+ */
+export type WasmMemory = typeof globalThis extends {
+  WebAssembly: { Memory: { prototype: infer M extends WasmMemoryLike } };
+} ? M
+  : WasmMemoryLike;
+
+/**
  * Options for {@linkcode WasmPages}.
  *
  * @example Pages above a module's own memory
@@ -54,9 +121,10 @@ export const DEFAULT_WASM_RESERVE = 2 ** 26;
 export interface WasmPagesOptions extends PageSourceOptions {
   /**
    * The memory to allocate in, shared or not; default a new non-shared one
-   * just large enough.
+   * just large enough. It must be a `WebAssembly.Memory` (its type is
+   * {@linkcode WasmMemory}, which is that type wherever it is declared).
    */
-  memory?: WebAssembly.Memory;
+  memory?: WasmMemory;
   /**
    * The first byte handed out, a non-zero multiple of 4096: everything below
    * belongs to the module (its data, stack and own heap). Default: the
@@ -124,7 +192,7 @@ export class WasmPages extends PageSource {
   /** Always `"wasm"`. */
   readonly kind = "wasm";
   /** The WebAssembly memory that the pages are in. */
-  readonly wasmMemory: WebAssembly.Memory;
+  readonly wasmMemory: WasmMemory;
   /** The first byte handed out: the module's memory is below it. */
   readonly base: number;
 

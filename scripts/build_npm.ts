@@ -17,8 +17,9 @@
  * tsc only emits here (`noCheck`): `deno check` is the type check of the
  * source, which uses Deno's own types for FFI; the emitted `.d.ts` are
  * type-checked in a Node project by `deno task test:npm`, where Deno's
- * types are absent. That is why the build refuses a `.d.ts` that a consumer
- * would load and that names `Deno.`.
+ * types are absent, and so are the DOM lib's unless the project lists it. That
+ * is why the build refuses a `.d.ts` that a consumer would load and that names
+ * a namespace of those ({@linkcode FOREIGN_NAMESPACES}).
  *
  * @module
  */
@@ -48,6 +49,28 @@ export function npmExports(
 ): Record<string, string> {
   return Object.fromEntries(
     Object.entries(exports).filter(([k]) => !DENO_ONLY_EXPORTS.includes(k)),
+  );
+}
+
+/**
+ * Global namespaces that a Node project's types may not have, with what to
+ * do instead: a declaration file a consumer loads must name none of them.
+ */
+export const FOREIGN_NAMESPACES: Readonly<Record<string, string>> = {
+  Deno:
+    "which a Node or Bun project does not have: give the public signature a type of its own (as os/memory.ts does with NativePointer)",
+  WebAssembly:
+    'whose types are in TypeScript\'s DOM lib, which a Node project with "lib": ["es2022"] does not have: give the public signature a structural type (as os/wasm_pages.ts does with WasmMemoryLike)',
+};
+
+/**
+ * The first of {@linkcode FOREIGN_NAMESPACES} that a declaration file's code
+ * (its comments left out) names, if any.
+ */
+export function foreignNamespace(text: string): string | undefined {
+  const bare = code(text);
+  return Object.keys(FOREIGN_NAMESPACES).find((name) =>
+    new RegExp(`\\b${name}\\.`).test(bare)
   );
 }
 
@@ -206,11 +229,12 @@ export async function build(): Promise<Built> {
       throw new Error(`A declaration imports ${file}, which tsc did not emit`);
     }
     reachable.add(file);
-    if (/\bDeno\./.test(code(text))) {
+    const foreign = foreignNamespace(text);
+    if (foreign !== undefined) {
       throw new Error(
-        `${
-          relative(PACKAGE_DIR, file)
-        } names a Deno type, which a Node or Bun project does not have: give the public signature a type of its own (as os/memory.ts does with NativePointer)`,
+        `${relative(PACKAGE_DIR, file)} names the ${foreign} namespace, ${
+          FOREIGN_NAMESPACES[foreign]
+        }`,
       );
     }
     queue.push(...declarationImports(file, text));

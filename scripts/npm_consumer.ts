@@ -16,6 +16,8 @@ import {
   Heap,
   OsPages,
   Pool,
+  type WasmMemoryLike,
+  WasmPages,
 } from "@sp/mem";
 
 const runtime = process.versions.bun
@@ -95,6 +97,25 @@ for (const p of blocks) pool.free(p);
 assert.equal(pool.blocks, 0);
 pool.destroy();
 console.log(`${runtime}: Pool of 1000 blocks`);
+
+// Pages in a WebAssembly memory, with no WebAssembly types in the project
+// (tsc checks this file without the DOM lib too): the memory's type is then
+// the package's WasmMemoryLike, and WebAssembly.Memory with the DOM lib. Once
+// the first page source is destroyed, a second one takes its memory (the
+// memory is left as it was).
+const wasm = new WasmPages({ reserve: 2 ** 20 });
+const memory = wasm.wasmMemory;
+const shape: WasmMemoryLike = memory;
+assert.deepEqual([wasm.alloc(100), shape.buffer.byteLength], [PAGE, 2 ** 20]);
+wasm.destroy();
+const again = new WasmPages({ memory, base: 2 * PAGE, reserve: 2 ** 20 });
+assert.deepEqual([again.base, again.alloc(1), memory.buffer.byteLength], [
+  2 * PAGE,
+  2 * PAGE,
+  2 ** 20,
+]);
+again.destroy();
+console.log(`${runtime}: WasmPages in its own memory, then in a given one`);
 
 // Outside Deno there is no FFI: the default is an ArrayBuffer, and OsPages
 // says why it cannot be made.

@@ -18,7 +18,6 @@
  */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
-import { CROSS_HEAD } from "../bench/cross_worker.ts";
 
 /** One row of `deno task bench --json`. */
 interface BenchRow {
@@ -28,6 +27,14 @@ interface BenchRow {
   nsPerOp: number | null;
   reserved: number | null;
   cutOff: boolean;
+}
+
+/** The cross-worker table as `deno task bench:workers` printed it. */
+export interface WorkerTable {
+  /** The column names, from the table's head line. */
+  head: string[];
+  /** The rows, in the order printed. */
+  rows: WorkerRow[];
 }
 
 /** One row of the cross-worker table. */
@@ -49,9 +56,20 @@ export const WORKERS_COMMAND = "deno task bench:workers";
 // shown in the report's own sections.
 const SKIPPED_PHASES = new Set(["drained", "released"]);
 
-/** The rows of `deno task bench:workers`' table, parsed from its output. */
-export function parseWorkerTable(text: string): WorkerRow[] {
-  return [
+/**
+ * The head and rows of `deno task bench:workers`' table, parsed from its
+ * output. The column names come from the output itself (this script only runs
+ * the bench's commands; it imports nothing of the bench, whose npm packages
+ * are the bench's own).
+ */
+export function parseWorkerTable(text: string): WorkerTable {
+  const head = text.match(/^\s*workers {2,}backend {2,}.*$/m);
+  if (head === null) {
+    throw new Error(
+      `No table head (a line "workers  backend  …") in the output of ${WORKERS_COMMAND}:\n${text}`,
+    );
+  }
+  const rows = [
     ...text.matchAll(
       /^\s*(\d+)\s+(heap|malloc)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)×/gm,
     ),
@@ -62,6 +80,7 @@ export function parseWorkerTable(text: string): WorkerRow[] {
     opsPerUs: Number(m[4]),
     scaling: Number(m[5]),
   }));
+  return { head: head[0].trim().split(/ {2,}/), rows };
 }
 
 /** The median of some numbers. */
@@ -167,11 +186,11 @@ export function workloadFigures(rows: BenchRow[], stamped: string): string {
 }
 
 /** The cross-worker table (medians) and the ranges over the runs. */
-export function workerFigures(runs: WorkerRow[][], stamped: string): string {
-  const keys = runs[0].map((r) => [r.workers, r.backend] as const);
+export function workerFigures(runs: WorkerTable[], stamped: string): string {
+  const keys = runs[0].rows.map((r) => [r.workers, r.backend] as const);
   const pick = (workers: number, backend: string) =>
     runs.map((run) =>
-      run.find((r) => r.workers === workers && r.backend === backend)!
+      run.rows.find((r) => r.workers === workers && r.backend === backend)!
     );
   const ratios = (workers: number) => {
     const heap = pick(workers, "heap"), malloc = pick(workers, "malloc");
@@ -193,7 +212,7 @@ export function workerFigures(runs: WorkerRow[][], stamped: string): string {
   });
   return [
     markdownTable(
-      CROSS_HEAD,
+      runs[0].head,
       cells,
       [true, false, true, true, true, true],
     ),
@@ -234,7 +253,7 @@ if (import.meta.main) {
     console.log();
   }
   if (workers) {
-    const results: WorkerRow[][] = [];
+    const results: WorkerTable[] = [];
     for (let i = 1; i <= runs; i++) {
       console.error(`figures: ${WORKERS_COMMAND} (run ${i} of ${runs})`);
       results.push(

@@ -7,8 +7,10 @@
  * Heap, an Arena, a Pool, OsPages refused) and the cross-runtime cases of
  * tests/runtimes/ with their imports pointed at `@sp/mem`, on Node 22 and
  * on Bun; in the Node project tsc type-checks all of it against the
- * package's `.d.ts`, with Node's types and not Deno's. Exits 1 at the first
- * failure, with the output of the step that failed.
+ * package's `.d.ts`, with Node's types and not Deno's: once with TypeScript's
+ * DOM lib, once the consumer program alone as a Node project has it by
+ * default (`@types/node`, `"lib": ["es2022"]`, no `WebAssembly` types). Exits
+ * 1 at the first failure, with the output of the step that failed.
  *
  * @module
  */
@@ -139,26 +141,47 @@ try {
     ],
     node,
   );
+  const compilerOptions = {
+    target: "es2022",
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    types: ["node"],
+    strict: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    verbatimModuleSyntax: true,
+    // The package's own .d.ts are checked too: with skipLibCheck an
+    // unresolved type in them would silently be `any`.
+    skipLibCheck: false,
+  };
+  // The program and the cases, which make WebAssembly memories: with the
+  // DOM lib, where WebAssembly's types are.
   await Deno.writeTextFile(
     join(node, "tsconfig.json"),
     JSON.stringify({
       compilerOptions: {
-        target: "es2022",
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        // WebAssembly.Memory's type is in TypeScript's DOM lib only.
+        ...compilerOptions,
         lib: ["es2022", "esnext.disposable", "dom"],
-        types: ["node"],
-        strict: true,
-        noEmit: true,
-        allowImportingTsExtensions: true,
-        verbatimModuleSyntax: true,
-        skipLibCheck: false,
       },
       include: ["*.ts"],
     }),
   );
   await run("tsc --noEmit (Node project)", "npx", ["tsc", "-p", "."], node);
+  // The program alone as a Node project has it by default: no DOM lib, so
+  // no WebAssembly types; the package's types must load all the same.
+  await Deno.writeTextFile(
+    join(node, "tsconfig.node.json"),
+    JSON.stringify({
+      compilerOptions: { ...compilerOptions, lib: ["es2022"] },
+      files: ["main.ts"],
+    }),
+  );
+  await run(
+    'tsc --noEmit (Node project, "lib": ["es2022"])',
+    "npx",
+    ["tsc", "-p", "tsconfig.node.json"],
+    node,
+  );
   console.log(
     await run("node main.ts", "npx", ["--yes", TOOLS.node, "main.ts"], node),
   );

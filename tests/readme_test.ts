@@ -17,6 +17,7 @@ const config = JSON.parse(
 ) as {
   version: string;
   exports: Record<string, string>;
+  imports: Record<string, string>;
   tasks: Record<string, string>;
 };
 
@@ -87,13 +88,56 @@ Deno.test("the tarball path in Install is the one deno task build:npm writes", (
 });
 
 Deno.test("every README TypeScript block runs under the test task", () => {
-  assert.match(config.tasks.test, /^deno test .*--doc/);
+  // deno test through the runner that joins the dot reporter's marks; the
+  // verbose task is the same run with deno test's own reporter.
+  const runner = "deno run --allow-run scripts/test_dots.ts ";
+  assert.ok(config.tasks.test.startsWith(runner), config.tasks.test);
+  const flags = config.tasks.test.slice(runner.length);
+  assert.match(flags, /(^| )--doc( |$)/);
+  assert.equal(config.tasks["test:verbose"], `deno test ${flags}`);
   const ignored = blocks(readme)
     .filter((b) => /^(ts|typescript|js|javascript)\b/.test(b.info))
     .filter((b) => b.info.split(" ").includes("ignore"))
     .map((b) => b.code.split("\n")[0]);
   // Every block is a complete example: one marked ignore would run nowhere.
   assert.deepEqual(ignored, [], "README blocks marked ignore (first lines)");
+});
+
+Deno.test("CI runs the test command of Commands, as Commands spells it", async () => {
+  const sh = blocks(section("Commands")).find((b) => b.info === "sh");
+  assert.ok(sh, "Commands has no sh block");
+  const test = sh.code.match(/^(npx --yes deno@\S+) task test /m);
+  assert.ok(test, sh.code);
+  const ci = await Deno.readTextFile(new URL("../.ci/run", import.meta.url));
+  assert.ok(ci.includes(`\ndeno() { ${test[1]} "$@"; }\n`), "CI's deno");
+  assert.match(ci, /^step "deno task test" deno task test$/m);
+});
+
+Deno.test("the library's lock holds its own imports only; the bench has its own", async () => {
+  const read = async (path: string) =>
+    JSON.parse(await Deno.readTextFile(new URL(path, import.meta.url)));
+  const lock = await read("../deno.lock") as {
+    specifiers: Record<string, string>;
+  };
+  const bench = await read("../bench/deno.json") as {
+    imports: Record<string, string>;
+  };
+  const benchLock = await read("../bench/deno.lock") as {
+    specifiers: Record<string, string>;
+  };
+  // npm:name@range → name
+  const name = (specifier: string) =>
+    specifier.replace(/^npm:/, "").replace(/@[^@/]*$/, "");
+  const names = (specifiers: Iterable<string>) =>
+    [...specifiers].map(name).sort();
+  assert.deepEqual(
+    names(Object.keys(lock.specifiers)),
+    names(Object.values(config.imports)),
+  );
+  assert.deepEqual(
+    names(Object.keys(benchLock.specifiers)),
+    names(Object.values(bench.imports)),
+  );
 });
 
 Deno.test("the figures script reads bench:workers' table and states ranges over runs", () => {
@@ -111,14 +155,20 @@ Deno.test("the figures script reads bench:workers' table and states ranges over 
     run("90.0", "400.0"),
     run("60.0", "440.0"),
   ];
-  assert.deepEqual(runs[0][0], {
+  assert.deepEqual(runs[0].rows[0], {
     workers: 1,
     backend: "heap",
     nsPerOp: 110,
     opsPerUs: 8.8,
     scaling: 1,
   });
-  const rows = workerFigures(runs, "cmd").split("\n").slice(2, 6);
+  const figures = workerFigures(runs, "cmd").split("\n");
+  // The Markdown head is the printed table's, column for column.
+  assert.equal(
+    figures[0],
+    "| workers | backend | ns/op per worker | ops/µs | scaling | heap ÷ malloc |",
+  );
+  const rows = figures.slice(2, 6);
   assert.deepEqual(rows.map((r) => r.split("|").map((c) => c.trim())[3]), [
     "90.0",
     "100.0",
@@ -131,4 +181,11 @@ Deno.test("the figures script reads bench:workers' table and states ranges over 
     "1.00–1.20",
     "",
   ]);
+  // Output without the table (a failed run's message) is refused, not read
+  // as a table of no rows.
+  assert.throws(() => parseWorkerTable("error: Module not found\n"), {
+    name: "Error",
+    message:
+      'No table head (a line "workers  backend  …") in the output of deno task bench:workers:\nerror: Module not found\n',
+  });
 });

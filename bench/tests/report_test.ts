@@ -25,6 +25,7 @@ import {
 } from "../_table.ts";
 import { BACKEND_NAMES, makeBackend } from "../backends/mod.ts";
 import { runWorkload, type Workload, WORKLOADS } from "../workloads.ts";
+import { parseWorkerTable } from "../../scripts/readme_figures.ts";
 
 const ALL = WORKLOADS.map((w) => w.name);
 const WITHOUT_THING = BACKEND_NAMES.filter((b) => b !== "thi.ng");
@@ -482,4 +483,20 @@ Deno.test("crossWorkerTable: scaling against 1 worker, heap ÷ malloc, every col
     CROSS_LEGEND.map((l) => l.slice(0, l.indexOf(":"))),
     CROSS_HEAD,
   );
+});
+
+Deno.test("crossWorkerTable: the README's figures script reads its head and rows back", () => {
+  const table = parseWorkerTable(crossWorkerTable([
+    { backend: "heap", workers: 1, nsPerOp: 50, opsPerUs: 20 },
+    { backend: "malloc", workers: 1, nsPerOp: 40, opsPerUs: 25 },
+    { backend: "heap", workers: 4, nsPerOp: 12.5, opsPerUs: 160 },
+  ]));
+  assert.deepEqual(table, {
+    head: CROSS_HEAD,
+    rows: [
+      { workers: 1, backend: "heap", nsPerOp: 50, opsPerUs: 20, scaling: 1 },
+      { workers: 1, backend: "malloc", nsPerOp: 40, opsPerUs: 25, scaling: 1 },
+      { workers: 4, backend: "heap", nsPerOp: 12.5, opsPerUs: 160, scaling: 8 },
+    ],
+  });
 });
