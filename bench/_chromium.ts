@@ -2,6 +2,7 @@
 // cross-runtime cases, screenshots of the charts): TypeScript bundled for the
 // browser by `deno bundle`, served from memory on loopback, and a page
 // driven by puppeteer-core.
+import { fileURLToPath } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
 /** Where Chromium is: `$CHROMIUM`, else Debian's `/usr/bin/chromium`. */
@@ -32,7 +33,17 @@ export async function bundleForBrowser(entry: URL): Promise<string> {
   const out = await Deno.makeTempFile({ suffix: ".js" });
   try {
     const { success, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform=browser", "-o", out, entry.href],
+      // The bench's own config (its npm imports), wherever deno runs from.
+      args: [
+        "bundle",
+        "--quiet",
+        "--config",
+        fileURLToPath(new URL("deno.json", import.meta.url)),
+        "--platform=browser",
+        "-o",
+        out,
+        entry.href,
+      ],
       stdout: "null",
       stderr: "piped",
     }).output();

@@ -280,6 +280,15 @@ const optionCases: OptionCase[] = [
       message: /^Memory must be a WebAssembly.Memory$/,
     },
   },
+  {
+    name:
+      "a look-alike with a buffer and grow (what the type admits without the DOM lib)",
+    options: { memory: { buffer: new ArrayBuffer(65536), grow: () => 1 } },
+    expect: {
+      error: TypeError,
+      message: /^Memory must be a WebAssembly.Memory$/,
+    },
+  },
 ];
 
 for (const c of optionCases) {
