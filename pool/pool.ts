@@ -173,8 +173,7 @@ export class Pool implements Allocator, Disposable {
   // block base and block 0, which the fast paths read; #sync refreshes them.
   #meta!: Int32Array;
   #next!: Uint16Array;
-  #pageSlab!: Int32Array;
-  #pageOffset!: Int32Array;
+  #pages!: Int32Array;
   #cur = 0;
   #curRow = 0;
   #curBase = 0;
@@ -364,9 +363,9 @@ export class Pool implements Allocator, Disposable {
     // `>>> 0 === ptr`: an integer below 2^32, so the page and the offset
     // in it are exact (anything else takes the slow way, which says why).
     if (ptr >>> 0 === ptr) {
-      const page = ptr >>> SHIFT, s = this.#pageSlab[page];
+      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
       if (s > 0) {
-        const off = this.#pageOffset[page] + (ptr & IN_PAGE);
+        const off = pages[e + 1] + (ptr & IN_PAGE);
         const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
         const next = this.#next, g = s * this.blocksPerSlab + i;
         if (
@@ -511,8 +510,7 @@ export class Pool implements Allocator, Disposable {
     const t = this.#slabs;
     this.#meta = t.meta;
     this.#next = t.next;
-    this.#pageSlab = t.map.slab;
-    this.#pageOffset = t.map.offset;
+    this.#pages = t.map.pages;
     this.#curRow = t.cur * ROW;
     this.#curBase = t.cur * this.blocksPerSlab;
     // As a small integer where it fits, so that the pointers alloc makes
