@@ -297,13 +297,22 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   alloc(size?: number, alignment?: number): number {
+    // The fast path calls nothing, so that V8 inlines it whole into the
+    // caller (a helper left out of an inlining budget costs a call), and
+    // the liveness test (#live) is written out.
     const ptr = this.#head;
     if (
       ptr !== 0 && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
-      this.#live()
+      this.#f64.length !== 0 &&
+      (this.#askParent === false || this.#parentAlive())
     ) {
-      this.#pop();
+      const next = this.#next, g = this.#curBase + this.#headIndex;
+      const i = next[g];
+      next[g] = L_LIVE;
+      this.#headIndex = i;
+      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
+      this.#used++;
       // The last block freed holds what it held then: zero it now, while
       // the caller is about to touch it anyway.
       const f64 = this.#f64, words = this.#zeroWords;
@@ -311,7 +320,7 @@ export class Pool implements Allocator, Disposable {
       for (let k = ptr >>> 3, end = k + words; k < end; k++) f64[k] = 0;
       return ptr;
     }
-    return this.#allocSlow(size, alignment, true);
+    return this.#allocSlow(size, alignment) || this.alloc();
   }
 
   /**
@@ -340,16 +349,23 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   allocUnsafe(size?: number, alignment?: number): number {
+    // alloc's fast path without the zeroing.
     const ptr = this.#head;
     if (
       ptr !== 0 && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
-      this.#live()
+      this.#f64.length !== 0 &&
+      (this.#askParent === false || this.#parentAlive())
     ) {
-      this.#pop();
+      const next = this.#next, g = this.#curBase + this.#headIndex;
+      const i = next[g];
+      next[g] = L_LIVE;
+      this.#headIndex = i;
+      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
+      this.#used++;
       return ptr;
     }
-    return this.#allocSlow(size, alignment, false);
+    return this.#allocSlow(size, alignment) || this.allocUnsafe();
   }
 
   /**
@@ -373,7 +389,8 @@ export class Pool implements Allocator, Disposable {
           next[g] === L_LIVE &&
           (size === undefined ||
             (size >>> 0 === size && size <= this.blockSize)) &&
-          this.#live()
+          this.#f64.length !== 0 &&
+          (this.#askParent === false || this.#parentAlive())
         ) {
           if (s !== this.#cur) return this.#releaseOther(s, i, g);
           next[g] = this.#headIndex;
@@ -426,14 +443,10 @@ export class Pool implements Allocator, Disposable {
 
   // The rest of alloc and allocUnsafe, when the current slab's free list is
   // empty or the arguments need checking: checks them, makes a slab with
-  // room current if the current one is full, and hands out its last block
-  // freed (zeroed if asked) or else its next block never used (zero
-  // already).
-  #allocSlow(
-    size: number | undefined,
-    alignment: number | undefined,
-    zero: boolean,
-  ): number {
+  // room current if the current one is full, and hands out its next block
+  // never used (zero already) — or returns 0 when that slab has freed
+  // blocks instead, for the caller to pop one by its fast path.
+  #allocSlow(size: number | undefined, alignment: number | undefined): number {
     this.#checkLive();
     if (size !== undefined) {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
@@ -445,28 +458,13 @@ export class Pool implements Allocator, Disposable {
     ) {
       this.#slabs.nextSlab();
     }
-    const ptr = this.#head;
-    if (ptr !== 0) {
-      this.#pop();
-      if (zero) this.#zeroBytes(ptr);
-      return ptr;
-    }
+    if (this.#head !== 0) return 0;
     const m = this.#meta, row = this.#curRow;
     const f = m[row + FRESH];
     m[row + FRESH] = f + 1;
     this.#next[this.#curBase + f] = LIVE;
     this.#used++;
     return this.#curFirst + f * this.stride;
-  }
-
-  // Takes the head off the current slab's free list (#head is not 0).
-  #pop(): void {
-    const next = this.#next, g = this.#curBase + this.#headIndex;
-    const i = next[g];
-    next[g] = L_LIVE;
-    this.#headIndex = i;
-    this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
-    this.#used++;
   }
 
   // Pushes live block `i` of slab `s`, not the current one (`g` in the
@@ -690,8 +688,12 @@ export class Pool implements Allocator, Disposable {
   // destroyed itself (a destroyed heap gave the slabs' pages back).
   #live(): boolean {
     return this.#f64.length !== 0 &&
-      (this.#askParent === false ||
-        (this.#parent as { readonly destroyed?: boolean }).destroyed !== true);
+      (this.#askParent === false || this.#parentAlive());
+  }
+
+  #parentAlive(): boolean {
+    return (this.#parent as { readonly destroyed?: boolean }).destroyed !==
+      true;
   }
 
   #checkLive(): void {
