@@ -30,6 +30,8 @@ const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
 const SHIFT = 12, IN_PAGE = 4095;
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
+// How many blocks never used go on the free list at once when it is empty.
+const FRESH_BATCH = 64;
 
 /**
  * A pool of fixed-size blocks, like Zig's `std.heap.MemoryPool`: each block
@@ -443,28 +445,33 @@ export class Pool implements Allocator, Disposable {
 
   // The rest of alloc and allocUnsafe, when the current slab's free list is
   // empty or the arguments need checking: checks them, makes a slab with
-  // room current if the current one is full, and hands out its next block
-  // never used (zero already) — or returns 0 when that slab has freed
-  // blocks instead, for the caller to pop one by its fast path.
-  #allocSlow(size: number | undefined, alignment: number | undefined): number {
+  // room current if the current one is full, and, if its free list is
+  // empty, puts its next blocks never used on it; returns 0, for the caller
+  // to pop one by its fast path.
+  #allocSlow(size: number | undefined, alignment: number | undefined): 0 {
     this.#checkLive();
     if (size !== undefined) {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    if (
-      this.#head === 0 &&
-      this.#meta[this.#curRow + FRESH] === this.blocksPerSlab
-    ) {
-      this.#slabs.nextSlab();
-    }
     if (this.#head !== 0) return 0;
-    const m = this.#meta, row = this.#curRow;
+    if (this.#meta[this.#curRow + FRESH] === this.blocksPerSlab) {
+      this.#slabs.nextSlab();
+      if (this.#head !== 0) return 0;
+    }
+    // Up to FRESH_BATCH blocks never used, in address order: they are zero
+    // already (alloc zeroes them once more, which costs less than a second
+    // way of handing out a block on the fast path).
+    const m = this.#meta, row = this.#curRow, next = this.#next;
     const f = m[row + FRESH];
-    m[row + FRESH] = f + 1;
-    this.#next[this.#curBase + f] = LIVE;
-    this.#used++;
-    return this.#curFirst + f * this.stride;
+    const end = Math.min(f + FRESH_BATCH, this.blocksPerSlab);
+    const base = this.#curBase;
+    for (let i = f; i < end - 1; i++) next[base + i] = i + 1;
+    next[base + end - 1] = END;
+    m[row + FRESH] = end;
+    this.#headIndex = f;
+    this.#head = this.#curFirst + f * this.stride;
+    return 0;
   }
 
   // Pushes live block `i` of slab `s`, not the current one (`g` in the
