@@ -300,30 +300,14 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   alloc(size?: number, alignment?: number): number {
-    // The fast path calls nothing, so that V8 inlines it whole into the
-    // caller (a helper left out of an inlining budget costs a call), and
-    // the liveness test (#live) is written out.
-    const ptr = this.#head;
-    if (
-      ptr !== 0 && alignment === undefined &&
-      (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
-      this.#f64.length !== 0 &&
-      (this.#askParent === false || this.#parentAlive())
-    ) {
-      const next = this.#next, g = this.#curBase + this.#headIndex;
-      const i = next[g];
-      next[g] = L_LIVE;
-      this.#headIndex = i;
-      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
-      this.#used++;
-      // The last block freed holds what it held then: zero it now, while
-      // the caller is about to touch it anyway.
-      const f64 = this.#f64, words = this.#zeroWords;
-      if (words < 0) this.#zeroBytes(ptr);
-      for (let k = ptr >>> 3, end = k + words; k < end; k++) f64[k] = 0;
-      return ptr;
-    }
-    return this.#allocSlow(size, alignment) || this.alloc();
+    // Every block comes off a free list: a freed one holds what it held
+    // then (one never used is zero already, and zeroed once more), so zero
+    // it now, while the caller is about to touch it anyway.
+    const ptr = this.allocUnsafe(size, alignment);
+    const f64 = this.#f64, words = this.#zeroWords;
+    if (words < 0) this.#zeroBytes(ptr);
+    for (let k = ptr >>> 3, end = k + words; k < end; k++) f64[k] = 0;
+    return ptr;
   }
 
   /**
@@ -352,7 +336,9 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   allocUnsafe(size?: number, alignment?: number): number {
-    // alloc's fast path without the zeroing.
+    // The fast path calls nothing, so that V8 inlines it whole into the
+    // caller (a helper left out of an inlining budget costs a call), and
+    // the liveness test (#live) is written out.
     const ptr = this.#head;
     if (
       ptr !== 0 && alignment === undefined &&

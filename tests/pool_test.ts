@@ -166,6 +166,13 @@ interface SequenceCase {
   };
 }
 
+// `count` allocations, named `${name}0` on, the i-th expected at `at(i)`.
+const allocs = (name: string, count: number, at: (i: number) => number) =>
+  Array.from(
+    { length: count },
+    (_, i) => ({ alloc: `${name}${i}`, at: at(i) }),
+  );
+
 // On a BufferPages of its own the first slab is at 4096 (page 0 is never
 // handed out), the next at 4096 + slabSize.
 const SEQUENCES: SequenceCase[] = [
@@ -195,10 +202,7 @@ const SEQUENCES: SequenceCase[] = [
       "a second slab when the first is full, the first again once a block is freed",
     options: { blockSize: 1024, decayMs: Infinity },
     ops: [
-      ...Array.from(
-        { length: 64 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 64, (i) => P + 1024 * i),
       { alloc: "b", at: P + 65536 },
       { free: "a10" },
       { alloc: "c", at: P + 65536 + 1024 }, // the current slab first
@@ -215,10 +219,7 @@ const SEQUENCES: SequenceCase[] = [
     name: "an emptied slab kept (decay Infinity) and trimmed",
     options: { blockSize: 1024, decayMs: Infinity },
     ops: [
-      ...Array.from(
-        { length: 65 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 65, (i) => P + 1024 * i),
       ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
       { trim: 65536 },
     ],
@@ -236,10 +237,7 @@ const SEQUENCES: SequenceCase[] = [
     name: "blocks never used, 64 at a time, after the last freed",
     options: { blockSize: 24 },
     ops: [
-      ...Array.from(
-        { length: 65 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 24 * i }),
-      ),
+      ...allocs("a", 65, (i) => P + 24 * i),
       { free: "a3" },
       { alloc: "b", at: P + 24 * 3 },
       { alloc: "c", at: P + 24 * 65 },
@@ -263,10 +261,7 @@ const SEQUENCES: SequenceCase[] = [
     name: "the current slab empties, an older one gets a free block, and back",
     options: { blockSize: 1024, decayMs: Infinity },
     ops: [
-      ...Array.from(
-        { length: 64 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 64, (i) => P + 1024 * i),
       { alloc: "b", at: P + 65536 },
       { free: "b" },
       { trimmable: 65536 }, // the current slab, empty
@@ -278,10 +273,7 @@ const SEQUENCES: SequenceCase[] = [
       { trimmable: 65536 },
       { alloc: "e0", at: P + 65536 + 1024 }, // d, the last freed
       { alloc: "e1", at: P + 65536 }, // c
-      ...Array.from(
-        { length: 62 },
-        (_, i) => ({ alloc: `g${i}`, at: P + 65536 + 1024 * (i + 2) }),
-      ),
+      ...allocs("g", 62, (i) => P + 65536 + 1024 * (i + 2)),
       { alloc: "h", at: P + 1024 * 5 }, // the second is full: the first
       { trimmable: 0 },
     ],
@@ -297,10 +289,7 @@ const SEQUENCES: SequenceCase[] = [
     name: "decay 0: a slab goes back as it empties (not the current one)",
     options: { blockSize: 1024, decayMs: 0 },
     ops: [
-      ...Array.from(
-        { length: 65 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 65, (i) => P + 1024 * i),
       ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
       { free: "a64" },
       { trim: 65536 },
