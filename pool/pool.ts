@@ -140,20 +140,22 @@ export class Pool implements Allocator, Disposable {
   /** How long an empty slab is kept before it goes back, in milliseconds. */
   readonly decayMs: number;
 
-  // Every field the fast paths read starts as a small integer (or a
-  // boolean), not undefined: a field first undefined holds any value, and
-  // every read of it then checks what it is (a boxed number, read as a
-  // float and converted back, in free's multiplication).
+  // Every field the fast paths read starts as a small integer, a boolean or
+  // a typed array of its kind, not undefined: a field first undefined holds
+  // any value, and every read of it then checks what it is (a boxed number,
+  // read as a float and converted back, in free's multiplication; a typed
+  // array's class, on each of the four read).
   #parent: Allocator;
   #owned: PageSource | null;
   // Whether the parent must be asked if it is destroyed: a page source
   // detaches or revokes its memory, which the views below show; any other
   // parent (a heap) may be destroyed with its memory still alive.
   #askParent = false;
-  #u8: Uint8Array;
-  #f64: Float64Array;
-  // Empties #u8 when the memory is revoked (a WasmPages or SharedPages
-  // destroyed), as detaching does: the fast paths test its length.
+  #u8: Uint8Array = new Uint8Array(0);
+  #f64: Float64Array = new Float64Array(0);
+  // Empties the views when the memory is revoked (a WasmPages or
+  // SharedPages destroyed), as detaching does: the fast paths test the
+  // length of #f64.
   #watcher = {
     revoked: () => {
       this.#u8 = new Uint8Array(0);
@@ -174,9 +176,9 @@ export class Pool implements Allocator, Disposable {
 
   // Copies of the tables' references and of the current slab's slot, row,
   // block base and block 0, which the fast paths read; #sync refreshes them.
-  #meta!: Int32Array;
-  #next!: Uint16Array;
-  #pages!: Int32Array;
+  #meta: Int32Array = new Int32Array(0);
+  #next: Uint16Array = new Uint16Array(0);
+  #pages: Int32Array = new Int32Array(0);
   #cur = 0;
   #curRow = 0;
   #curBase = 0;
