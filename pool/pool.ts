@@ -38,7 +38,7 @@ const FRESH_BATCH = 64;
  * is `blockSize` bytes, carved out of slabs that the pool takes from its
  * parent {@linkcode Allocator} (by default a page source of its own). An
  * allocation is one pop from a slab's free list and a free one push (a
- * pair: 12 ns in bench/pool_bench.ts, 8 unzeroed, its fastest iterations,
+ * pair: 10.5–11 ns by `deno run` of bench/pool_bench.ts, 8.4–8.9 unzeroed,
  * beside 2.5–3 for a bare free list); every block is zeroed when handed out
  * ({@linkcode Pool.allocUnsafe} skips that).
  *
