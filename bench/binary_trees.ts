@@ -1,13 +1,19 @@
 /**
- * `deno run -A bench/binary_trees.ts [js|heap|pool]
- * [depth]`: the Computer Language Benchmarks Game's binary trees (depth 18
- * by default) with nodes as plain JS objects, as 24-byte blocks on a Heap,
- * or as 24-byte blocks on a Pool. Prints nanoseconds per node made and the
- * process's peak RSS (VmHWM from /proc/self/status). Without a kind it runs
- * each in a subprocess of its own, so that each peak RSS is its own.
+ * `deno run -A bench/binary_trees.ts [js|heap|pool|all] [depth] [rounds]`:
+ * the Computer Language Benchmarks Game's binary trees (depth 18 by
+ * default) with nodes as plain JS objects, as 24-byte blocks on a Heap, or
+ * as 24-byte blocks on a Pool. Prints nanoseconds per node made and the
+ * process's peak RSS (VmHWM from /proc/self/status). With `all` (the
+ * default) it runs each kind in a subprocess of its own, so that each peak
+ * RSS is its own, `rounds` times (3 by default) in turn, and then prints
+ * each kind's fastest round and its time and peak RSS as ratios to the JS
+ * objects' (the median of the rounds' ratios): on a shared machine a round
+ * is compared with the JS round run just before it, never across runs.
  *
  * A node block: [left u32 │ right u32 │ 16 bytes unused] (the Heap's
- * smallest class above 16 is 32 bytes, so 24 is what the Pool saves).
+ * smallest class above 16 is 32 bytes, so 24 is what the Pool saves). Each
+ * node's two links are written, 0 in a leaf, as a JS object literal writes
+ * both fields, so the blocks come from `allocUnsafe` (no zeroing first).
  *
  * @module
  */
@@ -43,6 +49,9 @@ function blockTrees(
     if (depth > 0) {
       u32[p >>> 2] = make(depth - 1);
       u32[(p >>> 2) + 1] = make(depth - 1);
+    } else {
+      u32[p >>> 2] = 0;
+      u32[(p >>> 2) + 1] = 0;
     }
     return p;
   };
@@ -103,7 +112,7 @@ function measure(kind: string, depth: number): void {
     const heap = new Heap({ pages: new OsPages() });
     const u32 = heap.memory.u32;
     const t = blockTrees(
-      () => heap.alloc(NODE),
+      () => heap.allocUnsafe(NODE),
       (p) => heap.free(p, NODE),
       u32,
     );
@@ -111,7 +120,7 @@ function measure(kind: string, depth: number): void {
   } else if (kind === "pool") {
     const pool = new Pool({ blockSize: NODE });
     const u32 = pool.memory.u32;
-    const t = blockTrees(() => pool.alloc(), (p) => pool.free(p), u32);
+    const t = blockTrees(() => pool.allocUnsafe(), (p) => pool.free(p), u32);
     nodes = run(depth, t.make, t.check as never, t.drop as never);
   } else throw new TypeError(`Kind must be js, heap or pool, got ${kind}`);
   const ms = performance.now() - started;
@@ -124,23 +133,55 @@ function measure(kind: string, depth: number): void {
   }));
 }
 
+const KINDS = ["js", "heap", "pool"] as const;
+
+interface Result {
+  kind: string;
+  nsPerNode: number;
+  peakRssMiB: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
 if (import.meta.main) {
-  const [kind, depth = "18"] = Deno.args;
-  if (kind !== undefined) measure(kind, Number(depth));
+  const [kind = "all", depth = "18", rounds = "3"] = Deno.args;
+  if (kind !== "all") measure(kind, Number(depth));
   else {
-    for (const k of ["js", "heap", "pool"]) {
-      const out = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          // Reading /proc/self/status needs every permission.
-          "-A",
-          new URL(import.meta.url).pathname,
-          k,
-          depth,
-        ],
-      }).outputSync();
-      Deno.stdout.writeSync(out.stdout);
-      Deno.stderr.writeSync(out.stderr);
+    const results: Result[][] = [];
+    for (let r = 0; r < Number(rounds); r++) {
+      const round: Result[] = [];
+      for (const k of KINDS) {
+        const out = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            // Reading /proc/self/status needs every permission.
+            "-A",
+            new URL(import.meta.url).pathname,
+            k,
+            depth,
+          ],
+        }).outputSync();
+        Deno.stdout.writeSync(out.stdout);
+        Deno.stderr.writeSync(out.stderr);
+        round.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+      }
+      results.push(round);
     }
+    KINDS.forEach((k, i) => {
+      const runs = results.map((round) => round[i]);
+      console.log(JSON.stringify({
+        kind: k,
+        fastestNsPerNode: Math.min(...runs.map((x) => x.nsPerNode)),
+        timeVsJs: +median(
+          results.map((round) => round[i].nsPerNode / round[0].nsPerNode),
+        ).toFixed(2),
+        rssVsJs: +median(
+          results.map((round) => round[i].peakRssMiB / round[0].peakRssMiB),
+        ).toFixed(2),
+      }));
+    });
   }
 }

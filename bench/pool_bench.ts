@@ -10,6 +10,11 @@
  * records of a `defineRecord` layout on a Pool, through a cursor, beside
  * the same loop with the layout's offsets written by hand (the baseline).
  *
+ * `deno run --allow-ffi bench/pool_bench.ts` times the pair rows instead in
+ * 60 rounds taken in turn (100 calls a round) and prints each row's fastest
+ * round, per pair, and the median of its rounds' ratios to the floor's round
+ * just before: on a shared machine, steadier than the bench's averages.
+ *
  * @module
  */
 import { Heap } from "../heap/mod.ts";
@@ -28,49 +33,53 @@ let head = 0;
 // Read back after each run, so that the loop is not optimized away.
 let sink = 0;
 const floorF64 = new Float64Array(BLOCKS * 3);
+function floorPairs(): void {
+  for (let n = 0; n < N; n++) {
+    const i = head;
+    head = links[i];
+    floorF64[i * 3] = n;
+    links[i] = head;
+    head = i;
+    sink += i;
+  }
+  if (sink < 0) throw new Error("unreachable");
+}
 Deno.bench(
   "Int32Array free list (floor)",
   { group: GROUP, baseline: true },
-  () => {
-    for (let n = 0; n < N; n++) {
-      const i = head;
-      head = links[i];
-      floorF64[i * 3] = n;
-      links[i] = head;
-      head = i;
-      sink += i;
-    }
-    if (sink < 0) throw new Error("unreachable");
-  },
+  floorPairs,
 );
 
 const pool = new Pool({ blockSize: 24 });
 const pf64 = pool.memory.f64;
-Deno.bench("Pool alloc+free", { group: GROUP }, () => {
+function poolPairs(): void {
   for (let n = 0; n < N; n++) {
     const p = pool.alloc();
     pf64[p / 8] = 1;
     pool.free(p);
   }
-});
+}
+Deno.bench("Pool alloc+free", { group: GROUP }, poolPairs);
 
-Deno.bench("Pool allocUnsafe+free", { group: GROUP }, () => {
+function poolUnsafePairs(): void {
   for (let n = 0; n < N; n++) {
     const p = pool.allocUnsafe();
     pf64[p / 8] = 1;
     pool.free(p);
   }
-});
+}
+Deno.bench("Pool allocUnsafe+free", { group: GROUP }, poolUnsafePairs);
 
 const heap = new Heap({ pages: new OsPages() });
 const hf64 = heap.memory.f64;
-Deno.bench("Heap alloc+free", { group: GROUP }, () => {
+function heapPairs(): void {
   for (let n = 0; n < N; n++) {
     const p = heap.alloc(24);
     hf64[p / 8] = 1;
     heap.free(p, 24);
   }
-});
+}
+Deno.bench("Heap alloc+free", { group: GROUP }, heapPairs);
 
 const RECORDS = "10^6 records: x += vx (two f64 fields)";
 const particles = Particle.pool();
@@ -93,3 +102,29 @@ Deno.bench("record cursor", { group: RECORDS }, () => {
     c.x += c.vx + 1;
   }
 });
+
+if (import.meta.main) {
+  const rows: [string, () => void][] = [
+    ["Int32Array free list (floor)", floorPairs],
+    ["Pool alloc+free", poolPairs],
+    ["Pool allocUnsafe+free", poolUnsafePairs],
+    ["Heap alloc+free", heapPairs],
+  ];
+  const CALLS = 100;
+  const ns = rows.map((): number[] => []);
+  for (let round = 0; round < 60; round++) {
+    rows.forEach(([, pairs], r) => {
+      const started = performance.now();
+      for (let c = 0; c < CALLS; c++) pairs();
+      ns[r].push((performance.now() - started) * 1e6 / (CALLS * N));
+    });
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  rows.forEach(([name], r) => {
+    console.log(JSON.stringify({
+      name,
+      fastestNsPerPair: +Math.min(...ns[r]).toFixed(2),
+      vsFloor: +median(ns[r].map((t, i) => t / ns[0][i])).toFixed(2),
+    }));
+  });
+}

@@ -6,7 +6,11 @@
 export const ROW = 6;
 /** The last block freed (the free list's head), or END. */
 export const FREE_HEAD = 0;
-/** The first block never handed out since the slab was taken. */
+/**
+ * The first block never handed out since the slab was taken, nor put on its
+ * free list (blocks never used go on it 64 at a time). For the current slab,
+ * FREE_HEAD and USED are the pool's fields until it writes them back.
+ */
 export const FRESH = 1;
 /** Live blocks. */
 export const USED = 2;

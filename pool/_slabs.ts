@@ -27,6 +27,12 @@ export interface SlabsOptions {
   clock: () => number;
   /** Called whenever a table is replaced or the current slab changes. */
   onChange: () => void;
+  /**
+   * Writes the current slab's free-list head and live count, which the
+   * pool keeps outside the tables, back to its row: called before anything
+   * here reads that row or changes the current slab.
+   */
+  flush: () => void;
   /** Whether the parent still owns the slabs (checked by the timer). */
   live: () => boolean;
 }
@@ -56,6 +62,7 @@ export class Slabs {
 
   constructor(options: SlabsOptions) {
     this.#o = options;
+    this.armed = options.decayMs === Infinity;
     this.meta[R.FREE_HEAD] = R.END;
     this.meta[R.FRESH] = options.blocksPerSlab;
     this.meta[R.STATE] = R.FULL;
@@ -63,6 +70,7 @@ export class Slabs {
 
   /** The empty slabs, the current one included if it is empty. */
   get emptySlabs(): number {
+    this.#o.flush();
     let n = 0;
     for (let s = this.emptyHead; s !== 0; s = this.meta[s * R.ROW + R.NEXT]) {
       n++;
@@ -71,10 +79,11 @@ export class Slabs {
     return n;
   }
 
-  /** Whether the decay timer is set (or never needed: decayMs Infinity). */
-  get armed(): boolean {
-    return this.#timer !== undefined || this.#o.decayMs === Infinity;
-  }
+  /**
+   * Whether the decay timer is set (or never needed: decayMs Infinity). A
+   * field, not a getter, for the free fast path.
+   */
+  armed: boolean;
 
   /** Slab `s`'s used count just reached 0 or fell below full. */
   changed(s: number, used: number): void {
@@ -108,6 +117,7 @@ export class Slabs {
    * empty one, else a new one from the parent. The old current slab is full.
    */
   nextSlab(): void {
+    this.#o.flush();
     let s = this.partialHead;
     if (s !== 0) this.#unlinkPartial(s);
     else if ((s = this.emptyTail) !== 0) this.#unlinkEmpty(s);
@@ -121,6 +131,7 @@ export class Slabs {
 
   /** Gives every empty slab back, the current one too; returns the bytes. */
   trim(): number {
+    this.#o.flush();
     let bytes = 0;
     const cur = this.cur;
     if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
@@ -199,7 +210,9 @@ export class Slabs {
       : now + decayMs;
     const timer = setTimeout(() => {
       this.#timer = undefined;
+      this.armed = false;
       if (this.#stopped || !this.#o.live()) return;
+      this.#o.flush();
       const cur = this.cur;
       if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
         this.cur = 0;
@@ -211,6 +224,7 @@ export class Slabs {
     }, Math.max(0, due - now) + 1);
     unrefTimer(timer);
     this.#timer = timer;
+    this.armed = true;
   }
 
   #unlinkPartial(s: number): void {

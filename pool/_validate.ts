@@ -168,18 +168,18 @@ export function validatePool(p: PoolParts): void {
       page * PAGE < at + p.slabSize;
       page++
     ) {
-      if (p.map.slab[page] !== s) {
+      if (p.map.pages[2 * page] !== s) {
         corrupt(
           `page ${hex(page * PAGE)} of ${where} maps to slot ${
-            p.map.slab[page]
+            p.map.pages[2 * page]
           }`,
           at,
         );
       }
-      if (p.map.offset[page] !== page * PAGE - first) {
+      if (p.map.pages[2 * page + 1] !== page * PAGE - first) {
         corrupt(
           `page ${hex(page * PAGE)} of ${where} maps to offset ${
-            p.map.offset[page]
+            p.map.pages[2 * page + 1]
           }, not ${page * PAGE - first}`,
           at,
         );

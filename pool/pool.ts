@@ -30,14 +30,17 @@ const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
 const SHIFT = 12, IN_PAGE = 4095;
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
+// How many blocks never used go on the free list at once when it is empty.
+const FRESH_BATCH = 64;
 
 /**
  * A pool of fixed-size blocks, like Zig's `std.heap.MemoryPool`: each block
  * is `blockSize` bytes, carved out of slabs that the pool takes from its
  * parent {@linkcode Allocator} (by default a page source of its own). An
  * allocation is one pop from a slab's free list and a free one push (a
- * pair: 15–17 ns in bench/pool_bench.ts, 11–12 unzeroed); every block is
- * zeroed when handed out ({@linkcode Pool.allocUnsafe} skips that).
+ * pair: 10.5–11 ns by `deno run` of bench/pool_bench.ts, 8.4–8.9 unzeroed,
+ * beside 2.5–3 for a bare free list); every block is zeroed when handed out
+ * ({@linkcode Pool.allocUnsafe} skips that).
  *
  * ```
  *  slab (slabSize bytes from the parent: 64 KiB by default)
@@ -125,51 +128,71 @@ export class Pool implements Allocator, Disposable {
   /** The memory the pool's pointers address: its parent's. */
   readonly memory: Memory;
   /** The size of every block, in bytes. */
-  readonly blockSize: number;
+  readonly blockSize: number = 0;
   /** The alignment of every block's (native) address. */
-  readonly alignment: number;
+  readonly alignment: number = 0;
   /** How far apart blocks are: `blockSize` rounded up to `alignment`. */
-  readonly stride: number;
+  readonly stride: number = 0;
   /** The size of each slab taken from the parent, in bytes. */
-  readonly slabSize: number;
+  readonly slabSize: number = 0;
   /** How many blocks each slab holds. */
-  readonly blocksPerSlab: number;
+  readonly blocksPerSlab: number = 0;
   /** How long an empty slab is kept before it goes back, in milliseconds. */
   readonly decayMs: number;
 
+  // Every field the fast paths read starts as a small integer, a boolean or
+  // a typed array of its kind, not undefined: a field first undefined holds
+  // any value, and every read of it then checks what it is (a boxed number,
+  // read as a float and converted back, in free's multiplication; a typed
+  // array's class, on each of the four read).
   #parent: Allocator;
   #owned: PageSource | null;
   // Whether the parent must be asked if it is destroyed: a page source
   // detaches or revokes its memory, which the views below show; any other
   // parent (a heap) may be destroyed with its memory still alive.
-  #askParent: boolean;
-  #u8: Uint8Array;
-  #f64: Float64Array;
-  // Empties #u8 when the memory is revoked (a WasmPages or SharedPages
-  // destroyed), as detaching does: the fast paths test its length.
-  #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
+  #askParent = false;
+  #u8: Uint8Array = new Uint8Array(0);
+  #f64: Float64Array = new Float64Array(0);
+  // Empties the views when the memory is revoked (a WasmPages or
+  // SharedPages destroyed), as detaching does: the fast paths test the
+  // length of #f64.
+  #watcher = {
+    revoked: () => {
+      this.#u8 = new Uint8Array(0);
+      this.#f64 = new Float64Array(0);
+    },
+  };
   #unwatch: () => void;
-  #bias: number;
+  #bias = 0;
   // A block offset `off` is block i = imul(off >>> #shift, #inverse) >>> 0
   // when (off & #low) === 0 and i < blocksPerSlab (see _stride.ts).
-  #shift: number;
-  #low: number;
-  #inverse: number;
+  #shift = 0;
+  #low = 0;
+  #inverse = 0;
   // Words per stride, for zeroing by 8-byte stores (-1: by zeroBytes).
-  #zeroWords: number;
+  #zeroWords = 0;
   #destroyed = false;
-  #blocks = 0;
   #slabs: Slabs;
 
-  // Copies of the tables' references and of the current slab's row, block
-  // base and block 0, which the fast paths read; #sync refreshes them.
-  #meta!: Int32Array;
-  #next!: Uint16Array;
-  #pageSlab!: Int32Array;
-  #pageOffset!: Int32Array;
+  // Copies of the tables' references and of the current slab's slot, row,
+  // block base and block 0, which the fast paths read; #sync refreshes them.
+  #meta: Int32Array = new Int32Array(0);
+  #next: Uint16Array = new Uint16Array(0);
+  #pages: Int32Array = new Int32Array(0);
+  #cur = 0;
   #curRow = 0;
   #curBase = 0;
   #curFirst = 0;
+  // The current slab's free-list head and live count live here, not in its
+  // row (#flush writes them back before the slab bookkeeping reads it): a
+  // pair then touches no table row. #head is the head block's address (0:
+  // the list is empty), so that alloc returns it without arithmetic and
+  // free stores its own argument back.
+  #head = 0;
+  #headIndex = L_END;
+  #used = 0;
+  // Live blocks in the slabs that are not current.
+  #others = 0;
 
   /**
    * Makes a pool; it takes no slab until the first allocation. Every option
@@ -205,8 +228,12 @@ export class Pool implements Allocator, Disposable {
     this.#bias = this.memory.address === null
       ? 0
       : Number(this.memory.address % BigInt(g.alignment));
-    ({ shift: this.#shift, low: this.#low, inverse: this.#inverse } =
-      strideDivision(g.stride));
+    // `| 0` here too: the inverse read back from an object may be a boxed
+    // number, which made the free path convert it to a float and back.
+    const d = strideDivision(g.stride);
+    this.#shift = d.shift | 0;
+    this.#low = d.low | 0;
+    this.#inverse = d.inverse | 0;
     this.#zeroWords = g.alignment % 8 === 0 && this.#bias % 8 === 0 &&
         g.blockSize <= ZERO_BY_STORES
       ? (g.stride / 8) | 0
@@ -220,6 +247,7 @@ export class Pool implements Allocator, Disposable {
       decayMs: this.decayMs,
       clock: options.clock ?? (() => performance.now()),
       onChange: () => this.#sync(),
+      flush: () => this.#flush(),
       live: () => this.#live(),
     });
     this.#sync();
@@ -232,12 +260,12 @@ export class Pool implements Allocator, Disposable {
 
   /** Live blocks. */
   get blocks(): number {
-    return this.#blocks;
+    return this.#others + this.#used;
   }
 
   /** Bytes in live blocks: `blocks × blockSize`. */
   get bytesUsed(): number {
-    return this.#blocks * this.blockSize;
+    return this.blocks * this.blockSize;
   }
 
   /** Bytes of the slabs taken from the parent and not given back. */
@@ -274,19 +302,14 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   alloc(size?: number, alignment?: number): number {
-    if (
-      (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
-      alignment === undefined && this.#live()
-    ) {
-      // The last block freed: it holds what it held then, so zero it now,
-      // while the caller is about to touch it anyway.
-      const ptr = this.#pop();
-      if (ptr !== 0) {
-        this.#zero(ptr);
-        return ptr;
-      }
-    }
-    return this.#allocFresh(size, alignment) || this.alloc();
+    // Every block comes off a free list: a freed one holds what it held
+    // then (one never used is zero already, and zeroed once more), so zero
+    // it now, while the caller is about to touch it anyway.
+    const ptr = this.allocUnsafe(size, alignment);
+    const f64 = this.#f64, words = this.#zeroWords;
+    if (words < 0) this.#zeroBytes(ptr);
+    for (let k = ptr >>> 3, end = k + words; k < end; k++) f64[k] = 0;
+    return ptr;
   }
 
   /**
@@ -315,14 +338,25 @@ export class Pool implements Allocator, Disposable {
    * @returns The block's first byte.
    */
   allocUnsafe(size?: number, alignment?: number): number {
+    // The fast path calls nothing, so that V8 inlines it whole into the
+    // caller (a helper left out of an inlining budget costs a call), and
+    // the liveness test (#live) is written out.
+    const ptr = this.#head;
     if (
+      ptr !== 0 && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
-      alignment === undefined && this.#live()
+      this.#f64.length !== 0 &&
+      (this.#askParent === false || this.#parentAlive())
     ) {
-      const ptr = this.#pop();
-      if (ptr !== 0) return ptr;
+      const next = this.#next, g = this.#curBase + this.#headIndex;
+      const i = next[g];
+      next[g] = L_LIVE;
+      this.#headIndex = i;
+      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
+      this.#used++;
+      return ptr;
     }
-    return this.#allocFresh(size, alignment) || this.allocUnsafe();
+    return this.#allocSlow(size, alignment) || this.allocUnsafe();
   }
 
   /**
@@ -336,35 +370,33 @@ export class Pool implements Allocator, Disposable {
     // `>>> 0 === ptr`: an integer below 2^32, so the page and the offset
     // in it are exact (anything else takes the slow way, which says why).
     if (ptr >>> 0 === ptr) {
-      const page = ptr >>> SHIFT;
-      const s = this.#pageSlab[page];
+      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
       if (s > 0) {
-        const off = this.#pageOffset[page] + (ptr & IN_PAGE);
+        const off = pages[e + 1] + (ptr & IN_PAGE);
         const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
-        const n = this.blocksPerSlab;
-        const next = this.#next, g = s * n + i;
+        const next = this.#next, g = s * this.blocksPerSlab + i;
         if (
-          i < n && (off & this.#low) === 0 && next[g] === L_LIVE &&
+          i < this.blocksPerSlab && (off & this.#low) === 0 &&
+          next[g] === L_LIVE &&
           (size === undefined ||
             (size >>> 0 === size && size <= this.blockSize)) &&
-          this.#live()
+          this.#f64.length !== 0 &&
+          (this.#askParent === false || this.#parentAlive())
         ) {
-          const m = this.#meta, row = s * L_ROW;
-          next[g] = m[row + L_FREE_HEAD];
-          m[row + L_FREE_HEAD] = i;
-          const used = m[row + L_USED] - 1;
-          m[row + L_USED] = used;
-          this.#blocks--;
-          // (Nothing to do when the current slab empties, timer armed.)
-          if (
-            (used === 0 && (row !== this.#curRow || !this.#slabs.armed)) ||
-            used === n - 1
-          ) this.#slabs.changed(s, used);
+          if (s !== this.#cur) return this.#releaseOther(s, i, g);
+          next[g] = this.#headIndex;
+          this.#headIndex = i;
+          this.#head = ptr;
+          // The current slab stays where it is when it empties, with the
+          // decay timer armed.
+          if (--this.#used === 0 && this.#slabs.armed === false) {
+            this.#slabs.changed(s, 0);
+          }
           return;
         }
       }
     }
-    if (ptr !== 0) this.#release(this.#locate(ptr, size, "Size"));
+    if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
   }
 
   /**
@@ -391,7 +423,7 @@ export class Pool implements Allocator, Disposable {
     checkSize(newSize, this.blockSize, "New size", "the pool's block size");
     if (alignment !== undefined) this.#checkAlignment(alignment);
     if (newSize === 0) {
-      this.#release(g);
+      this.#releaseAt(g);
       return 0;
     }
     if (newSize > oldSize) zeroBytes(this.memory, ptr + oldSize, ptr + newSize);
@@ -400,66 +432,101 @@ export class Pool implements Allocator, Disposable {
 
   // ── the slow side of the fast paths ────────────────────────────────────
 
-  // The second step of alloc and allocUnsafe, when the current slab's free
-  // list is empty or the arguments need checking: checks them, makes a slab
-  // with room current if the current one is full, and hands out its next
-  // block never used (zero already) — or returns 0 when that slab has
-  // freed blocks instead, for the caller to pop one by its fast path.
-  #allocFresh(size: number | undefined, alignment: number | undefined): number {
+  // The rest of alloc and allocUnsafe, when the current slab's free list is
+  // empty or the arguments need checking: checks them, makes a slab with
+  // room current if the current one is full, and, if its free list is
+  // empty, puts its next blocks never used on it; returns 0, for the caller
+  // to pop one by its fast path.
+  #allocSlow(size: number | undefined, alignment: number | undefined): 0 {
     this.#checkLive();
     if (size !== undefined) {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    let m = this.#meta, row = this.#curRow;
-    if (m[row + FREE_HEAD] !== END) return 0;
-    if (m[row + FRESH] === this.blocksPerSlab) {
+    if (this.#head !== 0) return 0;
+    if (this.#meta[this.#curRow + FRESH] === this.blocksPerSlab) {
       this.#slabs.nextSlab();
-      m = this.#meta, row = this.#curRow;
-      if (m[row + FREE_HEAD] !== END) return 0;
+      if (this.#head !== 0) return 0;
     }
+    // Up to FRESH_BATCH blocks never used, in address order: they are zero
+    // already (alloc zeroes them once more, which costs less than a second
+    // way of handing out a block on the fast path).
+    const m = this.#meta, row = this.#curRow, next = this.#next;
     const f = m[row + FRESH];
-    m[row + FRESH] = f + 1;
-    this.#next[this.#curBase + f] = LIVE;
-    m[row + USED]++;
-    this.#blocks++;
-    return this.#curFirst + f * this.stride;
+    const end = Math.min(f + FRESH_BATCH, this.blocksPerSlab);
+    const base = this.#curBase;
+    for (let i = f; i < end - 1; i++) next[base + i] = i + 1;
+    next[base + end - 1] = END;
+    m[row + FRESH] = end;
+    this.#headIndex = f;
+    this.#head = this.#curFirst + f * this.stride;
+    return 0;
   }
 
-  // Pops the current slab's free list: the block, or 0 if the list is empty.
-  #pop(): number {
+  // Pushes live block `i` of slab `s`, not the current one (`g` in the
+  // tables), onto its slab's free list; the bookkeeping moves the slab when
+  // it empties or stops being full.
+  #releaseOther(s: number, i: number, g: number): void {
+    const m = this.#meta, row = s * L_ROW;
+    this.#next[g] = m[row + L_FREE_HEAD];
+    m[row + L_FREE_HEAD] = i;
+    const used = m[row + L_USED] - 1;
+    m[row + L_USED] = used;
+    this.#others--;
+    if (used === 0 || used === this.blocksPerSlab - 1) {
+      this.#slabs.changed(s, used);
+    }
+  }
+
+  // Frees the live block that #locate found (`g` in the tables).
+  #releaseAt(g: number): void {
+    const n = this.blocksPerSlab;
+    const s = Math.floor(g / n), i = g - s * n;
+    if (s !== this.#cur) return this.#releaseOther(s, i, g);
+    this.#next[g] = this.#headIndex;
+    this.#headIndex = i;
+    this.#head = this.#curFirst + i * this.stride;
+    if (--this.#used === 0) this.#slabs.changed(s, 0);
+  }
+
+  // Writes the current slab's free-list head and live count back to its
+  // row, for the slab bookkeeping to read.
+  #flush(): void {
     const m = this.#meta, row = this.#curRow;
-    const i = m[row + L_FREE_HEAD];
-    if (i === L_END) return 0;
-    const next = this.#next, g = this.#curBase + i;
-    m[row + L_FREE_HEAD] = next[g];
-    next[g] = L_LIVE;
-    m[row + L_USED]++;
-    this.#blocks++;
-    return this.#curFirst + i * this.stride;
+    if (row === 0) return;
+    m[row + FREE_HEAD] = this.#headIndex;
+    m[row + USED] = this.#used;
   }
 
-  // Refreshes the fast paths' copies from the tables.
+  // Refreshes the fast paths' copies from the tables; when the current slab
+  // changed (the old one flushed), loads the new one's head and count.
   #sync(): void {
     const t = this.#slabs;
     this.#meta = t.meta;
     this.#next = t.next;
-    this.#pageSlab = t.map.slab;
-    this.#pageOffset = t.map.offset;
+    this.#pages = t.map.pages;
     this.#curRow = t.cur * ROW;
     this.#curBase = t.cur * this.blocksPerSlab;
     // As a small integer where it fits, so that the pointers alloc makes
     // stay int32 arithmetic (a float field makes every one a double).
     const first = t.first[t.cur];
     this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
+    if (t.cur === this.#cur) return;
+    this.#others += this.#used;
+    this.#cur = t.cur;
+    const m = this.#meta, row = this.#curRow;
+    this.#used = t.cur === 0 ? 0 : m[row + USED];
+    this.#others -= this.#used;
+    const i = t.cur === 0 ? END : m[row + FREE_HEAD];
+    this.#headIndex = i;
+    this.#head = i === END ? 0 : this.#curFirst + i * this.stride;
   }
 
-  // Zeroes the block at `ptr`: by 8-byte stores of its whole stride (the
-  // padding after a block is zero too) where blocks are 8-byte aligned.
-  #zero(ptr: number): void {
-    const words = this.#zeroWords, f64 = this.#f64;
-    if (words < 0) return zeroBytes(this.memory, ptr, ptr + this.blockSize);
-    for (let k = ptr / 8, end = k + words; k < end; k++) f64[k] = 0;
+  // Zeroes the block at `ptr` byte by byte, where its blocks are not
+  // 8-byte aligned (#zeroWords is -1; alloc zeroes the others by 8-byte
+  // stores of the whole stride: the padding after a block is zero too).
+  #zeroBytes(ptr: number): void {
+    zeroBytes(this.memory, ptr, ptr + this.blockSize);
   }
 
   // The live block at `ptr` (see locateBlock), after the liveness check.
@@ -484,20 +551,6 @@ export class Pool implements Allocator, Disposable {
       size,
       what,
     );
-  }
-
-  // Frees the live block that #locate found.
-  #release(g: number): void {
-    const n = this.blocksPerSlab;
-    const s = Math.floor(g / n), i = g - s * n;
-    const m = this.#meta;
-    const row = s * ROW;
-    this.#next[g] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = i;
-    const used = m[row + USED] - 1;
-    m[row + USED] = used;
-    this.#blocks--;
-    if (used === 0 || used === n - 1) this.#slabs.changed(s, used);
   }
 
   #checkAlignment(alignment: number): void {
@@ -561,6 +614,7 @@ export class Pool implements Allocator, Disposable {
    */
   validate(): void {
     this.#checkLive();
+    this.#flush();
     const t = this.#slabs;
     validatePool({
       memory: this.memory,
@@ -574,7 +628,7 @@ export class Pool implements Allocator, Disposable {
       partialHead: t.partialHead,
       emptyHead: t.emptyHead,
       emptyTail: t.emptyTail,
-      blocks: this.#blocks,
+      blocks: this.blocks,
       slabCount: t.count,
       blockSize: this.blockSize,
       stride: this.stride,
@@ -609,7 +663,7 @@ export class Pool implements Allocator, Disposable {
     this.#unwatch();
     // Every fast path falls through to the checks, which throw.
     const slabs = this.#slabs.clear();
-    this.#blocks = 0;
+    this.#others = this.#used = 0;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {
@@ -629,9 +683,13 @@ export class Pool implements Allocator, Disposable {
   // (an emptied view) and, for a parent that is no page source, it is not
   // destroyed itself (a destroyed heap gave the slabs' pages back).
   #live(): boolean {
-    return this.#u8.length !== 0 &&
-      (!this.#askParent ||
-        (this.#parent as { readonly destroyed?: boolean }).destroyed !== true);
+    return this.#f64.length !== 0 &&
+      (this.#askParent === false || this.#parentAlive());
+  }
+
+  #parentAlive(): boolean {
+    return (this.#parent as { readonly destroyed?: boolean }).destroyed !==
+      true;
   }
 
   #checkLive(): void {

@@ -152,7 +152,10 @@ interface SequenceCase {
   options: Omit<PoolOptions, "parent">;
   // Each op names its pointer; `at` is the expected address.
   ops: Array<
-    { alloc: string; at: number } | { free: string } | { trim: number }
+    | { alloc: string; at: number }
+    | { free: string }
+    | { trim: number }
+    | { trimmable: number }
   >;
   after: {
     blocks: number;
@@ -162,6 +165,13 @@ interface SequenceCase {
     slabs: number;
   };
 }
+
+// `count` allocations, named `${name}0` on, the i-th expected at `at(i)`.
+const allocs = (name: string, count: number, at: (i: number) => number) =>
+  Array.from(
+    { length: count },
+    (_, i) => ({ alloc: `${name}${i}`, at: at(i) }),
+  );
 
 // On a BufferPages of its own the first slab is at 4096 (page 0 is never
 // handed out), the next at 4096 + slabSize.
@@ -192,10 +202,7 @@ const SEQUENCES: SequenceCase[] = [
       "a second slab when the first is full, the first again once a block is freed",
     options: { blockSize: 1024, decayMs: Infinity },
     ops: [
-      ...Array.from(
-        { length: 64 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 64, (i) => P + 1024 * i),
       { alloc: "b", at: P + 65536 },
       { free: "a10" },
       { alloc: "c", at: P + 65536 + 1024 }, // the current slab first
@@ -212,10 +219,7 @@ const SEQUENCES: SequenceCase[] = [
     name: "an emptied slab kept (decay Infinity) and trimmed",
     options: { blockSize: 1024, decayMs: Infinity },
     ops: [
-      ...Array.from(
-        { length: 65 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 65, (i) => P + 1024 * i),
       ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
       { trim: 65536 },
     ],
@@ -228,13 +232,64 @@ const SEQUENCES: SequenceCase[] = [
     },
   },
   {
+    // The free list takes blocks never used 64 at a time: a block freed
+    // meanwhile still comes back first, and the rest follow in order.
+    name: "blocks never used, 64 at a time, after the last freed",
+    options: { blockSize: 24 },
+    ops: [
+      ...allocs("a", 65, (i) => P + 24 * i),
+      { free: "a3" },
+      { alloc: "b", at: P + 24 * 3 },
+      { alloc: "c", at: P + 24 * 65 },
+      { free: "a64" },
+      { free: "c" },
+      { alloc: "d", at: P + 24 * 65 },
+      { alloc: "e", at: P + 24 * 64 },
+      { alloc: "f", at: P + 24 * 66 },
+    ],
+    after: {
+      blocks: 67,
+      bytesUsed: 67 * 24,
+      bytesReserved: 65536,
+      peakReserved: 65536,
+      slabs: 1,
+    },
+  },
+  {
+    // The current slab's free list and count are kept apart from its row:
+    // every counter and list must see them across slab changes.
+    name: "the current slab empties, an older one gets a free block, and back",
+    options: { blockSize: 1024, decayMs: Infinity },
+    ops: [
+      ...allocs("a", 64, (i) => P + 1024 * i),
+      { alloc: "b", at: P + 65536 },
+      { free: "b" },
+      { trimmable: 65536 }, // the current slab, empty
+      { free: "a5" },
+      { alloc: "c", at: P + 65536 }, // the current slab's last freed
+      { alloc: "d", at: P + 65536 + 1024 }, // its next never used
+      { free: "c" },
+      { free: "d" },
+      { trimmable: 65536 },
+      { alloc: "e0", at: P + 65536 + 1024 }, // d, the last freed
+      { alloc: "e1", at: P + 65536 }, // c
+      ...allocs("g", 62, (i) => P + 65536 + 1024 * (i + 2)),
+      { alloc: "h", at: P + 1024 * 5 }, // the second is full: the first
+      { trimmable: 0 },
+    ],
+    after: {
+      blocks: 128,
+      bytesUsed: 128 * 1024,
+      bytesReserved: 2 * 65536,
+      peakReserved: 2 * 65536,
+      slabs: 2,
+    },
+  },
+  {
     name: "decay 0: a slab goes back as it empties (not the current one)",
     options: { blockSize: 1024, decayMs: 0 },
     ops: [
-      ...Array.from(
-        { length: 65 },
-        (_, i) => ({ alloc: `a${i}`, at: P + 1024 * i }),
-      ),
+      ...allocs("a", 65, (i) => P + 1024 * i),
       ...Array.from({ length: 64 }, (_, i) => ({ free: `a${i}` })),
       { free: "a64" },
       { trim: 65536 },
@@ -261,7 +316,8 @@ Deno.test("Pool sequences: addresses and counters", async (t) => {
           assert.equal(p, op.at, `alloc ${op.alloc}`);
           named.set(op.alloc, p);
         } else if ("free" in op) pool.free(named.get(op.free)!);
-        else assert.equal(pool.trim(), op.trim);
+        else if ("trim" in op) assert.equal(pool.trim(), op.trim);
+        else assert.equal(pool.trimmableBytes, op.trimmable, "trimmable");
       }
       assert.deepEqual(
         {
@@ -378,4 +434,54 @@ Deno.test("Pool destroy gives every slab back, on each page source and a heap", 
     assert.equal(heap.largeBlocks, 0);
     assert.equal(heap.bytesUsed, 0);
   });
+});
+
+Deno.test("Pool refuses every call once its page source is destroyed, on each page source", async (t) => {
+  // The fast paths see a detached memory (BufferPages, OsPages) or a
+  // revoked one (WasmPages, SharedPages) by the length of a view.
+  for (const source of sources) {
+    await t.step(source.name, () => {
+      const pages = source.make({ reserve: 2 ** 24 });
+      using pool = new Pool({ blockSize: 24, parent: pages });
+      const a = pool.alloc(), b = pool.alloc();
+      pool.free(a); // a freed block, for the fast path to pop
+      pages.destroy();
+      for (
+        const call of [
+          () => pool.alloc(),
+          () => pool.allocUnsafe(),
+          () => pool.alloc(24),
+          () => pool.free(b),
+          () => pool.free(b, 24),
+        ]
+      ) {
+        assert.throws(call, {
+          name: "DestroyedError",
+          message: /parent allocator was destroyed/,
+        });
+        assert.equal(pool.blocks, 1);
+      }
+    });
+  }
+});
+
+Deno.test("Pool refuses every call once its heap is destroyed", () => {
+  const heap = new Heap({ pages: new BufferPages({ reserve: 2 ** 24 }) });
+  using pool = new Pool({ blockSize: 24, parent: heap });
+  const a = pool.alloc(), b = pool.alloc();
+  pool.free(a);
+  heap.destroy();
+  for (
+    const call of [
+      () => pool.alloc(),
+      () => pool.allocUnsafe(),
+      () => pool.free(b),
+    ]
+  ) {
+    assert.throws(call, {
+      name: "DestroyedError",
+      message: /parent allocator was destroyed/,
+    });
+    assert.equal(pool.blocks, 1);
+  }
 });
