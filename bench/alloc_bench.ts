@@ -7,6 +7,8 @@
  *   crossover);
  * - `heap-unsafe`: Heap on OsPages through `allocUnsafe` (no zeroing of
  *   the bytes written right after), the same write;
+ * - `heap-aligned64`: Heap on OsPages, `alloc(size, 64)` (a 64-byte
+ *   alignment), the same write;
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
  *   blocks are);
@@ -46,6 +48,16 @@ const BACKENDS: [string, Pair][] = [
     const memory = heap.memory;
     return () => {
       const p = heap.allocUnsafe(size);
+      writeBlock(memory, p, size);
+      heap.free(p, size);
+    };
+  }],
+  ["heap-aligned64", (size, neighbour) => {
+    const heap = new Heap({ pages: new OsPages(), decayMs: Infinity });
+    if (neighbour) heap.alloc(size, 64);
+    const memory = heap.memory;
+    return () => {
+      const p = heap.alloc(size, 64);
       writeBlock(memory, p, size);
       heap.free(p, size);
     };

@@ -18,10 +18,10 @@ import {
   BITMAP_WORD_SHIFT,
   CHUNK_SHIFT,
   CHUNKS,
-  CLASS_COUNT,
   CLASS_SIZE,
   largeCapacity,
   SEGMENT_SIZE,
+  SPAN_CLASSES,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
@@ -77,8 +77,16 @@ export class HeapState {
    * decay is off): the heap's free tests its copy before calling out.
    */
   onTimed: (timed: boolean) => void = () => {};
-  /** The heap's fast small alloc: a chunk for `size` zeroed from `zeroFrom`. */
-  allocSmall: (size: number, zeroFrom: number) => number = () => 0;
+  /**
+   * The heap's alloc for resize: a block for `size` at `alignment` (above
+   * 16, or undefined for the natural 16), reading as zero from `zeroFrom`
+   * on (a chunk from its 16-byte step down).
+   */
+  allocBlock: (
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ) => number = () => 0;
   #watcher = {
     revoked: () => {
       this.u8 = new Uint8Array(0);
@@ -148,12 +156,19 @@ export class HeapState {
     if (reserved > this.peakReserved) this.peakReserved = reserved;
   }
 
-  /** A large block for `size`, as `Heap.alloc` makes it. */
+  /**
+   * A large block for `size`, as `Heap.alloc` makes it (`alignment`
+   * checked; up to 16 it is the natural one).
+   */
   allocLarge(size: number, zeroFrom = 0, alignment?: number): number {
     this.checkLive();
     this.checkSize(size);
     try {
-      return this.large.alloc(size, zeroFrom, alignment);
+      return this.large.alloc(
+        size,
+        zeroFrom,
+        alignment !== undefined && alignment > 16 ? alignment : undefined,
+      );
     } catch (e) {
       throw this.outOfMemory(e, size);
     }
@@ -257,7 +272,7 @@ export class HeapState {
     const rel = ptr - page * SPAN_SIZE;
     const kind = t.get(page, KIND);
     if (this.u8.length === 0) return this.reject(ptr, size);
-    if (kind !== NONE && kind <= CLASS_COUNT) {
+    if (kind !== NONE && kind <= SPAN_CLASSES) {
       if (
         (rel & ALIGNED_OFFSET) === rel && t.isAllocated(page, rel) &&
         (size === undefined ||

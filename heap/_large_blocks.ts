@@ -1,7 +1,8 @@
 // The heap's large blocks (docs/design.md#large-blocks): requests above 2016
-// bytes, and aligned requests of any size (alignment above 16), each its own
-// run of pages from the page source, given back as soon as it is freed. Live blocks form a doubly linked list through the span
-// table's links, so that destroy() and diagnostics can find them all.
+// bytes, and aligned requests no aligned twin serves, each its own run of
+// pages from the page source, given back as soon as it is freed. Live blocks
+// form a doubly linked list through the span table's links, so that
+// destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";

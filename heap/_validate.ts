@@ -8,7 +8,9 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
+  FIRST_CHUNK,
   SEGMENT_SIZE,
+  SPAN_CLASSES,
   SPAN_HEADER,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
@@ -55,11 +57,11 @@ export function validateHeap(heap: HeapParts): void {
   const seen = new Set<number>();
   let used = 0, spans = 0, kept = 0;
   const { table } = heap;
-  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+  for (let cls = 0; cls < SPAN_CLASSES; cls++) {
     for (const full of [false, true]) {
-      const list = `${full ? "full" : "partial"} list of class ${
-        CLASS_SIZE[cls]
-      }`;
+      const list = `${full ? "full" : "partial"} list of ${
+        cls < CLASS_COUNT ? "" : "aligned "
+      }class ${CLASS_SIZE[cls]}`;
       let prev = 0;
       const head = full ? heap.full[cls] : heap.partial[cls];
       for (let s = head; s !== 0; prev = s, s = table.get(s, NEXT)) {
@@ -191,23 +193,20 @@ class Walk {
     this.#u8 = heap.pages.memory.u8;
   }
 
-  // A live span of class `cls`: its fresh offset, bitmap, free list,
+  // A live span of span class `cls`: its fresh offset, bitmap, free list,
   // chunk count and the bytes that were never handed out.
   span(span: number, cls: number, where: string): void {
     const table = this.#heap.table;
     const base = span * SPAN_SIZE;
     const classSize = CLASS_SIZE[cls];
-    const end = SPAN_HEADER + CHUNKS[cls] * classSize;
+    const first = FIRST_CHUNK[cls];
+    const end = first + CHUNKS[cls] * classSize;
     const fresh = table.get(span, FRESH);
-    if (
-      fresh < SPAN_HEADER || fresh > end ||
-      (fresh - SPAN_HEADER) % classSize !== 0
-    ) {
+    if (fresh < first || fresh > end || (fresh - first) % classSize !== 0) {
       corrupt(`${where} has its first fresh chunk at offset ${fresh}`);
     }
     const handedOut = (rel: number) =>
-      rel >= SPAN_HEADER && rel < fresh &&
-      (rel - SPAN_HEADER) % classSize === 0;
+      rel >= first && rel < fresh && (rel - first) % classSize === 0;
     let bits = 0;
     for (let rel = 0; rel < SPAN_SIZE; rel += 16) {
       if (!table.isAllocated(span, rel)) continue;
@@ -261,7 +260,8 @@ class Walk {
         { span: base },
       );
     }
-    this.zero(base, SPAN_HEADER, `the header of ${where}`);
+    // A twin's tail is before its first chunk: never written either.
+    this.zero(base, first, `the header of ${where}`);
     this.zero(base + fresh, SPAN_SIZE - fresh, `the fresh part of ${where}`);
   }
 

@@ -29,3 +29,18 @@ export const classOf = (size: number): number | undefined =>
 /** The page-run capacity of a large block: roundUp(size, 4096). */
 export const capacityOf = (size: number): number =>
   Math.ceil(size / 4096) * 4096;
+
+/**
+ * The class of an aligned twin that a request of `size` bytes at
+ * `alignment` (above 16) takes: the smallest class at least `size` whose size
+ * is a multiple of the alignment, or undefined (a large block then).
+ */
+export const twinOf = (size: number, alignment: number): number | undefined =>
+  CLASSES.find((c) => c >= size && c % alignment === 0);
+
+/**
+ * The offset in its span of a twin's first chunk: the chunks end at the
+ * page's end, the tail is before them.
+ */
+export const twinFirst = (cls: number): number =>
+  4096 - Math.floor((4096 - 48) / cls) * cls;

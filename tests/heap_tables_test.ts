@@ -7,7 +7,7 @@ import { Heap } from "../heap/mod.ts";
 import { BufferPages } from "../os/mod.ts";
 
 const ROW_BYTES = 16 * 4 + 8 + 8;
-const HEADS = 2 * 16 * 4; // partial and full, 16 classes each
+const HEADS = 2 * 28 * 4; // partial and full, 28 span classes each (16 and 12 twins)
 const MIN_PAGES = 64;
 
 Deno.test("Heap: tableBytes follows the highest page held, exactly", () => {

@@ -130,7 +130,7 @@ for (const source of sources) {
     using heap = new Heap({ pages });
     const cases: [string, (h: Heap) => number, number, number][] = [
       ["alloc(3000)", (h) => h.alloc(3000), 0, 4096],
-      ["alloc(100, 64)", (h) => h.alloc(100, 64), 0, 4096],
+      ["alloc(100, 512)", (h) => h.alloc(100, 512), 0, 4096],
       ["alloc(4097)", (h) => h.alloc(4097), 0, 8192],
       ["allocUnsafe(3000)", (h) => h.allocUnsafe(3000), 3000, 4096],
     ];
