@@ -111,7 +111,14 @@ export class HeapState {
       // header: the limit stays where callers have it.
       this.pages.reservedBytes - SPAN_SIZE - 48,
     );
-    this.large = new LargeBlocks(this.table, this.pages, () => this.notePeak());
+    this.large = new LargeBlocks(
+      this.table,
+      this.pages,
+      () => this.notePeak(),
+      () => {
+        if (this.trimTimer === undefined) this.armTrim();
+      },
+    );
     this.segments = new Segments(this.table, this.pages);
     this.spans = new SpanLists(this.table, this.segments, this.memory);
     this.decayMs = options.decayMs ?? this.pages.decayMs;
@@ -135,7 +142,13 @@ export class HeapState {
   /** Heap.bytesReserved: the sum, whether destroyed or not. */
   get reserved(): number {
     return SPAN_SIZE + this.segments.count * SEGMENT_SIZE +
-      this.large.capacity;
+      this.large.capacity + this.large.cache.bytes;
+  }
+
+  /** Heap.trimmableBytes. */
+  get trimmable(): number {
+    return this.segments.emptyBytes(this.spans.kept()) +
+      this.large.cache.bytes;
   }
 
   /** Heap.emptySpans. */
@@ -147,7 +160,8 @@ export class HeapState {
   get tableBytes(): number {
     if (this.destroyed) return 0;
     const { partial, full } = this.spans;
-    return this.table.bytes + partial.byteLength + full.byteLength;
+    return this.table.bytes + partial.byteLength + full.byteLength +
+      this.large.cache.tableBytes;
   }
 
   /** Called on every large alloc: the sum itself, not a getter's checks. */
@@ -207,7 +221,10 @@ export class HeapState {
 
   /** free of anything but a live chunk: a large block, 0, or an error. */
   freeSlow(ptr: number, size: number | undefined): void {
-    const page = (ptr / SPAN_SIZE) | 0, table = this.table;
+    // A shift below 4 GiB (no float division); the page's row is then the
+    // one check of pointer and size.
+    const page = ptr >>> 0 === ptr ? ptr >>> 12 : (ptr / SPAN_SIZE) | 0;
+    const table = this.table;
     if (
       this.u8.length !== 0 && table.get(page, KIND) === LARGE &&
       ptr === page * SPAN_SIZE &&
@@ -244,7 +261,7 @@ export class HeapState {
     const segments = this.segments.count;
     let span: number;
     try {
-      span = this.spans.take(cls);
+      span = this.#takeSpan(cls);
     } catch (e) {
       // A reservation smaller than a segment is out of memory too: the
       // request itself (a small size) is possible.
@@ -253,6 +270,18 @@ export class HeapState {
     }
     if (this.segments.count !== segments) this.notePeak();
     return span;
+  }
+
+  // A span for `cls`; if the page source has no room for a segment, the
+  // medium cache's runs go back to it first and the request is tried again.
+  #takeSpan(cls: number): number {
+    try {
+      return this.spans.take(cls);
+    } catch (e) {
+      if (this.large.cache.bytes === 0) throw e;
+      this.large.releaseCache((p, n) => this.pages.free(p, n));
+      return this.spans.take(cls);
+    }
   }
 
   /** A free left `span` empty (`used` 0) or no longer full. */
@@ -365,9 +394,9 @@ export class HeapState {
   trim(): number {
     this.checkLive();
     this.spans.retireKept();
-    const bytes = this.segments.trim((p, n) => this.pages.free(p, n), {
-      idleTwice: false,
-    });
+    const give = (p: number, n: number) => this.pages.free(p, n);
+    const bytes = this.segments.trim(give, { idleTwice: false }) +
+      this.large.releaseCache(give);
     this.#shrinkTable();
     return bytes;
   }
@@ -385,7 +414,8 @@ export class HeapState {
 
   // The decay rule for segments: a timer (which does not keep the process
   // alive) looks every decayMs / 2 and gives back, purged at once, the
-  // segments that were all empty at two looks in a row.
+  // segments that were all empty at two looks in a row; and every run the
+  // medium cache keeps, to the page source, whose own decay then purges it.
   armTrim(): void {
     if (this.decayMs === Infinity || this.destroyed) return;
     this.onTimed(true);
@@ -396,6 +426,7 @@ export class HeapState {
       this.spans.retireKept();
       const pages = this.pages;
       this.segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+      this.large.releaseCache((p, n) => pages.free(p, n));
       this.#shrinkTable();
       if (this.segments.anyIdle) this.armTrim();
     }, this.decayMs / 2);

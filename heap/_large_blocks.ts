@@ -6,14 +6,19 @@
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
+import { CACHE_PAGES, RunCache } from "./_run_cache.ts";
 import {
   DIRTY_PAGES,
   FREED_LARGE,
   KIND,
   LARGE,
   NEXT,
+  ROW,
   type SpanTable,
 } from "./_span_table.ts";
+
+// The largest run the cache keeps, in bytes.
+const CACHE_MAX = CACHE_PAGES * SPAN_SIZE;
 
 /**
  * The live large blocks of one heap and their totals. A block starts on its
@@ -30,6 +35,11 @@ import {
  * another allocation shows anywhere in it (`usableSize` is the whole run).
  * A block that shrinks in place keeps its own bytes past the new size
  * (DIRTY_PAGES says how far), and zeroes them if it grows over them again.
+ *
+ * A freed block of up to 16 pages (a medium block) goes to the
+ * {@linkcode RunCache} rather than back to the page source, and a new block
+ * of the same page count comes from there: a pair is a push and a pop, and
+ * the zeroing of the run.
  */
 export class LargeBlocks {
   /** Live blocks. */
@@ -38,19 +48,30 @@ export class LargeBlocks {
   bytesUsed = 0;
   /** Sum of their capacities (run sizes). */
   capacity = 0;
+  /** Freed runs of up to 16 pages, kept for the next block of their size. */
+  readonly cache: RunCache = new RunCache();
   #table: SpanTable;
   #pages: PageSource;
   #head = new Int32Array(1);
   #grew: () => void;
+  #cached: () => void;
 
   /**
    * @param grew Called whenever `capacity` has grown, so the heap can update
    *   its peak (during a move both runs count, as in an alloc then a free).
+   * @param cached Called whenever a freed run went to the cache (for the
+   *   heap's decay timer).
    */
-  constructor(table: SpanTable, pages: PageSource, grew: () => void) {
+  constructor(
+    table: SpanTable,
+    pages: PageSource,
+    grew: () => void,
+    cached: () => void,
+  ) {
     this.#table = table;
     this.#pages = pages;
     this.#grew = grew;
+    this.#cached = cached;
   }
 
   /** The first page of the most recently allocated live block, or 0. */
@@ -69,7 +90,24 @@ export class LargeBlocks {
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
-    const block = pages.allocDirty(capacity, alignment);
+    // A kept run of the same page count (any alignment up to a page holds).
+    if (
+      capacity <= CACHE_MAX &&
+      (alignment === undefined || alignment <= SPAN_SIZE)
+    ) {
+      const page = this.cache.pop(capacity >>> 12);
+      if (page !== 0) {
+        // Its last block could write all of it (usableSize is the
+        // capacity): every byte from `zeroFrom` on may be old.
+        const block = page * SPAN_SIZE;
+        if (capacity > zeroFrom) {
+          zeroBytes(pages.memory, block + zeroFrom, block + capacity);
+        }
+        // Reserved is unchanged: the run moves from the cache to the blocks.
+        return this.#adopt(page, size, capacity);
+      }
+    }
+    const block = this.#take(capacity, alignment);
     // Old bytes of freed pages go, past the size too: the capacity is the
     // caller's to use (usableSize), and must not show another's data.
     const dirtyEnd = block + pages.dirtyBytes;
@@ -77,18 +115,39 @@ export class LargeBlocks {
       zeroBytes(pages.memory, block + zeroFrom, dirtyEnd);
     }
     const page = block / SPAN_SIZE;
+    this.#table.ensurePages(page + 1);
+    this.#adopt(page, size, capacity);
+    this.#grew();
+    return block;
+  }
+
+  // A run from the page source; if it has no room, the cache's runs go
+  // back to it first and the request is tried again (its error passes
+  // through, with the cache given back).
+  #take(capacity: number, alignment: number | undefined): number {
+    try {
+      return this.#pages.allocDirty(capacity, alignment);
+    } catch (e) {
+      if (this.cache.bytes === 0) throw e;
+      this.releaseCache((p, n) => this.#pages.free(p, n));
+      return this.#pages.allocDirty(capacity, alignment);
+    }
+  }
+
+  // Makes the run at `page` a live block of `size` bytes: its row and the
+  // counts. Returns its pointer.
+  #adopt(page: number, size: number, capacity: number): number {
     const t = this.#table;
-    t.ensurePages(page + 1);
-    t.set(page, KIND, LARGE);
-    t.set(page, DIRTY_PAGES, 0);
+    const m = t.meta, row = page * ROW;
+    m[row + KIND] = LARGE;
+    m[row + DIRTY_PAGES] = 0;
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
     this.count++;
     this.bytesUsed += size;
     this.capacity += capacity;
-    this.#grew();
-    return block;
+    return page * SPAN_SIZE;
   }
 
   /**
@@ -139,25 +198,45 @@ export class LargeBlocks {
     return moved;
   }
 
-  /** Frees the live block at `page`, giving its run back at once. */
+  /**
+   * Frees the live block at `page`: to the cache if it has up to 16 pages
+   * and the cache has room, else back to the page source at once.
+   */
   free(page: number): void {
     const t = this.#table;
     const capacity = t.largeCapacity[page];
-    this.#pages.free(page * SPAN_SIZE, capacity);
+    const kept = capacity <= CACHE_MAX &&
+      this.cache.push(page, capacity >>> 12);
+    if (!kept) this.#pages.free(page * SPAN_SIZE, capacity);
     t.unlink(this.#head, 0, page);
-    t.set(page, KIND, FREED_LARGE);
+    t.meta[page * ROW + KIND] = FREED_LARGE;
     this.count--;
     this.bytesUsed -= t.largeSize[page];
     this.capacity -= capacity;
+    if (kept) this.#cached();
   }
 
-  /** The page after the last page of any live block (0: none). */
+  /**
+   * Gives every run the cache keeps back through `give` (the page source's
+   * `free`); returns their bytes.
+   */
+  releaseCache(give: (ptr: number, size: number) => void): number {
+    const bytes = this.cache.bytes;
+    this.cache.forEach((page, pages) =>
+      give(page * SPAN_SIZE, pages * SPAN_SIZE)
+    );
+    this.cache.clear();
+    return bytes;
+  }
+
+  /** The page after the last page of any live block or kept run (0: none). */
   endPage(): number {
     const t = this.#table;
     let end = 0;
     for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
       end = Math.max(end, b + t.largeCapacity[b] / SPAN_SIZE);
     }
+    this.cache.forEach((page, pages) => end = Math.max(end, page + pages));
     return end;
   }
 
@@ -183,6 +262,10 @@ export class LargeBlocks {
     ) {
       this.#pages.free(b * SPAN_SIZE, t.largeCapacity[b]);
     }
+    if (!this.#pages.destroyed) {
+      this.releaseCache((p, n) => this.#pages.free(p, n));
+    }
+    this.cache.clear();
     this.#head[0] = 0;
     this.count = this.bytesUsed = this.capacity = 0;
   }

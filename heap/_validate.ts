@@ -20,6 +20,7 @@ import {
   DIRTY_PAGES,
   EMPTY,
   FREE_HEAD,
+  FREED_LARGE,
   FRESH,
   HEADER_PAGE,
   KIND,
@@ -167,6 +168,20 @@ export function validateHeap(heap: HeapParts): void {
     capacity += cap;
     larges++;
   }
+  // The medium cache's runs: freed blocks, each a live run of its pages.
+  let cached = 0;
+  const runs = new Set<number>();
+  heap.large.cache.forEach((page, pages) => {
+    const where = `the kept run ${hex(page * SPAN_SIZE)} of ${pages} pages`;
+    if (runs.has(page)) corrupt(`${where} is kept twice`);
+    runs.add(page);
+    if (table.get(page, KIND) !== FREED_LARGE) {
+      corrupt(`${where} is marked ${table.describe(page)}`);
+    }
+    check.run(page * SPAN_SIZE, pages * SPAN_SIZE, where);
+    cached += pages * SPAN_SIZE;
+  });
+  expect("the bytes of kept runs", heap.large.cache.bytes, cached);
   expect("liveSpans", heap.liveSpans, spans);
   expect("emptySpans", heap.emptySpans, empties + kept);
   expect("largeBlocks", heap.large.count, larges);
@@ -175,7 +190,7 @@ export function validateHeap(heap: HeapParts): void {
   expect(
     "bytesReserved",
     heap.bytesReserved,
-    SPAN_SIZE + heap.segments.length * SEGMENT_SIZE + capacity,
+    SPAN_SIZE + heap.segments.length * SEGMENT_SIZE + capacity + cached,
   );
   if (heap.peakReserved < heap.bytesReserved) {
     corrupt(`peakReserved ${heap.peakReserved} is below bytesReserved`);

@@ -294,9 +294,37 @@ export class Heap implements Allocator, Disposable {
     return this.#state.segments.count;
   }
 
+  /**
+   * Bytes of freed medium blocks (up to 64 KiB) the heap keeps, as whole
+   * runs, for the next block of the same page count; counted in
+   * {@linkcode Heap.bytesReserved}, at most 1 MiB, and given back by
+   * {@linkcode Heap.trim}, decay and destroy.
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(8192);
+   * heap.free(p, 8192);
+   * assert.equal(heap.retainedBytes, 8192); // kept, not given back
+   * assert.equal(heap.bytesReserved, 4096 + 8192);
+   * assert.equal(heap.alloc(5000), p); // two pages again: the same run
+   * heap.free(p, 5000);
+   * assert.equal(heap.trim(), 8192);
+   * assert.equal(heap.retainedBytes, 0);
+   * ```
+   */
+  get retainedBytes(): number {
+    return this.#state.destroyed ? 0 : this.#state.large.cache.bytes;
+  }
+
   /** The bytes {@linkcode Heap.trim} would give back now. */
   get trimmableBytes(): number {
-    return this.#state.segments.emptyBytes(this.#state.spans.kept());
+    return this.#state.trimmable;
   }
 
   /**

@@ -44,3 +44,35 @@ export const twinOf = (size: number, alignment: number): number | undefined =>
  */
 export const twinFirst = (cls: number): number =>
   4096 - Math.floor((4096 - 48) / cls) * cls;
+
+/**
+ * The heap's cache of freed medium runs (docs/design.md#medium-blocks),
+ * counting only: per page count 1..16, a stack of at most 8 runs, at most
+ * 1 MiB in all. A freed block of up to 16 pages is kept if its stack and the
+ * cap have room; a new block of that page count takes the newest.
+ */
+export class RunCacheModel {
+  bytes = 0;
+  #counts = new Array<number>(17).fill(0);
+
+  /** Keeps a freed block of `capacity` bytes; returns whether it did. */
+  push(capacity: number): boolean {
+    const pages = capacity / 4096;
+    if (
+      pages > 16 || this.#counts[pages] === 8 ||
+      this.bytes + capacity > 2 ** 20
+    ) return false;
+    this.#counts[pages]++;
+    this.bytes += capacity;
+    return true;
+  }
+
+  /** A new block of `capacity` bytes: whether a kept run serves it. */
+  pop(capacity: number): boolean {
+    const pages = capacity / 4096;
+    if (pages > 16 || this.#counts[pages] === 0) return false;
+    this.#counts[pages]--;
+    this.bytes -= capacity;
+    return true;
+  }
+}

@@ -134,6 +134,7 @@ export const heapCharge = (size: number, alignment = 16): number =>
 const heapState = (heap: Heap, pages: PageSource) => ({
   used: heap.bytesUsed,
   reserved: heap.bytesReserved,
+  kept: heap.retainedBytes,
   peak: heap.peakReserved,
   spans: heap.liveSpans,
   large: heap.largeBlocks,

@@ -91,6 +91,8 @@ interface AlignExpect {
   kind?: [string, number | "large", number?][];
   used?: number;
   reserved?: number;
+  /** retainedBytes: freed medium runs kept for reuse. */
+  kept?: number;
   large?: number;
   spans?: number;
 }
@@ -353,8 +355,9 @@ const given: AlignCase[] = [
       ],
       ["free", "a"],
     ],
-    // The refusal's check allocated (and freed) a 24-byte probe: a segment.
-    expect: { used: 0, reserved: SELF + SEG, large: 0 },
+    // The refusal's check allocated (and freed) a 24-byte probe: a segment;
+    // the freed page is kept for the next one-page block.
+    expect: { used: 0, reserved: SELF + SEG + 4096, kept: 4096, large: 0 },
   },
 ];
 
@@ -509,7 +512,8 @@ const resized: AlignCase[] = [
       bytes: [["b", 0, 10, 3]],
       kind: [["b", 16]],
       used: 16,
-      reserved: SELF + SEG,
+      kept: 8192, // a's two pages
+      reserved: SELF + SEG + 8192,
       large: 0,
       spans: 1,
     },
@@ -522,12 +526,17 @@ const resized: AlignCase[] = [
       ["alloc", "x", 5000],
       ["fill", "x", 5],
       ["resizeTo", "b", "x", 5000, 65536],
+      // Moved, x's run is kept for the next two-page block.
+      ["call", (env) => {
+        const kept = env.ptr.b === env.ptr.x ? 0 : 8192;
+        assert.equal(inner(env).retainedBytes, kept);
+        assert.equal(env.heap.bytesReserved, SELF + 8192 + kept);
+      }],
     ],
     expect: {
       alignedTo: [["b", 65536]],
       bytes: [["b", 0, 5000, 5]],
       used: 5000,
-      reserved: SELF + 8192,
       large: 1,
     },
   },
@@ -569,7 +578,7 @@ const resized: AlignCase[] = [
   {
     name: "resize to 0 with an alignment frees",
     ops: [["aligned", "a", 100, 4096], ["resizeTo", "b", "a", 0, 4096]],
-    expect: { used: 0, reserved: SELF, large: 0 },
+    expect: { used: 0, kept: 4096, reserved: SELF + 4096, large: 0 },
   },
 ];
 
@@ -754,9 +763,13 @@ Deno.test("Heap: an unaligned large block resized at 65536 moves", () => {
   assert.equal(q, 65536);
   assert.ok(heap.memory.u8.subarray(q, q + 5000).every((b) => b === 5));
   assert.equal(heap.bytesUsed, 5000);
-  assert.equal(heap.bytesReserved, SELF + 8192);
+  assert.equal(heap.retainedBytes, 8192); // p's run, kept
+  assert.equal(heap.bytesReserved, SELF + 8192 + 8192);
   assert.equal(heap.resize(q, 5000, 6000, 65536), q); // aligned: in place
   heap.free(q, 6000);
-  assert.equal(heap.bytesReserved, SELF);
+  assert.equal(heap.retainedBytes, 16384);
+  assert.equal(heap.bytesReserved, SELF + 16384);
   heap.validate();
+  assert.equal(heap.trim(), 16384);
+  assert.equal(heap.bytesReserved, SELF);
 });
