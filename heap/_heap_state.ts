@@ -26,6 +26,7 @@ import {
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
+import { CACHE_PAGES } from "./_run_cache.ts";
 import { locate } from "./_pointer_errors.ts";
 import { Segments } from "./_segments.ts";
 import { repairSpan, SpanLists } from "./_spans.ts";
@@ -57,6 +58,8 @@ export class HeapState {
   destroyed = false;
   /** The largest size the page source could hold. */
   readonly maxSize: number;
+  /** The largest size a kept run may serve: 64 KiB, or maxSize if less. */
+  readonly maxKept: number;
   /** The real address of pointer 0 modulo 65536 (see realBias). */
   readonly bias: number;
   readonly table: SpanTable = new SpanTable();
@@ -111,17 +114,18 @@ export class HeapState {
       // header: the limit stays where callers have it.
       this.pages.reservedBytes - SPAN_SIZE - 48,
     );
+    this.maxKept = Math.min(this.maxSize, CACHE_PAGES * SPAN_SIZE);
+    this.segments = new Segments(this.table, this.pages);
+    this.spans = new SpanLists(this.table, this.segments, this.memory);
+    this.decayMs = options.decayMs ?? this.pages.decayMs;
     this.large = new LargeBlocks(
       this.table,
       this.pages,
       () => this.notePeak(),
-      () => {
+      this.decayMs === Infinity ? undefined : () => {
         if (this.trimTimer === undefined) this.armTrim();
       },
     );
-    this.segments = new Segments(this.table, this.pages);
-    this.spans = new SpanLists(this.table, this.segments, this.memory);
-    this.decayMs = options.decayMs ?? this.pages.decayMs;
     try {
       this.ownPage = this.pages.alloc(SPAN_SIZE);
     } catch (e) {

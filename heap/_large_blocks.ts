@@ -4,6 +4,7 @@
 // form a doubly linked list through the span table's links, so that
 // destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
 import { CACHE_PAGES, RunCache } from "./_run_cache.ts";
@@ -53,23 +54,25 @@ export class LargeBlocks {
   #table: SpanTable;
   #pages: PageSource;
   #head = new Int32Array(1);
+  #memory: Memory;
   #grew: () => void;
-  #cached: () => void;
+  #cached: (() => void) | undefined;
 
   /**
    * @param grew Called whenever `capacity` has grown, so the heap can update
    *   its peak (during a move both runs count, as in an alloc then a free).
    * @param cached Called whenever a freed run went to the cache (for the
-   *   heap's decay timer).
+   *   heap's decay timer; undefined when the heap does not decay).
    */
   constructor(
     table: SpanTable,
     pages: PageSource,
     grew: () => void,
-    cached: () => void,
+    cached: (() => void) | undefined,
   ) {
     this.#table = table;
     this.#pages = pages;
+    this.#memory = pages.memory;
     this.#grew = grew;
     this.#cached = cached;
   }
@@ -88,25 +91,15 @@ export class LargeBlocks {
    * pass through unchanged.
    */
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
-    const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
-    const pages = this.#pages;
     // A kept run of the same page count (any alignment up to a page holds).
     if (
-      capacity <= CACHE_MAX &&
-      (alignment === undefined || alignment <= SPAN_SIZE)
+      size <= CACHE_MAX && (alignment === undefined || alignment <= SPAN_SIZE)
     ) {
-      const page = this.cache.pop(capacity >>> 12);
-      if (page !== 0) {
-        // Its last block could write all of it (usableSize is the
-        // capacity): every byte from `zeroFrom` on may be old.
-        const block = page * SPAN_SIZE;
-        if (capacity > zeroFrom) {
-          zeroBytes(pages.memory, block + zeroFrom, block + capacity);
-        }
-        // Reserved is unchanged: the run moves from the cache to the blocks.
-        return this.#adopt(page, size, capacity);
-      }
+      const kept = this.allocKept(size, zeroFrom);
+      if (kept !== 0) return kept;
     }
+    const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
+    const pages = this.#pages;
     const block = this.#take(capacity, alignment);
     // Old bytes of freed pages go, past the size too: the capacity is the
     // caller's to use (usableSize), and must not show another's data.
@@ -119,6 +112,25 @@ export class LargeBlocks {
     this.#adopt(page, size, capacity);
     this.#grew();
     return block;
+  }
+
+  /**
+   * A block for `size` bytes (an integer up to 65536) made of the run the
+   * cache kept last for its page count, zeroed from `zeroFrom` on; 0 if the
+   * cache has none. No page-source call: the run is live there already.
+   */
+  allocKept(size: number, zeroFrom: number): number {
+    const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
+    const page = this.cache.pop(pages);
+    if (page === 0) return 0;
+    // Its last block could write all of it (usableSize is the capacity):
+    // every byte from `zeroFrom` on may be old.
+    const block = page * SPAN_SIZE, capacity = pages * SPAN_SIZE;
+    if (capacity > zeroFrom) {
+      zeroBytes(this.#memory, block + zeroFrom, block + capacity);
+    }
+    // Reserved is unchanged: the run moves from the cache to the blocks.
+    return this.#adopt(page, size, capacity);
   }
 
   // A run from the page source; if it has no room, the cache's runs go
@@ -213,7 +225,7 @@ export class LargeBlocks {
     this.count--;
     this.bytesUsed -= t.largeSize[page];
     this.capacity -= capacity;
-    if (kept) this.#cached();
+    if (kept && this.#cached !== undefined) this.#cached();
   }
 
   /**

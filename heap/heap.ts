@@ -13,6 +13,7 @@ import * as geometry from "./_geometry.ts";
 import { alignedClass } from "./_geometry.ts";
 import { overAligned } from "./_alignment.ts";
 import { HeapState } from "./_heap_state.ts";
+import type { LargeBlocks } from "./_large_blocks.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
@@ -32,7 +33,7 @@ const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
 const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
 const { MAX_SMALL, SPAN_SIZE } = geometry;
 const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
-const { NEXT, NONE, ROW, USED } = table;
+const { LARGE, NEXT, NONE, ROW, USED } = table;
 
 /**
  * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
@@ -141,8 +142,11 @@ function classFor(size: number, alignment: number): number {
  * the shared empty list, for any class. A segment whose spans are all empty
  * goes back to the page source on {@linkcode Heap.trim}, or once it has sat
  * empty for the decay time; {@linkcode Heap.destroy} gives back the rest.
- * Every allocation reads as zero, but freeing touches no memory: a chunk is
- * zeroed when it is handed out again.
+ * A freed block of up to 16 pages is kept for the next block of its page
+ * count ({@linkcode Heap.retainedBytes}, up to 1 MiB), so a medium pair
+ * makes no page-source call; trim and decay give those back too.
+ * Every allocation reads as zero, but freeing touches no memory: a chunk or
+ * a kept run is zeroed when it is handed out again.
  *
  * The bookkeeping lives in typed arrays, not in the spans, so a stray write
  * into memory cannot make the heap accept a bad pointer or hand out a wrong
@@ -178,7 +182,8 @@ function classFor(size: number, alignment: number): number {
  * assert.equal(heap.bytesUsed, 5000);
  * heap.free(r);
  * assert.equal(heap.bytesUsed, 0);
- * assert.equal(heap.bytesReserved, 4096 + 65536); // segments are kept
+ * // Its segment is kept, and r's two pages, for the next medium block.
+ * assert.equal(heap.bytesReserved, 4096 + 65536 + 8192);
  * heap.validate();
  * ```
  *
@@ -219,6 +224,9 @@ export class Heap implements Allocator, Disposable {
   #u8: Uint8Array;
   #meta: Int32Array;
   #partial: Int32Array;
+  // The large blocks and the largest size a kept medium run may serve.
+  #large: LargeBlocks;
+  #maxKept: number;
   // Whether an emptied span needs no decay timer armed (one is, or decay is
   // off): free tests it rather than calling out on every emptied span.
   #timed: boolean;
@@ -245,6 +253,8 @@ export class Heap implements Allocator, Disposable {
     this.#meta = state.table.meta;
     state.table.onMeta = (meta) => this.#meta = meta;
     this.#partial = state.spans.partial;
+    this.#large = state.large;
+    this.#maxKept = state.maxKept;
     this.#timed = state.decayMs === Infinity;
     state.onTimed = (timed) => this.#timed = timed;
     state.allocBlock = (size, zeroFrom, alignment) =>
@@ -383,7 +393,7 @@ export class Heap implements Allocator, Disposable {
         ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
         : -1)
       : classFor(size, alignment);
-    if (cls < 0) return this.#state.allocLarge(size, 0, alignment);
+    if (cls < 0) return this.#allocLarge(size, 0, alignment);
     return this.#allocChunk(cls, 0);
   }
 
@@ -399,7 +409,7 @@ export class Heap implements Allocator, Disposable {
         ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
         : -1)
       : classFor(size, alignment);
-    if (cls < 0) return this.#state.allocLarge(size, zeroFrom, alignment);
+    if (cls < 0) return this.#allocLarge(size, zeroFrom, alignment);
     return this.#allocChunk(cls, zeroFrom & ~15);
   }
 
@@ -488,7 +498,7 @@ export class Heap implements Allocator, Disposable {
         (size === undefined ||
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
-    ) return this.#state.freeSlow(ptr, size);
+    ) return this.#freeLarge(ptr, size);
     m[word] ^= bit;
     // Push the chunk on its span's free list, through its first word (the
     // rest of its bytes stay as they are until it is handed out again).
@@ -498,6 +508,40 @@ export class Heap implements Allocator, Disposable {
     if (used === 0 || used === CHUNKS[kind - 1] - 1) {
       this.#spanMoves(ptr >>> 12, kind - 1, used);
     }
+  }
+
+  // A block above the classes (or at an alignment no twin serves): first
+  // the run the medium cache kept last for its page count, with no check
+  // but these (docs/design.md#medium-blocks: the cache holds runs only on a
+  // live heap, for sizes it served before), else the checked slow path.
+  #allocLarge(
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ): number {
+    if (
+      size >>> 0 === size && size <= this.#maxKept &&
+      (alignment === undefined || alignment <= SPAN_SIZE) &&
+      this.#u8.length !== 0
+    ) {
+      const kept = this.#large.allocKept(size, zeroFrom);
+      if (kept !== 0) return kept;
+    }
+    return this.#state.allocLarge(size, zeroFrom, alignment);
+  }
+
+  // free of anything but a live chunk: a live large block's row is the one
+  // check of its pointer and size (a shift below 4 GiB, no division); the
+  // rest (0, an error, a pointer above 4 GiB) takes the slow way.
+  #freeLarge(ptr: number, size: number | undefined): void {
+    const page = ptr >>> 12, t = this.#state.table;
+    if (
+      ptr >>> 0 === ptr && (ptr & (SPAN_SIZE - 1)) === 0 &&
+      this.#meta[page * ROW + KIND] === LARGE &&
+      (size === undefined || size === t.largeSize[page]) &&
+      this.#u8.length !== 0
+    ) return this.#large.free(page);
+    return this.#state.freeSlow(ptr, size);
   }
 
   // A free left the span empty (used 0) or no longer full. An emptied span
