@@ -219,7 +219,13 @@ export class LargeBlocks {
     const capacity = t.largeCapacity[page];
     const kept = capacity <= CACHE_MAX &&
       this.cache.push(page, capacity >>> 12);
-    if (!kept) this.#pages.free(page * SPAN_SIZE, capacity);
+    if (!kept) {
+      this.#pages.free(page * SPAN_SIZE, capacity);
+      // A drain, not a reuse: what is kept goes back too.
+      if (this.cache.draining && this.cache.bytes !== 0) {
+        this.releaseCache((p, n) => this.#pages.free(p, n));
+      }
+    }
     t.unlink(this.#head, 0, page);
     t.meta[page * ROW + KIND] = FREED_LARGE;
     this.count--;

@@ -10,6 +10,11 @@ export const CACHE_PAGES = 16;
 export const CACHE_DEPTH = 8;
 /** Bytes the cache keeps at most, over every page count. */
 export const CACHE_BYTES = 1 << 20;
+/**
+ * Medium frees in a row, with no medium alloc between, that the cache
+ * takes: past them the program is draining, and what is kept goes back.
+ */
+export const DRAIN_FREES = 16;
 
 /**
  * Freed runs of 1..16 pages, by page count, each a last-in first-out stack
@@ -30,12 +35,15 @@ export class RunCache {
   readonly counts: Int32Array = new Int32Array(CACHE_PAGES);
   /** The bytes of every run kept. */
   bytes = 0;
+  /** Pushes (kept or not) since the last pop (found or not). */
+  streak = 0;
 
   /**
    * Takes the most recently kept run of `pages` pages (1 to 16); returns
    * its first page, or 0 if there is none.
    */
   pop(pages: number): number {
+    this.streak = 0;
     const n = this.counts[pages - 1];
     if (n === 0) return 0;
     this.counts[pages - 1] = n - 1;
@@ -45,16 +53,27 @@ export class RunCache {
 
   /**
    * Keeps the run of `pages` pages (1 to 16) at `page`, if its stack and
-   * the byte cap have room; returns whether it did.
+   * the byte cap have room and the program is not draining (see
+   * {@linkcode RunCache.draining}); returns whether it did.
    */
   push(page: number, pages: number): boolean {
     const n = this.counts[pages - 1];
     const bytes = this.bytes + pages * 4096;
-    if (n === CACHE_DEPTH || bytes > CACHE_BYTES) return false;
+    if (
+      ++this.streak > DRAIN_FREES || n === CACHE_DEPTH || bytes > CACHE_BYTES
+    ) return false;
     this.runs[(pages - 1) * CACHE_DEPTH + n] = page;
     this.counts[pages - 1] = n + 1;
     this.bytes = bytes;
     return true;
+  }
+
+  /**
+   * Whether more than DRAIN_FREES medium frees came in a row: a program
+   * freeing what it holds, not reusing it (its kept runs should go back).
+   */
+  get draining(): boolean {
+    return this.streak > DRAIN_FREES;
   }
 
   /** Calls `each(page, pages)` for every run kept, oldest of each stack first. */

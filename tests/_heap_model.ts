@@ -49,19 +49,27 @@ export const twinFirst = (cls: number): number =>
  * The heap's cache of freed medium runs (docs/design.md#medium-blocks),
  * counting only: per page count 1..16, a stack of at most 8 runs, at most
  * 1 MiB in all. A freed block of up to 16 pages is kept if its stack and the
- * cap have room; a new block of that page count takes the newest.
+ * cap have room; a new block of up to 16 pages takes the newest of its page
+ * count. The 17th medium free in a row (no medium alloc between) gives every
+ * kept run back, and so does each one after it.
  */
 export class RunCacheModel {
   bytes = 0;
   #counts = new Array<number>(17).fill(0);
+  #streak = 0;
 
   /** Keeps a freed block of `capacity` bytes; returns whether it did. */
   push(capacity: number): boolean {
     const pages = capacity / 4096;
-    if (
-      pages > 16 || this.#counts[pages] === 8 ||
-      this.bytes + capacity > 2 ** 20
-    ) return false;
+    if (pages > 16) return false;
+    if (++this.#streak > 16) {
+      this.#counts.fill(0);
+      this.bytes = 0;
+      return false;
+    }
+    if (this.#counts[pages] === 8 || this.bytes + capacity > 2 ** 20) {
+      return false;
+    }
     this.#counts[pages]++;
     this.bytes += capacity;
     return true;
@@ -70,7 +78,9 @@ export class RunCacheModel {
   /** A new block of `capacity` bytes: whether a kept run serves it. */
   pop(capacity: number): boolean {
     const pages = capacity / 4096;
-    if (pages > 16 || this.#counts[pages] === 0) return false;
+    if (pages > 16) return false;
+    this.#streak = 0;
+    if (this.#counts[pages] === 0) return false;
     this.#counts[pages]--;
     this.bytes -= capacity;
     return true;

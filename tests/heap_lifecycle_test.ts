@@ -47,6 +47,26 @@ const lifecycle: HeapCase[] = [
     },
   },
   {
+    name: "the 17th medium free in a row gives every kept run back (a drain)",
+    ops: [
+      ...allocs(20, 5000, "b"),
+      ...Array.from({ length: 16 }, (_, i): Op => ["free", `b${i}`]),
+      // Sixteen frees in a row: eight kept (the stack's depth).
+      ["call", ({ heap }) => assert.equal(heap.retainedBytes, 8 * 8192)],
+      ["free", "b16"], // the 17th: a drain
+      ["call", ({ heap }) => assert.equal(heap.retainedBytes, 0)],
+      ["free", "b17"], // and it goes on
+      ["alloc", "c", 5000], // an alloc ends the drain
+      ["free", "b18"],
+    ],
+    expect: {
+      used: 5000 + 5000,
+      large: 2,
+      kept: 8192,
+      reserved: SELF + 2 * 8192 + 8192,
+    },
+  },
+  {
     name: "trim() and destroy() give kept runs back",
     ops: [
       ["alloc", "a", 5000],
