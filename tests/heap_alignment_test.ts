@@ -391,35 +391,24 @@ const resized: AlignCase[] = [
   },
   {
     name:
-      "a twin's chunk resized past its class: moves to the next twin, aligned",
+      "a twin's chunk resized past its class: to the next twin with the alignment, a class chunk without",
     ops: [
       ["aligned", "a", 60, 64],
       ["fill", "a", 7],
       ["resizeTo", "b", "a", 100, 64],
+      ["aligned", "c", 60, 64],
+      ["fill", "c", 8],
+      ["resizeTo", "d", "c", 100],
     ],
     expect: {
-      differ: [["a", "b"]],
+      differ: [["a", "b"], ["c", "d"]],
       alignedTo: [["b", 128]],
-      bytes: [["b", 0, 60, 7]],
-      zero: [["b", 60, 128]],
-      kind: [["b", 128]],
-      used: 128,
-      spans: 1,
-    },
-  },
-  {
-    name:
-      "a twin's chunk resized without an alignment past its sizes: a class chunk",
-    ops: [
-      ["aligned", "a", 60, 64],
-      ["fill", "a", 7],
-      ["resizeTo", "b", "a", 100],
-    ],
-    expect: {
-      bytes: [["b", 0, 60, 7]],
-      at: [["b", 48]],
-      kind: [["b", 128]],
-      used: 128,
+      at: [["b", 128], ["d", 48]],
+      bytes: [["b", 0, 60, 7], ["d", 0, 60, 8]],
+      zero: [["b", 60, 128], ["d", 60, 128]],
+      kind: [["b", 128], ["d", 128]],
+      used: 2 * 128,
+      spans: 2,
     },
   },
   {
