@@ -7,13 +7,19 @@
  *   crossover);
  * - `heap-unsafe`: Heap on OsPages through `allocUnsafe` (no zeroing of
  *   the bytes written right after), the same write;
+ * - `heap-aligned64`: Heap on OsPages, `alloc(size, 64)` (a 64-byte
+ *   alignment), the same write;
  * - `malloc`: libc `malloc` + `memset` + `free` through FFI;
  * - `calloc`: libc `calloc` + `memset` + `free` (zeroed first, as the heap's
  *   blocks are);
  * - `floor`, `floor+write` (16 and 64 bytes): the JavaScript floor, a bare
  *   Int32Array free list popped and pushed in the alloc()/free() methods of
  *   a class (bench/_floor.ts), without and with the same write: how far
- *   the heap is from the least a pair can cost in JavaScript.
+ *   the heap is from the least a pair can cost in JavaScript;
+ * - `write`, `zero+write` (4096 bytes and up): the memory floor of the
+ *   medium pairs, no allocator at all: the same write over one block, and
+ *   the heap's zeroing (internal/bytes.ts) before it, as `heap-unsafe` and
+ *   `heap` do (malloc's rows write with libc `memset` instead).
  *
  * Patterns: `alone` (nothing else is live, so every pair empties a heap span
  * or gives a large block's pages back) and `neighbour` (one other allocation
@@ -29,6 +35,7 @@ import { CallocBackend, libc, MallocBackend } from "./backends/malloc.ts";
 import { type Pair, PATTERNS, withNeighbour } from "./_pairs.ts";
 import { FloorList } from "./_floor.ts";
 import { writeBlock } from "./_write.ts";
+import { zeroBytes } from "../internal/bytes.ts";
 
 const SIZES = [16, 64, 512, 4096, 8192, 65536];
 const MAX = Math.max(...SIZES);
@@ -46,6 +53,16 @@ const BACKENDS: [string, Pair][] = [
     const memory = heap.memory;
     return () => {
       const p = heap.allocUnsafe(size);
+      writeBlock(memory, p, size);
+      heap.free(p, size);
+    };
+  }],
+  ["heap-aligned64", (size, neighbour) => {
+    const heap = new Heap({ pages: new OsPages(), decayMs: Infinity });
+    if (neighbour) heap.alloc(size, 64);
+    const memory = heap.memory;
+    return () => {
+      const p = heap.alloc(size, 64);
       writeBlock(memory, p, size);
       heap.free(p, size);
     };
@@ -76,11 +93,30 @@ const FLOOR: [string, Pair][] = [
   }],
 ];
 const FLOOR_SIZES = [16, 64];
+// The memory floor rows, in the groups of the medium sizes.
+const MEMORY_FLOOR: [string, Pair][] = [
+  ["write", (size) => {
+    const pages = new OsPages();
+    const p = pages.alloc(size), memory = pages.memory;
+    return () => writeBlock(memory, p, size);
+  }],
+  ["zero+write", (size) => {
+    const pages = new OsPages();
+    const p = pages.alloc(size), memory = pages.memory;
+    return () => {
+      zeroBytes(memory, p, p + size);
+      writeBlock(memory, p, size);
+    };
+  }],
+];
+const MEMORY_FLOOR_SIZES = [4096, 8192, 65536];
 
 for (const size of SIZES) {
   for (const [pattern, neighbour] of PATTERNS) {
     const rows = FLOOR_SIZES.includes(size)
       ? [...BACKENDS, ...FLOOR]
+      : MEMORY_FLOOR_SIZES.includes(size)
+      ? [...BACKENDS, ...MEMORY_FLOOR]
       : BACKENDS;
     for (const [name, pair] of rows) {
       Deno.bench(`${name} ${size} ${pattern}`, {

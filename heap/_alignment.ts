@@ -1,6 +1,7 @@
 // The alignments a heap gives (docs/design.md#heap-alignment): its natural
-// 16 bytes and anything smaller from its classes; anything larger, up to
-// 65536, as a large block, whose real address is a multiple of it.
+// 16 bytes and anything smaller from its classes, 32 to 256 from the
+// classes' aligned twins (_geometry.ts), anything else up to 65536 as a
+// large block, whose real address is a multiple of it.
 import { addressBias } from "../internal/address_bias.ts";
 import {
   checkRequestAlignment,
@@ -14,7 +15,7 @@ export const NATURAL_ALIGNMENT = 16;
 /**
  * Refuses an alignment that is no power of two from 1 to 65536 (a TypeError
  * or RangeError naming it); returns whether it is above the natural 16, so
- * that the request must be served as an aligned large block.
+ * that the request goes to an aligned twin or a large block.
  */
 export function overAligned(alignment: number): boolean {
   checkRequestAlignment(alignment);

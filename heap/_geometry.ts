@@ -30,8 +30,8 @@ export const BITMAP_WORDS = SPAN_SIZE >> CHUNK_SHIFT >> 5;
 /** The shift from a span offset to its bitmap word (32 chunks of 16 bytes). */
 export const BITMAP_WORD_SHIFT = CHUNK_SHIFT + 5;
 
-/** The 16 class sizes in bytes. */
-export const CLASS_SIZE: Uint16Array = Uint16Array.of(
+/** The 16 classes' sizes in bytes. */
+const CLASSES = [
   16,
   32,
   48,
@@ -48,14 +48,96 @@ export const CLASS_SIZE: Uint16Array = Uint16Array.of(
   1008,
   1344,
   2016,
-);
+];
 /** The number of size classes. */
-export const CLASS_COUNT = CLASS_SIZE.length;
+export const CLASS_COUNT = CLASSES.length;
 
-/** Chunks per span for each class: floor(4048 / size). */
+/**
+ * The smallest alignment an aligned span class serves: 32, the first above
+ * the natural 16 (docs/design.md#heap-alignment).
+ */
+export const MIN_CHUNK_ALIGNMENT = 32;
+/**
+ * The classes with an aligned twin: those whose size is a multiple of 32.
+ * Their twin's spans put the tail before the first chunk, so every chunk
+ * ends where the next starts and the last ends at the page's end: a chunk's
+ * offset is then a multiple of every power of two that divides the size.
+ */
+const ALIGNED = CLASSES.filter((size) => size % MIN_CHUNK_ALIGNMENT === 0);
+
+/**
+ * The span classes: the 16 size classes (0..15), then the aligned twins
+ * of those whose size is a multiple of 32 (16..27, smallest first). A
+ * span holds chunks of one span class; its KIND is the span class + 1.
+ */
+export const SPAN_CLASSES = CLASS_COUNT + ALIGNED.length;
+
+/** The chunk size of each span class in bytes. */
+export const CLASS_SIZE: Uint16Array = Uint16Array.from([
+  ...CLASSES,
+  ...ALIGNED,
+]);
+
+/** The size class (0..15) of each span class: itself, or its twin's. */
+export const BASE_CLASS: Uint8Array = Uint8Array.from(
+  CLASS_SIZE,
+  (size) => CLASSES.indexOf(size),
+);
+
+/** Chunks per span for each span class: floor(4048 / size), twins too. */
 export const CHUNKS: Uint16Array = CLASS_SIZE.map((size) =>
   Math.floor((SPAN_SIZE - SPAN_HEADER) / size)
 );
+
+/**
+ * The offset of each span class's first chunk: 48 for the 16 classes (the
+ * tail after the last chunk), 48 plus the tail for a twin (the last chunk
+ * ends at the page's end).
+ */
+export const FIRST_CHUNK: Uint16Array = CLASS_SIZE.map((size, cls) =>
+  cls < CLASS_COUNT ? SPAN_HEADER : SPAN_SIZE - CHUNKS[cls] * size
+);
+
+/** The largest alignment a chunk can have: the largest power of two dividing a class size. */
+export const MAX_CHUNK_ALIGNMENT = Math.max(...ALIGNED.map((s) => s & -s));
+
+/**
+ * The span class of a request of `n` bytes (at most 2016) with an
+ * alignment `a` from 32 to 256 is `ALIGNED_CLASS_OF[row × 127 + ((n + 15)
+ * >> 4)]`, where `row = 26 - Math.clz32(a)` (0 for 32 … 3 for 256): the
+ * smallest twin at least `n` whose size `a` divides, or -1 when there is
+ * none (the request is then a large block).
+ */
+const ALIGNED_STEPS = (MAX_SMALL >> CHUNK_SHIFT) + 1;
+export const ALIGNED_CLASS_OF: Int8Array = (() => {
+  const steps = ALIGNED_STEPS;
+  const rows = Math.log2(MAX_CHUNK_ALIGNMENT / MIN_CHUNK_ALIGNMENT) + 1;
+  const table = new Int8Array(rows * steps).fill(-1);
+  for (let row = 0; row < rows; row++) {
+    const alignment = MIN_CHUNK_ALIGNMENT << row;
+    for (let i = 0; i < steps; i++) {
+      const cls = ALIGNED.findIndex((size) =>
+        size >= i * 16 && size % alignment === 0
+      );
+      if (cls >= 0) table[row * steps + i] = CLASS_COUNT + cls;
+    }
+  }
+  return table;
+})();
+
+/**
+ * The span class of an aligned twin for `size` bytes (an integer) at
+ * `alignment` (a power of two above 16), or -1 when no twin serves it: the
+ * request is a large block then.
+ */
+export function alignedClass(size: number, alignment: number): number {
+  return size <= MAX_SMALL && alignment <= MAX_CHUNK_ALIGNMENT
+    ? ALIGNED_CLASS_OF[
+      (26 - Math.clz32(alignment)) * ALIGNED_STEPS +
+      ((size + 15) >> CHUNK_SHIFT)
+    ]
+    : -1;
+}
 
 /**
  * The class of a small size `n` is `CLASS_OF[(n + 15) >> 4]`: every class size
@@ -71,15 +153,40 @@ export const CLASS_OF: Uint8Array = (() => {
 })();
 
 /**
- * Where chunks start, per class: bit `(rel >> 4) & 31` of word
- * `cls × 8 + (rel >> 9)` is set when a chunk of class `cls` starts at offset
- * `rel` of its span. It checks a free-list link in two loads.
+ * The sizes a chunk of each span class may have been asked with, as
+ * `[smallest, largest]` pairs at `2 × cls`: the sizes that `CLASS_OF` or
+ * `ALIGNED_CLASS_OF` (for some alignment) sends there. Free and resize
+ * accept any of them. A twin serves more than its class: `alloc(40, 128)`
+ * takes a 128-byte chunk.
+ */
+export const SIZE_RANGE: Uint16Array = (() => {
+  const range = new Uint16Array(2 * SPAN_CLASSES).fill(MAX_SMALL);
+  for (let cls = 0; cls < SPAN_CLASSES; cls++) range[2 * cls + 1] = 0;
+  const note = (cls: number, n: number) => {
+    range[2 * cls] = Math.min(range[2 * cls], n);
+    range[2 * cls + 1] = Math.max(range[2 * cls + 1], n);
+  };
+  const steps = ALIGNED_STEPS;
+  for (let n = 0; n <= MAX_SMALL; n++) {
+    const i = (n + 15) >> CHUNK_SHIFT;
+    note(CLASS_OF[i], n);
+    for (let k = i; k < ALIGNED_CLASS_OF.length; k += steps) {
+      if (ALIGNED_CLASS_OF[k] >= 0) note(ALIGNED_CLASS_OF[k], n);
+    }
+  }
+  return range;
+})();
+
+/**
+ * Where chunks start, per span class: bit `(rel >> 4) & 31` of word
+ * `cls × 8 + (rel >> 9)` is set when a chunk of span class `cls` starts at
+ * offset `rel` of its span. It checks a free-list link in two loads.
  */
 export const CHUNK_STARTS: Int32Array = (() => {
-  const table = new Int32Array(CLASS_COUNT * BITMAP_WORDS);
-  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+  const table = new Int32Array(SPAN_CLASSES * BITMAP_WORDS);
+  for (let cls = 0; cls < SPAN_CLASSES; cls++) {
     for (let k = 0; k < CHUNKS[cls]; k++) {
-      const rel = SPAN_HEADER + k * CLASS_SIZE[cls];
+      const rel = FIRST_CHUNK[cls] + k * CLASS_SIZE[cls];
       table[cls * BITMAP_WORDS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
         ((rel >> CHUNK_SHIFT) & 31);
     }

@@ -18,14 +18,15 @@ import {
   BITMAP_WORD_SHIFT,
   CHUNK_SHIFT,
   CHUNKS,
-  CLASS_COUNT,
   CLASS_SIZE,
   largeCapacity,
   SEGMENT_SIZE,
+  SPAN_CLASSES,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
 } from "./_geometry.ts";
 import { LargeBlocks } from "./_large_blocks.ts";
+import { CACHE_PAGES } from "./_run_cache.ts";
 import { locate } from "./_pointer_errors.ts";
 import { Segments } from "./_segments.ts";
 import { repairSpan, SpanLists } from "./_spans.ts";
@@ -57,6 +58,8 @@ export class HeapState {
   destroyed = false;
   /** The largest size the page source could hold. */
   readonly maxSize: number;
+  /** The largest size a kept run may serve: 64 KiB, or maxSize if less. */
+  readonly maxKept: number;
   /** The real address of pointer 0 modulo 65536 (see realBias). */
   readonly bias: number;
   readonly table: SpanTable = new SpanTable();
@@ -77,8 +80,16 @@ export class HeapState {
    * decay is off): the heap's free tests its copy before calling out.
    */
   onTimed: (timed: boolean) => void = () => {};
-  /** The heap's fast small alloc: a chunk for `size` zeroed from `zeroFrom`. */
-  allocSmall: (size: number, zeroFrom: number) => number = () => 0;
+  /**
+   * The heap's alloc for resize: a block for `size` at `alignment` (above
+   * 16, or undefined for the natural 16), reading as zero from `zeroFrom`
+   * on (a chunk from its 16-byte step down).
+   */
+  allocBlock: (
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ) => number = () => 0;
   #watcher = {
     revoked: () => {
       this.u8 = new Uint8Array(0);
@@ -103,10 +114,18 @@ export class HeapState {
       // header: the limit stays where callers have it.
       this.pages.reservedBytes - SPAN_SIZE - 48,
     );
-    this.large = new LargeBlocks(this.table, this.pages, () => this.notePeak());
+    this.maxKept = Math.min(this.maxSize, CACHE_PAGES * SPAN_SIZE);
     this.segments = new Segments(this.table, this.pages);
     this.spans = new SpanLists(this.table, this.segments, this.memory);
     this.decayMs = options.decayMs ?? this.pages.decayMs;
+    this.large = new LargeBlocks(
+      this.table,
+      this.pages,
+      () => this.notePeak(),
+      this.decayMs === Infinity ? undefined : () => {
+        if (this.trimTimer === undefined) this.armTrim();
+      },
+    );
     try {
       this.ownPage = this.pages.alloc(SPAN_SIZE);
     } catch (e) {
@@ -127,7 +146,13 @@ export class HeapState {
   /** Heap.bytesReserved: the sum, whether destroyed or not. */
   get reserved(): number {
     return SPAN_SIZE + this.segments.count * SEGMENT_SIZE +
-      this.large.capacity;
+      this.large.capacity + this.large.cache.bytes;
+  }
+
+  /** Heap.trimmableBytes. */
+  get trimmable(): number {
+    return this.segments.emptyBytes(this.spans.kept()) +
+      this.large.cache.bytes;
   }
 
   /** Heap.emptySpans. */
@@ -139,7 +164,8 @@ export class HeapState {
   get tableBytes(): number {
     if (this.destroyed) return 0;
     const { partial, full } = this.spans;
-    return this.table.bytes + partial.byteLength + full.byteLength;
+    return this.table.bytes + partial.byteLength + full.byteLength +
+      this.large.cache.tableBytes;
   }
 
   /** Called on every large alloc: the sum itself, not a getter's checks. */
@@ -148,12 +174,19 @@ export class HeapState {
     if (reserved > this.peakReserved) this.peakReserved = reserved;
   }
 
-  /** A large block for `size`, as `Heap.alloc` makes it. */
+  /**
+   * A large block for `size`, as `Heap.alloc` makes it (`alignment`
+   * checked; up to 16 it is the natural one).
+   */
   allocLarge(size: number, zeroFrom = 0, alignment?: number): number {
     this.checkLive();
     this.checkSize(size);
     try {
-      return this.large.alloc(size, zeroFrom, alignment);
+      return this.large.alloc(
+        size,
+        zeroFrom,
+        alignment !== undefined && alignment > 16 ? alignment : undefined,
+      );
     } catch (e) {
       throw this.outOfMemory(e, size);
     }
@@ -192,7 +225,10 @@ export class HeapState {
 
   /** free of anything but a live chunk: a large block, 0, or an error. */
   freeSlow(ptr: number, size: number | undefined): void {
-    const page = (ptr / SPAN_SIZE) | 0, table = this.table;
+    // A shift below 4 GiB (no float division); the page's row is then the
+    // one check of pointer and size.
+    const page = ptr >>> 0 === ptr ? ptr >>> 12 : (ptr / SPAN_SIZE) | 0;
+    const table = this.table;
     if (
       this.u8.length !== 0 && table.get(page, KIND) === LARGE &&
       ptr === page * SPAN_SIZE &&
@@ -229,7 +265,7 @@ export class HeapState {
     const segments = this.segments.count;
     let span: number;
     try {
-      span = this.spans.take(cls);
+      span = this.#takeSpan(cls);
     } catch (e) {
       // A reservation smaller than a segment is out of memory too: the
       // request itself (a small size) is possible.
@@ -238,6 +274,18 @@ export class HeapState {
     }
     if (this.segments.count !== segments) this.notePeak();
     return span;
+  }
+
+  // A span for `cls`; if the page source has no room for a segment, the
+  // medium cache's runs go back to it first and the request is tried again.
+  #takeSpan(cls: number): number {
+    try {
+      return this.spans.take(cls);
+    } catch (e) {
+      if (this.large.cache.bytes === 0) throw e;
+      this.large.releaseCache((p, n) => this.pages.free(p, n));
+      return this.spans.take(cls);
+    }
   }
 
   /** A free left `span` empty (`used` 0) or no longer full. */
@@ -257,7 +305,7 @@ export class HeapState {
     const rel = ptr - page * SPAN_SIZE;
     const kind = t.get(page, KIND);
     if (this.u8.length === 0) return this.reject(ptr, size);
-    if (kind !== NONE && kind <= CLASS_COUNT) {
+    if (kind !== NONE && kind <= SPAN_CLASSES) {
       if (
         (rel & ALIGNED_OFFSET) === rel && t.isAllocated(page, rel) &&
         (size === undefined ||
@@ -350,9 +398,9 @@ export class HeapState {
   trim(): number {
     this.checkLive();
     this.spans.retireKept();
-    const bytes = this.segments.trim((p, n) => this.pages.free(p, n), {
-      idleTwice: false,
-    });
+    const give = (p: number, n: number) => this.pages.free(p, n);
+    const bytes = this.segments.trim(give, { idleTwice: false }) +
+      this.large.releaseCache(give);
     this.#shrinkTable();
     return bytes;
   }
@@ -370,7 +418,8 @@ export class HeapState {
 
   // The decay rule for segments: a timer (which does not keep the process
   // alive) looks every decayMs / 2 and gives back, purged at once, the
-  // segments that were all empty at two looks in a row.
+  // segments that were all empty at two looks in a row; and every run the
+  // medium cache keeps, to the page source, whose own decay then purges it.
   armTrim(): void {
     if (this.decayMs === Infinity || this.destroyed) return;
     this.onTimed(true);
@@ -381,6 +430,7 @@ export class HeapState {
       this.spans.retireKept();
       const pages = this.pages;
       this.segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+      this.large.releaseCache((p, n) => pages.free(p, n));
       this.#shrinkTable();
       if (this.segments.anyIdle) this.armTrim();
     }, this.decayMs / 2);

@@ -1,6 +1,13 @@
 // Introspection over the span table: what a pointer points into, and the
 // per-class statistics. Cold paths; they allocate their results.
-import { CHUNKS, CLASS_COUNT, CLASS_SIZE, SPAN_SIZE } from "./_geometry.ts";
+import {
+  BASE_CLASS,
+  CHUNKS,
+  CLASS_COUNT,
+  CLASS_SIZE,
+  SPAN_CLASSES,
+  SPAN_SIZE,
+} from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   isSpan,
@@ -41,14 +48,25 @@ export function inspectPointer(
   };
 }
 
-/** One entry per class, from walking each class's partial and full lists. */
+/**
+ * One entry per size class, from walking each span class's partial and full
+ * lists (an aligned twin's spans count with its class's).
+ */
 export function classStats(
   table: SpanTable,
   partial: Int32Array,
   full: Int32Array,
 ): ClassStats[] {
-  const stats: ClassStats[] = [];
-  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+  const stats: ClassStats[] = Array.from({ length: CLASS_COUNT }, (_, cls) => ({
+    classSize: CLASS_SIZE[cls],
+    chunkCount: CHUNKS[cls],
+    spans: 0,
+    partialSpans: 0,
+    fullSpans: 0,
+    chunksUsed: 0,
+    bytesUsed: 0,
+  }));
+  for (let cls = 0; cls < SPAN_CLASSES; cls++) {
     let partialSpans = 0, fullSpans = 0, chunksUsed = 0;
     for (let s = partial[cls]; s !== 0; s = table.get(s, NEXT)) {
       // An empty span kept as its class's span counts as empty, not partial.
@@ -60,15 +78,12 @@ export function classStats(
       fullSpans++;
       chunksUsed += table.get(s, USED);
     }
-    stats.push({
-      classSize: CLASS_SIZE[cls],
-      chunkCount: CHUNKS[cls],
-      spans: partialSpans + fullSpans,
-      partialSpans,
-      fullSpans,
-      chunksUsed,
-      bytesUsed: chunksUsed * CLASS_SIZE[cls],
-    });
+    const entry = stats[BASE_CLASS[cls]];
+    entry.spans += partialSpans + fullSpans;
+    entry.partialSpans += partialSpans;
+    entry.fullSpans += fullSpans;
+    entry.chunksUsed += chunksUsed;
+    entry.bytesUsed += chunksUsed * CLASS_SIZE[cls];
   }
   return stats;
 }

@@ -1,18 +1,25 @@
 // The heap's large blocks (docs/design.md#large-blocks): requests above 2016
-// bytes, and aligned requests of any size (alignment above 16), each its own
-// run of pages from the page source, given back as soon as it is freed. Live blocks form a doubly linked list through the span
-// table's links, so that destroy() and diagnostics can find them all.
+// bytes, and aligned requests no aligned twin serves, each its own run of
+// pages from the page source, given back as soon as it is freed. Live blocks
+// form a doubly linked list through the span table's links, so that
+// destroy() and diagnostics can find them all.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
+import { CACHE_PAGES, RunCache } from "./_run_cache.ts";
 import {
   DIRTY_PAGES,
   FREED_LARGE,
   KIND,
   LARGE,
   NEXT,
+  ROW,
   type SpanTable,
 } from "./_span_table.ts";
+
+// The largest run the cache keeps, in bytes.
+const CACHE_MAX = CACHE_PAGES * SPAN_SIZE;
 
 /**
  * The live large blocks of one heap and their totals. A block starts on its
@@ -29,6 +36,11 @@ import {
  * another allocation shows anywhere in it (`usableSize` is the whole run).
  * A block that shrinks in place keeps its own bytes past the new size
  * (DIRTY_PAGES says how far), and zeroes them if it grows over them again.
+ *
+ * A freed block of up to 16 pages (a medium block) goes to the
+ * {@linkcode RunCache} rather than back to the page source, and a new block
+ * of the same page count comes from there: a pair is a push and a pop, and
+ * the zeroing of the run.
  */
 export class LargeBlocks {
   /** Live blocks. */
@@ -37,19 +49,32 @@ export class LargeBlocks {
   bytesUsed = 0;
   /** Sum of their capacities (run sizes). */
   capacity = 0;
+  /** Freed runs of up to 16 pages, kept for the next block of their size. */
+  readonly cache: RunCache = new RunCache();
   #table: SpanTable;
   #pages: PageSource;
   #head = new Int32Array(1);
+  #memory: Memory;
   #grew: () => void;
+  #cached: (() => void) | undefined;
 
   /**
    * @param grew Called whenever `capacity` has grown, so the heap can update
    *   its peak (during a move both runs count, as in an alloc then a free).
+   * @param cached Called whenever a freed run went to the cache (for the
+   *   heap's decay timer; undefined when the heap does not decay).
    */
-  constructor(table: SpanTable, pages: PageSource, grew: () => void) {
+  constructor(
+    table: SpanTable,
+    pages: PageSource,
+    grew: () => void,
+    cached: (() => void) | undefined,
+  ) {
     this.#table = table;
     this.#pages = pages;
+    this.#memory = pages.memory;
     this.#grew = grew;
+    this.#cached = cached;
   }
 
   /** The first page of the most recently allocated live block, or 0. */
@@ -66,9 +91,16 @@ export class LargeBlocks {
    * pass through unchanged.
    */
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
+    // A kept run of the same page count (any alignment up to a page holds).
+    if (
+      size <= CACHE_MAX && (alignment === undefined || alignment <= SPAN_SIZE)
+    ) {
+      const kept = this.allocKept(size, zeroFrom);
+      if (kept !== 0) return kept;
+    }
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
-    const block = pages.allocDirty(capacity, alignment);
+    const block = this.#take(capacity, alignment);
     // Old bytes of freed pages go, past the size too: the capacity is the
     // caller's to use (usableSize), and must not show another's data.
     const dirtyEnd = block + pages.dirtyBytes;
@@ -76,18 +108,58 @@ export class LargeBlocks {
       zeroBytes(pages.memory, block + zeroFrom, dirtyEnd);
     }
     const page = block / SPAN_SIZE;
+    this.#table.ensurePages(page + 1);
+    this.#adopt(page, size, capacity);
+    this.#grew();
+    return block;
+  }
+
+  /**
+   * A block for `size` bytes (an integer up to 65536) made of the run the
+   * cache kept last for its page count, zeroed from `zeroFrom` on; 0 if the
+   * cache has none. No page-source call: the run is live there already.
+   */
+  allocKept(size: number, zeroFrom: number): number {
+    const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
+    const page = this.cache.pop(pages);
+    if (page === 0) return 0;
+    // Its last block could write all of it (usableSize is the capacity):
+    // every byte from `zeroFrom` on may be old.
+    const block = page * SPAN_SIZE, capacity = pages * SPAN_SIZE;
+    if (capacity > zeroFrom) {
+      zeroBytes(this.#memory, block + zeroFrom, block + capacity);
+    }
+    // Reserved is unchanged: the run moves from the cache to the blocks.
+    return this.#adopt(page, size, capacity);
+  }
+
+  // A run from the page source; if it has no room, the cache's runs go
+  // back to it first and the request is tried again (its error passes
+  // through, with the cache given back).
+  #take(capacity: number, alignment: number | undefined): number {
+    try {
+      return this.#pages.allocDirty(capacity, alignment);
+    } catch (e) {
+      if (this.cache.bytes === 0) throw e;
+      this.releaseCache((p, n) => this.#pages.free(p, n));
+      return this.#pages.allocDirty(capacity, alignment);
+    }
+  }
+
+  // Makes the run at `page` a live block of `size` bytes: its row and the
+  // counts. Returns its pointer.
+  #adopt(page: number, size: number, capacity: number): number {
     const t = this.#table;
-    t.ensurePages(page + 1);
-    t.set(page, KIND, LARGE);
-    t.set(page, DIRTY_PAGES, 0);
+    const m = t.meta, row = page * ROW;
+    m[row + KIND] = LARGE;
+    m[row + DIRTY_PAGES] = 0;
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
     this.count++;
     this.bytesUsed += size;
     this.capacity += capacity;
-    this.#grew();
-    return block;
+    return page * SPAN_SIZE;
   }
 
   /**
@@ -138,25 +210,51 @@ export class LargeBlocks {
     return moved;
   }
 
-  /** Frees the live block at `page`, giving its run back at once. */
+  /**
+   * Frees the live block at `page`: to the cache if it has up to 16 pages
+   * and the cache has room, else back to the page source at once.
+   */
   free(page: number): void {
     const t = this.#table;
     const capacity = t.largeCapacity[page];
-    this.#pages.free(page * SPAN_SIZE, capacity);
+    const kept = capacity <= CACHE_MAX &&
+      this.cache.push(page, capacity >>> 12);
+    if (!kept) {
+      this.#pages.free(page * SPAN_SIZE, capacity);
+      // A drain, not a reuse: what is kept goes back too.
+      if (this.cache.draining && this.cache.bytes !== 0) {
+        this.releaseCache((p, n) => this.#pages.free(p, n));
+      }
+    }
     t.unlink(this.#head, 0, page);
-    t.set(page, KIND, FREED_LARGE);
+    t.meta[page * ROW + KIND] = FREED_LARGE;
     this.count--;
     this.bytesUsed -= t.largeSize[page];
     this.capacity -= capacity;
+    if (kept && this.#cached !== undefined) this.#cached();
   }
 
-  /** The page after the last page of any live block (0: none). */
+  /**
+   * Gives every run the cache keeps back through `give` (the page source's
+   * `free`); returns their bytes.
+   */
+  releaseCache(give: (ptr: number, size: number) => void): number {
+    const bytes = this.cache.bytes;
+    this.cache.forEach((page, pages) =>
+      give(page * SPAN_SIZE, pages * SPAN_SIZE)
+    );
+    this.cache.clear();
+    return bytes;
+  }
+
+  /** The page after the last page of any live block or kept run (0: none). */
   endPage(): number {
     const t = this.#table;
     let end = 0;
     for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
       end = Math.max(end, b + t.largeCapacity[b] / SPAN_SIZE);
     }
+    this.cache.forEach((page, pages) => end = Math.max(end, page + pages));
     return end;
   }
 
@@ -182,6 +280,10 @@ export class LargeBlocks {
     ) {
       this.#pages.free(b * SPAN_SIZE, t.largeCapacity[b]);
     }
+    if (!this.#pages.destroyed) {
+      this.releaseCache((p, n) => this.#pages.free(p, n));
+    }
+    this.cache.clear();
     this.#head[0] = 0;
     this.count = this.bytesUsed = this.capacity = 0;
   }

@@ -4,7 +4,7 @@
 import { checkPointer, checkSize, hex } from "../internal/checks.ts";
 import type { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
-import { CHUNKS, CLASS_SIZE, SPAN_HEADER, SPAN_SIZE } from "./_geometry.ts";
+import { CHUNKS, CLASS_SIZE, FIRST_CHUNK, SPAN_SIZE } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   EMPTY,
@@ -75,9 +75,10 @@ function pointerError(
         "unaligned",
       );
     }
+    const first = FIRST_CHUNK[kind - 1];
     if (
-      rel < SPAN_HEADER || (rel - SPAN_HEADER) % classSize !== 0 ||
-      rel >= SPAN_HEADER + CHUNKS[kind - 1] * classSize
+      rel < first || (rel - first) % classSize !== 0 ||
+      rel >= first + CHUNKS[kind - 1] * classSize
     ) {
       return new PointerError(
         `Pointer ${at} is inside ${span} but not at the start of a chunk (an interior pointer)`,

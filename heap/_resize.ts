@@ -4,9 +4,9 @@
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import { checkSize } from "../internal/checks.ts";
 import { overAligned } from "./_alignment.ts";
-import { CHUNK_SHIFT, CLASS_OF, CLASS_SIZE, MAX_SMALL } from "./_geometry.ts";
+import { alignedClass, CLASS_SIZE, MAX_SMALL } from "./_geometry.ts";
 import type { HeapState } from "./_heap_state.ts";
-import { KIND, LARGE } from "./_span_table.ts";
+import { KIND, LARGE, MAX_SIZE, MIN_SIZE } from "./_span_table.ts";
 
 /**
  * Heap.resize: checks the alignment, then `oldSize`, then resizes as
@@ -33,9 +33,13 @@ export function checkedResize(
 /**
  * Heap.realloc, and Heap.resize once checked: resizes the allocation at
  * `ptr` to `newSize` (0 frees; `ptr` 0 allocates). `alignment` is above 16,
- * or undefined for the natural 16; with one, the block returned is a large
- * one, unless a chunk at an aligned address stays in its class. If it
- * throws, the old allocation is untouched.
+ * or undefined for the natural 16. A block lands where `alloc(newSize,
+ * alignment)` would put it — a chunk of a class or an aligned twin, or a
+ * large block — but stays where it is when its address has the alignment
+ * and it is that kind of block already and fits: a chunk whose span class
+ * serves `newSize` (the sizes free accepts for it), a large block within
+ * its capacity or growing in place. If it throws, the old allocation is
+ * untouched.
  */
 export function resizeBlock(
   state: HeapState,
@@ -44,13 +48,7 @@ export function resizeBlock(
   newSize: number,
   alignment: number | undefined,
 ): number {
-  if (ptr === 0) {
-    // As Heap.alloc does.
-    return alignment === undefined && newSize >>> 0 === newSize &&
-        newSize <= MAX_SMALL
-      ? state.allocSmall(newSize, 0)
-      : state.allocLarge(newSize, 0, alignment);
-  }
+  if (ptr === 0) return state.allocBlock(newSize, 0, alignment);
   const page = state.liveStart(ptr, oldSize);
   if (!(newSize >>> 0 === newSize && newSize <= state.maxSize)) {
     state.checkSize(newSize);
@@ -66,18 +64,17 @@ export function resizeBlock(
   let keep: number;
   if (kind !== LARGE) {
     const classSize = CLASS_SIZE[kind - 1];
-    if (
-      stays && newSize <= MAX_SMALL &&
-      CLASS_OF[(newSize + 15) >> CHUNK_SHIFT] === kind - 1
-    ) {
+    if (stays && newSize <= MAX_SIZE[kind] && newSize >= MIN_SIZE[kind]) {
       zeroBytes(state.memory, ptr + newSize, ptr + classSize);
       return ptr;
     }
     keep = Math.min(classSize, newSize);
   } else {
-    // Without an alignment, a block shrunk to a class's size moves into a
-    // chunk; with one, it stays a large block.
-    if (stays && (newSize > MAX_SMALL || alignment !== undefined)) {
+    // A block shrunk to a chunk's size moves into one, if a class (or, with
+    // an alignment, a twin) serves it; else it stays a large block.
+    const toChunk = newSize <= MAX_SMALL &&
+      (alignment === undefined || alignedClass(newSize, alignment) >= 0);
+    if (stays && !toChunk) {
       try {
         return state.large.resize(page, newSize, alignment);
       } catch (e) {
@@ -88,9 +85,7 @@ export function resizeBlock(
   }
   // May throw: nothing has changed yet. The copy overwrites the first
   // `keep` bytes, so a small chunk need not be zeroed there first.
-  const moved = alignment === undefined && newSize <= MAX_SMALL
-    ? state.allocSmall(newSize, keep & ~15)
-    : state.allocLarge(newSize, keep, alignment);
+  const moved = state.allocBlock(newSize, keep, alignment);
   copyBytes(state.memory, moved, ptr, keep);
   state.freeLive(page, ptr);
   return moved;

@@ -7,36 +7,41 @@ import {
   CHUNK_SHIFT,
   CLASS_COUNT,
   CLASS_SIZE,
-  SPAN_HEADER,
+  FIRST_CHUNK,
+  SIZE_RANGE,
+  SPAN_CLASSES,
   SPAN_SIZE,
 } from "./_geometry.ts";
 import { grow } from "../internal/grow.ts";
 
-// What a page is to the heap: its KIND word. 1..16 is a live span of class
-// `kind - 1`, so the free path learns "live span" and its class in one load.
+// What a page is to the heap: its KIND word. 1..28 is a live span of span
+// class `kind - 1` (1..16 the size classes, 17..28 their aligned twins), so
+// the free path learns "live span" and its class in one load.
 /** Not the heap's page (or not a first page). */
 export const NONE = 0;
 /** A span on the shared empty-span list. */
-export const EMPTY = CLASS_COUNT + 1;
+export const EMPTY = SPAN_CLASSES + 1;
 /** A segment's header page, or the heap's own page. */
-export const HEADER_PAGE = CLASS_COUNT + 2;
+export const HEADER_PAGE = SPAN_CLASSES + 2;
 /** The first page of a live large block. */
-export const LARGE = CLASS_COUNT + 3;
+export const LARGE = SPAN_CLASSES + 3;
 /** The first page of a large block freed since (for double-free messages). */
-export const FREED_LARGE = CLASS_COUNT + 4;
+export const FREED_LARGE = SPAN_CLASSES + 4;
 
-/** The largest size a span of kind 1..16 (class kind - 1) serves. */
-export const MAX_SIZE = Uint16Array.of(0, ...CLASS_SIZE);
-/** The smallest size a span of kind 1..16 serves. */
-export const MIN_SIZE = Uint16Array.of(
-  0,
-  0,
-  ...CLASS_SIZE.subarray(0, CLASS_COUNT - 1).map((c) => c + 1),
+/** The largest size a span of kind 1..28 (span class kind - 1) serves. */
+export const MAX_SIZE: Uint16Array = Uint16Array.from(
+  { length: SPAN_CLASSES + 1 },
+  (_, kind) => kind === NONE ? 0 : SIZE_RANGE[2 * kind - 1],
+);
+/** The smallest size a span of kind 1..28 serves. */
+export const MIN_SIZE: Uint16Array = Uint16Array.from(
+  { length: SPAN_CLASSES + 1 },
+  (_, kind) => kind === NONE ? 0 : SIZE_RANGE[2 * kind - 2],
 );
 
-/** Whether a page kind is a live span (of class `kind - 1`). */
+/** Whether a page kind is a live span (of span class `kind - 1`). */
 export function isSpan(kind: number): boolean {
-  return kind !== NONE && kind <= CLASS_COUNT;
+  return kind !== NONE && kind <= SPAN_CLASSES;
 }
 
 // The words of a page's row.
@@ -49,7 +54,7 @@ export const USED = 1;
  * offset of the next one in its first four bytes: the span's free list.
  */
 export const FREE_HEAD = 2;
-/** Offset of the span's first chunk never handed out (SPAN_HEADER when taken). */
+/** Offset of the span's first chunk never handed out (FIRST_CHUNK when taken). */
 export const FRESH = 3;
 /** The slot of the span's segment (docs/design.md#segments). */
 export const SLOT = 4;
@@ -188,7 +193,7 @@ export class SpanTable {
     }
     for (
       let rel = this.get(span, FRESH) - size;
-      rel >= SPAN_HEADER;
+      rel >= FIRST_CHUNK[cls];
       rel -= size
     ) {
       if (rel === last || this.isAllocated(span, rel)) continue;
@@ -222,13 +227,16 @@ export class SpanTable {
   /** What a page is, in words, for messages. */
   describe(page: number): string {
     const kind = this.get(page, KIND);
-    if (isSpan(kind)) return `a span of class ${CLASS_SIZE[kind - 1]}`;
+    if (isSpan(kind)) {
+      const aligned = kind > CLASS_COUNT ? "aligned " : "";
+      return `a span of ${aligned}class ${CLASS_SIZE[kind - 1]}`;
+    }
     return [
       "not the heap's",
       "empty",
       "a header",
       "a large block",
       "a freed large block",
-    ][kind === NONE ? 0 : kind - CLASS_COUNT];
+    ][kind === NONE ? 0 : kind - SPAN_CLASSES];
   }
 }

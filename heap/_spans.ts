@@ -8,8 +8,9 @@ import { hex } from "../internal/checks.ts";
 import { HeapCorruptionError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import {
-  CLASS_COUNT,
   CLASS_SIZE,
+  FIRST_CHUNK,
+  SPAN_CLASSES,
   SPAN_HEADER,
   SPAN_SIZE,
 } from "./_geometry.ts";
@@ -24,7 +25,8 @@ import {
 } from "./_span_table.ts";
 
 /**
- * The span lists of one heap's 16 classes.
+ * The span lists of one heap's 28 span classes (the 16 size classes and
+ * their aligned twins).
  *
  * ```
  *  partial[cls] ─► span (first: where alloc takes from) ─► span ─► … ─► 0
@@ -38,9 +40,9 @@ import {
  */
 export class SpanLists {
   /** Each class's first partial span (0: none): the fast path's start. */
-  readonly partial: Int32Array = new Int32Array(CLASS_COUNT);
+  readonly partial: Int32Array = new Int32Array(SPAN_CLASSES);
   /** Each class's first full span. */
-  readonly full: Int32Array = new Int32Array(CLASS_COUNT);
+  readonly full: Int32Array = new Int32Array(SPAN_CLASSES);
   /** Spans on the class lists. */
   listed = 0;
   readonly #table: SpanTable;
@@ -62,7 +64,7 @@ export class SpanLists {
   /** Every class's kept empty span, if any. */
   kept(): number[] {
     const kept: number[] = [];
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    for (let cls = 0; cls < SPAN_CLASSES; cls++) {
       const span = this.keptEmpty(cls);
       if (span !== 0) kept.push(span);
     }
@@ -82,7 +84,7 @@ export class SpanLists {
   bytesUsed(): number {
     const t = this.#table;
     let bytes = 0;
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    for (let cls = 0; cls < SPAN_CLASSES; cls++) {
       let chunks = 0;
       for (let s = this.partial[cls]; s !== 0; s = t.get(s, NEXT)) {
         chunks += t.get(s, USED);
@@ -126,7 +128,7 @@ export class SpanLists {
 
   /**
    * Puts an empty span on the shared empty list as it is. Its bytes
-   * [SPAN_HEADER, fresh) may hold old data; {@linkcode SpanLists.take}
+   * [SPAN_HEADER, fresh) may hold old data (a twin's from its first chunk); {@linkcode SpanLists.take}
    * zeroes them.
    */
   retire(span: number, cls: number): void {
@@ -137,7 +139,7 @@ export class SpanLists {
 
   /** Every class's kept empty span goes to the empty list. */
   retireKept(): void {
-    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    for (let cls = 0; cls < SPAN_CLASSES; cls++) {
       const kept = this.keptEmpty(cls);
       if (kept !== 0) this.retire(kept, cls);
     }
@@ -153,7 +155,7 @@ export class SpanLists {
     const segments = this.#segments;
     for (
       let other = 0;
-      other < CLASS_COUNT && segments.emptyTop === 0;
+      other < SPAN_CLASSES && segments.emptyTop === 0;
       other++
     ) {
       const kept = this.keptEmpty(other);
@@ -168,8 +170,8 @@ export class SpanLists {
     if (fresh !== SPAN_HEADER) {
       const base = span * SPAN_SIZE;
       zeroBytes(this.#memory, base + SPAN_HEADER, base + fresh);
-      t.set(span, FRESH, SPAN_HEADER);
     }
+    t.set(span, FRESH, FIRST_CHUNK[cls]);
     t.set(span, KIND, cls + 1);
     t.set(span, FREE_HEAD, 0);
     t.set(span, USED, 0);

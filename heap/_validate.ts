@@ -8,7 +8,9 @@ import {
   CHUNKS,
   CLASS_COUNT,
   CLASS_SIZE,
+  FIRST_CHUNK,
   SEGMENT_SIZE,
+  SPAN_CLASSES,
   SPAN_HEADER,
   SPAN_SIZE,
   SPANS_PER_SEGMENT,
@@ -18,6 +20,7 @@ import {
   DIRTY_PAGES,
   EMPTY,
   FREE_HEAD,
+  FREED_LARGE,
   FRESH,
   HEADER_PAGE,
   KIND,
@@ -55,11 +58,11 @@ export function validateHeap(heap: HeapParts): void {
   const seen = new Set<number>();
   let used = 0, spans = 0, kept = 0;
   const { table } = heap;
-  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+  for (let cls = 0; cls < SPAN_CLASSES; cls++) {
     for (const full of [false, true]) {
-      const list = `${full ? "full" : "partial"} list of class ${
-        CLASS_SIZE[cls]
-      }`;
+      const list = `${full ? "full" : "partial"} list of ${
+        cls < CLASS_COUNT ? "" : "aligned "
+      }class ${CLASS_SIZE[cls]}`;
       let prev = 0;
       const head = full ? heap.full[cls] : heap.partial[cls];
       for (let s = head; s !== 0; prev = s, s = table.get(s, NEXT)) {
@@ -165,6 +168,20 @@ export function validateHeap(heap: HeapParts): void {
     capacity += cap;
     larges++;
   }
+  // The medium cache's runs: freed blocks, each a live run of its pages.
+  let cached = 0;
+  const runs = new Set<number>();
+  heap.large.cache.forEach((page, pages) => {
+    const where = `the kept run ${hex(page * SPAN_SIZE)} of ${pages} pages`;
+    if (runs.has(page)) corrupt(`${where} is kept twice`);
+    runs.add(page);
+    if (table.get(page, KIND) !== FREED_LARGE) {
+      corrupt(`${where} is marked ${table.describe(page)}`);
+    }
+    check.run(page * SPAN_SIZE, pages * SPAN_SIZE, where);
+    cached += pages * SPAN_SIZE;
+  });
+  expect("the bytes of kept runs", heap.large.cache.bytes, cached);
   expect("liveSpans", heap.liveSpans, spans);
   expect("emptySpans", heap.emptySpans, empties + kept);
   expect("largeBlocks", heap.large.count, larges);
@@ -173,7 +190,7 @@ export function validateHeap(heap: HeapParts): void {
   expect(
     "bytesReserved",
     heap.bytesReserved,
-    SPAN_SIZE + heap.segments.length * SEGMENT_SIZE + capacity,
+    SPAN_SIZE + heap.segments.length * SEGMENT_SIZE + capacity + cached,
   );
   if (heap.peakReserved < heap.bytesReserved) {
     corrupt(`peakReserved ${heap.peakReserved} is below bytesReserved`);
@@ -191,23 +208,20 @@ class Walk {
     this.#u8 = heap.pages.memory.u8;
   }
 
-  // A live span of class `cls`: its fresh offset, bitmap, free list,
+  // A live span of span class `cls`: its fresh offset, bitmap, free list,
   // chunk count and the bytes that were never handed out.
   span(span: number, cls: number, where: string): void {
     const table = this.#heap.table;
     const base = span * SPAN_SIZE;
     const classSize = CLASS_SIZE[cls];
-    const end = SPAN_HEADER + CHUNKS[cls] * classSize;
+    const first = FIRST_CHUNK[cls];
+    const end = first + CHUNKS[cls] * classSize;
     const fresh = table.get(span, FRESH);
-    if (
-      fresh < SPAN_HEADER || fresh > end ||
-      (fresh - SPAN_HEADER) % classSize !== 0
-    ) {
+    if (fresh < first || fresh > end || (fresh - first) % classSize !== 0) {
       corrupt(`${where} has its first fresh chunk at offset ${fresh}`);
     }
     const handedOut = (rel: number) =>
-      rel >= SPAN_HEADER && rel < fresh &&
-      (rel - SPAN_HEADER) % classSize === 0;
+      rel >= first && rel < fresh && (rel - first) % classSize === 0;
     let bits = 0;
     for (let rel = 0; rel < SPAN_SIZE; rel += 16) {
       if (!table.isAllocated(span, rel)) continue;
@@ -261,7 +275,8 @@ class Walk {
         { span: base },
       );
     }
-    this.zero(base, SPAN_HEADER, `the header of ${where}`);
+    // A twin's tail is before its first chunk: never written either.
+    this.zero(base, first, `the header of ${where}`);
     this.zero(base + fresh, SPAN_SIZE - fresh, `the fresh part of ${where}`);
   }
 

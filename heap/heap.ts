@@ -10,8 +10,10 @@ import { zeroChunk } from "../internal/bytes.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
+import { alignedClass } from "./_geometry.ts";
 import { overAligned } from "./_alignment.ts";
 import { HeapState } from "./_heap_state.ts";
+import type { LargeBlocks } from "./_large_blocks.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
@@ -28,10 +30,10 @@ import type {
 // (of ~450). So the hot paths use these local copies.
 const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
   geometry;
-const { CHUNK_SHIFT, CHUNKS, CLASS_COUNT, CLASS_OF, CLASS_SIZE } = geometry;
+const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
 const { MAX_SMALL, SPAN_SIZE } = geometry;
 const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
-const { NEXT, NONE, ROW, USED } = table;
+const { LARGE, NEXT, NONE, ROW, USED } = table;
 
 /**
  * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
@@ -98,6 +100,19 @@ function isFreeChunk(
 }
 
 /**
+ * The span class of a chunk for `size` bytes at `alignment` (checked: a
+ * TypeError or RangeError if it is no power of two up to 65536): a class,
+ * an aligned twin above 16 (docs/design.md#heap-alignment), or -1 for a
+ * large block.
+ */
+function classFor(size: number, alignment: number): number {
+  const over = overAligned(alignment);
+  if (size >>> 0 !== size) return -1;
+  if (over) return alignedClass(size, alignment);
+  return size <= MAX_SMALL ? CLASS_OF[(size + 15) >> CHUNK_SHIFT] : -1;
+}
+
+/**
  * A general-purpose heap like `malloc`: 16 size classes carved out of 4 KiB
  * spans, and page runs from the page source for anything above 2016 bytes.
  * It implements {@linkcode Allocator} (sizes passed back are checked) and the
@@ -127,8 +142,11 @@ function isFreeChunk(
  * the shared empty list, for any class. A segment whose spans are all empty
  * goes back to the page source on {@linkcode Heap.trim}, or once it has sat
  * empty for the decay time; {@linkcode Heap.destroy} gives back the rest.
- * Every allocation reads as zero, but freeing touches no memory: a chunk is
- * zeroed when it is handed out again.
+ * A freed block of up to 16 pages is kept for the next block of its page
+ * count ({@linkcode Heap.retainedBytes}, up to 1 MiB), so a medium pair
+ * makes no page-source call; trim and decay give those back too.
+ * Every allocation reads as zero, but freeing touches no memory: a chunk or
+ * a kept run is zeroed when it is handed out again.
  *
  * The bookkeeping lives in typed arrays, not in the spans, so a stray write
  * into memory cannot make the heap accept a bad pointer or hand out a wrong
@@ -142,8 +160,10 @@ function isFreeChunk(
  *
  * `alloc`, `allocUnsafe` and `resize` take an alignment, a power of two up
  * to 65536 that the block's real address is a multiple of. Up to 16 it is
- * what every pointer has; above 16 the request is a large block whatever its
- * size, so it costs at least a page (docs/design.md#heap-alignment).
+ * what every pointer has; from 32 to 256 a small request takes a chunk of an
+ * aligned twin of a class (the smallest whose size the alignment divides);
+ * anything else is a large block, at least a page
+ * (docs/design.md#heap-alignment).
  *
  * @example Allocate, write, resize, free
  * ```ts
@@ -162,7 +182,8 @@ function isFreeChunk(
  * assert.equal(heap.bytesUsed, 5000);
  * heap.free(r);
  * assert.equal(heap.bytesUsed, 0);
- * assert.equal(heap.bytesReserved, 4096 + 65536); // segments are kept
+ * // Its segment is kept, and r's two pages, for the next medium block.
+ * assert.equal(heap.bytesReserved, 4096 + 65536 + 8192);
  * heap.validate();
  * ```
  *
@@ -174,15 +195,18 @@ function isFreeChunk(
  *
  * using pages = new BufferPages({ reserve: 2 ** 22 });
  * using heap = new Heap({ pages });
- * const p = heap.alloc(100, 64); // a page of its own
+ * const p = heap.alloc(100, 64); // a chunk of class 128's aligned twin
  * assert.equal(p % 64, 0);
- * assert.equal(heap.usableSize(p), 4096);
- * assert.equal(heap.bytesUsed, 100); // its size, as for any large block
+ * assert.equal(heap.usableSize(p), 128);
+ * assert.equal(heap.bytesUsed, 128); // its chunk, as for any chunk
  * const q = heap.resize(p, 100, 20, 64); // shrunk, still aligned: in place
  * assert.equal(q, p);
+ * const big = heap.alloc(100, 512); // no twin is 512-aligned: a page
+ * assert.equal(heap.usableSize(big), 4096);
  * const r = heap.alloc(3000, 65536); // an aligned run from the page source
  * assert.equal(r % 65536, 0);
  * heap.free(q, 20); // no alignment needed to free
+ * heap.free(big, 100);
  * heap.free(r, 3000);
  * assert.equal(heap.bytesUsed, 0);
  * heap.validate();
@@ -200,6 +224,9 @@ export class Heap implements Allocator, Disposable {
   #u8: Uint8Array;
   #meta: Int32Array;
   #partial: Int32Array;
+  // The large blocks and the largest size a kept medium run may serve.
+  #large: LargeBlocks;
+  #maxKept: number;
   // Whether an emptied span needs no decay timer armed (one is, or decay is
   // off): free tests it rather than calling out on every emptied span.
   #timed: boolean;
@@ -226,9 +253,12 @@ export class Heap implements Allocator, Disposable {
     this.#meta = state.table.meta;
     state.table.onMeta = (meta) => this.#meta = meta;
     this.#partial = state.spans.partial;
+    this.#large = state.large;
+    this.#maxKept = state.maxKept;
     this.#timed = state.decayMs === Infinity;
     state.onTimed = (timed) => this.#timed = timed;
-    state.allocSmall = (size, zeroFrom) => this.#allocSmall(size, zeroFrom);
+    state.allocBlock = (size, zeroFrom, alignment) =>
+      this.#allocFor(size, zeroFrom, alignment);
   }
 
   /** The page source the heap takes its pages from. */
@@ -274,9 +304,37 @@ export class Heap implements Allocator, Disposable {
     return this.#state.segments.count;
   }
 
+  /**
+   * Bytes of freed medium blocks (up to 64 KiB) the heap keeps, as whole
+   * runs, for the next block of the same page count; counted in
+   * {@linkcode Heap.bytesReserved}, at most 1 MiB, and given back by
+   * {@linkcode Heap.trim}, decay and destroy.
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using heap = new Heap({ pages });
+   * const p = heap.alloc(8192);
+   * heap.free(p, 8192);
+   * assert.equal(heap.retainedBytes, 8192); // kept, not given back
+   * assert.equal(heap.bytesReserved, 4096 + 8192);
+   * assert.equal(heap.alloc(5000), p); // two pages again: the same run
+   * heap.free(p, 5000);
+   * assert.equal(heap.trim(), 8192);
+   * assert.equal(heap.retainedBytes, 0);
+   * ```
+   */
+  get retainedBytes(): number {
+    return this.#state.destroyed ? 0 : this.#state.large.cache.bytes;
+  }
+
   /** The bytes {@linkcode Heap.trim} would give back now. */
   get trimmableBytes(): number {
-    return this.#state.segments.emptyBytes(this.#state.spans.kept());
+    return this.#state.trimmable;
   }
 
   /**
@@ -315,34 +373,51 @@ export class Heap implements Allocator, Disposable {
 
   /**
    * Allocates `size` zero-filled bytes: a chunk of the first class at least
-   * `size` (0 takes 16), or a large block above 2016 bytes or with an
-   * alignment above 16. Pointers are multiples of 16 (and of `alignment`,
-   * in real address). If it finds the span's free list broken by a write after
+   * `size` (0 takes 16), with an alignment from 32 to 256 a chunk of the
+   * first aligned twin that holds it, or else a large block (above 2016
+   * bytes, or an alignment no twin serves). Pointers are multiples of 16
+   * (and of `alignment`, in real address). If it finds the span's free list broken by a write after
    * free, it repairs the span and throws a {@linkcode HeapCorruptionError}
    * (nothing allocated; the next call succeeds).
    *
    * @param size The number of bytes.
    * @param alignment A power of two from 1 to 65536 that the block's real
    *   address is a multiple of (default 16, the heap's natural alignment).
-   *   Above 16 the block is a large one, whatever its size: at least a page.
+   *   From 32 to 256 a small request takes an aligned twin's chunk;
+   *   beyond, or where no twin holds the size, a large block.
    * @returns A non-null pointer.
    */
   alloc(size: number, alignment?: number): number {
-    if (alignment !== undefined && overAligned(alignment)) {
-      return this.#state.allocLarge(size, 0, alignment);
-    }
-    if (size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#state.allocLarge(size);
-    }
-    return this.#allocSmall(size, 0);
+    const cls = alignment === undefined
+      ? (size >>> 0 === size && size <= MAX_SMALL
+        ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
+        : -1)
+      : classFor(size, alignment);
+    if (cls < 0) return this.#allocLarge(size, 0, alignment);
+    return this.#allocChunk(cls, 0);
+  }
+
+  // alloc for resize: a block for `size` at `alignment` (checked), reading
+  // as zero from `zeroFrom` on (a chunk from its 16-byte step down).
+  #allocFor(
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ): number {
+    const cls = alignment === undefined
+      ? (size >>> 0 === size && size <= MAX_SMALL
+        ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
+        : -1)
+      : classFor(size, alignment);
+    if (cls < 0) return this.#allocLarge(size, zeroFrom, alignment);
+    return this.#allocChunk(cls, zeroFrom & ~15);
   }
 
   // The fast path (docs/design.md#the-fast-path): pops the first free chunk
-  // of the class's first partial span for `size` (at most 2016), zeroed
-  // from byte `zeroFrom` (a multiple of 16) on. Page 0 is never a span, and
-  // its row reads 0, so a class with no span takes the slow way too.
-  #allocSmall(size: number, zeroFrom: number): number {
-    const cls = CLASS_OF[(size + 15) >> CHUNK_SHIFT];
+  // of span class `cls`'s first partial span, zeroed from byte `zeroFrom`
+  // (a multiple of 16) on. Page 0 is never a span, and its row reads 0, so
+  // a class with no span takes the slow way too.
+  #allocChunk(cls: number, zeroFrom: number): number {
     const span = this.#partial[cls];
     const m = this.#meta;
     const row = span * ROW;
@@ -388,14 +463,9 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   allocUnsafe(size: number, alignment?: number): number {
-    if (alignment !== undefined && overAligned(alignment)) {
-      return this.#state.allocLarge(size, size, alignment);
-    }
-    if (size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#state.allocLarge(size, size);
-    }
-    // Past the size (from its 16-byte step down), as alloc's chunks do.
-    return this.#allocSmall(size, size & ~15);
+    // Zero past the size (a chunk from its 16-byte step down), as alloc's
+    // blocks read.
+    return this.#allocFor(size, size, alignment);
   }
 
   /**
@@ -423,12 +493,12 @@ export class Heap implements Allocator, Disposable {
     // so a fractional size in range passes). An empty view means the memory
     // is gone. Anything else: the slow way.
     if (
-      !(kind !== NONE && kind <= CLASS_COUNT && ptr >>> 0 === ptr &&
+      !(kind !== NONE && kind <= SPAN_CLASSES && ptr >>> 0 === ptr &&
         (ptr & 15) === 0 && (m[word] & bit) !== 0 &&
         (size === undefined ||
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
-    ) return this.#state.freeSlow(ptr, size);
+    ) return this.#freeLarge(ptr, size);
     m[word] ^= bit;
     // Push the chunk on its span's free list, through its first word (the
     // rest of its bytes stay as they are until it is handed out again).
@@ -438,6 +508,40 @@ export class Heap implements Allocator, Disposable {
     if (used === 0 || used === CHUNKS[kind - 1] - 1) {
       this.#spanMoves(ptr >>> 12, kind - 1, used);
     }
+  }
+
+  // A block above the classes (or at an alignment no twin serves): first
+  // the run the medium cache kept last for its page count, with no check
+  // but these (docs/design.md#medium-blocks: the cache holds runs only on a
+  // live heap, for sizes it served before), else the checked slow path.
+  #allocLarge(
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ): number {
+    if (
+      size >>> 0 === size && size <= this.#maxKept &&
+      (alignment === undefined || alignment <= SPAN_SIZE) &&
+      this.#u8.length !== 0
+    ) {
+      const kept = this.#large.allocKept(size, zeroFrom);
+      if (kept !== 0) return kept;
+    }
+    return this.#state.allocLarge(size, zeroFrom, alignment);
+  }
+
+  // free of anything but a live chunk: a live large block's row is the one
+  // check of its pointer and size (a shift below 4 GiB, no division); the
+  // rest (0, an error, a pointer above 4 GiB) takes the slow way.
+  #freeLarge(ptr: number, size: number | undefined): void {
+    const page = ptr >>> 12, t = this.#state.table;
+    if (
+      ptr >>> 0 === ptr && (ptr & (SPAN_SIZE - 1)) === 0 &&
+      this.#meta[page * ROW + KIND] === LARGE &&
+      (size === undefined || size === t.largeSize[page]) &&
+      this.#u8.length !== 0
+    ) return this.#large.free(page);
+    return this.#state.freeSlow(ptr, size);
   }
 
   // A free left the span empty (used 0) or no longer full. An emptied span
@@ -463,11 +567,11 @@ export class Heap implements Allocator, Disposable {
    * @param oldSize The size it was allocated or last resized with.
    * @param newSize The size wanted; 0 frees.
    * @param alignment As for {@linkcode Heap.alloc}; the block returned has
-   *   it. Above 16, a block stays where it is when its address has the
-   *   alignment and it fits (a large block within its capacity or growing
-   *   in place, a chunk in the same class), and otherwise moves to an
-   *   aligned large block, even to shrink; left out, a large block shrunk
-   *   to 2016 bytes or less moves into a chunk (16-aligned) as usual.
+   *   it. A block stays where it is when its address has the alignment and
+   *   it fits (a chunk whose class or twin serves the new size, a large
+   *   block within its capacity or growing in place), and otherwise moves
+   *   where `alloc(newSize, alignment)` would put it; left out, a large
+   *   block shrunk to 2016 bytes or less moves into a chunk (16-aligned).
    * @returns The pointer to use from now on (0 if freed).
    */
   resize(

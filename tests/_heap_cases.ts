@@ -23,6 +23,8 @@ export type Env = RunEnv<Handles>;
 const ops = {
   /** free(ptr), malloc-style, without the size. */
   freeUnsized: (env: Env, name: string) => env.heap.free(env.ptr[name]),
+  /** trim(): kept medium runs and empty segments go back to the page source. */
+  trim: (env: Env) => void env.heap.trim(),
   /** as = realloc(name, n) */
   realloc: (env: Env, as: string, name: string, n: number) => {
     env.ptr[as] = env.heap.realloc(env.ptr[name], n);
@@ -40,6 +42,8 @@ interface HeapExpect {
   segments?: number;
   used?: number;
   reserved?: number;
+  /** heap.retainedBytes: freed medium runs kept for reuse. */
+  kept?: number;
   peak?: number;
   /** pages.liveBytes */
   pagesLive?: number;

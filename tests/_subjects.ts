@@ -15,7 +15,7 @@ import { Heap, WorkerHeap } from "../heap/mod.ts";
 import { type Allocator, type PageSource, SharedPages } from "../os/mod.ts";
 import type { Watched } from "./_assert_refused.ts";
 import type { Parent, ParentMaker } from "./_arena_parents.ts";
-import { CLASSES, classOf } from "./_heap_model.ts";
+import { CLASSES, classOf, twinOf } from "./_heap_model.ts";
 import type { SourceMaker } from "./_sources.ts";
 
 /**
@@ -27,11 +27,12 @@ export type OlderFree = "frees" | "keeps";
 
 /**
  * How a bytes-used counter follows the live allocations: `bytes()` reads it,
- * and each live allocation of `size` bytes adds `charge(size)` to it.
+ * and each live allocation of `size` bytes (asked with `alignment`, if any)
+ * adds `charge(size, alignment)` to it.
  */
 export interface Usage {
   bytes(): number;
-  charge(size: number): number;
+  charge(size: number, alignment?: number): number;
 }
 
 /** An allocator under test. Disposing it destroys it and its parent. */
@@ -114,20 +115,26 @@ function subject<X>(parts: Parts<X>): Subject<X> {
 }
 
 // What a heap's bytesUsed counts for a request: its class size (looked up,
-// as the fuzz asks for every allocation), or the size itself for a large
-// block.
+// as the fuzz asks for every allocation), its aligned twin's with an
+// alignment above 16, or the size itself for a large block (above 2016, or
+// an alignment no twin serves).
 const LARGEST_CLASS = CLASSES[CLASSES.length - 1];
 const CLASS_BYTES = Uint16Array.from(
   { length: LARGEST_CLASS + 1 },
   (_, s) => classOf(s)!,
 );
-const heapCharge = (size: number): number =>
-  size <= LARGEST_CLASS ? CLASS_BYTES[size] : size;
+export const heapCharge = (size: number, alignment = 16): number =>
+  size > LARGEST_CLASS
+    ? size
+    : alignment > 16
+    ? twinOf(size, alignment) ?? size
+    : CLASS_BYTES[size];
 
 // A heap's counters, and those of its page source.
 const heapState = (heap: Heap, pages: PageSource) => ({
   used: heap.bytesUsed,
   reserved: heap.bytesReserved,
+  kept: heap.retainedBytes,
   peak: heap.peakReserved,
   spans: heap.liveSpans,
   large: heap.largeBlocks,

@@ -1,11 +1,11 @@
 // The alignments Heap and WorkerHeap give (docs/design.md#heap-alignment):
-// up to 16 from their classes, anything larger up to 65536 as a large block
-// whose real address is a multiple of it (at least a page, whatever the
-// size). Tables of operations run by the shared executor on a heap on each
+// up to 16 from their classes, 32 to 256 from the classes' aligned twins
+// when one is a multiple of the alignment and holds the size, anything else
+// up to 65536 as a large block whose real address is a multiple of it. Tables of operations run by the shared executor on a heap on each
 // page source and on a WorkerHeap, with exact pointers' alignments, counters
 // and usable sizes; a bad alignment is refused with nothing changed.
 import assert from "node:assert/strict";
-import { classOf } from "./_heap_model.ts";
+import { classOf, twinFirst, twinOf } from "./_heap_model.ts";
 import { Heap, WorkerHeap } from "../heap/mod.ts";
 import {
   BufferPages,
@@ -20,7 +20,12 @@ import {
   type Op as RunOp,
   runCase,
 } from "./_run_ops.ts";
-import { heapSubject, type Subject, workerHeapSubject } from "./_subjects.ts";
+import {
+  heapCharge,
+  heapSubject,
+  type Subject,
+  workerHeapSubject,
+} from "./_subjects.ts";
 import { sources } from "./_sources.ts";
 
 type Handles = { heap: Heap | WorkerHeap; pages: PageSource };
@@ -76,12 +81,18 @@ type Op = RunOp<Handles, typeof ops>;
 interface AlignExpect {
   /** [name, alignment]: the real address is a multiple of it. */
   alignedTo?: [string, number][];
+  /** [name, offset]: the pointer's offset in its page. */
+  at?: [string, number][];
+  /** [name, name]: in different pages. */
+  otherSpan?: [string, string][];
   /** [name, usableSize]. */
   usable?: [string, number][];
   /** [name, class size or "large", capacity of a large block]. */
   kind?: [string, number | "large", number?][];
   used?: number;
   reserved?: number;
+  /** retainedBytes: freed medium runs kept for reuse. */
+  kept?: number;
   large?: number;
   spans?: number;
 }
@@ -94,6 +105,16 @@ const alignKind: Kind<Handles, typeof ops, AlignExpect> = {
     alignedTo: (env, want) => {
       for (const [n, al] of want) {
         assert.equal(offset(env, env.ptr[n], al), 0, `${n} aligned to ${al}`);
+      }
+    },
+    at: (env, want) => {
+      for (const [n, rel] of want) {
+        assert.equal(env.ptr[n] % 4096, rel, `${n}'s offset in its page`);
+      }
+    },
+    otherSpan: (env, want) => {
+      for (const [a, b] of want) {
+        assert.notEqual(env.ptr[a] >> 12, env.ptr[b] >> 12, `${a}, ${b}`);
       }
     },
     usable: (env, want) => {
@@ -144,43 +165,89 @@ function largeBytes(env: Env): number {
 
 const given: AlignCase[] = [
   {
-    name: "alloc(1, 32): a one-page large block, 1 byte used",
+    name: "alloc(1, 32): the first chunk of class 32's twin, at span + 64",
     ops: [["aligned", "a", 1, 32]],
     expect: {
       alignedTo: [["a", 32]],
-      usable: [["a", 4096]],
-      kind: [["a", "large", 4096]],
-      used: 1,
-      reserved: SELF + 4096,
-      large: 1,
-      spans: 0,
+      at: [["a", 64]],
+      usable: [["a", 32]],
+      kind: [["a", 32]],
+      used: 32,
+      reserved: SELF + SEG,
+      large: 0,
+      spans: 1,
     },
   },
   {
-    name: "alloc(0, 64): a page too, 0 bytes used, distinct blocks",
+    name: "alloc(0, 64) twice: twin 64's chunks at span + 64 and + 128",
     ops: [["aligned", "a", 0, 64], ["aligned", "b", 0, 64]],
     expect: {
       alignedTo: [["a", 64], ["b", 64]],
-      differ: [["a", "b"]],
-      kind: [["a", "large", 4096]],
-      used: 0,
-      reserved: SELF + 2 * 4096,
-      large: 2,
+      at: [["a", 64], ["b", 128]],
+      kind: [["a", 64], ["b", 64]],
+      used: 2 * 64,
+      reserved: SELF + SEG,
+      large: 0,
+      spans: 1,
     },
   },
   {
-    name: "100 bytes at 4096, 8192 and 65536",
+    name: "each alignment takes the smallest twin it divides",
     ops: [
-      ["aligned", "a", 100, 4096],
-      ["aligned", "b", 100, 8192],
-      ["aligned", "c", 100, 65536],
+      ["aligned", "a", 40, 32], // 64
+      ["aligned", "b", 65, 32], // 96: span + 64, then + 160
+      ["aligned", "c", 65, 64], // 128
+      ["aligned", "d", 700, 64], // 1344 (672 and 800 are not multiples of 64)
+      ["aligned", "e", 129, 256], // 256
+      ["aligned", "f", 2016, 32], // 2016
     ],
     expect: {
-      alignedTo: [["a", 4096], ["b", 8192], ["c", 65536]],
-      usable: [["a", 4096], ["b", 4096], ["c", 4096]],
-      used: 300,
-      reserved: SELF + 3 * 4096,
-      large: 3,
+      alignedTo: [["a", 64], ["b", 32], ["c", 128], ["d", 64], ["e", 256]],
+      at: [["a", 64], ["b", 64], ["c", 128], ["d", 64], ["e", 256], [
+        "f",
+        64,
+      ]],
+      usable: [["a", 64], ["b", 96], ["c", 128], ["d", 1344], ["e", 256]],
+      kind: [["f", 2016]],
+      used: 64 + 96 + 128 + 1344 + 256 + 2016,
+      reserved: SELF + SEG,
+      large: 0,
+      spans: 6,
+    },
+  },
+  {
+    name: "a twin's spans are not its class's: alloc(64) and alloc(64, 64)",
+    ops: [["alloc", "a", 64], ["aligned", "b", 64, 64], ["alloc", "c", 64]],
+    expect: {
+      at: [["a", 48], ["b", 64], ["c", 112]],
+      otherSpan: [["a", "b"]],
+      kind: [["a", 64], ["b", 64], ["c", 64]],
+      used: 3 * 64,
+      spans: 2,
+    },
+  },
+  {
+    name:
+      "no twin serves it: 100 at 512, 300 at 128, 1500 at 64, 100 at 4096, 8192, 65536 take a page",
+    ops: [
+      ["aligned", "a", 100, 512],
+      ["aligned", "b", 300, 128],
+      ["aligned", "c", 1500, 64],
+      ["aligned", "d", 100, 4096],
+      ["aligned", "e", 100, 8192],
+      ["aligned", "f", 100, 65536],
+    ],
+    expect: {
+      alignedTo: [["a", 512], ["b", 128], ["c", 64], ["d", 4096], [
+        "e",
+        8192,
+      ], ["f", 65536]],
+      usable: [["a", 4096], ["b", 4096], ["c", 4096], ["f", 4096]],
+      kind: [["a", "large", 4096], ["b", "large", 4096]],
+      used: 100 + 300 + 1500 + 3 * 100,
+      reserved: SELF + 6 * 4096,
+      large: 6,
+      spans: 0,
     },
   },
   {
@@ -211,25 +278,74 @@ const given: AlignCase[] = [
     },
   },
   {
-    name: "allocUnsafe(24, 128): a large block, 24 bytes used",
-    ops: [["unsafe", "a", 24, 128]],
+    name: "allocUnsafe(24, 128): twin 128, zero past the size",
+    ops: [
+      ["aligned", "x", 128, 128],
+      ["fill", "x", 0xee],
+      ["free", "x"],
+      ["unsafe", "a", 24, 128],
+    ],
     expect: {
+      same: [["a", "x"]],
       alignedTo: [["a", 128]],
-      kind: [["a", "large", 4096]],
-      zero: [["a", 24, 4096]],
-      used: 24,
-      reserved: SELF + 4096,
+      kind: [["a", 128]],
+      // The reused chunk keeps its old bytes up to the size's 16-byte step
+      // (its first word held the free-list link).
+      bytes: [["a", 4, 16, 0xee]],
+      zero: [["a", 16, 128]],
+      used: 128,
+      reserved: SELF + SEG,
     },
   },
   {
-    name: "free(ptr, size) of a small-sized aligned block needs no alignment",
-    ops: [["aligned", "a", 100, 256], ["free", "a"]],
-    expect: { used: 0, reserved: SELF, large: 0 },
+    name: "a reused twin chunk reads as zero",
+    ops: [
+      ["aligned", "x", 200, 64],
+      ["fill", "x", 0xee],
+      ["free", "x"],
+      ["aligned", "a", 150, 128], // twin 256 too
+    ],
+    expect: { same: [["a", "x"]], zero: [["a", 0, 256]], used: 256 },
   },
   {
-    name: "a small-sized aligned block's size is checked exactly",
+    name: "free(ptr, size) of a twin's chunk needs no alignment",
+    ops: [["aligned", "a", 100, 256], ["free", "a"]],
+    expect: { used: 0, reserved: SELF + SEG, large: 0, spans: 0 },
+  },
+  {
+    name: "a twin's chunk is freed with any size that could take it",
     ops: [
-      ["aligned", "a", 100, 256],
+      ["aligned", "a", 100, 256], // twin 256: sizes 0..256 at 256
+      [
+        "throws",
+        (env) => env.heap.free(env.ptr.a, 257),
+        PointerError,
+        "size-mismatch",
+        /^Size 257 does not match the allocation at 0x[0-9a-f]+ \(\d+\), a 256-byte chunk/,
+      ],
+      ["call", (env) => env.heap.free(env.ptr.a, 1)],
+    ],
+    expect: { used: 0, reserved: SELF + SEG, large: 0 },
+  },
+  {
+    name: "twin 96 takes 65..96 only: a smaller size is refused",
+    ops: [
+      ["aligned", "a", 80, 32],
+      [
+        "throws",
+        (env) => env.heap.free(env.ptr.a, 64),
+        PointerError,
+        "size-mismatch",
+        /^Size 64 does not match the allocation at 0x[0-9a-f]+ \(\d+\), a 96-byte chunk/,
+      ],
+      ["free", "a"],
+    ],
+    expect: { used: 0, large: 0 },
+  },
+  {
+    name: "a large block's size is checked exactly",
+    ops: [
+      ["aligned", "a", 100, 1024],
       [
         "throws",
         (env) => env.heap.free(env.ptr.a, 96),
@@ -239,19 +355,81 @@ const given: AlignCase[] = [
       ],
       ["free", "a"],
     ],
-    // The refusal's check allocated (and freed) a 24-byte probe: a segment.
-    expect: { used: 0, reserved: SELF + SEG, large: 0 },
+    // The refusal's check allocated (and freed) a 24-byte probe: a segment;
+    // the freed page is kept for the next one-page block.
+    expect: { used: 0, reserved: SELF + SEG + 4096, kept: 4096, large: 0 },
   },
 ];
 
 const resized: AlignCase[] = [
   {
-    name: "resize(0, 0, 100, 256) allocates aligned",
+    name: "resize(0, 0, 100, 256) allocates a twin's chunk",
     ops: [["resizeTo", "a", "0", 100, 256]],
-    expect: { alignedTo: [["a", 256]], used: 100, large: 1 },
+    expect: {
+      alignedTo: [["a", 256]],
+      kind: [["a", 256]],
+      used: 256,
+      large: 0,
+    },
+  },
+  {
+    name:
+      "a twin's chunk resized within its sizes: stays, with or without the alignment",
+    ops: [
+      ["aligned", "a", 100, 128],
+      ["fill", "a", 7],
+      ["resizeTo", "b", "a", 20],
+      ["resizeTo", "c", "b", 120, 128],
+    ],
+    expect: {
+      same: [["a", "b"], ["a", "c"]],
+      bytes: [["c", 0, 20, 7]],
+      zero: [["c", 20, 128]],
+      usable: [["c", 128]],
+      used: 128,
+    },
+  },
+  {
+    name:
+      "a twin's chunk resized past its class: to the next twin with the alignment, a class chunk without",
+    ops: [
+      ["aligned", "a", 60, 64],
+      ["fill", "a", 7],
+      ["resizeTo", "b", "a", 100, 64],
+      ["aligned", "c", 60, 64],
+      ["fill", "c", 8],
+      ["resizeTo", "d", "c", 100],
+    ],
+    expect: {
+      differ: [["a", "b"], ["c", "d"]],
+      alignedTo: [["b", 128]],
+      at: [["b", 128], ["d", 48]],
+      bytes: [["b", 0, 60, 7], ["d", 0, 60, 8]],
+      zero: [["b", 60, 128], ["d", 60, 128]],
+      kind: [["b", 128], ["d", 128]],
+      used: 2 * 128,
+      spans: 2,
+    },
   },
   {
     name: "grow within the page, with the alignment: in place",
+    ops: [["aligned", "a", 100, 512], ["fill", "a", 7], [
+      "resizeTo",
+      "b",
+      "a",
+      3000,
+      512,
+    ]],
+    expect: {
+      same: [["a", "b"]],
+      bytes: [["b", 0, 100, 7]],
+      zero: [["b", 100, 3000]],
+      used: 3000,
+      reserved: SELF + 4096,
+    },
+  },
+  {
+    name: "a twin's chunk grown past 2016 at 64: a large block, bytes kept",
     ops: [["aligned", "a", 100, 64], ["fill", "a", 7], [
       "resizeTo",
       "b",
@@ -260,11 +438,12 @@ const resized: AlignCase[] = [
       64,
     ]],
     expect: {
-      same: [["a", "b"]],
+      alignedTo: [["b", 64]],
       bytes: [["b", 0, 100, 7]],
-      zero: [["b", 100, 3000]],
+      zero: [["b", 100, 4096]],
+      kind: [["b", "large", 4096]],
       used: 3000,
-      reserved: SELF + 4096,
+      reserved: SELF + SEG + 4096,
     },
   },
   {
@@ -285,21 +464,29 @@ const resized: AlignCase[] = [
     },
   },
   {
-    name: "shrink with the alignment: stays the large block, in place",
+    name:
+      "shrink at 64 to a twin's size: into the twin's chunk; at 512 (no twin): in place",
     ops: [
       ["aligned", "a", 5000, 64],
       ["fill", "a", 3],
       ["resizeTo", "b", "a", 10, 64],
+      ["aligned", "c", 5000, 512],
+      ["fill", "c", 4],
+      ["resizeTo", "d", "c", 10, 512],
     ],
     expect: {
-      same: [["a", "b"]],
-      alignedTo: [["b", 64]],
-      bytes: [["b", 0, 10, 3]],
-      usable: [["b", 8192]],
-      kind: [["b", "large", 8192]],
-      used: 10,
-      reserved: SELF + 8192,
-      spans: 0,
+      differ: [["a", "b"]],
+      same: [["c", "d"]],
+      alignedTo: [["b", 64], ["d", 512]],
+      at: [["b", 64]],
+      bytes: [["b", 0, 10, 3], ["d", 0, 10, 4]],
+      zero: [["b", 10, 64]],
+      usable: [["d", 8192]],
+      kind: [["b", 64], ["d", "large", 8192]],
+      used: 64 + 10,
+      reserved: SELF + SEG + 8192,
+      large: 1,
+      spans: 1,
     },
   },
   {
@@ -314,7 +501,8 @@ const resized: AlignCase[] = [
       bytes: [["b", 0, 10, 3]],
       kind: [["b", 16]],
       used: 16,
-      reserved: SELF + SEG,
+      kept: 8192, // a's two pages
+      reserved: SELF + SEG + 8192,
       large: 0,
       spans: 1,
     },
@@ -327,17 +515,22 @@ const resized: AlignCase[] = [
       ["alloc", "x", 5000],
       ["fill", "x", 5],
       ["resizeTo", "b", "x", 5000, 65536],
+      // Moved, x's run is kept for the next two-page block.
+      ["call", (env) => {
+        const kept = env.ptr.b === env.ptr.x ? 0 : 8192;
+        assert.equal(inner(env).retainedBytes, kept);
+        assert.equal(env.heap.bytesReserved, SELF + 8192 + kept);
+      }],
     ],
     expect: {
       alignedTo: [["b", 65536]],
       bytes: [["b", 0, 5000, 5]],
       used: 5000,
-      reserved: SELF + 8192,
       large: 1,
     },
   },
   {
-    name: "a chunk resized at 32, off 32: moves to a large block",
+    name: "a chunk resized at 32, off 32: moves to twin 32",
     ops: [
       ["alloc", "a", 24], // span + 48
       ["fill", "a", 4],
@@ -345,12 +538,15 @@ const resized: AlignCase[] = [
     ],
     expect: {
       alignedTo: [["b", 32]],
+      at: [["b", 64]],
       bytes: [["b", 0, 24, 4]],
-      zero: [["b", 24, 4096]],
-      kind: [["b", "large", 4096]],
-      used: 30,
-      reserved: SELF + SEG + 4096,
-      spans: 0,
+      zero: [["b", 24, 32]],
+      kind: [["b", 32]],
+      used: 32,
+      reserved: SELF + SEG,
+      // Class 32's emptied span is kept as its span (it counts as empty).
+      spans: 1,
+      large: 0,
     },
   },
   {
@@ -371,7 +567,7 @@ const resized: AlignCase[] = [
   {
     name: "resize to 0 with an alignment frees",
     ops: [["aligned", "a", 100, 4096], ["resizeTo", "b", "a", 0, 4096]],
-    expect: { used: 0, reserved: SELF, large: 0 },
+    expect: { used: 0, kept: 4096, reserved: SELF + 4096, large: 0 },
   },
 ];
 
@@ -400,7 +596,7 @@ const refused: AlignCase[] = BAD.map(([al, error, message]) => ({
       (env: Env) => env.heap.resize(0, 0, 64, al as number),
     ].map((call): Op => ["throws", call, error, null, message])),
   ],
-  expect: { used: 100 + 32, large: 1, usable: [["a", 4096], ["s", 32]] },
+  expect: { used: 128 + 32, large: 0, usable: [["a", 128], ["s", 32]] },
 }));
 
 type Maker = () => Subject<Handles>;
@@ -433,7 +629,22 @@ for (const [title, cases] of tables) {
 // Every power of two × sizes around the class and page edges: the address,
 // bytesUsed (the class size for a chunk, the size for a large block) and
 // bytesReserved of each, alone on a fresh heap.
-const SIZES = [0, 1, 16, 100, 2016, 2017, 4096, 4097, 65536, 65537];
+const SIZES = [
+  0,
+  1,
+  16,
+  64,
+  100,
+  200,
+  1344,
+  1345,
+  2016,
+  2017,
+  4096,
+  4097,
+  65536,
+  65537,
+];
 const ALIGNMENTS = Array.from({ length: 17 }, (_, i) => 2 ** i);
 
 Deno.test("Heap alignment: every alignment × size, exact counters", async (t) => {
@@ -445,13 +656,27 @@ Deno.test("Heap alignment: every alignment × size, exact counters", async (t) =
       for (const al of ALIGNMENTS) {
         for (const size of SIZES) {
           const what = `${size} at ${al}`;
-          const large = al > 16 || size > 2016;
+          const chunk = size > 2016
+            ? undefined
+            : al > 16
+            ? twinOf(size, al)
+            : classOf(size);
           const p = heap.alloc(size, al);
           assert.equal((address + BigInt(p)) % BigInt(al), 0n, what);
-          assert.equal(heap.bytesUsed, large ? size : classOf(size), what);
+          if (chunk !== undefined && al > 16) {
+            // A fresh twin span's first chunk.
+            assert.equal(p % 4096, twinFirst(chunk), what);
+          }
+          assert.equal(heap.bytesUsed, chunk ?? size, what);
+          // The contract suite's charge says the same.
+          assert.equal(heapCharge(size, al), chunk ?? size, what);
           const block = Math.max(4096, Math.ceil(size / 4096) * 4096);
-          assert.equal(heap.bytesReserved, SELF + (large ? block : SEG), what);
-          assert.equal(heap.usableSize(p), large ? block : classOf(size), what);
+          assert.equal(
+            heap.bytesReserved,
+            SELF + (chunk === undefined ? block : SEG),
+            what,
+          );
+          assert.equal(heap.usableSize(p), chunk ?? block, what);
           heap.free(p, size);
           (heap instanceof WorkerHeap ? heap.heap : heap).trim();
           assert.equal(heap.bytesUsed, 0, what);
@@ -462,7 +687,7 @@ Deno.test("Heap alignment: every alignment × size, exact counters", async (t) =
   }
 });
 
-Deno.test("WorkerHeap: a remote free of a small-sized aligned block", () => {
+Deno.test("WorkerHeap: remote frees of aligned blocks, large and small", () => {
   using pages = new SharedPages({ reserve: 2 ** 24 });
   using other = SharedPages.attach(structuredClone(pages.handle));
   using a = new WorkerHeap({ pages });
@@ -477,11 +702,20 @@ Deno.test("WorkerHeap: a remote free of a small-sized aligned block", () => {
   assert.equal(a.bytesUsed, 0);
   assert.equal(a.heap.largeBlocks, 0);
   a.validate();
-  // A remote resize moves it into the resizer's heap, aligned.
+  // A twin's chunk: a remote free, then a remote resize, which moves it
+  // into the resizer's heap, aligned (a twin's chunk there too).
+  const t = a.alloc(100, 64);
+  assert.equal(t % 64, 0);
+  assert.equal(a.bytesUsed, 128);
+  b.free(t, 100);
+  assert.equal(a.collect(), 1);
+  assert.equal(a.bytesUsed, 0);
   const q = a.alloc(50, 256);
+  assert.equal(a.usableSize(q), 256);
   const r = b.resize(q, 50, 60, 256);
   assert.equal(r % 256, 0);
-  assert.equal(b.bytesUsed, 60);
+  assert.equal(b.bytesUsed, 256);
+  assert.equal(b.usableSize(r), 256);
   assert.equal(a.collect(), 1);
   assert.equal(a.bytesUsed, 0);
   b.free(r, 60);
@@ -518,9 +752,13 @@ Deno.test("Heap: an unaligned large block resized at 65536 moves", () => {
   assert.equal(q, 65536);
   assert.ok(heap.memory.u8.subarray(q, q + 5000).every((b) => b === 5));
   assert.equal(heap.bytesUsed, 5000);
-  assert.equal(heap.bytesReserved, SELF + 8192);
+  assert.equal(heap.retainedBytes, 8192); // p's run, kept
+  assert.equal(heap.bytesReserved, SELF + 8192 + 8192);
   assert.equal(heap.resize(q, 5000, 6000, 65536), q); // aligned: in place
   heap.free(q, 6000);
-  assert.equal(heap.bytesReserved, SELF);
+  assert.equal(heap.retainedBytes, 16384);
+  assert.equal(heap.bytesReserved, SELF + 16384);
   heap.validate();
+  assert.equal(heap.trim(), 16384);
+  assert.equal(heap.bytesReserved, SELF);
 });

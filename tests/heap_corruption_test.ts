@@ -34,6 +34,11 @@ class Live {
     this.#heap = heap;
   }
 
+  /** The heap's trim(): its kept runs go back to the page source. */
+  trim(): void {
+    this.#heap.trim();
+  }
+
   alloc(size: number): number {
     const p = this.#heap.alloc(size);
     const length = extent(size);
@@ -380,6 +385,7 @@ const neighbourCases: NeighbourCase[] = [
       const next = live.alloc(65536); // a run of a segment's size
       assert.equal(next, big + CAPACITY);
       live.free(next);
+      live.trim(); // the heap kept the run: give it back to the page source
       return big;
     },
     bytes: 65536,

@@ -2,11 +2,12 @@
 // finds, as tables (tests/_heap_cases.ts runs them).
 import assert from "node:assert/strict";
 import { Heap } from "../heap/mod.ts";
-import { HeapCorruptionError } from "../os/mod.ts";
+import { HeapCorruptionError, OsPages } from "../os/mod.ts";
 import {
   allocs,
   type HeapCase,
   heapTables,
+  type Op,
   released2016,
   SEG,
   SELF,
@@ -14,6 +15,85 @@ import {
 
 /** Lifecycle: pages come back, `using` works, introspection adds up. */
 const lifecycle: HeapCase[] = [
+  {
+    name: "freed medium blocks are kept, by page count, up to 8 each and 1 MiB",
+    ops: [
+      ...allocs(9, 5000, "b"), // two pages each
+      ...Array.from({ length: 9 }, (_, i): Op => ["free", `b${i}`]),
+      ["call", ({ heap }) => {
+        // Eight kept; the ninth went back to the page source.
+        assert.equal(heap.retainedBytes, 8 * 8192);
+        assert.equal(heap.trimmableBytes, 8 * 8192);
+      }],
+      // The newest kept run first, for any size of two pages.
+      ["alloc", "c", 4097],
+      ["alloc", "d", 8192],
+      ["call", ({ ptr }) => {
+        assert.equal(ptr.c, ptr.b7);
+        assert.equal(ptr.d, ptr.b6);
+      }],
+      // Sixteen 64 KiB blocks: their stack keeps eight.
+      ...allocs(16, 65536, "m"),
+      ...Array.from({ length: 16 }, (_, i): Op => ["free", `m${i}`]),
+      // Eight of 15 pages: the 1 MiB cap keeps seven (1,003,520 bytes).
+      ...allocs(8, 61440, "f"),
+      ...Array.from({ length: 8 }, (_, i): Op => ["free", `f${i}`]),
+    ],
+    expect: {
+      used: 4097 + 8192,
+      large: 2,
+      kept: 6 * 8192 + 8 * 65536 + 7 * 61440,
+      reserved: SELF + 8192 * 2 + 6 * 8192 + 8 * 65536 + 7 * 61440,
+    },
+  },
+  {
+    name: "the 17th medium free in a row gives every kept run back (a drain)",
+    ops: [
+      ...allocs(20, 5000, "b"),
+      ...Array.from({ length: 16 }, (_, i): Op => ["free", `b${i}`]),
+      // Sixteen frees in a row: eight kept (the stack's depth).
+      ["call", ({ heap }) => assert.equal(heap.retainedBytes, 8 * 8192)],
+      ["free", "b16"], // the 17th: a drain
+      ["call", ({ heap }) => assert.equal(heap.retainedBytes, 0)],
+      ["free", "b17"], // and it goes on
+      ["alloc", "c", 5000], // an alloc ends the drain
+      ["free", "b18"],
+    ],
+    expect: {
+      used: 5000 + 5000,
+      large: 2,
+      kept: 8192,
+      reserved: SELF + 2 * 8192 + 8192,
+    },
+  },
+  {
+    name: "trim() and destroy() give kept runs back",
+    ops: [
+      ["alloc", "a", 5000],
+      ["alloc", "b", 65536],
+      ["alloc", "c", 70000], // 18 pages: never kept
+      ["free", "a"],
+      ["free", "b"],
+      ["free", "c"],
+      ["call", ({ heap, pages }) => {
+        assert.equal(heap.retainedBytes, 8192 + 65536);
+        assert.equal(pages.liveBytes, SELF + 8192 + 65536);
+        assert.equal(heap.trim(), 8192 + 65536);
+        assert.equal(heap.retainedBytes, 0);
+        assert.equal(pages.liveBytes, SELF);
+        heap.validate();
+      }],
+      ["alloc", "d", 3000],
+      ["free", "d"],
+      ["call", ({ heap, pages }) => {
+        assert.equal(heap.retainedBytes, 4096);
+        heap.destroy();
+        assert.equal(heap.retainedBytes, 0);
+        assert.equal(pages.liveBytes, 0);
+      }],
+    ],
+    skipClosing: true,
+  },
   {
     name: "destroy() returns every page to the page source",
     ops: [
@@ -300,3 +380,26 @@ heapTables([
   ["lifecycle and introspection", lifecycle],
   ["validate", corruption],
 ]);
+
+Deno.test("an idle heap gives its kept medium runs back by itself", async () => {
+  using pages = new OsPages({ reserve: 2 ** 24, decayMs: 40 });
+  using heap = new Heap({ pages });
+  const p = heap.alloc(8192);
+  heap.memory.fill(p, 8192, 1);
+  heap.free(p, 8192);
+  assert.equal(heap.retainedBytes, 8192);
+  assert.equal(heap.bytesReserved, 4096 + 8192);
+  // The heap's timer hands it to the page source, whose decay purges it.
+  for (
+    let i = 0;
+    i < 200 && pages.liveBytes + pages.retainedBytes > 4096;
+    i++
+  ) {
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  assert.equal(heap.retainedBytes, 0);
+  assert.equal(heap.bytesReserved, 4096);
+  assert.equal(pages.retainedBytes, 0);
+  assert.ok(pages.residentBytes() <= 4096);
+  heap.validate();
+});

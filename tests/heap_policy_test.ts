@@ -4,12 +4,13 @@
 // span takes the list's top. The heap keeps a class's only partial span when
 // it empties, to save the round trip; this test proves that its figures —
 // live and empty spans, segments, bytesUsed, bytesReserved — stay those of
-// the textbook policy after every operation of long random sequences.
+// the textbook policy after every operation of long random sequences (with
+// the medium cache's runs, modelled too, in bytesReserved).
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Heap } from "../heap/mod.ts";
 import { BufferPages } from "../os/mod.ts";
-import { capacityOf, CLASSES, classOf } from "./_heap_model.ts";
+import { capacityOf, CLASSES, classOf, RunCacheModel } from "./_heap_model.ts";
 
 const SPAN_CHUNKS = CLASSES.map((c) => Math.floor((4096 - 48) / c));
 
@@ -23,6 +24,7 @@ class Model {
   segments = 0;
   used = 0;
   large = 0;
+  readonly cache = new RunCacheModel();
   #partial: ModelSpan[][] = CLASSES.map(() => []);
   #empty: ModelSpan[] = [];
   #live = new Set<ModelSpan>();
@@ -32,7 +34,7 @@ class Model {
   }
 
   get reserved(): number {
-    return 4096 + this.segments * 65536 + this.large;
+    return 4096 + this.segments * 65536 + this.large + this.cache.bytes;
   }
 
   alloc(cls: number): ModelSpan {
@@ -104,6 +106,7 @@ Deno.test("Heap keeps the textbook policy's figures after every operation", () =
             ? undefined
             : model.alloc(CLASSES.indexOf(cls));
           if (span === undefined) {
+            model.cache.pop(capacityOf(size));
             model.large += capacityOf(size);
             model.used += size;
           }
@@ -114,6 +117,7 @@ Deno.test("Heap keeps the textbook policy's figures after every operation", () =
           if (l.span) model.free(l.span);
           else {
             model.large -= capacityOf(l.size);
+            model.cache.push(capacityOf(l.size));
             model.used -= l.size;
           }
         }
@@ -121,6 +125,7 @@ Deno.test("Heap keeps the textbook policy's figures after every operation", () =
         assert.equal(heap.segments, model.segments, "segments");
         assert.equal(heap.emptySpans, model.segments * 15 - model.liveSpans);
         assert.equal(heap.bytesUsed, model.used, "bytesUsed");
+        assert.equal(heap.retainedBytes, model.cache.bytes, "retainedBytes");
         assert.equal(heap.bytesReserved, model.reserved, "bytesReserved");
       }
       heap.validate();

@@ -23,7 +23,14 @@ const resizing: HeapCase[] = [
   {
     name: "realloc of a large block to 0 frees it",
     ops: [["alloc", "a", 9000], ["realloc", "b", "a", 0]],
-    expect: { ptr: { b: 0 }, used: 0, large: 0, reserved: SELF },
+    // Its three pages are kept for the next block of three.
+    expect: {
+      ptr: { b: 0 },
+      used: 0,
+      large: 0,
+      kept: 12288,
+      reserved: SELF + 12288,
+    },
   },
   {
     name: "small, same class, shrinking: same pointer, tail zeroed",
@@ -131,6 +138,7 @@ const resizing: HeapCase[] = [
       ["alloc", "guard", 64],
       ["fill", "a", 0x66],
       ["freeUnsized", "a"],
+      ["trim"], // the kept run goes to the page source, freed pages there
       ["alloc", "b", 4000],
       ["resize", "c", "b", 8000],
     ],
@@ -166,7 +174,8 @@ const resizing: HeapCase[] = [
       differ: [["a", "b"]],
       used: 9000 + 5000,
       large: 2,
-      reserved: SELF + 12288 + 8192,
+      kept: 8192, // a's run
+      reserved: SELF + 12288 + 8192 + 8192,
       peak: SELF + 8192 + 8192 + 12288,
       bytes: [["b", 0, 5000, 0x68], ["b", 5000, 12288 - 48, 0]],
     },
@@ -180,6 +189,7 @@ const resizing: HeapCase[] = [
       ["fill", "a", 0x68],
       ["fill", "z", 0x6a],
       ["freeUnsized", "z"],
+      ["trim"], // z's run goes from the heap's cache to the page source
       ["resize", "b", "a", 9000],
     ],
     expect: {
@@ -224,7 +234,8 @@ const resizing: HeapCase[] = [
       used: 128,
       large: 0,
       spans: 1,
-      reserved: SELF + SEG,
+      kept: 8192,
+      reserved: SELF + SEG + 8192,
       bytes: [["b", 0, 100, 0x69], ["b", 100, 128, 0]],
     },
   },

@@ -130,7 +130,7 @@ for (const source of sources) {
     using heap = new Heap({ pages });
     const cases: [string, (h: Heap) => number, number, number][] = [
       ["alloc(3000)", (h) => h.alloc(3000), 0, 4096],
-      ["alloc(100, 64)", (h) => h.alloc(100, 64), 0, 4096],
+      ["alloc(100, 512)", (h) => h.alloc(100, 512), 0, 4096],
       ["alloc(4097)", (h) => h.alloc(4097), 0, 8192],
       ["allocUnsafe(3000)", (h) => h.allocUnsafe(3000), 3000, 4096],
     ];
@@ -138,14 +138,53 @@ for (const source of sources) {
       const old = heap.alloc(8192);
       heap.memory.u8.fill(0xaa, old, old + 8192);
       heap.free(old, 8192);
+      heap.trim(); // the kept run goes back: freed pages of the page source
       const p = make(heap);
       assert.equal(p, old, `${name} reuses the freed pages`);
       assert.equal(heap.usableSize(p), usable, name);
       const slack = heap.memory.u8.subarray(p + from, p + usable);
       assert.equal(slack.findIndex((b) => b !== 0), -1, `${name}: old bytes`);
       heap.free(p);
+      heap.trim();
       heap.validate();
     }
     assert.equal(heap.bytesUsed, 0);
+  });
+}
+
+// A block taken from the heap's cache of freed medium runs reads as zero up
+// to its usable size too, whatever the block before wrote there (its whole
+// capacity was its to use); allocUnsafe's keeps old bytes below its size
+// only.
+for (const source of sources) {
+  Deno.test(`Heap on ${source.name}: a kept run is zero up to usableSize`, () => {
+    using pages = source.make({ reserve: 2 ** 22 });
+    using heap = new Heap({ pages });
+    const cases: [string, (h: Heap) => number, number][] = [
+      ["alloc(5000)", (h) => h.alloc(5000), 0],
+      ["alloc(8192)", (h) => h.alloc(8192), 0],
+      ["alloc(4100, 512)", (h) => h.alloc(4100, 512), 0],
+      ["allocUnsafe(5000)", (h) => h.allocUnsafe(5000), 5000],
+    ];
+    for (const [name, make, from] of cases) {
+      const old = heap.alloc(6000); // two pages
+      heap.memory.u8.fill(0xaa, old, old + 8192); // all of its usableSize
+      heap.free(old, 6000);
+      assert.equal(heap.retainedBytes, 8192, name);
+      const p = make(heap);
+      assert.equal(p, old, `${name} takes the kept run`);
+      assert.equal(heap.retainedBytes, 0, name);
+      assert.equal(heap.usableSize(p), 8192, name);
+      if (from > 0) {
+        const kept = heap.memory.u8.subarray(p, p + from);
+        assert.equal(kept.findIndex((b) => b !== 0xaa), -1, `${name}: kept`);
+      }
+      const slack = heap.memory.u8.subarray(p + from, p + 8192);
+      assert.equal(slack.findIndex((b) => b !== 0), -1, `${name}: old bytes`);
+      heap.free(p);
+      heap.validate();
+    }
+    assert.equal(heap.bytesUsed, 0);
+    assert.equal(heap.bytesReserved, 4096 + 8192);
   });
 }

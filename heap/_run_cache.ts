@@ -1,0 +1,99 @@
+// The heap's cache of freed medium runs (docs/design.md#medium-blocks): a
+// large block of up to 16 pages goes here when it is freed instead of back
+// to the page source, and the next large block of the same page count is
+// taken from here, so that an alloc+free pair of a medium size is a push
+// and a pop, with no page-source call in between.
+
+/** The largest run the cache keeps, in pages: 64 KiB. */
+export const CACHE_PAGES = 16;
+/** Runs kept per page count. */
+export const CACHE_DEPTH = 8;
+/** Bytes the cache keeps at most, over every page count. */
+export const CACHE_BYTES = 1 << 20;
+/**
+ * Medium frees in a row, with no medium alloc between, that the cache
+ * takes: past them the program is draining, and what is kept goes back.
+ */
+export const DRAIN_FREES = 16;
+
+/**
+ * Freed runs of 1..16 pages, by page count, each a last-in first-out stack
+ * of CACHE_DEPTH page numbers in one Int32Array. Every run is still live in
+ * the page source (the heap holds it), so its bytes count in the heap's
+ * `bytesReserved`, and `trim()`, the decay timer and `destroy()` give them
+ * back.
+ *
+ * ```
+ *  runs:   [ 1 page: p p p . . . . . | 2 pages: p . . . | … | 16 pages … ]
+ *  counts: [ 3, 1, 0, …, 0 ]          (the top of each stack)
+ * ```
+ */
+export class RunCache {
+  /** Page numbers: the stack of runs of `n` pages at `(n - 1) × depth`. */
+  readonly runs: Int32Array = new Int32Array(CACHE_PAGES * CACHE_DEPTH);
+  /** How many runs each stack holds, at `n - 1`. */
+  readonly counts: Int32Array = new Int32Array(CACHE_PAGES);
+  /** The bytes of every run kept. */
+  bytes = 0;
+  /** Pushes (kept or not) since the last pop (found or not). */
+  streak = 0;
+
+  /**
+   * Takes the most recently kept run of `pages` pages (1 to 16); returns
+   * its first page, or 0 if there is none.
+   */
+  pop(pages: number): number {
+    this.streak = 0;
+    const n = this.counts[pages - 1];
+    if (n === 0) return 0;
+    this.counts[pages - 1] = n - 1;
+    this.bytes -= pages * 4096;
+    return this.runs[(pages - 1) * CACHE_DEPTH + n - 1];
+  }
+
+  /**
+   * Keeps the run of `pages` pages (1 to 16) at `page`, if its stack and
+   * the byte cap have room and the program is not draining (see
+   * {@linkcode RunCache.draining}); returns whether it did.
+   */
+  push(page: number, pages: number): boolean {
+    const n = this.counts[pages - 1];
+    const bytes = this.bytes + pages * 4096;
+    if (
+      ++this.streak > DRAIN_FREES || n === CACHE_DEPTH || bytes > CACHE_BYTES
+    ) return false;
+    this.runs[(pages - 1) * CACHE_DEPTH + n] = page;
+    this.counts[pages - 1] = n + 1;
+    this.bytes = bytes;
+    return true;
+  }
+
+  /**
+   * Whether more than DRAIN_FREES medium frees came in a row: a program
+   * freeing what it holds, not reusing it (its kept runs should go back).
+   */
+  get draining(): boolean {
+    return this.streak > DRAIN_FREES;
+  }
+
+  /** Calls `each(page, pages)` for every run kept, oldest of each stack first. */
+  forEach(each: (page: number, pages: number) => void): void {
+    for (let pages = 1; pages <= CACHE_PAGES; pages++) {
+      const base = (pages - 1) * CACHE_DEPTH;
+      for (let i = 0; i < this.counts[pages - 1]; i++) {
+        each(this.runs[base + i], pages);
+      }
+    }
+  }
+
+  /** Forgets every run (their pages are the caller's to give back). */
+  clear(): void {
+    this.counts.fill(0);
+    this.bytes = 0;
+  }
+
+  /** The bytes of the cache's own arrays. */
+  get tableBytes(): number {
+    return this.runs.byteLength + this.counts.byteLength;
+  }
+}
