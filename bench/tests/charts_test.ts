@@ -45,6 +45,9 @@ function heapAfter(ops: number[]): { heap: Heap; pages: BufferPages } {
     if (op > 0) live.set(op, heap.alloc(op));
     else heap.free(live.get(-op)!, -op);
   }
+  // Freed medium blocks are kept by the heap (retainedBytes): give them back
+  // to the page source, so that the map shows their pages as free.
+  heap.trim();
   return { heap, pages };
 }
 
