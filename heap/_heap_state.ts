@@ -372,6 +372,13 @@ export class HeapState {
         "Heap was used after its page source was destroyed: its memory is gone; make a new heap on a live page source",
       );
     }
+    // Views empty but nothing destroyed: the buffer was detached under the
+    // page source (a WebAssembly memory that its module grew).
+    if (this.u8.length === 0) {
+      throw new DestroyedError(
+        "Heap's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source and heap, and let only the page source grow the memory",
+      );
+    }
   }
 
   /** Heap.validate. */
@@ -445,9 +452,11 @@ export class HeapState {
     this.#unwatch();
     clearTimeout(this.trimTimer);
     const pages = this.pages;
-    this.large.releaseAll();
-    this.segments.releaseAll();
-    if (!pages.destroyed) pages.free(this.ownPage, SPAN_SIZE);
+    if (this.u8.length !== 0 || pages.destroyed) {
+      this.large.releaseAll();
+      this.segments.releaseAll();
+      if (!pages.destroyed) pages.free(this.ownPage, SPAN_SIZE);
+    } // else its memory was detached: the page source refuses every call
     if (this.ownsPages) pages.destroy();
     // An empty table sends every later call down the slow paths, which throw.
     this.table.reset();

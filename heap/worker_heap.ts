@@ -16,7 +16,7 @@ import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
 import { GRAIN, SharedState } from "../internal/shared_state.ts";
-import { SPAN_HEADER } from "./_geometry.ts";
+import { MAX_SMALL, SPAN_HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
 /**
@@ -290,7 +290,11 @@ export class WorkerHeap implements Allocator, Disposable {
     const moved = newSize === 0 ? 0 : this.alloc(newSize, alignment);
     if (moved !== 0) {
       try {
-        this.memory.copy(moved, ptr, Math.min(oldSize, newSize));
+        this.memory.copy(
+          moved,
+          ptr,
+          Math.min(oldSize, newSize, this.#remoteRoom(ptr, owner)),
+        );
       } catch (e) {
         this.heap.free(moved, newSize);
         throw e;
@@ -356,6 +360,20 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   // What a remote free can check without the owner's bookkeeping.
+  // The most bytes a block of `owner`'s at `ptr` can hold, from what the
+  // shared state says: the owner's tables, which know its size, are its
+  // own, so a remote resize cannot check `oldSize` — but it never copies
+  // past the block's room (a chunk lies in its page and is at most 2016
+  // bytes; a large block in pages all `owner`'s), so a wrong size cannot
+  // carry another block's bytes far.
+  #remoteRoom(ptr: number, owner: number): number {
+    const offset = ptr % PAGE_SIZE;
+    if (offset !== 0) return Math.min(MAX_SMALL, PAGE_SIZE - offset);
+    let page = ptr / PAGE_SIZE;
+    while (this.#owners[page] === owner) page++;
+    return page * PAGE_SIZE - ptr;
+  }
+
   #checkRemote(ptr: number, size: number, owner: number): void {
     if (this.heap.destroyed || this.#pages.destroyed) {
       throw new DestroyedError(

@@ -177,6 +177,22 @@ Deno.test("WasmPages: a memory the module grows afterwards is refused, nothing t
   assert.equal(pages.liveBytes, live);
 });
 
+Deno.test("WasmPages: a heap on a memory the module grows afterwards refuses every call", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  using pages = new WasmPages({ memory, reserve: 2 ** 20 });
+  using heap = new Heap({ pages });
+  const p = heap.alloc(64);
+  heap.free(heap.alloc(64), 64); // a span with free chunks: the fast path
+  memory.grow(1);
+  const detached = /Heap's memory was detached \(a WebAssembly memory grown/;
+  assert.throws(() => heap.alloc(64), DestroyedError);
+  assert.throws(() => heap.alloc(64), detached);
+  assert.throws(() => heap.allocUnsafe(16), detached);
+  assert.throws(() => heap.free(p, 64), detached);
+  assert.throws(() => heap.alloc(5000), detached);
+  assert.throws(() => heap.validate(), detached);
+});
+
 interface OptionCase {
   name: string;
   memory?: () => WebAssembly.Memory;

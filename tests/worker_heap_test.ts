@@ -186,6 +186,24 @@ const cases: Case[] = [
     expect: { aUsed: 0, bUsed: 256, aWaiting: 0 }, // 200 bytes: class 256
   },
   {
+    name:
+      "a remote resize with too large an old size copies no further than the chunk's page",
+    run: ({ a, b, ptr }) => {
+      ptr.p = a.alloc(16);
+      const room = 4096 - (ptr.p % 4096); // what a chunk here can hold at most
+      // A's next span page: three 1024-byte chunks of 0x42.
+      const next = [0, 1, 2].map(() => a.alloc(1024));
+      assert.equal(next[0] - (next[0] % 4096), ptr.p - (ptr.p % 4096) + 4096);
+      for (const n of next) a.memory.u8.fill(0x42, n, n + 1024);
+      ptr.q = b.resize(ptr.p, 12000, 12000); // the owner alone knows 16
+      const moved = b.memory.bytes(ptr.q, 12000);
+      assert.ok(moved.subarray(room).every((x) => x === 0), "past the page");
+      assert.equal(a.collect(), 1);
+      for (const n of next) a.free(n, 1024);
+    },
+    expect: { aUsed: 0, bUsed: 12000, aWaiting: 0 },
+  },
+  {
     name: "own frees and resizes stay local",
     run: ({ a, ptr }) => {
       ptr.p = a.alloc(32);
