@@ -450,7 +450,14 @@ export class CAllocator implements Disposable {
       const moved = this.allocator.resize(ptr, old, size);
       this.#sizes.delete(ptr);
       this.#bytes -= old;
-      return this.#hold(moved, size);
+      // The old block is gone now, so the call cannot be refused: where its
+      // room would pass the cap, C holds (and is told of) the size it asked.
+      const room = this.#room(moved, size);
+      return this.#hold(
+        moved,
+        size,
+        this.#bytes + room <= this.maxBytes ? room : size,
+      );
     } catch (e) {
       return this.#refuse(hook, e);
     }
@@ -493,26 +500,33 @@ export class CAllocator implements Disposable {
   // Allocates `size` bytes for C; returns the native address.
   #alloc(size: number): number {
     this.#reserve(size);
-    return this.#hold(this.allocator.alloc(size), size);
-  }
-
-  // Records a block of `size` bytes that C now holds, grown in place to its
-  // usable size where the allocator reports one (the room usableSize and
-  // xSize tell C of, so realloc and free must keep it all); the cap counts
-  // that room. Returns the native address.
-  #hold(ptr: number, size: number): number {
-    const usable = this.#usableSize === null ? size : this.#usableSize(ptr);
-    if (usable > size) {
+    const ptr = this.allocator.alloc(size);
+    const room = this.#room(ptr, size);
+    if (room > size) {
       try {
-        this.#reserve(usable, size);
+        this.#reserve(room, size);
       } catch (e) {
-        this.allocator.free(ptr, size);
+        this.allocator.free(ptr, size); // nothing of C's is lost
         throw e;
       }
-      ptr = this.allocator.resize(ptr, size, usable); // in place: it fits
     }
-    this.#sizes.set(ptr, usable);
-    this.#bytes += usable;
+    return this.#hold(ptr, size, room);
+  }
+
+  // The usable size of a block of `size` bytes, where the allocator reports
+  // one: the room that usableSize and xSize tell C of, which C may fill, so
+  // that realloc and free must keep it all.
+  #room(ptr: number, size: number): number {
+    return this.#usableSize === null ? size : this.#usableSize(ptr);
+  }
+
+  // Records a block of `size` bytes that C now holds as `held` bytes (its
+  // size, or its room: then it is grown to it, in place). Returns the native
+  // address.
+  #hold(ptr: number, size: number, held: number): number {
+    if (held > size) ptr = this.allocator.resize(ptr, size, held);
+    this.#sizes.set(ptr, held);
+    this.#bytes += held;
     return this.#address + ptr;
   }
 

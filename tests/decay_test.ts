@@ -469,3 +469,25 @@ Deno.test("page sources: a decay timer that fires after another worker destroyed
   await new Promise((resolve) => setTimeout(resolve, 50)); // no throw escapes
   assert.throws(() => pages.alloc(4096), DestroyedError);
 });
+
+Deno.test("page sources: the decay timer re-arms for a run that was not idle long enough when it fired", async () => {
+  const clock = fakeClock();
+  using pages = new OsPages({
+    reserve: 2 ** 24,
+    decayMs: 40,
+    clock: clock.now,
+  });
+  const a = pages.alloc(2 * P);
+  pages.alloc(P); // keeps a's and b's runs apart
+  const b = pages.alloc(3 * P);
+  pages.free(a, 2 * P); // at 0: the timer is armed for 40
+  clock.advance(20);
+  assert.equal(pages.decay(), 0); // reads the clock: frees now stamp 20
+  pages.free(b, 3 * P); // at 20: due at 60, the timer already armed
+  clock.advance(25); // 45: a has been idle 45 ms, b 25 ms
+  await until(() => pages.retainedBytes !== 5 * P);
+  assert.equal(pages.retainedBytes, 3 * P); // the timer gave a back, kept b
+  clock.advance(55); // 100: b idle 80 ms; only a re-armed timer gives it back
+  await until(() => pages.retainedBytes === 0);
+  assert.equal(pages.retainedBytes, 0);
+});

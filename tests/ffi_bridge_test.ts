@@ -212,6 +212,85 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a block the cap refuses after rounding goes back to the heap",
+    modes: ["usable"],
+    maxBytes: 5000,
+    run: ({ c, heap }) => [c.malloc(4097n), heap.bytesUsed],
+    returns: [0n, 0],
+    bytes: { sized: 0, usable: 0 },
+    heapBytes: 0,
+    refused: [[
+      "malloc",
+      OutOfMemoryError,
+      null,
+      /^The C library asked for 4097 bytes \(8192 as the allocator rounds it\) more/,
+    ]],
+  },
+  {
+    name: "malloc(0) then free leaves nothing",
+    run: ({ c }) => c.free(c.malloc(0n)),
+    bytes: { sized: 0, usable: 0 },
+    heapBytes: 0,
+  },
+  {
+    name: "free of the memory's first byte is refused as outside it",
+    run: ({ c, at }) => c.free(at(0)),
+    refused: [[
+      "free",
+      PointerError,
+      "foreign",
+      /^Native pointer 0x[0-9a-f]+ from C is not inside the allocator's memory/,
+    ]],
+  },
+  {
+    name: "the cap holds for realloc too",
+    maxBytes: 4096,
+    run: ({ c }) => c.realloc(c.malloc(64n), 5000n),
+    returns: 0n,
+    bytes: { sized: 64, usable: 64 },
+    heapBytes: 64,
+    refused: [[
+      "realloc",
+      OutOfMemoryError,
+      null,
+      /^The C library asked for 4936 bytes more, past the bridge's cap of 4096 bytes \(64 in use\)/,
+    ]],
+  },
+  {
+    name: "the old address of a block realloc moved is refused by free",
+    run: ({ c }) => {
+      const a = c.malloc(64n);
+      const b = c.realloc(a, 5000n);
+      c.free(a);
+      return b !== a;
+    },
+    returns: true,
+    bytes: { sized: 5000, usable: 8192 },
+    refused: [[
+      "free",
+      PointerError,
+      "foreign",
+      /is no block this bridge handed out, or was freed already/,
+    ]],
+  },
+  {
+    name:
+      "a realloc whose room would pass the cap holds the size asked, and keeps C's bytes",
+    modes: ["usable"],
+    maxBytes: 40,
+    run: ({ c, off, heap }) => {
+      const a = c.malloc(20n); // room 32
+      heap.memory.bytes(off(a), 3).set([1, 2, 3]);
+      const b = c.realloc(a, 33n); // 33 fits the cap, its class of 48 does not
+      const kept = [...heap.memory.bytes(off(b), 3)];
+      const size = c.usableSize(b);
+      c.free(b);
+      return [b !== 0n, kept, size, heap.bytesUsed];
+    },
+    returns: [true, [1, 2, 3], 33n, 0],
+    bytes: { sized: 0, usable: 0 },
+  },
+  {
     name: "realloc(p, 0) frees and gives NULL",
     run: ({ c }) => c.realloc(c.malloc(64n), 0n),
     returns: 0n,
@@ -574,3 +653,24 @@ testWith(
     });
   },
 );
+
+Deno.test("bridge: close after a refused call frees the callbacks at once", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  const bridge = new CAllocator(heap, { maxBytes: 100, onError: () => {} });
+  const { malloc } = callers(bridge);
+  assert.equal(malloc(1000n), 0n); // refused, onError returned
+  const proto = Deno.UnsafeCallback.prototype;
+  const close = proto.close;
+  let closed = 0;
+  proto.close = function () {
+    closed++;
+    return close.call(this);
+  };
+  try {
+    bridge.close(); // outside onError: nothing to defer
+    assert.equal(closed, 15); // the 8 hooks callers() made, 7 sqlite methods
+  } finally {
+    proto.close = close;
+  }
+});

@@ -193,3 +193,11 @@ Deno.test("record array: its type follows the layout's fields", () => {
     c.z = 1;
   };
 });
+
+Deno.test("record array: a length past 2^53 is refused as a length", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  assert.throws(
+    () => Particle.array(pages.memory, pages.alloc(4096), 2 ** 53),
+    /^RangeError: Length must be a non-negative integer, got 9007199254740992$/,
+  );
+});

@@ -244,3 +244,39 @@ Deno.test("cursor: ptr reads back as set; a misaligned one writes the field's ow
   c.x = 1;
   assert.equal(c.x, undefined);
 });
+
+Deno.test("cursor: a packed record with align 8 reads fields and nested records at offsets its alignment does not divide", () => {
+  const V = defineRecord("V", { d: "f64" });
+  const Q = defineRecord("Q", {
+    t: "u8",
+    u: "u32",
+    k: "u32",
+    v: V,
+    vs: { type: V, length: 2 },
+  }, { packed: true, align: 8 });
+  assert.deepEqual(
+    [Q.offsets.u, Q.offsets.k, Q.offsets.v, Q.offsets.vs, Q.size, Q.align],
+    [1, 5, 9, 17, 40, 8],
+  );
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const at = pages.alloc(4096); // a multiple of 8, as Q's alignment says
+  const c = Q.cursor(pages.memory);
+  c.ptr = at;
+  c.t = 0xab;
+  c.u = 0xdeadbeef;
+  c.k = 0x01020304;
+  c.v.d = 1.5;
+  c.vs.at(1).d = -2;
+  const dv = new DataView(pages.memory.buffer);
+  assert.deepEqual([
+    dv.getUint8(at),
+    dv.getUint32(at + 1, true),
+    dv.getUint32(at + 5, true),
+    dv.getFloat64(at + 9, true),
+    dv.getFloat64(at + 25, true),
+  ], [0xab, 0xdeadbeef, 0x01020304, 1.5, -2]);
+  assert.deepEqual(
+    [c.t, c.u, c.k, c.v.d, c.vs.at(1).d],
+    [0xab, 0xdeadbeef, 0x01020304, 1.5, -2],
+  );
+});

@@ -244,3 +244,22 @@ Deno.test("record layouts refuse bad input with a specific error", async (t) => 
     });
   }
 });
+
+Deno.test("record fields: a packed record's fields report their natural alignment", () => {
+  const R = defineRecord("Pk", { a: "u8", b: "f64", c: "u16" }, {
+    packed: true,
+  });
+  assert.deepEqual(R.fields.map((f) => [f.name, f.offset, f.align]), [
+    ["a", 0, 1],
+    ["b", 1, 8],
+    ["c", 9, 2],
+  ]);
+});
+
+Deno.test("record layouts: a record of exactly 2^30 bytes (the largest) is allowed", () => {
+  const R = defineRecord("Big", {
+    a: { type: "u8", length: 2 ** 30 - 5 },
+    b: "u32",
+  });
+  assert.deepEqual([R.offsets.b, R.size, R.align], [2 ** 30 - 4, 2 ** 30, 4]);
+});
