@@ -57,6 +57,9 @@ export class Slabs {
   peakReserved = 0;
   #o: SlabsOptions;
   #freeSlots: number[] = [];
+  // chain[i] = i + 1: a slab's free list in address order, copied into
+  // `next` by reset (made at the first reset).
+  #chain: Uint16Array | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -141,6 +144,38 @@ export class Slabs {
       bytes += this.#o.slabSize;
     }
     return bytes + this.#decay(Infinity, Infinity);
+  }
+
+  /**
+   * Empties every slab at once: in each slab with live blocks, every block
+   * it has handed out goes on its free list in address order (one copy of
+   * `#chain` into `next`, which also clears the live marks), and the slab
+   * is retired like one whose last block was freed — the current one stays
+   * current, the others go on the empty list (the lowest slot newest, so
+   * it is reused first) and decay from now. Slabs already empty are left.
+   */
+  reset(): void {
+    this.#o.flush();
+    const m = this.meta, next = this.next, n = this.#o.blocksPerSlab;
+    const chain = this.#chain ??= Uint16Array.from(
+      { length: n },
+      (_, i) => i + 1,
+    );
+    const emptied: number[] = [];
+    for (let s = this.slots - 1; s > 0; s--) {
+      const row = s * R.ROW;
+      if (m[row + R.STATE] === R.NO_SLAB || m[row + R.USED] === 0) continue;
+      const fresh = m[row + R.FRESH]; // at least 1: a block is live
+      next.set(chain.subarray(0, fresh), s * n);
+      next[s * n + fresh - 1] = R.END;
+      m[row + R.FREE_HEAD] = 0;
+      m[row + R.USED] = 0;
+      if (s !== this.cur) emptied.push(s);
+    }
+    // Every slab on the partial list had live blocks: each is retired now.
+    this.partialHead = 0;
+    for (const s of emptied) this.#retire(s);
+    if (this.cur !== 0) this.changed(this.cur, 0);
   }
 
   /**
