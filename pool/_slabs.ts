@@ -186,9 +186,13 @@ export class Slabs {
       m[row + R.USED] = 0;
       if (s !== this.cur) emptied.push(s);
     }
-    touched.length = 0;
-    this.#touchedSet.clear();
-    if (this.cur !== 0) this.#touch(this.cur);
+    // (Left as they are when they hold just the current slab, the usual
+    // case of small trees: clearing a set allocates.)
+    if (touched.length !== 1 || touched[0] !== this.cur) {
+      touched.length = 0;
+      this.#touchedSet.clear();
+      if (this.cur !== 0) this.#touch(this.cur);
+    }
     // Every slab on the partial list had live blocks: each is retired now.
     this.partialHead = 0;
     if (emptied.length > 1) emptied.sort(descending);
