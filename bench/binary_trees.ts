@@ -7,10 +7,11 @@
  * - `heap`: 24-byte blocks on a Heap, each freed by a walk of its tree.
  * - `pool`: 24-byte blocks on one Pool, each freed by a walk of its tree.
  * - `pool-reset`: as the benchmark's C entries that use a memory pool
- *   (APR pools): the stretch tree, then the long-lived tree, in one Pool;
- *   each short-lived tree in a second Pool on the same pages. Each tree is
- *   dropped after its check walk by one `reset()` of its pool, with no walk
- *   and no per-node free.
+ *   (APR pools): the long-lived tree in one Pool, the stretch tree and each
+ *   short-lived tree in a second Pool on the same pages, each dropped after
+ *   its check walk by one `reset()` of its pool, with no walk and no
+ *   per-node free (after the stretch tree, a `trim()` too, as the C entries
+ *   destroy its pool).
  *
  * Prints nanoseconds per node made and the process's peak RSS (VmHWM from
  * /proc/self/status). With `all` (the default) it runs each kind in a
@@ -161,26 +162,31 @@ function measure(kind: string, depth: number): void {
     const noFree = () => {
       throw new Error("pool-reset frees no node on its own");
     };
-    const inLong = blockTrees(() => long.allocUnsafe(), noFree, u32);
-    const inShort = blockTrees(() => short.allocUnsafe(), noFree, u32);
+    // One allocating closure and one tree builder for both pools (two
+    // would make the builder's call polymorphic): `into` says which.
+    let into = short;
+    const t = blockTrees(() => into.allocUnsafe(), noFree, u32);
+    const inShort = (d: number) => {
+      into = short;
+      return t.make(d);
+    };
+    const inLong = (d: number) => {
+      into = long;
+      return t.make(d);
+    };
     nodes = run(
       depth,
+      { make: inShort, check: t.check, drop: () => short.reset() },
+      { make: inLong, check: t.check, drop: () => long.reset() },
+      // As the C entries destroy the stretch tree's pool: its slabs go
+      // back to the pages, where both pools take them again.
       {
-        make: inShort.make,
-        check: inShort.check,
-        drop: () => short.reset(),
-      },
-      {
-        make: inLong.make,
-        check: inLong.check,
-        drop: () => long.reset(),
-      },
-      // The stretch tree is dropped before the long-lived one is made:
-      // in the long-lived tree's pool, that one reuses its slabs.
-      {
-        make: inLong.make,
-        check: inLong.check,
-        drop: () => long.reset(),
+        make: inShort,
+        check: t.check,
+        drop: () => {
+          short.reset();
+          short.trim();
+        },
       },
     );
   } else {
