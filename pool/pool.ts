@@ -580,9 +580,10 @@ export class Pool implements Allocator, Disposable {
    *
    * Every pointer handed out before is dead: `free` of one is refused as a
    * `double-free` and changes nothing, as for any freed block. The cost is
-   * a few steps per slab and one typed-array copy of 2 bytes per block ever
-   * handed out in a slab with live blocks (it rewrites the slab's free
-   * list, which clears the live marks); the memory itself is not touched:
+   * a few steps per slab used since the last reset and one typed-array copy
+   * of 2 bytes per block ever handed out in a slab with live blocks (it
+   * rewrites the slab's free list, which clears the live marks); the
+   * memory itself is not touched:
    * `alloc` zeroes every block it hands out, and `allocUnsafe` after a
    * reset returns a block's old bytes, as it does for any reused block.
    * Blocks come back in address order, slab by slab, the current slab
