@@ -443,21 +443,37 @@ Deno.test("Pool resize stays in its block and zeroes what it adds", () => {
   (pool.parent as BufferPages).destroy();
 });
 
-Deno.test("Pool gives slabs back after decayMs by its clock", () => {
-  let now = 0;
-  using pages = new BufferPages({ reserve: 2 ** 24 });
-  using pool = new Pool({
+// A pool of 1024-byte blocks (64 a slab) on a BufferPages of its own, by a
+// clock the test sets.
+function clockedPool(decayMs: number) {
+  const clock = { now: 0 };
+  const pages = new BufferPages({ reserve: 2 ** 24 });
+  const pool = new Pool({
     blockSize: 1024,
     parent: pages,
-    decayMs: 100,
-    clock: () => now,
+    decayMs,
+    clock: () => clock.now,
   });
+  return {
+    clock,
+    pages,
+    pool,
+    [Symbol.dispose]: () => {
+      pool.destroy();
+      pages.destroy();
+    },
+  };
+}
+
+Deno.test("Pool gives slabs back after decayMs by its clock", () => {
+  using c = clockedPool(100);
+  const { pages, pool } = c;
   const ps = Array.from({ length: 129 }, () => pool.alloc()); // 3 slabs
   assert.equal(pool.slabs, 3);
   for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties at 0
   assert.equal(pool.slabs, 3);
   assert.equal(pool.trimmableBytes, 65536);
-  now = 150;
+  c.clock.now = 150;
   for (const p of ps.slice(64, 128)) pool.free(p); // slab 2 empties at 150: slab 1 is due
   assert.deepEqual([pool.slabs, pool.bytesReserved, pages.liveBytes], [
     2,
@@ -471,24 +487,18 @@ Deno.test("Pool gives slabs back after decayMs by its clock", () => {
 
 Deno.test("Pool reset retires its slabs by the decay rule", async (t) => {
   await t.step("decayMs 100: what is due goes back at the reset", () => {
-    let now = 0;
-    using pages = new BufferPages({ reserve: 2 ** 24 });
-    using pool = new Pool({
-      blockSize: 1024,
-      parent: pages,
-      decayMs: 100,
-      clock: () => now,
-    });
+    using c = clockedPool(100);
+    const { pages, pool } = c;
     const ps = Array.from({ length: 193 }, () => pool.alloc()); // 4 slabs
     for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties at 0
-    now = 150;
+    c.clock.now = 150;
     pool.reset(); // slabs 2 and 3 empty at 150, slab 1 is due; 4 is current
     assert.deepEqual([pool.slabs, pages.liveBytes, pool.trimmableBytes], [
       3,
       3 * 65536,
       3 * 65536,
     ]);
-    now = 300;
+    c.clock.now = 300;
     const p = pool.alloc(); // the current slab (4)
     assert.equal(p, P + 3 * 65536);
     pool.free(p); // the current slab empties: no slab is retired
@@ -504,8 +514,8 @@ Deno.test("Pool reset retires its slabs by the decay rule", async (t) => {
     pool.validate();
   });
   await t.step("decayMs 0: every slab but the current goes back", () => {
-    using pages = new BufferPages({ reserve: 2 ** 24 });
-    using pool = new Pool({ blockSize: 1024, parent: pages, decayMs: 0 });
+    using c = clockedPool(0);
+    const { pages, pool } = c;
     for (let i = 0; i < 129; i++) pool.alloc(); // 3 slabs
     pool.reset();
     assert.deepEqual([pool.slabs, pool.bytesReserved, pages.liveBytes], [
