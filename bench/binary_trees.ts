@@ -1,14 +1,25 @@
 /**
- * `deno run -A bench/binary_trees.ts [js|heap|pool|all] [depth] [rounds]`:
- * the Computer Language Benchmarks Game's binary trees (depth 18 by
- * default) with nodes as plain JS objects, as 24-byte blocks on a Heap, or
- * as 24-byte blocks on a Pool. Prints nanoseconds per node made and the
- * process's peak RSS (VmHWM from /proc/self/status). With `all` (the
- * default) it runs each kind in a subprocess of its own, so that each peak
- * RSS is its own, `rounds` times (3 by default) in turn, and then prints
- * each kind's fastest round and its time and peak RSS as ratios to the JS
- * objects' (the median of the rounds' ratios): on a shared machine a round
- * is compared with the JS round run just before it, never across runs.
+ * `deno run -A bench/binary_trees.ts [js|heap|pool|pool-reset|all] [depth]
+ * [rounds]`: the Computer Language Benchmarks Game's binary trees (depth 18
+ * by default), the same trees, check walk and checksum in every kind:
+ *
+ * - `js`: nodes as plain JS objects, dropped to the garbage collector.
+ * - `heap`: 24-byte blocks on a Heap, each freed by a walk of its tree.
+ * - `pool`: 24-byte blocks on one Pool, each freed by a walk of its tree.
+ * - `pool-reset`: as the benchmark's C entries that use a memory pool
+ *   (APR pools): the long-lived tree in one Pool, the stretch tree and each
+ *   short-lived tree in a second Pool on the same pages, each dropped after
+ *   its check walk by one `reset()` of its pool, with no walk and no
+ *   per-node free (after the stretch tree, a `trim()` too, as the C entries
+ *   destroy its pool).
+ *
+ * Prints nanoseconds per node made and the process's peak RSS (VmHWM from
+ * /proc/self/status). With `all` (the default) it runs each kind in a
+ * subprocess of its own, so that each peak RSS is its own, `rounds` times
+ * (3 by default) in turn, and then prints each kind's fastest round and its
+ * time and peak RSS as ratios to the JS objects' (the median of the rounds'
+ * ratios): on a shared machine a round is compared with the JS round run
+ * just before it, never across runs.
  *
  * A node block: [left u32 │ right u32 │ 16 bytes unused] (the Heap's
  * smallest class above 16 is 32 bytes, so 24 is what the Pool saves). Each
@@ -18,7 +29,7 @@
  * @module
  */
 import { Heap } from "../heap/mod.ts";
-import { OsPages } from "../os/mod.ts";
+import { defaultPages, OsPages } from "../os/mod.ts";
 import { Pool } from "../pool/mod.ts";
 
 const NODE = 24;
@@ -70,30 +81,40 @@ function blockTrees(
   return { make, check, drop };
 }
 
-/** Runs the benchmark; returns the nodes made. */
-function run(
+/** How one kind makes, checks and drops a tree. */
+interface Trees<T> {
+  make: (depth: number) => T;
+  check: (tree: T) => number;
+  drop: (tree: T) => void;
+}
+
+/**
+ * Runs the benchmark with `long` for the long-lived tree, `stretch` for the
+ * first tree and `short` for the others; returns the nodes made.
+ */
+function run<T>(
   maxDepth: number,
-  make: (d: number) => unknown,
-  check: (t: never) => number,
-  drop: (t: never) => void,
+  short: Trees<T>,
+  long: Trees<T> = short,
+  stretch: Trees<T> = short,
 ): number {
   let nodes = 0;
-  const stretch = make(maxDepth + 1) as never;
-  nodes += check(stretch);
-  drop(stretch);
-  const longLived = make(maxDepth) as never;
+  const first = stretch.make(maxDepth + 1);
+  nodes += stretch.check(first);
+  stretch.drop(first);
+  const longLived = long.make(maxDepth);
   for (let depth = 4; depth <= maxDepth; depth += 2) {
     const iterations = 2 ** (maxDepth - depth + 4);
     let sum = 0;
     for (let i = 0; i < iterations; i++) {
-      const t = make(depth) as never;
-      sum += check(t);
-      drop(t);
+      const t = short.make(depth);
+      sum += short.check(t);
+      short.drop(t);
     }
     nodes += sum;
   }
-  nodes += check(longLived);
-  drop(longLived);
+  nodes += long.check(longLived);
+  long.drop(longLived);
   return nodes;
 }
 
@@ -107,22 +128,72 @@ function measure(kind: string, depth: number): void {
   let nodes: number;
   const started = performance.now();
   if (kind === "js") {
-    nodes = run(depth, jsTree, jsCheck as never, () => {});
+    nodes = run(depth, {
+      make: jsTree,
+      check: jsCheck,
+      drop: () => {},
+    });
   } else if (kind === "heap") {
     const heap = new Heap({ pages: new OsPages() });
-    const u32 = heap.memory.u32;
-    const t = blockTrees(
-      () => heap.allocUnsafe(NODE),
-      (p) => heap.free(p, NODE),
-      u32,
+    nodes = run(
+      depth,
+      blockTrees(
+        () => heap.allocUnsafe(NODE),
+        (p) => heap.free(p, NODE),
+        heap.memory.u32,
+      ),
     );
-    nodes = run(depth, t.make, t.check as never, t.drop as never);
   } else if (kind === "pool") {
     const pool = new Pool({ blockSize: NODE });
-    const u32 = pool.memory.u32;
-    const t = blockTrees(() => pool.allocUnsafe(), (p) => pool.free(p), u32);
-    nodes = run(depth, t.make, t.check as never, t.drop as never);
-  } else throw new TypeError(`Kind must be js, heap or pool, got ${kind}`);
+    nodes = run(
+      depth,
+      blockTrees(
+        () => pool.allocUnsafe(),
+        (p) => pool.free(p),
+        pool.memory.u32,
+      ),
+    );
+  } else if (kind === "pool-reset") {
+    // Both pools on one page source, so that one view reads both trees.
+    const pages = defaultPages();
+    const long = new Pool({ blockSize: NODE, parent: pages });
+    const short = new Pool({ blockSize: NODE, parent: pages });
+    const u32 = pages.memory.u32;
+    const noFree = () => {
+      throw new Error("pool-reset frees no node on its own");
+    };
+    // One allocating closure and one tree builder for both pools (two
+    // would make the builder's call polymorphic): `into` says which.
+    let into = short;
+    const t = blockTrees(() => into.allocUnsafe(), noFree, u32);
+    const inShort = (d: number) => {
+      into = short;
+      return t.make(d);
+    };
+    const inLong = (d: number) => {
+      into = long;
+      return t.make(d);
+    };
+    nodes = run(
+      depth,
+      { make: inShort, check: t.check, drop: () => short.reset() },
+      { make: inLong, check: t.check, drop: () => long.reset() },
+      // As the C entries destroy the stretch tree's pool: its slabs go
+      // back to the pages, where both pools take them again.
+      {
+        make: inShort,
+        check: t.check,
+        drop: () => {
+          short.reset();
+          short.trim();
+        },
+      },
+    );
+  } else {
+    throw new TypeError(
+      `Kind must be js, heap, pool or pool-reset, got ${kind}`,
+    );
+  }
   const ms = performance.now() - started;
   console.log(JSON.stringify({
     kind,
@@ -133,7 +204,7 @@ function measure(kind: string, depth: number): void {
   }));
 }
 
-const KINDS = ["js", "heap", "pool"] as const;
+const KINDS = ["js", "heap", "pool", "pool-reset"] as const;
 
 interface Result {
   kind: string;

@@ -15,6 +15,8 @@ import * as R from "./_slab_rows.ts";
 // the timer gives back the rest.
 const DECAY_SLABS = 8;
 
+const descending = (a: number, b: number) => b - a;
+
 /** What the tables need to know of their pool. */
 export interface SlabsOptions {
   parent: Allocator;
@@ -57,6 +59,18 @@ export class Slabs {
   peakReserved = 0;
   #o: SlabsOptions;
   #freeSlots: number[] = [];
+  // Whether slot 0's entries of `next` (no slab's) hold i + 1 at i: a
+  // slab's free list in address order, which reset copies within `next`
+  // (no view made per slab). Written at the first reset; growing `next`
+  // copies it along.
+  #chained = false;
+  // The slabs made current since the last reset (and the one current at
+  // it), in order and as a set: only these can hold live blocks, so reset
+  // visits only them. Reset reuses these arrays: it makes no garbage (a
+  // loop of small trees each dropped by a reset otherwise grows V8's heap).
+  #touched: number[] = [];
+  #touchedSet = new Set<number>();
+  #emptied: number[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -126,6 +140,7 @@ export class Slabs {
     if (this.cur !== 0) m[this.cur * R.ROW + R.STATE] = R.FULL;
     m[s * R.ROW + R.STATE] = R.CURRENT;
     this.cur = s;
+    this.#touch(s);
     this.#o.onChange();
   }
 
@@ -144,12 +159,63 @@ export class Slabs {
   }
 
   /**
+   * Empties every slab at once: in each slab with live blocks, every block
+   * it has handed out goes on its free list in address order (one copy
+   * within `next`, which also clears the live marks), and the slab
+   * is retired like one whose last block was freed — the current one stays
+   * current, the others go on the empty list (the lowest slot newest, so
+   * it is reused first) and decay from now. Slabs already empty are left,
+   * and not visited: the cost is in the slabs used since the last reset.
+   */
+  reset(): void {
+    this.#o.flush();
+    const m = this.meta, next = this.next, n = this.#o.blocksPerSlab;
+    if (!this.#chained && this.slots > 1) {
+      for (let i = 0; i < n; i++) next[i] = i + 1;
+      this.#chained = true;
+    }
+    const touched = this.#touched, emptied = this.#emptied;
+    for (let k = 0; k < touched.length; k++) {
+      const s = touched[k];
+      const row = s * R.ROW;
+      if (m[row + R.STATE] === R.NO_SLAB || m[row + R.USED] === 0) continue;
+      const fresh = m[row + R.FRESH]; // at least 1: a block is live
+      next.copyWithin(s * n, 0, fresh);
+      next[s * n + fresh - 1] = R.END;
+      m[row + R.FREE_HEAD] = 0;
+      m[row + R.USED] = 0;
+      if (s !== this.cur) emptied.push(s);
+    }
+    // (Left as they are when they hold just the current slab, the usual
+    // case of small trees: clearing a set allocates.)
+    if (touched.length !== 1 || touched[0] !== this.cur) {
+      touched.length = 0;
+      this.#touchedSet.clear();
+      if (this.cur !== 0) this.#touch(this.cur);
+    }
+    // Every slab on the partial list had live blocks: each is retired now.
+    this.partialHead = 0;
+    if (emptied.length > 1) emptied.sort(descending);
+    for (let k = 0; k < emptied.length; k++) this.#retire(emptied[k]);
+    emptied.length = 0;
+    if (this.cur !== 0) this.changed(this.cur, 0);
+  }
+
+  #touch(s: number): void {
+    if (this.#touchedSet.has(s)) return;
+    this.#touchedSet.add(s);
+    this.#touched.push(s);
+  }
+
+  /**
    * Forgets every slab (the fast paths fall through to the checks) and
    * returns where each one is, for the caller to give back; the timer stops.
    */
   clear(): number[] {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#touched.length = 0;
+    this.#touchedSet.clear();
     const slabs: number[] = [];
     for (let s = 1; s < this.slots; s++) {
       if (this.meta[s * R.ROW + R.STATE] !== R.NO_SLAB) {

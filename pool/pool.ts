@@ -514,10 +514,16 @@ export class Pool implements Allocator, Disposable {
     if (t.cur === this.#cur) return;
     this.#others += this.#used;
     this.#cur = t.cur;
-    const m = this.#meta, row = this.#curRow;
-    this.#used = t.cur === 0 ? 0 : m[row + USED];
+    this.#loadCurrent();
+  }
+
+  // Loads the current slab's free-list head and live count from its row
+  // (#others counts the blocks of the slabs that are not current).
+  #loadCurrent(): void {
+    const m = this.#meta, row = this.#curRow, cur = this.#cur;
+    this.#used = cur === 0 ? 0 : m[row + USED];
     this.#others -= this.#used;
-    const i = t.cur === 0 ? END : m[row + FREE_HEAD];
+    const i = cur === 0 ? END : m[row + FREE_HEAD];
     this.#headIndex = i;
     this.#head = i === END ? 0 : this.#curFirst + i * this.stride;
   }
@@ -561,7 +567,53 @@ export class Pool implements Allocator, Disposable {
     );
   }
 
-  // ── trim, validate, destroy ────────────────────────────────────────────
+  // ── reset, trim, validate, destroy ─────────────────────────────────────
+
+  /**
+   * Frees every live block at once, like Zig's `MemoryPool.reset` or
+   * dropping an arena: for a batch of blocks that die together (a
+   * short-lived tree), with no walk over them. Afterwards `blocks` and
+   * `bytesUsed` are 0 and every slab is empty, handled as if its last block
+   * had just been freed: the current slab stays current, the others are
+   * kept for reuse and go back to the parent by the decay rule or at
+   * {@linkcode Pool.trim} (`bytesReserved` does not change until then).
+   *
+   * Every pointer handed out before is dead: `free` of one is refused as a
+   * `double-free` and changes nothing, as for any freed block. The cost is
+   * a few steps per slab used since the last reset and one typed-array copy
+   * of 2 bytes per block ever handed out in a slab with live blocks (it
+   * rewrites the slab's free list, which clears the live marks); the
+   * memory itself is not touched:
+   * `alloc` zeroes every block it hands out, and `allocUnsafe` after a
+   * reset returns a block's old bytes, as it does for any reused block.
+   * Blocks come back in address order, slab by slab, the current slab
+   * first.
+   *
+   * @example A short-lived tree dropped at once
+   * ```ts
+   * import { Pool } from "@sp/mem/pool";
+   * import { BufferPages, PointerError } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 22 });
+   * using pool = new Pool({ blockSize: 16, parent: pages, decayMs: Infinity });
+   * const nodes = Array.from({ length: 5000 }, () => pool.alloc());
+   * assert.equal(pool.slabs, 2); // 4096 blocks a slab
+   * pool.reset();
+   * assert.equal(pool.blocks, 0);
+   * assert.equal(pool.bytesReserved, 2 * 65536); // kept for reuse
+   * assert.equal(pool.trimmableBytes, 2 * 65536);
+   * assert.throws(() => pool.free(nodes[7]), PointerError); // double-free
+   * assert.equal(pool.alloc(), nodes[4096]); // the current slab's block 0
+   * pool.validate();
+   * ```
+   */
+  reset(): void {
+    this.#checkLive();
+    this.#slabs.reset();
+    this.#others = this.#used = 0;
+    this.#loadCurrent();
+  }
 
   /**
    * Gives every empty slab back to the parent at once — the current one

@@ -337,3 +337,46 @@ Deno.test("Pool refuses bad calls and changes nothing", async (t) => {
     });
   }
 });
+
+// After a reset, a and b (live before it) are free blocks like c: each call
+// is refused as a double free, on the fast path and the slow one alike.
+const AFTER_RESET_CASES: [string, (pool: Pool, p: Ptrs) => unknown, RegExp][] =
+  [
+    [
+      "free of a block live before the reset",
+      (pool, p) => pool.free(p.a),
+      /^Pointer 0x1000 \(4096\) is a free block of this pool already/,
+    ],
+    [
+      "free(p, 32) of a block live before the reset",
+      (pool, p) => pool.free(p.b, 32),
+      /^Pointer 0x1020 \(4128\) is a free block/,
+    ],
+    [
+      "free of a block freed before the reset",
+      (pool, p) => pool.free(p.c),
+      /^Pointer 0x1040 \(4160\) is a free block/,
+    ],
+    [
+      "resize of a block live before the reset",
+      (pool, p) => pool.resize(p.b, 32, 16),
+      /^Pointer 0x1020 \(4128\) is a free block/,
+    ],
+  ];
+
+Deno.test("Pool refuses pointers from before a reset and changes nothing", async (t) => {
+  for (const [name, call, message] of AFTER_RESET_CASES) {
+    await t.step(name, () => {
+      using s = setUp();
+      using twin = setUp();
+      s.pool.reset();
+      twin.pool.reset();
+      assert.equal(s.pool.blocks, 0);
+      assertRefusedUnchanged(s.watched, () => call(s.pool, s.ptr), {
+        error: PointerError,
+        reason: "double-free",
+        message,
+      }, twin.watched);
+    });
+  }
+});

@@ -5,7 +5,9 @@
 // empty one, then a new one. Each live block carries a pattern checked when
 // it is freed; every allocation reads as zero; the counters, the parent's
 // live bytes and validate() agree after every step, and trim() gives back
-// exactly the model's empty slabs.
+// exactly the model's empty slabs. A reset frees every block at once: the
+// blocks each slab handed out come back in address order, and a pointer
+// live before it is refused as a double free.
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BufferPages } from "../os/mod.ts";
@@ -46,6 +48,23 @@ class Model {
     } else if (slab.used === this.n - 1) this.partial.unshift(s);
   }
 
+  // Every slab with live blocks gets all it has handed out back, in
+  // address order, and (but the current one) goes on the empty list, the
+  // highest first so that the lowest is the newest.
+  reset(): void {
+    this.partial = [];
+    for (let s = this.slabs.length - 1; s >= 0; s--) {
+      const slab = this.slabs[s];
+      if (slab.used === 0) continue;
+      slab.free = Array.from(
+        { length: slab.fresh },
+        (_, i) => slab.fresh - 1 - i,
+      );
+      slab.used = 0;
+      if (s !== this.cur) this.empty.push(s);
+    }
+  }
+
   get emptySlabs(): number {
     return this.empty.length +
       (this.cur >= 0 && this.slabs[this.cur].used === 0 ? 1 : 0);
@@ -64,6 +83,13 @@ const op = fc.oneof(
     weight: 2,
     arbitrary: fc.record({
       kind: fc.constant("free" as const),
+      pick: fc.nat(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("reset" as const),
       pick: fc.nat(),
     }),
   },
@@ -106,6 +132,18 @@ for (const config of CONFIGS) {
             tag = (tag % 254) + 1;
             u8.fill(tag, ptr, ptr + pool.blockSize);
             live.push({ ptr, slab, index, tag });
+          } else if (o.kind === "reset") {
+            pool.reset();
+            model.reset();
+            // A pointer live before is refused, and nothing changes.
+            const old = live[o.pick % Math.max(1, live.length)];
+            live.length = 0;
+            if (old !== undefined) {
+              assert.throws(() => pool.free(old.ptr), {
+                name: "PointerError",
+                reason: "double-free",
+              });
+            }
           } else if (live.length > 0) {
             const [b] = live.splice(o.pick % live.length, 1);
             assert.equal(u8[b.ptr], b.tag);

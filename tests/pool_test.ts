@@ -156,6 +156,7 @@ interface SequenceCase {
     | { free: string }
     | { trim: number }
     | { trimmable: number }
+    | { reset: true }
   >;
   after: {
     blocks: number;
@@ -302,6 +303,68 @@ const SEQUENCES: SequenceCase[] = [
       slabs: 0,
     },
   },
+  {
+    // 64 blocks a slab: a0–a63 in slab 1, a64–a127 in slab 2, a128–a129
+    // in slab 3 (current); freeing a5 puts slab 1 on the partial list.
+    name: "reset: the current slab first, then the others from the lowest",
+    options: { blockSize: 1024, decayMs: Infinity },
+    ops: [
+      ...allocs("a", 130, (i) => P + (i >> 6) * 65536 + (i & 63) * 1024),
+      { free: "a5" },
+      { trimmable: 0 },
+      { reset: true },
+      { trimmable: 3 * 65536 },
+      ...allocs("b", 64, (i) => P + 2 * 65536 + i * 1024),
+      ...allocs("c", 65, (i) => P + (i >> 6) * 65536 + (i & 63) * 1024),
+      { trimmable: 0 },
+    ],
+    after: {
+      blocks: 129,
+      bytesUsed: 129 * 1024,
+      bytesReserved: 3 * 65536,
+      peakReserved: 3 * 65536,
+      slabs: 3,
+    },
+  },
+  {
+    // 100 blocks handed out, 128 on the free list or live (blocks never
+    // used go on it 64 at a time): after reset all come back in address
+    // order, then the rest of the slab.
+    name: "reset of a part-used slab, then trim",
+    options: { blockSize: 24, decayMs: Infinity },
+    ops: [
+      ...allocs("a", 100, (i) => P + i * 24),
+      { free: "a50" },
+      { reset: true },
+      { reset: true }, // again: nothing to do
+      ...allocs("b", 130, (i) => P + i * 24),
+      { reset: true },
+      { trimmable: 65536 },
+      { trim: 65536 },
+    ],
+    after: {
+      blocks: 0,
+      bytesUsed: 0,
+      bytesReserved: 0,
+      peakReserved: 65536,
+      slabs: 0,
+    },
+  },
+  {
+    name: "reset of an unused pool does nothing",
+    options: { blockSize: 24, decayMs: Infinity },
+    ops: [
+      { reset: true },
+      ...allocs("a", 2, (i) => P + i * 24),
+    ],
+    after: {
+      blocks: 2,
+      bytesUsed: 48,
+      bytesReserved: 65536,
+      peakReserved: 65536,
+      slabs: 1,
+    },
+  },
 ];
 
 Deno.test("Pool sequences: addresses and counters", async (t) => {
@@ -317,6 +380,7 @@ Deno.test("Pool sequences: addresses and counters", async (t) => {
           named.set(op.alloc, p);
         } else if ("free" in op) pool.free(named.get(op.free)!);
         else if ("trim" in op) assert.equal(pool.trim(), op.trim);
+        else if ("reset" in op) pool.reset();
         else assert.equal(pool.trimmableBytes, op.trimmable, "trimmable");
       }
       assert.deepEqual(
@@ -379,21 +443,37 @@ Deno.test("Pool resize stays in its block and zeroes what it adds", () => {
   (pool.parent as BufferPages).destroy();
 });
 
-Deno.test("Pool gives slabs back after decayMs by its clock", () => {
-  let now = 0;
-  using pages = new BufferPages({ reserve: 2 ** 24 });
-  using pool = new Pool({
+// A pool of 1024-byte blocks (64 a slab) on a BufferPages of its own, by a
+// clock the test sets.
+function clockedPool(decayMs: number) {
+  const clock = { now: 0 };
+  const pages = new BufferPages({ reserve: 2 ** 24 });
+  const pool = new Pool({
     blockSize: 1024,
     parent: pages,
-    decayMs: 100,
-    clock: () => now,
+    decayMs,
+    clock: () => clock.now,
   });
+  return {
+    clock,
+    pages,
+    pool,
+    [Symbol.dispose]: () => {
+      pool.destroy();
+      pages.destroy();
+    },
+  };
+}
+
+Deno.test("Pool gives slabs back after decayMs by its clock", () => {
+  using c = clockedPool(100);
+  const { pages, pool } = c;
   const ps = Array.from({ length: 129 }, () => pool.alloc()); // 3 slabs
   assert.equal(pool.slabs, 3);
   for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties at 0
   assert.equal(pool.slabs, 3);
   assert.equal(pool.trimmableBytes, 65536);
-  now = 150;
+  c.clock.now = 150;
   for (const p of ps.slice(64, 128)) pool.free(p); // slab 2 empties at 150: slab 1 is due
   assert.deepEqual([pool.slabs, pool.bytesReserved, pages.liveBytes], [
     2,
@@ -402,6 +482,80 @@ Deno.test("Pool gives slabs back after decayMs by its clock", () => {
   ]);
   assert.equal(pool.trim(), 65536);
   assert.deepEqual([pool.slabs, pool.peakReserved], [1, 3 * 65536]);
+  pool.validate();
+});
+
+Deno.test("Pool reset retires its slabs by the decay rule", async (t) => {
+  await t.step("decayMs 100: what is due goes back at the reset", () => {
+    using c = clockedPool(100);
+    const { pages, pool } = c;
+    const ps = Array.from({ length: 193 }, () => pool.alloc()); // 4 slabs
+    for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties at 0
+    c.clock.now = 150;
+    pool.reset(); // slabs 2 and 3 empty at 150, slab 1 is due; 4 is current
+    assert.deepEqual([pool.slabs, pages.liveBytes, pool.trimmableBytes], [
+      3,
+      3 * 65536,
+      3 * 65536,
+    ]);
+    c.clock.now = 300;
+    const p = pool.alloc(); // the current slab (4)
+    assert.equal(p, P + 3 * 65536);
+    pool.free(p); // the current slab empties: no slab is retired
+    assert.equal(pool.slabs, 3);
+    for (const q of Array.from({ length: 129 }, () => pool.alloc())) {
+      pool.free(q); // from slab 4, then 2 (the newest empty), then 3
+    }
+    // Slabs 4 and 2 emptied again at 300, 3 is current: nothing is due
+    // before 400.
+    assert.equal(pool.slabs, 3);
+    assert.equal(pool.trim(), 3 * 65536);
+    assert.equal(pool.peakReserved, 4 * 65536);
+    pool.validate();
+  });
+  await t.step("decayMs 0: every slab but the current goes back", () => {
+    using c = clockedPool(0);
+    const { pages, pool } = c;
+    for (let i = 0; i < 129; i++) pool.alloc(); // 3 slabs
+    pool.reset();
+    assert.deepEqual([pool.slabs, pool.bytesReserved, pages.liveBytes], [
+      1,
+      65536,
+      65536,
+    ]);
+    assert.deepEqual([pool.blocks, pool.bytesUsed, pool.trimmableBytes], [
+      0,
+      0,
+      65536,
+    ]);
+    assert.equal(pool.alloc(), P + 2 * 65536); // slab 3, block 0
+    pool.validate();
+  });
+});
+
+Deno.test("Pool reset: old pointers are dead, alloc zeroes, allocUnsafe keeps old bytes", () => {
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  using pool = new Pool({ blockSize: 40, parent: pages, decayMs: Infinity });
+  const { u8 } = pool.memory;
+  const old = Array.from({ length: 2000 }, () => pool.alloc()); // 2 slabs
+  for (const p of old) u8.fill(0xcd, p, p + 40);
+  pool.reset();
+  pool.validate();
+  for (const p of [old[0], old[1637], old[1638], old[1999]]) {
+    assert.throws(() => pool.free(p), {
+      name: "PointerError",
+      reason: "double-free",
+    });
+  }
+  assert.equal(pool.blocks, 0);
+  const a = pool.alloc(); // slab 2's block 0, which was old[1638]
+  assert.equal(a, old[1638]);
+  assert.deepEqual([...u8.subarray(a, a + 40)], new Array(40).fill(0));
+  const b = pool.allocUnsafe();
+  assert.equal(b, old[1639]);
+  assert.equal(u8[b], 0xcd);
+  pool.free(a);
+  pool.free(b);
   pool.validate();
 });
 
@@ -421,6 +575,10 @@ Deno.test("Pool destroy gives every slab back, on each page source and a heap", 
         4 * 65536,
       ]);
       assert.equal(pages.liveBytes, 0);
+      assert.throws(() => pool.reset(), {
+        name: "DestroyedError",
+        message: /^Pool was used after destroy\(\)/,
+      });
       pool.destroy(); // again: nothing
     });
   }
@@ -453,6 +611,7 @@ Deno.test("Pool refuses every call once its page source is destroyed, on each pa
           () => pool.alloc(24),
           () => pool.free(b),
           () => pool.free(b, 24),
+          () => pool.reset(),
         ]
       ) {
         assert.throws(call, {
@@ -476,6 +635,7 @@ Deno.test("Pool refuses every call once its heap is destroyed", () => {
       () => pool.alloc(),
       () => pool.allocUnsafe(),
       () => pool.free(b),
+      () => pool.reset(),
     ]
   ) {
     assert.throws(call, {
