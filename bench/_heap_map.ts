@@ -18,6 +18,7 @@ const KINDS: [string, string][] = [
   ["empty span", "#c6dbef"],
   ["segment header", "#525252"],
   ["heap's own page", "#000000"],
+  ["kept by the heap for reuse", "#fdae6b"],
   ["free, retained", "#bdbdbd"],
   ["free, purged", "#e7e1ef"],
   ["free", "#d9d9d9"],
@@ -81,6 +82,11 @@ function cells(shot: HeapSnapshot, cols: number): Cell[] {
   for (const { address, pages, state } of shot.free) {
     for (let p = address / PAGE; p < address / PAGE + pages; p++) {
       set(p, state ? `free, ${state}` : "free", 1, "");
+    }
+  }
+  for (const { address, pages } of shot.kept) {
+    for (let p = address / PAGE; p < address / PAGE + pages; p++) {
+      set(p, "kept by the heap for reuse", 1, "");
     }
   }
   for (const { address, pages } of shot.foreign) {

@@ -29,6 +29,12 @@ export interface HeapSnapshot {
    * are kept for reuse or given back, where the source can tell.
    */
   free: { address: number; pages: number; state?: "retained" | "purged" }[];
+  /**
+   * Freed medium blocks the heap keeps for reuse (`Heap.retainedBytes`):
+   * live runs of the page source that are no block, segment or heap page,
+   * up to that many bytes.
+   */
+  kept: { address: number; pages: number }[];
   /** Live runs of the page source that are not the heap's (a shared source). */
   foreign: { address: number; pages: number }[];
   pages: {
@@ -57,6 +63,7 @@ export function snapshotHeap(heap: Heap): HeapSnapshot {
     segments: [],
     large: [],
     free: [],
+    kept: [],
     foreign: [],
     pages: {
       reservedBytes: source.reservedBytes,
@@ -72,6 +79,7 @@ export function snapshotHeap(heap: Heap): HeapSnapshot {
     : source.retainedBytes === 0
     ? "purged"
     : undefined;
+  let keptBytes = 0;
   for (let at = PAGE; at < source.touchedBytes;) {
     const size = runAt(heap, at);
     if (size === 0) {
@@ -102,6 +110,9 @@ export function snapshotHeap(heap: Heap): HeapSnapshot {
       shot.segments.push({ address: at, spans });
     } else if (size === PAGE && shot.heapPage === 0) {
       shot.heapPage = at;
+    } else if (keptBytes + size <= heap.retainedBytes) {
+      keptBytes += size;
+      shot.kept.push({ address: at, pages: size / PAGE });
     } else {
       shot.foreign.push({ address: at, pages: size / PAGE });
     }

@@ -21,7 +21,7 @@ const CLASS_SIZES = [
 // The snapshot of a heap on 4 MiB of BufferPages whose own page is page 1 and
 // whose one segment starts at page 2, as the SNAPSHOTS make them.
 function oneSegment(
-  state: Pick<HeapSnapshot, "large" | "free">,
+  state: Pick<HeapSnapshot, "large" | "free" | "kept">,
   spans: HeapSnapshot["segments"][0]["spans"],
   pages: { liveBytes: number; retainedBytes: number; touchedBytes: number },
 ): HeapSnapshot {
@@ -36,18 +36,17 @@ function oneSegment(
 }
 
 // A heap on 4 MiB of BufferPages after the allocations of `ops` (sizes;
-// a negative number frees the allocation of that size made before).
+// a negative number frees the allocation of that size made before; 0 is a
+// trim()).
 function heapAfter(ops: number[]): { heap: Heap; pages: BufferPages } {
   const pages = new BufferPages({ reserve: 2 ** 22 });
   const heap = new Heap({ pages });
   const live = new Map<number, number>();
   for (const op of ops) {
     if (op > 0) live.set(op, heap.alloc(op));
-    else heap.free(live.get(-op)!, -op);
+    else if (op < 0) heap.free(live.get(-op)!, -op);
+    else heap.trim();
   }
-  // Freed medium blocks are kept by the heap (retainedBytes): give them back
-  // to the page source, so that the map shows their pages as free.
-  heap.trim();
   return { heap, pages };
 }
 
@@ -59,6 +58,7 @@ const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
       {
         large: [{ address: 18 * PAGE, size: 8192, capacity: 2 * PAGE }],
         free: [],
+        kept: [],
       },
       [
         { classSize: 16, used: 1, capacity: 253 },
@@ -73,12 +73,30 @@ const SNAPSHOTS: { name: string; ops: number[]; expect: HeapSnapshot }[] = [
     ),
   },
   {
-    name: "a freed large block's pages, retained",
+    name: "a freed medium block's pages, kept by the heap for the next one",
     ops: [64, 5000, 8192, -5000],
     expect: oneSegment(
       {
         large: [{ address: 20 * PAGE, size: 8192, capacity: 2 * PAGE }],
+        free: [],
+        kept: [{ address: 18 * PAGE, pages: 2 }],
+      },
+      [{ classSize: 64, used: 1, capacity: 63 }, null, null],
+      {
+        liveBytes: PAGE + 16 * PAGE + 4 * PAGE,
+        retainedBytes: 0,
+        touchedBytes: 22 * PAGE,
+      },
+    ),
+  },
+  {
+    name: "a freed medium block's pages, given back by trim() and retained",
+    ops: [64, 5000, 8192, -5000, 0],
+    expect: oneSegment(
+      {
+        large: [{ address: 20 * PAGE, size: 8192, capacity: 2 * PAGE }],
         free: [{ address: 18 * PAGE, pages: 2, state: "retained" }],
+        kept: [],
       },
       [{ classSize: 64, used: 1, capacity: 63 }, null, null],
       {
@@ -100,7 +118,8 @@ for (const { name, ops, expect } of SNAPSHOTS) {
 }
 
 Deno.test("heapMap names what is on the map and nothing else", async () => {
-  const { heap, pages } = heapAfter([16, 64, 5000, 8192, -5000]);
+  const { heap, pages } = heapAfter([16, 64, 5000, 8192, -5000, 0, 12000]);
+  heap.free(heap.alloc(9000), 9000); // kept by the heap
   const svg = await heapMap(snapshotHeap(heap), "Heap map: a test");
   heap.destroy();
   pages.destroy();
@@ -113,6 +132,7 @@ Deno.test("heapMap names what is on the map and nothing else", async () => {
       "empty span",
       "segment header",
       "free, retained",
+      "kept by the heap for reuse",
       "1 segments: 2 live spans",
       // The fill legend's title, on two lines that are not cut off.
       ">span fill (paler:<",
