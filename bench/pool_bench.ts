@@ -6,7 +6,12 @@
  * bench call runs 1000 pairs (the harness costs more than one), so the time
  * shown is per 1000 pairs: divide by 1000 for one.
  *
- * The second group reads and writes two f64 fields (x += vx) of 10^6
+ * The second group drops 2^18 live 24-byte blocks at once with
+ * `Pool.reset()`, beside freeing each, and a floor: one `Uint16Array.fill`
+ * of 2^18 entries (the pool's own table fill is of that size). Only the
+ * drop is timed, not the allocations before it.
+ *
+ * The third group reads and writes two f64 fields (x += vx) of 10^6
  * records of a `defineRecord` layout on a Pool, through a cursor, beside
  * the same loop with the layout's offsets written by hand (the baseline).
  *
@@ -80,6 +85,50 @@ function heapPairs(): void {
   }
 }
 Deno.bench("Heap alloc+free", { group: GROUP }, heapPairs);
+
+const RESET = "dropping 2^18 live 24-byte blocks";
+const LIVE = 2 ** 18;
+const dropped = new Pool({ blockSize: 24 });
+const live = new Int32Array(LIVE);
+const fillLive = () => {
+  for (let i = 0; i < LIVE; i++) live[i] = dropped.allocUnsafe();
+};
+const marks = new Uint16Array(LIVE);
+// A fixed count: every call first allocates the 2^18 blocks, untimed.
+const DROPS = { n: 40, warmup: 5 };
+Deno.bench({
+  name: "Uint16Array.fill of 2^18 (floor)",
+  group: RESET,
+  baseline: true,
+  ...DROPS,
+  fn: (b) => {
+    b.start();
+    marks.fill(1);
+    b.end();
+  },
+});
+Deno.bench({
+  name: "Pool.reset()",
+  group: RESET,
+  ...DROPS,
+  fn: (b) => {
+    fillLive();
+    b.start();
+    dropped.reset();
+    b.end();
+  },
+});
+Deno.bench({
+  name: "Pool free of each block",
+  group: RESET,
+  ...DROPS,
+  fn: (b) => {
+    fillLive();
+    b.start();
+    for (let i = 0; i < LIVE; i++) dropped.free(live[i]);
+    b.end();
+  },
+});
 
 const RECORDS = "10^6 records: x += vx (two f64 fields)";
 const particles = Particle.pool();
