@@ -99,6 +99,13 @@ function isFreeChunk(
     (m[row + BITS + word] & bit) === 0;
 }
 
+/** The class of a chunk for `size` bytes, or -1 for a large block. */
+function smallClass(size: number): number {
+  return size >>> 0 === size && size <= MAX_SMALL
+    ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
+    : -1;
+}
+
 /**
  * The span class of a chunk for `size` bytes at `alignment` (checked: a
  * TypeError or RangeError if it is no power of two up to 65536): a class,
@@ -108,8 +115,7 @@ function isFreeChunk(
 function classFor(size: number, alignment: number): number {
   const over = overAligned(alignment);
   if (size >>> 0 !== size) return -1;
-  if (over) return alignedClass(size, alignment);
-  return size <= MAX_SMALL ? CLASS_OF[(size + 15) >> CHUNK_SHIFT] : -1;
+  return over ? alignedClass(size, alignment) : smallClass(size);
 }
 
 /**
@@ -389,9 +395,7 @@ export class Heap implements Allocator, Disposable {
    */
   alloc(size: number, alignment?: number): number {
     const cls = alignment === undefined
-      ? (size >>> 0 === size && size <= MAX_SMALL
-        ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
-        : -1)
+      ? smallClass(size)
       : classFor(size, alignment);
     if (cls < 0) return this.#allocLarge(size, 0, alignment);
     return this.#allocChunk(cls, 0);
@@ -405,9 +409,7 @@ export class Heap implements Allocator, Disposable {
     alignment: number | undefined,
   ): number {
     const cls = alignment === undefined
-      ? (size >>> 0 === size && size <= MAX_SMALL
-        ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
-        : -1)
+      ? smallClass(size)
       : classFor(size, alignment);
     if (cls < 0) return this.#allocLarge(size, zeroFrom, alignment);
     return this.#allocChunk(cls, zeroFrom & ~15);
