@@ -1,13 +1,14 @@
 // The heap's large blocks (docs/design.md#large-blocks): requests above 2016
 // bytes, and aligned requests no aligned twin serves, each its own run of
-// pages from the page source, given back as soon as it is freed. Live blocks
-// form a doubly linked list through the span table's links, so that
-// destroy() and diagnostics can find them all.
+// pages from the page source, given back when it is freed (a medium one
+// kept by the cache first). Live blocks and kept runs form one doubly linked
+// list through the span table's links, so that destroy() and diagnostics can
+// find them all, and a kept run goes back into use with no list work.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
-import { CACHE_PAGES, RunCache } from "./_run_cache.ts";
+import { CACHE_PAGES, RunCache, USED_DELTA } from "./_run_cache.ts";
 import {
   DIRTY_PAGES,
   FREED_LARGE,
@@ -18,8 +19,8 @@ import {
   type SpanTable,
 } from "./_span_table.ts";
 
-// The largest run the cache keeps, in bytes.
-const CACHE_MAX = CACHE_PAGES * SPAN_SIZE;
+/** The largest run the cache keeps, in bytes. */
+export const CACHE_MAX = CACHE_PAGES * SPAN_SIZE;
 
 /**
  * The live large blocks of one heap and their totals. A block starts on its
@@ -43,14 +44,40 @@ const CACHE_MAX = CACHE_PAGES * SPAN_SIZE;
  * the zeroing of the run.
  */
 export class LargeBlocks {
-  /** Live blocks. */
-  count = 0;
-  /** Sum of their sizes. */
-  bytesUsed = 0;
-  /** Sum of their capacities (run sizes). */
-  capacity = 0;
+  /**
+   * Bytes of every run on the block list: the live blocks' capacities and
+   * the kept runs' bytes (a run moving between the two changes nothing).
+   */
+  held = 0;
+  /** Runs on the block list: live blocks and kept runs. */
+  listed = 0;
+  // The sum of the live blocks' sizes but what the heap's medium fast
+  // paths add to the cache's 32-bit USED_DELTA instead (an integer add: a
+  // float one in the pair's dependency chain cost ~5 ns per 4 KiB pair in
+  // bench/alloc_bench.ts), which setting `bytesUsed` folds in.
+  #used = 0;
   /** Freed runs of up to 16 pages, kept for the next block of their size. */
   readonly cache: RunCache = new RunCache();
+
+  /** Live blocks. */
+  get count(): number {
+    return this.listed - this.cache.runCount;
+  }
+
+  /** Sum of their sizes. */
+  get bytesUsed(): number {
+    return this.#used + this.cache.counts[USED_DELTA];
+  }
+  set bytesUsed(n: number) {
+    this.#used = n;
+    this.cache.counts[USED_DELTA] = 0;
+  }
+
+  /** Sum of their capacities (run sizes). */
+  get capacity(): number {
+    return this.held - this.cache.bytes;
+  }
+
   #table: SpanTable;
   #pages: PageSource;
   #head = new Int32Array(1);
@@ -91,13 +118,6 @@ export class LargeBlocks {
    * pass through unchanged.
    */
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
-    // A kept run of the same page count (any alignment up to a page holds).
-    if (
-      size <= CACHE_MAX && (alignment === undefined || alignment <= SPAN_SIZE)
-    ) {
-      const kept = this.allocKept(size, zeroFrom);
-      if (kept !== 0) return kept;
-    }
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
     const block = this.#take(capacity, alignment);
@@ -112,25 +132,6 @@ export class LargeBlocks {
     this.#adopt(page, size, capacity);
     this.#grew();
     return block;
-  }
-
-  /**
-   * A block for `size` bytes (an integer up to 65536) made of the run the
-   * cache kept last for its page count, zeroed from `zeroFrom` on; 0 if the
-   * cache has none. No page-source call: the run is live there already.
-   */
-  allocKept(size: number, zeroFrom: number): number {
-    const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
-    const page = this.cache.pop(pages);
-    if (page === 0) return 0;
-    // Its last block could write all of it (usableSize is the capacity):
-    // every byte from `zeroFrom` on may be old.
-    const block = page * SPAN_SIZE, capacity = pages * SPAN_SIZE;
-    if (capacity > zeroFrom) {
-      zeroBytes(this.#memory, block + zeroFrom, block + capacity);
-    }
-    // Reserved is unchanged: the run moves from the cache to the blocks.
-    return this.#adopt(page, size, capacity);
   }
 
   // A run from the page source; if it has no room, the cache's runs go
@@ -156,9 +157,9 @@ export class LargeBlocks {
     t.largeSize[page] = size;
     t.largeCapacity[page] = capacity;
     t.pushFront(this.#head, 0, page);
-    this.count++;
+    this.listed++;
     this.bytesUsed += size;
-    this.capacity += capacity;
+    this.held += capacity;
     return page * SPAN_SIZE;
   }
 
@@ -199,7 +200,7 @@ export class LargeBlocks {
       t.largeSize[page] = newSize;
       t.largeCapacity[page] = capacity;
       this.bytesUsed += newSize - size;
-      this.capacity += capacity - oldCapacity;
+      this.held += capacity - oldCapacity;
       this.#grew();
       return ptr;
     }
@@ -221,16 +222,18 @@ export class LargeBlocks {
       this.cache.push(page, capacity >>> 12);
     if (!kept) {
       this.#pages.free(page * SPAN_SIZE, capacity);
+      t.unlink(this.#head, 0, page);
+      this.listed--;
+      this.held -= capacity;
       // A drain, not a reuse: what is kept goes back too.
       if (this.cache.draining && this.cache.bytes !== 0) {
         this.releaseCache((p, n) => this.#pages.free(p, n));
       }
     }
-    t.unlink(this.#head, 0, page);
+    // A kept run stays on the block list (allocKept takes it back with no
+    // list work), marked freed.
     t.meta[page * ROW + KIND] = FREED_LARGE;
-    this.count--;
     this.bytesUsed -= t.largeSize[page];
-    this.capacity -= capacity;
     if (kept && this.#cached !== undefined) this.#cached();
   }
 
@@ -240,9 +243,12 @@ export class LargeBlocks {
    */
   releaseCache(give: (ptr: number, size: number) => void): number {
     const bytes = this.cache.bytes;
-    this.cache.forEach((page, pages) =>
-      give(page * SPAN_SIZE, pages * SPAN_SIZE)
-    );
+    this.cache.forEach((page, pages) => {
+      this.#table.unlink(this.#head, 0, page);
+      this.listed--;
+      this.held -= pages * SPAN_SIZE;
+      give(page * SPAN_SIZE, pages * SPAN_SIZE);
+    });
     this.cache.clear();
     return bytes;
   }
@@ -254,7 +260,6 @@ export class LargeBlocks {
     for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
       end = Math.max(end, b + t.largeCapacity[b] / SPAN_SIZE);
     }
-    this.cache.forEach((page, pages) => end = Math.max(end, page + pages));
     return end;
   }
 
@@ -262,14 +267,17 @@ export class LargeBlocks {
   containing(page: number): number {
     const t = this.#table;
     for (let b = this.#head[0]; b !== 0; b = t.get(b, NEXT)) {
-      if (b <= page && page < b + t.largeCapacity[b] / SPAN_SIZE) return b;
+      if (
+        b <= page && page < b + t.largeCapacity[b] / SPAN_SIZE &&
+        t.get(b, KIND) === LARGE
+      ) return b;
     }
     return 0;
   }
 
   /**
-   * Gives every block's run back to the page source (unless it is destroyed
-   * already) and forgets them all (for destroy).
+   * Gives every block's run and every kept run back to the page source
+   * (unless it is destroyed already) and forgets them all (for destroy).
    */
   releaseAll(): void {
     const t = this.#table;
@@ -280,11 +288,8 @@ export class LargeBlocks {
     ) {
       this.#pages.free(b * SPAN_SIZE, t.largeCapacity[b]);
     }
-    if (!this.#pages.destroyed) {
-      this.releaseCache((p, n) => this.#pages.free(p, n));
-    }
     this.cache.clear();
     this.#head[0] = 0;
-    this.count = this.bytesUsed = this.capacity = 0;
+    this.listed = this.held = this.bytesUsed = 0;
   }
 }

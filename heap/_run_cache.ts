@@ -4,6 +4,8 @@
 // taken from here, so that an alloc+free pair of a medium size is a push
 // and a pop, with no page-source call in between.
 
+import { PAGE_SIZE } from "../internal/pages.ts";
+
 /** The largest run the cache keeps, in pages: 64 KiB. */
 export const CACHE_PAGES = 16;
 /** Runs kept per page count. */
@@ -15,6 +17,19 @@ export const CACHE_BYTES = 1 << 20;
  * takes: past them the program is draining, and what is kept goes back.
  */
 export const DRAIN_FREES = 16;
+/** Where {@linkcode RunCache.counts} holds the bytes of every run kept. */
+export const KEPT_BYTES = CACHE_PAGES;
+/** Where {@linkcode RunCache.counts} holds the pushes since the last pop. */
+export const STREAK = CACHE_PAGES + 1;
+/**
+ * Where {@linkcode RunCache.counts} holds what the heap's medium fast paths
+ * added to the large blocks' bytesUsed since it was last folded in (a 32-bit
+ * integer: those paths fall back to the slow ones before it could reach
+ * 2^30).
+ */
+export const USED_DELTA = CACHE_PAGES + 2;
+/** The largest magnitude {@linkcode USED_DELTA} may reach. */
+export const MAX_USED_DELTA = 2 ** 30;
 
 /**
  * Freed runs of 1..16 pages, by page count, each a last-in first-out stack
@@ -31,23 +46,42 @@ export const DRAIN_FREES = 16;
 export class RunCache {
   /** Page numbers: the stack of runs of `n` pages at `(n - 1) × depth`. */
   readonly runs: Int32Array = new Int32Array(CACHE_PAGES * CACHE_DEPTH);
-  /** How many runs each stack holds, at `n - 1`. */
-  readonly counts: Int32Array = new Int32Array(CACHE_PAGES);
+  /**
+   * How many runs each stack holds, at `n - 1`; then the bytes of every run
+   * kept (at KEPT_BYTES), the pushes since the last pop (at STREAK) and the
+   * fast paths' bytesUsed delta (at USED_DELTA). One array, so that the
+   * heap's medium fast paths reach all of it in one load.
+   */
+  readonly counts: Int32Array = new Int32Array(CACHE_PAGES + 3);
+
   /** The bytes of every run kept. */
-  bytes = 0;
+  get bytes(): number {
+    return this.counts[KEPT_BYTES];
+  }
+
   /** Pushes (kept or not) since the last pop (found or not). */
-  streak = 0;
+  get streak(): number {
+    return this.counts[STREAK];
+  }
+
+  /** The runs kept, over every page count. */
+  get runCount(): number {
+    let n = 0;
+    for (let i = 0; i < CACHE_PAGES; i++) n += this.counts[i];
+    return n;
+  }
 
   /**
    * Takes the most recently kept run of `pages` pages (1 to 16); returns
    * its first page, or 0 if there is none.
    */
   pop(pages: number): number {
-    this.streak = 0;
-    const n = this.counts[pages - 1];
+    const c = this.counts;
+    c[STREAK] = 0;
+    const n = c[pages - 1];
     if (n === 0) return 0;
-    this.counts[pages - 1] = n - 1;
-    this.bytes -= pages * 4096;
+    c[pages - 1] = n - 1;
+    c[KEPT_BYTES] -= pages * PAGE_SIZE;
     return this.runs[(pages - 1) * CACHE_DEPTH + n - 1];
   }
 
@@ -57,14 +91,15 @@ export class RunCache {
    * {@linkcode RunCache.draining}); returns whether it did.
    */
   push(page: number, pages: number): boolean {
-    const n = this.counts[pages - 1];
-    const bytes = this.bytes + pages * 4096;
+    const c = this.counts;
+    const n = c[pages - 1];
+    const bytes = c[KEPT_BYTES] + pages * PAGE_SIZE;
     if (
-      ++this.streak > DRAIN_FREES || n === CACHE_DEPTH || bytes > CACHE_BYTES
+      ++c[STREAK] > DRAIN_FREES || n === CACHE_DEPTH || bytes > CACHE_BYTES
     ) return false;
     this.runs[(pages - 1) * CACHE_DEPTH + n] = page;
-    this.counts[pages - 1] = n + 1;
-    this.bytes = bytes;
+    c[pages - 1] = n + 1;
+    c[KEPT_BYTES] = bytes;
     return true;
   }
 
@@ -73,7 +108,7 @@ export class RunCache {
    * freeing what it holds, not reusing it (its kept runs should go back).
    */
   get draining(): boolean {
-    return this.streak > DRAIN_FREES;
+    return this.counts[STREAK] > DRAIN_FREES;
   }
 
   /** Calls `each(page, pages)` for every run kept, oldest of each stack first. */
@@ -88,8 +123,7 @@ export class RunCache {
 
   /** Forgets every run (their pages are the caller's to give back). */
   clear(): void {
-    this.counts.fill(0);
-    this.bytes = 0;
+    this.counts.fill(0, 0, STREAK);
   }
 
   /** The bytes of the cache's own arrays. */

@@ -137,15 +137,24 @@ export function validateHeap(heap: HeapParts): void {
       `${seen.size} spans are listed, but ${heap.segments.length} segments hold ${held}`,
     );
   }
+  // The block list: the live blocks, and the medium cache's kept runs
+  // (marked freed; checked against the cache below).
   let larges = 0, capacity = 0, prev = 0;
+  const listedKept = new Set<number>();
   for (let b = heap.large.head; b !== 0; prev = b, b = table.get(b, NEXT)) {
     const where = `large block ${hex(b * SPAN_SIZE)}`;
-    if (larges > heap.large.count) corrupt(`the large-block list has a cycle`);
-    if (table.get(b, KIND) !== LARGE) {
-      corrupt(`${where} is marked ${table.describe(b)}`);
+    if (larges + listedKept.size > heap.large.count + heap.large.cache.bytes) {
+      corrupt(`the large-block list has a cycle`);
     }
     if (table.get(b, PREV) !== prev) {
       corrupt(`${where} links back to page ${table.get(b, PREV)}, not ${prev}`);
+    }
+    if (table.get(b, KIND) === FREED_LARGE) {
+      listedKept.add(b);
+      continue;
+    }
+    if (table.get(b, KIND) !== LARGE) {
+      corrupt(`${where} is marked ${table.describe(b)}`);
     }
     const size = table.largeSize[b], cap = table.largeCapacity[b];
     if (
@@ -174,6 +183,7 @@ export function validateHeap(heap: HeapParts): void {
   heap.large.cache.forEach((page, pages) => {
     const where = `the kept run ${hex(page * SPAN_SIZE)} of ${pages} pages`;
     if (runs.has(page)) corrupt(`${where} is kept twice`);
+    if (!listedKept.has(page)) corrupt(`${where} is not on the block list`);
     runs.add(page);
     if (table.get(page, KIND) !== FREED_LARGE) {
       corrupt(`${where} is marked ${table.describe(page)}`);
@@ -182,6 +192,7 @@ export function validateHeap(heap: HeapParts): void {
     cached += pages * SPAN_SIZE;
   });
   expect("the bytes of kept runs", heap.large.cache.bytes, cached);
+  expect("kept runs on the block list", listedKept.size, runs.size);
   expect("liveSpans", heap.liveSpans, spans);
   expect("emptySpans", heap.emptySpans, empties + kept);
   expect("largeBlocks", heap.large.count, larges);

@@ -6,17 +6,19 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
-import { zeroChunk } from "../internal/bytes.ts";
+import { zeroBytes, zeroChunk } from "../internal/bytes.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import * as geometry from "./_geometry.ts";
 import { alignedClass } from "./_geometry.ts";
 import { overAligned } from "./_alignment.ts";
 import { HeapState } from "./_heap_state.ts";
-import type { LargeBlocks } from "./_large_blocks.ts";
+import * as large from "./_large_blocks.ts";
+import * as runCache from "./_run_cache.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
 import * as table from "./_span_table.ts";
+import type { SpanTable } from "./_span_table.ts";
 import type {
   ClassStats,
   HeapOptions,
@@ -33,7 +35,10 @@ const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
 const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
 const { MAX_SMALL, SPAN_SIZE } = geometry;
 const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
-const { LARGE, NEXT, NONE, ROW, USED } = table;
+const { DIRTY_PAGES, FREED_LARGE, LARGE, NEXT, NONE, ROW, USED } = table;
+const { CACHE_MAX } = large;
+const { CACHE_BYTES, CACHE_DEPTH, DRAIN_FREES, KEPT_BYTES } = runCache;
+const { MAX_USED_DELTA, STREAK, USED_DELTA } = runCache;
 
 /**
  * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
@@ -230,8 +235,12 @@ export class Heap implements Allocator, Disposable {
   #u8: Uint8Array;
   #meta: Int32Array;
   #partial: Int32Array;
-  // The large blocks and the largest size a kept medium run may serve.
-  #large: LargeBlocks;
+  // The large blocks, their table, the medium cache's stacks and counts,
+  // and the largest size a kept medium run may serve.
+  #large: large.LargeBlocks;
+  #table: SpanTable;
+  #keptRuns: Int32Array;
+  #kept: Int32Array;
   #maxKept: number;
   // Whether an emptied span needs no decay timer armed (one is, or decay is
   // off): free tests it rather than calling out on every emptied span.
@@ -260,6 +269,9 @@ export class Heap implements Allocator, Disposable {
     state.table.onMeta = (meta) => this.#meta = meta;
     this.#partial = state.spans.partial;
     this.#large = state.large;
+    this.#table = state.table;
+    this.#keptRuns = state.large.cache.runs;
+    this.#kept = state.large.cache.counts;
     this.#maxKept = state.maxKept;
     this.#timed = state.decayMs === Infinity;
     state.onTimed = (timed) => this.#timed = timed;
@@ -513,9 +525,11 @@ export class Heap implements Allocator, Disposable {
   }
 
   // A block above the classes (or at an alignment no twin serves): first
-  // the run the medium cache kept last for its page count, with no check
-  // but these (docs/design.md#medium-blocks: the cache holds runs only on a
-  // live heap, for sizes it served before), else the checked slow path.
+  // the run the medium cache kept last for its page count, taken here with
+  // no call and no check but these (docs/design.md#medium-blocks: the cache
+  // holds runs only on a live heap, for sizes it served before; the run is
+  // on the block list already, its capacity in its row), else the checked
+  // slow path.
   #allocLarge(
     size: number,
     zeroFrom: number,
@@ -526,24 +540,61 @@ export class Heap implements Allocator, Disposable {
       (alignment === undefined || alignment <= SPAN_SIZE) &&
       this.#u8.length !== 0
     ) {
-      const kept = this.#large.allocKept(size, zeroFrom);
-      if (kept !== 0) return kept;
+      const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
+      const kept = this.#kept, n = kept[pages - 1];
+      const used = kept[USED_DELTA] + size;
+      kept[STREAK] = 0;
+      if (n !== 0 && used < MAX_USED_DELTA) {
+        const capacity = pages * SPAN_SIZE;
+        kept[pages - 1] = n - 1;
+        kept[KEPT_BYTES] -= capacity;
+        kept[USED_DELTA] = used;
+        const page = this.#keptRuns[(pages - 1) * CACHE_DEPTH + n - 1];
+        const m = this.#meta, row = page * ROW, block = page * SPAN_SIZE;
+        m[row + KIND] = LARGE;
+        m[row + DIRTY_PAGES] = 0;
+        this.#table.largeSize[page] = size;
+        // Its last block could have written all of it (usableSize is the
+        // capacity): every byte from `zeroFrom` on may be old.
+        if (capacity > zeroFrom) {
+          zeroBytes(this.memory, block + zeroFrom, block + capacity);
+        }
+        return block;
+      }
     }
     return this.#state.allocLarge(size, zeroFrom, alignment);
   }
 
   // free of anything but a live chunk: a live large block's row is the one
-  // check of its pointer and size (a shift below 4 GiB, no division); the
-  // rest (0, an error, a pointer above 4 GiB) takes the slow way.
+  // check of its pointer and size (a shift below 4 GiB, no division). A
+  // medium block goes onto the cache's stack for its page count here, with
+  // no call, when the stack and the byte cap have room, no drain is under
+  // way and no decay timer needs arming; the rest (other blocks, 0, an
+  // error, a pointer above 4 GiB) takes the slow way.
   #freeLarge(ptr: number, size: number | undefined): void {
-    const page = ptr >>> 12, t = this.#state.table;
+    const page = ptr >>> 12, t = this.#table, m = this.#meta;
+    const row = page * ROW;
     if (
-      ptr >>> 0 === ptr && (ptr & (SPAN_SIZE - 1)) === 0 &&
-      this.#meta[page * ROW + KIND] === LARGE &&
-      (size === undefined || size === t.largeSize[page]) &&
-      this.#u8.length !== 0
+      !(ptr >>> 0 === ptr && (ptr & (SPAN_SIZE - 1)) === 0 &&
+        m[row + KIND] === LARGE &&
+        (size === undefined || size === t.largeSize[page]) &&
+        this.#u8.length !== 0)
+    ) return this.#state.freeSlow(ptr, size);
+    const capacity = t.largeCapacity[page], kept = this.#kept;
+    const pages = capacity >>> 12, n = kept[pages - 1];
+    const bytes = kept[KEPT_BYTES] + capacity;
+    const used = kept[USED_DELTA] - t.largeSize[page];
+    if (
+      capacity > CACHE_MAX || n === CACHE_DEPTH || bytes > CACHE_BYTES ||
+      kept[STREAK] >= DRAIN_FREES || used <= -MAX_USED_DELTA || !this.#timed
     ) return this.#large.free(page);
-    return this.#state.freeSlow(ptr, size);
+    kept[STREAK]++;
+    this.#keptRuns[(pages - 1) * CACHE_DEPTH + n] = page;
+    kept[pages - 1] = n + 1;
+    kept[KEPT_BYTES] = bytes;
+    kept[USED_DELTA] = used;
+    // It stays on the block list, marked freed.
+    m[row + KIND] = FREED_LARGE;
   }
 
   // A free left the span empty (used 0) or no longer full. An emptied span

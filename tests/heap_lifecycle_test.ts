@@ -2,7 +2,7 @@
 // finds, as tables (tests/_heap_cases.ts runs them).
 import assert from "node:assert/strict";
 import { Heap } from "../heap/mod.ts";
-import { HeapCorruptionError, OsPages } from "../os/mod.ts";
+import { HeapCorruptionError, OsPages, PointerError } from "../os/mod.ts";
 import {
   allocs,
   type HeapCase,
@@ -64,6 +64,53 @@ const lifecycle: HeapCase[] = [
       large: 2,
       kept: 8192,
       reserved: SELF + 2 * 8192 + 8192,
+    },
+  },
+  {
+    name: "a kept run is freed, not live: refused, left out of the counts, " +
+      "and sized anew by each block it serves",
+    ops: [
+      ["alloc", "a", 5000],
+      ["alloc", "b", 12000],
+      ["free", "a"],
+      ["free", "b"],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a),
+        PointerError,
+        "double-free",
+        /freed already: double free/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.b + 4096),
+        PointerError,
+        "foreign",
+        /not an allocation of this heap/,
+      ],
+      ["call", ({ heap }) => {
+        assert.equal(heap.largeBlocks, 0);
+        assert.equal(heap.bytesUsed, 0);
+        assert.equal(heap.retainedBytes, 8192 + 12288);
+      }],
+      // Each size of the run's page count takes it, and counts its own size.
+      ["alloc", "c", 8192],
+      ["alloc", "d", 9000],
+      ["call", ({ heap, ptr }) => {
+        assert.equal(ptr.c, ptr.a);
+        assert.equal(ptr.d, ptr.b);
+        assert.equal(heap.bytesUsed, 8192 + 9000);
+        assert.equal(heap.usableSize(ptr.d), 12288);
+      }],
+      ["free", "c"],
+      ["alloc", "e", 4097],
+      ["free", "d"],
+    ],
+    expect: {
+      used: 4097,
+      large: 1,
+      kept: 12288,
+      reserved: SELF + 8192 + 12288,
     },
   },
   {

@@ -8,8 +8,9 @@ import { BufferPages } from "../os/mod.ts";
 
 const ROW_BYTES = 16 * 4 + 8 + 8;
 // List heads (partial and full, for 28 span classes: 16 and 12 twins), and
-// the medium cache's stacks (8 runs for each of 1..16 pages) and counts.
-const HEADS = 2 * 28 * 4 + (16 * 8 + 16) * 4;
+// the medium cache's stacks (8 runs for each of 1..16 pages), counts, kept
+// bytes, streak and fast-path bytesUsed delta.
+const HEADS = 2 * 28 * 4 + (16 * 8 + 16 + 3) * 4;
 const MIN_PAGES = 64;
 
 Deno.test("Heap: tableBytes follows the highest page held, exactly", () => {
