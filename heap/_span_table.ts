@@ -12,7 +12,7 @@ import {
   SPAN_CLASSES,
   SPAN_SIZE,
 } from "./_geometry.ts";
-import { grow } from "../internal/grow.ts";
+import { grow, refit, release } from "../internal/grow.ts";
 
 // What a page is to the heap: its KIND word. 1..28 is a live span of span
 // class `kind - 1` (1..16 the size classes, 17..28 their aligned twins), so
@@ -119,10 +119,12 @@ export class SpanTable {
       Math.ceil(this.largeSize.length * GROWTH),
       MIN_PAGES,
     );
+    const old = [this.meta, this.largeSize, this.largeCapacity];
     this.meta = grow(this.meta, new Int32Array(length * ROW));
     this.largeSize = grow(this.largeSize, new Float64Array(length));
     this.largeCapacity = grow(this.largeCapacity, new Float64Array(length));
     this.onMeta(this.meta);
+    old.forEach(release);
   }
 
   /**
@@ -133,10 +135,12 @@ export class SpanTable {
   shrinkTo(pages: number): void {
     const length = Math.max(pages, MIN_PAGES);
     if (length >= this.largeSize.length) return;
-    this.meta = this.meta.slice(0, length * ROW);
-    this.largeSize = this.largeSize.slice(0, length);
-    this.largeCapacity = this.largeCapacity.slice(0, length);
+    const old = [this.meta, this.largeSize, this.largeCapacity];
+    this.meta = refit(this.meta, new Int32Array(length * ROW));
+    this.largeSize = refit(this.largeSize, new Float64Array(length));
+    this.largeCapacity = refit(this.largeCapacity, new Float64Array(length));
     this.onMeta(this.meta);
+    old.forEach(release);
   }
 
   /** The bytes the table's arrays hold. */

@@ -9,6 +9,8 @@ const symbols = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   mincore: { parameters: ["pointer", "usize", "buffer"], result: "i32" },
+  // glibc's; null where the libc has none.
+  malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
 
 /** The libc functions and constants of this platform. */
@@ -28,6 +30,11 @@ export interface Libc {
     length: bigint,
     vec: Uint8Array<ArrayBuffer>,
   ) => number;
+  /**
+   * Gives the free memory of libc's own heap back to the system (glibc), or
+   * null.
+   */
+  malloc_trim: ((pad: bigint) => number) | null;
   /** PROT_READ | PROT_WRITE */
   readWrite: number;
   /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE */

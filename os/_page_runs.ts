@@ -35,7 +35,7 @@
 // range that was large once and is small now keeps small tables; destroy()
 // drops them. Shared tables are made at full size once (every worker maps
 // the same storage).
-import { refit } from "../internal/grow.ts";
+import { refit, release } from "../internal/grow.ts";
 import {
   BIN_COUNT,
   binOf,
@@ -641,6 +641,16 @@ export class PageRuns {
     const dirty = new Uint8Array(length), next = new Int32Array(length);
     const prev = new Int32Array(length), newer = new Int32Array(length);
     const older = new Int32Array(length), freedAt = new Float64Array(length);
+    const old = [
+      this.#run,
+      this.#lastStart,
+      this.#dirty,
+      this.#next,
+      this.#prev,
+      this.#newer,
+      this.#older,
+      this.#freedAt,
+    ];
     this.#run = refit(this.#run, run);
     this.#lastStart = refit(this.#lastStart, lastStart);
     this.#dirty = refit(this.#dirty, dirty);
@@ -649,5 +659,6 @@ export class PageRuns {
     this.#newer = refit(this.#newer, newer);
     this.#older = refit(this.#older, older);
     this.#freedAt = refit(this.#freedAt, freedAt);
+    old.forEach(release);
   }
 }

@@ -129,6 +129,12 @@ export abstract class PageSource implements Allocator, Disposable {
     this.memory.u8.fill(0, ptr, ptr + length);
   }
 
+  /**
+   * Called after {@linkcode PageSource.purge} has given every freed page
+   * back: OsPages asks libc for the free memory of its own heap too.
+   */
+  protected afterPurge(): void {}
+
   /** Frees the whole range; the memory is already detached. */
   protected abstract unmap(): void;
 
@@ -531,10 +537,13 @@ export abstract class PageSource implements Allocator, Disposable {
   /**
    * Gives back every freed page kept for reuse, however recently it was
    * freed. The pages read as zero afterwards and are reused like any.
+   * OsPages then asks libc to give back the free memory of its own heap as
+   * well (`malloc_trim`, glibc), where old copies of the tables were.
    */
   purge(): void {
     this.#checkLive();
     this.#decay.purge();
+    this.afterPurge();
   }
 
   /**
