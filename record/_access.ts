@@ -120,64 +120,76 @@ export function dataViewAccess(memory: Memory, type: ScalarName): Access {
     case "usize":
       return {
         get: (at) =>
-          dv.getUint32(at, true) + dv.getUint32(at + 4, true) * TWO_32,
+          dv.getUint32(byteAt(at), true) +
+          dv.getUint32(byteAt(at) + 4, true) * TWO_32,
         set: (at, v) => {
           const p = pointerValue(v);
-          dv.setUint32(at, p % TWO_32, true);
-          dv.setUint32(at + 4, Math.floor(p / TWO_32), true);
+          dv.setUint32(byteAt(at), p % TWO_32, true);
+          dv.setUint32(byteAt(at) + 4, Math.floor(p / TWO_32), true);
         },
       };
     case "i8":
       return {
-        get: (at) => dv.getInt8(at),
-        set: (at, v) => dv.setInt8(at, v as number),
+        get: (at) => dv.getInt8(byteAt(at)),
+        set: (at, v) => dv.setInt8(byteAt(at), v as number),
       };
     case "u8":
       return {
-        get: (at) => dv.getUint8(at),
-        set: (at, v) => dv.setUint8(at, v as number),
+        get: (at) => dv.getUint8(byteAt(at)),
+        set: (at, v) => dv.setUint8(byteAt(at), v as number),
       };
     case "i16":
       return {
-        get: (at) => dv.getInt16(at, true),
-        set: (at, v) => dv.setInt16(at, v as number, true),
+        get: (at) => dv.getInt16(byteAt(at), true),
+        set: (at, v) => dv.setInt16(byteAt(at), v as number, true),
       };
     case "u16":
       return {
-        get: (at) => dv.getUint16(at, true),
-        set: (at, v) => dv.setUint16(at, v as number, true),
+        get: (at) => dv.getUint16(byteAt(at), true),
+        set: (at, v) => dv.setUint16(byteAt(at), v as number, true),
       };
     case "i32":
       return {
-        get: (at) => dv.getInt32(at, true),
-        set: (at, v) => dv.setInt32(at, v as number, true),
+        get: (at) => dv.getInt32(byteAt(at), true),
+        set: (at, v) => dv.setInt32(byteAt(at), v as number, true),
       };
     case "u32":
       return {
-        get: (at) => dv.getUint32(at, true),
-        set: (at, v) => dv.setUint32(at, v as number, true),
+        get: (at) => dv.getUint32(byteAt(at), true),
+        set: (at, v) => dv.setUint32(byteAt(at), v as number, true),
       };
     case "f32":
       return {
-        get: (at) => dv.getFloat32(at, true),
-        set: (at, v) => dv.setFloat32(at, v as number, true),
+        get: (at) => dv.getFloat32(byteAt(at), true),
+        set: (at, v) => dv.setFloat32(byteAt(at), v as number, true),
       };
     case "f64":
       return {
-        get: (at) => dv.getFloat64(at, true),
-        set: (at, v) => dv.setFloat64(at, v as number, true),
+        get: (at) => dv.getFloat64(byteAt(at), true),
+        set: (at, v) => dv.setFloat64(byteAt(at), v as number, true),
       };
     case "i64":
       return {
-        get: (at) => dv.getBigInt64(at, true),
-        set: (at, v) => dv.setBigInt64(at, v as bigint, true),
+        get: (at) => dv.getBigInt64(byteAt(at), true),
+        set: (at, v) => dv.setBigInt64(byteAt(at), v as bigint, true),
       };
     case "u64":
       return {
-        get: (at) => dv.getBigUint64(at, true),
-        set: (at, v) => dv.setBigUint64(at, v as bigint, true),
+        get: (at) => dv.getBigUint64(byteAt(at), true),
+        set: (at, v) => dv.setBigUint64(byteAt(at), v as bigint, true),
       };
   }
+}
+
+// A DataView turns any address into an integer (NaN and 7.5 would reach
+// bytes 0 and 7), where a typed-array index that is not one reaches none:
+// so a packed field refuses such an address, saying why. (A negative one
+// the DataView refuses itself.)
+function byteAt(at: number): number {
+  if (Number.isInteger(at)) return at;
+  throw new RangeError(
+    `A record field at address ${at} is in no memory: a cursor's ptr must be a non-negative integer`,
+  );
 }
 
 /**

@@ -118,10 +118,10 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
     // policy): through the field's Access.
     proto[f.name] = {
       get(this: AnyCursor & { [ACCESS]: Access[] }) {
-        return this[ACCESS][k].get(this.ptr + off);
+        return this[ACCESS][k].get(fieldAt(this.ptr, off));
       },
       set(this: AnyCursor & { [ACCESS]: Access[] }, v: number | bigint) {
-        this[ACCESS][k].set(this.ptr + off, v);
+        this[ACCESS][k].set(fieldAt(this.ptr, off), v);
       },
       enumerable: true,
     };
@@ -131,7 +131,7 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
     proto[f.name] = {
       get(this: AnyCursor & { [SUBS]: AnyCursor[] }) {
         const sub = this[SUBS][k];
-        sub.ptr = this.ptr + off;
+        sub.ptr = fieldAt(this.ptr, off);
         return sub;
       },
       enumerable: true,
@@ -149,6 +149,13 @@ function closureBase(): CursorClass {
     ptr = 0;
     constructor(_memory: Memory) {}
   };
+}
+
+// The address of the field `off` bytes into the record at `ptr`, or -1 (no
+// byte of any memory) for a negative or NaN `ptr`, whose field could
+// otherwise land on the memory's first bytes.
+function fieldAt(ptr: number, off: number): number {
+  return ptr >= 0 ? ptr + off : -1;
 }
 
 // The views an aligned scalar is read through, by type.
@@ -178,10 +185,15 @@ function accessors(name: string, type: ScalarName, offset: number): string {
   // (`compare`) at 1.97x struct-of-arrays against 2.3x, but reads the
   // neighbours of a misaligned, negative or >= 2^32 ptr; each check that
   // keeps those out (a branch in the setter, or bit operations that push
-  // the index out of range) cost as much as it saved: 2.1-3.4x.
+  // the index out of range) cost as much as it saved: 2.1-3.4x. A negative
+  // ptr becomes -1 (a fractional index for a view of 2 bytes or more) or
+  // -2^31 (for a byte view), which read undefined and write nothing: else
+  // ptr -8 with offset 16 reached the memory's bytes 8..15. Both keep an
+  // integer ptr an integer (Math.max with -0.5 made the index arithmetic
+  // float: 1.2-1.7x the hand-written loop of bench/pool_bench.ts).
   const at = size === 1
-    ? `this.ptr + ${offset}`
-    : `this.ptr / ${size} + ${offset / size}`;
+    ? `(this.ptr >= 0 ? this.ptr : -2147483648) + ${offset}`
+    : `Math.max(this.ptr, -1) / ${size} + ${offset / size}`;
   if (type === "usize") {
     return `get ${name}() { const a = ${at}, m = this.#u32; ` +
       `return m[a] + m[a + 1] * 4294967296; }\n` +
@@ -289,11 +301,11 @@ function arrayCursor(
       length,
       get(i) {
         checkIndex(i);
-        return a.get(this.ptr + i * size);
+        return a.get(fieldAt(this.ptr, i * size));
       },
       set(i, v) {
         checkIndex(i);
-        a.set(this.ptr + i * size, v as number | bigint);
+        a.set(fieldAt(this.ptr, i * size), v as number | bigint);
       },
       at: () => {
         throw new TypeError(
@@ -314,7 +326,7 @@ function arrayCursor(
     set: noScalar,
     at(i) {
       checkIndex(i);
-      element.ptr = this.ptr + i * type.size;
+      element.ptr = fieldAt(this.ptr, i * type.size);
       return element;
     },
   };

@@ -280,3 +280,56 @@ Deno.test("cursor: a packed record with align 8 reads fields and nested records 
     [0xab, 0xdeadbeef, 0x01020304, 1.5, -2],
   );
 });
+
+Deno.test("cursor: a negative, NaN or fractional ptr reaches no byte of the memory", () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const u8 = pages.memory.u8;
+  const touched = () =>
+    [...u8.subarray(0, 4096)].flatMap((b, i) => b === 0 ? [] : [i]);
+  const Inner = defineRecord("Inner", { v: "f64" });
+  const Outer = defineRecord("Outer", {
+    a: "u32",
+    inner: Inner,
+    xs: { type: "f64", length: 4 },
+    rs: { type: Inner, length: 2 },
+  });
+  for (const packed of [false, true]) {
+    const R = defineRecord("All", FIELDS, { packed });
+    const c = R.cursor(pages.memory);
+    for (const ptr of [-8, -1, 1 - R.size, -0.5, NaN, 0.5]) {
+      c.ptr = ptr;
+      if (!packed) {
+        // Every field reads as nothing (a pointer's two halves: NaN) and
+        // writes nowhere.
+        const values = Object.keys(FIELDS).map((k) => c[k as keyof typeof c]);
+        assert.deepEqual(values, [...Array(10).fill(undefined), NaN]);
+        fill(c);
+      } else {
+        // An unaligned field goes through a DataView, which refuses it; the
+        // one-byte fields are aligned anywhere, typed-array indices.
+        for (const k of Object.keys(FIELDS)) {
+          const read = () => c[k as keyof typeof c];
+          if (k === "a" || k === "b") assert.equal(read(), undefined);
+          else assert.throws(read, RangeError, `${ptr} ${k}`);
+        }
+        assert.throws(() => c.j = 1, RangeError);
+        c.b = 1;
+      }
+      assert.deepEqual(touched(), [], `ptr ${ptr}, packed ${packed}`);
+    }
+  }
+  // A nested record's and an array field's cursors move to no byte either.
+  const o = Outer.cursor(pages.memory);
+  o.ptr = -8;
+  o.inner.v = 3;
+  o.xs.set(1, 4);
+  o.rs.at(1).v = 5;
+  assert.deepEqual([o.a, o.inner.v, o.xs.get(1), o.rs.at(1).v], [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  assert.equal(o.inner.ptr, -1);
+  assert.deepEqual(touched(), []);
+});
