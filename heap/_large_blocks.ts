@@ -118,6 +118,14 @@ export class LargeBlocks {
    * pass through unchanged.
    */
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
+    // A kept run of the same page count (any alignment up to a page holds):
+    // for a resize that moves, and for an alloc the heap's fast path left.
+    if (
+      size <= CACHE_MAX && (alignment === undefined || alignment <= SPAN_SIZE)
+    ) {
+      const kept = this.#allocKept(size, zeroFrom);
+      if (kept !== 0) return kept;
+    }
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
     const block = this.#take(capacity, alignment);
@@ -131,6 +139,27 @@ export class LargeBlocks {
     this.#table.ensurePages(page + 1);
     this.#adopt(page, size, capacity);
     this.#grew();
+    return block;
+  }
+
+  // The run the cache kept last for the page count of `size`, made a live
+  // block (it is on the block list already, its capacity in its row),
+  // zeroed from `zeroFrom` on; 0 if none. (Heap#allocLarge does the same
+  // written out, its fast path.)
+  #allocKept(size: number, zeroFrom: number): number {
+    const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
+    const page = this.cache.pop(pages);
+    if (page === 0) return 0;
+    // Its last block could write all of it (usableSize is the capacity).
+    const block = page * SPAN_SIZE, capacity = pages * SPAN_SIZE;
+    if (capacity > zeroFrom) {
+      zeroBytes(this.#memory, block + zeroFrom, block + capacity);
+    }
+    const t = this.#table;
+    t.meta[page * ROW + KIND] = LARGE;
+    t.meta[page * ROW + DIRTY_PAGES] = 0;
+    t.largeSize[page] = size;
+    this.bytesUsed += size;
     return block;
   }
 
@@ -230,7 +259,7 @@ export class LargeBlocks {
         this.releaseCache((p, n) => this.#pages.free(p, n));
       }
     }
-    // A kept run stays on the block list (allocKept takes it back with no
+    // A kept run stays on the block list (the heap takes it back with no
     // list work), marked freed.
     t.meta[page * ROW + KIND] = FREED_LARGE;
     this.bytesUsed -= t.largeSize[page];

@@ -143,7 +143,9 @@ export function validateHeap(heap: HeapParts): void {
   const listedKept = new Set<number>();
   for (let b = heap.large.head; b !== 0; prev = b, b = table.get(b, NEXT)) {
     const where = `large block ${hex(b * SPAN_SIZE)}`;
-    if (larges + listedKept.size > heap.large.count + heap.large.cache.bytes) {
+    if (
+      larges + listedKept.size > heap.large.count + heap.large.cache.runCount
+    ) {
       corrupt(`the large-block list has a cycle`);
     }
     if (table.get(b, PREV) !== prev) {
@@ -184,6 +186,9 @@ export function validateHeap(heap: HeapParts): void {
     const where = `the kept run ${hex(page * SPAN_SIZE)} of ${pages} pages`;
     if (runs.has(page)) corrupt(`${where} is kept twice`);
     if (!listedKept.has(page)) corrupt(`${where} is not on the block list`);
+    if (table.largeCapacity[page] !== pages * SPAN_SIZE) {
+      corrupt(`${where} has capacity ${table.largeCapacity[page]} in its row`);
+    }
     runs.add(page);
     if (table.get(page, KIND) !== FREED_LARGE) {
       corrupt(`${where} is marked ${table.describe(page)}`);

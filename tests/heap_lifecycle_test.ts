@@ -114,6 +114,31 @@ const lifecycle: HeapCase[] = [
     },
   },
   {
+    name: "a medium block that must move on resize moves into a kept run",
+    ops: [
+      ["alloc", "k", 12288], // 3 pages
+      ["alloc", "x", 8192],
+      ["alloc", "guard", 8192], // x cannot grow in place
+      ["free", "k"],
+      ["resize", "y", "x", 12000],
+      ["call", ({ heap, ptr }) => {
+        assert.equal(ptr.y, ptr.k);
+        assert.equal(heap.retainedBytes, 8192); // x's old run, kept now
+      }],
+      ["fill", "y", 7],
+      ["free", "guard"],
+      ["alloc", "z", 5000], // the newest kept two-page run: guard's
+      ["realloc", "w", "y", 12288], // within its capacity: stays
+      ["call", ({ ptr }) => assert.equal(ptr.w, ptr.k)],
+    ],
+    expect: {
+      used: 5000 + 12288,
+      large: 2,
+      kept: 8192,
+      reserved: SELF + 12288 + 8192 + 8192,
+    },
+  },
+  {
     name: "trim() and destroy() give kept runs back",
     ops: [
       ["alloc", "a", 5000],
