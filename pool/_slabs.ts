@@ -27,7 +27,10 @@ export interface SlabsOptions {
   bias: number;
   decayMs: number;
   clock: () => number;
-  /** Called whenever a table is replaced or the current slab changes. */
+  /**
+   * Called whenever a table is replaced, the current slab changes or
+   * `armed` does.
+   */
   onChange: () => void;
   /**
    * Writes the current slab's free-list head and live count, which the
@@ -94,8 +97,8 @@ export class Slabs {
   }
 
   /**
-   * Whether the decay timer is set (or never needed: decayMs Infinity). A
-   * field, not a getter, for the free fast path.
+   * Whether the decay timer is set (or never needed: decayMs Infinity):
+   * the pool's free fast path keeps a copy, refreshed by `onChange`.
    */
   armed: boolean;
 
@@ -277,6 +280,7 @@ export class Slabs {
     const timer = setTimeout(() => {
       this.#timer = undefined;
       this.armed = false;
+      this.#o.onChange();
       if (this.#stopped || !this.#o.live()) return;
       this.#o.flush();
       const cur = this.cur;
@@ -291,6 +295,7 @@ export class Slabs {
     unrefTimer(timer);
     this.#timer = timer;
     this.armed = true;
+    this.#o.onChange();
   }
 
   #unlinkPartial(s: number): void {

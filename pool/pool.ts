@@ -183,14 +183,20 @@ export class Pool implements Allocator, Disposable {
   #curRow = 0;
   #curBase = 0;
   #curFirst = 0;
-  // The current slab's free-list head and live count live here, not in its
-  // row (#flush writes them back before the slab bookkeeping reads it): a
-  // pair then touches no table row. #head is the head block's address (0:
-  // the list is empty), so that alloc returns it without arithmetic and
-  // free stores its own argument back.
-  #head = 0;
+  // The blocks free finds in the current slab by `ptr − #curFirst` alone,
+  // with no page map: blocksPerSlab, or 0 when there is no current slab or
+  // its block 0 is past 2^31 (a pointer below it could then wrap round
+  // into its range).
+  #curBlocks = 0;
+  // The current slab's free-list head (END: empty) and live count live
+  // here, not in its row (#flush writes them back before the slab
+  // bookkeeping reads it): a pair then touches no table row.
   #headIndex = L_END;
   #used = 0;
+  // The live count at which free tells the bookkeeping that the current
+  // slab emptied: 0, or -1 (never) while the decay timer is set — a copy
+  // of Slabs.armed that free compares with no further load.
+  #emptyAt = 0;
   // Live blocks in the slabs that are not current.
   #others = 0;
 
@@ -340,21 +346,20 @@ export class Pool implements Allocator, Disposable {
   allocUnsafe(size?: number, alignment?: number): number {
     // The fast path calls nothing, so that V8 inlines it whole into the
     // caller (a helper left out of an inlining budget costs a call), and
-    // the liveness test (#live) is written out.
-    const ptr = this.#head;
+    // the liveness test (#live) is written out. `| 0` and Math.imul keep
+    // the arithmetic int32, with no overflow checks.
+    const i = this.#headIndex;
     if (
-      ptr !== 0 && alignment === undefined &&
+      i !== L_END && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive())
     ) {
-      const next = this.#next, g = this.#curBase + this.#headIndex;
-      const i = next[g];
+      const next = this.#next, g = (this.#curBase + i) | 0;
+      this.#headIndex = next[g];
       next[g] = L_LIVE;
-      this.#headIndex = i;
-      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
-      this.#used++;
-      return ptr;
+      this.#used = (this.#used + 1) | 0;
+      return this.#curFirst + Math.imul(i, this.stride);
     }
     return this.#allocSlow(size, alignment) || this.allocUnsafe();
   }
@@ -367,36 +372,33 @@ export class Pool implements Allocator, Disposable {
    * @param size The size it was allocated with, if known.
    */
   free(ptr: number, size?: number): void {
-    // `>>> 0 === ptr`: an integer below 2^32, so the page and the offset
-    // in it are exact (anything else takes the slow way, which says why).
+    // `>>> 0 === ptr`: an integer below 2^32, so the offsets are exact
+    // (anything else takes the slow way, which says why). A block of the
+    // current slab is found by its offset from block 0 alone; any other
+    // by the page map (#freeOther).
     if (ptr >>> 0 === ptr) {
-      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
-      if (s > 0) {
-        const off = pages[e + 1] + (ptr & IN_PAGE);
-        const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
-        const next = this.#next, g = s * this.blocksPerSlab + i;
-        if (
-          i < this.blocksPerSlab && (off & this.#low) === 0 &&
-          next[g] === L_LIVE &&
-          (size === undefined ||
-            (size >>> 0 === size && size <= this.blockSize)) &&
-          this.#f64.length !== 0 &&
-          (this.#askParent === false || this.#parentAlive())
-        ) {
-          if (s !== this.#cur) return this.#releaseOther(s, i, g);
-          next[g] = this.#headIndex;
-          this.#headIndex = i;
-          this.#head = ptr;
-          // The current slab stays where it is when it empties, with the
-          // decay timer armed.
-          if (--this.#used === 0 && this.#slabs.armed === false) {
-            this.#slabs.changed(s, 0);
-          }
-          return;
-        }
+      const off = (ptr - this.#curFirst) | 0;
+      const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
+      const next = this.#next, g = (this.#curBase + i) | 0;
+      if (
+        i < this.#curBlocks && (off & this.#low) === 0 &&
+        next[g] === L_LIVE &&
+        (size === undefined ||
+          (size >>> 0 === size && size <= this.blockSize)) &&
+        this.#f64.length !== 0 &&
+        (this.#askParent === false || this.#parentAlive())
+      ) {
+        next[g] = this.#headIndex;
+        this.#headIndex = i;
+        // The current slab stays where it is when it empties, with the
+        // decay timer armed.
+        const used = (this.#used - 1) | 0;
+        this.#used = used;
+        if (used === this.#emptyAt) this.#slabs.changed(this.#cur, 0);
+        return;
       }
     }
-    if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
+    this.#freeOther(ptr, size);
   }
 
   /**
@@ -443,10 +445,10 @@ export class Pool implements Allocator, Disposable {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    if (this.#head !== 0) return 0;
+    if (this.#headIndex !== END) return 0;
     if (this.#meta[this.#curRow + FRESH] === this.blocksPerSlab) {
       this.#slabs.nextSlab();
-      if (this.#head !== 0) return 0;
+      if (this.#headIndex !== END) return 0;
     }
     // Up to FRESH_BATCH blocks never used, in address order: they are zero
     // already (alloc zeroes them once more, which costs less than a second
@@ -459,8 +461,33 @@ export class Pool implements Allocator, Disposable {
     next[base + end - 1] = END;
     m[row + FRESH] = end;
     this.#headIndex = f;
-    this.#head = this.#curFirst + f * this.stride;
     return 0;
+  }
+
+  // The rest of free: a block of a slab that is not the current one, by
+  // the page map (one pair of reads gives its slab and offset), or the
+  // slow way, which refuses what is no live block.
+  #freeOther(ptr: number, size: number | undefined): void {
+    if (ptr >>> 0 === ptr) {
+      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
+      if (s > 0) {
+        const off = pages[e + 1] + (ptr & IN_PAGE);
+        const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
+        const n = this.blocksPerSlab, g = s * n + i;
+        if (
+          i < n && (off & this.#low) === 0 && this.#next[g] === L_LIVE &&
+          (size === undefined ||
+            (size >>> 0 === size && size <= this.blockSize)) &&
+          this.#live()
+        ) {
+          // (The current slab's blocks come here when its block 0 is past
+          // 2^31; see #curBlocks.)
+          if (s === this.#cur) return this.#releaseCurrent(i, g);
+          return this.#releaseOther(s, i, g);
+        }
+      }
+    }
+    if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
   }
 
   // Pushes live block `i` of slab `s`, not the current one (`g` in the
@@ -483,10 +510,14 @@ export class Pool implements Allocator, Disposable {
     const n = this.blocksPerSlab;
     const s = Math.floor(g / n), i = g - s * n;
     if (s !== this.#cur) return this.#releaseOther(s, i, g);
+    this.#releaseCurrent(i, g);
+  }
+
+  // Pushes live block `i` of the current slab (`g` in the tables).
+  #releaseCurrent(i: number, g: number): void {
     this.#next[g] = this.#headIndex;
     this.#headIndex = i;
-    this.#head = this.#curFirst + i * this.stride;
-    if (--this.#used === 0) this.#slabs.changed(s, 0);
+    if (--this.#used === 0) this.#slabs.changed(this.#cur, 0);
   }
 
   // Writes the current slab's free-list head and live count back to its
@@ -510,7 +541,10 @@ export class Pool implements Allocator, Disposable {
     // As a small integer where it fits, so that the pointers alloc makes
     // stay int32 arithmetic (a float field makes every one a double).
     const first = t.first[t.cur];
-    this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
+    const small = first <= 0x7fffffff;
+    this.#curFirst = small ? first | 0 : first;
+    this.#curBlocks = small && t.cur !== 0 ? this.blocksPerSlab : 0;
+    this.#emptyAt = t.armed ? -1 : 0;
     if (t.cur === this.#cur) return;
     this.#others += this.#used;
     this.#cur = t.cur;
@@ -523,9 +557,7 @@ export class Pool implements Allocator, Disposable {
     const m = this.#meta, row = this.#curRow, cur = this.#cur;
     this.#used = cur === 0 ? 0 : m[row + USED];
     this.#others -= this.#used;
-    const i = cur === 0 ? END : m[row + FREE_HEAD];
-    this.#headIndex = i;
-    this.#head = i === END ? 0 : this.#curFirst + i * this.stride;
+    this.#headIndex = cur === 0 ? END : m[row + FREE_HEAD];
   }
 
   // Zeroes the block at `ptr` byte by byte, where its blocks are not
