@@ -183,11 +183,12 @@ export class Pool implements Allocator, Disposable {
   #curRow = 0;
   #curBase = 0;
   #curFirst = 0;
-  // The blocks free finds in the current slab by `ptr − #curFirst` alone,
-  // with no page map: blocksPerSlab, or 0 when there is no current slab or
-  // its block 0 is past 2^31 (a pointer below it could then wrap round
-  // into its range).
-  #curBlocks = 0;
+  // The current slab's part of #next, which the fast paths index by block:
+  // a read past its end is undefined, no mark, so that bounds check is the
+  // range check. Empty when there is no current slab, or its block 0 is
+  // past 2^31 (a pointer below it could then wrap round into its range):
+  // free then finds its blocks by the page map.
+  #curNext: Uint16Array = new Uint16Array(0);
   // The current slab's free-list head (END: empty) and live count live
   // here, not in its row (#flush writes them back before the slab
   // bookkeeping reads it): a pair then touches no table row.
@@ -355,9 +356,9 @@ export class Pool implements Allocator, Disposable {
       this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive())
     ) {
-      const next = this.#next, g = (this.#curBase + i) | 0;
-      this.#headIndex = next[g];
-      next[g] = L_LIVE;
+      const next = this.#curNext;
+      this.#headIndex = next[i];
+      next[i] = L_LIVE;
       this.#used = (this.#used + 1) | 0;
       return this.#curFirst + Math.imul(i, this.stride);
     }
@@ -378,17 +379,17 @@ export class Pool implements Allocator, Disposable {
     // by the page map (#freeOther).
     if (ptr >>> 0 === ptr) {
       const off = (ptr - this.#curFirst) | 0;
-      const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
-      const next = this.#next, g = (this.#curBase + i) | 0;
+      // (A negative i, an offset that is no multiple, reads undefined.)
+      const i = Math.imul(off >>> this.#shift, this.#inverse);
+      const next = this.#curNext;
       if (
-        i < this.#curBlocks && (off & this.#low) === 0 &&
-        next[g] === L_LIVE &&
+        (off & this.#low) === 0 && next[i] === L_LIVE &&
         (size === undefined ||
           (size >>> 0 === size && size <= this.blockSize)) &&
         this.#f64.length !== 0 &&
         (this.#askParent === false || this.#parentAlive())
       ) {
-        next[g] = this.#headIndex;
+        next[i] = this.#headIndex;
         this.#headIndex = i;
         // The current slab stays where it is when it empties, with the
         // decay timer armed.
@@ -481,7 +482,7 @@ export class Pool implements Allocator, Disposable {
           this.#live()
         ) {
           // (The current slab's blocks come here when its block 0 is past
-          // 2^31; see #curBlocks.)
+          // 2^31; see #curNext.)
           if (s === this.#cur) return this.#releaseCurrent(i, g);
           return this.#releaseOther(s, i, g);
         }
@@ -543,7 +544,10 @@ export class Pool implements Allocator, Disposable {
     const first = t.first[t.cur];
     const small = first <= 0x7fffffff;
     this.#curFirst = small ? first | 0 : first;
-    this.#curBlocks = small && t.cur !== 0 ? this.blocksPerSlab : 0;
+    const n = this.blocksPerSlab, base = t.cur * n;
+    this.#curNext = small && t.cur !== 0
+      ? t.next.subarray(base, base + n)
+      : new Uint16Array(0);
     this.#emptyAt = t.armed ? -1 : 0;
     if (t.cur === this.#cur) return;
     this.#others += this.#used;
