@@ -2,7 +2,10 @@
  * `deno bench --allow-ffi bench/pool_bench.ts`: one alloc+free pair of a
  * 24-byte block from a Pool (zeroed, and `allocUnsafe`), beside the floor —
  * a bare free list in an Int32Array, no checks — and the same pair on a
- * Heap. Each pair writes the block's first word, as a user would. Each
+ * Heap. The pool rows run twice: on a pool in a module's `const`, which V8
+ * knows while it compiles (it folds the pool's fixed fields into the code),
+ * and on one read from an array, which it does not (the fields are loads).
+ * Each pair writes the block's first word, as a user would. Each
  * bench call runs 1000 pairs (the harness costs more than one), so the time
  * shown is per 1000 pairs: divide by 1000 for one.
  *
@@ -74,6 +77,38 @@ function poolUnsafePairs(): void {
   }
 }
 Deno.bench("Pool allocUnsafe+free", { group: GROUP }, poolUnsafePairs);
+
+// The same pairs on a pool V8 does not know while it compiles (read from an
+// array, not a module's const): its fields are loads, not constants folded
+// into the code, as in a pool passed around or kept in an object.
+const pools = [pool];
+function poolPairsUnknown(): void {
+  const p = pools[0];
+  for (let n = 0; n < N; n++) {
+    const q = p.alloc();
+    pf64[q / 8] = 1;
+    p.free(q);
+  }
+}
+Deno.bench(
+  "Pool alloc+free, the pool not known",
+  { group: GROUP },
+  poolPairsUnknown,
+);
+
+function poolUnsafePairsUnknown(): void {
+  const p = pools[0];
+  for (let n = 0; n < N; n++) {
+    const q = p.allocUnsafe();
+    pf64[q / 8] = 1;
+    p.free(q);
+  }
+}
+Deno.bench(
+  "Pool allocUnsafe+free, the pool not known",
+  { group: GROUP },
+  poolUnsafePairsUnknown,
+);
 
 const heap = new Heap({ pages: new OsPages() });
 const hf64 = heap.memory.f64;
@@ -157,6 +192,8 @@ if (import.meta.main) {
     ["Int32Array free list (floor)", floorPairs],
     ["Pool alloc+free", poolPairs],
     ["Pool allocUnsafe+free", poolUnsafePairs],
+    ["Pool alloc+free, the pool not known", poolPairsUnknown],
+    ["Pool allocUnsafe+free, the pool not known", poolUnsafePairsUnknown],
     ["Heap alloc+free", heapPairs],
   ];
   const CALLS = 100;

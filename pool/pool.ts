@@ -263,13 +263,13 @@ export class Pool extends Object implements Allocator, Disposable {
   #curNext: Uint16Array = new Uint16Array(0);
   // The current slab's free-list head (END: empty) and live count live
   // here, not in its row (#flush writes them back before the slab
-  // bookkeeping reads it): a pair then touches no table row.
+  // bookkeeping reads it): a pair then touches no table row. The count is
+  // kept plus #armedOne: 1 while the decay timer is set (Slabs.armed), 0
+  // otherwise, so that #count reaches 0 just when free must tell the
+  // bookkeeping that the slab emptied — a test with no further load.
   #headIndex = L_END;
-  #used = 0;
-  // The live count at which free tells the bookkeeping that the current
-  // slab emptied: 0, or -1 (never) while the decay timer is set — a copy
-  // of Slabs.armed that free compares with no further load.
-  #emptyAt = 0;
+  #count = 0;
+  #armedOne = 0;
   // Live blocks in the slabs that are not current.
   #others = 0;
 
@@ -313,7 +313,7 @@ export class Pool extends Object implements Allocator, Disposable {
 
   /** Live blocks. */
   get blocks(): number {
-    return this.#others + this.#used;
+    return this.#others + this.#used();
   }
 
   /** Bytes in live blocks: `blocks × blockSize`. */
@@ -417,7 +417,7 @@ export class Pool extends Object implements Allocator, Disposable {
       const next = this.#curNext;
       this.#headIndex = next[i];
       next[i] = L_LIVE;
-      this.#used = (this.#used + 1) | 0;
+      this.#count = (this.#count + 1) | 0;
       return this.#curFirst + Math.imul(i, this.stride);
     }
     return this.#allocSlow(size, alignment) || this.allocUnsafe();
@@ -451,9 +451,9 @@ export class Pool extends Object implements Allocator, Disposable {
         this.#headIndex = i;
         // The current slab stays where it is when it empties, with the
         // decay timer armed.
-        const used = (this.#used - 1) | 0;
-        this.#used = used;
-        if (used === this.#emptyAt) this.#slabs.changed(this.#cur, 0);
+        const count = (this.#count - 1) | 0;
+        this.#count = count;
+        if (count === 0) this.#slabs.changed(this.#cur, 0);
         return;
       }
     }
@@ -576,7 +576,8 @@ export class Pool extends Object implements Allocator, Disposable {
   #releaseCurrent(i: number, g: number): void {
     this.#next[g] = this.#headIndex;
     this.#headIndex = i;
-    if (--this.#used === 0) this.#slabs.changed(this.#cur, 0);
+    this.#count--;
+    if (this.#used() === 0) this.#slabs.changed(this.#cur, 0);
   }
 
   // Writes the current slab's free-list head and live count back to its
@@ -585,7 +586,7 @@ export class Pool extends Object implements Allocator, Disposable {
     const m = this.#meta, row = this.#curRow;
     if (row === 0) return;
     m[row + FREE_HEAD] = this.#headIndex;
-    m[row + USED] = this.#used;
+    m[row + USED] = this.#used();
   }
 
   // Refreshes the fast paths' copies from the tables; when the current slab
@@ -606,19 +607,27 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#curNext = small && t.cur !== 0
       ? t.next.subarray(base, base + n)
       : new Uint16Array(0);
-    this.#emptyAt = t.armed ? -1 : 0;
+    const used = this.#used(), armed = t.armed ? 1 : 0;
+    this.#armedOne = armed;
+    this.#count = used + armed;
     if (t.cur === this.#cur) return;
-    this.#others += this.#used;
+    this.#others += used;
     this.#cur = t.cur;
     this.#loadCurrent();
+  }
+
+  // The current slab's live blocks.
+  #used(): number {
+    return this.#count - this.#armedOne;
   }
 
   // Loads the current slab's free-list head and live count from its row
   // (#others counts the blocks of the slabs that are not current).
   #loadCurrent(): void {
     const m = this.#meta, row = this.#curRow, cur = this.#cur;
-    this.#used = cur === 0 ? 0 : m[row + USED];
-    this.#others -= this.#used;
+    const used = cur === 0 ? 0 : m[row + USED];
+    this.#count = used + this.#armedOne;
+    this.#others -= used;
     this.#headIndex = cur === 0 ? END : m[row + FREE_HEAD];
   }
 
@@ -705,7 +714,8 @@ export class Pool extends Object implements Allocator, Disposable {
   reset(): void {
     this.#checkLive();
     this.#slabs.reset();
-    this.#others = this.#used = 0;
+    this.#others = 0;
+    this.#count = this.#armedOne;
     this.#loadCurrent();
   }
 
@@ -809,7 +819,8 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#unwatch();
     // Every fast path falls through to the checks, which throw.
     const slabs = this.#slabs.clear();
-    this.#others = this.#used = 0;
+    this.#others = 0;
+    this.#count = this.#armedOne;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {

@@ -485,6 +485,40 @@ Deno.test("Pool gives slabs back after decayMs by its clock", () => {
   pool.validate();
 });
 
+// Resolves once `done()` holds, checking every few milliseconds (for a
+// pool's decay timer, which runs on real time); fails after 2 s.
+async function until(done: () => boolean): Promise<void> {
+  for (const start = performance.now(); !done();) {
+    if (performance.now() - start > 2000) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("Pool's timer gives back a current slab its frees left empty, every time", async () => {
+  // The free that empties the current slab sets the timer; once the timer
+  // has fired (and stopped), the next such free must set it again.
+  using c = clockedPool(5);
+  const { pages, pool } = c;
+  for (let round = 1; round <= 2; round++) {
+    const p = pool.alloc();
+    pool.free(p); // the current slab is empty: it stays, the timer is set
+    assert.deepEqual([pool.slabs, pool.blocks], [1, 0]);
+    // The timer retires it, and gives it back once it has been empty for
+    // longer than decayMs: the clock moves 10 ms at each look.
+    await until(() => (c.clock.now += 10, pool.slabs === 0));
+    assert.deepEqual([pool.bytesReserved, pages.liveBytes], [0, 0]);
+    pool.validate();
+  }
+  // The timer set for another slab fires while the current one is in use,
+  // and stops: the free that then empties the current slab sets it again.
+  const ps = Array.from({ length: 65 }, () => pool.alloc()); // 2 slabs
+  for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties
+  await until(() => (c.clock.now += 10, pool.slabs === 1));
+  pool.free(ps[64]); // the current slab empties
+  await until(() => (c.clock.now += 10, pool.slabs === 0));
+  pool.validate();
+});
+
 Deno.test("Pool reset retires its slabs by the decay rule", async (t) => {
   await t.step("decayMs 100: what is due goes back at the reset", () => {
     using c = clockedPool(100);
