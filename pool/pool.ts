@@ -255,11 +255,9 @@ export class Pool extends Object implements Allocator, Disposable {
   #curRow = 0;
   #curBase = 0;
   #curFirst = 0;
-  // The current slab's part of #next, which the fast paths index by block:
-  // a read past its end is undefined, no mark, so that bounds check is the
-  // range check. Empty when there is no current slab, or its block 0 is
-  // past 2^31 (a pointer below it could then wrap round into its range):
-  // free then finds its blocks by the page map.
+  // The current slab's part of #next (empty: no current slab), which the
+  // fast paths index by block: a read past its end is undefined, no mark,
+  // so that bounds check is free's range check.
   #curNext: Uint16Array = new Uint16Array(0);
   // The current slab's free-list head (END: empty) and live count live
   // here, not in its row (#flush writes them back before the slab
@@ -431,12 +429,14 @@ export class Pool extends Object implements Allocator, Disposable {
    * @param size The size it was allocated with, if known.
    */
   free(ptr: number, size?: number): void {
-    // `>>> 0 === ptr`: an integer below 2^32, so the offsets are exact
-    // (anything else takes the slow way, which says why). A block of the
-    // current slab is found by its offset from block 0 alone; any other
-    // by the page map (#freeOther).
-    if (ptr >>> 0 === ptr) {
-      const off = (ptr - this.#curFirst) | 0;
+    // A block of the current slab is found by its offset from block 0
+    // alone; any other by the page map (#freeOther). The offset is exact,
+    // an int32 and not negative (no offset taken modulo 2^32, which could
+    // alias a pointer far below the slab onto a block of it), and ptr was a
+    // number (anything else takes the slow way, which says why); V8 folds
+    // the tests of an int32 pointer to `off >= 0`.
+    const off = ptr - this.#curFirst;
+    if (typeof ptr === "number" && (off | 0) === off && off >= 0) {
       // (A negative i, an offset that is no multiple, reads undefined.)
       const i = Math.imul(off >>> this.#shift, this.#inverse);
       const next = this.#curNext;
@@ -539,8 +539,8 @@ export class Pool extends Object implements Allocator, Disposable {
             (size >>> 0 === size && size <= this.blockSize)) &&
           this.#live()
         ) {
-          // (The current slab's blocks come here when its block 0 is past
-          // 2^31; see #curNext.)
+          // (Not for a live block of the current slab, which free's fast
+          // path takes; kept for any that comes here.)
           if (s === this.#cur) return this.#releaseCurrent(i, g);
           return this.#releaseOther(s, i, g);
         }
@@ -601,10 +601,9 @@ export class Pool extends Object implements Allocator, Disposable {
     // As a small integer where it fits, so that the pointers alloc makes
     // stay int32 arithmetic (a float field makes every one a double).
     const first = t.first[t.cur];
-    const small = first <= 0x7fffffff;
-    this.#curFirst = small ? first | 0 : first;
+    this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
     const n = this.blocksPerSlab, base = t.cur * n;
-    this.#curNext = small && t.cur !== 0
+    this.#curNext = t.cur !== 0
       ? t.next.subarray(base, base + n)
       : new Uint16Array(0);
     const used = this.#used(), armed = t.armed ? 1 : 0;

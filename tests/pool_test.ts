@@ -3,7 +3,7 @@
 // and destroy, on each page source and on a heap.
 import assert from "node:assert/strict";
 import { Heap } from "../heap/mod.ts";
-import { BufferPages } from "../os/mod.ts";
+import { BufferPages, OsPages } from "../os/mod.ts";
 import { Pool, type PoolOptions } from "../pool/mod.ts";
 import { sources } from "./_sources.ts";
 
@@ -463,6 +463,48 @@ function clockedPool(decayMs: number) {
       pages.destroy();
     },
   };
+}
+
+Deno.test("Pool finds its blocks exactly in slabs past 2^31 and past 2^32", async (t) => {
+  // Native memory reserved only (untouched pages cost nothing): a first
+  // allocation puts the pool's slab past 2^31, or past 2^32.
+  for (const before of [2 ** 31, 2 ** 32]) {
+    await t.step(`slab after ${before} bytes`, () => {
+      using pages = new OsPages({ reserve: 2 ** 33 });
+      const other = pages.alloc(before); // at P
+      using pool = new Pool({ blockSize: 24, parent: pages });
+      const a = pool.alloc(), b = pool.alloc();
+      assert.deepEqual([a, b], [P + before, P + before + 24]);
+      // a − before is the other allocation's first byte: for 2^32, the
+      // same as a modulo 2^32.
+      assert.deepEqual(refusals(pool, [a + 8, a + 1, a - before]), [
+        "interior",
+        "unaligned",
+        "foreign",
+      ]);
+      assert.equal(pool.blocks, 2);
+      pool.free(a);
+      assert.deepEqual(refusals(pool, [a]), ["double-free"]);
+      assert.equal(pool.alloc(), a);
+      pool.free(b);
+      pool.free(a);
+      assert.equal(pool.blocks, 0);
+      pool.validate();
+      pages.free(other, before);
+    });
+  }
+});
+
+// The PointerError reason each free gives (each must be refused).
+function refusals(pool: Pool, ptrs: number[]): string[] {
+  return ptrs.map((p) => {
+    try {
+      pool.free(p);
+    } catch (e) {
+      return (e as { reason?: string }).reason ?? String(e);
+    }
+    return "taken";
+  });
 }
 
 Deno.test("Pool gives slabs back after decayMs by its clock", () => {
