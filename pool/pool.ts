@@ -30,6 +30,8 @@ const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
 const SHIFT = 12, IN_PAGE = 4095;
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
+// The current slab's free-list head and live count, in Pool's #hot.
+const H_HEAD = 0, H_COUNT = 1;
 // How many blocks never used go on the free list at once when it is empty.
 const FRESH_BATCH = 64;
 
@@ -220,18 +222,26 @@ export class Pool extends Object implements Allocator, Disposable {
   #parent: Allocator = setup!.parent;
   #owned: PageSource | null = setup!.owned;
   // Whether the parent must be asked if it is destroyed: a page source
-  // detaches or revokes its memory, which the views below show; any other
-  // parent (a heap) may be destroyed with its memory still alive.
+  // detaches or revokes its memory (below); any other parent (a heap) may
+  // be destroyed with its memory still alive.
   #askParent: boolean = setup!.askParent;
-  #u8: Uint8Array = new Uint8Array(0);
-  #f64: Float64Array = new Float64Array(0);
-  // Empties the views when the memory is revoked (a WasmPages or
-  // SharedPages destroyed), as detaching does: the fast paths test the
-  // length of #f64.
+  // The memory's views, never replaced: a detached memory (a BufferPages
+  // or OsPages destroyed) shows as an empty #f64, which the fast paths
+  // test — for a pool V8 knows, a test it folds away until some buffer in
+  // the process is detached (it then recompiles the code with it): 0.4 ns
+  // a pair by bench/pool_bench.ts.
+  #u8: Uint8Array = setup!.memory.u8;
+  #f64: Float64Array = setup!.memory.f64;
+  // A revoked memory (a WasmPages or SharedPages destroyed) cannot be
+  // detached: when told, the pool empties its free list and the current
+  // slab's table view, so that both fast paths fall through to the checks,
+  // which read #revoked.
+  #revoked = false;
   #watcher = {
     revoked: () => {
-      this.#u8 = new Uint8Array(0);
-      this.#f64 = new Float64Array(0);
+      this.#revoked = true;
+      this.#hot[H_HEAD] = L_END;
+      this.#curNext = new Uint16Array(0);
     },
   };
   #unwatch: () => void;
@@ -261,12 +271,14 @@ export class Pool extends Object implements Allocator, Disposable {
   #curNext: Uint16Array = new Uint16Array(0);
   // The current slab's free-list head (END: empty) and live count live
   // here, not in its row (#flush writes them back before the slab
-  // bookkeeping reads it): a pair then touches no table row. The count is
-  // kept plus #armedOne: 1 while the decay timer is set (Slabs.armed), 0
-  // otherwise, so that #count reaches 0 just when free must tell the
-  // bookkeeping that the slab emptied — a test with no further load.
-  #headIndex = L_END;
-  #count = 0;
+  // bookkeeping reads it): a pair then touches no table row. They are the
+  // two int32s of #hot, not fields: read and written with no small-integer
+  // tagging and, for a pool V8 knows, at an address it folds into the code
+  // (0.4 ns a pair by bench/pool_bench.ts). The count is kept plus
+  // #armedOne: 1 while the decay timer is set (Slabs.armed), 0 otherwise,
+  // so that it reaches 0 just when free must tell the bookkeeping that the
+  // slab emptied — a test with no further load.
+  #hot: Int32Array = Int32Array.of(L_END, 0);
   #armedOne = 0;
   // Live blocks in the slabs that are not current.
   #others = 0;
@@ -286,8 +298,6 @@ export class Pool extends Object implements Allocator, Disposable {
     } finally {
       setup = null;
     }
-    this.#u8 = this.memory.u8;
-    this.#f64 = this.memory.f64;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.#slabs = new Slabs({
       parent: this.#parent,
@@ -405,7 +415,7 @@ export class Pool extends Object implements Allocator, Disposable {
     // caller (a helper left out of an inlining budget costs a call), and
     // the liveness test (#live) is written out. `| 0` and Math.imul keep
     // the arithmetic int32, with no overflow checks.
-    const i = this.#headIndex;
+    const i = this.#hot[H_HEAD];
     if (
       i !== L_END && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
@@ -413,9 +423,9 @@ export class Pool extends Object implements Allocator, Disposable {
       (this.#askParent === false || this.#parentAlive())
     ) {
       const next = this.#curNext;
-      this.#headIndex = next[i];
+      this.#hot[H_HEAD] = next[i];
       next[i] = L_LIVE;
-      this.#count = (this.#count + 1) | 0;
+      this.#hot[H_COUNT] = (this.#hot[H_COUNT] + 1) | 0;
       return this.#curFirst + Math.imul(i, this.stride);
     }
     return this.#allocSlow(size, alignment) || this.allocUnsafe();
@@ -447,12 +457,12 @@ export class Pool extends Object implements Allocator, Disposable {
         this.#f64.length !== 0 &&
         (this.#askParent === false || this.#parentAlive())
       ) {
-        next[i] = this.#headIndex;
-        this.#headIndex = i;
+        next[i] = this.#hot[H_HEAD];
+        this.#hot[H_HEAD] = i;
         // The current slab stays where it is when it empties, with the
         // decay timer armed.
-        const count = (this.#count - 1) | 0;
-        this.#count = count;
+        const count = (this.#hot[H_COUNT] - 1) | 0;
+        this.#hot[H_COUNT] = count;
         if (count === 0) this.#slabs.changed(this.#cur, 0);
         return;
       }
@@ -504,10 +514,10 @@ export class Pool extends Object implements Allocator, Disposable {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    if (this.#headIndex !== END) return 0;
+    if (this.#hot[H_HEAD] !== END) return 0;
     if (this.#meta[this.#curRow + FRESH] === this.blocksPerSlab) {
       this.#slabs.nextSlab();
-      if (this.#headIndex !== END) return 0;
+      if (this.#hot[H_HEAD] !== END) return 0;
     }
     // Up to FRESH_BATCH blocks never used, in address order: they are zero
     // already (alloc zeroes them once more, which costs less than a second
@@ -519,7 +529,7 @@ export class Pool extends Object implements Allocator, Disposable {
     for (let i = f; i < end - 1; i++) next[base + i] = i + 1;
     next[base + end - 1] = END;
     m[row + FRESH] = end;
-    this.#headIndex = f;
+    this.#hot[H_HEAD] = f;
     return 0;
   }
 
@@ -574,9 +584,9 @@ export class Pool extends Object implements Allocator, Disposable {
 
   // Pushes live block `i` of the current slab (`g` in the tables).
   #releaseCurrent(i: number, g: number): void {
-    this.#next[g] = this.#headIndex;
-    this.#headIndex = i;
-    this.#count--;
+    this.#next[g] = this.#hot[H_HEAD];
+    this.#hot[H_HEAD] = i;
+    this.#hot[H_COUNT] -= 1;
     if (this.#used() === 0) this.#slabs.changed(this.#cur, 0);
   }
 
@@ -585,7 +595,7 @@ export class Pool extends Object implements Allocator, Disposable {
   #flush(): void {
     const m = this.#meta, row = this.#curRow;
     if (row === 0) return;
-    m[row + FREE_HEAD] = this.#headIndex;
+    m[row + FREE_HEAD] = this.#hot[H_HEAD];
     m[row + USED] = this.#used();
   }
 
@@ -608,7 +618,7 @@ export class Pool extends Object implements Allocator, Disposable {
       : new Uint16Array(0);
     const used = this.#used(), armed = t.armed ? 1 : 0;
     this.#armedOne = armed;
-    this.#count = used + armed;
+    this.#hot[H_COUNT] = used + armed;
     if (t.cur === this.#cur) return;
     this.#others += used;
     this.#cur = t.cur;
@@ -617,7 +627,7 @@ export class Pool extends Object implements Allocator, Disposable {
 
   // The current slab's live blocks.
   #used(): number {
-    return this.#count - this.#armedOne;
+    return this.#hot[H_COUNT] - this.#armedOne;
   }
 
   // Loads the current slab's free-list head and live count from its row
@@ -625,9 +635,9 @@ export class Pool extends Object implements Allocator, Disposable {
   #loadCurrent(): void {
     const m = this.#meta, row = this.#curRow, cur = this.#cur;
     const used = cur === 0 ? 0 : m[row + USED];
-    this.#count = used + this.#armedOne;
+    this.#hot[H_COUNT] = used + this.#armedOne;
     this.#others -= used;
-    this.#headIndex = cur === 0 ? END : m[row + FREE_HEAD];
+    this.#hot[H_HEAD] = cur === 0 ? END : m[row + FREE_HEAD];
   }
 
   // Zeroes the block at `ptr` byte by byte, where its blocks are not
@@ -714,7 +724,7 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#checkLive();
     this.#slabs.reset();
     this.#others = 0;
-    this.#count = this.#armedOne;
+    this.#hot[H_COUNT] = this.#armedOne;
     this.#loadCurrent();
   }
 
@@ -819,7 +829,7 @@ export class Pool extends Object implements Allocator, Disposable {
     // Every fast path falls through to the checks, which throw.
     const slabs = this.#slabs.clear();
     this.#others = 0;
-    this.#count = this.#armedOne;
+    this.#hot[H_COUNT] = this.#armedOne;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {
@@ -835,11 +845,12 @@ export class Pool extends Object implements Allocator, Disposable {
     this.destroy();
   }
 
-  // Whether the parent still owns the slabs: its memory is not destroyed
-  // (an emptied view) and, for a parent that is no page source, it is not
-  // destroyed itself (a destroyed heap gave the slabs' pages back).
+  // Whether the parent still owns the slabs: its memory is neither revoked
+  // nor detached (an empty view) and, for a parent that is no page source,
+  // it is not destroyed itself (a destroyed heap gave the slabs' pages
+  // back).
   #live(): boolean {
-    return this.#f64.length !== 0 &&
+    return this.#revoked === false && this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive());
   }
 
