@@ -233,12 +233,14 @@ export class Pool extends Object implements Allocator, Disposable {
   #u8: Uint8Array = setup!.memory.u8;
   #f64: Float64Array = setup!.memory.f64;
   // A revoked memory (a WasmPages or SharedPages destroyed) cannot be
-  // detached: when told, the pool empties its free list and the current
-  // slab's table view, so that both fast paths fall through to the checks,
-  // which read #revoked.
+  // detached: when told, the pool writes its free-list head back and
+  // closes both fast paths for good (an empty free list, an empty table
+  // view, which #sync and #loadCurrent keep so), and the checks read
+  // #revoked.
   #revoked = false;
   #watcher = {
     revoked: () => {
+      this.#flush();
       this.#revoked = true;
       this.#hot[H_HEAD] = L_END;
       this.#curNext = new Uint16Array(0);
@@ -595,7 +597,7 @@ export class Pool extends Object implements Allocator, Disposable {
   #flush(): void {
     const m = this.#meta, row = this.#curRow;
     if (row === 0) return;
-    m[row + FREE_HEAD] = this.#hot[H_HEAD];
+    if (!this.#revoked) m[row + FREE_HEAD] = this.#hot[H_HEAD];
     m[row + USED] = this.#used();
   }
 
@@ -613,7 +615,7 @@ export class Pool extends Object implements Allocator, Disposable {
     const first = t.first[t.cur];
     this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
     const n = this.blocksPerSlab, base = t.cur * n;
-    this.#curNext = t.cur !== 0
+    this.#curNext = t.cur !== 0 && !this.#revoked
       ? t.next.subarray(base, base + n)
       : new Uint16Array(0);
     const used = this.#used(), armed = t.armed ? 1 : 0;
@@ -637,7 +639,7 @@ export class Pool extends Object implements Allocator, Disposable {
     const used = cur === 0 ? 0 : m[row + USED];
     this.#hot[H_COUNT] = used + this.#armedOne;
     this.#others -= used;
-    this.#hot[H_HEAD] = cur === 0 ? END : m[row + FREE_HEAD];
+    this.#hot[H_HEAD] = cur === 0 || this.#revoked ? END : m[row + FREE_HEAD];
   }
 
   // Zeroes the block at `ptr` byte by byte, where its blocks are not

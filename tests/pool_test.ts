@@ -700,6 +700,28 @@ Deno.test("Pool refuses every call once its page source is destroyed, on each pa
   }
 });
 
+Deno.test("Pool stays refused when its decay timer fires after its page source is destroyed", async (t) => {
+  // The timer, set for an empty slab, fires after the memory is gone: it
+  // must not open a fast path again (a revoked memory's views still work).
+  for (const source of sources) {
+    await t.step(source.name, async () => {
+      const pages = source.make({ reserve: 2 ** 24 });
+      using pool = new Pool({ blockSize: 1024, parent: pages, decayMs: 1 });
+      const ps = Array.from({ length: 65 }, () => pool.alloc()); // 2 slabs
+      for (const p of ps.slice(0, 64)) pool.free(p); // slab 1: timer set
+      pages.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      for (const call of [() => pool.free(ps[64]), () => pool.alloc()]) {
+        assert.throws(call, {
+          name: "DestroyedError",
+          message: /parent allocator was destroyed/,
+        });
+      }
+      assert.equal(pool.blocks, 1);
+    });
+  }
+});
+
 Deno.test("Pool refuses every call once its heap is destroyed", () => {
   const heap = new Heap({ pages: new BufferPages({ reserve: 2 ** 24 }) });
   using pool = new Pool({ blockSize: 24, parent: heap });
