@@ -1,8 +1,9 @@
 // The pool's slab bookkeeping: the tables of slots, the partial and empty
 // lists, taking slabs from the parent and giving them back by the decay
 // rule. The Pool's fast paths read the tables directly (copies of the
-// references, refreshed through `onChange` whenever a table is replaced or
-// the current slab changes); everything here is the slow side.
+// references, refreshed through `onChange` whenever a table is replaced,
+// the current slab changes or the decay timer is set or fires); everything
+// here is the slow side.
 import type { Allocator } from "../os/allocator.ts";
 import { OutOfMemoryError } from "../os/errors.ts";
 import { grow } from "../internal/grow.ts";

@@ -105,9 +105,11 @@ function poolSetup(options: PoolOptions): PoolSetup {
  * is `blockSize` bytes, carved out of slabs that the pool takes from its
  * parent {@linkcode Allocator} (by default a page source of its own). An
  * allocation is one pop from a slab's free list and a free one push (a
- * pair: 10.5–11 ns by `deno run` of bench/pool_bench.ts, 8.4–8.9 unzeroed,
- * beside 2.5–3 for a bare free list); every block is zeroed when handed out
- * ({@linkcode Pool.allocUnsafe} skips that).
+ * pair, by `deno run --allow-ffi bench/pool_bench.ts`: 3.9–4.2 ns, 3.4–3.8
+ * unzeroed, beside 2.2–2.3 for a bare free list, on a pool in a module's
+ * `const`, whose fixed fields V8 folds into the code; 7.3–7.9 and 5.7–6.0
+ * on a pool it does not know while compiling); every block is zeroed when
+ * handed out ({@linkcode Pool.allocUnsafe} skips that).
  *
  * ```
  *  slab (slabSize bytes from the parent: 64 KiB by default)
@@ -123,11 +125,12 @@ function poolSetup(options: PoolOptions): PoolSetup {
  *            slab's block 0
  * ```
  *
- * `free(ptr)` reads the page's slab and offset, adds `ptr`'s offset in the
- * page, and finds the block index with a multiplication by the stride's
- * inverse modulo 2^32 (exact for multiples of the stride, and far out of
- * range for anything else), so the whole pointer check is integer
- * arithmetic and one mark test.
+ * `free(ptr)` takes `ptr`'s offset from the current slab's block 0 (for a
+ * block of another slab, the page map gives the page's slab and offset)
+ * and finds the block index with a multiplication by the stride's inverse
+ * modulo 2^32 (exact for multiples of the stride, and far out of range for
+ * anything else), so the whole pointer check is integer arithmetic and one
+ * mark test.
  *
  * - A slab hands out the blocks freed in it first, last freed first (still
  *   in cache), then the blocks never used since it was taken (`fresh`, zero
