@@ -299,11 +299,8 @@ export class Pool extends Object implements Allocator, Disposable {
     // Everything is checked and derived before super(), for the field
     // definitions to read (no `this` yet: a throw leaves nothing made).
     setup = poolSetup(options);
-    try {
-      super();
-    } finally {
-      setup = null;
-    }
+    super();
+    setup = null;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.#slabs = new Slabs({
       parent: this.#parent,
