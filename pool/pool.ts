@@ -107,9 +107,9 @@ function poolSetup(options: PoolOptions): PoolSetup {
  * allocation is one pop from a slab's free list and a free one push (a
  * pair, by `deno run --allow-ffi bench/pool_bench.ts`: 3.9–4.2 ns, 3.4–3.8
  * unzeroed, beside 2.2–2.3 for a bare free list, on a pool in a module's
- * `const`, whose fixed fields V8 folds into the code; 7.3–7.9 and 5.7–6.0
- * on a pool it does not know while compiling); every block is zeroed when
- * handed out ({@linkcode Pool.allocUnsafe} skips that).
+ * `const`, whose fixed fields V8 folds into the code; 7.3–7.9 zeroed on a
+ * pool it does not know while compiling); every block is zeroed when handed
+ * out ({@linkcode Pool.allocUnsafe} skips that).
  *
  * ```
  *  slab (slabSize bytes from the parent: 64 KiB by default)
