@@ -1,8 +1,9 @@
 // The pool's slab bookkeeping: the tables of slots, the partial and empty
 // lists, taking slabs from the parent and giving them back by the decay
 // rule. The Pool's fast paths read the tables directly (copies of the
-// references, refreshed through `onChange` whenever a table is replaced or
-// the current slab changes); everything here is the slow side.
+// references, refreshed through `onChange` whenever a table is replaced,
+// the current slab changes or the decay timer is set or fires); everything
+// here is the slow side.
 import type { Allocator } from "../os/allocator.ts";
 import { OutOfMemoryError } from "../os/errors.ts";
 import { grow } from "../internal/grow.ts";
@@ -27,7 +28,10 @@ export interface SlabsOptions {
   bias: number;
   decayMs: number;
   clock: () => number;
-  /** Called whenever a table is replaced or the current slab changes. */
+  /**
+   * Called whenever a table is replaced, the current slab changes or
+   * `armed` does.
+   */
   onChange: () => void;
   /**
    * Writes the current slab's free-list head and live count, which the
@@ -94,8 +98,8 @@ export class Slabs {
   }
 
   /**
-   * Whether the decay timer is set (or never needed: decayMs Infinity). A
-   * field, not a getter, for the free fast path.
+   * Whether the decay timer is set (or never needed: decayMs Infinity):
+   * the pool's free fast path keeps a copy, refreshed by `onChange`.
    */
   armed: boolean;
 
@@ -277,6 +281,7 @@ export class Slabs {
     const timer = setTimeout(() => {
       this.#timer = undefined;
       this.armed = false;
+      this.#o.onChange();
       if (this.#stopped || !this.#o.live()) return;
       this.#o.flush();
       const cur = this.cur;
@@ -291,6 +296,7 @@ export class Slabs {
     unrefTimer(timer);
     this.#timer = timer;
     this.armed = true;
+    this.#o.onChange();
   }
 
   #unlinkPartial(s: number): void {

@@ -30,17 +30,86 @@ const L_FREE_HEAD = FREE_HEAD, L_USED = USED;
 const SHIFT = 12, IN_PAGE = 4095;
 // Blocks up to this size are zeroed by word stores on the fast path.
 const ZERO_BY_STORES = 384;
+// The current slab's free-list head and live count, in Pool's #hot.
+const H_HEAD = 0, H_COUNT = 1;
 // How many blocks never used go on the free list at once when it is empty.
 const FRESH_BATCH = 64;
+
+// What a pool's constructor derives from its options, before super().
+interface PoolSetup {
+  memory: Memory;
+  blockSize: number;
+  alignment: number;
+  stride: number;
+  slabSize: number;
+  blocksPerSlab: number;
+  decayMs: number;
+  parent: Allocator;
+  owned: PageSource | null;
+  askParent: boolean;
+  bias: number;
+  shift: number;
+  low: number;
+  inverse: number;
+  zeroWords: number;
+}
+
+// The setup of the pool being made, for its field definitions (set just
+// before its super() call, cleared just after).
+let setup: PoolSetup | null = null;
+
+// Checks every option (before anything is made) and derives the fields.
+function poolSetup(options: PoolOptions): PoolSetup {
+  const parent = options?.parent;
+  const g = poolGeometry(options, {
+    onPages: parent === undefined || parent instanceof PageSource,
+  });
+  checkKeepOptions({ decayMs: options.decayMs, clock: options.clock });
+  const owned = parent === undefined ? defaultPages() : null;
+  const p = parent ?? owned!;
+  const memory = p.memory;
+  const parentDecay = (p as { readonly decayMs?: unknown }).decayMs;
+  const bias = memory.address === null
+    ? 0
+    : Number(memory.address % BigInt(g.alignment));
+  const d = strideDivision(g.stride);
+  // `| 0`: small integers in the fields the fast paths read (a value from
+  // Math.floor may be a double, and a double field makes all the arithmetic
+  // on it float; the inverse read back from an object may be a boxed
+  // number, which made the free path convert it to a float and back).
+  return {
+    memory,
+    blockSize: g.blockSize | 0,
+    alignment: g.alignment | 0,
+    stride: g.stride | 0,
+    slabSize: g.slabSize | 0,
+    blocksPerSlab: g.blocksPerSlab | 0,
+    decayMs: options.decayMs ??
+      (typeof parentDecay === "number" ? parentDecay : DEFAULT_DECAY_MS),
+    parent: p,
+    owned,
+    askParent: !(p instanceof PageSource),
+    bias: bias | 0,
+    shift: d.shift | 0,
+    low: d.low | 0,
+    inverse: d.inverse | 0,
+    zeroWords: g.alignment % 8 === 0 && bias % 8 === 0 &&
+        g.blockSize <= ZERO_BY_STORES
+      ? (g.stride / 8) | 0
+      : -1,
+  };
+}
 
 /**
  * A pool of fixed-size blocks, like Zig's `std.heap.MemoryPool`: each block
  * is `blockSize` bytes, carved out of slabs that the pool takes from its
  * parent {@linkcode Allocator} (by default a page source of its own). An
  * allocation is one pop from a slab's free list and a free one push (a
- * pair: 10.5–11 ns by `deno run` of bench/pool_bench.ts, 8.4–8.9 unzeroed,
- * beside 2.5–3 for a bare free list); every block is zeroed when handed out
- * ({@linkcode Pool.allocUnsafe} skips that).
+ * pair, by `deno run --allow-ffi bench/pool_bench.ts`: 3.9–4.2 ns, 3.4–3.8
+ * unzeroed, beside 2.2–2.3 for a bare free list, on a pool in a module's
+ * `const`, whose fixed fields V8 folds into the code; 7.3–7.9 zeroed on a
+ * pool it does not know while compiling); every block is zeroed when handed
+ * out ({@linkcode Pool.allocUnsafe} skips that).
  *
  * ```
  *  slab (slabSize bytes from the parent: 64 KiB by default)
@@ -56,11 +125,12 @@ const FRESH_BATCH = 64;
  *            slab's block 0
  * ```
  *
- * `free(ptr)` reads the page's slab and offset, adds `ptr`'s offset in the
- * page, and finds the block index with a multiplication by the stride's
- * inverse modulo 2^32 (exact for multiples of the stride, and far out of
- * range for anything else), so the whole pointer check is integer
- * arithmetic and one mark test.
+ * `free(ptr)` takes `ptr`'s offset from the current slab's block 0 (for a
+ * block of another slab, the page map gives the page's slab and offset)
+ * and finds the block index with a multiplication by the stride's inverse
+ * modulo 2^32 (exact for multiples of the stride, and far out of range for
+ * anything else), so the whole pointer check is integer arithmetic and one
+ * mark test.
  *
  * - A slab hands out the blocks freed in it first, last freed first (still
  *   in cache), then the blocks never used since it was taken (`fresh`, zero
@@ -124,53 +194,71 @@ const FRESH_BATCH = 64;
  * assert.equal(pool.blocks, 0); // each refused call changed nothing
  * ```
  */
-export class Pool implements Allocator, Disposable {
+export class Pool extends Object implements Allocator, Disposable {
+  // The fields the pool never changes take their values at their
+  // definition, from the constructor's `setup` (see there): a field stored
+  // once is a constant to V8, which folds its value into the fast paths of
+  // a pool it knows (one in a module's `const`): the stride's shift and
+  // inverse become immediates, the parent's kind and the words to zero
+  // tests taken at compile time (1.8 ns a zeroed pair by
+  // bench/pool_bench.ts).
+
   /** The memory the pool's pointers address: its parent's. */
-  readonly memory: Memory;
+  readonly memory: Memory = setup!.memory;
   /** The size of every block, in bytes. */
-  readonly blockSize: number = 0;
+  readonly blockSize: number = setup!.blockSize;
   /** The alignment of every block's (native) address. */
-  readonly alignment: number = 0;
+  readonly alignment: number = setup!.alignment;
   /** How far apart blocks are: `blockSize` rounded up to `alignment`. */
-  readonly stride: number = 0;
+  readonly stride: number = setup!.stride;
   /** The size of each slab taken from the parent, in bytes. */
-  readonly slabSize: number = 0;
+  readonly slabSize: number = setup!.slabSize;
   /** How many blocks each slab holds. */
-  readonly blocksPerSlab: number = 0;
+  readonly blocksPerSlab: number = setup!.blocksPerSlab;
   /** How long an empty slab is kept before it goes back, in milliseconds. */
-  readonly decayMs: number;
+  readonly decayMs: number = setup!.decayMs;
 
   // Every field the fast paths read starts as a small integer, a boolean or
   // a typed array of its kind, not undefined: a field first undefined holds
   // any value, and every read of it then checks what it is (a boxed number,
   // read as a float and converted back, in free's multiplication; a typed
   // array's class, on each of the four read).
-  #parent: Allocator;
-  #owned: PageSource | null;
+  #parent: Allocator = setup!.parent;
+  #owned: PageSource | null = setup!.owned;
   // Whether the parent must be asked if it is destroyed: a page source
-  // detaches or revokes its memory, which the views below show; any other
-  // parent (a heap) may be destroyed with its memory still alive.
-  #askParent = false;
-  #u8: Uint8Array = new Uint8Array(0);
-  #f64: Float64Array = new Float64Array(0);
-  // Empties the views when the memory is revoked (a WasmPages or
-  // SharedPages destroyed), as detaching does: the fast paths test the
-  // length of #f64.
+  // detaches or revokes its memory (below); any other parent (a heap) may
+  // be destroyed with its memory still alive.
+  #askParent: boolean = setup!.askParent;
+  // The memory's views, never replaced: a detached memory (a BufferPages
+  // or OsPages destroyed) shows as an empty #f64, which the fast paths
+  // test — for a pool V8 knows, a test it folds away until some buffer in
+  // the process is detached (it then recompiles the code with it): 0.4 ns
+  // a pair by bench/pool_bench.ts.
+  #u8: Uint8Array = setup!.memory.u8;
+  #f64: Float64Array = setup!.memory.f64;
+  // A revoked memory (a WasmPages or SharedPages destroyed) cannot be
+  // detached: when told, the pool writes its free-list head back and
+  // closes both fast paths for good (an empty free list, an empty table
+  // view, which #sync and #loadCurrent keep so), and the checks read
+  // #revoked.
+  #revoked = false;
   #watcher = {
     revoked: () => {
-      this.#u8 = new Uint8Array(0);
-      this.#f64 = new Float64Array(0);
+      this.#flush();
+      this.#revoked = true;
+      this.#hot[H_HEAD] = L_END;
+      this.#curNext = new Uint16Array(0);
     },
   };
   #unwatch: () => void;
-  #bias = 0;
+  #bias: number = setup!.bias;
   // A block offset `off` is block i = imul(off >>> #shift, #inverse) >>> 0
   // when (off & #low) === 0 and i < blocksPerSlab (see _stride.ts).
-  #shift = 0;
-  #low = 0;
-  #inverse = 0;
+  #shift: number = setup!.shift;
+  #low: number = setup!.low;
+  #inverse: number = setup!.inverse;
   // Words per stride, for zeroing by 8-byte stores (-1: by zeroBytes).
-  #zeroWords = 0;
+  #zeroWords: number = setup!.zeroWords;
   #destroyed = false;
   #slabs: Slabs;
 
@@ -183,14 +271,21 @@ export class Pool implements Allocator, Disposable {
   #curRow = 0;
   #curBase = 0;
   #curFirst = 0;
-  // The current slab's free-list head and live count live here, not in its
-  // row (#flush writes them back before the slab bookkeeping reads it): a
-  // pair then touches no table row. #head is the head block's address (0:
-  // the list is empty), so that alloc returns it without arithmetic and
-  // free stores its own argument back.
-  #head = 0;
-  #headIndex = L_END;
-  #used = 0;
+  // The current slab's part of #next (empty: no current slab), which the
+  // fast paths index by block: a read past its end is undefined, no mark,
+  // so that bounds check is free's range check.
+  #curNext: Uint16Array = new Uint16Array(0);
+  // The current slab's free-list head (END: empty) and live count live
+  // here, not in its row (#flush writes them back before the slab
+  // bookkeeping reads it): a pair then touches no table row. They are the
+  // two int32s of #hot, not fields: read and written with no small-integer
+  // tagging and, for a pool V8 knows, at an address it folds into the code
+  // (0.4 ns a pair by bench/pool_bench.ts). The count is kept plus
+  // #armedOne: 1 while the decay timer is set (Slabs.armed), 0 otherwise,
+  // so that it reaches 0 just when free must tell the bookkeeping that the
+  // slab emptied — a test with no further load.
+  #hot: Int32Array = Int32Array.of(L_END, 0);
+  #armedOne = 0;
   // Live blocks in the slabs that are not current.
   #others = 0;
 
@@ -201,48 +296,17 @@ export class Pool implements Allocator, Disposable {
    * @param options The block size, alignment, parent and decay.
    */
   constructor(options: PoolOptions) {
-    const parent = options?.parent;
-    const g = poolGeometry(options, {
-      onPages: parent === undefined || parent instanceof PageSource,
-    });
-    checkKeepOptions({ decayMs: options.decayMs, clock: options.clock });
-    this.#owned = parent === undefined ? defaultPages() : null;
-    this.#parent = parent ?? this.#owned!;
-    this.#askParent = !(this.#parent instanceof PageSource);
-    this.memory = this.#parent.memory;
-    // `| 0`: small integers in the fields the fast paths read (a value
-    // from Math.floor may be a double, and a double field makes all the
-    // arithmetic on it float).
-    this.blockSize = g.blockSize | 0;
-    this.alignment = g.alignment | 0;
-    this.stride = g.stride | 0;
-    this.slabSize = g.slabSize | 0;
-    this.blocksPerSlab = g.blocksPerSlab | 0;
-    const parentDecay = (this.#parent as { readonly decayMs?: unknown })
-      .decayMs;
-    this.decayMs = options.decayMs ??
-      (typeof parentDecay === "number" ? parentDecay : DEFAULT_DECAY_MS);
-    this.#u8 = this.memory.u8;
-    this.#f64 = this.memory.f64;
+    // Everything is checked and derived before super(), for the field
+    // definitions to read (no `this` yet: a throw leaves nothing made).
+    setup = poolSetup(options);
+    super();
+    setup = null;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
-    this.#bias = this.memory.address === null
-      ? 0
-      : Number(this.memory.address % BigInt(g.alignment));
-    // `| 0` here too: the inverse read back from an object may be a boxed
-    // number, which made the free path convert it to a float and back.
-    const d = strideDivision(g.stride);
-    this.#shift = d.shift | 0;
-    this.#low = d.low | 0;
-    this.#inverse = d.inverse | 0;
-    this.#zeroWords = g.alignment % 8 === 0 && this.#bias % 8 === 0 &&
-        g.blockSize <= ZERO_BY_STORES
-      ? (g.stride / 8) | 0
-      : -1;
     this.#slabs = new Slabs({
       parent: this.#parent,
-      slabSize: g.slabSize,
-      blocksPerSlab: g.blocksPerSlab,
-      mask: g.alignment - 1,
+      slabSize: this.slabSize,
+      blocksPerSlab: this.blocksPerSlab,
+      mask: this.alignment - 1,
       bias: this.#bias,
       decayMs: this.decayMs,
       clock: options.clock ?? (() => performance.now()),
@@ -260,7 +324,7 @@ export class Pool implements Allocator, Disposable {
 
   /** Live blocks. */
   get blocks(): number {
-    return this.#others + this.#used;
+    return this.#others + this.#used();
   }
 
   /** Bytes in live blocks: `blocks × blockSize`. */
@@ -307,8 +371,20 @@ export class Pool implements Allocator, Disposable {
     // it now, while the caller is about to touch it anyway.
     const ptr = this.allocUnsafe(size, alignment);
     const f64 = this.#f64, words = this.#zeroWords;
-    if (words < 0) this.#zeroBytes(ptr);
-    for (let k = ptr >>> 3, end = k + words; k < end; k++) f64[k] = 0;
+    const k = ptr >>> 3;
+    if (words > 0 && words <= 8) {
+      // Written out: no loop to run (for a pool V8 knows, the tests on
+      // `words`, a constant, fold away).
+      f64[k] = 0;
+      if (words > 1) f64[k + 1] = 0;
+      if (words > 2) f64[k + 2] = 0;
+      if (words > 3) f64[k + 3] = 0;
+      if (words > 4) f64[k + 4] = 0;
+      if (words > 5) f64[k + 5] = 0;
+      if (words > 6) f64[k + 6] = 0;
+      if (words > 7) f64[k + 7] = 0;
+    } else if (words < 0) this.#zeroBytes(ptr);
+    else for (let j = k, end = k + words; j < end; j++) f64[j] = 0;
     return ptr;
   }
 
@@ -340,21 +416,20 @@ export class Pool implements Allocator, Disposable {
   allocUnsafe(size?: number, alignment?: number): number {
     // The fast path calls nothing, so that V8 inlines it whole into the
     // caller (a helper left out of an inlining budget costs a call), and
-    // the liveness test (#live) is written out.
-    const ptr = this.#head;
+    // the liveness test (#live) is written out. `| 0` and Math.imul keep
+    // the arithmetic int32, with no overflow checks.
+    const i = this.#hot[H_HEAD];
     if (
-      ptr !== 0 && alignment === undefined &&
+      i !== L_END && alignment === undefined &&
       (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
       this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive())
     ) {
-      const next = this.#next, g = this.#curBase + this.#headIndex;
-      const i = next[g];
-      next[g] = L_LIVE;
-      this.#headIndex = i;
-      this.#head = i === L_END ? 0 : this.#curFirst + i * this.stride;
-      this.#used++;
-      return ptr;
+      const next = this.#curNext;
+      this.#hot[H_HEAD] = next[i];
+      next[i] = L_LIVE;
+      this.#hot[H_COUNT] = (this.#hot[H_COUNT] + 1) | 0;
+      return this.#curFirst + Math.imul(i, this.stride);
     }
     return this.#allocSlow(size, alignment) || this.allocUnsafe();
   }
@@ -367,36 +442,35 @@ export class Pool implements Allocator, Disposable {
    * @param size The size it was allocated with, if known.
    */
   free(ptr: number, size?: number): void {
-    // `>>> 0 === ptr`: an integer below 2^32, so the page and the offset
-    // in it are exact (anything else takes the slow way, which says why).
-    if (ptr >>> 0 === ptr) {
-      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
-      if (s > 0) {
-        const off = pages[e + 1] + (ptr & IN_PAGE);
-        const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
-        const next = this.#next, g = s * this.blocksPerSlab + i;
-        if (
-          i < this.blocksPerSlab && (off & this.#low) === 0 &&
-          next[g] === L_LIVE &&
-          (size === undefined ||
-            (size >>> 0 === size && size <= this.blockSize)) &&
-          this.#f64.length !== 0 &&
-          (this.#askParent === false || this.#parentAlive())
-        ) {
-          if (s !== this.#cur) return this.#releaseOther(s, i, g);
-          next[g] = this.#headIndex;
-          this.#headIndex = i;
-          this.#head = ptr;
-          // The current slab stays where it is when it empties, with the
-          // decay timer armed.
-          if (--this.#used === 0 && this.#slabs.armed === false) {
-            this.#slabs.changed(s, 0);
-          }
-          return;
-        }
+    // A block of the current slab is found by its offset from block 0
+    // alone; any other by the page map (#freeOther). The offset is exact,
+    // an int32 and not negative (no offset taken modulo 2^32, which could
+    // alias a pointer far below the slab onto a block of it), and ptr was a
+    // number (anything else takes the slow way, which says why); V8 folds
+    // the tests of an int32 pointer to `off >= 0`.
+    const off = ptr - this.#curFirst;
+    if (typeof ptr === "number" && (off | 0) === off && off >= 0) {
+      // (A negative i, an offset that is no multiple, reads undefined.)
+      const i = Math.imul(off >>> this.#shift, this.#inverse);
+      const next = this.#curNext;
+      if (
+        (off & this.#low) === 0 && next[i] === L_LIVE &&
+        (size === undefined ||
+          (size >>> 0 === size && size <= this.blockSize)) &&
+        this.#f64.length !== 0 &&
+        (this.#askParent === false || this.#parentAlive())
+      ) {
+        next[i] = this.#hot[H_HEAD];
+        this.#hot[H_HEAD] = i;
+        // The current slab stays where it is when it empties, with the
+        // decay timer armed.
+        const count = (this.#hot[H_COUNT] - 1) | 0;
+        this.#hot[H_COUNT] = count;
+        if (count === 0) this.#slabs.changed(this.#cur, 0);
+        return;
       }
     }
-    if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
+    this.#freeOther(ptr, size);
   }
 
   /**
@@ -443,10 +517,10 @@ export class Pool implements Allocator, Disposable {
       checkSize(size, this.blockSize, "Size", "the pool's block size");
     }
     if (alignment !== undefined) this.#checkAlignment(alignment);
-    if (this.#head !== 0) return 0;
+    if (this.#hot[H_HEAD] !== END) return 0;
     if (this.#meta[this.#curRow + FRESH] === this.blocksPerSlab) {
       this.#slabs.nextSlab();
-      if (this.#head !== 0) return 0;
+      if (this.#hot[H_HEAD] !== END) return 0;
     }
     // Up to FRESH_BATCH blocks never used, in address order: they are zero
     // already (alloc zeroes them once more, which costs less than a second
@@ -458,9 +532,34 @@ export class Pool implements Allocator, Disposable {
     for (let i = f; i < end - 1; i++) next[base + i] = i + 1;
     next[base + end - 1] = END;
     m[row + FRESH] = end;
-    this.#headIndex = f;
-    this.#head = this.#curFirst + f * this.stride;
+    this.#hot[H_HEAD] = f;
     return 0;
+  }
+
+  // The rest of free: a block of a slab that is not the current one, by
+  // the page map (one pair of reads gives its slab and offset), or the
+  // slow way, which refuses what is no live block.
+  #freeOther(ptr: number, size: number | undefined): void {
+    if (ptr >>> 0 === ptr) {
+      const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
+      if (s > 0) {
+        const off = pages[e + 1] + (ptr & IN_PAGE);
+        const i = Math.imul(off >>> this.#shift, this.#inverse) >>> 0;
+        const n = this.blocksPerSlab, g = s * n + i;
+        if (
+          i < n && (off & this.#low) === 0 && this.#next[g] === L_LIVE &&
+          (size === undefined ||
+            (size >>> 0 === size && size <= this.blockSize)) &&
+          this.#live()
+        ) {
+          // (Not for a live block of the current slab, which free's fast
+          // path takes; kept for any that comes here.)
+          if (s === this.#cur) return this.#releaseCurrent(i, g);
+          return this.#releaseOther(s, i, g);
+        }
+      }
+    }
+    if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
   }
 
   // Pushes live block `i` of slab `s`, not the current one (`g` in the
@@ -483,10 +582,15 @@ export class Pool implements Allocator, Disposable {
     const n = this.blocksPerSlab;
     const s = Math.floor(g / n), i = g - s * n;
     if (s !== this.#cur) return this.#releaseOther(s, i, g);
-    this.#next[g] = this.#headIndex;
-    this.#headIndex = i;
-    this.#head = this.#curFirst + i * this.stride;
-    if (--this.#used === 0) this.#slabs.changed(s, 0);
+    this.#releaseCurrent(i, g);
+  }
+
+  // Pushes live block `i` of the current slab (`g` in the tables).
+  #releaseCurrent(i: number, g: number): void {
+    this.#next[g] = this.#hot[H_HEAD];
+    this.#hot[H_HEAD] = i;
+    this.#hot[H_COUNT] -= 1;
+    if (this.#used() === 0) this.#slabs.changed(this.#cur, 0);
   }
 
   // Writes the current slab's free-list head and live count back to its
@@ -494,8 +598,8 @@ export class Pool implements Allocator, Disposable {
   #flush(): void {
     const m = this.#meta, row = this.#curRow;
     if (row === 0) return;
-    m[row + FREE_HEAD] = this.#headIndex;
-    m[row + USED] = this.#used;
+    if (!this.#revoked) m[row + FREE_HEAD] = this.#hot[H_HEAD];
+    m[row + USED] = this.#used();
   }
 
   // Refreshes the fast paths' copies from the tables; when the current slab
@@ -511,21 +615,32 @@ export class Pool implements Allocator, Disposable {
     // stay int32 arithmetic (a float field makes every one a double).
     const first = t.first[t.cur];
     this.#curFirst = first <= 0x7fffffff ? first | 0 : first;
+    const n = this.blocksPerSlab, base = t.cur * n;
+    this.#curNext = t.cur !== 0 && !this.#revoked
+      ? t.next.subarray(base, base + n)
+      : new Uint16Array(0);
+    const used = this.#used(), armed = t.armed ? 1 : 0;
+    this.#armedOne = armed;
+    this.#hot[H_COUNT] = used + armed;
     if (t.cur === this.#cur) return;
-    this.#others += this.#used;
+    this.#others += used;
     this.#cur = t.cur;
     this.#loadCurrent();
+  }
+
+  // The current slab's live blocks.
+  #used(): number {
+    return this.#hot[H_COUNT] - this.#armedOne;
   }
 
   // Loads the current slab's free-list head and live count from its row
   // (#others counts the blocks of the slabs that are not current).
   #loadCurrent(): void {
     const m = this.#meta, row = this.#curRow, cur = this.#cur;
-    this.#used = cur === 0 ? 0 : m[row + USED];
-    this.#others -= this.#used;
-    const i = cur === 0 ? END : m[row + FREE_HEAD];
-    this.#headIndex = i;
-    this.#head = i === END ? 0 : this.#curFirst + i * this.stride;
+    const used = cur === 0 ? 0 : m[row + USED];
+    this.#hot[H_COUNT] = used + this.#armedOne;
+    this.#others -= used;
+    this.#hot[H_HEAD] = cur === 0 || this.#revoked ? END : m[row + FREE_HEAD];
   }
 
   // Zeroes the block at `ptr` byte by byte, where its blocks are not
@@ -611,7 +726,8 @@ export class Pool implements Allocator, Disposable {
   reset(): void {
     this.#checkLive();
     this.#slabs.reset();
-    this.#others = this.#used = 0;
+    this.#others = 0;
+    this.#hot[H_COUNT] = this.#armedOne;
     this.#loadCurrent();
   }
 
@@ -715,7 +831,8 @@ export class Pool implements Allocator, Disposable {
     this.#unwatch();
     // Every fast path falls through to the checks, which throw.
     const slabs = this.#slabs.clear();
-    this.#others = this.#used = 0;
+    this.#others = 0;
+    this.#hot[H_COUNT] = this.#armedOne;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {
@@ -731,11 +848,12 @@ export class Pool implements Allocator, Disposable {
     this.destroy();
   }
 
-  // Whether the parent still owns the slabs: its memory is not destroyed
-  // (an emptied view) and, for a parent that is no page source, it is not
-  // destroyed itself (a destroyed heap gave the slabs' pages back).
+  // Whether the parent still owns the slabs: its memory is neither revoked
+  // nor detached (an empty view) and, for a parent that is no page source,
+  // it is not destroyed itself (a destroyed heap gave the slabs' pages
+  // back).
   #live(): boolean {
-    return this.#f64.length !== 0 &&
+    return this.#revoked === false && this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive());
   }
 

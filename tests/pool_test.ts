@@ -3,7 +3,7 @@
 // and destroy, on each page source and on a heap.
 import assert from "node:assert/strict";
 import { Heap } from "../heap/mod.ts";
-import { BufferPages } from "../os/mod.ts";
+import { BufferPages, OsPages } from "../os/mod.ts";
 import { Pool, type PoolOptions } from "../pool/mod.ts";
 import { sources } from "./_sources.ts";
 
@@ -465,6 +465,48 @@ function clockedPool(decayMs: number) {
   };
 }
 
+Deno.test("Pool finds its blocks exactly in slabs past 2^31 and past 2^32", async (t) => {
+  // Native memory reserved only (untouched pages cost nothing): a first
+  // allocation puts the pool's slab past 2^31, or past 2^32.
+  for (const before of [2 ** 31, 2 ** 32]) {
+    await t.step(`slab after ${before} bytes`, () => {
+      using pages = new OsPages({ reserve: 2 ** 33 });
+      const other = pages.alloc(before); // at P
+      using pool = new Pool({ blockSize: 24, parent: pages });
+      const a = pool.alloc(), b = pool.alloc();
+      assert.deepEqual([a, b], [P + before, P + before + 24]);
+      // a − before is the other allocation's first byte: for 2^32, the
+      // same as a modulo 2^32.
+      assert.deepEqual(refusals(pool, [a + 8, a + 1, a - before]), [
+        "interior",
+        "unaligned",
+        "foreign",
+      ]);
+      assert.equal(pool.blocks, 2);
+      pool.free(a);
+      assert.deepEqual(refusals(pool, [a]), ["double-free"]);
+      assert.equal(pool.alloc(), a);
+      pool.free(b);
+      pool.free(a);
+      assert.equal(pool.blocks, 0);
+      pool.validate();
+      pages.free(other, before);
+    });
+  }
+});
+
+// The PointerError reason each free gives (each must be refused).
+function refusals(pool: Pool, ptrs: number[]): string[] {
+  return ptrs.map((p) => {
+    try {
+      pool.free(p);
+    } catch (e) {
+      return (e as { reason?: string }).reason ?? String(e);
+    }
+    return "taken";
+  });
+}
+
 Deno.test("Pool gives slabs back after decayMs by its clock", () => {
   using c = clockedPool(100);
   const { pages, pool } = c;
@@ -482,6 +524,40 @@ Deno.test("Pool gives slabs back after decayMs by its clock", () => {
   ]);
   assert.equal(pool.trim(), 65536);
   assert.deepEqual([pool.slabs, pool.peakReserved], [1, 3 * 65536]);
+  pool.validate();
+});
+
+// Resolves once `done()` holds, checking every few milliseconds (for a
+// pool's decay timer, which runs on real time); fails after 2 s.
+async function until(done: () => boolean): Promise<void> {
+  for (const start = performance.now(); !done();) {
+    if (performance.now() - start > 2000) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("Pool's timer gives back a current slab its frees left empty, every time", async () => {
+  // The free that empties the current slab sets the timer; once the timer
+  // has fired (and stopped), the next such free must set it again.
+  using c = clockedPool(5);
+  const { pages, pool } = c;
+  for (let round = 1; round <= 2; round++) {
+    const p = pool.alloc();
+    pool.free(p); // the current slab is empty: it stays, the timer is set
+    assert.deepEqual([pool.slabs, pool.blocks], [1, 0]);
+    // The timer retires it, and gives it back once it has been empty for
+    // longer than decayMs: the clock moves 10 ms at each look.
+    await until(() => (c.clock.now += 10, pool.slabs === 0));
+    assert.deepEqual([pool.bytesReserved, pages.liveBytes], [0, 0]);
+    pool.validate();
+  }
+  // The timer set for another slab fires while the current one is in use,
+  // and stops: the free that then empties the current slab sets it again.
+  const ps = Array.from({ length: 65 }, () => pool.alloc()); // 2 slabs
+  for (const p of ps.slice(0, 64)) pool.free(p); // slab 1 empties
+  await until(() => (c.clock.now += 10, pool.slabs === 1));
+  pool.free(ps[64]); // the current slab empties
+  await until(() => (c.clock.now += 10, pool.slabs === 0));
   pool.validate();
 });
 
@@ -620,6 +696,28 @@ Deno.test("Pool refuses every call once its page source is destroyed, on each pa
         });
         assert.equal(pool.blocks, 1);
       }
+    });
+  }
+});
+
+Deno.test("Pool stays refused when its decay timer fires after its page source is destroyed", async (t) => {
+  // The timer, set for an empty slab, fires after the memory is gone: it
+  // must not open a fast path again (a revoked memory's views still work).
+  for (const source of sources) {
+    await t.step(source.name, async () => {
+      const pages = source.make({ reserve: 2 ** 24 });
+      using pool = new Pool({ blockSize: 1024, parent: pages, decayMs: 1 });
+      const ps = Array.from({ length: 65 }, () => pool.alloc()); // 2 slabs
+      for (const p of ps.slice(0, 64)) pool.free(p); // slab 1: timer set
+      pages.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      for (const call of [() => pool.free(ps[64]), () => pool.alloc()]) {
+        assert.throws(call, {
+          name: "DestroyedError",
+          message: /parent allocator was destroyed/,
+        });
+      }
+      assert.equal(pool.blocks, 1);
     });
   }
 });
