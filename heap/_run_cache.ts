@@ -59,11 +59,6 @@ export class RunCache {
     return this.counts[KEPT_BYTES];
   }
 
-  /** Pushes (kept or not) since the last pop (found or not). */
-  get streak(): number {
-    return this.counts[STREAK];
-  }
-
   /** The runs kept, over every page count. */
   get runCount(): number {
     let n = 0;
