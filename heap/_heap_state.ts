@@ -32,17 +32,19 @@ import { Segments } from "./_segments.ts";
 import { repairSpan, SpanLists } from "./_spans.ts";
 import {
   BITS,
-  FREE_HEAD,
   FRESH,
+  HEAD_MASK,
   HEADER_PAGE,
   KIND,
   LARGE,
+  LIST,
   MAX_SIZE,
   MIN_SIZE,
   NONE,
   ROW,
   SpanTable,
-  USED,
+  USED_ONE,
+  USED_SHIFT,
 } from "./_span_table.ts";
 import { validateHeap } from "./_validate.ts";
 import type { HeapOptions } from "./heap_types.ts";
@@ -76,11 +78,6 @@ export class HeapState {
   /** Called when the memory is revoked, after the views above are emptied. */
   onRevoked: () => void = () => {};
   /**
-   * Told whether an emptied span needs no decay timer armed (one is, or
-   * decay is off): the heap's free tests its copy before calling out.
-   */
-  onTimed: (timed: boolean) => void = () => {};
-  /**
    * The heap's alloc for resize: a block for `size` at `alignment` (above
    * 16, or undefined for the natural 16), reading as zero from `zeroFrom`
    * on (a chunk from its 16-byte step down).
@@ -90,6 +87,12 @@ export class HeapState {
     zeroFrom: number,
     alignment: number | undefined,
   ) => number = () => 0;
+  /**
+   * Told whether a freed block needs no decay timer armed (one is, or decay
+   * is off): the heap's free of a medium block tests its copy before calling
+   * out. (Spans keep the same fact in their SOLE words.)
+   */
+  onTimed: (timed: boolean) => void = () => {};
   #watcher = {
     revoked: () => {
       this.u8 = new Uint8Array(0);
@@ -118,6 +121,7 @@ export class HeapState {
     this.segments = new Segments(this.table, this.pages);
     this.spans = new SpanLists(this.table, this.segments, this.memory);
     this.decayMs = options.decayMs ?? this.pages.decayMs;
+    this.spans.setTimed(this.decayMs === Infinity);
     this.large = new LargeBlocks(
       this.table,
       this.pages,
@@ -217,9 +221,9 @@ export class HeapState {
     m[row + FRESH] = rel + classSize;
     m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
       ((rel >> CHUNK_SHIFT) & 31);
-    const used = m[row + USED] + 1;
-    m[row + USED] = used;
-    if (used === CHUNKS[cls]) this.spans.toFull(span, cls);
+    const list = m[row + LIST] + USED_ONE;
+    m[row + LIST] = list;
+    if (list >>> USED_SHIFT === CHUNKS[cls]) this.spans.toFull(span, cls);
     return span * SPAN_SIZE + rel;
   }
 
@@ -249,14 +253,13 @@ export class HeapState {
     const rel = ptr - page * SPAN_SIZE;
     m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] ^= 1 <<
       ((rel >> CHUNK_SHIFT) & 31);
-    this.u32[ptr / 4] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = rel;
-    const used = m[row + USED] - 1;
-    m[row + USED] = used;
+    const list = m[row + LIST];
+    this.u32[ptr / 4] = list & HEAD_MASK;
+    const after = (list & ~HEAD_MASK) - USED_ONE + rel;
+    m[row + LIST] = after;
+    const used = after >>> USED_SHIFT;
     // The heap's free skips the call when nothing would move.
-    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
-      this.moveSpan(page, kind - 1, used);
-    }
+    if (used === 0 || used === CHUNKS[kind - 1] - 1) this.moveSpan(page, used);
   }
 
   /** A span for class `cls`: from the empty list, or a new segment. */
@@ -288,8 +291,14 @@ export class HeapState {
     }
   }
 
+  /** The heap's alloc filled class `cls`'s first partial span: it moves to the full list. */
+  toFull(cls: number): void {
+    this.spans.toFull(this.spans.partial[cls], cls);
+  }
+
   /** A free left `span` empty (`used` 0) or no longer full. */
-  moveSpan(span: number, cls: number, used: number): void {
+  moveSpan(span: number, used: number): void {
+    const cls = this.table.get(span, KIND) - 1;
     if (used !== 0) return this.spans.toPartial(span, cls);
     this.spans.emptied(span, cls);
     if (this.trimTimer === undefined) this.armTrim();
@@ -429,9 +438,11 @@ export class HeapState {
   // medium cache keeps, to the page source, whose own decay then purges it.
   armTrim(): void {
     if (this.decayMs === Infinity || this.destroyed) return;
+    this.spans.setTimed(true);
     this.onTimed(true);
     const timer = setTimeout(() => {
       this.trimTimer = undefined;
+      this.spans.setTimed(false);
       this.onTimed(false);
       if (this.destroyed) return;
       this.spans.retireKept();

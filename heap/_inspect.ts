@@ -9,14 +9,7 @@ import {
   SPAN_SIZE,
 } from "./_geometry.ts";
 import type { LargeBlocks } from "./_large_blocks.ts";
-import {
-  isSpan,
-  KIND,
-  LARGE,
-  NEXT,
-  type SpanTable,
-  USED,
-} from "./_span_table.ts";
+import { isSpan, KIND, LARGE, NEXT, type SpanTable } from "./_span_table.ts";
 import type { ClassStats, LargeInfo, SpanInfo } from "./heap_types.ts";
 
 /** The span or large block that any byte `ptr` is in, or null. */
@@ -33,7 +26,7 @@ export function inspectPointer(
       kind: "span",
       span: page * SPAN_SIZE,
       classSize: CLASS_SIZE[kind - 1],
-      chunksUsed: table.get(page, USED),
+      chunksUsed: table.used(page),
       chunkCount: CHUNKS[kind - 1],
     };
   }
@@ -70,13 +63,13 @@ export function classStats(
     let partialSpans = 0, fullSpans = 0, chunksUsed = 0;
     for (let s = partial[cls]; s !== 0; s = table.get(s, NEXT)) {
       // An empty span kept as its class's span counts as empty, not partial.
-      if (table.get(s, USED) === 0) continue;
+      if (table.used(s) === 0) continue;
       partialSpans++;
-      chunksUsed += table.get(s, USED);
+      chunksUsed += table.used(s);
     }
     for (let s = full[cls]; s !== 0; s = table.get(s, NEXT)) {
       fullSpans++;
-      chunksUsed += table.get(s, USED);
+      chunksUsed += table.used(s);
     }
     const entry = stats[BASE_CLASS[cls]];
     entry.spans += partialSpans + fullSpans;

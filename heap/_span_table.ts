@@ -47,13 +47,22 @@ export function isSpan(kind: number): boolean {
 // The words of a page's row.
 /** What the page is: NONE, a span's kind 1..16, EMPTY, HEADER_PAGE, LARGE… */
 export const KIND = 0;
-/** Chunks allocated in the span. */
-export const USED = 1;
+// Word 1 is unused.
 /**
- * Offset of the span's first free chunk (0: none). Each free chunk holds the
- * offset of the next one in its first four bytes: the span's free list.
+ * A span's free list and live count in one word, so that alloc and free
+ * update both with one load and one store: the offset of its first free
+ * chunk (0: none) in the low 12 bits ({@linkcode HEAD_MASK}), the chunks
+ * allocated in it times {@linkcode USED_ONE} above them. Each free chunk
+ * holds the offset of the next one in its first four bytes: the span's
+ * free list.
  */
-export const FREE_HEAD = 2;
+export const LIST = 2;
+/** The bits of {@linkcode LIST} that hold the free list's first offset. */
+export const HEAD_MASK = SPAN_SIZE - 1;
+/** One allocated chunk in {@linkcode LIST}: the count is `list >>> 12`. */
+export const USED_ONE = SPAN_SIZE;
+/** The shift from {@linkcode LIST} to the span's live count. */
+export const USED_SHIFT = 12;
 /** Offset of the span's first chunk never handed out (FIRST_CHUNK when taken). */
 export const FRESH = 3;
 /** The slot of the span's segment (docs/design.md#segments). */
@@ -66,6 +75,13 @@ export const PREV = 6;
  * (the rest of the block past its size reads as zero).
  */
 export const DIRTY_PAGES = 7;
+/**
+ * Of a live span (the same word): 1 while a free that empties it needs
+ * nothing more — it is its class's only partial span and no decay timer
+ * needs arming (one is armed, or decay is off) — else 0. The span lists
+ * keep it, so that free tests one word rather than the lists.
+ */
+export const SOLE = 7;
 /** Words 8..15: one bit per 16 bytes of the span, set at a live chunk's start. */
 export const BITS = 8;
 /** Words per page. */
@@ -81,12 +97,13 @@ const MIN_PAGES = 64;
  *
  * ```
  *  meta, row of page p (p × 16 …):
- *   0 KIND  1 USED  2 FREE_HEAD  3 FRESH  4 SLOT  5 NEXT  6 PREV
- *   7 DIRTY_PAGES (large blocks)  8..15 BITS
+ *   0 KIND  2 LIST (free head | used × 4096)  3 FRESH  4 SLOT  5 NEXT
+ *   6 PREV
+ *   7 DIRTY_PAGES (large blocks) or SOLE (spans)  8..15 BITS
  *  largeSize[p], largeCapacity[p]: a large block's size and run size
  *
  *  span p: [header 48 B][chunk][free chunk: next ─┐][chunk][free: 0]…
- *           FREE_HEAD ────────────────────────────┘  (offsets in the span)
+ *           LIST's head ──────────────────────────┘  (offsets in the span)
  * ```
  */
 export class SpanTable {
@@ -168,6 +185,16 @@ export class SpanTable {
     this.meta[page * ROW + field] = value;
   }
 
+  /** The chunks allocated in the span `span`. */
+  used(span: number): number {
+    return this.get(span, LIST) >>> USED_SHIFT;
+  }
+
+  /** The offset of the span's first free chunk (0: none). */
+  freeHead(span: number): number {
+    return this.get(span, LIST) & HEAD_MASK;
+  }
+
   /** Whether the chunk at offset `rel` (16-aligned) of `span` is allocated. */
   isAllocated(span: number, rel: number): boolean {
     return (this.meta[span * ROW + BITS + (rel >> BITMAP_WORD_SHIFT)] &
@@ -205,7 +232,7 @@ export class SpanTable {
       head = rel;
       listed++;
     }
-    this.set(span, FREE_HEAD, head);
+    this.set(span, LIST, (this.get(span, LIST) & ~HEAD_MASK) | head);
     return listed;
   }
 

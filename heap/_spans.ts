@@ -16,12 +16,12 @@ import {
 } from "./_geometry.ts";
 import type { Segments } from "./_segments.ts";
 import {
-  FREE_HEAD,
   FRESH,
   KIND,
+  LIST,
   NEXT,
+  SOLE,
   type SpanTable,
-  USED,
 } from "./_span_table.ts";
 
 /**
@@ -45,6 +45,9 @@ export class SpanLists {
   readonly full: Int32Array = new Int32Array(SPAN_CLASSES);
   /** Spans on the class lists. */
   listed = 0;
+  // Whether an emptied span needs no decay timer armed (one is, or decay
+  // is off): part of each first partial span's SOLE word.
+  #timed = false;
   readonly #table: SpanTable;
   readonly #segments: Segments;
   readonly #memory: Memory;
@@ -58,7 +61,7 @@ export class SpanLists {
   /** The class's partial span if it is empty (kept as its span), else 0. */
   keptEmpty(cls: number): number {
     const span = this.partial[cls];
-    return span !== 0 && this.#table.get(span, USED) === 0 ? span : 0;
+    return span !== 0 && this.#table.used(span) === 0 ? span : 0;
   }
 
   /** Every class's kept empty span, if any. */
@@ -87,10 +90,10 @@ export class SpanLists {
     for (let cls = 0; cls < SPAN_CLASSES; cls++) {
       let chunks = 0;
       for (let s = this.partial[cls]; s !== 0; s = t.get(s, NEXT)) {
-        chunks += t.get(s, USED);
+        chunks += t.used(s);
       }
       for (let s = this.full[cls]; s !== 0; s = t.get(s, NEXT)) {
-        chunks += t.get(s, USED);
+        chunks += t.used(s);
       }
       bytes += chunks * CLASS_SIZE[cls];
     }
@@ -112,6 +115,28 @@ export class SpanLists {
   toFull(span: number, cls: number): void {
     this.#table.unlink(this.partial, cls, span);
     this.#table.pushFront(this.full, cls, span);
+    this.#markSole(cls);
+  }
+
+  /**
+   * Notes whether an emptied span needs no decay timer armed (one is, or
+   * decay is off), for every class's SOLE word.
+   */
+  setTimed(timed: boolean): void {
+    this.#timed = timed;
+    for (let cls = 0; cls < SPAN_CLASSES; cls++) this.#markSole(cls);
+  }
+
+  // Sets the SOLE word of the class's first partial span (and clears that
+  // of the span behind it, the one a push put there): called after every
+  // change of a partial list. A span off the partial lists gets its word
+  // set again when it comes back to the front of one.
+  #markSole(cls: number): void {
+    const t = this.#table, span = this.partial[cls];
+    if (span === 0) return;
+    const next = t.get(span, NEXT);
+    t.set(span, SOLE, next === 0 && this.#timed ? 1 : 0);
+    if (next !== 0) t.set(next, SOLE, 0);
   }
 
   /**
@@ -124,6 +149,7 @@ export class SpanLists {
     if (kept !== 0) this.retire(kept, cls);
     this.#table.unlink(this.full, cls, span);
     this.#table.pushFront(this.partial, cls, span);
+    this.#markSole(cls);
   }
 
   /**
@@ -135,6 +161,7 @@ export class SpanLists {
     this.#table.unlink(this.partial, cls, span);
     this.#segments.pushEmpty(span);
     this.listed--;
+    this.#markSole(cls);
   }
 
   /** Every class's kept empty span goes to the empty list. */
@@ -173,10 +200,10 @@ export class SpanLists {
     }
     t.set(span, FRESH, FIRST_CHUNK[cls]);
     t.set(span, KIND, cls + 1);
-    t.set(span, FREE_HEAD, 0);
-    t.set(span, USED, 0);
+    t.set(span, LIST, 0);
     this.listed++;
     t.pushFront(this.partial, cls, span);
+    this.#markSole(cls);
     return span;
   }
 

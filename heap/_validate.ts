@@ -19,7 +19,6 @@ import type { LargeBlocks } from "./_large_blocks.ts";
 import {
   DIRTY_PAGES,
   EMPTY,
-  FREE_HEAD,
   FREED_LARGE,
   FRESH,
   HEADER_PAGE,
@@ -28,7 +27,6 @@ import {
   NEXT,
   PREV,
   type SpanTable,
-  USED,
 } from "./_span_table.ts";
 
 /** Everything of a heap that the walk reads. */
@@ -77,7 +75,7 @@ export function validateHeap(heap: HeapParts): void {
         if (table.get(s, KIND) !== cls + 1) {
           corrupt(`${where} is marked ${table.describe(s)}`);
         }
-        const n = table.get(s, USED);
+        const n = table.used(s);
         // Only a class's only partial span may be empty (kept for reuse).
         const keptEmpty = !full && n === 0 && prev === 0 &&
           table.get(s, NEXT) === 0;
@@ -248,7 +246,7 @@ class Walk {
       }
       bits++;
     }
-    const used = table.get(span, USED);
+    const used = table.used(span);
     if (bits !== used) {
       corrupt(`${where} counts ${used} chunks used but marks ${bits}`);
     }
@@ -256,7 +254,7 @@ class Walk {
     // a write after free can break a link (the head is in the table).
     const u32 = this.#heap.pages.memory.u32;
     const listed = new Set<number>();
-    for (let prev = 0, rel = table.get(span, FREE_HEAD); rel !== 0;) {
+    for (let prev = 0, rel = table.freeHead(span); rel !== 0;) {
       const fault = !handedOut(rel)
         ? "no handed-out chunk"
         : table.isAllocated(span, rel)

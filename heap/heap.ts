@@ -34,62 +34,25 @@ const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
   geometry;
 const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
 const { MAX_SMALL, SPAN_SIZE } = geometry;
-const { BITS, FREE_HEAD, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
-const { DIRTY_PAGES, FREED_LARGE, LARGE, NEXT, NONE, ROW, USED } = table;
+const { BITS, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
+const { DIRTY_PAGES, FREED_LARGE, LARGE, NONE, ROW } = table;
 const { CACHE_MAX } = large;
 const { CACHE_BYTES, CACHE_DEPTH, DRAIN_FREES, KEPT_BYTES } = runCache;
 const { MAX_USED_DELTA, STREAK, USED_DELTA } = runCache;
 
-/**
- * Zeroes `n` bytes at `ptr` (both multiples of 16, `n` may be 0): by stores
- * up to 256 bytes, here, where V8 inlines them into alloc (zeroChunk's
- * general loop cost ~3 ns more per 16-byte pair, bench/alloc_bench.ts).
- */
-function zeroSmall(
-  f64: Float64Array,
-  u8: Uint8Array,
-  ptr: number,
-  n: number,
-): void {
-  if (n > 256) return zeroChunk(f64, u8, ptr, n);
-  for (let w = ptr / 8, end = w + n / 8; w < end; w += 2) {
-    f64[w] = 0;
-    f64[w + 1] = 0;
-  }
-}
-
-/**
- * Pops the first free chunk, at `rel`, of `span` (class `cls`) and counts
- * it: its pointer, or -1 if its link is broken, with nothing changed. The
- * chunk's first word links to the next free one; a link that is not a free
- * chunk's start was overwritten after the free, and the caller repairs the
- * span rather than hand out a live chunk twice. (An empty view of a revoked
- * memory reads undefined here, and the repair says so.)
- */
-function popChunk(
-  m: Int32Array,
-  u32: Uint32Array,
-  span: number,
-  cls: number,
-  rel: number,
-): number {
-  const ptr = span * SPAN_SIZE + rel, row = span * ROW;
-  const next = u32[ptr / 4];
-  if (next !== 0 && !isFreeChunk(m, row, cls, rel, next)) return -1;
-  m[row + FREE_HEAD] = next;
-  m[row + BITS + (rel >> BITMAP_WORD_SHIFT)] |= 1 <<
-    ((rel >> CHUNK_SHIFT) & 31);
-  m[row + USED]++;
-  return ptr;
-}
+// Per span kind, its class's chunks per span less one: a free that leaves
+// this many chunks used took the span off the full list.
+const FREED_FULL: Uint16Array = Uint16Array.from(
+  { length: SPAN_CLASSES + 1 },
+  (_, kind) => kind === NONE ? 0xffff : CHUNKS[kind - 1] - 1,
+);
 
 // Whether `next`, the link alloc popped from the free chunk at `rel` of the
 // span of class `cls` whose row starts at `row`, is a free chunk's start
 // (docs/design.md#free-list-repair): a 16-aligned offset in the span,
 // handed out before (below FRESH), not the chunk itself, where a chunk of
-// the class starts, and not allocated. Out of alloc, so that alloc stays
-// small enough for V8 to inline it into its callers (460 bytes of
-// bytecode).
+// the class starts, and not allocated. Out of alloc, so that alloc and
+// free stay small enough for V8 to inline both into their callers.
 function isFreeChunk(
   m: Int32Array,
   row: number,
@@ -242,8 +205,8 @@ export class Heap implements Allocator, Disposable {
   #keptRuns: Int32Array;
   #kept: Int32Array;
   #maxKept: number;
-  // Whether an emptied span needs no decay timer armed (one is, or decay is
-  // off): free tests it rather than calling out on every emptied span.
+  // Whether a freed medium block needs no decay timer armed (one is, or
+  // decay is off): its free tests it rather than calling out.
   #timed: boolean;
   // Everything else, and the slow paths that use it.
   #state: HeapState;
@@ -406,11 +369,12 @@ export class Heap implements Allocator, Disposable {
    * @returns A non-null pointer.
    */
   alloc(size: number, alignment?: number): number {
-    const cls = alignment === undefined
-      ? smallClass(size)
-      : classFor(size, alignment);
-    if (cls < 0) return this.#allocLarge(size, 0, alignment);
-    return this.#allocChunk(cls, 0);
+    // The common case written out, so that V8 inlines alloc and free both
+    // into a caller (its budget is bytecode size); the rest takes #allocFor.
+    if (alignment !== undefined || size >>> 0 !== size || size > MAX_SMALL) {
+      return this.#allocFor(size, 0, alignment);
+    }
+    return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], 0);
   }
 
   // alloc for resize: a block for `size` at `alignment` (checked), reading
@@ -430,20 +394,61 @@ export class Heap implements Allocator, Disposable {
   // The fast path (docs/design.md#the-fast-path): pops the first free chunk
   // of span class `cls`'s first partial span, zeroed from byte `zeroFrom`
   // (a multiple of 16) on. Page 0 is never a span, and its row reads 0, so
-  // a class with no span takes the slow way too.
+  // a class with no span takes the slow way too. Row words are reached by
+  // `|` (row is a multiple of 16) and indexes by shifts: V8 emits no
+  // overflow or remainder check for them.
   #allocChunk(cls: number, zeroFrom: number): number {
-    const span = this.#partial[cls];
-    const m = this.#meta;
-    const row = span * ROW;
-    const rel = m[row + FREE_HEAD];
-    if (rel === 0) return this.#state.allocFresh(cls, span);
-    const ptr = popChunk(m, this.#u32, span, cls, rel);
-    if (ptr < 0) throw this.#brokenLink(span, cls, rel);
-    if (m[row + USED] === CHUNKS[cls]) this.#state.spans.toFull(span, cls);
+    // Row words and shifts as literals (ROW 16: LIST 2, its head in bits
+    // 0..11 and one chunk 4096, BITS 8; pages of 4096 bytes; bit (rel >> 4)
+    // & 31 of bitmap word rel >> 9): V8's inlining budget counts bytecode,
+    // where each module constant is a 4-byte load, and with the names alloc
+    // and free did not both fit into bench/alloc_bench.ts's pair
+    // (tests/heap_tables_test.ts holds the values).
+    const span = this.#partial[cls], m = this.#meta;
+    const row = span << 4, list = m[row | 2], rel = list & 4095;
+    const ptr = span * 4096 + rel;
+    // The chunk's first word links to the next free one; a link that is no
+    // free chunk's start was overwritten after the free, and the span is
+    // repaired rather than a live chunk handed out twice. (An empty view of
+    // a revoked memory reads undefined here, and the repair says so.)
+    const next = this.#u32[ptr / 4];
+    if (rel === 0 || (next !== 0 && !isFreeChunk(m, row, cls, rel, next))) {
+      return this.#allocOff(cls);
+    }
+    // `next` is the head now (a checked link is below 4096), one more used.
+    const after = list - rel + next + 4096;
+    m[row | 2] = after;
+    m[row | 8 | (rel >> 9)] |= 1 << ((rel >> 4) & 31);
+    if (after >> 12 === CHUNKS[cls]) this.#state.toFull(cls);
     // The chunk holds what was in it when it was freed: zero it now, while
-    // the caller is about to touch it anyway.
-    zeroSmall(this.#f64, this.#u8, ptr + zeroFrom, CLASS_SIZE[cls] - zeroFrom);
+    // the caller is about to touch it anyway; by stores up to 256 bytes
+    // (zeroChunk's general loop cost ~3 ns more per 16-byte pair,
+    // bench/alloc_bench.ts).
+    const n = CLASS_SIZE[cls] - zeroFrom, f64 = this.#f64;
+    if (n > 256) return this.#zeroed(ptr, zeroFrom, n);
+    for (let w = (ptr + zeroFrom) / 8, end = w + n / 8; w < end; w += 2) {
+      f64[w] = 0;
+      f64[w + 1] = 0;
+    }
     return ptr;
+  }
+
+  // The chunk at `ptr` zeroed from `zeroFrom` on (`n` bytes above 256),
+  // by zeroChunk's general loop.
+  #zeroed(ptr: number, zeroFrom: number, n: number): number {
+    zeroChunk(this.#f64, this.#u8, ptr + zeroFrom, n);
+    return ptr;
+  }
+
+  // alloc off the fast path for class `cls`: the fresh part of its first
+  // partial span or a new span when the free list is empty, else the free
+  // list is broken: the repair's error.
+  #allocOff(cls: number): number {
+    const span = this.#partial[cls];
+    const rel = this.#state.table.freeHead(span);
+    if (rel === 0) return this.#state.allocFresh(cls, span);
+    const next = this.#u32[(span * SPAN_SIZE + rel) / 4];
+    throw this.#state.repair(span, cls, rel, next);
   }
 
   /**
@@ -479,7 +484,10 @@ export class Heap implements Allocator, Disposable {
   allocUnsafe(size: number, alignment?: number): number {
     // Zero past the size (a chunk from its 16-byte step down), as alloc's
     // blocks read.
-    return this.#allocFor(size, size, alignment);
+    if (alignment !== undefined || size >>> 0 !== size || size > MAX_SMALL) {
+      return this.#allocFor(size, size, alignment);
+    }
+    return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], size & ~15);
   }
 
   /**
@@ -496,19 +504,20 @@ export class Heap implements Allocator, Disposable {
     // bench/alloc_bench.ts): a pointer that `>>> 0` changes (negative,
     // fractional, or at 4 GiB and above in a larger memory) fails the test
     // below and takes the slow way, which handles every pointer.
+    // Row words and shifts as literals, as in #allocChunk (KIND 0, LIST 2,
+    // SOLE 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
     const m = this.#meta, u32 = this.#u32;
-    const row = (ptr >>> 12) * ROW;
-    const kind = m[row + KIND];
-    const word = row + BITS + ((ptr >> BITMAP_WORD_SHIFT) & (BITMAP_WORDS - 1));
-    const bit = 1 << ((ptr >> CHUNK_SHIFT) & 31);
-    // A live chunk: a span's page (undefined past the table fails too), a
-    // 32-bit 16-aligned pointer, its allocated bit set, and a size in the
-    // class's range (a full check cost ~7 ns per pair in bench/alloc_bench.ts,
-    // so a fractional size in range passes). An empty view means the memory
-    // is gone. Anything else: the slow way.
+    const row = (ptr >>> 12) << 4, kind = m[row];
+    const word = row | 8 | ((ptr >> 9) & 7), bit = 1 << ((ptr >> 4) & 31);
+    // A live chunk: a span's page (kind 1..28; undefined past the table
+    // fails too), a 32-bit 16-aligned pointer (one test: `& -16` keeps only
+    // those), its allocated bit set, and a size in the class's range (a full
+    // check cost ~7 ns per pair in bench/alloc_bench.ts, so a fractional
+    // size in range passes). An empty view means the memory is gone.
+    // Anything else: the slow way.
     if (
-      !(kind !== NONE && kind <= SPAN_CLASSES && ptr >>> 0 === ptr &&
-        (ptr & 15) === 0 && (m[word] & bit) !== 0 &&
+      !(kind !== NONE && kind <= SPAN_CLASSES && (ptr & -16) >>> 0 === ptr &&
+        (m[word] & bit) !== 0 &&
         (size === undefined ||
           (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
@@ -516,11 +525,16 @@ export class Heap implements Allocator, Disposable {
     m[word] ^= bit;
     // Push the chunk on its span's free list, through its first word (the
     // rest of its bytes stay as they are until it is handed out again).
-    u32[ptr >>> 2] = m[row + FREE_HEAD];
-    m[row + FREE_HEAD] = ptr & (SPAN_SIZE - 1);
-    const used = --m[row + USED];
-    if (used === 0 || used === CHUNKS[kind - 1] - 1) {
-      this.#spanMoves(ptr >>> 12, kind - 1, used);
+    const list = m[row | 2];
+    u32[ptr >>> 2] = list & 4095;
+    // The chunk is the head now, one fewer used.
+    const after = (list & -4096) - 4096 + (ptr & 4095), used = after >> 12;
+    m[row | 2] = after;
+    // An emptied span that stays its class's only partial span, with the
+    // decay timer armed, needs nothing more (the common case of a pair:
+    // its SOLE word says so); a span no longer full moves.
+    if (used === 0 ? m[row | 7] === 0 : used === FREED_FULL[kind]) {
+      this.#state.moveSpan(ptr >>> 12, used);
     }
   }
 
@@ -595,16 +609,6 @@ export class Heap implements Allocator, Disposable {
     kept[USED_DELTA] = used;
     // It stays on the block list, marked freed.
     m[row + KIND] = FREED_LARGE;
-  }
-
-  // A free left the span empty (used 0) or no longer full. An emptied span
-  // that stays its class's only partial span, with the decay timer armed,
-  // needs nothing more: the common case of a pair, tested before any call.
-  #spanMoves(span: number, cls: number, used: number): void {
-    if (
-      used !== 0 || this.#partial[cls] !== span || !this.#timed ||
-      this.#meta[span * ROW + NEXT] !== 0
-    ) this.#state.moveSpan(span, cls, used);
   }
 
   /**
@@ -803,11 +807,5 @@ export class Heap implements Allocator, Disposable {
   /** Same as {@linkcode Heap.destroy}, for `using`. */
   [Symbol.dispose](): void {
     this.destroy();
-  }
-
-  // The broken link of the free chunk at `rel` of `span`: repair's error.
-  #brokenLink(span: number, cls: number, rel: number): Error {
-    const next = this.#u32[(span * SPAN_SIZE + rel) / 4];
-    return this.#state.repair(span, cls, rel, next);
   }
 }

@@ -1,5 +1,6 @@
 // Deterministic tests of three heap rules that a mutation run found no test
-// for: the decay rule's "empty at two looks in a row" (heap/_segments.ts),
+// for: the decay rule's "empty at two looks in a row" (heap/_segments.ts)
+// and that a span emptied after the timer stopped arms it again,
 // classStats() of a kept empty span (heap/_inspect.ts), and the reason for a
 // pointer just past the memory (heap/_pointer_errors.ts).
 import assert from "node:assert/strict";
@@ -77,6 +78,28 @@ Deno.test("Heap decay: a segment empty at two looks in a row is trimmed at the s
     timers.fire();
     assert.equal(heap.segments, 0);
     assert.equal(timers.pending(), 0);
+    heap.validate();
+  });
+});
+
+Deno.test("Heap decay: a span that empties after the timer stopped arms it again", () => {
+  withManualTimers((timers) => {
+    using pages = new BufferPages({ reserve: 2 ** 22 });
+    using heap = new Heap({ pages, decayMs: 1000 });
+    const a = heap.alloc(64); // its class's only span, kept live
+    heap.free(heap.alloc(16)); // another span empties: the timer is armed
+    assert.equal(timers.pending(), 1);
+    // The look retires the emptied span; the segment holds `a`, so the
+    // timer stops, and a span that empties now must arm it again (free
+    // tests one word of the span's row for that: it must say so).
+    timers.fire();
+    assert.equal(timers.pending(), 0);
+    heap.free(a);
+    assert.equal(timers.pending(), 1, "the emptied span armed no timer");
+    timers.fire();
+    timers.fire();
+    assert.equal(heap.segments, 0);
+    assert.equal(heap.bytesReserved, 4096);
     heap.validate();
   });
 });

@@ -59,3 +59,32 @@ Deno.test("Heap: the table grows by a quarter, not by doubling", () => {
   heap.trim();
   assert.equal(heap.tableBytes, MIN_PAGES * ROW_BYTES + HEADS);
 });
+
+Deno.test("Heap: the row words and geometry its fast paths write as literals", async () => {
+  // alloc and free in heap/heap.ts spell these out (V8's inlining budget
+  // counts a module constant's load): a change here must change them too.
+  const table = await import("../heap/_span_table.ts");
+  const geometry = await import("../heap/_geometry.ts");
+  assert.deepEqual(
+    [
+      table.ROW,
+      table.KIND,
+      table.LIST,
+      table.HEAD_MASK,
+      table.USED_ONE,
+      table.USED_SHIFT,
+      table.SOLE,
+      table.BITS,
+    ],
+    [16, 0, 2, 4095, 4096, 12, 7, 8],
+  );
+  assert.deepEqual(
+    [
+      geometry.SPAN_SIZE,
+      geometry.CHUNK_SHIFT,
+      geometry.BITMAP_WORD_SHIFT,
+      geometry.BITMAP_WORDS,
+    ],
+    [4096, 4, 9, 8],
+  );
+});
