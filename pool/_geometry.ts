@@ -82,6 +82,11 @@ export function poolGeometry(
       }): use a larger slabSize, up to ${MAX_SLAB_SIZE}`,
     );
   }
+  if (!onPages && slabSize < PAGE_SIZE) {
+    throw new RangeError(
+      `Slab size ${slabSize} is less than a page (${PAGE_SIZE} bytes): on a parent that is no page source, two such slabs could start in one page, which the pool's page map cannot tell apart; use ${PAGE_SIZE} or more`,
+    );
+  }
   const blocksPerSlab = Math.min(
     MAX_BLOCKS,
     Math.floor((slabSize - pad) / stride),

@@ -85,7 +85,7 @@ export function slabAt(
   let s = map.pages[2 * page] ?? 0;
   if (s === 0 || ptr < starts[s] || ptr >= starts[s] + slabSize) {
     s = map.inside[page] ?? 0;
-    if (s !== 0 && ptr < starts[s]) s = 0;
+    if (s !== 0 && (ptr < starts[s] || ptr >= starts[s] + slabSize)) s = 0;
   }
   return s;
 }

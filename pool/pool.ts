@@ -93,8 +93,10 @@ function poolSetup(options: PoolOptions): PoolSetup {
     shift: d.shift | 0,
     low: d.low | 0,
     inverse: d.inverse | 0,
+    // Word stores index by `ptr >>> 3`, which a memory past 4 GiB would
+    // take modulo 2^32 (another block's bytes zeroed, not this one's).
     zeroWords: g.alignment % 8 === 0 && bias % 8 === 0 &&
-        g.blockSize <= ZERO_BY_STORES
+        g.blockSize <= ZERO_BY_STORES && memory.byteLength <= 2 ** 32
       ? (g.stride / 8) | 0
       : -1,
   };

@@ -70,7 +70,8 @@ export interface PoolOptions {
   /**
    * The bytes of each slab taken from the parent; default
    * {@linkcode DEFAULT_SLAB_SIZE}. At most {@linkcode MAX_SLAB_SIZE}, and
-   * room for one block at least.
+   * room for one block at least; on a parent that is no page source, a page
+   * (4096) at least, so that no two slabs start in one page.
    */
   slabSize?: number;
   /**

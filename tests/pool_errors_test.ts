@@ -163,6 +163,25 @@ Deno.test("Pool refuses bad options and takes nothing", async (t) => {
   }
 });
 
+Deno.test("Pool refuses a slab of less than a page on a parent that is no page source", () => {
+  using pages = new BufferPages({ reserve: 2 ** 22 });
+  using heap = new Heap({ pages });
+  const used = heap.bytesReserved;
+  // Six 64-byte slabs of a heap would share one page.
+  assert.throws(
+    () => new Pool({ blockSize: 8, slabSize: 64, parent: heap }),
+    RangeError,
+    "Slab size 64 is less than a page (4096 bytes): on a parent that is no page source, two such slabs could start in one page, which the pool's page map cannot tell apart; use 4096 or more",
+  );
+  assert.equal(heap.bytesReserved, used);
+  // On a page source every slab is whole pages.
+  using pool = new Pool({ blockSize: 8, slabSize: 64, parent: pages });
+  const blocks = Array.from({ length: 40 }, () => pool.alloc());
+  for (const p of blocks) pool.free(p);
+  assert.equal(pool.blocks, 0);
+  pool.validate();
+});
+
 // A pool of 32-byte blocks (alignment 16) on BufferPages: a at 0x1000, b at
 // 0x1020 live, c at 0x1040 freed, 0x1060 never handed out.
 function setUp() {

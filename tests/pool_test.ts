@@ -485,7 +485,15 @@ Deno.test("Pool finds its blocks exactly in slabs past 2^31 and past 2^32", asyn
       assert.equal(pool.blocks, 2);
       pool.free(a);
       assert.deepEqual(refusals(pool, [a]), ["double-free"]);
+      // Written, freed and handed out again: zero, and nothing else zeroed
+      // (word stores at ptr >>> 3 reached a − 2^32, the other allocation).
+      const { f64, u8 } = pages.memory;
+      u8[other] = 123;
       assert.equal(pool.alloc(), a);
+      f64[a / 8] = 7.5;
+      pool.free(a);
+      assert.equal(pool.alloc(), a);
+      assert.deepEqual([f64[a / 8], u8[other]], [0, 123]);
       pool.free(b);
       pool.free(a);
       assert.equal(pool.blocks, 0);
