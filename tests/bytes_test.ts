@@ -95,3 +95,19 @@ Deno.test("copyBytes copies exactly its range, aligned or not", () => {
     }
   }
 });
+
+Deno.test("fillBytes and zeroBytes of a range whose end is before its start write nothing", () => {
+  // A resize zeroes [old end, min(new end, dirty end)), which can be empty
+  // backwards; the word path once took its negative length as 2^29 words.
+  for (const back of [8, 16, 64, 4096, 8192]) {
+    for (const value of [0, 0x50, 0xff]) {
+      memory.u8.fill(0x11);
+      fillBytes(memory, BASE + 8192, BASE + 8192 - back, value);
+      zeroBytes(memory, BASE + 8192, BASE + 8192 - back);
+      assert.ok(
+        memory.u8.every((b) => b === 0x11),
+        `back ${back}, value ${value}`,
+      );
+    }
+  }
+});
