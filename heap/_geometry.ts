@@ -108,7 +108,8 @@ export const MAX_CHUNK_ALIGNMENT = Math.max(...ALIGNED.map((s) => s & -s));
  * smallest twin at least `n` whose size `a` divides, or -1 when there is
  * none (the request is then a large block).
  */
-const ALIGNED_STEPS = (MAX_SMALL >> CHUNK_SHIFT) + 1;
+/** The steps of 16 bytes of a row of {@linkcode ALIGNED_CLASS_OF}. */
+export const ALIGNED_STEPS = (MAX_SMALL >> CHUNK_SHIFT) + 1;
 export const ALIGNED_CLASS_OF: Int8Array = (() => {
   const steps = ALIGNED_STEPS;
   const rows = Math.log2(MAX_CHUNK_ALIGNMENT / MIN_CHUNK_ALIGNMENT) + 1;
