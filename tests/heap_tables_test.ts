@@ -73,10 +73,11 @@ Deno.test("Heap: the row words and geometry its fast paths write as literals", a
       table.HEAD_MASK,
       table.USED_ONE,
       table.USED_SHIFT,
+      table.FRESH,
       table.SOLE,
       table.BITS,
     ],
-    [16, 0, 2, 4095, 4096, 12, 7, 8],
+    [16, 0, 2, 4095, 4096, 12, 3, 7, 8],
   );
   assert.deepEqual(
     [
