@@ -385,7 +385,7 @@ export class Heap implements Allocator, Disposable {
   // bench/alloc_bench.ts); anything else takes #allocFor.
   #allocAligned(size: number, zeroFrom: number, alignment: number): number {
     if (
-      alignment >= 32 && alignment <= 256 &&
+      typeof alignment === "number" && alignment >= 32 && alignment <= 256 &&
       (alignment & (alignment - 1)) === 0 && size >>> 0 === size &&
       size <= MAX_SMALL
     ) {

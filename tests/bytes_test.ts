@@ -96,6 +96,19 @@ Deno.test("copyBytes copies exactly its range, aligned or not", () => {
   }
 });
 
+Deno.test("fillBytes with a fractional end writes what a byte loop writes; an infinite range returns", () => {
+  for (const value of [0, 0x50]) {
+    memory.u8.fill(0x11, BASE - 16, BASE + 1024);
+    fillBytes(memory, BASE, BASE + 8.5, value);
+    // Bytes BASE..BASE+8: i < 8.5 takes 9 of them.
+    assert.deepEqual(around(), expected(BASE, 9, () => value));
+  }
+  memory.u8.fill(0x11);
+  fillBytes(memory, -Infinity, -Infinity, 1);
+  fillBytes(memory, NaN, 16, 1);
+  assert.ok(memory.u8.every((b) => b === 0x11));
+});
+
 Deno.test("fillBytes and zeroBytes of a range whose end is before its start write nothing", () => {
   // A resize zeroes [old end, min(new end, dirty end)), which can be empty
   // backwards; the word path once took its negative length as 2^29 words.

@@ -581,6 +581,9 @@ const BAD: [unknown, typeof RangeError | typeof TypeError, RegExp][] = [
   [2 ** 17, RangeError, /got 131072;/],
   [-16, RangeError, /got -16;/],
   ["16", TypeError, /^Alignment must be a number .* got string$/],
+  // A twin's alignment as a string or an array: `&` and `>=` coerce them.
+  ["64", TypeError, /^Alignment must be a number .* got string$/],
+  [[64], TypeError, /^Alignment must be a number .* got object$/],
 ];
 
 const refused: AlignCase[] = BAD.map(([al, error, message]) => ({
@@ -590,6 +593,7 @@ const refused: AlignCase[] = BAD.map(([al, error, message]) => ({
     ["alloc", "s", 24],
     ...([
       (env: Env) => env.heap.alloc(64, al as number),
+      (env: Env) => env.heap.allocUnsafe(64, al as number),
       (env: Env) => env.heap.allocUnsafe(5000, al as number),
       (env: Env) => env.heap.resize(env.ptr.a, 100, 200, al as number),
       (env: Env) => env.heap.resize(env.ptr.s, 24, 5000, al as number),
