@@ -709,8 +709,11 @@ export class Heap implements Allocator, Disposable {
    * The bytes the live allocation at `ptr` can hold: its class size for a
    * small one, its capacity past the pointer for a large one (like glibc's
    * `malloc_usable_size`). A resize to any size up to it that stays in the
-   * same class, or above 2016 bytes in the same block, keeps the pointer.
-   * Anything but the start of a live allocation throws the
+   * same class, or above 2016 bytes in the same block, keeps the pointer:
+   * that is how to use the slack. Until then the bytes past the size are
+   * the heap's, kept zero so that a resize over them needs no zeroing, and
+   * {@linkcode Heap.validate} reports a write there in a large block as an
+   * overrun. Anything but the start of a live allocation throws the
    * {@linkcode PointerError} `free` would.
    *
    * @example A 36-byte record in a 48-byte chunk
