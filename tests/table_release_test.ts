@@ -32,24 +32,24 @@ Deno.test("SpanTable frees its old arrays when it grows and when it shrinks", ()
   t.ensurePages(64);
   t.meta[63 * 16] = 5;
   t.largeSize[63] = 9000;
-  const small = [t.meta, t.largeSize, t.largeCapacity];
-  t.ensurePages(1000);
-  assert.equal(t.meta.length, 1000 * 16);
-  assert.equal(t.meta[63 * 16], 5);
-  assert.equal(t.largeSize[63], 9000);
-  assert.deepEqual(
-    small.map((a) => a.buffer.byteLength),
-    canTransfer ? [0, 0, 0] : [64 * 64, 64 * 8, 64 * 8],
-  );
-  const big = [t.meta, t.largeSize, t.largeCapacity];
-  t.shrinkTo(100);
-  assert.equal(t.meta.length, 100 * 16);
-  assert.equal(t.meta[63 * 16], 5);
-  assert.equal(t.largeSize[63], 9000);
-  assert.deepEqual(
-    big.map((a) => a.buffer.byteLength),
-    canTransfer ? [0, 0, 0] : [1000 * 64, 1000 * 8, 1000 * 8],
-  );
+  const steps: [string, () => void, number, number][] = [
+    ["grown", () => t.ensurePages(1000), 64, 1000],
+    ["shrunk", () => t.shrinkTo(100), 1000, 100],
+  ];
+  for (const [name, step, before, after] of steps) {
+    const old = [t.meta, t.largeSize, t.largeCapacity];
+    step();
+    assert.deepEqual(
+      [t.meta.length, t.meta[63 * 16], t.largeSize[63]],
+      [after * 16, 5, 9000],
+      name,
+    );
+    assert.deepEqual(
+      old.map((a) => a.buffer.byteLength),
+      canTransfer ? [0, 0, 0] : [before * 64, before * 8, before * 8],
+      name,
+    );
+  }
 });
 
 Deno.test("OsPages.purge() asks libc to trim its heap, once per purge", () => {
