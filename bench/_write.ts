@@ -1,7 +1,7 @@
 // Writing 0x50 over a block by the fastest means a backend has. A block of a
-// Memory goes through the library's own `fillBytes` (word stores up to its
-// measured crossover, then `fill`: `internal/bytes.ts`, measured by
-// `bench/bytes_bench.ts`); an array of its own is written byte by byte below
+// Memory goes through the library's own `fillBytes` (word stores, copies from
+// a buffer of the byte, then `fill`, each up to its measured crossover:
+// `internal/bytes.ts`, measured by `bench/bytes_bench.ts`); an array of its own is written byte by byte below
 // its crossover, measured by `deno bench bench/fill_bench.ts`:
 // Uint8Array.prototype.fill costs a call of ~30–60 ns whatever the length.
 import { fillBytes } from "../internal/bytes.ts";

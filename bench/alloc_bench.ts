@@ -3,8 +3,8 @@
  * free of one size, per size and pattern, with the heap as the baseline:
  *
  * - `heap`, `heap-buffer`: Heap on OsPages / BufferPages, written by
- *   `writeBlock` (the library's `fillBytes`: word stores, `fill` past its
- *   crossover);
+ *   `writeBlock` (the library's `fillBytes`: word stores, then copies from a
+ *   buffer of the byte, then `fill`, at their measured crossovers);
  * - `heap-unsafe`: Heap on OsPages through `allocUnsafe` (no zeroing of
  *   the bytes written right after), the same write;
  * - `heap-aligned64`: Heap on OsPages, `alloc(size, 64)` (a 64-byte

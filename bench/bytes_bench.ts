@@ -16,9 +16,25 @@ const PATTERN = new Float64Array(new Uint8Array(8).fill(0xa5).buffer)[0];
 const to = 65536;
 
 const ZEROS = new Uint8Array(8192);
+const BYTES = new Uint8Array(8192).fill(0xa5);
 
 for (
-  const n of [16, 64, 96, 128, 160, 192, 256, 384, 512, 576, 2048, 4096, 8192]
+  const n of [
+    16,
+    32,
+    64,
+    96,
+    128,
+    160,
+    192,
+    256,
+    384,
+    512,
+    576,
+    2048,
+    4096,
+    8192,
+  ]
 ) {
   Deno.bench(`zero ${n}: 8-byte stores`, { group: `zero ${n}` }, () => {
     for (let w = at / 8, end = (at + n) / 8; w < end; w += 2) {
@@ -44,6 +60,12 @@ for (
   });
   Deno.bench(`fill ${n}: fill`, { group: `fill ${n}` }, () => {
     u8.fill(0xa5, at, at + n);
+  });
+  const bytes = BYTES.subarray(0, n);
+  Deno.bench(`fill ${n}: copy from a buffer of the byte (set)`, {
+    group: `fill ${n}`,
+  }, () => {
+    u8.set(bytes, at);
   });
   Deno.bench(
     `copy ${n}: 4-byte loads and stores`,

@@ -7,19 +7,24 @@
 // docs/design.md#zeroing-and-copying).
 import type { Memory } from "../os/memory.ts";
 
-/** Ranges up to this many bytes are zeroed or filled with 8-byte stores. */
-export const STORES_UP_TO = 384;
 /**
- * Ranges up to this many bytes are zeroed by copying from a zero buffer
- * (`set`, a memcpy with less call overhead than `fill`); `fill` beyond.
+ * Ranges up to this many bytes are zeroed or filled with 8-byte stores (the
+ * crossover with a copy is 192–256 bytes in bench/bytes_bench.ts; the
+ * stores inline into a caller, where the copy is a call).
  */
-export const ZERO_COPY_UP_TO = 4096;
+export const STORES_UP_TO = 256;
+/**
+ * Longer ranges up to this many bytes are zeroed or filled by copying from a
+ * buffer of their byte (`set`, a memcpy with less call overhead than `fill`:
+ * 15 against 24 ns for 512 bytes); `fill` beyond.
+ */
+export const COPY_UP_TO = 4096;
 /**
  * A byte of 0xff makes an 8-byte pattern that is a NaN, whose bits a
  * Float64Array store may change: ranges up to this many bytes of it are
- * filled with 4-byte stores.
+ * filled with 4-byte stores, longer ones copied.
  */
-export const NAN_STORES_UP_TO = 192;
+export const NAN_STORES_UP_TO = 64;
 /** Copies up to this many bytes between 4-aligned ranges go by 4-byte loads and stores. */
 export const COPY_BY_STORES = 96;
 
@@ -29,25 +34,36 @@ const PATTERNS = Float64Array.from(
   (_, b) => new Float64Array(new Uint8Array(8).fill(b).buffer)[0],
 );
 
-// The source of zero copies, and its views by length / 16 (made when first
-// needed), so that a copy allocates nothing.
-const ZEROS = new Uint8Array(ZERO_COPY_UP_TO);
-const ZERO_VIEWS: Uint8Array[] = [];
+// The sources of copies: per byte value, made when first filled with, a
+// COPY_UP_TO-byte buffer of it and its views by length (so that a copy
+// allocates nothing): by 16 bytes for zero (a heap chunk's length: no tail),
+// by 64 for the others (at most 64 views of each byte).
+const BUFFERS: ArrayBuffer[] = [];
+const VIEWS: Uint8Array[][] = [];
 
 /** Sets bytes `[from, to)` of `memory` to zero. */
 export function zeroBytes(memory: Memory, from: number, to: number): void {
-  const n = to - from;
-  if (n <= STORES_UP_TO || n > ZERO_COPY_UP_TO) {
-    return fillBytes(memory, from, to, 0);
-  }
-  zeroCopy(memory.u8, from, n);
+  fillBytes(memory, from, to, 0);
 }
 
-// Zeroes `n` bytes (STORES_UP_TO < n ≤ ZERO_COPY_UP_TO) at `at` by copies.
-function zeroCopy(u8: Uint8Array, at: number, n: number): void {
-  const whole = n >> 4;
-  u8.set(ZERO_VIEWS[whole] ??= ZEROS.subarray(0, whole << 4), at);
-  for (let i = at + (whole << 4); i < at + n; i++) u8[i] = 0;
+// Sets the first bytes of the `n` at `at` (STORES_UP_TO < n ≤ COPY_UP_TO,
+// or NAN_STORES_UP_TO < n for 0xff) to `value` by one copy, and returns how
+// many: `n` rounded down to 16 for zero, to 64 for the others.
+function copyFill(
+  u8: Uint8Array,
+  at: number,
+  n: number,
+  value: number,
+): number {
+  const shift = value === 0 ? 4 : 6, step = n >> shift;
+  const views = VIEWS[value] ??= [];
+  const view = views[step] ??= new Uint8Array(
+    BUFFERS[value] ??= new Uint8Array(COPY_UP_TO).fill(value).buffer,
+    0,
+    step << shift,
+  );
+  u8.set(view, at);
+  return step << shift;
 }
 
 /** Sets bytes `[from, to)` of `memory` to `value` (0..255). */
@@ -90,10 +106,16 @@ function fillRange(
   value: number,
 ): void {
   // Empty, backwards or NaN: nothing (-Infinity to -Infinity looped forever).
-  if (!(to - from > 0)) return;
+  const n = to - from;
+  if (!(n > 0)) return;
   const u8 = memory.u8;
+  if (n > (value === 0xff ? NAN_STORES_UP_TO : STORES_UP_TO)) {
+    if (n > COPY_UP_TO) return void u8.fill(value, from, to);
+    const copied = copyFill(u8, from, n, value);
+    if (copied !== n) fillRange(memory, from + copied, to, value);
+    return;
+  }
   if (value === 0xff) {
-    if (to - from > NAN_STORES_UP_TO) return void u8.fill(value, from, to);
     let at = from;
     for (; at < to && at % 4 !== 0; at++) u8[at] = value;
     const u32 = memory.u32;
@@ -101,7 +123,6 @@ function fillRange(
     for (; at < to; at++) u8[at] = value;
     return;
   }
-  if (to - from > STORES_UP_TO) return void u8.fill(value, from, to);
   let at = from;
   for (; at < to && at % 8 !== 0; at++) u8[at] = value;
   // Two stores a step measured faster than one.
@@ -129,7 +150,7 @@ export function zeroChunk(
   n: number,
 ): void {
   if (n > STORES_UP_TO) {
-    if (n <= ZERO_COPY_UP_TO) zeroCopy(u8, ptr, n);
+    if (n <= COPY_UP_TO) copyFill(u8, ptr, n, 0);
     else u8.fill(0, ptr, ptr + n);
     return;
   }
