@@ -373,7 +373,7 @@ export class Heap implements Allocator, Disposable {
     // into a caller (its budget is bytecode size); the rest takes #allocFor.
     if (alignment !== undefined) return this.#allocAligned(size, 0, alignment);
     if (size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#allocFor(size, 0, alignment);
+      return this.#allocLarge(size, 0, undefined);
     }
     return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], 0);
   }
@@ -523,7 +523,7 @@ export class Heap implements Allocator, Disposable {
       return this.#allocAligned(size, size, alignment);
     }
     if (size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#allocFor(size, size, alignment);
+      return this.#allocLarge(size, size, undefined);
     }
     return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], size & ~15);
   }
@@ -587,34 +587,42 @@ export class Heap implements Allocator, Disposable {
     zeroFrom: number,
     alignment: number | undefined,
   ): number {
+    // Row words and shifts as literals, as in #allocChunk (ROW 16, KIND 0,
+    // DIRTY_PAGES 7; pages of 4096 bytes), so that alloc, this, free and
+    // #freeLarge fit V8's inlining budget together. (Page count 0, of size
+    // 0 at an alignment, reads undefined: no run.)
     if (
       size >>> 0 === size && size <= this.#maxKept &&
-      (alignment === undefined || alignment <= SPAN_SIZE) &&
-      this.#u8.length !== 0
+      (alignment === undefined || alignment <= 4096) && this.#u8.length !== 0
     ) {
-      const pages = size <= SPAN_SIZE ? 1 : (size + SPAN_SIZE - 1) >>> 12;
-      const kept = this.#kept, n = kept[pages - 1];
-      const used = kept[USED_DELTA] + size;
+      const pages = (size + 4095) >>> 12, kept = this.#kept;
+      const n = kept[pages - 1], used = kept[USED_DELTA] + size;
       kept[STREAK] = 0;
-      if (n !== 0 && used < MAX_USED_DELTA) {
-        const capacity = pages * SPAN_SIZE;
+      if (n > 0 && used < MAX_USED_DELTA) {
         kept[pages - 1] = n - 1;
-        kept[KEPT_BYTES] -= capacity;
+        kept[KEPT_BYTES] -= pages << 12;
         kept[USED_DELTA] = used;
         const page = this.#keptRuns[(pages - 1) * CACHE_DEPTH + n - 1];
-        const m = this.#meta, row = page * ROW, block = page * SPAN_SIZE;
-        m[row + KIND] = LARGE;
-        m[row + DIRTY_PAGES] = 0;
+        const m = this.#meta, row = page << 4;
+        m[row] = LARGE;
+        m[row | 7] = 0;
         this.#table.largeSize[page] = size;
         // Its last block could have written all of it (usableSize is the
         // capacity): every byte from `zeroFrom` on may be old.
-        if (capacity > zeroFrom) {
-          zeroBytes(this.memory, block + zeroFrom, block + capacity);
-        }
-        return block;
+        if (pages << 12 > zeroFrom) this.#zeroRun(page, zeroFrom, pages);
+        return page << 12;
       }
     }
     return this.#state.allocLarge(size, zeroFrom, alignment);
+  }
+
+  // Zeroes the kept run of `pages` pages from `page` from byte `zeroFrom` on.
+  #zeroRun(page: number, zeroFrom: number, pages: number): void {
+    zeroBytes(
+      this.memory,
+      page * SPAN_SIZE + zeroFrom,
+      (page + pages) * SPAN_SIZE,
+    );
   }
 
   // free of anything but a live chunk: a live large block's row is the one
@@ -625,17 +633,14 @@ export class Heap implements Allocator, Disposable {
   // error, a pointer above 4 GiB) takes the slow way.
   #freeLarge(ptr: number, size: number | undefined): void {
     const page = ptr >>> 12, t = this.#table, m = this.#meta;
-    const row = page * ROW;
+    const row = page << 4, live = t.largeSize[page];
     if (
-      !(ptr >>> 0 === ptr && (ptr & (SPAN_SIZE - 1)) === 0 &&
-        m[row + KIND] === LARGE &&
-        (size === undefined || size === t.largeSize[page]) &&
-        this.#u8.length !== 0)
+      !(ptr >>> 0 === ptr && (ptr & 4095) === 0 && m[row] === LARGE &&
+        (size === undefined || size === live) && this.#u8.length !== 0)
     ) return this.#state.freeSlow(ptr, size);
     const capacity = t.largeCapacity[page], kept = this.#kept;
     const pages = capacity >>> 12, n = kept[pages - 1];
-    const bytes = kept[KEPT_BYTES] + capacity;
-    const used = kept[USED_DELTA] - t.largeSize[page];
+    const bytes = kept[KEPT_BYTES] + capacity, used = kept[USED_DELTA] - live;
     if (
       capacity > CACHE_MAX || n === CACHE_DEPTH || bytes > CACHE_BYTES ||
       kept[STREAK] >= DRAIN_FREES || used <= -MAX_USED_DELTA || !this.#timed
@@ -646,7 +651,7 @@ export class Heap implements Allocator, Disposable {
     kept[KEPT_BYTES] = bytes;
     kept[USED_DELTA] = used;
     // It stays on the block list, marked freed.
-    m[row + KIND] = FREED_LARGE;
+    m[row] = FREED_LARGE;
   }
 
   /**
