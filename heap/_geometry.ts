@@ -127,6 +127,20 @@ export const ALIGNED_CLASS_OF: Int8Array = (() => {
 })();
 
 /**
+ * The start of alignment `a`'s row of {@linkcode ALIGNED_CLASS_OF}, at index
+ * `a` (32, 64, 128 or 256); -1 at every other index up to 256, and reading
+ * past the end (or at a fractional or negative index) gives undefined: one
+ * load tells a twin's alignment from anything else.
+ */
+export const ALIGNED_ROW_OF: Int16Array = (() => {
+  const table = new Int16Array(MAX_CHUNK_ALIGNMENT + 1).fill(-1);
+  for (let a = MIN_CHUNK_ALIGNMENT, row = 0; a <= MAX_CHUNK_ALIGNMENT; a *= 2) {
+    table[a] = row++ * ALIGNED_STEPS;
+  }
+  return table;
+})();
+
+/**
  * The span class of an aligned twin for `size` bytes (an integer) at
  * `alignment` (a power of two above 16), or -1 when no twin serves it: the
  * request is a large block then.

@@ -33,7 +33,7 @@ import type {
 const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
   geometry;
 const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
-const { ALIGNED_CLASS_OF, ALIGNED_STEPS, MAX_SMALL, SPAN_SIZE } = geometry;
+const { ALIGNED_CLASS_OF, ALIGNED_ROW_OF, MAX_SMALL, SPAN_SIZE } = geometry;
 const { BITS, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
 const { DIRTY_PAGES, FREED_LARGE, LARGE, NONE, ROW } = table;
 const { CACHE_MAX } = large;
@@ -384,15 +384,13 @@ export class Heap implements Allocator, Disposable {
   // checks the aligned 64-byte pair was 1.22-1.29x the plain one, in
   // bench/alloc_bench.ts); anything else takes #allocFor.
   #allocAligned(size: number, zeroFrom: number, alignment: number): number {
-    if (
-      typeof alignment === "number" && alignment >= 32 && alignment <= 256 &&
-      (alignment & (alignment - 1)) === 0 && size >>> 0 === size &&
-      size <= MAX_SMALL
-    ) {
-      const cls = ALIGNED_CLASS_OF[
-        (26 - Math.clz32(alignment)) * ALIGNED_STEPS + ((size + 15) >> 4)
-      ];
-      if (cls >= 0) return this.#allocChunk(cls, zeroFrom & ~15);
+    // (A string would index the table as its number: typeof first.)
+    if (typeof alignment === "number" && size >>> 0 === size) {
+      const row = ALIGNED_ROW_OF[alignment];
+      if (row >= 0 && size <= MAX_SMALL) {
+        const cls = ALIGNED_CLASS_OF[row + ((size + 15) >> 4)];
+        if (cls >= 0) return this.#allocChunk(cls, zeroFrom & ~15);
+      }
     }
     return this.#allocFor(size, zeroFrom, alignment);
   }

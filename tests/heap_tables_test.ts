@@ -75,9 +75,10 @@ Deno.test("Heap: the row words and geometry its fast paths write as literals", a
       table.USED_SHIFT,
       table.FRESH,
       table.SOLE,
+      table.DIRTY_PAGES,
       table.BITS,
     ],
-    [16, 0, 2, 4095, 4096, 12, 3, 7, 8],
+    [16, 0, 2, 4095, 4096, 12, 3, 7, 7, 8],
   );
   assert.deepEqual(
     [
@@ -88,4 +89,25 @@ Deno.test("Heap: the row words and geometry its fast paths write as literals", a
     ],
     [4096, 4, 9, 8],
   );
+});
+
+Deno.test("Heap: one load of ALIGNED_ROW_OF tells a twin's alignment from anything else", async () => {
+  // #allocAligned takes a twin when the load is a row (>= 0): only 32, 64,
+  // 128 and 256; every other integer up to 256 reads -1, and anything past
+  // the table, negative or fractional reads undefined.
+  const { ALIGNED_ROW_OF, ALIGNED_STEPS } = await import(
+    "../heap/_geometry.ts"
+  );
+  const rows = new Map([[32, 0], [64, 1], [128, 2], [256, 3]]);
+  for (let a = 0; a <= 256; a++) {
+    const row = rows.get(a);
+    assert.equal(
+      ALIGNED_ROW_OF[a],
+      row === undefined ? -1 : row * ALIGNED_STEPS,
+      `alignment ${a}`,
+    );
+  }
+  for (const a of [257, 512, 4096, 2 ** 40, -64, 64.5, NaN, Infinity]) {
+    assert.equal(ALIGNED_ROW_OF[a], undefined, `alignment ${a}`);
+  }
 });
