@@ -64,29 +64,6 @@ function w(
   return { name, kind, shape, lo, hi, slots, ops };
 }
 
-/**
- * A workload with `1 / divisor` of its slots (but at least `minSlots`, if it
- * has that many) and of its operations: the same sizes, phases and code paths,
- * on less memory and in less time.
- *
- * @param workload The workload.
- * @param divisor How many times smaller.
- * @param minSlots The fewest slots to keep.
- * @returns The smaller workload.
- */
-export function scaled(
-  workload: Workload,
-  divisor: number,
-  minSlots = 1,
-): Workload {
-  const slots = Math.ceil(workload.slots / divisor);
-  return {
-    ...workload,
-    slots: Math.min(workload.slots, Math.max(slots, minSlots)),
-    ops: Math.ceil(workload.ops / divisor),
-  };
-}
-
 /** The phases a workload reports, in order. */
 export type Phase =
   | "fill"

@@ -4,9 +4,10 @@
  * Markdown to paste, each with the command and a machine/date stamp:
  *
  * - the workload table: one run of
- *   `deno task bench --backend=heap,malloc,gc --runs=3 --workers=none --json`
- *   (heap and malloc ns/op and their ratio per phase; the `released` reserved
- *   bytes; whether the heap beats gc on every churn phase);
+ *   `deno task bench --backend=heap,heap-unsafe,malloc,gc --runs=3
+ *   --workers=none --json` (heap, heap-unsafe and malloc ns/op and the
+ *   heaps' ratios to malloc per phase; the `released` reserved bytes;
+ *   whether the heap beats gc on every churn phase);
  * - the cross-worker table: `deno task bench:workers`, run `--runs N` times
  *   (default 3): the medians of the runs, and the range of heap ÷ malloc at
  *   each worker count over the runs.
@@ -48,7 +49,7 @@ export interface WorkerRow {
 
 /** The command of the workload table, as the README prints it. */
 export const WORKLOAD_COMMAND =
-  "deno task bench --backend=heap,malloc,gc --runs=3 --workers=none --json";
+  "deno task bench --backend=heap,heap-unsafe,malloc,gc --runs=3 --workers=none --json";
 /** The command of the cross-worker table. */
 export const WORKERS_COMMAND = "deno task bench:workers";
 
@@ -146,18 +147,33 @@ export function workloadFigures(rows: BenchRow[], stamped: string): string {
     if (r.backend !== "heap" || SKIPPED_PHASES.has(r.phase)) continue;
     const malloc = find(r.workload, r.phase, "malloc");
     if (r.nsPerOp === null || !malloc?.nsPerOp) continue;
+    const unsafe = find(r.workload, r.phase, "heap-unsafe");
+    const ns = (x: BenchRow | undefined) =>
+      x?.nsPerOp ? fixed(x.nsPerOp) + (x.cutOff ? "*" : "") : "?";
+    const ratio = (x: BenchRow | undefined) =>
+      x?.nsPerOp ? (x.nsPerOp / malloc.nsPerOp!).toFixed(2) : "?";
     cells.push([
       r.workload,
       r.phase,
-      fixed(r.nsPerOp) + (r.cutOff ? "*" : ""),
-      fixed(malloc.nsPerOp) + (malloc.cutOff ? "*" : ""),
-      (r.nsPerOp / malloc.nsPerOp).toFixed(2),
+      ns(r),
+      ns(unsafe),
+      ns(malloc),
+      ratio(r),
+      ratio(unsafe),
     ]);
   }
   const table = markdownTable(
-    ["workload", "phase", "heap", "malloc", "heap ÷ malloc"],
+    [
+      "workload",
+      "phase",
+      "heap",
+      "heap-unsafe",
+      "malloc",
+      "heap ÷ malloc",
+      "heap-unsafe ÷ malloc",
+    ],
     cells,
-    [false, false, true, true, true],
+    [false, false, true, true, true, true, true],
   );
   const reservedAfter = (backend: string) =>
     rows.filter((r) => r.phase === "released" && r.backend === backend)

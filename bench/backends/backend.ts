@@ -75,6 +75,7 @@ export interface Footprint {
 /** The backends of the report, in its order. */
 export const BACKEND_NAMES = [
   "heap",
+  "heap-unsafe",
   "heap-buffer",
   "malloc",
   "malloc-view",

@@ -1,7 +1,8 @@
 /**
- * The `heap` and `heap-buffer` backends: this library's Heap on native pages
- * (OsPages) or on an ArrayBuffer (BufferPages); and a WorkerHeap, for the
- * cross-worker workload.
+ * The `heap`, `heap-unsafe` and `heap-buffer` backends: this library's Heap
+ * on native pages (OsPages; `heap-unsafe` allocating with `allocUnsafe`, as
+ * every block is written whole right after) or on an ArrayBuffer
+ * (BufferPages); and a WorkerHeap, for the cross-worker workload.
  *
  * @module
  */
@@ -16,29 +17,44 @@ import type { Backend, Footprint } from "./backend.ts";
 let osPages: OsPages | undefined;
 let bufferPages: BufferPages | undefined;
 
+/** How a {@linkcode HeapBackend} allocates. */
+export interface HeapBackendOptions {
+  /**
+   * `allocUnsafe` rather than `alloc` (default false): the block's old bytes
+   * stay until the write covers them all.
+   */
+  unsafe?: boolean;
+}
+
 /** A Heap or a WorkerHeap, each block written by `writeBlock`. */
 export class HeapBackend<T extends Heap | WorkerHeap = Heap>
   implements Backend<number> {
-  /** `"heap"`, `"heap-buffer"` or what the caller named it. */
+  /** `"heap"`, `"heap-unsafe"`, `"heap-buffer"` or what the caller named it. */
   readonly name: string;
   /** An empty slot holds the null pointer. */
   readonly none = 0;
   readonly #heap: T;
   readonly #memory: Memory;
+  readonly #unsafe: boolean;
 
   /**
    * A heap on the process's page source of its kind. Its segments are kept
    * until it is destroyed (`decayMs: Infinity`), so that its reserved figure
    * is the workload's high-water mark.
    *
-   * @param name `"heap"` (OsPages) or `"heap-buffer"` (BufferPages).
+   * @param name `"heap"` (OsPages), `"heap-unsafe"` (OsPages, through
+   *   `allocUnsafe`) or `"heap-buffer"` (BufferPages).
    * @returns The backend.
    */
-  static make(name: "heap" | "heap-buffer"): HeapBackend<Heap> {
+  static make(
+    name: "heap" | "heap-unsafe" | "heap-buffer",
+  ): HeapBackend<Heap> {
     const pages = name === "heap-buffer"
       ? (bufferPages ??= new BufferPages())
       : (osPages ??= new OsPages());
-    return new HeapBackend(new Heap({ pages, decayMs: Infinity }), name);
+    return new HeapBackend(new Heap({ pages, decayMs: Infinity }), name, {
+      unsafe: name === "heap-unsafe",
+    });
   }
 
   /**
@@ -46,11 +62,13 @@ export class HeapBackend<T extends Heap | WorkerHeap = Heap>
    *
    * @param heap The heap; the backend destroys it.
    * @param name Its name in the report.
+   * @param options How it allocates.
    */
-  constructor(heap: T, name: string) {
+  constructor(heap: T, name: string, options: HeapBackendOptions = {}) {
     this.name = name;
     this.#heap = heap;
     this.#memory = heap.memory;
+    this.#unsafe = options.unsafe ?? false;
   }
 
   /** The heap under test (to look at its state between phases). */
@@ -58,9 +76,11 @@ export class HeapBackend<T extends Heap | WorkerHeap = Heap>
     return this.#heap;
   }
 
-  /** `alloc`, then the write. */
+  /** `alloc` (or `allocUnsafe`), then the write. */
   alloc(size: number): number {
-    const p = this.#heap.alloc(size);
+    const p = this.#unsafe
+      ? this.#heap.allocUnsafe(size)
+      : this.#heap.alloc(size);
     writeBlock(this.#memory, p, size);
     return p;
   }

@@ -24,6 +24,7 @@ export async function makeBackend(
 ): Promise<Backend<unknown>> {
   switch (name) {
     case "heap":
+    case "heap-unsafe":
     case "heap-buffer": {
       const { HeapBackend } = await import("./heap.ts");
       return HeapBackend.make(name) as Backend<unknown>;

@@ -1,7 +1,7 @@
 // The report's generator and workloads reproduce the C benchmark's req figures.
 import assert from "node:assert/strict";
 import { Modulus, SEED, Xorshift64Star } from "../_xorshift.ts";
-import { requested, scaled, WORKLOADS } from "../workloads.ts";
+import { requested, WORKLOADS } from "../workloads.ts";
 
 // xorshift64* in 64-bit BigInt arithmetic, as C computes it on uint64_t: the
 // figures the fast 32-bit one must equal.
@@ -86,19 +86,3 @@ Deno.test("Modulus rejects what it cannot reduce exactly", () => {
     assert.throws(() => new Modulus(n), RangeError);
   }
 });
-
-// Warm-up workloads: an eighth, but never fewer than 2048 slots it has.
-const SCALED: [workload: string, slots: number, ops: number][] = [
-  ["fixed_16", 8192, 50000],
-  ["log_mixed", 2048, 12500],
-  ["large", 1024, 2500],
-  ["ramp_lifo", 25000, 0],
-  ["realloc_grow", 2048, 12500],
-];
-
-for (const [name, slots, ops] of SCALED) {
-  Deno.test(`scaled ${name} keeps ${slots} slots and ${ops} ops`, () => {
-    const w = WORKLOADS.find((w) => w.name === name)!;
-    assert.deepEqual(scaled(w, 8, 2048), { ...w, slots, ops });
-  });
-}
