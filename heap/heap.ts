@@ -608,7 +608,7 @@ export class Heap implements Allocator, Disposable {
         // Its last block could have written all of it (usableSize is the
         // capacity): every byte from `zeroFrom` on may be old.
         if (pages << 12 > zeroFrom) this.#zeroRun(page, zeroFrom, pages);
-        return page << 12;
+        return page * SPAN_SIZE; // (not `<< 12`: pages from 2 GiB on)
       }
     }
     return this.#state.allocLarge(size, zeroFrom, alignment);
