@@ -34,8 +34,8 @@ const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
   geometry;
 const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
 const { ALIGNED_CLASS_OF, ALIGNED_ROW_OF, MAX_SMALL, SPAN_SIZE } = geometry;
-const { BITS, FRESH, KIND, MAX_SIZE, MIN_SIZE } = table;
-const { DIRTY_PAGES, FREED_LARGE, LARGE, NONE, ROW } = table;
+const { BITS, FRESH, MAX_SIZE, MIN_SIZE } = table;
+const { FREED_LARGE, LARGE, NONE } = table;
 const { CACHE_MAX } = large;
 const { CACHE_BYTES, CACHE_DEPTH, DRAIN_FREES, KEPT_BYTES } = runCache;
 const { MAX_USED_DELTA, STREAK, USED_DELTA } = runCache;
