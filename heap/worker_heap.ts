@@ -115,6 +115,8 @@ export class WorkerHeap implements Allocator, Disposable {
   #waiting: Int32Array;
   #errors: PointerError[] = [];
   #failure: unknown;
+  // Its shared source was destroyed by another instance (seen on a slow path).
+  #elsewhere = false;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -375,6 +377,9 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   #checkRemote(ptr: number, size: number, owner: number): void {
+    if (!this.heap.destroyed && this.#state.destroyed) {
+      throw this.#destroyedElsewhere();
+    }
     if (this.heap.destroyed || this.#pages.destroyed) {
       throw new DestroyedError(
         "Worker heap was used after destroy() (its own, or its shared page source's): make a new one",
@@ -418,6 +423,23 @@ export class WorkerHeap implements Allocator, Disposable {
     }
   }
 
+  // The shared source was destroyed, and this heap learns it now (on a slow
+  // path: an alloc that collects, a free that finds no owner): its instance
+  // follows (its memory is revoked, so the heap refuses every call from
+  // now on), and the call is refused.
+  #destroyedElsewhere(): DestroyedError {
+    const pages = this.#pages;
+    if (!pages.memory.destroyed) {
+      this.#elsewhere = true;
+      pages.destroy();
+    }
+    return new DestroyedError(
+      !this.#elsewhere
+        ? "Worker heap was used after destroy() of its shared page source: make a new one"
+        : "Worker heap was used after destroy() of its shared page source by another instance on its handle (in this or another worker): make a new one",
+    );
+  }
+
   // The remote free: one bit in the shared bitmaps for the owner to
   // collect (SharedState.markFreed); nothing is written into the block.
   #remoteFree(ptr: number, size: number, owner: number): void {
@@ -443,6 +465,7 @@ export class WorkerHeap implements Allocator, Disposable {
   // other than a refusal (the heap found itself damaged) is thrown once every
   // block has been looked at, so that none is dropped.
   #collect(): number {
+    if (this.#state.destroyed) throw this.#destroyedElsewhere();
     const freed = this.#state.collect(this.id, this.#takeBack);
     const failure = this.#failure;
     if (failure !== undefined) {

@@ -2,7 +2,7 @@
 // (docs/design.md#remote-frees): a lock, the destroyed flag, ids, which
 // worker owns each page, and the remote frees waiting for each owner.
 //
-//   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed
+//   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed (never reset)
 //   word 2 last id handed out                           3 (unused)
 //   owners[page]          the id of the worker whose run the page is in (0: none)
 //   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
@@ -47,6 +47,8 @@ const LAST_ID = 2;
 const HEADER_WORDS = 4;
 // Spins of a thread that may not block before it retries the lock, at most.
 const MAX_SPINS = 1 << 10;
+// Slots of a collect's block list kept for the next one.
+const MAX_KEPT_BLOCKS = 1 << 12;
 
 // Whether this thread may block in Atomics.wait (a browser's main thread may
 // not): learnt on the first contended lock.
@@ -82,8 +84,8 @@ export class SharedState {
   readonly pending: Int32Array;
   /** Words in one id's summary. */
   readonly summaryWords: number;
-  // One page's pending words, taken before any of its blocks is freed.
-  #taken = new Int32Array(PAGE_WORDS);
+  // The blocks of one collect, all taken before any is freed.
+  #blocks: number[] = [];
 
   constructor(buffer: SharedArrayBuffer, pages: number) {
     const { marked, summary } = sizes(pages);
@@ -108,8 +110,19 @@ export class SharedState {
     return this.words[DESTROYED] !== 0;
   }
 
+  /**
+   * Sets the destroyed flag, then sends every instance's WorkerHeap to its
+   * slow path, where it reads the flag: a count in `waiting` (its next
+   * alloc collects) and no page owned (its next free of a block of its own
+   * is a remote free, which checks the flag). No fast path reads the flag.
+   */
   markDestroyed(): void {
     Atomics.store(this.words, DESTROYED, 1);
+    const owners = this.owners;
+    for (let p = 0; p < owners.length; p++) owners[p] = 0;
+    for (let id = 1; id < MAX_IDS; id++) {
+      if (this.hasHeap(id)) Atomics.add(this.waiting, id, 1);
+    }
   }
 
   /** A new id, 1 to MAX_IDS - 1, or -1 when all are taken. */
@@ -210,17 +223,19 @@ export class SharedState {
    * hands each block to `free` (which must not throw, and returns 1 if it
    * took the block back, 0 if it refused it), in the owner's
    * thread. Its count goes to zero first and each summary word is taken
-   * whole before its words of `marked` are read; a page's pending words are
-   * all taken before any of its blocks is freed, as a free may hand the page
-   * back to the source for another worker to reuse.
+   * whole before its words of `marked` are read. Every page's pending words
+   * are taken before any block is freed: a free may hand pages back to the
+   * source (a large block's, a span's), which clears their pending bits, so
+   * a bit still to be read there — a refused free inside that block — would
+   * be lost, and another worker may reuse the pages.
    *
    * @returns How many blocks `free` took back.
    */
   collect(id: number, free: (ptr: number) => number): number {
     const { summaries, marked, pending, owners } = this;
-    const taken = this.#taken;
+    const blocks = this.#blocks;
     Atomics.store(this.waiting, id, 0);
-    let n = 0;
+    let count = 0;
     const base = id * this.summaryWords;
     for (let s = 0; s < this.summaryWords; s++) {
       if (Atomics.load(summaries, base + s) === 0) continue;
@@ -238,16 +253,18 @@ export class SharedState {
           Atomics.and(marked, m, ~pageBit);
           const first = page * PAGE_WORDS;
           for (let k = 0; k < PAGE_WORDS; k++) {
-            taken[k] = Atomics.exchange(pending, first + k, 0);
-          }
-          for (let k = 0; k < PAGE_WORDS; k++) {
-            for (let bits = taken[k]; bits !== 0; bits &= bits - 1) {
-              n += free(pendingBlock(first + k, bits & -bits));
+            const taken = Atomics.exchange(pending, first + k, 0);
+            for (let bits = taken; bits !== 0; bits &= bits - 1) {
+              blocks[count++] = pendingBlock(first + k, bits & -bits);
             }
           }
         }
       }
     }
+    let n = 0;
+    for (let i = 0; i < count; i++) n += free(blocks[i]);
+    // A batch of thousands would pin that many slots: let them go.
+    if (blocks.length > MAX_KEPT_BLOCKS) blocks.length = 0;
     return n;
   }
 

@@ -119,6 +119,8 @@ export class SharedPages extends PageSource {
   readonly id: number;
   #state: SharedState;
   #depth = 0;
+  // Destroyed by another instance: this one saw the flag and followed.
+  #elsewhere = false;
 
   /**
    * Makes the shared buffers.
@@ -312,13 +314,34 @@ export class SharedPages extends PageSource {
   }
 
   /**
-   * Destroys it for every worker: every instance refuses calls afterwards.
-   * This instance's memory helpers throw; the views stay (a
-   * `SharedArrayBuffer` cannot be detached).
+   * Destroys it for every worker: every instance refuses calls afterwards,
+   * with a {@linkcode DestroyedError} that says it was destroyed by another
+   * instance, and is destroyed in its turn by the first one it refuses
+   * (its memory is revoked then, so the heaps and arenas on it refuse
+   * theirs too; a WorkerHeap refuses its next alloc, and its next free of a
+   * block of its own). This instance's memory helpers throw; the views
+   * stay (a `SharedArrayBuffer` cannot be detached).
+   *
+   * @example Destroyed in one worker, refused in another
+   * ```ts
+   * import { DestroyedError, SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * const pages = new SharedPages({ reserve: 2 ** 20 });
+   * const other = SharedPages.attach(pages.handle); // in a worker, from postMessage
+   * pages.destroy();
+   * assert.throws(
+   *   () => other.alloc(4096),
+   *   (e) => e instanceof DestroyedError && /by another instance/.test(e.message),
+   * );
+   * assert.equal(other.memory.destroyed, true); // followed it
+   * ```
    */
   override destroy(): void {
     if (super.destroyed) return;
-    this.#state.markDestroyed();
+    const state = this.#state;
+    this.#elsewhere = state.destroyed;
+    if (!this.#elsewhere) state.markDestroyed();
     super.destroy();
   }
 
@@ -346,17 +369,31 @@ export class SharedPages extends PageSource {
   }
 
   // Takes the lock, unless this instance holds it already (alloc calls
-  // allocDirty); refuses a source that any worker destroyed.
+  // allocDirty); refuses a source that any worker destroyed, checked again
+  // once the lock is held (a destroy may have come in between).
   #enter(): void {
     if (this.#depth++ !== 0) return;
     const state = this.#state;
-    if (state.destroyed) {
-      this.#depth = 0;
-      throw new DestroyedError(
-        "Shared page source was used after destroy() (in this or another worker): make a new one",
-      );
-    }
+    if (state.destroyed) throw this.#refuse();
     state.lock();
+    if (state.destroyed) {
+      state.unlock();
+      throw this.#refuse();
+    }
+  }
+
+  // The error for a call after a destroy. Destroyed elsewhere (another
+  // worker's instance, or another instance on the handle), this instance
+  // is destroyed here too on the way: its memory is revoked, so the heaps
+  // and arenas on it refuse their next call as well.
+  #refuse(): DestroyedError {
+    this.#depth = 0;
+    this.destroy();
+    return new DestroyedError(
+      this.#elsewhere
+        ? "Shared page source was used after destroy() by another instance on its handle (in this or another worker): make a new one"
+        : "Shared page source was used after destroy(): make a new one",
+    );
   }
 
   #leave(): void {

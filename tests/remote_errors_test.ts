@@ -1,0 +1,155 @@
+// A remote free the owner refuses is kept in remoteErrors, also when it is
+// collected in one batch with remote frees that succeed — among them one
+// that hands pages back to the shared source (a large block's), which used
+// to clear the pending bit of a refused free in those pages before it was
+// read: lost, with nothing said. Each case: the owner `a` allocates, `b`
+// frees remotely, `a` collects (explicitly, or in its next alloc), and the
+// refusals, counters and next allocation are exact.
+import assert from "node:assert/strict";
+import { WorkerHeap } from "../heap/mod.ts";
+import {
+  PointerError,
+  type PointerErrorReason,
+  SharedPages,
+} from "../os/mod.ts";
+
+interface Env {
+  a: WorkerHeap;
+  b: WorkerHeap;
+  ptr: Record<string, number>;
+}
+
+interface Case {
+  name: string;
+  /** Allocates in `a` and frees remotely from `b`. */
+  run(env: Env): void;
+  /** How `a` takes the remote frees back. */
+  collect: "collect()" | "alloc";
+  /** The refusals kept, in order: pointer, reason, message after the prefix. */
+  refused: [ptr: (env: Env) => number, PointerErrorReason, RegExp][];
+  /** a.bytesUsed afterwards. */
+  used: number;
+  /** Allocated after the collect: it must come out at this pointer. */
+  next: [size: number, at: (env: Env) => number];
+}
+
+// Addresses are exact: on a fresh SharedPages, after b's first segment, a's
+// first 100,000-byte large block is at 0x13000 (the first case checks it).
+const cases: Case[] = [
+  {
+    name: "a large block freed, and a free inside it in the same batch",
+    run: ({ a, b, ptr }) => {
+      ptr.q = a.alloc(100_000);
+      assert.equal(ptr.q, 0x13000);
+      b.free(ptr.q, 100_000);
+      b.free(ptr.q + 4096, 100_000);
+      assert.equal(a.waitingFrees, 2);
+    },
+    collect: "collect()",
+    // Refused as foreign: its pages were given back by the first free.
+    refused: [[
+      ({ ptr }) => ptr.q + 4096,
+      "foreign",
+      /^Pointer 0x14000 \(81920\) is not an allocation of this heap/,
+    ]],
+    used: 0,
+    next: [100_000, ({ ptr }) => ptr.q],
+  },
+  {
+    name:
+      "the same, collected by the owner's next alloc (which throws nothing)",
+    run: ({ a, b, ptr }) => {
+      ptr.q = a.alloc(100_000);
+      b.free(ptr.q, 100_000);
+      b.free(ptr.q + 8192, 100_000);
+    },
+    collect: "alloc",
+    refused: [[
+      ({ ptr }) => ptr.q + 8192,
+      "foreign",
+      /^Pointer 0x15000 \(86016\) is not an allocation of this heap/,
+    ]],
+    used: 0,
+    next: [100_000, ({ ptr }) => ptr.q],
+  },
+  {
+    name: "two frees inside a large block freed in the same batch",
+    run: ({ a, b, ptr }) => {
+      ptr.q = a.alloc(100_000);
+      b.free(ptr.q + 4096, 100_000);
+      b.free(ptr.q, 100_000);
+      b.free(ptr.q + 20 * 4096, 100_000);
+    },
+    collect: "collect()",
+    refused: [
+      [({ ptr }) => ptr.q + 4096, "foreign", /^Pointer 0x14000 \(81920\) /],
+      [
+        ({ ptr }) => ptr.q + 20 * 4096,
+        "foreign",
+        /^Pointer 0x27000 \(159744\) /,
+      ],
+    ],
+    used: 0,
+    next: [100_000, ({ ptr }) => ptr.q],
+  },
+  {
+    name: "a small block freed, and a free inside a live large block",
+    run: ({ a, b, ptr }) => {
+      ptr.s = a.alloc(24);
+      ptr.q = a.alloc(100_000);
+      b.free(ptr.s, 24);
+      b.free(ptr.q + 4096, 100_000);
+    },
+    collect: "collect()",
+    refused: [[
+      ({ ptr }) => ptr.q + 4096,
+      "interior",
+      /is inside the large block at 0x\w+ \(\d+\) but not its start/,
+    ]],
+    used: 100_000,
+    next: [24, ({ ptr }) => ptr.s],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`WorkerHeap remote errors: ${c.name}`, () => {
+    using pages = new SharedPages({ reserve: 2 ** 24 });
+    using b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+    b.alloc(64); // b's segment first, so that a's addresses are b's + one
+    using a = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+    const env: Env = { a, b, ptr: {} };
+    c.run(env);
+    const expected = c.refused.map(([ptr, reason]) => ({
+      ptr: ptr(env),
+      reason,
+    }));
+    let next: number;
+    if (c.collect === "collect()") {
+      assert.throws(() => a.collect(), (e: unknown) => {
+        assert.ok(e instanceof PointerError, `${e}`);
+        assert.deepEqual({ ptr: e.ptr, reason: e.reason }, expected[0]);
+        return true;
+      });
+      next = a.alloc(c.next[0]);
+    } else {
+      next = a.alloc(c.next[0]); // collects first, keeps the refusals
+    }
+    const kept = a.remoteErrors;
+    assert.deepEqual(
+      kept.map((e) => ({ ptr: e.ptr, reason: e.reason })),
+      expected,
+    );
+    c.refused.forEach(([ptr, , message], i) => {
+      const prefix = `A free of 0x${ptr(env).toString(16)} (${
+        ptr(env)
+      }) by another worker was refused: `;
+      assert.ok(kept[i].message.startsWith(prefix), kept[i].message);
+      assert.match(kept[i].message.slice(prefix.length), message);
+    });
+    assert.equal(next, c.next[1](env), "the next allocation");
+    a.free(next, c.next[0]);
+    assert.equal(a.bytesUsed, c.used);
+    assert.equal(a.waitingFrees, 0);
+    a.validate();
+  });
+}
