@@ -2,7 +2,7 @@
 // FixedAllocator. Alignment is of the real address: for native memory that
 // is `memory.address + ptr`, so the pointer is aligned relative to a bias
 // (the address modulo the alignment).
-import { hex } from "../internal/checks.ts";
+import { checkNumber, hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 
 /**
@@ -25,11 +25,7 @@ export function checkAlignment(alignment: number): void {
     Number.isInteger(alignment) && alignment >= 1 &&
     alignment <= MAX_ALIGNMENT && (alignment & (alignment - 1)) === 0
   ) return;
-  if (typeof alignment !== "number") {
-    throw new TypeError(
-      `Alignment must be a number, got ${typeof alignment}`,
-    );
-  }
+  checkNumber(alignment, "Alignment");
   throw new RangeError(
     `Alignment must be a power of two from 1 to 2^30 (1 means packed), got ${alignment}`,
   );
@@ -59,7 +55,10 @@ export function isTop(
   bias: number,
   mask: number,
 ): boolean {
-  return ptr + size === top && ptr >= floor && (size >>> 0) === size &&
+  // typeof first: a bigint or a symbol would throw in the sum (a TypeError
+  // that names nothing); the caller's slow path says what is wrong.
+  return typeof ptr === "number" && typeof size === "number" &&
+    ptr + size === top && ptr >= floor && (size >>> 0) === size &&
     (ptr === last ||
       ((last === -1 || last === top) && ((ptr + bias) & mask) === 0));
 }

@@ -18,7 +18,7 @@ import {
 import { arenaRegions } from "./_regions.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { checkPointer, checkSize } from "../internal/checks.ts";
+import { checkNumber, checkPointer, checkSize } from "../internal/checks.ts";
 import { DestroyedError } from "../os/errors.ts";
 import {
   addressBias,
@@ -250,9 +250,10 @@ export class Arena implements Allocator, Disposable {
     if (alignment !== undefined) return this.#allocAligned(size, alignment);
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
-    const end = ptr + size;
     // `>>> 0` is the identity only for integers in [0, 2^32): one comparison
-    // rejects negative, fractional, NaN, huge and non-number sizes.
+    // rejects negative, fractional, NaN and huge sizes; typeof the rest (a
+    // bigint or a symbol would throw in the sum).
+    const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
       this.#top = end;
       this.#last = ptr;
@@ -267,7 +268,7 @@ export class Arena implements Allocator, Disposable {
     const bias = addressBias(this.memory, alignment);
     const top = this.#top;
     const ptr = top + (-(top + bias) & mask);
-    const end = ptr + size;
+    const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
       this.#top = end;
       this.#last = ptr;
@@ -321,7 +322,8 @@ export class Arena implements Allocator, Disposable {
     if (alignment !== undefined) checkRequestAlignment(alignment);
     if (ptr === 0) return this.alloc(newSize, alignment);
     if (
-      this.#isTop(ptr, oldSize) && newSize > 0 && (newSize >>> 0) === newSize
+      this.#isTop(ptr, oldSize) && typeof newSize === "number" &&
+      newSize > 0 && (newSize >>> 0) === newSize
     ) {
       const end = ptr + newSize;
       if (end <= this.#end) {
@@ -587,11 +589,7 @@ export class Arena implements Allocator, Disposable {
   #findMark(mark: number): number {
     const ids = this.#markIds;
     for (let i = this.#marks - 1; i >= 0; i--) if (ids[i] === mark) return i;
-    if (typeof mark !== "number") {
-      throw new TypeError(
-        `Mark must be a number from mark(), got ${typeof mark}`,
-      );
-    }
+    checkNumber(mark, "Mark", " from mark()");
     throw new RangeError(
       `Mark ${mark} is not a live mark of this arena: it comes from another arena, or a pop() to an earlier mark or a clear() discarded it; take a new mark()`,
     );

@@ -189,7 +189,8 @@ export class FixedAllocator implements Allocator {
     if (alignment !== undefined) return this.#allocAligned(size, alignment);
     const top = this.#top;
     const ptr = top + (-(top + this.#bias) & this.#mask);
-    const end = ptr + size;
+    // typeof first: a bigint or a symbol would throw in the sum.
+    const end = typeof size === "number" ? ptr + size : NaN;
     // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
     // memory (an empty view) goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
@@ -205,7 +206,7 @@ export class FixedAllocator implements Allocator {
     const top = this.#top;
     const mask = alignment - 1;
     const ptr = top + (-(top + addressBias(this.memory, alignment)) & mask);
-    const end = ptr + size;
+    const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       this.#top = end;
       this.#last = ptr;

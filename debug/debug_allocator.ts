@@ -260,8 +260,8 @@ export class DebugAllocator implements Allocator, Disposable {
     if (alignment !== undefined) checkRequestAlignment(alignment);
     if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
-    checkSize(newSize, Number.MAX_SAFE_INTEGER);
-    const block = this.#find(ptr, oldSize);
+    checkSize(newSize, Number.MAX_SAFE_INTEGER, "New size");
+    const block = this.#find(ptr, oldSize, "Old size");
     if (newSize === 0) {
       this.free(ptr, oldSize);
       return 0;
@@ -379,9 +379,9 @@ export class DebugAllocator implements Allocator, Disposable {
     return block.ptr - block.base + block.size + this.redZone;
   }
 
-  #find(ptr: number, size: number): Block {
+  #find(ptr: number, size: number, what = "Size"): Block {
     checkPointer(ptr);
-    checkSize(size, Number.MAX_SAFE_INTEGER);
+    checkSize(size, Number.MAX_SAFE_INTEGER, what);
     const block = this.#live.get(ptr);
     if (block !== undefined) {
       if (block.size === size) return block;

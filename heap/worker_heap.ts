@@ -231,7 +231,7 @@ export class WorkerHeap implements Allocator, Disposable {
    * @param size The size it was allocated with (checked for this heap's).
    */
   free(ptr: number, size: number): void {
-    const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
+    const owner = this.#ownerOf(ptr);
     if (owner === this.id || owner === undefined || ptr === 0) {
       this.heap.free(ptr, size);
     } else {
@@ -280,15 +280,15 @@ export class WorkerHeap implements Allocator, Disposable {
     alignment?: number,
   ): number {
     if (alignment !== undefined) checkRequestAlignment(alignment);
-    const owner = this.#owners[Math.floor(ptr / PAGE_SIZE)];
+    const owner = this.#ownerOf(ptr);
     if (owner === this.id || owner === undefined || ptr === 0) {
       if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
         this.#collect();
       }
       return this.heap.resize(ptr, oldSize, newSize, alignment);
     }
-    checkSize(newSize, Number.MAX_SAFE_INTEGER);
-    this.#checkRemote(ptr, oldSize, owner);
+    checkSize(newSize, Number.MAX_SAFE_INTEGER, "New size");
+    this.#checkRemote(ptr, oldSize, owner, "Old size");
     const moved = newSize === 0 ? 0 : this.alloc(newSize, alignment);
     if (moved !== 0) {
       try {
@@ -361,6 +361,14 @@ export class WorkerHeap implements Allocator, Disposable {
     this.destroy();
   }
 
+  // The id of the instance whose run `ptr` is in (0: none), or undefined
+  // outside the memory — and for a pointer that is no number, which the
+  // heap refuses (checkPointer here: `/` would throw on a bigint).
+  #ownerOf(ptr: number): number | undefined {
+    if (typeof ptr !== "number") checkPointer(ptr);
+    return this.#owners[Math.floor(ptr / PAGE_SIZE)];
+  }
+
   // What a remote free can check without the owner's bookkeeping.
   // The most bytes a block of `owner`'s at `ptr` can hold, from what the
   // shared state says: the owner's tables, which know its size, are its
@@ -376,7 +384,12 @@ export class WorkerHeap implements Allocator, Disposable {
     return page * PAGE_SIZE - ptr;
   }
 
-  #checkRemote(ptr: number, size: number, owner: number): void {
+  #checkRemote(
+    ptr: number,
+    size: number,
+    owner: number,
+    what = "Size",
+  ): void {
     if (!this.heap.destroyed && this.#state.destroyed) {
       throw this.#destroyedElsewhere();
     }
@@ -386,7 +399,7 @@ export class WorkerHeap implements Allocator, Disposable {
       );
     }
     checkPointer(ptr);
-    checkSize(size, Number.MAX_SAFE_INTEGER);
+    checkSize(size, Number.MAX_SAFE_INTEGER, what);
     if (owner === 0) {
       throw new PointerError(
         `Pointer ${
@@ -448,7 +461,8 @@ export class WorkerHeap implements Allocator, Disposable {
     if (
       !(owner !== 0 && state.hasHeap(owner) && ptr % GRAIN === 0 &&
         (ptr % PAGE_SIZE >= SPAN_HEADER || ptr % PAGE_SIZE === 0) &&
-        size >>> 0 === size && !state.destroyed && !this.heap.destroyed)
+        typeof size === "number" && size >>> 0 === size && !state.destroyed &&
+        !this.heap.destroyed)
     ) this.#checkRemote(ptr, size, owner);
     if (!state.markFreed(ptr, owner)) {
       throw new PointerError(

@@ -13,6 +13,30 @@ export function hex(ptr: number): string {
 }
 
 /**
+ * What a value of the wrong type is, for a message: its `typeof`, or
+ * `null` (never the value itself: a symbol cannot be put in a string, and
+ * an object's `toString` may throw).
+ */
+export function kindOf(value: unknown): string {
+  return value === null ? "null" : typeof value;
+}
+
+/**
+ * Throws a TypeError unless `value` is a number: `what` names the argument
+ * (`what` must be a number`, got bigint`), `hint` says which numbers.
+ */
+export function checkNumber(
+  value: unknown,
+  what: string,
+  hint = "",
+): asserts value is number {
+  if (typeof value === "number") return;
+  throw new TypeError(
+    `${what} must be a number${hint}, got ${kindOf(value)}`,
+  );
+}
+
+/**
  * Throws unless `size` is an integer in `[0, max]`. `what` names the argument
  * in the message, `limit` says where `max` comes from.
  */
@@ -23,9 +47,7 @@ export function checkSize(
   limit = "the allocator's limit",
 ): void {
   if (Number.isInteger(size) && size >= 0 && size <= max) return;
-  if (typeof size !== "number") {
-    throw new TypeError(`${what} must be a number, got ${typeof size}`);
-  }
+  checkNumber(size, what);
   if (!Number.isInteger(size) || size < 0) {
     throw new RangeError(
       `${what} must be a non-negative integer, got ${size}`,
@@ -44,9 +66,7 @@ export function checkSize(
  */
 export function checkPointer(ptr: number): void {
   if (Number.isInteger(ptr) && ptr >= 0) return;
-  if (typeof ptr !== "number") {
-    throw new TypeError(`Pointer must be a number, got ${typeof ptr}`);
-  }
+  checkNumber(ptr, "Pointer");
   throw new PointerError(
     `Pointer ${ptr} is not a non-negative integer, so it is no allocation: pass a pointer an allocator returned`,
     ptr,
@@ -66,11 +86,7 @@ export const MAX_REQUEST_ALIGNMENT = 65536;
  * a RangeError naming the value otherwise.
  */
 export function checkRequestAlignment(alignment: unknown): void {
-  if (typeof alignment !== "number") {
-    throw new TypeError(
-      `Alignment must be a number (a power of two from 1 to 65536), got ${typeof alignment}`,
-    );
-  }
+  checkNumber(alignment, "Alignment", " (a power of two from 1 to 65536)");
   if (
     Number.isInteger(alignment) && alignment >= 1 &&
     alignment <= MAX_REQUEST_ALIGNMENT && (alignment & (alignment - 1)) === 0

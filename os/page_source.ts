@@ -365,7 +365,7 @@ export abstract class PageSource implements Allocator, Disposable {
     if (alignment !== undefined) checkRequestAlignment(alignment);
     if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
-    this.#checkSize(newSize);
+    this.#checkSize(newSize, "New size");
     this.#checkSize(oldSize, "Old size");
     const start = this.#liveStart(ptr, oldSize);
     const runs = this.#runs;
@@ -471,7 +471,7 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   extend(ptr: number, oldSize: number, newSize: number): boolean {
     this.#checkLive();
-    this.#checkSize(newSize);
+    this.#checkSize(newSize, "New size");
     this.#checkSize(oldSize, "Old size");
     const start = this.#liveStart(ptr, oldSize);
     const pages = this.#runs.liveRun(start)!;

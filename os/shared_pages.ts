@@ -15,6 +15,7 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { revokeMemory } from "../internal/revoke.ts";
+import { checkNumber } from "../internal/checks.ts";
 import {
   MAX_IDS,
   SharedState,
@@ -171,12 +172,14 @@ export class SharedPages extends PageSource {
 
   /**
    * The id of the instance whose run the byte at `ptr` is in, or 0 if it is
-   * in no live run (or outside the memory).
+   * in no live run (or outside the memory). A `ptr` that is no number is
+   * a TypeError.
    *
    * @param ptr Any byte.
    * @returns The owner's {@linkcode SharedPages.id}, or 0.
    */
   ownerOf(ptr: number): number {
+    checkNumber(ptr, "Pointer");
     return this.#state.owners[Math.floor(ptr / PAGE_SIZE)] ?? 0;
   }
 

@@ -2,7 +2,7 @@
 // takes anything: the block size, alignment, stride, slab size and blocks
 // per slab.
 import type { Allocator } from "../os/allocator.ts";
-import { checkSize } from "../internal/checks.ts";
+import { checkNumber, checkSize } from "../internal/checks.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { MAX_BLOCKS } from "./_slab_rows.ts";
 import {
@@ -100,9 +100,7 @@ export function checkPoolAlignment(alignment: number): void {
     Number.isInteger(alignment) && alignment >= 1 &&
     alignment <= MAX_POOL_ALIGNMENT && (alignment & (alignment - 1)) === 0
   ) return;
-  if (typeof alignment !== "number") {
-    throw new TypeError(`Alignment must be a number, got ${typeof alignment}`);
-  }
+  checkNumber(alignment, "Alignment");
   throw new RangeError(
     `Alignment must be a power of two from 1 to ${MAX_POOL_ALIGNMENT}, got ${alignment}`,
   );

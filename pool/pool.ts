@@ -7,7 +7,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
-import { checkSize } from "../internal/checks.ts";
+import { checkPointer, checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
@@ -423,7 +423,9 @@ export class Pool extends Object implements Allocator, Disposable {
     const i = this.#hot[H_HEAD];
     if (
       i !== L_END && alignment === undefined &&
-      (size === undefined || (size >>> 0 === size && size <= this.blockSize)) &&
+      (size === undefined ||
+        (typeof size === "number" && size >>> 0 === size &&
+          size <= this.blockSize)) &&
       this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive())
     ) {
@@ -449,16 +451,19 @@ export class Pool extends Object implements Allocator, Disposable {
     // an int32 and not negative (no offset taken modulo 2^32, which could
     // alias a pointer far below the slab onto a block of it), and ptr was a
     // number (anything else takes the slow way, which says why); V8 folds
-    // the tests of an int32 pointer to `off >= 0`.
-    const off = ptr - this.#curFirst;
-    if (typeof ptr === "number" && (off | 0) === off && off >= 0) {
+    // the tests of an int32 pointer to `off >= 0`. A bigint or a symbol
+    // would throw in the subtraction: it is tested first (a non-number's
+    // offset is -1, refused as the slow way says).
+    const off = typeof ptr === "number" ? ptr - this.#curFirst : -1;
+    if ((off | 0) === off && off >= 0) {
       // (A negative i, an offset that is no multiple, reads undefined.)
       const i = Math.imul(off >>> this.#shift, this.#inverse);
       const next = this.#curNext;
       if (
         (off & this.#low) === 0 && next[i] === L_LIVE &&
         (size === undefined ||
-          (size >>> 0 === size && size <= this.blockSize)) &&
+          (typeof size === "number" && size >>> 0 === size &&
+            size <= this.blockSize)) &&
         this.#f64.length !== 0 &&
         (this.#askParent === false || this.#parentAlive())
       ) {
@@ -542,6 +547,9 @@ export class Pool extends Object implements Allocator, Disposable {
   // the page map (one pair of reads gives its slab and offset), or the
   // slow way, which refuses what is no live block.
   #freeOther(ptr: number, size: number | undefined): void {
+    // A pointer or size of the wrong type, first: `>>> 0` throws on a bigint.
+    if (typeof ptr !== "number") checkPointer(ptr);
+    if (size !== undefined && typeof size !== "number") checkSize(size, 0);
     if (ptr >>> 0 === ptr) {
       const pages = this.#pages, e = (ptr >>> SHIFT) << 1, s = pages[e];
       if (s > 0) {

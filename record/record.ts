@@ -11,6 +11,7 @@ import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
 import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
 import { RecordArray } from "./record_array.ts";
+import { checkNumber } from "../internal/checks.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
 
@@ -328,9 +329,13 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * @returns The address.
    */
   at(base: number, index: number): number {
-    if (Number.isSafeInteger(index) && index >= 0) {
+    if (
+      Number.isSafeInteger(index) && index >= 0 && typeof base === "number"
+    ) {
       return base + index * this.size;
     }
+    checkNumber(base, "Base");
+    checkNumber(index, "Index");
     throw new RangeError(
       `Index must be a non-negative integer, got ${String(index)}`,
     );

@@ -6,7 +6,7 @@
  */
 import { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
-import { checkPointer, hex } from "../internal/checks.ts";
+import { checkNumber, checkPointer, hex, kindOf } from "../internal/checks.ts";
 import { type AnyCursor, makeCursor } from "./_cursor.ts";
 import type { RecordCursor, RecordFields, RecordLayout } from "./record.ts";
 
@@ -102,6 +102,7 @@ export class RecordArray<F extends RecordFields = RecordFields> {
       );
     }
     if (!(Number.isSafeInteger(length) && length >= 0)) {
+      checkNumber(length, "Length");
       throw new RangeError(
         `Length must be a non-negative integer, got ${String(length)}`,
       );
@@ -145,13 +146,18 @@ export class RecordArray<F extends RecordFields = RecordFields> {
    * @returns The cursor at that record.
    */
   at(index: number): RecordCursor<F> {
-    if (index >>> 0 === index && index < this.length) {
+    // typeof first: `>>> 0` throws on a bigint.
+    if (
+      typeof index === "number" && index >>> 0 === index && index < this.length
+    ) {
       this.#cursor.ptr = this.ptr + index * this.#size;
       return this.#cursor as unknown as RecordCursor<F>;
     }
     // Thrown here, not in a helper: the one return keeps the result's
     // type known to the caller's compiled code.
-    throw outOfRange(index, this.length);
+    throw typeof index === "number"
+      ? outOfRange(index, this.length)
+      : new TypeError(`Index must be a number, got ${kindOf(index)}`);
   }
 }
 

@@ -34,64 +34,55 @@ interface Case {
 }
 
 // Addresses are exact: on a fresh SharedPages, after b's first segment, a's
-// first 100,000-byte large block is at 0x13000 (the first case checks it).
+// first 100,000-byte large block is at Q.
+const Q = 0x13000;
+
+// `a`'s large block at Q freed by `b`, and frees `inside` it (offsets from
+// Q) in the same batch: refused as foreign, as the block's own free gave
+// its pages back first.
+const insideFreed = (
+  name: string,
+  inside: number[],
+  collect: Case["collect"],
+): Case => ({
+  name,
+  run: ({ a, b, ptr }) => {
+    ptr.q = a.alloc(100_000);
+    assert.equal(ptr.q, Q);
+    b.free(Q, 100_000);
+    for (const offset of inside) b.free(Q + offset, 100_000);
+    assert.equal(a.waitingFrees, 1 + inside.length);
+  },
+  collect,
+  refused: inside.map((offset) => [
+    () => Q + offset,
+    "foreign",
+    new RegExp(
+      `^Pointer 0x${(Q + offset).toString(16)} \\(${
+        Q + offset
+      }\\) is not an allocation of this heap`,
+    ),
+  ]),
+  used: 0,
+  next: [100_000, () => Q],
+});
+
 const cases: Case[] = [
-  {
-    name: "a large block freed, and a free inside it in the same batch",
-    run: ({ a, b, ptr }) => {
-      ptr.q = a.alloc(100_000);
-      assert.equal(ptr.q, 0x13000);
-      b.free(ptr.q, 100_000);
-      b.free(ptr.q + 4096, 100_000);
-      assert.equal(a.waitingFrees, 2);
-    },
-    collect: "collect()",
-    // Refused as foreign: its pages were given back by the first free.
-    refused: [[
-      ({ ptr }) => ptr.q + 4096,
-      "foreign",
-      /^Pointer 0x14000 \(81920\) is not an allocation of this heap/,
-    ]],
-    used: 0,
-    next: [100_000, ({ ptr }) => ptr.q],
-  },
-  {
-    name:
-      "the same, collected by the owner's next alloc (which throws nothing)",
-    run: ({ a, b, ptr }) => {
-      ptr.q = a.alloc(100_000);
-      b.free(ptr.q, 100_000);
-      b.free(ptr.q + 8192, 100_000);
-    },
-    collect: "alloc",
-    refused: [[
-      ({ ptr }) => ptr.q + 8192,
-      "foreign",
-      /^Pointer 0x15000 \(86016\) is not an allocation of this heap/,
-    ]],
-    used: 0,
-    next: [100_000, ({ ptr }) => ptr.q],
-  },
-  {
-    name: "two frees inside a large block freed in the same batch",
-    run: ({ a, b, ptr }) => {
-      ptr.q = a.alloc(100_000);
-      b.free(ptr.q + 4096, 100_000);
-      b.free(ptr.q, 100_000);
-      b.free(ptr.q + 20 * 4096, 100_000);
-    },
-    collect: "collect()",
-    refused: [
-      [({ ptr }) => ptr.q + 4096, "foreign", /^Pointer 0x14000 \(81920\) /],
-      [
-        ({ ptr }) => ptr.q + 20 * 4096,
-        "foreign",
-        /^Pointer 0x27000 \(159744\) /,
-      ],
-    ],
-    used: 0,
-    next: [100_000, ({ ptr }) => ptr.q],
-  },
+  insideFreed(
+    "a large block freed, and a free inside it in the same batch",
+    [4096],
+    "collect()",
+  ),
+  insideFreed(
+    "the same, collected by the owner's next alloc (which throws nothing)",
+    [8192],
+    "alloc",
+  ),
+  insideFreed(
+    "two frees inside a large block freed in the same batch",
+    [4096, 20 * 4096],
+    "collect()",
+  ),
   {
     name: "a small block freed, and a free inside a live large block",
     run: ({ a, b, ptr }) => {
