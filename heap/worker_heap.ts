@@ -82,7 +82,10 @@ const claimed = new WeakSet<SharedPages>();
  * A heap that is destroyed gives its segments back to the shared source; a
  * worker that exits without destroying its heap leaves them allocated until
  * the shared source is destroyed (its spans' bookkeeping was the worker's
- * own, so no other worker can adopt them).
+ * own, so no other worker can adopt them). Once any worker destroys the
+ * shared source, this heap's next alloc, and its next free of a block of its
+ * own, throw a {@linkcode DestroyedError} saying so (the destroy sends them
+ * to their slow paths: no check is added to the fast ones).
  *
  * @example Two workers' heaps, one memory
  * ```ts
