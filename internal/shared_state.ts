@@ -47,8 +47,6 @@ const LAST_ID = 2;
 const HEADER_WORDS = 4;
 // Spins of a thread that may not block before it retries the lock, at most.
 const MAX_SPINS = 1 << 10;
-// Slots of a collect's block list kept for the next one.
-const MAX_KEPT_BLOCKS = 1 << 12;
 
 // Whether this thread may block in Atomics.wait (a browser's main thread may
 // not): learnt on the first contended lock.
@@ -84,8 +82,9 @@ export class SharedState {
   readonly pending: Int32Array;
   /** Words in one id's summary. */
   readonly summaryWords: number;
-  // The blocks of one collect, all taken before any is freed.
-  #blocks: number[] = [];
+  // The pending words of one collect, all taken before any block is freed:
+  // pairs of a word's index and its bits.
+  #taken = new Int32Array(2 * PAGE_WORDS);
 
   constructor(buffer: SharedArrayBuffer, pages: number) {
     const { marked, summary } = sizes(pages);
@@ -233,7 +232,7 @@ export class SharedState {
    */
   collect(id: number, free: (ptr: number) => number): number {
     const { summaries, marked, pending, owners } = this;
-    const blocks = this.#blocks;
+    let taken = this.#taken;
     Atomics.store(this.waiting, id, 0);
     let count = 0;
     const base = id * this.summaryWords;
@@ -253,19 +252,31 @@ export class SharedState {
           Atomics.and(marked, m, ~pageBit);
           const first = page * PAGE_WORDS;
           for (let k = 0; k < PAGE_WORDS; k++) {
-            const taken = Atomics.exchange(pending, first + k, 0);
-            for (let bits = taken; bits !== 0; bits &= bits - 1) {
-              blocks[count++] = pendingBlock(first + k, bits & -bits);
-            }
+            const bits = Atomics.exchange(pending, first + k, 0);
+            if (bits === 0) continue;
+            if (count === taken.length) taken = this.#grow();
+            taken[count] = first + k;
+            taken[count + 1] = bits;
+            count += 2;
           }
         }
       }
     }
     let n = 0;
-    for (let i = 0; i < count; i++) n += free(blocks[i]);
-    // A batch of thousands would pin that many slots: let them go.
-    if (blocks.length > MAX_KEPT_BLOCKS) blocks.length = 0;
+    for (let i = 0; i < count; i += 2) {
+      const word = taken[i];
+      for (let bits = taken[i + 1]; bits !== 0; bits &= bits - 1) {
+        n += free(pendingBlock(word, bits & -bits));
+      }
+    }
     return n;
+  }
+
+  // Twice the room for taken words, keeping those taken so far.
+  #grow(): Int32Array<ArrayBuffer> {
+    const more = new Int32Array(2 * this.#taken.length);
+    more.set(this.#taken);
+    return this.#taken = more;
   }
 
   /** Remote frees of `id`'s blocks not yet collected (a full scan). */
