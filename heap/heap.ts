@@ -17,6 +17,7 @@ import * as large from "./_large_blocks.ts";
 import * as runCache from "./_run_cache.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
+import { checkPointer, checkSize } from "../internal/checks.ts";
 import * as table from "./_span_table.ts";
 import type { SpanTable } from "./_span_table.ts";
 import type {
@@ -372,7 +373,8 @@ export class Heap implements Allocator, Disposable {
     // The common case written out, so that V8 inlines alloc and free both
     // into a caller (its budget is bytecode size); the rest takes #allocFor.
     if (alignment !== undefined) return this.#allocAligned(size, 0, alignment);
-    if (size >>> 0 !== size || size > MAX_SMALL) {
+    // typeof first: `>>> 0` throws on a bigint (the slow path says why).
+    if (typeof size !== "number" || size >>> 0 !== size || size > MAX_SMALL) {
       return this.#allocLarge(size, 0, undefined);
     }
     return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], 0);
@@ -520,7 +522,7 @@ export class Heap implements Allocator, Disposable {
     if (alignment !== undefined) {
       return this.#allocAligned(size, size, alignment);
     }
-    if (size >>> 0 !== size || size > MAX_SMALL) {
+    if (typeof size !== "number" || size >>> 0 !== size || size > MAX_SMALL) {
       return this.#allocLarge(size, size, undefined);
     }
     return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], size & ~15);
@@ -542,6 +544,9 @@ export class Heap implements Allocator, Disposable {
     // below and takes the slow way, which handles every pointer.
     // Row words and shifts as literals, as in #allocChunk (KIND 0, LIST 2,
     // SOLE 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
+    // (A pointer that is no number: the slow way says so; a bigint would
+    // throw in the shifts.)
+    if (typeof ptr !== "number") return this.#freeLarge(ptr, size);
     const m = this.#meta, u32 = this.#u32;
     const row = (ptr >>> 12) << 4, kind = m[row];
     const word = row | 8 | ((ptr >> 9) & 7), bit = 1 << ((ptr >> 4) & 31);
@@ -555,7 +560,8 @@ export class Heap implements Allocator, Disposable {
       !(kind !== NONE && kind <= SPAN_CLASSES && (ptr & -16) >>> 0 === ptr &&
         (m[word] & bit) !== 0 &&
         (size === undefined ||
-          (size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
+          (typeof size === "number" && size <= MAX_SIZE[kind] &&
+            size >= MIN_SIZE[kind])) &&
         u32.length !== 0)
     ) return this.#freeLarge(ptr, size);
     m[word] ^= bit;
@@ -590,7 +596,8 @@ export class Heap implements Allocator, Disposable {
     // #freeLarge fit V8's inlining budget together. (Page count 0, of size
     // 0 at an alignment, reads undefined: no run.)
     if (
-      size >>> 0 === size && size <= this.#maxKept &&
+      typeof size === "number" && size >>> 0 === size &&
+      size <= this.#maxKept &&
       (alignment === undefined || alignment <= 4096) && this.#u8.length !== 0
     ) {
       const pages = (size + 4095) >>> 12, kept = this.#kept;
@@ -630,6 +637,7 @@ export class Heap implements Allocator, Disposable {
   // way and no decay timer needs arming; the rest (other blocks, 0, an
   // error, a pointer above 4 GiB) takes the slow way.
   #freeLarge(ptr: number, size: number | undefined): void {
+    if (typeof ptr !== "number") checkPointer(ptr);
     const page = ptr >>> 12, t = this.#table, m = this.#meta;
     const row = page << 4, live = t.largeSize[page];
     if (
@@ -678,6 +686,7 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
+    checkTypes(ptr, newSize, "New size");
     return checkedResize(this.#state, ptr, oldSize, newSize, alignment);
   }
 
@@ -705,6 +714,7 @@ export class Heap implements Allocator, Disposable {
    * @returns The pointer to use from now on (0 if freed).
    */
   realloc(ptr: number, size: number): number {
+    checkTypes(ptr, size, "Size");
     return resizeBlock(this.#state, ptr, undefined, size, undefined);
   }
 
@@ -739,6 +749,7 @@ export class Heap implements Allocator, Disposable {
    * @returns Its usable bytes.
    */
   usableSize(ptr: number): number {
+    if (typeof ptr !== "number") checkPointer(ptr);
     return this.#state.usableSize(ptr);
   }
 
@@ -750,6 +761,7 @@ export class Heap implements Allocator, Disposable {
    * @returns The span or large block, or `null`.
    */
   inspect(ptr: number): SpanInfo | LargeInfo | null {
+    if (typeof ptr !== "number") checkPointer(ptr);
     return inspectPointer(this.#state.table, this.#state.large, ptr);
   }
 
@@ -852,4 +864,11 @@ export class Heap implements Allocator, Disposable {
   [Symbol.dispose](): void {
     this.destroy();
   }
+}
+
+// The pointer and the new size of a resize, when either is no number (a
+// bigint would throw in the resize's arithmetic): a TypeError naming it.
+function checkTypes(ptr: number, size: number, what: string): void {
+  if (typeof ptr !== "number") checkPointer(ptr);
+  if (typeof size !== "number") checkSize(size, 0, what);
 }

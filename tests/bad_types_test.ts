@@ -111,36 +111,6 @@ const REMOTE: Call[] = [
   ["usableSize(_)", (a, _p, x) => a.usableSize(x), "Pointer", true],
 ];
 
-/**
- * The calls whose refusal is the Heap's own (heap/heap.ts, edited
- * elsewhere): they throw a bare V8 TypeError or take a string for a size
- * until the edit the robust branch's report gives lands, and are skipped
- * (shown as ignored) until then. A WorkerHeap hands them to its Heap.
- */
-const HEAP_PENDING: Record<string, string[]> = {
-  Heap: [
-    "alloc(_)",
-    "allocUnsafe(_)",
-    "free(_, 64)",
-    "free(p, _)",
-    "resize(_, 64, 128)",
-    "resize(p, 64, _)",
-    "free(_)",
-    "realloc(_, 128)",
-    "realloc(p, _)",
-    "usableSize(_)",
-    "inspect(_)",
-  ],
-  WorkerHeap: [
-    "alloc(_)",
-    "allocUnsafe(_)",
-    "free(p, _)",
-    "resize(p, 64, _)",
-    "usableSize(_)",
-  ],
-  "WorkerHeap, a remote free": ["alloc(_)", "allocUnsafe(_)", "usableSize(_)"],
-};
-
 const POOL: Call[] = [
   ...optionalSize(ALLOCATOR, ["alloc(_)", "allocUnsafe(_)", "free(p, _)"]),
   ["free(_)", (a, _p, x) => a.free(x), "Pointer", true],
@@ -216,10 +186,8 @@ export const ROWS: Row[] = [
 for (const [name, make, calls, twins = true] of ROWS) {
   Deno.test(`${name}: arguments of the wrong type are refused, changing nothing`, async (t) => {
     for (const [label, call, arg, required] of calls) {
-      const pending = HEAP_PENDING[name]?.includes(label) ?? false;
       await t.step({
-        name: pending ? `${label} (needs the heap/heap.ts edit)` : label,
-        ignore: pending,
+        name: label,
         fn: () => {
           // The allocation `p` of the calls; a remote one for a WorkerHeap
           // among others (owned by the other, freed by this heap).
