@@ -16,6 +16,42 @@ import {
 /** Lifecycle: pages come back, `using` works, introspection adds up. */
 const lifecycle: HeapCase[] = [
   {
+    // Kills Heap#allocLarge without `kept[STREAK] = 0`: a medium alloc
+    // served by the fast path ends the free streak, so pairs never drain.
+    name: "17 medium alloc+free pairs in a row reuse one kept run, no drain",
+    ops: [
+      ["alloc", "a", 8192],
+      ["free", "a"],
+      ...Array.from({ length: 16 }, (_, i): Op[] => [
+        ["alloc", `b${i}`, 8192],
+        ["free", `b${i}`],
+      ]).flat(),
+      ["call", ({ heap, pages, ptr }) => {
+        assert.equal(ptr.b15, ptr.a);
+        assert.equal(heap.retainedBytes, 8192);
+        assert.equal(pages.liveBytes, SELF + 8192);
+      }],
+    ],
+    expect: { used: 0, large: 0, kept: 8192, reserved: SELF + 8192 },
+  },
+  {
+    // Kills `kept[STREAK] >= DRAIN_FREES` -> `>` in Heap#freeLarge: the
+    // 17th free in a row drains although its own stack has room.
+    name: "the 17th medium free in a row drains though its stack has room",
+    ops: [
+      // One block of each page count 1..16, and a second of one page.
+      ...Array.from(
+        { length: 16 },
+        (_, i): Op => ["alloc", `p${i}`, (i + 1) * 4096],
+      ),
+      ["alloc", "q", 4096],
+      ...Array.from({ length: 16 }, (_, i): Op => ["free", `p${i}`]),
+      ["call", ({ heap }) => assert.equal(heap.retainedBytes, 136 * 4096)],
+      ["free", "q"], // the 17th: its stack holds one run, room for seven
+    ],
+    expect: { used: 0, large: 0, kept: 0, reserved: SELF, pagesLive: SELF },
+  },
+  {
     name: "freed medium blocks are kept, by page count, up to 8 each and 1 MiB",
     ops: [
       ...allocs(9, 5000, "b"), // two pages each
@@ -261,6 +297,29 @@ const lifecycle: HeapCase[] = [
 
 /** validate() finds writes after free and past the end. */
 const corruption: HeapCase[] = [
+  {
+    // Kills Heap#allocLarge without `m[row | 7] = 0` (DIRTY_PAGES): a run
+    // reused from the cache is zeroed whole, so validate() checks every
+    // byte past the new size again.
+    name: "validate() reports a write past the size of a kept run reused " +
+      "after an in-place shrink",
+    ops: [
+      ["alloc", "a", 8192],
+      ["fill", "a", 0x55],
+      ["resize", "a2", "a", 3000], // in place: [3000, 8192) dirty now
+      ["free", "a2"], // kept
+      ["alloc", "b", 5000], // the same run, zeroed from 0
+      ["call", ({ heap, ptr }) => {
+        heap.memory.u8[ptr.b + 6000] = 9;
+        assert.throws(
+          () => heap.validate(),
+          /the bytes past the size of large block .* should read as zero, but byte 0x[0-9a-f]+ \(\d+\) is 9/,
+        );
+        heap.memory.u8[ptr.b + 6000] = 0;
+      }],
+    ],
+    expect: { same: [["a", "b"]], used: 5000, large: 1, kept: 0 },
+  },
   {
     name: "validate() reports a write past the last chunk handed out",
     ops: [

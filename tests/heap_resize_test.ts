@@ -6,6 +6,28 @@ import { type HeapCase, heapTables, SEG, SELF } from "./_heap_cases.ts";
 /** The heap's resize rules, one case each. */
 const resizing: HeapCase[] = [
   {
+    // Kills `zeroFrom & ~15` -> `zeroFrom` in Heap#allocFor: a move into a
+    // reused chunk zeroes from the kept size's 16-byte step down.
+    name:
+      "large shrunk into a reused dirty chunk: bytes past those kept are zero",
+    ops: [
+      ["alloc", "keep", 100], // keeps class 128's span partial
+      ["alloc", "a", 128],
+      ["fill", "a", 0xee],
+      ["freeUnsized", "a"],
+      ["alloc", "big", 5000],
+      ["fill", "big", 0x44],
+      ["resize", "b", "big", 100], // moves into a's chunk, keeps 100 bytes
+    ],
+    expect: {
+      same: [["a", "b"]],
+      bytes: [["b", 0, 100, 0x44], ["b", 100, 128, 0]],
+      used: 128 + 128,
+      large: 0,
+      kept: 8192,
+    },
+  },
+  {
     name: "resize of null allocates",
     ops: [["resize", "a", "0", 100]],
     expect: { kind: [["a", 128]], used: 128, chunkZero: ["a"] },

@@ -170,6 +170,22 @@ const safety: HeapCase[] = [
         "unaligned",
         /not 16-byte aligned/,
       ],
+      [
+        // Kills `(ptr & -16)` -> `(ptr & -8)` in Heap#free: 8 past a chunk's
+        // start shares its bitmap bit.
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 8),
+        PointerError,
+        "unaligned",
+        /Pointer 0x[0-9a-f]+ \(\d+\) is not 16-byte aligned/,
+      ],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a + 8, 64),
+        PointerError,
+        "unaligned",
+        /not 16-byte aligned/,
+      ],
     ],
     expect: { used: 64 + 5000 },
   },

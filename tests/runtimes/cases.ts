@@ -64,6 +64,33 @@ const PAGE = 4096;
 /** Every case, in the order they run. */
 export const CASES: RuntimeCase[] = [
   {
+    name: "memory.fill with 0xff writes every byte, by word stores too",
+    run() {
+      const pages = new BufferPages({ reserve: 256 * KiB });
+      const page = pages.alloc(PAGE);
+      const u8 = pages.memory.u8;
+      // 8-aligned lengths up to 256 take fillBytes's word-store path; 0xff
+      // is a NaN as a double, whose bits an engine may canonicalize.
+      const lengths = [8, 16, 64, 256, 9, 300];
+      const counts = lengths.map((n) => {
+        u8.fill(0, page, page + PAGE);
+        pages.memory.fill(page + 8, n, 0xff);
+        let ff = 0;
+        for (let i = page; i < page + PAGE; i++) ff += u8[i] === 0xff ? 1 : 0;
+        return [ff, u8[page + 7], u8[page + 8 + n]];
+      });
+      pages.destroy();
+      return { counts };
+    },
+    expect: {
+      counts: [[8, 0, 0], [16, 0, 0], [64, 0, 0], [256, 0, 0], [9, 0, 0], [
+        300,
+        0,
+        0,
+      ]],
+    },
+  },
+  {
     name: "BufferPages hands out page runs and reuses a freed one zeroed",
     run() {
       const pages = new BufferPages({ reserve: 256 * KiB });
