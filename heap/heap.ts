@@ -371,7 +371,8 @@ export class Heap implements Allocator, Disposable {
    */
   alloc(size: number, alignment?: number): number {
     // The common case written out, so that V8 inlines alloc and free both
-    // into a caller (its budget is bytecode size); the rest takes #allocFor.
+    // into a caller (its budget is bytecode size); an alignment takes
+    // #allocAligned, anything above the classes (or no size) #allocLarge.
     if (alignment !== undefined) return this.#allocAligned(size, 0, alignment);
     // typeof first: `>>> 0` throws on a bigint (the slow path says why).
     if (typeof size !== "number" || size >>> 0 !== size || size > MAX_SMALL) {
@@ -592,9 +593,10 @@ export class Heap implements Allocator, Disposable {
     alignment: number | undefined,
   ): number {
     // Row words and shifts as literals, as in #allocChunk (ROW 16, KIND 0,
-    // DIRTY_PAGES 7; pages of 4096 bytes), so that alloc, this, free and
-    // #freeLarge fit V8's inlining budget together. (Page count 0, of size
-    // 0 at an alignment, reads undefined: no run.)
+    // DIRTY_PAGES 7; pages of 4096 bytes), for less bytecode: V8's inlining
+    // budget still holds alloc and free but not this and #freeLarge too (a
+    // medium pair makes two calls). (Page count 0, of size 0 at an
+    // alignment, reads undefined: no run.)
     if (
       typeof size === "number" && size >>> 0 === size &&
       size <= this.#maxKept &&
