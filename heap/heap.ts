@@ -17,7 +17,7 @@ import * as large from "./_large_blocks.ts";
 import * as runCache from "./_run_cache.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
-import { checkPointer, checkSize } from "../internal/checks.ts";
+import { checkNumber } from "../internal/checks.ts";
 import * as table from "./_span_table.ts";
 import type { SpanTable } from "./_span_table.ts";
 import type {
@@ -83,7 +83,7 @@ function smallClass(size: number): number {
  */
 function classFor(size: number, alignment: number): number {
   const over = overAligned(alignment);
-  if (size >>> 0 !== size) return -1;
+  if (typeof size !== "number" || size >>> 0 !== size) return -1;
   return over ? alignedClass(size, alignment) : smallClass(size);
 }
 
@@ -388,7 +388,10 @@ export class Heap implements Allocator, Disposable {
   // bench/alloc_bench.ts); anything else takes #allocFor.
   #allocAligned(size: number, zeroFrom: number, alignment: number): number {
     // (A string would index the table as its number: typeof first.)
-    if (typeof alignment === "number" && size >>> 0 === size) {
+    if (
+      typeof alignment === "number" && typeof size === "number" &&
+      size >>> 0 === size
+    ) {
       const row = ALIGNED_ROW_OF[alignment];
       if (row >= 0 && size <= MAX_SMALL) {
         const cls = ALIGNED_CLASS_OF[row + ((size + 15) >> 4)];
@@ -547,7 +550,7 @@ export class Heap implements Allocator, Disposable {
     // SOLE 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
     // (A pointer that is no number: the slow way says so; a bigint would
     // throw in the shifts.)
-    if (typeof ptr !== "number") return this.#freeLarge(ptr, size);
+    if (typeof ptr !== "number") return checkNumber(ptr, "Pointer");
     const m = this.#meta, u32 = this.#u32;
     const row = (ptr >>> 12) << 4, kind = m[row];
     const word = row | 8 | ((ptr >> 9) & 7), bit = 1 << ((ptr >> 4) & 31);
@@ -639,7 +642,6 @@ export class Heap implements Allocator, Disposable {
   // way and no decay timer needs arming; the rest (other blocks, 0, an
   // error, a pointer above 4 GiB) takes the slow way.
   #freeLarge(ptr: number, size: number | undefined): void {
-    if (typeof ptr !== "number") checkPointer(ptr);
     const page = ptr >>> 12, t = this.#table, m = this.#meta;
     const row = page << 4, live = t.largeSize[page];
     if (
@@ -688,7 +690,9 @@ export class Heap implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    checkTypes(ptr, newSize, "New size");
+    // (A bigint would throw in the resize's arithmetic.)
+    checkNumber(ptr, "Pointer");
+    checkNumber(newSize, "New size");
     return checkedResize(this.#state, ptr, oldSize, newSize, alignment);
   }
 
@@ -716,7 +720,8 @@ export class Heap implements Allocator, Disposable {
    * @returns The pointer to use from now on (0 if freed).
    */
   realloc(ptr: number, size: number): number {
-    checkTypes(ptr, size, "Size");
+    checkNumber(ptr, "Pointer");
+    checkNumber(size, "Size");
     return resizeBlock(this.#state, ptr, undefined, size, undefined);
   }
 
@@ -751,7 +756,7 @@ export class Heap implements Allocator, Disposable {
    * @returns Its usable bytes.
    */
   usableSize(ptr: number): number {
-    if (typeof ptr !== "number") checkPointer(ptr);
+    if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
     return this.#state.usableSize(ptr);
   }
 
@@ -763,7 +768,7 @@ export class Heap implements Allocator, Disposable {
    * @returns The span or large block, or `null`.
    */
   inspect(ptr: number): SpanInfo | LargeInfo | null {
-    if (typeof ptr !== "number") checkPointer(ptr);
+    if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
     return inspectPointer(this.#state.table, this.#state.large, ptr);
   }
 
@@ -866,11 +871,4 @@ export class Heap implements Allocator, Disposable {
   [Symbol.dispose](): void {
     this.destroy();
   }
-}
-
-// The pointer and the new size of a resize, when either is no number (a
-// bigint would throw in the resize's arithmetic): a TypeError naming it.
-function checkTypes(ptr: number, size: number, what: string): void {
-  if (typeof ptr !== "number") checkPointer(ptr);
-  if (typeof size !== "number") checkSize(size, 0, what);
 }

@@ -39,8 +39,10 @@ export function release(table: ArrayBufferView): void {
     transfer?(length: number): ArrayBuffer;
   };
   if (
-    typeof buffer.transfer === "function" &&
-    !(buffer instanceof SharedArrayBuffer) && table.byteOffset === 0 &&
+    // (A SharedArrayBuffer has no transfer; naming it would throw where the
+    // runtime leaves it undefined, as a page that is not cross-origin
+    // isolated does.)
+    typeof buffer.transfer === "function" && table.byteOffset === 0 &&
     table.byteLength === buffer.byteLength && buffer.byteLength !== 0
   ) buffer.transfer(0);
 }

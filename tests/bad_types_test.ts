@@ -64,6 +64,7 @@ type Call = [
 const ALLOCATOR: Call[] = [
   ["alloc(_)", (a, _p, x) => a.alloc(x), "Size", true],
   ["alloc(64, _)", (a, _p, x) => a.alloc(64, x), "Alignment", false],
+  ["alloc(_, 16)", (a, _p, x) => a.alloc(x, 16), "Size", true],
   ["allocUnsafe(_)", (a, _p, x) => a.allocUnsafe(x), "Size", true],
   [
     "allocUnsafe(64, _)",
@@ -71,6 +72,7 @@ const ALLOCATOR: Call[] = [
     "Alignment",
     false,
   ],
+  ["allocUnsafe(_, 16)", (a, _p, x) => a.allocUnsafe(x, 16), "Size", true],
   ["free(_, 64)", (a, _p, x) => a.free(x, 64), "Pointer", true],
   ["free(p, _)", (a, p, x) => a.free(p, x), "Size", true],
   ["resize(_, 64, 128)", (a, _p, x) => a.resize(x, 64, 128), "Pointer", true],
@@ -112,7 +114,13 @@ const REMOTE: Call[] = [
 ];
 
 const POOL: Call[] = [
-  ...optionalSize(ALLOCATOR, ["alloc(_)", "allocUnsafe(_)", "free(p, _)"]),
+  ...optionalSize(ALLOCATOR, [
+    "alloc(_)",
+    "alloc(_, 16)",
+    "allocUnsafe(_)",
+    "allocUnsafe(_, 16)",
+    "free(p, _)",
+  ]),
   ["free(_)", (a, _p, x) => a.free(x), "Pointer", true],
 ];
 
