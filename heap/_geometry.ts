@@ -101,15 +101,16 @@ export const FIRST_CHUNK: Uint16Array = CLASS_SIZE.map((size, cls) =>
 /** The largest alignment a chunk can have: the largest power of two dividing a class size. */
 export const MAX_CHUNK_ALIGNMENT = Math.max(...ALIGNED.map((s) => s & -s));
 
+/** The steps of 16 bytes of a row of {@linkcode ALIGNED_CLASS_OF}. */
+export const ALIGNED_STEPS = (MAX_SMALL >> CHUNK_SHIFT) + 1;
 /**
  * The span class of a request of `n` bytes (at most 2016) with an
  * alignment `a` from 32 to 256 is `ALIGNED_CLASS_OF[row × 127 + ((n + 15)
- * >> 4)]`, where `row = 26 - Math.clz32(a)` (0 for 32 … 3 for 256): the
- * smallest twin at least `n` whose size `a` divides, or -1 when there is
- * none (the request is then a large block).
+ * >> 4)]`, where `row = 26 - Math.clz32(a)` (0 for 32 … 3 for 256;
+ * {@linkcode ALIGNED_ROW_OF}`[a]` is `row × 127`): the smallest twin at
+ * least `n` whose size `a` divides, or -1 when there is none (the request
+ * is then a large block).
  */
-/** The steps of 16 bytes of a row of {@linkcode ALIGNED_CLASS_OF}. */
-export const ALIGNED_STEPS = (MAX_SMALL >> CHUNK_SHIFT) + 1;
 export const ALIGNED_CLASS_OF: Int8Array = (() => {
   const steps = ALIGNED_STEPS;
   const rows = Math.log2(MAX_CHUNK_ALIGNMENT / MIN_CHUNK_ALIGNMENT) + 1;

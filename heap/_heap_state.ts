@@ -149,8 +149,7 @@ export class HeapState {
 
   /** Heap.bytesReserved: the sum, whether destroyed or not. */
   get reserved(): number {
-    return SPAN_SIZE + this.segments.count * SEGMENT_SIZE +
-      this.large.capacity + this.large.cache.bytes;
+    return SPAN_SIZE + this.segments.count * SEGMENT_SIZE + this.large.held;
   }
 
   /** Heap.trimmableBytes. */

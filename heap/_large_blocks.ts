@@ -104,7 +104,7 @@ export class LargeBlocks {
     this.#cached = cached;
   }
 
-  /** The first page of the most recently allocated live block, or 0. */
+  /** The first page of the block list (a live block or a kept run), or 0. */
   get head(): number {
     return this.#head[0];
   }

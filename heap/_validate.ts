@@ -141,9 +141,7 @@ export function validateHeap(heap: HeapParts): void {
   const listedKept = new Set<number>();
   for (let b = heap.large.head; b !== 0; prev = b, b = table.get(b, NEXT)) {
     const where = `large block ${hex(b * SPAN_SIZE)}`;
-    if (
-      larges + listedKept.size > heap.large.count + heap.large.cache.runCount
-    ) {
+    if (larges + listedKept.size > heap.large.listed) {
       corrupt(`the large-block list has a cycle`);
     }
     if (table.get(b, PREV) !== prev) {

@@ -6,6 +6,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import {
+  checkNumber,
   checkPointer,
   checkRequestAlignment,
   checkSize,
@@ -366,9 +367,9 @@ export class WorkerHeap implements Allocator, Disposable {
 
   // The id of the instance whose run `ptr` is in (0: none), or undefined
   // outside the memory — and for a pointer that is no number, which the
-  // heap refuses (checkPointer here: `/` would throw on a bigint).
+  // heap refuses (checked here: `/` would throw on a bigint).
   #ownerOf(ptr: number): number | undefined {
-    if (typeof ptr !== "number") checkPointer(ptr);
+    if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
     return this.#owners[Math.floor(ptr / PAGE_SIZE)];
   }
 

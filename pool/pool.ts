@@ -7,7 +7,7 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import { zeroBytes } from "../internal/bytes.ts";
-import { checkPointer, checkSize } from "../internal/checks.ts";
+import { checkNumber, checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
@@ -578,8 +578,8 @@ export class Pool extends Object implements Allocator, Disposable {
   // the wrong type, a foreign or freed pointer, a wrong size (each refused
   // by name), or a live block #locate finds.
   #freeSlow(ptr: number, size: number | undefined): void {
-    if (typeof ptr !== "number") checkPointer(ptr);
-    if (size !== undefined && typeof size !== "number") checkSize(size, 0);
+    if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
+    if (size !== undefined) checkNumber(size, "Size");
     if (ptr !== 0) this.#releaseAt(this.#locate(ptr, size, "Size"));
   }
 

@@ -119,13 +119,14 @@ export function dataViewAccess(memory: Memory, type: ScalarName): Access {
   switch (type) {
     case "usize":
       return {
-        get: (at) =>
-          dv.getUint32(byteAt(at), true) +
-          dv.getUint32(byteAt(at) + 4, true) * TWO_32,
+        get: (at) => {
+          const a = byteAt(at);
+          return dv.getUint32(a, true) + dv.getUint32(a + 4, true) * TWO_32;
+        },
         set: (at, v) => {
-          const p = pointerValue(v);
-          dv.setUint32(byteAt(at), p % TWO_32, true);
-          dv.setUint32(byteAt(at) + 4, Math.floor(p / TWO_32), true);
+          const p = pointerValue(v), a = byteAt(at);
+          dv.setUint32(a, p % TWO_32, true);
+          dv.setUint32(a + 4, Math.floor(p / TWO_32), true);
         },
       };
     case "i8":

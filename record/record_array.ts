@@ -6,7 +6,7 @@
  */
 import { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
-import { checkNumber, checkPointer, hex, kindOf } from "../internal/checks.ts";
+import { checkNumber, checkPointer, hex } from "../internal/checks.ts";
 import { type AnyCursor, makeCursor } from "./_cursor.ts";
 import type { RecordCursor, RecordFields, RecordLayout } from "./record.ts";
 
@@ -155,9 +155,8 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     }
     // Thrown here, not in a helper: the one return keeps the result's
     // type known to the caller's compiled code.
-    throw typeof index === "number"
-      ? outOfRange(index, this.length)
-      : new TypeError(`Index must be a number, got ${kindOf(index)}`);
+    checkNumber(index, "Index");
+    throw outOfRange(index, this.length);
   }
 }
 

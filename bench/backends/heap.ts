@@ -17,15 +17,6 @@ import type { Backend, Footprint } from "./backend.ts";
 let osPages: OsPages | undefined;
 let bufferPages: BufferPages | undefined;
 
-/** How a {@linkcode HeapBackend} allocates. */
-export interface HeapBackendOptions {
-  /**
-   * `allocUnsafe` rather than `alloc` (default false): the block's old bytes
-   * stay until the write covers them all.
-   */
-  unsafe?: boolean;
-}
-
 /** A Heap or a WorkerHeap, each block written by `writeBlock`. */
 export class HeapBackend<T extends Heap | WorkerHeap = Heap>
   implements Backend<number> {
@@ -52,23 +43,21 @@ export class HeapBackend<T extends Heap | WorkerHeap = Heap>
     const pages = name === "heap-buffer"
       ? (bufferPages ??= new BufferPages())
       : (osPages ??= new OsPages());
-    return new HeapBackend(new Heap({ pages, decayMs: Infinity }), name, {
-      unsafe: name === "heap-unsafe",
-    });
+    return new HeapBackend(new Heap({ pages, decayMs: Infinity }), name);
   }
 
   /**
    * Drives a heap made by the caller.
    *
    * @param heap The heap; the backend destroys it.
-   * @param name Its name in the report.
-   * @param options How it allocates.
+   * @param name Its name in the report (`"heap-unsafe"` allocates with
+   *   `allocUnsafe`: the write covers every byte).
    */
-  constructor(heap: T, name: string, options: HeapBackendOptions = {}) {
+  constructor(heap: T, name: string) {
     this.name = name;
     this.#heap = heap;
     this.#memory = heap.memory;
-    this.#unsafe = options.unsafe ?? false;
+    this.#unsafe = name === "heap-unsafe";
   }
 
   /** The heap under test (to look at its state between phases). */
