@@ -71,3 +71,24 @@ Deno.test("OsPages.purge() asks libc to trim its heap, once per purge", () => {
   }
   assert.equal(typeof trim!(0n), "number");
 });
+
+Deno.test("release() and a heap's first growth need no SharedArrayBuffer (a page that is not cross-origin isolated has none)", async () => {
+  const { Heap } = await import("../heap/mod.ts");
+  const { BufferPages } = await import("../os/mod.ts");
+  const saved = globalThis.SharedArrayBuffer;
+  // deno-lint-ignore no-explicit-any
+  delete (globalThis as any).SharedArrayBuffer;
+  try {
+    const table = Int32Array.of(1, 2);
+    release(table);
+    assert.equal(table.buffer.byteLength, canTransfer ? 0 : 8);
+    using pages = new BufferPages({ reserve: 2 ** 22 });
+    using heap = new Heap({ pages });
+    const p = heap.alloc(64);
+    assert.equal(heap.bytesUsed, 64);
+    heap.free(p, 64);
+    heap.validate();
+  } finally {
+    globalThis.SharedArrayBuffer = saved;
+  }
+});
