@@ -83,25 +83,27 @@ export class LargeBlocks {
   #head = new Int32Array(1);
   #memory: Memory;
   #grew: () => void;
-  #cached: (() => void) | undefined;
+  #freed: (() => void) | undefined;
 
   /**
    * @param grew Called whenever `capacity` has grown, so the heap can update
    *   its peak (during a move both runs count, as in an alloc then a free).
-   * @param cached Called whenever a freed run went to the cache (for the
-   *   heap's decay timer; undefined when the heap does not decay).
+   * @param freed Called whenever a block is freed, to the cache or back to
+   *   the page source (for the heap's decay timer, which gives the cache
+   *   back and cuts the span table to the pages still held; undefined when
+   *   the heap does not decay).
    */
   constructor(
     table: SpanTable,
     pages: PageSource,
     grew: () => void,
-    cached: (() => void) | undefined,
+    freed: (() => void) | undefined,
   ) {
     this.#table = table;
     this.#pages = pages;
     this.#memory = pages.memory;
     this.#grew = grew;
-    this.#cached = cached;
+    this.#freed = freed;
   }
 
   /** The first page of the block list (a live block or a kept run), or 0. */
@@ -263,7 +265,7 @@ export class LargeBlocks {
     // list work), marked freed.
     t.meta[page * ROW + KIND] = FREED_LARGE;
     this.bytesUsed -= t.largeSize[page];
-    if (kept && this.#cached !== undefined) this.#cached();
+    if (this.#freed !== undefined) this.#freed();
   }
 
   /**

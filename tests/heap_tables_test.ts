@@ -42,6 +42,26 @@ Deno.test("Heap: tableBytes follows the highest page held, exactly", () => {
   assert.equal(heap.tableBytes, 0);
 });
 
+Deno.test("Heap: decay cuts the table after large blocks are freed, with no trim()", async () => {
+  using pages = new BufferPages({ reserve: 2 ** 26 });
+  using heap = new Heap({ pages, decayMs: 40 });
+  const start = MIN_PAGES * ROW_BYTES + HEADS;
+  // Large blocks only (above the medium cache's 16 pages): no segment, no
+  // empty span to arm a timer, every free goes back to the page source.
+  const blocks = Array.from({ length: 20 }, () => heap.alloc(2 ** 20));
+  const last = Math.max(...blocks) / 4096;
+  assert.ok(heap.tableBytes >= (last + 1) * ROW_BYTES + HEADS);
+  for (const p of blocks) heap.free(p);
+  assert.equal(heap.bytesReserved, 4096);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(heap.tableBytes, start);
+  heap.validate();
+  // Rows come back with the next block past the cut.
+  const again = heap.alloc(2 ** 20);
+  assert.equal(heap.usableSize(again), 2 ** 20);
+  heap.free(again);
+});
+
 Deno.test("Heap: the table grows by a quarter, not by doubling", () => {
   using pages = new BufferPages({ reserve: 2 ** 26 });
   using heap = new Heap({ pages });
