@@ -11,7 +11,7 @@ import { unrefTimer } from "../internal/timers.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
-import type { PageSource } from "../os/page_source.ts";
+import { PageSource } from "../os/page_source.ts";
 import { realBias } from "./_alignment.ts";
 import {
   ALIGNED_OFFSET,
@@ -103,6 +103,23 @@ export class HeapState {
   #unwatch: () => void;
 
   constructor(options: HeapOptions) {
+    // (Wrong types here would fail below with V8's bare "Cannot read
+    // properties": the error names what was given.)
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Heap options must be an object, such as { pages }, got ${
+          options === null ? "null" : typeof options
+        }`,
+      );
+    }
+    if (options.pages !== undefined && !(options.pages instanceof PageSource)) {
+      const got = options.pages as unknown;
+      throw new TypeError(
+        `Pages must be a page source (OsPages, BufferPages, WasmPages or SharedPages), or left out for the heap's own, got ${
+          got === null ? "null" : typeof got
+        }`,
+      );
+    }
     checkKeepOptions({ decayMs: options.decayMs });
     this.ownsPages = options.pages === undefined;
     this.pages = options.pages ?? defaultPages();

@@ -733,7 +733,9 @@ export class Heap implements Allocator, Disposable {
    * that is how to use the slack. Until then the bytes past the size are
    * the heap's, kept zero so that a resize over them needs no zeroing, and
    * {@linkcode Heap.validate} reports a write there in a large block as an
-   * overrun. Anything but the start of a live allocation throws the
+   * overrun (except past a large block shrunk in place: the bytes it gave
+   * up keep what they held, and are zeroed if it grows over them again).
+   * Anything but the start of a live allocation throws the
    * {@linkcode PointerError} `free` would.
    *
    * @example A 36-byte record in a 48-byte chunk
@@ -769,6 +771,7 @@ export class Heap implements Allocator, Disposable {
    */
   inspect(ptr: number): SpanInfo | LargeInfo | null {
     if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
+    this.#state.checkLive();
     return inspectPointer(this.#state.table, this.#state.large, ptr);
   }
 
@@ -779,6 +782,7 @@ export class Heap implements Allocator, Disposable {
    * @returns One entry per class.
    */
   classStats(): ClassStats[] {
+    this.#state.checkLive();
     return classStats(this.#state.table, this.#partial, this.#state.spans.full);
   }
 

@@ -65,9 +65,10 @@ export class BufferPages extends PageSource {
    */
   constructor(options: PageSourceOptions = {}) {
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
+    // (An explicit `decayMs: undefined` means the default too.)
     super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), {
-      decayMs: Infinity,
       ...options,
+      decayMs: options.decayMs ?? Infinity,
     });
   }
 

@@ -143,13 +143,15 @@ export abstract class PageSource implements Allocator, Disposable {
     return this.#limitBytes;
   }
 
-  /** Bytes in live runs. */
+  /** Bytes in live runs (0 after {@linkcode PageSource.destroy}, as every count of what is held). */
   get liveBytes(): number {
+    if (this.#destroyed) return 0;
     return this.#runs.livePages * PAGE_SIZE;
   }
 
   /** Bytes of freed pages kept for reuse (resident) rather than given back. */
   get retainedBytes(): number {
+    if (this.#destroyed) return 0;
     return this.#runs.dirtyPages * PAGE_SIZE;
   }
 
@@ -157,6 +159,7 @@ export abstract class PageSource implements Allocator, Disposable {
    * Bytes that may hold physical memory: live runs plus retained pages.
    */
   get committedBytes(): number {
+    if (this.#destroyed) return 0;
     const runs = this.#runs;
     // JavaScript memory stays committed once touched: every page handed out.
     if (!this.memory.native) return (runs.highWater - runs.first) * PAGE_SIZE;
@@ -199,16 +202,19 @@ export abstract class PageSource implements Allocator, Disposable {
    * ```
    */
   get tableBytes(): number {
+    if (this.#destroyed) return 0;
     return this.#runs.tableBytes;
   }
 
   /** Number of live runs. */
   get liveRuns(): number {
+    if (this.#destroyed) return 0;
     return this.#runs.liveRuns;
   }
 
   /** Number of free runs between live ones (a fragmentation measure). */
   get freeRuns(): number {
+    if (this.#destroyed) return 0;
     return this.#runs.freeRuns;
   }
 
@@ -563,7 +569,9 @@ export abstract class PageSource implements Allocator, Disposable {
   /**
    * Unmaps the whole range. Every view of the memory, including views made
    * earlier, reads as empty afterwards; every call throws a
-   * {@linkcode DestroyedError}. Calling it again does nothing.
+   * {@linkcode DestroyedError}, and the counts of what it holds (live,
+   * retained, committed and table bytes, live and free runs) read 0.
+   * Calling it again does nothing.
    */
   destroy(): void {
     if (this.#destroyed) return;

@@ -254,7 +254,7 @@ export class WasmPages extends PageSource {
     }
     super(
       new Memory(memory.buffer as ArrayBuffer),
-      { decayMs: Infinity, ...options },
+      { ...options, decayMs: options.decayMs ?? Infinity },
       { first: base, end },
     );
     this.wasmMemory = memory;

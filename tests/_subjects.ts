@@ -140,7 +140,8 @@ const heapState = (heap: Heap, pages: PageSource) => ({
   large: heap.largeBlocks,
   empty: heap.emptySpans,
   segments: heap.segments,
-  classStats: heap.classStats(),
+  // (Introspection throws once the heap is destroyed, as every call does.)
+  classStats: heap.destroyed ? [] : heap.classStats(),
   pagesLive: pages.liveBytes,
 });
 

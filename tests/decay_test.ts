@@ -9,6 +9,7 @@ import {
   OsPages,
   type PageSource,
   SharedPages,
+  WasmPages,
 } from "../os/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { isZero } from "./_bytes.ts";
@@ -490,4 +491,33 @@ Deno.test("page sources: the decay timer re-arms for a run that was not idle lon
   clock.advance(55); // 100: b idle 80 ms; only a re-armed timer gives it back
   await until(() => pages.retainedBytes === 0);
   assert.equal(pages.retainedBytes, 0);
+});
+
+Deno.test("page sources: decayMs left out or undefined is the same default", () => {
+  // A spread `{ decayMs: undefined }` once replaced the JavaScript sources'
+  // Infinity with the 1 s of native pages.
+  const memory = new WebAssembly.Memory({ initial: 17 });
+  const rows: [string, (o: { decayMs?: number }) => PageSource, number][] = [
+    [
+      "BufferPages",
+      (o) => new BufferPages({ reserve: 2 ** 20, ...o }),
+      Infinity,
+    ],
+    [
+      "WasmPages",
+      (o) => new WasmPages({ memory, ...o }),
+      Infinity,
+    ],
+    ["OsPages", (o) => new OsPages({ reserve: 2 ** 20, ...o }), 1000],
+  ];
+  for (const [name, make, expected] of rows) {
+    for (const options of [{}, { decayMs: undefined }]) {
+      using pages = make(options);
+      assert.equal(
+        pages.decayMs,
+        expected,
+        `${name} ${JSON.stringify(options)}`,
+      );
+    }
+  }
 });

@@ -534,3 +534,41 @@ Deno.test("an idle heap gives its kept medium runs back by itself", async () => 
   assert.ok(pages.residentBytes() <= 4096);
   heap.validate();
 });
+
+Deno.test("Heap: introspection after destroy() throws, as every call does", () => {
+  const heap = new Heap({ pages: new OsPages() });
+  const p = heap.alloc(16);
+  heap.destroy();
+  for (const call of [() => heap.inspect(p), () => heap.classStats()]) {
+    assert.throws(call, {
+      name: "DestroyedError",
+      message: "Heap was used after destroy(): make a new one",
+    });
+  }
+});
+
+Deno.test("Heap: options that are no object or pages that are no page source are refused by name", () => {
+  const cases: [unknown, string][] = [
+    [null, "Heap options must be an object, such as { pages }, got null"],
+    [5, "Heap options must be an object, such as { pages }, got number"],
+    [{ pages: null }, "got null"],
+    [{ pages: {} }, "got object"],
+    [{ pages: 5 }, "got number"],
+    [{ pages: "x" }, "got string"],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => new Heap(options as ConstructorParameters<typeof Heap>[0]),
+      (e: unknown) =>
+        e instanceof TypeError && e.message.endsWith(message) &&
+        (options === null || typeof options !== "object" ||
+          e.message.startsWith("Pages must be a page source")),
+      `options ${JSON.stringify(options)}`,
+    );
+  }
+  // Left out (or undefined), the heap makes its own and destroys it.
+  const heap = new Heap({ pages: undefined });
+  const pages = heap.pages;
+  heap.destroy();
+  assert.equal(pages.destroyed, true);
+});

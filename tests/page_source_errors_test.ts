@@ -208,9 +208,25 @@ for (const source of sources) {
     const view = pages.memory.bytes(p, 16);
     const whole = pages.memory.u8;
     view[0] = 1;
+    pages.free(pages.alloc(3 * P), 3 * P); // retained (or purged) pages
+    assert.equal(pages.liveBytes, P);
+    assert.ok(pages.tableBytes > 0);
     pages.destroy();
     pages.destroy(); // a second destroy does nothing
     assert.equal(pages.destroyed, true);
+    await t.step("the counts of what it holds read 0", () => {
+      assert.deepEqual(
+        [
+          pages.liveBytes,
+          pages.retainedBytes,
+          pages.committedBytes,
+          pages.tableBytes,
+          pages.liveRuns,
+          pages.freeRuns,
+        ],
+        [0, 0, 0, 0, 0, 0],
+      );
+    });
     await t.step(
       source.detaches
         ? "every earlier view reads as empty"
