@@ -119,8 +119,6 @@ export class WorkerHeap implements Allocator, Disposable {
   #waiting: Int32Array;
   #errors: PointerError[] = [];
   #failure: unknown;
-  // Its shared source was destroyed by another instance (seen on a slow path).
-  #elsewhere = false;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -443,15 +441,14 @@ export class WorkerHeap implements Allocator, Disposable {
   // The shared source was destroyed, and this heap learns it now (on a slow
   // path: an alloc that collects, a free that finds no owner): its instance
   // follows (its memory is revoked, so the heap refuses every call from
-  // now on), and the call is refused.
+  // now on), and the call is refused. Who destroyed it is the shared
+  // state's record, as for the instance: a direct call on the instance may
+  // have followed the destroy first.
   #destroyedElsewhere(): DestroyedError {
     const pages = this.#pages;
-    if (!pages.memory.destroyed) {
-      this.#elsewhere = true;
-      pages.destroy();
-    }
+    if (!pages.memory.destroyed) pages.destroy();
     return new DestroyedError(
-      !this.#elsewhere
+      this.#state.destroyer === this.id
         ? "Worker heap was used after destroy() of its shared page source: make a new one"
         : "Worker heap was used after destroy() of its shared page source by another instance on its handle (in this or another worker): make a new one",
     );

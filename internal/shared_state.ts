@@ -1,9 +1,9 @@
 // The state that the workers on one SharedPages share besides its runs
-// (docs/design.md#remote-frees): a lock, the destroyed flag, ids, which
+// (docs/design.md#remote-frees): a lock, the destroyed flag and who set it, ids, which
 // worker owns each page, and the remote frees waiting for each owner.
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed (never reset)
-//   word 2 last id handed out                           3 (unused)
+//   word 2 last id handed out                           3 the id that destroyed it (0: none)
 //   owners[page]          the id of the worker whose run the page is in (0: none)
 //   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
 //   waiting[id]           pages newly marked for `id` since it last collected
@@ -44,6 +44,7 @@ export function pendingBlock(word: number, bit: number): number {
 const LOCK = 0;
 const DESTROYED = 1;
 const LAST_ID = 2;
+const DESTROYER = 3;
 const HEADER_WORDS = 4;
 // Spins of a thread that may not block before it retries the lock, at most.
 const MAX_SPINS = 1 << 10;
@@ -110,12 +111,24 @@ export class SharedState {
   }
 
   /**
-   * Sets the destroyed flag, then sends every instance's WorkerHeap to its
+   * The id of the instance that destroyed the source, or 0 while none has:
+   * the one record every instance and WorkerHeap reads to tell its own
+   * destroy from another's.
+   */
+  get destroyer(): number {
+    return Atomics.load(this.words, DESTROYER);
+  }
+
+  /**
+   * Records instance `id` as the destroyer (the first one, if two race) and
+   * sets the destroyed flag, in that order, so that whoever sees the flag
+   * finds the destroyer; then sends every instance's WorkerHeap to its
    * slow path, where it reads the flag: a count in `waiting` (its next
    * alloc collects) and no page owned (its next free of a block of its own
    * is a remote free, which checks the flag). No fast path reads the flag.
    */
-  markDestroyed(): void {
+  markDestroyed(id: number): void {
+    Atomics.compareExchange(this.words, DESTROYER, 0, id);
     Atomics.store(this.words, DESTROYED, 1);
     const owners = this.owners;
     for (let p = 0; p < owners.length; p++) owners[p] = 0;
