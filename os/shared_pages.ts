@@ -17,6 +17,7 @@ import {
 import { revokeMemory } from "../internal/revoke.ts";
 import { checkNumber } from "../internal/checks.ts";
 import {
+  instanceState,
   MAX_IDS,
   SharedState,
   sharedStateBytes,
@@ -143,6 +144,8 @@ export class SharedPages extends PageSource {
         }): attach once per worker`,
       );
     }
+    state.self = id;
+    instanceState.set(this, state);
     this.#state = state;
     this.id = id;
   }

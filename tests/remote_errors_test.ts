@@ -4,7 +4,10 @@
 // to clear the pending bit of a refused free in those pages before it was
 // read: lost, with nothing said. Each case: the owner `a` allocates, `b`
 // frees remotely, `a` collects (explicitly, or in its next alloc), and the
-// refusals, counters and next allocation are exact.
+// refusals, counters and next allocation are exact. The owner may also
+// free the memory itself before it collects (its pages go back to the
+// shared source, which clears their pending bits): the frees in it are
+// refused all the same, not dropped.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
 import {
@@ -67,7 +70,56 @@ const insideFreed = (
   next: [100_000, () => Q],
 });
 
+// `a`'s large block at Q freed remotely by `b` at the offsets `remote`
+// (from Q), then freed by `a` itself before it collects.
+const ownerFreedFirst = (
+  name: string,
+  remote: number[],
+  collect: Case["collect"],
+): Case => ({
+  name,
+  run: ({ a, b, ptr }) => {
+    ptr.q = a.alloc(100_000);
+    assert.equal(ptr.q, Q);
+    for (const offset of remote) b.free(Q + offset, 100_000);
+    assert.equal(a.waitingFrees, remote.length);
+    a.free(Q, 100_000);
+    assert.equal(a.waitingFrees, 0, "the pages went back: no bit is left");
+  },
+  collect,
+  refused: remote.map((offset) =>
+    offset === 0
+      ? [
+        () => Q,
+        "double-free",
+        /^this heap freed that block itself before collecting the free \(a double free\)$/,
+      ]
+      : [
+        () => Q + offset,
+        "foreign",
+        /^it is inside memory this heap freed itself before collecting the free \(its pages went back to the shared source\), so it is no allocation of this heap$/,
+      ]
+  ),
+  used: 0,
+  next: [100_000, () => Q],
+});
+
 const cases: Case[] = [
+  ownerFreedFirst(
+    "a free inside a large block that the owner frees itself before collecting",
+    [4096],
+    "collect()",
+  ),
+  ownerFreedFirst(
+    "a free inside a large block the owner freed first, collected by its next alloc",
+    [8192],
+    "alloc",
+  ),
+  ownerFreedFirst(
+    "a large block freed remotely and by the owner, and two frees inside it",
+    [0, 4096, 20 * 4096],
+    "collect()",
+  ),
   insideFreed(
     "a large block freed, and a free inside it in the same batch",
     [4096],
