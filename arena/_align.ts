@@ -2,7 +2,7 @@
 // FixedAllocator. Alignment is of the real address: for native memory that
 // is `memory.address + ptr`, so the pointer is aligned relative to a bias
 // (the address modulo the alignment).
-import { checkNumber, hex } from "../internal/checks.ts";
+import { checkPowerOfTwo, hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 
 /**
@@ -21,14 +21,7 @@ export const MAX_ALIGNMENT = 2 ** 30;
 
 /** Throws unless `alignment` is a power of two from 1 to 2^30. */
 export function checkAlignment(alignment: number): void {
-  if (
-    Number.isInteger(alignment) && alignment >= 1 &&
-    alignment <= MAX_ALIGNMENT && (alignment & (alignment - 1)) === 0
-  ) return;
-  checkNumber(alignment, "Alignment");
-  throw new RangeError(
-    `Alignment must be a power of two from 1 to 2^30 (1 means packed), got ${alignment}`,
-  );
+  checkPowerOfTwo(alignment, MAX_ALIGNMENT, "2^30 (1 means packed)");
 }
 
 export {

@@ -16,7 +16,11 @@ import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
-import { GRAIN, SharedState } from "../internal/shared_state.ts";
+import {
+  GRAIN,
+  instanceState,
+  type SharedState,
+} from "../internal/shared_state.ts";
 import { MAX_SMALL, SPAN_HEADER } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
@@ -119,8 +123,6 @@ export class WorkerHeap implements Allocator, Disposable {
   #waiting: Int32Array;
   #errors: PointerError[] = [];
   #failure: unknown;
-  // Its shared source was destroyed by another instance (seen on a slow path).
-  #elsewhere = false;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -144,10 +146,9 @@ export class WorkerHeap implements Allocator, Disposable {
     this.#pages = pages;
     this.memory = pages.memory;
     this.id = pages.id;
-    this.#state = new SharedState(
-      pages.handle.state,
-      pages.reservedBytes / PAGE_SIZE,
-    );
+    // The instance's own view: the remote frees its page hand-backs drop
+    // are kept there for this heap's collect.
+    this.#state = instanceState.get(pages)!;
     this.#owners = this.#state.owners;
     this.#state.setHeap(this.id, true);
     this.#waiting = this.#state.waiting;
@@ -358,6 +359,7 @@ export class WorkerHeap implements Allocator, Disposable {
     if (!this.#pages.destroyed) this.#collect();
     this.heap.destroy();
     this.#state.setHeap(this.id, false);
+    this.#state.dropped.length = 0;
   }
 
   /** Same as {@linkcode WorkerHeap.destroy}, for `using`. */
@@ -443,15 +445,14 @@ export class WorkerHeap implements Allocator, Disposable {
   // The shared source was destroyed, and this heap learns it now (on a slow
   // path: an alloc that collects, a free that finds no owner): its instance
   // follows (its memory is revoked, so the heap refuses every call from
-  // now on), and the call is refused.
+  // now on), and the call is refused. Who destroyed it is the shared
+  // state's record, as for the instance: a direct call on the instance may
+  // have followed the destroy first.
   #destroyedElsewhere(): DestroyedError {
     const pages = this.#pages;
-    if (!pages.memory.destroyed) {
-      this.#elsewhere = true;
-      pages.destroy();
-    }
+    if (!pages.memory.destroyed) pages.destroy();
     return new DestroyedError(
-      !this.#elsewhere
+      this.#state.destroyer === this.id
         ? "Worker heap was used after destroy() of its shared page source: make a new one"
         : "Worker heap was used after destroy() of its shared page source by another instance on its handle (in this or another worker): make a new one",
     );
@@ -485,12 +486,41 @@ export class WorkerHeap implements Allocator, Disposable {
   #collect(): number {
     if (this.#state.destroyed) throw this.#destroyedElsewhere();
     const freed = this.#state.collect(this.id, this.#takeBack);
+    if (this.#state.dropped.length !== 0) this.#refuseDropped();
     const failure = this.#failure;
     if (failure !== undefined) {
       this.#failure = undefined;
       throw failure;
     }
     return freed;
+  }
+
+  // Refuses the remote frees that this heap's own frees dropped: it freed
+  // the memory they name (a large block, a span) before collecting them, and
+  // its pages went back to the shared source, clearing their bits.
+  #refuseDropped(): void {
+    const dropped = this.#state.dropped;
+    for (let i = 0; i < dropped.length; i += 2) {
+      const ptr = dropped[i];
+      this.#errors.push(
+        dropped[i + 1] === 1
+          ? new PointerError(
+            `A free of ${
+              hex(ptr)
+            } by another worker was refused: this heap freed that block itself before collecting the free (a double free)`,
+            ptr,
+            "double-free",
+          )
+          : new PointerError(
+            `A free of ${
+              hex(ptr)
+            } by another worker was refused: it is inside memory this heap freed itself before collecting the free (its pages went back to the shared source), so it is no allocation of this heap`,
+            ptr,
+            "foreign",
+          ),
+      );
+    }
+    dropped.length = 0;
   }
 
   // Frees a block freed remotely; a refusal is kept, not thrown.

@@ -81,17 +81,39 @@ export function checkPointer(ptr: number): void {
 export const MAX_REQUEST_ALIGNMENT = 65536;
 
 /**
+ * Throws unless `alignment` is a power of two from 1 to `max`: a TypeError
+ * for a non-number (`typeHint` follows "a number"), else a RangeError
+ * `Alignment must be a power of two from 1 to <range>, got <alignment><tail>`.
+ * Each allocator's check is this one with its own bound and wording.
+ */
+export function checkPowerOfTwo(
+  alignment: unknown,
+  max: number,
+  range: string,
+  typeHint = "",
+  tail = "",
+): void {
+  if (
+    typeof alignment === "number" && Number.isInteger(alignment) &&
+    alignment >= 1 && alignment <= max && (alignment & (alignment - 1)) === 0
+  ) return;
+  checkNumber(alignment, "Alignment", typeHint);
+  throw new RangeError(
+    `Alignment must be a power of two from 1 to ${range}, got ${alignment}${tail}`,
+  );
+}
+
+/**
  * Throws unless `alignment`, the alignment that one `alloc` or `resize` call
  * asks for, is a power of two from 1 to 65536: a TypeError for a non-number,
  * a RangeError naming the value otherwise.
  */
 export function checkRequestAlignment(alignment: unknown): void {
-  checkNumber(alignment, "Alignment", " (a power of two from 1 to 65536)");
-  if (
-    Number.isInteger(alignment) && alignment >= 1 &&
-    alignment <= MAX_REQUEST_ALIGNMENT && (alignment & (alignment - 1)) === 0
-  ) return;
-  throw new RangeError(
-    `Alignment must be a power of two from 1 to 65536, got ${alignment}; omit it for the allocator's natural alignment`,
+  checkPowerOfTwo(
+    alignment,
+    MAX_REQUEST_ALIGNMENT,
+    "65536",
+    " (a power of two from 1 to 65536)",
+    "; omit it for the allocator's natural alignment",
   );
 }

@@ -1,5 +1,5 @@
 // Checking a page source's options before it takes any resource.
-import { checkSize } from "./checks.ts";
+import { checkNumber, checkSize } from "./checks.ts";
 import { MAX_RESERVE, PAGE_SIZE } from "./pages.ts";
 
 /** The options about keeping freed pages, of a page source or a heap. */
@@ -25,9 +25,7 @@ export function reservePages(reserve: number): number {
 export function checkKeepOptions(options: KeepOptions): void {
   const { decayMs, retain, clock } = options;
   if (decayMs !== undefined && !(typeof decayMs === "number" && decayMs >= 0)) {
-    if (typeof decayMs !== "number") {
-      throw new TypeError(`Decay time must be a number, got ${typeof decayMs}`);
-    }
+    checkNumber(decayMs, "Decay time");
     throw new RangeError(
       `Decay time must be a non-negative number of milliseconds (or Infinity), got ${decayMs}`,
     );

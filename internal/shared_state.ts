@@ -1,9 +1,9 @@
 // The state that the workers on one SharedPages share besides its runs
-// (docs/design.md#remote-frees): a lock, the destroyed flag, ids, which
+// (docs/design.md#remote-frees): a lock, the destroyed flag and who set it, ids, which
 // worker owns each page, and the remote frees waiting for each owner.
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed (never reset)
-//   word 2 last id handed out                           3 (unused)
+//   word 2 last id handed out                           3 the id that destroyed it (0: none)
 //   owners[page]          the id of the worker whose run the page is in (0: none)
 //   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
 //   waiting[id]           pages newly marked for `id` since it last collected
@@ -17,6 +17,12 @@
 // next collect). Plain loads read only hints (owners, destroyed); every bit
 // of the remote-free protocol is read and written with Atomics.
 import { PAGE_SIZE } from "./pages.ts";
+
+/**
+ * Each SharedPages instance's view of the state, which its WorkerHeap uses
+ * too (one `dropped` list between them).
+ */
+export const instanceState = new WeakMap<object, SharedState>();
 
 /** The most workers (ids) that can share one SharedPages. */
 export const MAX_IDS = 1024;
@@ -44,6 +50,7 @@ export function pendingBlock(word: number, bit: number): number {
 const LOCK = 0;
 const DESTROYED = 1;
 const LAST_ID = 2;
+const DESTROYER = 3;
 const HEADER_WORDS = 4;
 // Spins of a thread that may not block before it retries the lock, at most.
 const MAX_SPINS = 1 << 10;
@@ -82,6 +89,15 @@ export class SharedState {
   readonly pending: Int32Array;
   /** Words in one id's summary. */
   readonly summaryWords: number;
+  /** The id of the instance this view is of (0: none, a WorkerHeap's own). */
+  self = 0;
+  /**
+   * Remote frees of this instance's blocks dropped uncollected when its own
+   * pages went back to the source: pairs of the block and 1 if it was the
+   * start of the run given back (0 inside it), for its heap's next collect
+   * to refuse.
+   */
+  readonly dropped: number[] = [];
   // The pending words of one collect, all taken before any block is freed:
   // pairs of a word's index and its bits.
   #taken = new Int32Array(2 * PAGE_WORDS);
@@ -110,12 +126,24 @@ export class SharedState {
   }
 
   /**
-   * Sets the destroyed flag, then sends every instance's WorkerHeap to its
+   * The id of the instance that destroyed the source, or 0 while none has:
+   * the one record every instance and WorkerHeap reads to tell its own
+   * destroy from another's.
+   */
+  get destroyer(): number {
+    return Atomics.load(this.words, DESTROYER);
+  }
+
+  /**
+   * Records instance `id` as the destroyer (the first one, if two race) and
+   * sets the destroyed flag, in that order, so that whoever sees the flag
+   * finds the destroyer; then sends every instance's WorkerHeap to its
    * slow path, where it reads the flag: a count in `waiting` (its next
    * alloc collects) and no page owned (its next free of a block of its own
    * is a remote free, which checks the flag). No fast path reads the flag.
    */
-  markDestroyed(): void {
+  markDestroyed(id: number): void {
+    Atomics.compareExchange(this.words, DESTROYER, 0, id);
     Atomics.store(this.words, DESTROYED, 1);
     const owners = this.owners;
     for (let p = 0; p < owners.length; p++) owners[p] = 0;
@@ -176,12 +204,15 @@ export class SharedState {
 
   /**
    * Sets the owner of `count` pages from `page` (under the lock). Pages given
-   * back (id 0) forget their pending frees: a late remote free of a block in
-   * them is refused as foreign, and the next owner starts clean.
+   * back (id 0) forget their pending frees, so the next owner starts clean:
+   * a later remote free of a block in them is refused as foreign, and those
+   * still uncollected in this instance's own pages are kept in `dropped`
+   * for its heap to refuse.
    */
   own(page: number, count: number, id: number): void {
     // Loops: fill() on a shared buffer costs more than a few stores.
     const owners = this.owners, pending = this.pending;
+    if (id === 0 && this.self !== 0) this.#drop(page, count);
     for (let p = page; p < page + count; p++) owners[p] = id;
     if (id !== 0) return;
     const end = (page + count) * PAGE_WORDS;
@@ -270,6 +301,30 @@ export class SharedState {
       }
     }
     return n;
+  }
+
+  // Keeps in `dropped` the pending frees in this instance's pages among the
+  // `count` from `page` that go back now: the owner freed the memory itself
+  // before collecting them, and its collect must still refuse them. Pages
+  // with no mark are skipped (a block's page is marked once its bit is set).
+  #drop(page: number, count: number): void {
+    const { owners, pending, marked, dropped } = this;
+    const start = page * PAGE_SIZE;
+    for (let p = page; p < page + count; p++) {
+      if (owners[p] !== this.self) continue;
+      if ((Atomics.load(marked, p >> 5) & (1 << (p & 31))) === 0) continue;
+      const first = p * PAGE_WORDS;
+      for (let w = first; w < first + PAGE_WORDS; w++) {
+        for (
+          let bits = Atomics.exchange(pending, w, 0);
+          bits !== 0;
+          bits &= bits - 1
+        ) {
+          const block = pendingBlock(w, bits & -bits);
+          dropped.push(block, block === start ? 1 : 0);
+        }
+      }
+    }
   }
 
   // Twice the room for taken words, keeping those taken so far.

@@ -17,6 +17,7 @@ import {
 import { revokeMemory } from "../internal/revoke.ts";
 import { checkNumber } from "../internal/checks.ts";
 import {
+  instanceState,
   MAX_IDS,
   SharedState,
   sharedStateBytes,
@@ -120,8 +121,6 @@ export class SharedPages extends PageSource {
   readonly id: number;
   #state: SharedState;
   #depth = 0;
-  // Destroyed by another instance: this one saw the flag and followed.
-  #elsewhere = false;
 
   /**
    * Makes the shared buffers.
@@ -145,6 +144,8 @@ export class SharedPages extends PageSource {
         }): attach once per worker`,
       );
     }
+    state.self = id;
+    instanceState.set(this, state);
     this.#state = state;
     this.id = id;
   }
@@ -343,8 +344,7 @@ export class SharedPages extends PageSource {
   override destroy(): void {
     if (super.destroyed) return;
     const state = this.#state;
-    this.#elsewhere = state.destroyed;
-    if (!this.#elsewhere) state.markDestroyed();
+    if (!state.destroyed) state.markDestroyed(this.id);
     super.destroy();
   }
 
@@ -393,7 +393,7 @@ export class SharedPages extends PageSource {
     this.#depth = 0;
     this.destroy();
     return new DestroyedError(
-      this.#elsewhere
+      this.#state.destroyer !== this.id
         ? "Shared page source was used after destroy() by another instance on its handle (in this or another worker): make a new one"
         : "Shared page source was used after destroy(): make a new one",
     );

@@ -2,7 +2,7 @@
 // takes anything: the block size, alignment, stride, slab size and blocks
 // per slab.
 import type { Allocator } from "../os/allocator.ts";
-import { checkNumber, checkSize } from "../internal/checks.ts";
+import { checkPowerOfTwo, checkSize } from "../internal/checks.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { MAX_BLOCKS } from "./_slab_rows.ts";
 import {
@@ -96,14 +96,7 @@ export function poolGeometry(
 
 /** Throws unless `alignment` is a power of two from 1 to 65536. */
 export function checkPoolAlignment(alignment: number): void {
-  if (
-    Number.isInteger(alignment) && alignment >= 1 &&
-    alignment <= MAX_POOL_ALIGNMENT && (alignment & (alignment - 1)) === 0
-  ) return;
-  checkNumber(alignment, "Alignment");
-  throw new RangeError(
-    `Alignment must be a power of two from 1 to ${MAX_POOL_ALIGNMENT}, got ${alignment}`,
-  );
+  checkPowerOfTwo(alignment, MAX_POOL_ALIGNMENT, String(MAX_POOL_ALIGNMENT));
 }
 
 function checkParent(parent: Allocator | undefined): void {

@@ -239,10 +239,12 @@ export class Pool extends Object implements Allocator, Disposable {
   #u8: Uint8Array = setup!.memory.u8;
   #f64: Float64Array = setup!.memory.f64;
   // A revoked memory (a WasmPages or SharedPages destroyed) cannot be
-  // detached: when told, the pool writes its free-list head back and
-  // closes both fast paths for good (an empty free list, an empty table
-  // view, which #sync and #loadCurrent keep so), and the checks read
-  // #revoked.
+  // detached: when told, the pool writes its current slab back (a later
+  // flush writes an empty head over it, which nothing reads: every call
+  // that would is refused) and closes both fast paths for good (an empty
+  // free list, an empty table view: #sync keeps the view empty when the
+  // decay timer fires later, and the checks refuse every call that would
+  // make another slab current), and the checks read #revoked.
   #revoked = false;
   #watcher = {
     revoked: () => {
@@ -264,14 +266,13 @@ export class Pool extends Object implements Allocator, Disposable {
   #destroyed = false;
   #slabs: Slabs;
 
-  // Copies of the tables' references and of the current slab's slot, row,
-  // block base and block 0, which the fast paths read; #sync refreshes them.
+  // Copies of the tables' references and of the current slab's slot, row
+  // and block 0, which the fast paths read; #sync refreshes them.
   #meta: Int32Array = new Int32Array(0);
   #next: Uint16Array = new Uint16Array(0);
   #pages: Int32Array = new Int32Array(0);
   #cur = 0;
   #curRow = 0;
-  #curBase = 0;
   #curFirst = 0;
   // The current slab's part of #next (empty: no current slab), which the
   // fast paths index by block: a read past its end is undefined, no mark,
@@ -535,7 +536,7 @@ export class Pool extends Object implements Allocator, Disposable {
     const m = this.#meta, row = this.#curRow, next = this.#next;
     const f = m[row + FRESH];
     const end = Math.min(f + FRESH_BATCH, this.blocksPerSlab);
-    const base = this.#curBase;
+    const base = this.#cur * this.blocksPerSlab;
     for (let i = f; i < end - 1; i++) next[base + i] = i + 1;
     next[base + end - 1] = END;
     m[row + FRESH] = end;
@@ -619,7 +620,7 @@ export class Pool extends Object implements Allocator, Disposable {
   #flush(): void {
     const m = this.#meta, row = this.#curRow;
     if (row === 0) return;
-    if (!this.#revoked) m[row + FREE_HEAD] = this.#hot[H_HEAD];
+    m[row + FREE_HEAD] = this.#hot[H_HEAD];
     m[row + USED] = this.#used();
   }
 
@@ -631,7 +632,6 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#next = t.next;
     this.#pages = t.map.pages;
     this.#curRow = t.cur * ROW;
-    this.#curBase = t.cur * this.blocksPerSlab;
     // As a small integer where it fits, so that the pointers alloc makes
     // stay int32 arithmetic (a float field makes every one a double).
     const first = t.first[t.cur];
@@ -661,7 +661,7 @@ export class Pool extends Object implements Allocator, Disposable {
     const used = cur === 0 ? 0 : m[row + USED];
     this.#hot[H_COUNT] = used + this.#armedOne;
     this.#others -= used;
-    this.#hot[H_HEAD] = cur === 0 || this.#revoked ? END : m[row + FREE_HEAD];
+    this.#hot[H_HEAD] = cur === 0 ? END : m[row + FREE_HEAD];
   }
 
   // Zeroes the block at `ptr` byte by byte, where its blocks are not
@@ -748,7 +748,6 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#checkLive();
     this.#slabs.reset();
     this.#others = 0;
-    this.#hot[H_COUNT] = this.#armedOne;
     this.#loadCurrent();
   }
 
@@ -851,9 +850,9 @@ export class Pool extends Object implements Allocator, Disposable {
     this.#destroyed = true;
     this.#unwatch();
     // Every fast path falls through to the checks, which throw.
+    // (clear() made no slab current: the count reads #armedOne, no block.)
     const slabs = this.#slabs.clear();
     this.#others = 0;
-    this.#hot[H_COUNT] = this.#armedOne;
     try {
       for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
     } catch (e) {

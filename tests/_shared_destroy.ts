@@ -28,7 +28,7 @@ type Call = (
   ptr: Ready["ptr"],
 ) => unknown;
 
-/** The calls, in the order they are made, by name. */
+/** The calls, by name. */
 export const CALLS: [string, Call][] = [
   ["heap.alloc(24)", (_, heap) => heap.alloc(24)],
   ["heap.allocUnsafe(24)", (_, heap) => heap.allocUnsafe(24)],
@@ -49,7 +49,17 @@ const HEAP =
 const PAGES =
   "Shared page source was used after destroy() by another instance on its handle (in this or another worker): make a new one";
 
-/** What each call of CALLS must do, in order. */
+/**
+ * Orders in which the calls are made (indices into CALLS): the heap's
+ * first, or the page source's first, so that the instance has followed the
+ * destroy before its heap sees it. Each call does the same in either.
+ */
+export const ORDERS: Record<string, number[]> = {
+  "heap first": [0, 1, 2, 3, 4, 5, 6, 7, 8],
+  "pages first": [4, 5, 6, 0, 1, 2, 3, 7, 8],
+};
+
+/** What each call of CALLS must do (in any of ORDERS). */
 export const EXPECTED: Outcome[] = [
   // The first call that reads the flag destroys the instance here too.
   { error: "DestroyedError", message: HEAP },

@@ -125,6 +125,18 @@ const OPTION_CASES: [string, unknown, ErrorClass, RegExp][] = [
     /^Decay time must be a non-negative number of milliseconds/,
   ],
   [
+    "decayMs null",
+    { blockSize: 8, decayMs: null },
+    TypeError,
+    /^Decay time must be a number, got null$/,
+  ],
+  [
+    'decayMs "1"',
+    { blockSize: 8, decayMs: "1" },
+    TypeError,
+    /^Decay time must be a number, got string$/,
+  ],
+  [
     "clock 5",
     { blockSize: 8, clock: 5 },
     TypeError,

@@ -4,7 +4,10 @@
 // to clear the pending bit of a refused free in those pages before it was
 // read: lost, with nothing said. Each case: the owner `a` allocates, `b`
 // frees remotely, `a` collects (explicitly, or in its next alloc), and the
-// refusals, counters and next allocation are exact.
+// refusals, counters and next allocation are exact. The owner may also
+// free the memory itself before it collects (its pages go back to the
+// shared source, which clears their pending bits): the frees in it are
+// refused all the same, not dropped.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
 import {
@@ -37,50 +40,99 @@ interface Case {
 // first 100,000-byte large block is at Q.
 const Q = 0x13000;
 
-// `a`'s large block at Q freed by `b`, and frees `inside` it (offsets from
-// Q) in the same batch: refused as foreign, as the block's own free gave
-// its pages back first.
-const insideFreed = (
+// `a`'s large block at Q freed remotely by `b` at the offsets `remote`
+// (from Q; 0 is the block itself), then, if `ownerFirst`, freed by `a`
+// itself before it collects. Collected in one batch, the frees inside the
+// block are refused as foreign (the block's own free gave its pages back
+// first); freed by the owner first, every one is refused (0 as a double
+// free), none dropped.
+const largeBlock = (
   name: string,
-  inside: number[],
+  remote: number[],
+  ownerFirst: boolean,
   collect: Case["collect"],
 ): Case => ({
   name,
   run: ({ a, b, ptr }) => {
     ptr.q = a.alloc(100_000);
     assert.equal(ptr.q, Q);
-    b.free(Q, 100_000);
-    for (const offset of inside) b.free(Q + offset, 100_000);
-    assert.equal(a.waitingFrees, 1 + inside.length);
+    for (const offset of remote) b.free(Q + offset, 100_000);
+    assert.equal(a.waitingFrees, remote.length);
+    if (!ownerFirst) return;
+    a.free(Q, 100_000);
+    assert.equal(a.waitingFrees, 0, "the pages went back: no bit is left");
   },
   collect,
-  refused: inside.map((offset) => [
-    () => Q + offset,
-    "foreign",
-    new RegExp(
-      `^Pointer 0x${(Q + offset).toString(16)} \\(${
-        Q + offset
-      }\\) is not an allocation of this heap`,
-    ),
-  ]),
+  refused: remote.filter((offset) => ownerFirst || offset !== 0).map((
+    offset,
+  ) => [() => Q + offset, ...refusal(Q + offset, offset, ownerFirst)]),
   used: 0,
   next: [100_000, () => Q],
 });
 
+// The reason and message (after the prefix) of a refused free at `ptr`,
+// `offset` bytes into the large block.
+function refusal(
+  ptr: number,
+  offset: number,
+  ownerFirst: boolean,
+): [PointerErrorReason, RegExp] {
+  if (!ownerFirst) {
+    return [
+      "foreign",
+      new RegExp(
+        `^Pointer 0x${
+          ptr.toString(16)
+        } \\(${ptr}\\) is not an allocation of this heap`,
+      ),
+    ];
+  }
+  return offset === 0
+    ? [
+      "double-free",
+      /^this heap freed that block itself before collecting the free \(a double free\)$/,
+    ]
+    : [
+      "foreign",
+      /^it is inside memory this heap freed itself before collecting the free \(its pages went back to the shared source\), so it is no allocation of this heap$/,
+    ];
+}
+
 const cases: Case[] = [
-  insideFreed(
-    "a large block freed, and a free inside it in the same batch",
+  largeBlock(
+    "a free inside a large block that the owner frees itself before collecting",
     [4096],
+    true,
     "collect()",
   ),
-  insideFreed(
-    "the same, collected by the owner's next alloc (which throws nothing)",
+  largeBlock(
+    "a free inside a large block the owner freed first, collected by its next alloc",
     [8192],
+    true,
     "alloc",
   ),
-  insideFreed(
+  largeBlock(
+    "a large block freed remotely and by the owner, and two frees inside it",
+    [0, 4096, 20 * 4096],
+    true,
+    "collect()",
+  ),
+  largeBlock(
+    "a large block freed, and a free inside it in the same batch",
+    [0, 4096],
+    false,
+    "collect()",
+  ),
+  largeBlock(
+    "the same, collected by the owner's next alloc (which throws nothing)",
+    [0, 8192],
+    false,
+    "alloc",
+  ),
+  largeBlock(
     "two frees inside a large block freed in the same batch",
-    [4096, 20 * 4096],
+    [0, 4096, 20 * 4096],
+    false,
     "collect()",
   ),
   {

@@ -2,14 +2,17 @@
 // instance on its handle: the other instances — in a real worker, and a
 // second one in this thread — and the WorkerHeaps on them refuse their next
 // call with a DestroyedError that says another instance destroyed it, and
-// their memory is revoked from then on. The worker is driven by messages
-// (allocate; destroyed now, call), so nothing depends on timing.
+// their memory is revoked from then on — whether the heap or the instance
+// makes the first call — while the destroying instance and its heap say it
+// was destroyed, not by another. The worker is driven by messages (allocate;
+// destroyed now, call), so nothing depends on timing.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
 import { SharedPages } from "../os/mod.ts";
 import {
   CALLS,
   EXPECTED,
+  ORDERS,
   type Outcome,
   outcome,
   type Ready,
@@ -37,7 +40,13 @@ function ask<T>(worker: Worker, message: unknown): Promise<T> {
   });
 }
 
-Deno.test("SharedPages destroyed in the main thread: a worker's instance and heap refuse their next call", async () => {
+Deno.test("SharedPages destroyed in the main thread: a worker's instance and heap refuse their next call", async (t) => {
+  for (const [name, order] of Object.entries(ORDERS)) {
+    await t.step(name, () => destroyedInMain(order));
+  }
+});
+
+async function destroyedInMain(order: number[]): Promise<void> {
   const pages = new SharedPages({ reserve: 2 ** 24 });
   const worker = new Worker(
     new URL("./_shared_destroy_worker.ts", import.meta.url),
@@ -50,7 +59,7 @@ Deno.test("SharedPages destroyed in the main thread: a worker's instance and hea
     pages.destroy();
     const after = await ask<{ outcomes: Outcome[]; destroyed: boolean[] }>(
       worker,
-      "go",
+      { order },
     );
     assert.deepEqual(
       Object.fromEntries(CALLS.map(([name], i) => [name, after.outcomes[i]])),
@@ -61,9 +70,15 @@ Deno.test("SharedPages destroyed in the main thread: a worker's instance and hea
   } finally {
     worker.terminate();
   }
+}
+
+Deno.test("SharedPages destroyed by one instance: another in the same thread refuses its next call", async (t) => {
+  for (const [name, order] of Object.entries(ORDERS)) {
+    await t.step(name, () => destroyedInThread(order));
+  }
 });
 
-Deno.test("SharedPages destroyed by one instance: another in the same thread refuses its next call", () => {
+function destroyedInThread(order: number[]): void {
   const pages = new SharedPages({ reserve: 2 ** 24 });
   const other = SharedPages.attach(pages.handle);
   const heap = new WorkerHeap({ pages: other });
@@ -71,15 +86,19 @@ Deno.test("SharedPages destroyed by one instance: another in the same thread ref
   assert.deepEqual(ptr, { block: 0x3030, run: 0x12000 });
   pages.destroy();
   assert.equal(other.memory.destroyed, false, "not yet: no call has seen it");
+  const outcomes: Outcome[] = [];
+  for (const i of order) {
+    outcomes[i] = outcome(() => CALLS[i][1](other, heap, ptr));
+  }
   assert.deepEqual(
-    CALLS.map(([name, call]) => [name, outcome(() => call(other, heap, ptr))]),
+    CALLS.map(([name], i) => [name, outcomes[i]]),
     CALLS.map(([name], i) => [name, EXPECTED[i]]),
   );
   assert.deepEqual(
     [other.destroyed, other.memory.destroyed, heap.destroyed],
     [true, true, true],
   );
-});
+}
 
 Deno.test("SharedPages destroyed by one instance: the first call the other makes is its own page source's", () => {
   const pages = new SharedPages({ reserve: 2 ** 24 });
@@ -92,4 +111,34 @@ Deno.test("SharedPages destroyed by one instance: the first call the other makes
     error: "DestroyedError",
     message: "Shared page source was used after destroy(): make a new one",
   });
+});
+
+Deno.test("SharedPages destroyed by one instance: its own heap says so, not another instance", () => {
+  const pages = new SharedPages({ reserve: 2 ** 24 });
+  const heap = new WorkerHeap({ pages });
+  const other = SharedPages.attach(pages.handle);
+  const theirs = new WorkerHeap({ pages: other });
+  assert.deepEqual([heap.alloc(24), theirs.alloc(24)], [0x4030, 0x14030]);
+  pages.destroy();
+  const own = {
+    error: "DestroyedError",
+    message:
+      "Worker heap was used after destroy() of its shared page source: make a new one",
+  };
+  // The other instance, destroyed in its turn by its heap's call, does not
+  // become the destroyer.
+  assert.deepEqual(outcome(() => theirs.alloc(24)), EXPECTED[0]);
+  assert.deepEqual(
+    [
+      outcome(() => heap.alloc(24)),
+      outcome(() => heap.allocUnsafe(24)),
+      outcome(() => heap.collect()),
+      outcome(() => pages.alloc(4096)),
+      outcome(() => other.alloc(4096)),
+    ],
+    [own, own, own, {
+      error: "DestroyedError",
+      message: "Shared page source was used after destroy(): make a new one",
+    }, EXPECTED[4]],
+  );
 });
