@@ -131,7 +131,11 @@ export class SharedPages extends PageSource {
     const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),
-      { decayMs: Infinity, clock: sharedClock, ...options },
+      {
+        ...options,
+        decayMs: options.decayMs ?? Infinity,
+        clock: options.clock ?? sharedClock,
+      },
       { first: PAGE_SIZE, end: handle.memory.byteLength, runs: handle.runs },
     );
     this.handle = handle;

@@ -509,6 +509,11 @@ Deno.test("page sources: decayMs left out or undefined is the same default", () 
       Infinity,
     ],
     ["OsPages", (o) => new OsPages({ reserve: 2 ** 20, ...o }), 1000],
+    [
+      "SharedPages",
+      (o) => new SharedPages({ reserve: 2 ** 20, ...o }),
+      Infinity,
+    ],
   ];
   for (const [name, make, expected] of rows) {
     for (const options of [{}, { decayMs: undefined }]) {

@@ -32,10 +32,18 @@ Deno.test("WorkerHeap: pages given back forget their pending frees, so the next 
   b.free(20528, 64);
   assert.deepEqual(b.remoteErrors, []);
   assert.equal(a.waitingFrees, 1);
-  // The run goes back before a collects: its pending mark goes with it.
+  // The run goes back before a collects: its pending mark goes with it, and
+  // a's collect refuses that free (it named no block of a's heap).
   plain.free(r, 64 * 4096);
-  assert.equal(a.collect(), 0);
-  assert.deepEqual(a.remoteErrors, []);
+  assert.equal(a.waitingFrees, 0);
+  assert.throws(
+    () => a.collect(),
+    (e: unknown) =>
+      e instanceof PointerError && e.ptr === 20528 && e.reason === "foreign",
+  );
+  assert.deepEqual(a.remoteErrors.map((e) => [e.ptr, e.reason]), [
+    [20528, "foreign"],
+  ]);
   const c = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
   const q = c.alloc(64);
   assert.equal(q, 20528); // the marked chunk's address, in a new owner's span
