@@ -141,7 +141,7 @@ const heapState = (heap: Heap, pages: PageSource) => ({
   empty: heap.emptySpans,
   segments: heap.segments,
   // (Introspection throws once the heap is destroyed, as every call does.)
-  classStats: heap.destroyed ? [] : heap.classStats(),
+  classStats: heap.destroyed || pages.destroyed ? [] : heap.classStats(),
   pagesLive: pages.liveBytes,
 });
 
