@@ -133,6 +133,9 @@ export class DebugAllocator implements Allocator, Disposable {
   #heldBytes = 0;
   #freed = new Map<number, Block>();
   #destroyed = false;
+  // The alignment of the parent's every block: its `alignment` (an arena's,
+  // a pool's), else 16 (a heap's, a page source's granule).
+  #natural: number;
 
   /**
    * Wraps `options.parent`.
@@ -165,6 +168,11 @@ export class DebugAllocator implements Allocator, Disposable {
     this.quarantine = quarantine;
     this.junk = junk;
     this.#stacks = options.stacks ?? false;
+    const natural = (parent as { alignment?: unknown }).alignment;
+    this.#natural = typeof natural === "number" && natural >>> 0 === natural &&
+        (natural & (natural - 1)) === 0 && natural > 16
+      ? natural
+      : 16;
   }
 
   /** Bytes of freed blocks held in quarantine now (red zones included). */
@@ -184,7 +192,8 @@ export class DebugAllocator implements Allocator, Disposable {
    * @param alignment A power of two from 1 to 65536 that the address is a
    * multiple of, passed to the parent (which must support it); the red zone
    * before the block then grows to a multiple of it. Omitted, the parent's
-   * natural alignment.
+   * natural alignment: its `alignment` where it has one (an arena's, a
+   * pool's), else 16, with the red zone grown the same way.
    * @returns The pointer.
    */
   alloc(size: number, alignment?: number): number {
@@ -193,12 +202,12 @@ export class DebugAllocator implements Allocator, Disposable {
     checkSize(size, Number.MAX_SAFE_INTEGER);
     const rz = this.redZone;
     // The block starts `front` bytes into the parent's allocation: the red
-    // zone, rounded up to the alignment so that the block keeps it.
-    const front = alignment === undefined || rz === 0
-      ? rz
-      : Math.ceil(rz / alignment) * alignment;
+    // zone, rounded up to the alignment (the parent's own, omitted) so that
+    // the block keeps it.
+    const align = alignment ?? this.#natural;
+    const front = rz % align === 0 ? rz : Math.ceil(rz / align) * align;
     const base = alignment === undefined
-      ? this.parent.alloc(size + 2 * rz)
+      ? this.parent.alloc(front + size + rz)
       : this.parent.alloc(front + size + rz, alignment);
     const ptr = base + front;
     fillBytes(this.memory, base, ptr, RED);
@@ -337,17 +346,24 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   /**
-   * Gives every block back to the parent — the quarantined ones too — then
-   * throws a {@linkcode LeakError} if allocations were still live. Calling it
-   * again does nothing.
+   * Gives every block back to the parent — the quarantined ones too; a
+   * parent destroyed first took them with it — then throws a
+   * {@linkcode LeakError} if allocations were still live. Calling it again
+   * does nothing.
    */
   destroy(): void {
     if (this.#destroyed) return;
     const leaks = this.leaks();
     this.#destroyed = true;
     const held = this.#held.slice(this.#heldHead);
-    for (const block of [...held, ...this.#live.values()]) {
-      this.parent.free(block.base, this.#span(block));
+    try {
+      for (const block of [...held, ...this.#live.values()]) {
+        this.parent.free(block.base, this.#span(block));
+      }
+    } catch (e) {
+      // A parent destroyed first took the blocks with it; the leaks are
+      // still reported.
+      if (!(e instanceof DestroyedError)) throw e;
     }
     this.#held = [];
     this.#heldHead = 0;

@@ -42,15 +42,30 @@ export class SizeTable {
     }
   }
 
-  /** Stores `size` for `ptr` (which must not be in the table). */
+  /**
+   * Stores `size` for `ptr`; throws if `ptr` is in the table already (two
+   * entries for one pointer would leave one of them shadowed for good).
+   */
   set(ptr: number, size: number): void {
     if ((this.#filled + 1) * 2 > this.#keys.length) this.#rehash();
     const keys = this.#keys, mask = keys.length - 1;
-    let i = this.#slot(ptr);
-    while (keys[i] !== EMPTY && keys[i] !== DELETED) i = (i + 1) & mask;
-    if (keys[i] === EMPTY) this.#filled++;
-    keys[i] = ptr;
-    this.#sizes[i] = size;
+    // Probe to the end of the run, for `ptr` itself, taking the first
+    // deleted slot on the way.
+    let free = -1, i = this.#slot(ptr);
+    for (let key = keys[i]; key !== EMPTY; key = keys[i = (i + 1) & mask]) {
+      if (key === ptr) {
+        throw new RangeError(
+          `Pointer 0x${ptr.toString(16)} is in the size table already`,
+        );
+      }
+      if (key === DELETED && free < 0) free = i;
+    }
+    if (free < 0) {
+      free = i;
+      this.#filled++;
+    }
+    keys[free] = ptr;
+    this.#sizes[free] = size;
     this.#count++;
   }
 

@@ -101,6 +101,21 @@ function usableSizeOf(allocator: Allocator): UsableSize | null {
     : null;
 }
 
+// The message of a refusal whose thrown value cannot be made a string.
+const UNPRINTABLE_THROW =
+  "The allocator threw a value that is not an Error and cannot be made a string";
+
+// What was thrown, as an Error, without letting anything escape: a value
+// String() cannot convert (no toString, a throwing one) or a Proxy whose
+// traps throw (under instanceof) gets a fixed message.
+function asError(thrown: unknown): Error {
+  try {
+    return thrown instanceof Error ? thrown : new Error(String(thrown));
+  } catch {
+    return new Error(UNPRINTABLE_THROW);
+  }
+}
+
 // xSize answers in a C int.
 const INT_MAX = 0x7fffffff;
 
@@ -112,7 +127,7 @@ const INT_MAX = 0x7fffffff;
  *
  * | hook | C signature | on refusal |
  * |---|---|---|
- * | `malloc`, `calloc`, `realloc`, `free`, `usableSize` | as in libc (`calloc` checks `n * size` for overflow; `realloc(p, 0)` frees) | NULL (0) |
+ * | `malloc`, `calloc`, `realloc`, `free`, `usableSize` | as in libc (`malloc(0)` gets a 1-byte block, a pointer of its own; `calloc` checks `n * size` for overflow; `realloc(p, 0)` frees) | NULL (0) |
  * | `zalloc`, `zfree` | zlib's `alloc_func`, `free_func` | `Z_NULL`: zlib says `Z_MEM_ERROR` |
  * | `luaAlloc` | Lua's `lua_Alloc(ud, ptr, osize, nsize)` | NULL: Lua raises a memory error |
  * | `sqliteMemMethods` | a `sqlite3_mem_methods` struct, for `SQLITE_CONFIG_MALLOC` | NULL: `SQLITE_NOMEM` |
@@ -497,8 +512,11 @@ export class CAllocator implements Disposable {
     }
   }
 
-  // Allocates `size` bytes for C; returns the native address.
+  // Allocates `size` bytes for C; returns the native address. A 0-byte
+  // request gets 1 byte: C expects a pointer no other block has, where a
+  // bump allocator (an arena) gives its next block the same address.
   #alloc(size: number): number {
+    if (size === 0) size = 1;
     this.#reserve(size);
     const ptr = this.allocator.alloc(size);
     const room = this.#room(ptr, size);
@@ -525,7 +543,16 @@ export class CAllocator implements Disposable {
   // address.
   #hold(ptr: number, size: number, held: number): number {
     if (held > size) ptr = this.allocator.resize(ptr, size, held);
-    this.#sizes.set(ptr, held);
+    try {
+      this.#sizes.set(ptr, held);
+    } catch {
+      // The block is left to the allocator: freeing it would free C's.
+      throw new RangeError(
+        `The allocator handed out pointer 0x${ptr.toString(16)} (native 0x${
+          (this.#address + ptr).toString(16)
+        }) while C still holds a block there: the allocator is broken`,
+      );
+    }
     this.#bytes += held;
     return this.#address + ptr;
   }
@@ -581,18 +608,17 @@ export class CAllocator implements Disposable {
     );
   }
 
+  // Records a refused call; never throws, whatever was thrown (nothing may
+  // reach C).
   #refuse(hook: HookName, error: unknown): 0 {
-    const call: RefusedCall = {
-      hook,
-      error: error instanceof Error ? error : new Error(String(error)),
-    };
     this.#refused++;
+    const call: RefusedCall = { hook, error: asError(error) };
     if (this.#errors.length < KEPT_ERRORS) this.#errors.push(call);
     this.#inOnError = true;
     try {
       this.#onError?.(call);
     } catch {
-      // Nothing may reach C.
+      // Whatever onError throws is ignored.
     } finally {
       this.#inOnError = false;
     }

@@ -47,7 +47,14 @@ export interface ArrayCursor<E = number, C = { ptr: number }> {
 }
 
 type CursorClass = new (memory: Memory) => AnyCursor;
+// A cursor as its own accessors see it.
+type AtPtr = AnyCursor & { [PTR]: number };
 const SUBS = Symbol("sub-cursors");
+// Where a cursor keeps its ptr, behind the accessor that refuses a
+// non-number. (A private #ptr, declared first, ran the `pool` kind of
+// bench/particles.ts at 1.62x struct-of-arrays against 1.38x; this field,
+// set after the views as the plain ptr was, costs nothing measurable.)
+const PTR = Symbol("ptr");
 const ACCESS = Symbol("accessors");
 // One class per layout and grain, whatever the memory.
 const classes = new WeakMap<CursorLayout, Map<number, CursorClass>>();
@@ -117,11 +124,11 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
     // Unaligned (packed), or no code generation here (a content security
     // policy): through the field's Access.
     proto[f.name] = {
-      get(this: AnyCursor & { [ACCESS]: Access[] }) {
-        return this[ACCESS][k].get(fieldAt(this.ptr, off));
+      get(this: AtPtr & { [ACCESS]: Access[] }) {
+        return this[ACCESS][k].get(fieldAt(this[PTR], off));
       },
-      set(this: AnyCursor & { [ACCESS]: Access[] }, v: number | bigint) {
-        this[ACCESS][k].set(fieldAt(this.ptr, off), v);
+      set(this: AtPtr & { [ACCESS]: Access[] }, v: number | bigint) {
+        this[ACCESS][k].set(fieldAt(this[PTR], off), v);
       },
       enumerable: true,
     };
@@ -129,9 +136,9 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
   others.forEach((f, k) => {
     const off = f.offset;
     proto[f.name] = {
-      get(this: AnyCursor & { [SUBS]: AnyCursor[] }) {
+      get(this: AtPtr & { [SUBS]: AnyCursor[] }) {
         const sub = this[SUBS][k];
-        sub.ptr = fieldAt(this.ptr, off);
+        sub.ptr = fieldAt(this[PTR], off);
         return sub;
       },
       enumerable: true,
@@ -146,9 +153,45 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
 // goes through its Access.
 function closureBase(): CursorClass {
   return class Cursor {
-    ptr = 0;
+    [PTR] = 0;
     constructor(_memory: Memory) {}
+    get ptr(): number {
+      return this[PTR];
+    }
+    set ptr(v: number) {
+      this[PTR] = typeof v === "number" ? v : notAPointer(v);
+    }
   };
+}
+
+// A cursor's ptr must be a number: a string would be concatenated with the
+// field's offset ("8" + 0 reads byte 80), true and null read bytes 1 and 0.
+// (A number that is no address, negative or NaN, reaches no byte.)
+function notAPointer(v: unknown): never {
+  throw new TypeError(
+    `A cursor's ptr must be a number (an address), got ${describe(v)}`,
+  );
+}
+
+// A value named in a message, without calling its toString (which may
+// throw).
+function describe(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return `the string ${
+        JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)
+      }`;
+    case "bigint":
+      return `the bigint ${v}n`;
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    case "object":
+      return v === null ? "null" : Array.isArray(v) ? "an array" : "an object";
+    default:
+      return String(v); // undefined, a boolean
+  }
 }
 
 // The address of the field `off` bytes into the record at `ptr`, or -1 (no
@@ -178,7 +221,7 @@ const VIEW = {
 // typed-array index alone, as with offsets written by hand.
 function accessors(name: string, type: ScalarName, offset: number): string {
   const [view, size] = VIEW[type];
-  // this.ptr / size is the same expression in every getter of a view: V8
+  // this[PTR] / size is the same expression in every getter of a view: V8
   // computes it once for a run of accesses at one ptr, and its one
   // remainder test is the alignment check. A word index set beside ptr
   // (`#w = ptr >>> 3`) ran the `pool` kind of bench/particles.ts
@@ -192,8 +235,8 @@ function accessors(name: string, type: ScalarName, offset: number): string {
   // integer ptr an integer (Math.max with -0.5 made the index arithmetic
   // float: 1.2-1.7x the hand-written loop of bench/pool_bench.ts).
   const at = size === 1
-    ? `(this.ptr >= 0 ? this.ptr : -2147483648) + ${offset}`
-    : `Math.max(this.ptr, -1) / ${size} + ${offset / size}`;
+    ? `(this[PTR] >= 0 ? this[PTR] : -2147483648) + ${offset}`
+    : `Math.max(this[PTR], -1) / ${size} + ${offset / size}`;
   if (type === "usize") {
     return `get ${name}() { const a = ${at}, m = this.#u32; ` +
       `return m[a] + m[a + 1] * 4294967296; }\n` +
@@ -217,18 +260,26 @@ function generated(
   // Every view, used or not: with only the used ones the particle loop of
   // bench/particles.ts ran 2.0–2.3× struct-of-arrays instead of 1.6–1.8×.
   const views = Object.keys(VIEW).filter((v) => v !== "usize");
-  let body = `return class Cursor {\n${
-    views.map((v) => `#${v};`).join(" ")
-  }\nconstructor(m) { this.ptr = 0; ${
-    views.map((v) => `this.#${v} = m.${v};`).join(" ")
-  } }\n`;
+  // ptr is the PTR field behind an accessor whose setter refuses a
+  // non-number (see notAPointer); the getters read the field itself.
+  let body =
+    `return class Cursor {\n${
+      views.map((v) => `#${v};`).join(" ")
+    }\nconstructor(m) { ${
+      views.map((v) => `this.#${v} = m.${v};`).join(" ")
+    } this[PTR] = 0; }\nget ptr() { return this[PTR]; }\n` +
+    `set ptr(v) { this[PTR] = typeof v === "number" ? v : notAPointer(v); }\n`;
   for (const f of aligned) {
     body += accessors(f.name, f.type as ScalarName, f.offset);
   }
   body += "};";
   let C: CursorClass;
   try {
-    C = new Function("pointerValue", body)(pointerValue);
+    C = new Function("pointerValue", "notAPointer", "PTR", body)(
+      pointerValue,
+      notAPointer,
+      PTR,
+    );
   } catch (e) {
     if (e instanceof EvalError) return null;
     throw e;
@@ -293,11 +344,17 @@ function arrayCursor(
       "This array holds records: use at(i) for a cursor at element i",
     );
   };
+  let ptr = 0;
   if (typeof type === "string") {
     const size = scalarSize(type);
     const a = accessOf(memory, grain, type, offset);
     return {
-      ptr: 0,
+      get ptr() {
+        return ptr;
+      },
+      set ptr(v: number) {
+        ptr = typeof v === "number" ? v : notAPointer(v);
+      },
       length,
       get(i) {
         checkIndex(i);
@@ -320,7 +377,12 @@ function arrayCursor(
     Math.min(grain, lowBit(offset), lowBit(type.size), type.align),
   );
   return {
-    ptr: 0,
+    get ptr() {
+      return ptr;
+    },
+    set ptr(v: number) {
+      ptr = typeof v === "number" ? v : notAPointer(v);
+    },
     length,
     get: noScalar,
     set: noScalar,

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { Arena, FixedAllocator } from "../arena/mod.ts";
 import { DebugAllocator, MemoryCorruptionError } from "../debug/mod.ts";
-import { BufferPages, OsPages } from "../os/mod.ts";
+import { Heap } from "../heap/mod.ts";
+import { type Allocator, BufferPages, OsPages } from "../os/mod.ts";
+import { Pool } from "../pool/mod.ts";
 
 const RED = 0xfd;
 
@@ -93,4 +95,131 @@ Deno.test("allocUnsafe: Arena zeroed, FixedAllocator old bytes, DebugAllocator j
     [debug.junk],
   );
   debug.free(d, 40);
+});
+
+// Without an alignment a block keeps the parent's natural one: the red zone
+// before it grows to a multiple of the parent's `alignment` (16 for those
+// without one). `front` is the bytes from the parent's block to the pointer.
+const natural: {
+  parent: string;
+  make(pages: BufferPages): Allocator & { bytesUsed: number };
+  /** Whether freeing every block gives all bytes back (no bump allocator). */
+  gives?: boolean;
+  redZone: number;
+  align: number;
+  front: number;
+}[] = [
+  {
+    parent: "Heap",
+    make: (pages) => new Heap({ pages }),
+    gives: true,
+    redZone: 16,
+    align: 16,
+    front: 16,
+  },
+  {
+    parent: "Arena",
+    make: (parent) => new Arena({ parent }),
+    redZone: 16,
+    align: 16,
+    front: 16,
+  },
+  {
+    parent: "Arena @ 64",
+    make: (parent) => new Arena({ parent, alignment: 64 }),
+    redZone: 16,
+    align: 64,
+    front: 64,
+  },
+  {
+    parent: "Arena @ 64, red zone 80",
+    make: (parent) => new Arena({ parent, alignment: 64 }),
+    redZone: 80,
+    align: 64,
+    front: 128,
+  },
+  {
+    parent: "Arena @ 64, red zone 0",
+    make: (parent) => new Arena({ parent, alignment: 64 }),
+    redZone: 0,
+    align: 64,
+    front: 0,
+  },
+  {
+    parent: "Arena @ 8",
+    make: (parent) => new Arena({ parent, alignment: 8 }),
+    redZone: 16,
+    align: 8,
+    front: 16,
+  },
+  {
+    parent: "Pool @ 128",
+    make: (parent) => new Pool({ blockSize: 512, alignment: 128, parent }),
+    gives: true,
+    redZone: 16,
+    align: 128,
+    front: 128,
+  },
+  {
+    parent: "Pool @ 32",
+    make: (parent) => new Pool({ blockSize: 512, alignment: 32, parent }),
+    gives: true,
+    redZone: 48,
+    align: 32,
+    front: 64,
+  },
+  {
+    parent: "FixedAllocator @ 256",
+    make: (pages) =>
+      new FixedAllocator({
+        memory: pages.memory,
+        ptr: pages.alloc(16384),
+        length: 16384,
+        alignment: 256,
+      }),
+    redZone: 16,
+    align: 256,
+    front: 256,
+  },
+];
+
+Deno.test("DebugAllocator: no alignment asked, the parent's natural one", async (t) => {
+  for (const { parent: name, make, gives, redZone, align, front } of natural) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      const parent = make(pages);
+      const debug = new DebugAllocator({ parent, redZone, quarantine: 0 });
+      const used = parent.bytesUsed;
+      const u8 = debug.memory.u8;
+      const ps = [10, 1, 33].map((size) => {
+        const p = debug.alloc(size);
+        assert.equal(p % align, 0, `${size} B at ${p}`);
+        // The whole front, padding and red zone, and the back red zone.
+        assert.deepEqual(
+          [...new Set(u8.subarray(p - front, p))],
+          front > 0 ? [RED] : [],
+        );
+        assert.deepEqual(
+          [...new Set(u8.subarray(p + size, p + size + redZone))],
+          redZone > 0 ? [RED] : [],
+        );
+        return [p, size];
+      });
+      const [[p, size]] = ps;
+      const q = debug.resize(p, size, 40);
+      assert.equal(q % align, 0, `resized to ${q}`);
+      if (front > 0) {
+        u8[q - front] = 1; // the first byte of the parent's block
+        assert.throws(
+          () => debug.free(q, 40),
+          MemoryCorruptionError,
+          "before the 40-byte allocation",
+        );
+      } else debug.free(q, 40);
+      for (const [r, n] of ps.slice(1)) debug.free(r, n);
+      // A bump allocator gives back the last block alone.
+      if (gives) assert.equal(parent.bytesUsed, used, "every block back");
+      assert.deepEqual(debug.leaks(), []);
+    });
+  }
 });

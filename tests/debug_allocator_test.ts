@@ -8,8 +8,15 @@ import {
   LeakError,
   MemoryCorruptionError,
 } from "../debug/mod.ts";
+import { Arena } from "../arena/mod.ts";
 import { Heap } from "../heap/mod.ts";
-import { BufferPages, PointerError } from "../os/mod.ts";
+import {
+  type Allocator,
+  BufferPages,
+  DestroyedError,
+  PointerError,
+} from "../os/mod.ts";
+import { Pool } from "../pool/mod.ts";
 
 interface Env {
   debug: DebugAllocator;
@@ -375,6 +382,46 @@ Deno.test("DebugAllocator: each edge byte of a red zone is caught, on its own bl
         } else debug.free(ptr[name], 32);
       }
       assert.equal(heap.bytesUsed, 0);
+    });
+  }
+});
+
+// As an arena's and a pool's: a parent destroyed first took the blocks with
+// it, and destroy() still reports the leaks.
+Deno.test("DebugAllocator: destroy after its parent still throws the LeakError", async (t) => {
+  const parents: [
+    string,
+    (pages: BufferPages) => Allocator & Disposable & { destroy(): void },
+  ][] = [
+    ["Heap", (pages) => new Heap({ pages })],
+    ["Arena", (parent) => new Arena({ parent })],
+    ["Pool", (parent) => new Pool({ blockSize: 64, parent })],
+    ["BufferPages", (pages) => pages],
+  ];
+  for (const [name, make] of parents) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      const parent = make(pages);
+      const debug = new DebugAllocator({ parent });
+      const p = debug.alloc(10);
+      debug.free(debug.alloc(20), 20); // in quarantine
+      parent.destroy();
+      assert.throws(() => debug.destroy(), (e: unknown) => {
+        assert.ok(e instanceof LeakError, `expected LeakError, got ${e}`);
+        assert.match(
+          e.message,
+          new RegExp(
+            `^1 allocation\\(s\\) never freed: 10 bytes at 0x${
+              p.toString(16)
+            } `,
+          ),
+        );
+        assert.deepEqual(e.leaks.map((b) => [b.ptr, b.size]), [[p, 10]]);
+        return true;
+      });
+      assert.equal(debug.destroyed, true);
+      debug.destroy(); // again: nothing
+      assert.throws(() => debug.alloc(8), DestroyedError, "after destroy()");
     });
   }
 });

@@ -2,6 +2,7 @@
 // pointers), as data: each case runs calls on a fresh bridge over a heap and
 // states what C got back, what the bridge holds, and the calls it refused.
 import assert from "node:assert/strict";
+import { Arena, FixedAllocator } from "../arena/mod.ts";
 import { CAllocator, type HookName } from "../ffi/mod.ts";
 import { DebugAllocator, LeakError } from "../debug/mod.ts";
 import { Heap } from "../heap/mod.ts";
@@ -14,6 +15,7 @@ import {
   PointerError,
   type PointerErrorReason,
 } from "../os/mod.ts";
+import { Pool } from "../pool/mod.ts";
 import { sized } from "./ffi/_allocators.ts";
 import { testWith } from "./ffi/_libs.ts";
 import { zlib } from "./ffi/_zlib.ts";
@@ -104,7 +106,7 @@ const cases: Case[] = [
     name: "malloc(0) gives a block of its own",
     run: ({ c }) => c.malloc(0n) !== c.malloc(0n),
     returns: true,
-    bytes: { sized: 0, usable: 32 },
+    bytes: { sized: 2, usable: 32 }, // a 1-byte block each
     heapBytes: 32,
   },
   {
@@ -673,4 +675,212 @@ Deno.test("bridge: close after a refused call frees the callbacks at once", () =
   } finally {
     proto.close = close;
   }
+});
+
+// An exception in an FFI callback aborts the process: whatever an allocator
+// throws — a value String() cannot convert, a Proxy whose traps throw — the
+// hook answers NULL and records an Error with a fixed message.
+const UNPRINTABLE =
+  "The allocator threw a value that is not an Error and cannot be made a string";
+const hostile: [string, () => unknown, string][] = [
+  ["an object with no prototype", () => Object.create(null), UNPRINTABLE],
+  [
+    "a Proxy whose getPrototypeOf throws",
+    () =>
+      new Proxy({}, {
+        getPrototypeOf() {
+          throw Object.create(null);
+        },
+      }),
+    UNPRINTABLE,
+  ],
+  [
+    "an object whose toString throws",
+    () => ({
+      toString() {
+        throw new Error("no");
+      },
+    }),
+    UNPRINTABLE,
+  ],
+  ["a number", () => 7, "7"],
+  ["a string", () => "bad", "bad"],
+];
+
+Deno.test("bridge: whatever the allocator throws, no exception reaches C", async (t) => {
+  for (const [name, thrown, message] of hostile) {
+    await t.step(name, () => {
+      using pages = new OsPages({ reserve: 2 ** 24 });
+      using heap = new Heap({ pages });
+      // Blocks come from the heap; then every call throws the value.
+      let throwing = false;
+      const bad: Allocator = {
+        memory: heap.memory,
+        alloc: (size) => {
+          if (throwing) throw thrown();
+          return heap.alloc(size);
+        },
+        resize: () => {
+          throw thrown();
+        },
+        free: () => {
+          throw thrown();
+        },
+      };
+      const seen: string[] = [];
+      using bridge = new CAllocator(bad, {
+        // A handler that reads the error, then throws something hostile too.
+        onError: (call) => {
+          seen.push(`${call.hook}: ${call.error.message}`);
+          throw thrown();
+        },
+      });
+      const c = callers(bridge);
+      const p = c.malloc(32n);
+      assert.notEqual(p, 0n);
+      throwing = true;
+      const results = [
+        c.malloc(16n),
+        c.calloc(2n, 8n),
+        c.realloc(0n, 16n),
+        c.realloc(p, 64n),
+        c.zalloc(0n, 2, 8),
+        c.luaAlloc(0n, 0n, 0n, 16n),
+        c.xMalloc(16),
+        c.xRealloc(p, 64),
+        c.free(p),
+        c.xFree(p),
+      ];
+      assert.deepEqual(
+        results,
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, null, null],
+      );
+      const hooks = [
+        "malloc",
+        "calloc",
+        "realloc",
+        "realloc",
+        "zalloc",
+        "luaAlloc",
+        "xMalloc",
+        "xRealloc",
+        "free",
+        "xFree",
+      ];
+      assert.deepEqual(
+        bridge.errors.map(({ hook, error }) => [
+          hook,
+          error.constructor,
+          error.message,
+        ]),
+        hooks.map((hook) => [hook, Error, message]),
+      );
+      assert.deepEqual(seen, hooks.map((hook) => `${hook}: ${message}`));
+      assert.equal(bridge.refusedCalls, 10);
+      assert.equal(bridge.bytesUsed, 32); // p is still C's
+      assert.equal(c.usableSize(p), 32n);
+    });
+  }
+});
+
+// C expects a pointer of its own from malloc(0): a bump allocator's next
+// block would start at the same address (the size table then held two
+// entries for it). Each 0-byte request gets a 1-byte block.
+const zeroParents: {
+  name: string;
+  make(pages: OsPages): Allocator;
+  /** What usableSize tells C of malloc(0)'s block. */
+  zero: number;
+}[] = [
+  { name: "Heap", make: (pages) => new Heap({ pages }), zero: 16 },
+  { name: "Heap, sized", make: (pages) => sized(new Heap({ pages })), zero: 1 },
+  { name: "Arena", make: (parent) => new Arena({ parent }), zero: 1 },
+  {
+    name: "FixedAllocator",
+    make: (pages) =>
+      new FixedAllocator({
+        memory: pages.memory,
+        ptr: pages.alloc(4096),
+        length: 4096,
+      }),
+    zero: 1,
+  },
+  {
+    name: "Pool",
+    make: (parent) => new Pool({ blockSize: 64, parent }),
+    zero: 1,
+  },
+  {
+    name: "DebugAllocator on an Arena",
+    make: (parent) =>
+      new DebugAllocator({ parent: new Arena({ parent }), quarantine: 0 }),
+    zero: 1,
+  },
+];
+
+Deno.test("bridge: malloc(0) is a block of its own on every parent", async (t) => {
+  for (const { name, make, zero } of zeroParents) {
+    await t.step(name, () => {
+      using pages = new OsPages({ reserve: 2 ** 24 });
+      using bridge = new CAllocator(make(pages));
+      const c = callers(bridge);
+      const z = c.malloc(0n), a = c.malloc(16n), z2 = c.calloc(0n, 8n);
+      const z3 = c.realloc(0n, 0n);
+      const all = [z, a, z2, z3];
+      assert.equal(new Set(all).size, 4, `distinct: ${all}`);
+      assert.ok(!all.includes(0n));
+      assert.deepEqual(
+        all.map((p) => c.usableSize(p)),
+        [zero, 16, zero, zero].map(BigInt),
+      );
+      assert.equal(bridge.bytesUsed, 3 * zero + 16);
+      c.free(a);
+      assert.deepEqual([c.usableSize(z), c.usableSize(a)], [BigInt(zero), 0n]);
+      assert.equal(bridge.bytesUsed, 3 * zero);
+      c.free(z);
+      c.free(z2);
+      c.free(z3);
+      assert.equal(bridge.bytesUsed, 0);
+      // The one refusal: usableSize of the freed a.
+      assert.deepEqual(
+        bridge.errors.map(({ hook, error }) => [hook, error.name]),
+        [["usableSize", "PointerError"]],
+      );
+    });
+  }
+});
+
+Deno.test("bridge: a pointer the allocator hands out twice is refused, never shadowed", () => {
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  // A broken allocator: every alloc returns the same block.
+  const first = heap.alloc(64);
+  const broken: Allocator = {
+    memory: heap.memory,
+    alloc: () => first,
+    resize: (ptr) => ptr,
+    free: () => {},
+  };
+  using bridge = new CAllocator(broken);
+  const c = callers(bridge);
+  const a = c.malloc(64n);
+  assert.equal(a, heap.memory.address! + BigInt(first));
+  assert.equal(c.malloc(16n), 0n);
+  assert.equal(c.usableSize(a), 64n); // the first entry, unchanged
+  assert.equal(bridge.bytesUsed, 64);
+  assert.equal(bridge.refusedCalls, 1);
+  const [{ hook, error }] = bridge.errors;
+  assert.equal(hook, "malloc");
+  assert.ok(error instanceof RangeError);
+  assert.match(
+    error.message,
+    new RegExp(
+      `^The allocator handed out pointer 0x${first.toString(16)} \\(native 0x${
+        a.toString(16)
+      }\\) while C still holds a block there`,
+    ),
+  );
+  c.free(a);
+  assert.equal(bridge.bytesUsed, 0);
+  assert.equal(c.usableSize(a), 0n); // no second entry left behind
 });

@@ -54,3 +54,28 @@ Deno.test("size table: churn at a steady size reuses deleted slots", () => {
   }
   assert.equal(table.get(16), -1);
 });
+
+Deno.test("size table: a pointer set twice throws, past deleted slots too, and keeps its one entry", () => {
+  const table = new SizeTable(16);
+  // Seven pointers in a 16-slot table share runs; deleting every other one
+  // leaves deleted slots ahead of the live ones in their probes.
+  const ptrs = Array.from({ length: 7 }, (_, i) => 16 * (i + 1));
+  ptrs.forEach((ptr, i) => table.set(ptr, 100 + i));
+  for (let i = 0; i < 7; i += 2) assert.equal(table.delete(ptrs[i]), 100 + i);
+  for (let i = 1; i < 7; i += 2) {
+    assert.throws(
+      () => table.set(ptrs[i], 1),
+      RangeError,
+      `Pointer 0x${ptrs[i].toString(16)} is in the size table already`,
+    );
+  }
+  assert.equal(table.size, 3);
+  for (let i = 1; i < 7; i += 2) {
+    assert.equal(table.get(ptrs[i]), 100 + i);
+    assert.equal(table.delete(ptrs[i]), 100 + i);
+    assert.equal(table.get(ptrs[i]), -1, "no second entry behind it");
+  }
+  assert.equal(table.size, 0);
+  table.set(ptrs[0], 5); // a deleted pointer may come back
+  assert.equal(table.get(ptrs[0]), 5);
+});

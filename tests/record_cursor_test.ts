@@ -333,3 +333,91 @@ Deno.test("cursor: a negative, NaN or fractional ptr reaches no byte of the memo
   assert.equal(o.inner.ptr, -1);
   assert.deepEqual(touched(), []);
 });
+
+// A non-number ptr was used as is: "8" + offset 0 is "80" (byte 80), true
+// and null index bytes 1 and 0, and a nested record's field at "8" + 808
+// is byte 816. Every cursor's ptr setter refuses one, naming it, and keeps
+// the ptr it had.
+const notNumbers: [unknown, string][] = [
+  ["8", 'got the string "8"'],
+  ["", 'got the string ""'],
+  [true, "got true"],
+  [false, "got false"],
+  [null, "got null"],
+  [undefined, "got undefined"],
+  [[8], "got an array"],
+  [8n, "got the bigint 8n"],
+  [{ valueOf: () => 8 }, "got an object"],
+  [Object.create(null), "got an object"],
+  [Symbol("p"), "got a symbol"],
+  [() => 8, "got a function"],
+];
+
+Deno.test("cursor: a ptr that is not a number is refused by every cursor", async (t) => {
+  const modes = ["natural", "packed", "no code generation"] as const;
+  for (const mode of modes) {
+    await t.step(mode, () => {
+      const original = globalThis.Function;
+      if (mode === "no code generation") {
+        globalThis.Function = function () {
+          throw new EvalError("Code generation from strings disallowed");
+        } as unknown as FunctionConstructor;
+      }
+      try {
+        const Inner = defineRecord("In", { v: "f64" });
+        const Outer = defineRecord("Out", {
+          a: "u8",
+          x: "f64",
+          inner: Inner,
+          xs: { type: "u8", length: 4 },
+          rs: { type: Inner, length: 2 },
+        }, { packed: mode === "packed" });
+        using pages = new BufferPages({ reserve: 2 ** 20 });
+        const u8 = pages.memory.u8;
+        const base = pages.alloc(4096);
+        assert.equal(base, 4096);
+        // Marks where a coerced or concatenated ptr would land: the first
+        // page too (the null page, in the buffer all the same).
+        u8.fill(0xab, 1, 8192);
+        const o = Outer.cursor(pages.memory);
+        assert.equal(o.ptr, 0);
+        const at = base + 1024;
+        o.ptr = at;
+        o.a = 7;
+        o.x = 2.5;
+        o.inner.v = 3.5;
+        o.xs.set(1, 9);
+        o.rs.at(1).v = 4.5;
+        const cursors: [string, { ptr: number }, number][] = [
+          ["record", o, at],
+          ["nested", o.inner, at + Outer.offsets.inner],
+          ["scalar array", o.xs, at + Outer.offsets.xs],
+          ["record array", o.rs, at + Outer.offsets.rs],
+          [
+            "record array element",
+            o.rs.at(1),
+            at + Outer.offsets.rs + Inner.size,
+          ],
+        ];
+        const before = [...u8.subarray(0, 8192)];
+        for (const [what, c, ptr] of cursors) {
+          for (const [bad, message] of notNumbers) {
+            assert.throws(
+              () => c.ptr = bad as number,
+              TypeError,
+              `A cursor's ptr must be a number (an address), ${message}`,
+            );
+            assert.equal(c.ptr, ptr, `${what} kept its ptr`);
+          }
+        }
+        assert.deepEqual(
+          [o.a, o.x, o.inner.v, o.xs.get(1), o.rs.at(1).v],
+          [7, 2.5, 3.5, 9, 4.5],
+        );
+        assert.deepEqual([...u8.subarray(0, 8192)], before, "no byte written");
+      } finally {
+        globalThis.Function = original;
+      }
+    });
+  }
+});
