@@ -4,6 +4,7 @@
 // (the address modulo the alignment).
 import { checkPowerOfTwo, hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
+import type { TopStack } from "./_top_stack.ts";
 
 /**
  * The largest alignment of an arena or fixed allocator: 2^30 (so that
@@ -32,12 +33,11 @@ export {
 export { addressBias } from "../internal/address_bias.ts";
 
 /**
- * Whether `[ptr, ptr + size)` is a bump allocator's top allocation: it ends
- * at the bump `top`, is at or above `floor`, and starts where the last
- * allocation did — or, when that one is gone (`last` is -1: its start is no
- * longer known) or holds no bytes (`last === top`, so the one before it ends
- * at the bump too), at an aligned address. An interior pointer that reaches
- * the bump is not the top allocation.
+ * Whether `[ptr, ptr + size)` is a bump allocator's top allocation: it starts
+ * where the newest allocation known does (`last`, from its
+ * {@linkcode TopStack}; -1 if none is), ends at the bump `top` and is at or
+ * above `floor`. An interior pointer that reaches the bump is never the top
+ * allocation.
  */
 export function isTop(
   ptr: number,
@@ -45,33 +45,32 @@ export function isTop(
   top: number,
   floor: number,
   last: number,
-  bias: number,
-  mask: number,
 ): boolean {
   // typeof first: a bigint or a symbol would throw in the sum (a TypeError
   // that names nothing); the caller's slow path says what is wrong.
-  return typeof ptr === "number" && typeof size === "number" &&
-    ptr + size === top && ptr >= floor && (size >>> 0) === size &&
-    (ptr === last ||
-      ((last === -1 || last === top) && ((ptr + bias) & mask) === 0));
+  return ptr === last && typeof size === "number" && ptr + size === top &&
+    ptr >= floor && (size >>> 0) === size;
 }
 
 /**
- * Throws unless a free or resize of `[ptr, ptr + size)` fits the last
- * allocation `[last, top)` where it touches it: a pointer inside it but not
- * at its start is `interior`, and its start with a size that does not reach
- * `top` is a `size-mismatch` (the one allocation whose size a bump allocator
- * knows exactly). A zero-size pointer is never refused here: it owns no
- * bytes, the allocation before it may have grown over it in place (a
- * zero-size allocation does not stop the one before it from being the top),
- * and one made at the last allocation's start looks the same.
+ * Throws unless a free or resize of `[ptr, ptr + size)` fits the newest
+ * allocation that `starts` knows, `[last, top)`, where it touches it: a
+ * pointer inside it but not at its start is `interior`, and its start with a
+ * size that does not reach `top` is a `size-mismatch` (the one allocation
+ * whose size a bump allocator knows exactly, unless a free above it left
+ * padding before the bump: then no size is refused). A zero-size pointer is
+ * never refused here: it owns no bytes, the allocation before it may have
+ * grown over it in place (a zero-size allocation does not stop the one before
+ * it from being the top), and one made at the last allocation's start looks
+ * the same.
  */
 export function checkLast(
   ptr: number,
   size: number,
-  last: number,
+  starts: TopStack,
   top: number,
 ): void {
+  const last = starts.last;
   if (size === 0 || last === -1 || ptr < last || ptr >= top) return;
   if (ptr !== last) {
     throw new PointerError(
@@ -82,7 +81,7 @@ export function checkLast(
       "interior",
     );
   }
-  if (ptr + size === top) return;
+  if (ptr + size === top || !starts.exact) return;
   throw new PointerError(
     `Size ${size} does not match the allocation at ${
       hex(ptr)
@@ -94,11 +93,6 @@ export function checkLast(
   );
 }
 
-/**
- * The error for a pointer inside a bump allocator's memory (`where`: "this
- * arena") that names no live allocation of `size`; `gone` says how it may
- * have gone ("freed, popped or cleared").
- */
 export function notLive(
   ptr: number,
   size: number,

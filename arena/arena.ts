@@ -16,6 +16,7 @@ import {
   MIN_BLOCK_SIZE,
 } from "./arena_types.ts";
 import { arenaRegions } from "./_regions.ts";
+import { TopStack } from "./_top_stack.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { checkNumber, checkPointer, checkSize } from "../internal/checks.ts";
@@ -140,9 +141,10 @@ export class Arena implements Allocator, Disposable {
   #start = 0;
   #end = -Infinity;
   #top = 0;
-  // Where the last allocation starts, while it is the top one; -1 once it
-  // is freed or frozen by a mark (then the top one's start is unknown).
-  #last = -1;
+  // Where the newest allocations start, the top one last (a zero-size one
+  // on the bump is not pushed: the one before it stays the top); forgotten
+  // at a mark, a pop or clear and on moving to another block.
+  #starts = new TopStack();
   #base = 0;
   #floor = Infinity;
 
@@ -255,8 +257,9 @@ export class Arena implements Allocator, Disposable {
     // bigint or a symbol would throw in the sum).
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
+      // A zero-size allocation on the bump leaves the one before it the top.
+      if (end !== top) this.#starts.push(ptr);
       this.#top = end;
-      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size, this.#mask, this.#bias, this.alignment);
@@ -270,8 +273,9 @@ export class Arena implements Allocator, Disposable {
     const ptr = top + (-(top + bias) & mask);
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
+      // A zero-size allocation on the bump leaves the one before it the top.
+      if (end !== top) this.#starts.push(ptr);
       this.#top = end;
-      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size, mask, bias, alignment);
@@ -330,7 +334,7 @@ export class Arena implements Allocator, Disposable {
         // Keep "every byte past the bump is zero" (growth finds zeros there).
         if (end < this.#top) zeroBytes(this.memory, end, this.#top);
         this.#top = end;
-        this.#last = ptr;
+        this.#starts.resized();
         return ptr;
       }
     }
@@ -338,9 +342,9 @@ export class Arena implements Allocator, Disposable {
   }
 
   /**
-   * Frees the top allocation (the last one, made after the newest mark), so
-   * that its bytes are reused. Freeing any other live allocation does
-   * nothing; a pointer that is not live in this arena throws a
+   * Frees the top allocation (the newest live one, made after the newest
+   * mark), so that its bytes are reused: frees newest first give every byte
+   * back. Freeing any other live allocation does nothing; a pointer that is not live in this arena throws a
    * {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
@@ -351,7 +355,7 @@ export class Arena implements Allocator, Disposable {
     if (this.#isTop(ptr, size)) {
       zeroBytes(this.memory, ptr, this.#top);
       this.#top = ptr;
-      this.#last = -1;
+      this.#starts.pop();
       return;
     }
     this.#checkLive();
@@ -361,15 +365,8 @@ export class Arena implements Allocator, Disposable {
   }
 
   #isTop(ptr: number, size: number): boolean {
-    return this.#parentLive() && isTop(
-      ptr,
-      size,
-      this.#top,
-      this.#floor,
-      this.#last,
-      this.#bias,
-      this.#mask,
-    );
+    return this.#parentLive() &&
+      isTop(ptr, size, this.#top, this.#floor, this.#starts.last);
   }
 
   /**
@@ -462,7 +459,7 @@ export class Arena implements Allocator, Disposable {
       const ptr = start + (-(start + bias) & mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
-        this.#last = ptr;
+        this.#starts.push(ptr);
         return ptr;
       }
     }
@@ -478,7 +475,7 @@ export class Arena implements Allocator, Disposable {
     const start = block + ARENA_HEADER_SIZE;
     const ptr = start + (-(start + bias) & mask);
     this.#enter(next, ptr + size);
-    this.#last = ptr;
+    this.#starts.push(ptr);
     return ptr;
   }
 
@@ -509,6 +506,7 @@ export class Arena implements Allocator, Disposable {
   // Makes block `i` (the current one or the one after it) current, with the
   // bump at `top`.
   #enter(i: number, top: number): void {
+    this.#starts.forget(); // the allocations below are not its to free
     if (i !== this.#cur) {
       this.#tops[this.#cur] = this.#top;
       this.#before[i] = this.#base + (this.#top - this.#start);
@@ -528,7 +526,7 @@ export class Arena implements Allocator, Disposable {
   // Zeroing here (at most one range per block) is cheaper than zeroing each
   // allocation as it is handed out.
   #rewind(block: number, top: number): void {
-    this.#last = -1;
+    this.#starts.forget();
     if (block === this.#cur) {
       zeroBytes(this.memory, top, this.#top);
       this.#top = top;
@@ -561,7 +559,7 @@ export class Arena implements Allocator, Disposable {
   }
 
   #pushMark(): number {
-    this.#last = -1; // frozen below the mark
+    this.#starts.forget(); // frozen below the mark
     const id = nextMark++;
     const n = this.#marks++;
     this.#markIds[n] = id;
@@ -600,7 +598,7 @@ export class Arena implements Allocator, Disposable {
   // bump by a free of the allocation before it, so it need only be in a block.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkLast(ptr, size, this.#last, this.#top);
+    checkLast(ptr, size, this.#starts, this.#top);
     for (let i = this.#cur; i >= 0; i--) {
       const top = i === this.#cur ? this.#top : this.#tops[i];
       if (ptr >= this.#ptrs[i] + ARENA_HEADER_SIZE && ptr + size <= top) return;

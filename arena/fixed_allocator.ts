@@ -16,6 +16,7 @@ import {
   notInside,
   notLive,
 } from "./_align.ts";
+import { TopStack } from "./_top_stack.ts";
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
 import { DEFAULT_ALIGNMENT } from "./arena_types.ts";
 import { whenRevoked } from "../internal/revoke.ts";
@@ -104,8 +105,10 @@ export class FixedAllocator implements Allocator {
   #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
   #limit: number;
   #top: number;
-  // The last allocation's start while it is the top one, else -1.
-  #last = -1;
+  // Where the newest allocations start, the top one last (a zero-size one
+  // on the bump is not pushed: the one before it stays the top); forgotten
+  // at a clear.
+  #starts = new TopStack();
   #mask: number;
   #bias: number;
 
@@ -194,8 +197,9 @@ export class FixedAllocator implements Allocator {
     // `>>> 0` is the identity only for integers in [0, 2^32); a destroyed
     // memory (an empty view) goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
+      // A zero-size allocation on the bump leaves the one before it the top.
+      if (end !== top) this.#starts.push(ptr);
       this.#top = end;
-      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size, ptr);
@@ -208,8 +212,9 @@ export class FixedAllocator implements Allocator {
     const ptr = top + (-(top + addressBias(this.memory, alignment)) & mask);
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
+      // A zero-size allocation on the bump leaves the one before it the top.
+      if (end !== top) this.#starts.push(ptr);
       this.#top = end;
-      this.#last = ptr;
       return ptr;
     }
     return this.#allocSlow(size, ptr);
@@ -249,7 +254,7 @@ export class FixedAllocator implements Allocator {
       if (end > this.#limit) throw this.#full(newSize, ptr);
       if (newSize > oldSize) zeroBytes(this.memory, this.#top, end);
       this.#top = end;
-      this.#last = ptr;
+      this.#starts.resized();
       return ptr;
     }
     if (newSize <= oldSize) return ptr;
@@ -259,8 +264,9 @@ export class FixedAllocator implements Allocator {
   }
 
   /**
-   * Frees the top (last) allocation, so that its bytes are reused; freeing
-   * any other allocation in the region does nothing. A pointer outside the
+   * Frees the top (newest live) allocation, so that its bytes are reused:
+   * frees newest first give every byte back. Freeing any other allocation in
+   * the region does nothing. A pointer outside the
    * used part of the region throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
@@ -270,7 +276,7 @@ export class FixedAllocator implements Allocator {
     if (ptr === 0) return;
     if (this.#isTop(ptr, size)) {
       this.#top = ptr;
-      this.#last = -1;
+      this.#starts.pop();
       return;
     }
     this.#checkLive();
@@ -281,20 +287,13 @@ export class FixedAllocator implements Allocator {
   /** Gives every allocation back at once: the next one is at the start. */
   clear(): void {
     this.#top = this.ptr;
-    this.#last = -1;
+    this.#starts.forget();
   }
 
   // See the Arena's: the top allocation, not an interior pointer to it.
   #isTop(ptr: number, size: number): boolean {
-    return this.#u8.length !== 0 && isTop(
-      ptr,
-      size,
-      this.#top,
-      this.ptr,
-      this.#last,
-      this.#bias,
-      this.#mask,
-    );
+    return this.#u8.length !== 0 &&
+      isTop(ptr, size, this.#top, this.ptr, this.#starts.last);
   }
 
   #allocSlow(size: number, ptr: number): number {
@@ -318,7 +317,7 @@ export class FixedAllocator implements Allocator {
   // the allocation before it, so it need only be in the region.
   #locate(ptr: number, size: number): void {
     checkPointer(ptr);
-    checkLast(ptr, size, this.#last, this.#top);
+    checkLast(ptr, size, this.#starts, this.#top);
     if (ptr >= this.ptr && ptr + size <= this.#top) return;
     if (size === 0 && ptr >= this.ptr && ptr <= this.#limit) return;
     if (ptr >= this.ptr && ptr < this.#limit) {

@@ -15,7 +15,9 @@ import { arenaRegions } from "./_regions.ts";
 /**
  * Thrown when a scratch region is ended while a region begun after it on the
  * same arena is still open: ending it would pop the inner region's memory
- * from under it. Nothing changes; end the inner region first.
+ * from under it. Also thrown when such an outer region allocates or resizes:
+ * the memory would be above the inner region's start, and go when the inner
+ * region ends. Nothing changes; end the inner region first.
  *
  * @example
  * ```ts
@@ -103,14 +105,19 @@ export class ScratchRegion implements Allocator, Disposable {
   }
 
   /**
-   * Allocates from the scratch arena (see {@linkcode Arena.alloc}).
+   * Allocates from the scratch arena (see {@linkcode Arena.alloc}). While a
+   * region begun after this one on the same arena is open, throws a
+   * {@linkcode ScratchOrderError} (the inner region's end would take the
+   * memory).
    *
    * @param size The number of bytes.
    * @param alignment A power of two from 1 to 65536; omitted, the arena's.
    * @returns The pointer, valid until the region ends.
    */
   alloc(size: number, alignment?: number): number {
-    if (this.#ended) this.#usedAfterEnd();
+    if (this.#ended || depths[this.#slot] !== this.#depth) {
+      this.#refuse("allocated");
+    }
     return this.arena.alloc(size, alignment);
   }
 
@@ -127,7 +134,8 @@ export class ScratchRegion implements Allocator, Disposable {
   }
 
   /**
-   * Resizes an allocation (see {@linkcode Arena.resize}).
+   * Resizes an allocation (see {@linkcode Arena.resize}); throws a
+   * {@linkcode ScratchOrderError} as {@linkcode ScratchRegion.alloc} does.
    *
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
@@ -141,7 +149,9 @@ export class ScratchRegion implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (this.#ended) this.#usedAfterEnd();
+    if (this.#ended || depths[this.#slot] !== this.#depth) {
+      this.#refuse("resized");
+    }
     return this.arena.resize(ptr, oldSize, newSize, alignment);
   }
 
@@ -194,6 +204,19 @@ export class ScratchRegion implements Allocator, Disposable {
       "Scratch region was used after it ended: begin a new one with scratch()",
     );
   }
+
+  // Why alloc or resize may not go on: the region ended, or a region begun
+  // after it on the same arena is open, whose end would pop the new memory
+  // while this region still holds it. A destroyed arena says so itself.
+  #refuse(what: string): void {
+    if (this.#ended) this.#usedAfterEnd();
+    if (this.arena.destroyed) return;
+    throw new ScratchOrderError(
+      `Scratch region ${this.#depth} of scratch arena ${this.#slot} ${what} while region ${
+        depths[this.#slot]
+      } (begun inside it) is still open: the inner region's end would take the memory; allocate from the inner region, or end it first`,
+    );
+  }
 }
 
 /**
@@ -204,7 +227,9 @@ export class ScratchRegion implements Allocator, Disposable {
  *
  * A function that is handed a scratch allocator to put its results in can
  * still use scratch memory of its own: `scratch(out)` takes the scratch arena
- * that `out` is not, so its region cannot pop `out`'s allocations.
+ * that `out` is not, so its region cannot pop `out`'s allocations. `out` may
+ * also wrap a region or a scratch arena, through its `parent` (an
+ * {@linkcode Arena} or a `DebugAllocator` over a region).
  *
  * The arenas are made on first use, on one page source from `defaultPages()`,
  * with the default arena options (4096-byte first block, 16-byte alignment);
@@ -235,13 +260,27 @@ export class ScratchRegion implements Allocator, Disposable {
  * ```
  *
  * @param conflict An allocator that must not be clobbered (such as another
- *   scratch region); the region is on the scratch arena that it is not.
+ *   scratch region, or an allocator whose `parent` chain reaches one); the
+ *   region is on the scratch arena that it is not.
  * @returns The open region.
  */
 export function scratch(conflict?: Allocator): ScratchRegion {
+  return new ScratchRegion(onFirst(conflict) ? 1 : 0);
+}
+
+// Whether `conflict` allocates from the first scratch arena: it is that
+// arena or a region on it, or wraps one — through a `parent` (as an Arena, a
+// Pool or a DebugAllocator has), followed a bounded number of steps in case
+// the chain loops.
+function onFirst(conflict: Allocator | undefined): boolean {
   const first = arenas[0];
-  const onFirst = first !== undefined &&
-    (conflict === first ||
-      (conflict instanceof ScratchRegion && conflict.arena === first));
-  return new ScratchRegion(onFirst ? 1 : 0);
+  if (first === undefined) return false;
+  let a: unknown = conflict;
+  for (let i = 0; i < 64 && typeof a === "object" && a !== null; i++) {
+    if (a === first || (a instanceof ScratchRegion && a.arena === first)) {
+      return true;
+    }
+    a = (a as { parent?: unknown }).parent;
+  }
+  return false;
 }
