@@ -14,6 +14,7 @@ import {
   typedArrayAccess,
 } from "./_access.ts";
 import type { Placed, ScalarName } from "./_layout.ts";
+import { checkNumber } from "../internal/checks.ts";
 
 /** What a cursor needs of a record layout. */
 export interface CursorLayout {
@@ -332,7 +333,9 @@ function arrayCursor(
   offset: number,
 ): ArrayCursor<unknown> {
   const checkIndex = (i: number) => {
-    if (i >>> 0 === i && i < length) return;
+    // typeof first: `>>> 0` throws on a bigint and a symbol.
+    if (typeof i === "number" && i >>> 0 === i && i < length) return;
+    checkNumber(i, "Index");
     throw new RangeError(
       `Index ${i} is out of range for an array of ${length} elements (0 to ${
         length - 1

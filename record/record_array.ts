@@ -146,9 +146,12 @@ export class RecordArray<F extends RecordFields = RecordFields> {
    * @returns The cursor at that record.
    */
   at(index: number): RecordCursor<F> {
-    // typeof first: `>>> 0` throws on a bigint.
+    // typeof first: `>>> 0` throws on a bigint. (`>>> 0` keeps only indexes
+    // below 2^32; an array in a larger memory may hold more records.)
     if (
-      typeof index === "number" && index >>> 0 === index && index < this.length
+      typeof index === "number" &&
+      (index >>> 0 === index || (Number.isInteger(index) && index > 0)) &&
+      index < this.length
     ) {
       this.#cursor.ptr = this.ptr + index * this.#size;
       return this.#cursor as unknown as RecordCursor<F>;

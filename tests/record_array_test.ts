@@ -3,7 +3,7 @@
 // with arrays); every refused construction and index throws a specific
 // error and changes no byte.
 import assert from "node:assert/strict";
-import { BufferPages, type Memory, PointerError } from "../os/mod.ts";
+import { BufferPages, type Memory, OsPages, PointerError } from "../os/mod.ts";
 import { defineRecord, type RecordArray } from "../record/mod.ts";
 import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
 import { Particle } from "./_records.ts";
@@ -159,6 +159,20 @@ const refused: Array<
       ),
     },
   ]),
+  ...(["0", 1n, null, Symbol("i")] as unknown[]).map((i): [
+    string,
+    (memory: Memory, base: number) => unknown,
+    Refusal,
+  ] => [
+    `index of type ${i === null ? "null" : typeof i}`,
+    (m, base) => Particle.array(m, base, 2).at(i as number),
+    {
+      error: TypeError,
+      message: new RegExp(
+        `^Index must be a number, got ${i === null ? "null" : typeof i}$`,
+      ),
+    },
+  ]),
 ];
 
 Deno.test("record array refuses bad input, changing nothing", async (t) => {
@@ -199,5 +213,27 @@ Deno.test("record array: a length past 2^53 is refused as a length", () => {
   assert.throws(
     () => Particle.array(pages.memory, pages.alloc(4096), 2 ** 53),
     /^RangeError: Length must be a non-negative integer, got 9007199254740992$/,
+  );
+});
+
+Deno.test("record array: an index at 2^32 and above in a larger memory", () => {
+  const B = defineRecord("B", { v: "u8" });
+  using pages = new OsPages({ reserve: 2 ** 33 });
+  const n = 2 ** 32 + 16;
+  const base = pages.alloc(n + 4096);
+  const array = B.array(pages.memory, base, n);
+  const ptrs = [2 ** 32 - 1, 2 ** 32, n - 1].map((i) => array.at(i).ptr - base);
+  assert.deepEqual(ptrs, [2 ** 32 - 1, 2 ** 32, n - 1]);
+  assert.throws(
+    () => array.at(n),
+    new RegExp(
+      `^RangeError: Index ${n} is out of range for an array of ${n} records \\(0 to ${
+        n - 1
+      }\\)$`,
+    ),
+  );
+  assert.throws(
+    () => array.at(2 ** 32 + 0.5),
+    /^RangeError: Index 4294967296.5 is out/,
   );
 });

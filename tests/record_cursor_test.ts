@@ -145,6 +145,16 @@ Deno.test("cursor refuses bad indices and pointer values, changing nothing", () 
       /A usize field holds a pointer: an integer from 0 to 2\^53 - 1/,
     );
   }
+  for (const i of ["1", 1n, null, Symbol("i")] as unknown[]) {
+    const kind = new RegExp(
+      `^TypeError: Index must be a number, got ${
+        i === null ? "null" : typeof i
+      }$`,
+    );
+    assert.throws(() => c.v.get(i as number), kind);
+    assert.throws(() => c.v.set(i as number, 1), kind);
+    assert.throws(() => c.rs.at(i as number), kind);
+  }
   assert.throws(() => c.v.at(0), /holds scalars/);
   assert.throws(() => c.rs.get(0), /holds records/);
   assert.deepEqual([...pages.memory.u8.subarray(base - 16, base + 64)], before);
