@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Arena, type ArenaMark } from "../arena/mod.ts";
+import { TOP_STACK_LIMIT } from "../arena/_top_stack.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
 import { parents } from "./_arena_parents.ts";
 
@@ -64,11 +65,15 @@ function check(
   const stale: ArenaMark[] = [];
   let seq = 0;
   let seed = 1;
-  // Where the arena's bump is: an entry ending here and placed after the
-  // newest mark is the top allocation.
+  // Where the arena's bump is, and where its newest allocations start (the
+  // newest last; forgotten at a mark, a pop, a clear and on moving to another
+  // block, the older half at TOP_STACK_LIMIT). The top allocation starts at
+  // the newest start, ends at the bump and was placed after the newest mark.
   let top = arena.blocks[0].ptr + 32;
+  let starts: number[] = [];
   const isTop = (e: Entry) =>
-    e.ptr + e.size === top && (marks.length === 0 || e.seq > marks.at(-1)!.seq);
+    e.ptr === starts.at(-1) && e.ptr + e.size === top &&
+    (marks.length === 0 || e.seq > marks.at(-1)!.seq);
 
   const placed = (ptr: number, n: number): Entry => {
     assert.equal((address + BigInt(ptr)) % BigInt(alignment), 0n, "aligned");
@@ -83,6 +88,17 @@ function check(
       );
     }
     const entry = { ptr, size: n, seed: seed++, seq: ++seq };
+    const block = arena.blocks.find((b) =>
+      ptr >= b.ptr + 32 && ptr <= b.ptr + b.size
+    )!;
+    if (top < block.ptr + 32 || top > block.ptr + block.size) starts = [];
+    // A zero-size allocation on the bump leaves the one before it the top.
+    if (ptr + n !== top) {
+      if (starts.length === TOP_STACK_LIMIT) {
+        starts.splice(0, starts.length / 2);
+      }
+      starts.push(ptr);
+    }
     top = ptr + n;
     return entry;
   };
@@ -107,7 +123,7 @@ function check(
         const wasTop = isTop(e);
         arena.free(e.ptr, e.size);
         live.splice(i, 1);
-        if (wasTop) top = e.ptr;
+        if (wasTop) (top = e.ptr, starts.pop());
         assert.equal(arena.bytesUsed, used - (wasTop ? e.size : 0), "free");
         assert.ok(isZero(mem, e.ptr, wasTop ? e.size : 0), "freed top is zero");
         break;
@@ -122,7 +138,7 @@ function check(
         if (o.size === 0) {
           assert.equal(ptr, 0);
           live.splice(i, 1);
-          if (wasTop) top = e.ptr;
+          if (wasTop) (top = e.ptr, starts.pop());
           assert.equal(arena.bytesUsed, used - (wasTop ? e.size : 0));
           break;
         }
@@ -148,6 +164,7 @@ function check(
       }
       case "mark":
         marks.push({ mark: arena.mark(), seq, used, top });
+        starts = [];
         break;
       case "pop": {
         if (marks.length === 0 || (stale.length > 0 && o.pick % 5 === 0)) {
@@ -163,7 +180,7 @@ function check(
         stale.push(...marks.slice(i + 1).map((x) => x.mark));
         marks = marks.slice(0, i + 1);
         live = live.filter((e) => e.seq <= m.seq);
-        top = m.top;
+        [top, starts] = [m.top, []];
         assert.equal(arena.bytesUsed, m.used, "pop restores bytesUsed");
         assert.equal(arena.capacity, capacity, "pop keeps the blocks");
         break;
@@ -173,7 +190,7 @@ function check(
         stale.push(...marks.map((x) => x.mark));
         marks = [];
         live = [];
-        top = arena.blocks[0].ptr + 32;
+        [top, starts] = [arena.blocks[0].ptr + 32, []];
         assert.equal(arena.bytesUsed, 0);
         assert.equal(arena.capacity, capacity, "clear keeps the blocks");
         break;

@@ -9,7 +9,8 @@ import {
   ScratchOrderError,
   type ScratchRegion,
 } from "../arena/mod.ts";
-import { BufferPages, DestroyedError } from "../os/mod.ts";
+import { type Allocator, BufferPages, DestroyedError } from "../os/mod.ts";
+import { DebugAllocator } from "../debug/mod.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
 
@@ -22,7 +23,11 @@ const [A, B] = (() => {
 
 interface ConflictCase {
   name: string;
-  /** Regions begun in order: [name, conflict] (a region name, "A"/"B" for an arena, "other", or none). */
+  /**
+   * Regions begun in order: [name, conflict] (a region name, "A"/"B" for an
+   * arena, "other", or none; "debug:x" and "arena:x" wrap x in a
+   * DebugAllocator or an Arena on it).
+   */
   begin: [name: string, conflict?: string][];
   /** Which arena each region is on. */
   expect: Record<string, "A" | "B">;
@@ -38,6 +43,21 @@ const conflictCases: ConflictCase[] = [
     name: "a region on A as conflict gives B, and one on B gives A",
     begin: [["r1"], ["r2", "r1"], ["r3", "r2"]],
     expect: { r1: "A", r2: "B", r3: "A" },
+  },
+  {
+    name: "an allocator whose parent is a region is that region's conflict",
+    begin: [["r1"], ["r2", "debug:r1"], ["r3", "arena:r2"]],
+    expect: { r1: "A", r2: "B", r3: "A" },
+  },
+  {
+    name: "a parent chain is followed to the region",
+    begin: [["r1"], ["r2", "debug:arena:debug:r1"]],
+    expect: { r1: "A", r2: "B" },
+  },
+  {
+    name: "an allocator whose parent is a scratch arena is its conflict",
+    begin: [["r1", "debug:A"], ["r2", "arena:other"]],
+    expect: { r1: "B", r2: "A" },
   },
   {
     name: "an arena as conflict gives the other",
@@ -61,9 +81,13 @@ Deno.test("scratch: conflict selection", async (t) => {
     await t.step(c.name, () => {
       using other = new BufferPages({ reserve: 2 ** 16 });
       const regions: Record<string, ScratchRegion> = {};
-      const named = (n?: string) =>
+      const named = (n?: string): Allocator | undefined =>
         n === undefined
           ? undefined
+          : n.startsWith("debug:")
+          ? new DebugAllocator({ parent: named(n.slice(6))! })
+          : n.startsWith("arena:")
+          ? new Arena({ parent: named(n.slice(6)), blockSize: 256 })
           : n === "A"
           ? A
           : n === "B"
@@ -134,6 +158,77 @@ Deno.test("scratch: a function given a scratch region can use scratch too", () =
   assert.equal(out.memory.u8[r + 63], 9);
   assert.equal(out.memory.u8[s], 9);
   assert.equal(B.bytesUsed, 0, "the helper's region ended");
+});
+
+Deno.test("scratch: an outer region cannot allocate while an inner one is open", () => {
+  const outer = scratch();
+  const p = outer.alloc(16);
+  outer.memory.u8.fill(42, p, p + 16);
+  const inner = scratch();
+  const q = inner.alloc(32);
+  assert.equal(q, p + 16);
+  const regions = {
+    state: () => [A.bytesUsed, [...outer.memory.u8.slice(p, p + 48)]],
+  };
+  const before = regions.state();
+  assert.deepEqual(before, [48, [...Array(16).fill(42), ...Array(32).fill(0)]]);
+  const outOfOrder = (what: string) => ({
+    error: ScratchOrderError,
+    message: new RegExp(
+      `^Scratch region 1 of scratch arena 0 ${what} while region 2 \\(begun inside it\\) is still open: the inner region's end would take the memory; allocate from the inner region, or end it first$`,
+    ),
+  });
+  for (
+    const [what, call] of [
+      ["allocated", () => outer.alloc(16)],
+      ["allocated", () => outer.allocUnsafe(16, 64)],
+      ["resized", () => outer.resize(p, 16, 64)],
+      ["resized", () => outer.resize(p, 16, 8)],
+      ["resized", () => outer.resize(0, 0, 8)],
+    ] as const
+  ) {
+    assertRefusedUnchanged(regions, call, outOfOrder(what));
+  }
+  outer.free(p, 16); // below the inner region's start: a no-op
+  assert.deepEqual(regions.state(), before);
+  // A region on the other arena is not held up by A's.
+  const other = scratch(inner);
+  assert.equal(other.arena, B);
+  assert.equal(other.alloc(8) - B.blocks[0].ptr, 32);
+  other.end();
+  inner.end();
+  assert.equal(A.bytesUsed, 16);
+  assert.equal(outer.alloc(16), p + 16, "allocates again once innermost");
+  assert.deepEqual(
+    [...outer.memory.u8.slice(p, p + 16)],
+    Array(16).fill(42),
+    "the outer region's bytes survived the inner region's end",
+  );
+  outer.end();
+  assert.equal(A.bytesUsed, 0);
+});
+
+Deno.test("scratch: squares() with a DebugAllocator over a region as `out`", () => {
+  // The scratch() example, with `out` wrapping the region: tmp must be on
+  // the other arena, or ending it pops the result (or, as out is then not
+  // the innermost region on its arena, out.alloc throws).
+  function squares(out: Allocator, n: number): number {
+    using tmp = scratch(out);
+    assert.equal(tmp.arena, B);
+    const t = tmp.alloc(8 * n);
+    for (let i = 0; i < n; i++) tmp.memory.f64[t / 8 + i] = i;
+    const result = out.alloc(8 * n);
+    for (let i = 0; i < n; i++) {
+      out.memory.f64[result / 8 + i] = tmp.memory.f64[t / 8 + i] ** 2;
+    }
+    return result;
+  }
+  using s = scratch();
+  const debug = new DebugAllocator({ parent: s, redZone: 16, quarantine: 0 });
+  const r = squares(debug, 4);
+  assert.deepEqual([...s.memory.view(Float64Array, r, 4)], [0, 1, 4, 9]);
+  assert.equal(B.bytesUsed, 0, "tmp ended");
+  debug.free(r, 32);
 });
 
 Deno.test("scratch: ending regions out of order throws and changes nothing", () => {
