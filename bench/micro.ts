@@ -3,7 +3,7 @@
  *
  * ```sh
  * deno run --allow-env=NODE_ENV bench/micro.ts
- * node bench/micro.ts        # Node ≥ 22 (after `deno install`)
+ * node bench/micro.ts        # Node ≥ 22 (after `deno install --config bench/deno.json`)
  * bun bench/micro.ts
  * ```
  *

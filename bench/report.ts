@@ -57,8 +57,7 @@ workload; progress on stderr.
   --workers N,M   worker counts of the cross-worker workload run at the end
                   (default: 1,2,4; "none" skips it)
   --in-process    run everything in this process (the backends then share one
-                  JIT and one garbage collector; thi.ng needs
-                  --allow-env=NODE_ENV)
+                  JIT and one garbage collector)
   -h, --help      print this and exit
 
 Values go as --runs 3 or --runs=3; lists are comma-separated or repeated
@@ -302,7 +301,7 @@ export async function report(options: ReportOptions): Promise<Row[]> {
           );
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
-          progress(`error: ${error}`);
+          progress(`error: ${error} `);
         }
         progress(`(${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
         // A cut-off backend would be cut off again: do not spend the budget
@@ -428,8 +427,24 @@ if (import.meta.main) {
       console.log(JSON.stringify(results));
       return;
     }
+    // Before the report, which can take many minutes: a chart path that
+    // cannot be written is refused now, not after.
+    if (options.chart) {
+      try {
+        await Deno.writeTextFile(options.chart, "");
+      } catch (e) {
+        console.error(
+          `Cannot write the chart to ${options.chart}: ${
+            (e as Error).message
+          }; give a file in a folder that exists`,
+        );
+        Deno.exit(2);
+      }
+    }
     const rows = await report(options);
     if (options.json) console.log(toJson(rows));
+    // A backend that failed fails the run, after the rest is shown.
+    if (rows.some((r) => r.error)) Deno.exitCode = 1;
     if (options.chart) {
       const runs = options.runs > 1
         ? `medians of ${options.runs} runs`
