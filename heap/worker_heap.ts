@@ -21,7 +21,7 @@ import {
   instanceState,
   type SharedState,
 } from "../internal/shared_state.ts";
-import { MAX_SMALL, SPAN_HEADER } from "./_geometry.ts";
+import { MAX_SMALL, SPAN_HEADER, SPAN_SIZE } from "./_geometry.ts";
 import { Heap } from "./heap.ts";
 
 /**
@@ -46,6 +46,9 @@ export interface WorkerHeapOptions {
   decayMs?: number;
 }
 
+// The heap's words for its size limit.
+const SIZE_LIMIT = "the largest allocation this page source can hold";
+
 // The SharedPages instances that have a WorkerHeap: one each, as the id of
 // the instance names the heap that owns its runs.
 const claimed = new WeakSet<SharedPages>();
@@ -62,7 +65,8 @@ const claimed = new WeakSet<SharedPages>();
  * word's bit in the owner's own summary (atomic loads when those are set
  * already, as they mostly are); a page newly marked is counted for its owner
  * last. It writes nothing into the block. The owner takes them back on its
- * next `alloc` (one plain load of its count when there are none) or on
+ * next `alloc` or `resize` (one plain load of its count when there are none;
+ * a call it would refuse for its sizes takes nothing back) or on
  * {@linkcode WorkerHeap.collect}, which takes back every remote free that
  * returned before it was called:
  *
@@ -123,6 +127,10 @@ export class WorkerHeap implements Allocator, Disposable {
   #waiting: Int32Array;
   #errors: PointerError[] = [];
   #failure: unknown;
+  // The heap's size limit (HeapState.maxSize: the source's reservation but
+  // the heap's own page and 48 bytes), so that a call the heap would refuse
+  // is refused before it collects.
+  #maxSize: number;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -142,6 +150,7 @@ export class WorkerHeap implements Allocator, Disposable {
       );
     }
     this.heap = new Heap({ pages, decayMs: options.decayMs });
+    this.#maxSize = Math.max(0, pages.reservedBytes - SPAN_SIZE - 48);
     claimed.add(pages);
     this.#pages = pages;
     this.memory = pages.memory;
@@ -195,7 +204,9 @@ export class WorkerHeap implements Allocator, Disposable {
    */
   alloc(size: number, alignment?: number): number {
     if (alignment !== undefined) checkRequestAlignment(alignment);
-    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
+    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
+      this.#collectFor(size);
+    }
     return this.heap.alloc(size, alignment);
   }
 
@@ -224,7 +235,9 @@ export class WorkerHeap implements Allocator, Disposable {
    */
   allocUnsafe(size: number, alignment?: number): number {
     if (alignment !== undefined) checkRequestAlignment(alignment);
-    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) this.#collect();
+    if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
+      this.#collectFor(size);
+    }
     return this.heap.allocUnsafe(size, alignment);
   }
 
@@ -269,8 +282,8 @@ export class WorkerHeap implements Allocator, Disposable {
 
   /**
    * Resizes an allocation of any worker's heap: this heap's in place where
-   * it can; another's by moving it into this heap (a remote free of the old
-   * block).
+   * it can, after taking back the remote frees waiting for it; another's by
+   * moving it into this heap (a remote free of the old block).
    *
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
@@ -287,8 +300,14 @@ export class WorkerHeap implements Allocator, Disposable {
     if (alignment !== undefined) checkRequestAlignment(alignment);
     const owner = this.#ownerOf(ptr);
     if (owner === this.id || owner === undefined || ptr === 0) {
-      if (ptr === 0 && this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
-        this.#collect();
+      // Collected first, as alloc does: a block freed both remotely and by
+      // this heap is refused then, before a move could reuse its chunk
+      // (collected later, the remote free would free the moved block).
+      if (this.#waiting[this.id] !== 0 && !this.heap.destroyed) {
+        this.#collectFor(newSize, "New size", ptr, oldSize);
+      } else if (!this.heap.destroyed) {
+        // As the waiting case says it (the heap would say "Size").
+        this.#checkSize(newSize, "New size");
       }
       return this.heap.resize(ptr, oldSize, newSize, alignment);
     }
@@ -478,6 +497,26 @@ export class WorkerHeap implements Allocator, Disposable {
         "double-free",
       );
     }
+  }
+
+  // Throws unless the heap could hold `size`, with the heap's message.
+  #checkSize(size: number, what = "Size"): void {
+    checkSize(size, this.#maxSize, what, SIZE_LIMIT);
+  }
+
+  // #collect for a call that takes `size` bytes (and resizes `ptr`, if not
+  // 0, from `oldSize`): a call the heap would refuse for its numbers is
+  // refused first, so that it changes nothing; a destroyed source is said
+  // first, as the heap would. Whether `ptr` is a live block is the heap's
+  // to say once collected (collecting may free it).
+  #collectFor(size: number, what = "Size", ptr = 0, oldSize = 0): void {
+    if (this.#state.destroyed) throw this.#destroyedElsewhere();
+    this.#checkSize(size, what);
+    if (ptr !== 0) {
+      checkSize(oldSize, Number.MAX_SAFE_INTEGER, "Old size");
+      checkPointer(ptr);
+    }
+    this.#collect();
   }
 
   // Frees every remote free of this heap's blocks marked so far. An error

@@ -17,7 +17,7 @@ export function hex(ptr: number): string {
  * `null` (never the value itself: a symbol cannot be put in a string, and
  * an object's `toString` may throw).
  */
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   return value === null ? "null" : typeof value;
 }
 

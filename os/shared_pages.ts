@@ -15,7 +15,8 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { revokeMemory } from "../internal/revoke.ts";
-import { checkNumber } from "../internal/checks.ts";
+import { checkNumber, kindOf } from "../internal/checks.ts";
+import { storageBytes } from "./_run_layout.ts";
 import {
   instanceState,
   MAX_IDS,
@@ -128,6 +129,14 @@ export class SharedPages extends PageSource {
    * @param options The reservation, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
+    // (null would fail below with V8's bare "Cannot read properties".)
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `SharedPages options must be an object, such as { reserve }, got ${
+          kindOf(options)
+        }`,
+      );
+    }
     const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),
@@ -171,6 +180,7 @@ export class SharedPages extends PageSource {
         "Handle must be a SharedPages handle: { memory, runs, state } SharedArrayBuffers, as SharedPages.handle gives",
       );
     }
+    checkHandleSizes(handle);
     const attach: AttachOptions = { ...options, [ATTACH]: handle };
     return new SharedPages(attach);
   }
@@ -291,6 +301,8 @@ export class SharedPages extends PageSource {
    * @param size Its size.
    */
   override discard(ptr: number, size: number): void {
+    // As free: 0 does nothing, even after a destroy (and marks no pages).
+    if (ptr === 0) return;
     this.#locked(() => {
       super.discard(ptr, size);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
@@ -414,6 +426,29 @@ export class SharedPages extends PageSource {
 const ATTACH = Symbol("attach");
 interface AttachOptions extends PageSourceOptions {
   [ATTACH]?: SharedPagesHandle;
+}
+
+// Throws unless the handle's buffers have the sizes one SharedPages makes
+// for its memory's pages (makeHandle): tables of another size would hand out
+// runs past the memory, or write into another source's bookkeeping.
+function checkHandleSizes(handle: SharedPagesHandle): void {
+  const { memory, runs, state } = handle;
+  const pages = memory.byteLength / PAGE_SIZE;
+  if (!Number.isInteger(pages) || pages < 2) {
+    throw new RangeError(
+      `Handle memory of ${memory.byteLength} bytes is not 2 or more whole pages of ${PAGE_SIZE}, so no SharedPages made it: pass SharedPages.handle as it is`,
+    );
+  }
+  const want = [storageBytes(pages), sharedStateBytes(pages)];
+  if (runs.byteLength !== want[0] || state.byteLength !== want[1]) {
+    throw new RangeError(
+      `Handle buffers do not belong together: memory of ${pages} pages needs runs of ${
+        want[0]
+      } bytes and state of ${
+        want[1]
+      } bytes, got ${runs.byteLength} and ${state.byteLength}: pass one SharedPages's handle whole, as SharedPages.handle gives`,
+    );
+  }
 }
 
 function makeHandle(options: PageSourceOptions): SharedPagesHandle {
