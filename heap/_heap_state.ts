@@ -4,7 +4,7 @@
 // out-of-memory messages, trim and the decay timer, validate and destroy.
 // heap.ts keeps the fast paths and the few fields they read; it holds one
 // HeapState and calls in here off them.
-import { checkSize } from "../internal/checks.ts";
+import { checkOptions, checkSize, kindOf } from "../internal/checks.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 import { unrefTimer } from "../internal/timers.ts";
@@ -103,20 +103,12 @@ export class HeapState {
   #unwatch: () => void;
 
   constructor(options: HeapOptions) {
-    // (Wrong types here would fail below with V8's bare "Cannot read
-    // properties": the error names what was given.)
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Heap options must be an object, such as { pages }, got ${
-          options === null ? "null" : typeof options
-        }`,
-      );
-    }
+    checkOptions(options, "Heap", "{ pages }");
     if (options.pages !== undefined && !(options.pages instanceof PageSource)) {
       const got = options.pages as unknown;
       throw new TypeError(
         `Pages must be a page source (OsPages, BufferPages, WasmPages or SharedPages), or left out for the heap's own, got ${
-          got === null ? "null" : typeof got
+          kindOf(got)
         }`,
       );
     }

@@ -22,6 +22,24 @@ export function kindOf(value: unknown): string {
 }
 
 /**
+ * Throws a TypeError unless a constructor's `options` is an object (null, a
+ * number or a string would fail later with V8's bare "Cannot read
+ * properties"): `what` names the class, `example` shows an options object.
+ */
+export function checkOptions(
+  options: unknown,
+  what: string,
+  example: string,
+): void {
+  if (typeof options === "object" && options !== null) return;
+  throw new TypeError(
+    `${what} options must be an object, such as ${example}, got ${
+      kindOf(options)
+    }`,
+  );
+}
+
+/**
  * Throws a TypeError unless `value` is a number: `what` names the argument
  * (`what` must be a number`, got bigint`), `hint` says which numbers.
  */

@@ -11,7 +11,7 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { reservePages } from "../internal/options.ts";
-import { kindOf } from "../internal/checks.ts";
+import { checkOptions } from "../internal/checks.ts";
 
 /**
  * The default reservation of {@linkcode BufferPages}: 1 GiB of address space
@@ -65,14 +65,7 @@ export class BufferPages extends PageSource {
    * @param options The reservation size, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    // (null would fail below with V8's bare "Cannot read properties".)
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `BufferPages options must be an object, such as { reserve }, got ${
-          kindOf(options)
-        }`,
-      );
-    }
+    checkOptions(options, "BufferPages", "{ reserve }");
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
     // (An explicit `decayMs: undefined` means the default too.)
     super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), {

@@ -12,6 +12,7 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { checkKeepOptions, reservePages } from "../internal/options.ts";
+import { checkOptions } from "../internal/checks.ts";
 
 /**
  * The default reservation of {@linkcode OsPages}: 4 GiB of address space
@@ -101,6 +102,7 @@ export class OsPages extends PageSource {
    * @param options Reservation and retention sizes.
    */
   constructor(options: OsPagesOptions = {}) {
+    checkOptions(options, "OsPages", "{ reserve }");
     const pages = reservePages(options.reserve ?? DEFAULT_OS_RESERVE);
     checkKeepOptions(options);
     const libc = openLibc();

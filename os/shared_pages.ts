@@ -15,7 +15,7 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { revokeMemory } from "../internal/revoke.ts";
-import { checkNumber, kindOf } from "../internal/checks.ts";
+import { checkNumber, checkOptions } from "../internal/checks.ts";
 import { storageBytes } from "./_run_layout.ts";
 import {
   instanceState,
@@ -129,14 +129,7 @@ export class SharedPages extends PageSource {
    * @param options The reservation, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    // (null would fail below with V8's bare "Cannot read properties".)
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `SharedPages options must be an object, such as { reserve }, got ${
-          kindOf(options)
-        }`,
-      );
-    }
+    checkOptions(options, "SharedPages", "{ reserve }");
     const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkSize } from "../internal/checks.ts";
+import { checkOptions, checkSize } from "../internal/checks.ts";
 import { OutOfMemoryError } from "./errors.ts";
 import { Memory } from "./memory.ts";
 import { revokeMemory } from "../internal/revoke.ts";
@@ -202,6 +202,7 @@ export class WasmPages extends PageSource {
    * @param options The memory, where the pages start, and how many.
    */
   constructor(options: WasmPagesOptions = {}) {
+    checkOptions(options, "WasmPages", "{ memory }");
     const given = options.memory;
     if (given !== undefined && !(given instanceof WebAssembly.Memory)) {
       throw new TypeError("Memory must be a WebAssembly.Memory");

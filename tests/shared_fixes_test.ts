@@ -5,7 +5,7 @@
 // and options that are not an object.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
-import { BufferPages, SharedPages } from "../os/mod.ts";
+import { BufferPages, OsPages, SharedPages, WasmPages } from "../os/mod.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
 
 Deno.test("SharedPages: discard(0, size) does nothing, even after destroy", () => {
@@ -119,13 +119,15 @@ Deno.test("page sources refuse options that are not an object", () => {
     const [name, make] of [
       ["SharedPages", (o: unknown) => new SharedPages(o as never)],
       ["BufferPages", (o: unknown) => new BufferPages(o as never)],
+      ["OsPages", (o: unknown) => new OsPages(o as never)],
+      ["WasmPages", (o: unknown) => new WasmPages(o as never)],
     ] as const
   ) {
     for (const [value, kind] of [[null, "null"], [5, "number"]] as const) {
       assert.throws(
         () => make(value),
         new RegExp(
-          `^TypeError: ${name} options must be an object, such as \\{ reserve \\}, got ${kind}$`,
+          `^TypeError: ${name} options must be an object, such as \\{ (reserve|memory) \\}, got ${kind}$`,
         ),
       );
     }
