@@ -49,7 +49,8 @@ import {
 import { validateHeap } from "./_validate.ts";
 import type { HeapOptions } from "./heap_types.ts";
 
-const SIZE_LIMIT = "the largest allocation this page source can hold";
+/** How a size check names the heap's limit, {@linkcode HeapState.maxSize}. */
+export const SIZE_LIMIT = "the largest allocation this page source can hold";
 
 /** One heap's page source, tables and lists, and its slow paths. */
 export class HeapState {
@@ -205,8 +206,8 @@ export class HeapState {
   }
 
   /** Throws unless `size` is one the page source could hold. */
-  checkSize(size: number): void {
-    checkSize(size, this.maxSize, "Size", SIZE_LIMIT);
+  checkSize(size: number, what = "Size"): void {
+    checkSize(size, this.maxSize, what, SIZE_LIMIT);
   }
 
   /**

@@ -51,7 +51,7 @@ export function resizeBlock(
   if (ptr === 0) return state.allocBlock(newSize, 0, alignment);
   const page = state.liveStart(ptr, oldSize);
   if (!(newSize >>> 0 === newSize && newSize <= state.maxSize)) {
-    state.checkSize(newSize);
+    state.checkSize(newSize, "New size");
   }
   if (newSize === 0) {
     state.freeLive(page, ptr);

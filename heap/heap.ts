@@ -320,6 +320,27 @@ export class Heap implements Allocator, Disposable {
   }
 
   /**
+   * The largest size that {@linkcode Heap.alloc} can be asked for: the page
+   * source's reservation less the heap's own page and 48 bytes. A larger
+   * size is a `RangeError` that says so (a smaller one may still find no
+   * room: an `OutOfMemoryError`).
+   *
+   * @example
+   * ```ts
+   * import { Heap } from "@sp/mem/heap";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using heap = new Heap({ pages: new BufferPages({ reserve: 2 ** 20 }) });
+   * assert.equal(heap.maxSize, 2 ** 20 - 4096 - 48);
+   * assert.throws(() => heap.alloc(heap.maxSize + 1), RangeError);
+   * ```
+   */
+  get maxSize(): number {
+    return this.#state.maxSize;
+  }
+
+  /**
    * The bytes of the heap's own bookkeeping, outside the page source's
    * memory: its span table (80 bytes per page number it covers, up to the
    * highest page it holds and a quarter more) and its list heads. It falls

@@ -21,7 +21,8 @@ import {
   instanceState,
   type SharedState,
 } from "../internal/shared_state.ts";
-import { MAX_SMALL, SPAN_HEADER, SPAN_SIZE } from "./_geometry.ts";
+import { MAX_SMALL, SPAN_HEADER } from "./_geometry.ts";
+import { SIZE_LIMIT } from "./_heap_state.ts";
 import { Heap } from "./heap.ts";
 
 /**
@@ -45,9 +46,6 @@ export interface WorkerHeapOptions {
   /** How long empty segments are kept; see `HeapOptions.decayMs`. */
   decayMs?: number;
 }
-
-// The heap's words for its size limit.
-const SIZE_LIMIT = "the largest allocation this page source can hold";
 
 // The SharedPages instances that have a WorkerHeap: one each, as the id of
 // the instance names the heap that owns its runs.
@@ -127,10 +125,6 @@ export class WorkerHeap implements Allocator, Disposable {
   #waiting: Int32Array;
   #errors: PointerError[] = [];
   #failure: unknown;
-  // The heap's size limit (HeapState.maxSize: the source's reservation but
-  // the heap's own page and 48 bytes), so that a call the heap would refuse
-  // is refused before it collects.
-  #maxSize: number;
 
   /**
    * Makes this worker's heap on its instance of the shared source.
@@ -150,7 +144,6 @@ export class WorkerHeap implements Allocator, Disposable {
       );
     }
     this.heap = new Heap({ pages, decayMs: options.decayMs });
-    this.#maxSize = Math.max(0, pages.reservedBytes - SPAN_SIZE - 48);
     claimed.add(pages);
     this.#pages = pages;
     this.memory = pages.memory;
@@ -501,7 +494,7 @@ export class WorkerHeap implements Allocator, Disposable {
 
   // Throws unless the heap could hold `size`, with the heap's message.
   #checkSize(size: number, what = "Size"): void {
-    checkSize(size, this.#maxSize, what, SIZE_LIMIT);
+    checkSize(size, this.heap.maxSize, what, SIZE_LIMIT);
   }
 
   // #collect for a call that takes `size` bytes (and resizes `ptr`, if not
