@@ -276,6 +276,11 @@ export class DebugAllocator implements Allocator, Disposable {
       return 0;
     }
     this.#checkRedZones(block);
+    // The free below pushes older blocks out of the quarantine; one written
+    // after its free is reported now, before anything moves (found after
+    // the move, the new block would leak and the old pointer be dead).
+    const error = this.#evict(this.#span(block));
+    if (error) throw error;
     const moved = this.alloc(newSize, alignment);
     this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
     this.free(ptr, oldSize);
@@ -284,7 +289,9 @@ export class DebugAllocator implements Allocator, Disposable {
 
   /**
    * Frees an allocation: checks its red zones, fills it with junk and holds
-   * it in quarantine.
+   * it in quarantine. A {@linkcode MemoryCorruptionError} (a red zone of
+   * this block written, or a block leaving the quarantine written after its
+   * free) is thrown after the free is done: the block is freed either way.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.
@@ -306,7 +313,20 @@ export class DebugAllocator implements Allocator, Disposable {
     } catch (e) {
       error = e as Error;
     }
-    while (this.#heldBytes > this.quarantine) {
+    const evicted = this.#evict(0); // (not `??=`: it must run either way)
+    error ??= evicted;
+    if (error) throw error;
+  }
+
+  // Gives the oldest quarantined blocks back to the parent until `room`
+  // more bytes fit in the quarantine; returns the error of the first one
+  // written after its free (each is given back either way).
+  #evict(room: number): Error | undefined {
+    let error: Error | undefined;
+    while (
+      this.#heldBytes + room > this.quarantine &&
+      this.#held.length > this.#heldHead
+    ) {
       const old = this.#takeOldest();
       this.#heldBytes -= this.#span(old);
       try {
@@ -316,7 +336,7 @@ export class DebugAllocator implements Allocator, Disposable {
       }
       this.parent.free(old.base, this.#span(old));
     }
-    if (error) throw error;
+    return error;
   }
 
   /**
@@ -409,16 +429,8 @@ export class DebugAllocator implements Allocator, Disposable {
         "size-mismatch",
       );
     }
-    const freed = this.#freed.get(ptr);
-    if (freed !== undefined) {
-      throw new PointerError(
-        `Pointer ${hex(ptr)} was freed already: double free${
-          at("allocated", freed.allocatedAt)
-        }${at("freed", freed.freedAt)}`,
-        ptr,
-        "double-free",
-      );
-    }
+    // Inside a live block first: a freed block's address can be inside a
+    // newer one once the quarantine has given it back.
     for (const b of this.#live.values()) {
       if (ptr > b.ptr && ptr < b.ptr + b.size) {
         throw new PointerError(
@@ -429,6 +441,16 @@ export class DebugAllocator implements Allocator, Disposable {
           "interior",
         );
       }
+    }
+    const freed = this.#freed.get(ptr);
+    if (freed !== undefined) {
+      throw new PointerError(
+        `Pointer ${hex(ptr)} was freed already: double free${
+          at("allocated", freed.allocatedAt)
+        }${at("freed", freed.freedAt)}`,
+        ptr,
+        "double-free",
+      );
     }
     throw new PointerError(
       `Pointer ${

@@ -15,6 +15,15 @@ import {
 import { checkSize } from "../internal/checks.ts";
 import { HOOK_DEFINITIONS, type HookName, toNumber } from "./_hooks.ts";
 import { SizeTable } from "./_size_table.ts";
+import { MemoryCorruptionError } from "../debug/errors.ts";
+
+// Whether an allocator's free that threw `e` freed the block all the same:
+// a DebugAllocator frees, then reports a write past the block or after a
+// free as a MemoryCorruptionError. Any other throw refused the free (the
+// Allocator contract: nothing changed), and C's block stays C's.
+function freedAnyway(e: unknown): boolean {
+  return e instanceof MemoryCorruptionError;
+}
 
 export { HOOK_DEFINITIONS, type HookName } from "./_hooks.ts";
 
@@ -463,8 +472,7 @@ export class CAllocator implements Disposable {
       const old = this.#sizeOf(ptr);
       this.#reserve(size - old);
       const moved = this.allocator.resize(ptr, old, size);
-      this.#sizes.delete(ptr);
-      this.#bytes -= old;
+      this.#forget(ptr, old);
       // The old block is gone now, so the call cannot be refused: where its
       // room would pass the cap, C holds (and is told of) the size it asked.
       const room = this.#room(moved, size);
@@ -499,7 +507,12 @@ export class CAllocator implements Disposable {
       }
       const ptr = this.#offset(address), old = toNumber(osize);
       if (size === 0) {
-        this.allocator.free(ptr, old);
+        try {
+          this.allocator.free(ptr, old);
+        } catch (e) {
+          if (freedAnyway(e)) this.#bytes -= old;
+          throw e;
+        }
         this.#bytes -= old;
         return 0;
       }
@@ -557,9 +570,20 @@ export class CAllocator implements Disposable {
     return this.#address + ptr;
   }
 
+  // Frees a block C holds, and forgets it.
   #release(ptr: number): void {
     const size = this.#sizeOf(ptr);
-    this.allocator.free(ptr, size);
+    try {
+      this.allocator.free(ptr, size);
+    } catch (e) {
+      if (freedAnyway(e)) this.#forget(ptr, size);
+      throw e;
+    }
+    this.#forget(ptr, size);
+  }
+
+  // C holds the block of `size` bytes at `ptr` no more.
+  #forget(ptr: number, size: number): void {
     this.#sizes.delete(ptr);
     this.#bytes -= size;
   }

@@ -254,6 +254,37 @@ const cases: Case[] = [
     },
   },
   {
+    name:
+      "a resize that would push a block written after its free out of the quarantine throws before it moves",
+    options: { quarantine: 64 },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(16);
+      debug.free(ptr.a, 16);
+      debug.memory.u8[ptr.a] = 1;
+      ptr.p = debug.alloc(16);
+      debug.memory.u8[ptr.p] = 42;
+    },
+    caught: [
+      ({ debug, ptr }) => debug.resize(ptr.p, 16, 32),
+      MemoryCorruptionError,
+      /^Byte 0x[0-9a-f]+ \(\d+\) of the 16-byte allocation at 0x[0-9a-f]+ \(\d+\) was written after it was freed/,
+    ],
+    after: ({ debug, heap, ptr }) => {
+      // The old block is live and whole; the written one went back.
+      assert.deepEqual(debug.leaks().map((b) => [b.ptr, b.size]), [[
+        ptr.p,
+        16,
+      ]]);
+      assert.equal(debug.memory.u8[ptr.p], 42);
+      const moved = debug.resize(ptr.p, 16, 32);
+      assert.equal(debug.memory.u8[moved], 42);
+      debug.free(moved, 32);
+      assert.deepEqual(debug.leaks(), []);
+      debug.destroy();
+      assert.equal(heap.bytesUsed, 0);
+    },
+  },
+  {
     name: "a pointer of the parent's own is foreign",
     run: ({ heap, ptr }) => {
       ptr.a = heap.alloc(64);
@@ -284,6 +315,27 @@ for (const c of cases) {
     c.after?.(env);
   });
 }
+
+// (A page source as the parent: its next block can take a freed one's place.)
+Deno.test("DebugAllocator: a freed block's pointer inside a newer live block is interior, not a double free", () => {
+  using pages = new BufferPages({ reserve: 2 ** 22 });
+  const debug = new DebugAllocator({ parent: pages, quarantine: 0 });
+  const a = debug.alloc(16, 64);
+  debug.free(a, 16);
+  const b = debug.alloc(200);
+  assert.deepEqual([a, b], [4160, 4112]);
+  assert.throws(() => debug.free(a, 16), (e: unknown) => {
+    assert.ok(e instanceof PointerError);
+    assert.equal(e.reason, "interior");
+    assert.equal(
+      e.message,
+      "Pointer 0x1040 (4160) is inside the allocation at 0x1010 (4112), not its start",
+    );
+    return true;
+  });
+  assert.deepEqual(debug.leaks().map((l) => l.ptr), [b]);
+  debug.free(b, 200);
+});
 
 Deno.test("DebugAllocator: bad options are refused", () => {
   using pages = new BufferPages({ reserve: 2 ** 20 });

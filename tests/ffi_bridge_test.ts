@@ -4,7 +4,11 @@
 import assert from "node:assert/strict";
 import { Arena, FixedAllocator } from "../arena/mod.ts";
 import { CAllocator, type HookName } from "../ffi/mod.ts";
-import { DebugAllocator, LeakError } from "../debug/mod.ts";
+import {
+  DebugAllocator,
+  LeakError,
+  MemoryCorruptionError,
+} from "../debug/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import {
   type Allocator,
@@ -884,3 +888,34 @@ Deno.test("bridge: a pointer the allocator hands out twice is refused, never sha
   assert.equal(bridge.bytesUsed, 0);
   assert.equal(c.usableSize(a), 0n); // no second entry left behind
 });
+
+// DebugAllocator frees a block, then reports what was written past it: C
+// holds the block no more, so the bridge forgets it even though free threw.
+for (const hook of ["free", "luaAlloc"] as const) {
+  Deno.test(`bridge: a ${hook} whose allocator throws after freeing forgets the block`, () => {
+    using pages = new OsPages({ reserve: 2 ** 24 });
+    using heap = new Heap({ pages });
+    const debug = new DebugAllocator({ parent: heap, quarantine: 0 });
+    using bridge = new CAllocator(debug);
+    const c = callers(bridge);
+    const address = heap.memory.address!;
+    const a = hook === "free" ? c.malloc(24n) : c.luaAlloc(0n, 0n, 0n, 24n);
+    heap.memory.u8[Number(a - address) + 24] = 0; // C overruns by one byte
+    if (hook === "free") c.free(a);
+    else assert.equal(c.luaAlloc(0n, a, 24n, 0n), 0n);
+    assert.equal(bridge.refusedCalls, 1);
+    assert.equal(bridge.errors[0].hook, hook);
+    assert.ok(bridge.errors[0].error instanceof MemoryCorruptionError);
+    assert.equal(bridge.bytesUsed, 0);
+    assert.deepEqual(debug.leaks(), []);
+    // The same address again, taken and freed with nothing refused.
+    const b = hook === "free" ? c.malloc(24n) : c.luaAlloc(0n, 0n, 0n, 24n);
+    assert.equal(b, a);
+    assert.equal(bridge.bytesUsed, 24);
+    if (hook === "free") c.free(b);
+    else c.luaAlloc(0n, b, 24n, 0n);
+    assert.equal(bridge.refusedCalls, 1);
+    assert.equal(bridge.bytesUsed, 0);
+    assert.equal(heap.bytesUsed, 0);
+  });
+}
