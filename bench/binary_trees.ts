@@ -1,7 +1,8 @@
 /**
  * `deno run -A bench/binary_trees.ts [js|heap|pool|pool-reset|all] [depth]
- * [rounds]`: the Computer Language Benchmarks Game's binary trees (depth 18
- * by default), the same trees, check walk and checksum in every kind:
+ * [rounds]` ({@linkcode HELP}): the Computer Language Benchmarks Game's
+ * binary trees (depth 18 by default, from 4 to 24), the same trees, check
+ * walk and checksum in every kind:
  *
  * - `js`: nodes as plain JS objects, dropped to the garbage collector.
  * - `heap`: 24-byte blocks on a Heap, each freed by a walk of its tree.
@@ -29,6 +30,7 @@
  * @module
  */
 import { Heap } from "../heap/mod.ts";
+import { main, positionalArgs, type PositionalValues } from "./_cli.ts";
 import { defaultPages, OsPages } from "../os/mod.ts";
 import { Pool } from "../pool/mod.ts";
 
@@ -206,6 +208,55 @@ function measure(kind: string, depth: number): void {
 
 const KINDS = ["js", "heap", "pool", "pool-reset"] as const;
 
+/**
+ * The positional arguments. Depth from 4, the first short-lived trees'
+ * depth, to 24: the stretch tree of depth 25 is then 2^26 blocks of 32
+ * bytes, half the 4 GiB that the u32 links (and OsPages' default
+ * reservation) reach.
+ */
+export const ARGS = [
+  { name: "kind", words: ["all", ...KINDS], default: "all" },
+  { name: "depth", min: 4, max: 24, default: 18 },
+  { name: "rounds", min: 1, max: 100, default: 3 },
+] as const;
+
+/** The `--help` text. */
+export const HELP = `\
+deno run -A bench/binary_trees.ts [kind] [depth] [rounds]
+
+The binary trees benchmark (the Computer Language Benchmarks Game's) in each
+kind: ns per node made and the peak RSS.
+
+  kind    ${ARGS[0].words.join(", ")} (default: all, each kind in a
+          subprocess of its own, rounds times, with ratios to js)
+  depth   the trees' depth, from 4 to 24 (default: 18)
+  rounds  with all, rounds of every kind, from 1 to 100 (default: 3)`;
+
+/**
+ * Parses the command line (`positionalArgs`).
+ *
+ * @example
+ * ```ts
+ * import { parseBinaryTreesArgs } from "./binary_trees.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseBinaryTreesArgs(["heap", "10"]), {
+ *   kind: "heap",
+ *   depth: 10,
+ *   rounds: 3,
+ *   help: false,
+ * });
+ * ```
+ *
+ * @param args The arguments.
+ * @returns kind, depth and rounds; throws a TypeError naming a bad one.
+ */
+export function parseBinaryTreesArgs(
+  args: string[],
+): PositionalValues<typeof ARGS> {
+  return positionalArgs(args, ARGS);
+}
+
 interface Result {
   kind: string;
   nsPerNode: number;
@@ -218,11 +269,10 @@ function median(values: number[]): number {
 }
 
 if (import.meta.main) {
-  const [kind = "all", depth = "18", rounds = "3"] = Deno.args;
-  if (kind !== "all") measure(kind, Number(depth));
-  else {
+  await main(parseBinaryTreesArgs, HELP, ({ kind, depth, rounds }) => {
+    if (kind !== "all") return measure(kind, depth);
     const results: Result[][] = [];
-    for (let r = 0; r < Number(rounds); r++) {
+    for (let r = 0; r < rounds; r++) {
       const round: Result[] = [];
       for (const k of KINDS) {
         const out = new Deno.Command(Deno.execPath(), {
@@ -232,7 +282,7 @@ if (import.meta.main) {
             "-A",
             new URL(import.meta.url).pathname,
             k,
-            depth,
+            String(depth),
           ],
         }).outputSync();
         Deno.stdout.writeSync(out.stdout);
@@ -254,5 +304,5 @@ if (import.meta.main) {
         ).toFixed(2),
       }));
     });
-  }
+  });
 }

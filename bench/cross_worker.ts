@@ -4,12 +4,13 @@
  * at 1, 2 and 4 workers, on `heap` (a WorkerHeap per worker on one
  * SharedPages) and `malloc` (libc through FFI in every worker). Reports ns
  * per operation (an alloc or a free) per worker, and throughput relative to
- * one worker. `deno task bench:workers [--workers=1,2,4] [--rounds=N]`; the
- * report (`deno task bench`) prints the same table at the end.
+ * one worker. `deno task bench:workers [--workers=1,2,4] [--rounds=N]
+ * [--runs=N]` (`--help` lists them, {@linkcode HELP}); the report
+ * (`deno task bench`) prints the same table at the end.
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { integerArg, main, strictArgs } from "./_cli.ts";
 import { SharedPages } from "../os/mod.ts";
 import {
   BATCH,
@@ -156,19 +157,84 @@ export function crossWorkerTable(rows: CrossRow[]): string {
   ].join("\n");
 }
 
+/**
+ * The most workers a run takes: each is a thread with its own isolate, and
+ * past the machine's cores more only measure the scheduler.
+ */
+export const MAX_WORKERS = 64;
+/**
+ * The most rounds a run takes: each passes BATCH / 2 blocks through a ring
+ * whose counters are 32-bit (and 10^6 rounds already take minutes).
+ */
+export const MAX_ROUNDS = 1_000_000;
+/** The most runs (a median of them is kept). */
+export const MAX_RUNS = 100;
+
+/** The `--help` text. */
+export const HELP = `\
+deno task bench:workers [options]   (deno run --allow-ffi --allow-read=. bench/cross_worker.ts)
+
+The cross-worker workload: N workers each allocate, pass half of their blocks
+to the next worker, which frees them, on heap (a WorkerHeap per worker on one
+SharedPages) and malloc (libc through FFI in every worker).
+
+  --workers N,M  worker counts, each from 1 to ${MAX_WORKERS} (default: 1,2,4)
+  --rounds N     rounds of ${BATCH} allocations per worker, from 1 to ${MAX_ROUNDS}
+                 (default: 4000)
+  --runs N       runs of each, the median kept, from 1 to ${MAX_RUNS} (default: 3)
+  -h, --help     print this and exit`;
+
+/** The options of the cross-worker workload, parsed from the command line. */
+export interface CrossWorkerOptions {
+  /** Worker counts, in order. */
+  workers: number[];
+  /** Rounds per worker. */
+  rounds: number;
+  /** Runs of each backend at each worker count. */
+  runs: number;
+  /** Print {@linkcode HELP} and nothing else. */
+  help: boolean;
+}
+
+/**
+ * Parses the command line (`strictArgs`).
+ *
+ * @example
+ * ```ts
+ * import { parseCrossWorkerOptions } from "./cross_worker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseCrossWorkerOptions(["--workers=1,2", "--rounds=20"]), {
+ *   workers: [1, 2],
+ *   rounds: 20,
+ *   runs: 3,
+ *   help: false,
+ * });
+ * assert.throws(() => parseCrossWorkerOptions(["--workers=0"]), TypeError);
+ * ```
+ *
+ * @param args The arguments.
+ * @returns The options; throws a TypeError naming a bad one.
+ */
+export function parseCrossWorkerOptions(args: string[]): CrossWorkerOptions {
+  const values = strictArgs(args, {
+    workers: { type: "string", default: "1,2,4" },
+    rounds: { type: "string", default: "4000" },
+    runs: { type: "string", default: "3" },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  return {
+    workers: values.workers.split(",").map((n) =>
+      integerArg("--workers", n.trim(), 1, MAX_WORKERS)
+    ),
+    rounds: integerArg("--rounds", values.rounds, 1, MAX_ROUNDS),
+    runs: integerArg("--runs", values.runs, 1, MAX_RUNS),
+    help: values.help,
+  };
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      workers: { type: "string", default: "1,2,4" },
-      rounds: { type: "string", default: "4000" },
-      runs: { type: "string", default: "3" },
-    },
+  await main(parseCrossWorkerOptions, HELP, async (options) => {
+    console.log(crossWorkerTable(await crossWorker(options)));
   });
-  const rows = await crossWorker({
-    workers: values.workers.split(",").map(Number),
-    rounds: Number(values.rounds),
-    runs: Number(values.runs),
-  });
-  console.log(crossWorkerTable(rows));
 }

@@ -1,8 +1,8 @@
 /**
- * `deno run -A bench/particles.ts [kind] [steps]`: a particle system of
- * 100,000 `{ x, y, vx, vy: f64; id: u32 }` records, each step moving every
- * particle by its velocity and bouncing it off the unit square's walls.
- * Kinds:
+ * `deno run -A bench/particles.ts [kind] [steps]` ({@linkcode HELP}): a
+ * particle system of 100,000 `{ x, y, vx, vy: f64; id: u32 }` records, each
+ * step moving every particle by its velocity and bouncing it off the unit
+ * square's walls. Kinds:
  *
  * - `soa`: struct-of-arrays, five typed arrays (the floor);
  * - `js`: plain JS objects in an array;
@@ -40,6 +40,7 @@ import { Heap } from "../heap/mod.ts";
 import { type Memory, OsPages } from "../os/mod.ts";
 import type { RecordCursor } from "../record/mod.ts";
 import { Particle } from "./_particle.ts";
+import { main, positionalArgs, type PositionalValues } from "./_cli.ts";
 
 const N = 100_000;
 const DT = 0.001;
@@ -235,6 +236,64 @@ const KINDS = [
   "array-at",
 ] as const;
 
+/**
+ * The positional arguments: a kind and its steps, or `compare` and its
+ * rounds (of 10 steps of every kind).
+ */
+export const ARGS = [
+  { name: "kind", words: ["all", ...KINDS, "compare"], default: "all" },
+  { name: "steps", min: 10, max: 100_000, default: 200 },
+] as const;
+/** The arguments after `compare`. */
+export const COMPARE_ARGS = [
+  ARGS[0],
+  { name: "rounds", min: 1, max: 10_000, default: 30 },
+] as const;
+
+/** The `--help` text. */
+export const HELP = `\
+deno run -A bench/particles.ts [kind] [steps]
+deno run -A bench/particles.ts compare [rounds]
+
+A particle system of ${N} records stepped in each kind: ns per step and per
+particle, and the peak RSS.
+
+  kind    all (the default: each kind in a subprocess of its own), or one of
+          ${KINDS.join(", ")}
+  steps   steps, in rounds of 10 (rounded), from 10 to 100000 (default: 200)
+  compare every kind in this process, interleaved round by round
+  rounds  with compare, rounds of 10 steps, from 1 to 10000 (default: 30)`;
+
+/** The command line: a kind and its steps, or `compare` and its rounds. */
+export type ParticlesArgs =
+  | PositionalValues<typeof ARGS>
+  | PositionalValues<typeof COMPARE_ARGS>;
+
+/**
+ * Parses the command line (`positionalArgs`).
+ *
+ * @example
+ * ```ts
+ * import { parseParticlesArgs } from "./particles.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseParticlesArgs(["compare"]), {
+ *   kind: "compare",
+ *   rounds: 30,
+ *   help: false,
+ * });
+ * ```
+ *
+ * @param args The arguments.
+ * @returns kind and steps, or kind `compare` and rounds; throws a TypeError
+ *   naming a bad one.
+ */
+export function parseParticlesArgs(args: string[]): ParticlesArgs {
+  return args[0] === "compare"
+    ? positionalArgs(args, COMPARE_ARGS)
+    : positionalArgs(args, ARGS);
+}
+
 function make(kind: string): System {
   if (kind === "soa") return soa();
   if (kind === "js") return js();
@@ -300,17 +359,22 @@ function compare(rounds: number): void {
 }
 
 if (import.meta.main) {
-  const [kind, steps = "200"] = Deno.args;
-  if (kind === "compare") compare(Number(steps === "200" ? 30 : steps));
-  else if (kind !== undefined) measure(kind, Number(steps));
-  else {
+  await main(parseParticlesArgs, HELP, (args) => {
+    if ("rounds" in args) return compare(args.rounds);
+    if (args.kind !== "all") return measure(args.kind, args.steps);
     for (const k of KINDS) {
       const out = new Deno.Command(Deno.execPath(), {
         // Reading /proc/self/status needs every permission.
-        args: ["run", "-A", new URL(import.meta.url).pathname, k, steps],
+        args: [
+          "run",
+          "-A",
+          new URL(import.meta.url).pathname,
+          k,
+          String(args.steps),
+        ],
       }).outputSync();
       Deno.stdout.writeSync(out.stdout);
       Deno.stderr.writeSync(out.stderr);
     }
-  }
+  });
 }

@@ -1,9 +1,9 @@
 /**
- * `deno run -A bench/peak_release.ts [kind] [MiB]`: what a heap keeps after a
- * peak. It fills a heap on `OsPages` with blocks of mixed sizes (a log
- * spread from 16 bytes to 64 KiB, and one block in 64 from 64 KiB to 1 MiB)
- * until `bytesUsed` reaches `MiB` (256 by default), writing every byte; then
- * frees them all, calls `heap.trim()` and `pages.purge()`, and prints the
+ * `deno run -A bench/peak_release.ts [kind] [MiB]` ({@linkcode HELP}): what a
+ * heap keeps after a peak. It fills a heap on `OsPages` with blocks of mixed
+ * sizes (a log spread from 16 bytes to 64 KiB, and one block in 64 from
+ * 64 KiB to 1 MiB) until `bytesUsed` reaches `MiB` (256 by default, from 1
+ * to 2048), writing every byte; then frees them all, calls `heap.trim()` and `pages.purge()`, and prints the
  * bookkeeping's bytes (the heap's `tableBytes` and the page source's) and
  * the process's RSS (VmRSS) at the start, at the peak and after, with the
  * tables as a share of the peak.
@@ -17,6 +17,7 @@
  */
 import { Heap } from "../heap/mod.ts";
 import { OsPages } from "../os/mod.ts";
+import { main, positionalArgs, type PositionalValues } from "./_cli.ts";
 import { Modulus, Xorshift64Star } from "./_xorshift.ts";
 
 const MIB = 2 ** 20;
@@ -48,6 +49,51 @@ interface Figures {
   rssAfter: number;
   tablesPeak: number;
   tablesAfter: number;
+}
+
+/**
+ * The positional arguments. Up to 2 GiB, half OsPages' default 4 GiB
+ * reservation: room for the size classes' rounding and the tables.
+ */
+export const ARGS = [
+  { name: "kind", words: ["all", "heap", "none"], default: "all" },
+  { name: "mib", min: 1, max: 2048, default: 256 },
+] as const;
+
+/** The `--help` text. */
+export const HELP = `\
+deno run -A bench/peak_release.ts [kind] [mib]
+
+Fills a heap on OsPages with blocks of mixed sizes up to a peak, frees them
+all, trims and purges, and prints the RSS and the tables' bytes at the start,
+the peak and after.
+
+  kind  all, heap or none (the same loop allocating nothing) (default: all,
+        none then heap, each in a subprocess of its own)
+  mib   the peak's bytes used, in MiB, from 1 to 2048 (default: 256)`;
+
+/**
+ * Parses the command line (`positionalArgs`).
+ *
+ * @example
+ * ```ts
+ * import { parsePeakReleaseArgs } from "./peak_release.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parsePeakReleaseArgs(["none", "16"]), {
+ *   kind: "none",
+ *   mib: 16,
+ *   help: false,
+ * });
+ * ```
+ *
+ * @param args The arguments.
+ * @returns kind and mib; throws a TypeError naming a bad one.
+ */
+export function parsePeakReleaseArgs(
+  args: string[],
+): PositionalValues<typeof ARGS> {
+  return positionalArgs(args, ARGS);
 }
 
 function measure(kind: "heap" | "none", target: number): Figures {
@@ -108,17 +154,17 @@ function show(f: Figures): string {
 }
 
 if (import.meta.main) {
-  const [kind = "all", mib = "256"] = Deno.args;
-  const target = Number(mib) * MIB;
-  if (kind === "heap" || kind === "none") {
-    console.log(JSON.stringify(measure(kind, target)));
-  } else {
+  await main(parsePeakReleaseArgs, HELP, ({ kind, mib }) => {
+    if (kind !== "all") {
+      console.log(JSON.stringify(measure(kind, mib * MIB)));
+      return;
+    }
     for (const k of ["none", "heap"]) {
       const out = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", import.meta.filename!, k, mib],
+        args: ["run", "-A", import.meta.filename!, k, String(mib)],
         stderr: "inherit",
       }).outputSync();
       console.log(show(JSON.parse(new TextDecoder().decode(out.stdout))));
     }
-  }
+  });
 }

@@ -26,6 +26,7 @@ import {
 import { BACKEND_NAMES, makeBackend } from "../backends/mod.ts";
 import { runWorkload, type Workload, WORKLOADS } from "../workloads.ts";
 import { parseWorkerTable } from "../../scripts/readme_figures.ts";
+import { runScript } from "./_run.ts";
 
 const ALL = WORKLOADS.map((w) => w.name);
 const WITHOUT_THING = BACKEND_NAMES.filter((b) => b !== "thi.ng");
@@ -357,24 +358,8 @@ Deno.test("duration: µs below a millisecond, ms below a second, else s", () => 
   );
 });
 
-async function runReport(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-run",
-      new URL("../report.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
+function runReport(...args: string[]) {
+  return runScript("report.ts", ["--allow-ffi", "--allow-run"], args);
 }
 
 Deno.test("--help prints the help on stdout and exits 0", async () => {
