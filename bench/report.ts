@@ -9,8 +9,13 @@
  *
  * @module
  */
-import { crossWorker, crossWorkerTable } from "./cross_worker.ts";
-import { main, strictArgs } from "./_cli.ts";
+import {
+  crossWorker,
+  crossWorkerTable,
+  MAX_RUNS,
+  MAX_WORKERS,
+} from "./cross_worker.ts";
+import { integerArg, main, strictArgs } from "./_cli.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -47,7 +52,8 @@ workload; progress on stderr.
   --workload a,b  only these workloads (default: all)
   --backend x,y   only these backends (default: all, thi.ng only on
                   ${THING_WORKLOADS.join(" and ")})
-  --runs N        run each N times and report medians (default: 1)
+  --runs N        run each N times and report medians, N from 1 to ${MAX_RUNS}
+                  (default: 1)
   --budget S      seconds per workload, backend and run before it is cut off
                   (default: 10)
   --json          print one JSON array of rows (raw numbers) on stdout and
@@ -55,7 +61,7 @@ workload; progress on stderr.
   --chart FILE    also write an SVG chart of every phase's ns/op (log scale;
                   ${ONE_CALL_PHASES.join(", ")}, one call, only in the tables)
   --workers N,M   worker counts of the cross-worker workload run at the end
-                  (default: 1,2,4; "none" skips it)
+                  (each from 1 to ${MAX_WORKERS}; default: 1,2,4; "none" skips it)
   --in-process    run everything in this process (the backends then share one
                   JIT and one garbage collector)
   -h, --help      print this and exit
@@ -137,13 +143,15 @@ export function parseOptions(args: string[]): ReportOptions {
   }));
   return {
     plan,
-    runs: positive("runs", values.runs, true),
-    budgetMs: positive("budget", values.budget, false) * 1000,
+    runs: integerArg("--runs", values.runs, 1, MAX_RUNS),
+    budgetMs: seconds("budget", values.budget) * 1000,
     json: values.json,
     chart: values.chart,
     workers: values.workers === "none"
       ? []
-      : values.workers.split(",").map((n) => positive("workers", n, true)),
+      : values.workers.split(",").map((n) =>
+        integerArg("--workers", n.trim(), 1, MAX_WORKERS)
+      ),
     inProcess: values["in-process"],
     child: values.child,
     help: values.help,
@@ -174,13 +182,12 @@ function pick(
   return names;
 }
 
-function positive(option: string, value: string, integer: boolean): number {
+// A positive number of seconds (integerArg is for the integer options).
+function seconds(option: string, value: string): number {
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+  if (!(n > 0) || !Number.isFinite(n)) {
     throw new TypeError(
-      `--${option} needs a positive ${
-        integer ? "integer" : "number"
-      }, got "${value}"`,
+      `--${option} needs a positive number, got "${value}" (see --help)`,
     );
   }
   return n;

@@ -114,10 +114,15 @@ const BAD_COMMAND_LINES: [args: string[], message: RegExp][] = [
   [["--workload=nope"], /Unknown workload "nope"; known: fixed_16, /],
   [["--backend", "nope"], /Unknown backend "nope"; known: heap, /],
   [["--backend="], /--backend needs at least one name/],
-  [["--runs=0"], /--runs needs a positive integer, got "0"/],
-  [["--runs", "1.5"], /--runs needs a positive integer, got "1.5"/],
-  [["--budget=-1"], /--budget needs a positive number, got "-1"/],
-  [["--workers=0"], /--workers needs a positive integer, got "0"/],
+  [["--runs=0"], /--runs needs an integer from 1 to 100, got "0"/],
+  [["--runs", "1.5"], /--runs needs an integer from 1 to 100, got "1.5"/],
+  [["--runs=101"], /--runs needs an integer from 1 to 100, got "101"/],
+  [
+    ["--budget=-1"],
+    /--budget needs a positive number, got "-1" \(see --help\)/,
+  ],
+  [["--workers=0"], /--workers needs an integer from 1 to 64, got "0"/],
+  [["--workers=1,65"], /--workers needs an integer from 1 to 64, got "65"/],
   [["--runs"], /'--runs <value>' argument missing \(see --help\)/],
   [["--x"], /Unknown option '--x'.*\(see --help\)/],
   [["large"], /Unexpected argument 'large'.*\(see --help\)/],
@@ -373,7 +378,10 @@ Deno.test("a bad option exits 2 with the message on stderr", async () => {
   const out = await runReport("--runs=0");
   assert.equal(out.code, 2);
   assert.equal(out.stdout, "");
-  assert.equal(out.stderr, '--runs needs a positive integer, got "0"\n');
+  assert.equal(
+    out.stderr,
+    '--runs needs an integer from 1 to 100, got "0" (see --help)\n',
+  );
 });
 
 Deno.test("--json prints one array of rows and nothing else on stdout", async () => {
