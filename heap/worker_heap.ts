@@ -84,7 +84,8 @@ const claimed = new WeakSet<SharedPages>();
  * only the owner can tell (a pointer inside a block, a block the owner had
  * freed already) is refused when the owner collects it: the owner's heap is
  * unchanged, and the refusal is kept in {@linkcode WorkerHeap.remoteErrors}
- * (and thrown by `collect()`). Remote frees do not check the size passed.
+ * (and thrown by `collect()`). Remote frees do not check the size passed (it may be left out,
+ * as for the own heap's blocks).
  *
  * A heap that is destroyed gives its segments back to the shared source; a
  * worker that exits without destroying its heap leaves them allocated until
@@ -239,9 +240,11 @@ export class WorkerHeap implements Allocator, Disposable {
    * heap's at once, another's by a remote free.
    *
    * @param ptr The allocation, or 0 to do nothing.
-   * @param size The size it was allocated with (checked for this heap's).
+   * @param size The size it was allocated with, if known (checked for this
+   *   heap's blocks, as {@linkcode Heap.free} checks it; may be left out for
+   *   any worker's, as for Heap.free).
    */
-  free(ptr: number, size: number): void {
+  free(ptr: number, size?: number): void {
     const owner = this.#ownerOf(ptr);
     if (owner === this.id || owner === undefined || ptr === 0) {
       this.heap.free(ptr, size);
@@ -472,15 +475,17 @@ export class WorkerHeap implements Allocator, Disposable {
 
   // The remote free: one bit in the shared bitmaps for the owner to
   // collect (SharedState.markFreed); nothing is written into the block.
-  #remoteFree(ptr: number, size: number, owner: number): void {
+  // (The size is only checked to be one: the owner alone knows the block.)
+  #remoteFree(ptr: number, size: number | undefined, owner: number): void {
     const state = this.#state;
     // The common case in one test; anything odd goes through every check.
     if (
       !(owner !== 0 && state.hasHeap(owner) && ptr % GRAIN === 0 &&
         (ptr % PAGE_SIZE >= SPAN_HEADER || ptr % PAGE_SIZE === 0) &&
-        typeof size === "number" && size >>> 0 === size && !state.destroyed &&
-        !this.heap.destroyed)
-    ) this.#checkRemote(ptr, size, owner);
+        (size === undefined ||
+          typeof size === "number" && size >>> 0 === size) &&
+        !state.destroyed && !this.heap.destroyed)
+    ) this.#checkRemote(ptr, size === undefined ? 0 : size, owner);
     if (!state.markFreed(ptr, owner)) {
       throw new PointerError(
         `Pointer ${

@@ -101,15 +101,10 @@ const HEAP: Call[] = [
   ["inspect(_)", (a, _p, x) => a.inspect(x), "Pointer", true],
 ];
 
-// A free of its own block may leave the size out, as the heap's may; a
-// remote free may not (see "WorkerHeap, a remote free").
+// A free may leave the size out, as the heap's may: of its own block, and
+// remotely of another worker's (see "WorkerHeap, a remote free").
 const WORKER_HEAP: Call[] = [
   ...optionalSize(ALLOCATOR, ["free(p, _)"]),
-  ["usableSize(_)", (a, _p, x) => a.usableSize(x), "Pointer", true],
-];
-
-const REMOTE: Call[] = [
-  ...ALLOCATOR,
   ["usableSize(_)", (a, _p, x) => a.usableSize(x), "Pointer", true],
 ];
 
@@ -167,7 +162,7 @@ export const ROWS: Row[] = [
   [
     "WorkerHeap, a remote free",
     () => subjects.workerHeapSubject(2 ** 24, { others: 1 }),
-    REMOTE,
+    WORKER_HEAP,
   ],
   ["Arena on BufferPages", () => subjects.arenaSubject(onBuffer), ARENA],
   ["Arena on a Heap", () => subjects.arenaSubject(onHeap), ARENA],

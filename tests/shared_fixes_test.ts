@@ -133,3 +133,27 @@ Deno.test("page sources refuse options that are not an object", () => {
     }
   }
 });
+
+Deno.test("WorkerHeap: a remote free may leave the size out, as an own free may", () => {
+  using pages = new SharedPages({ reserve: 2 ** 22 });
+  using a = new WorkerHeap({ pages });
+  using b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+  const small = a.alloc(24), big = a.alloc(100000), own = b.alloc(24);
+  assert.deepEqual([a.bytesUsed, b.bytesUsed], [100032, 32]);
+  b.free(small); // a's, from b
+  b.free(big);
+  b.free(own); // b's own
+  assert.equal(b.bytesUsed, 0);
+  assert.equal(a.bytesUsed, 100032); // not collected yet
+  assert.equal(a.collect(), 2);
+  assert.equal(a.bytesUsed, 0);
+  assert.deepEqual(a.remoteErrors, []);
+  // Left out or not, a second remote free before the owner collects is refused.
+  const again = a.alloc(24);
+  b.free(again);
+  assert.throws(
+    () => b.free(again),
+    /was freed already by a worker: double free/,
+  );
+  assert.equal(a.collect(), 1);
+});
