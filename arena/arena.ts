@@ -19,7 +19,12 @@ import { arenaRegions } from "./_regions.ts";
 import { TopStack } from "./_top_stack.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { defaultPages } from "../os/default_pages.ts";
-import { checkNumber, checkPointer, checkSize } from "../internal/checks.ts";
+import {
+  checkNumber,
+  checkOptions,
+  checkPointer,
+  checkSize,
+} from "../internal/checks.ts";
 import { DestroyedError } from "../os/errors.ts";
 import {
   addressBias,
@@ -163,6 +168,7 @@ export class Arena implements Allocator, Disposable {
    * @param options The parent, first block size and alignment.
    */
   constructor(options: ArenaOptions = {}) {
+    checkOptions(options, "Arena", "{ parent, blockSize }");
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
     checkSize(

@@ -5,7 +5,12 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 import type { Memory } from "../os/memory.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import {
+  checkOptions,
+  checkPointer,
+  checkSize,
+  hex,
+} from "../internal/checks.ts";
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
@@ -118,6 +123,7 @@ export class FixedAllocator implements Allocator {
    * @param options The region and the alignment.
    */
   constructor(options: FixedAllocatorOptions) {
+    checkOptions(options, "FixedAllocator", "{ memory, ptr, length }");
     const { memory, ptr, length } = options;
     const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
     if (typeof memory?.check !== "function") {

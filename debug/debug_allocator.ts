@@ -6,7 +6,12 @@
  */
 import { checkRequestAlignment } from "../internal/checks.ts";
 import type { Allocator } from "../os/allocator.ts";
-import { checkPointer, checkSize, hex } from "../internal/checks.ts";
+import {
+  checkOptions,
+  checkPointer,
+  checkSize,
+  hex,
+} from "../internal/checks.ts";
 import { fillBytes } from "../internal/bytes.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
@@ -143,6 +148,7 @@ export class DebugAllocator implements Allocator, Disposable {
    * @param options The parent, and the checks' sizes.
    */
   constructor(options: DebugAllocatorOptions) {
+    checkOptions(options, "DebugAllocator", "{ parent }");
     const { parent } = options;
     if (typeof parent?.alloc !== "function") {
       throw new TypeError(

@@ -12,7 +12,7 @@ import {
   OutOfMemoryError,
   PointerError,
 } from "../os/errors.ts";
-import { checkSize } from "../internal/checks.ts";
+import { checkOptions, checkSize } from "../internal/checks.ts";
 import { HOOK_DEFINITIONS, type HookName, toNumber } from "./_hooks.ts";
 import { SizeTable } from "./_size_table.ts";
 import { MemoryCorruptionError } from "../debug/errors.ts";
@@ -259,6 +259,7 @@ export class CAllocator implements Disposable {
         "The allocator's memory is not native (a plain ArrayBuffer), so C cannot use it: build it on OsPages (run deno with --allow-ffi)",
       );
     }
+    checkOptions(options, "CAllocator", "{ maxBytes, onError }");
     const { maxBytes = Infinity, onError } = options;
     if (maxBytes !== Infinity) {
       checkSize(maxBytes, Number.MAX_SAFE_INTEGER, "Byte cap", "the limit");

@@ -3,6 +3,7 @@
 // where a packed record leaves it unaligned. The cursors' getters and
 // setters call these with the field's address, and V8 inlines both levels.
 import type { Memory } from "../os/memory.ts";
+import { hex } from "../internal/checks.ts";
 import type { ScalarName } from "./_layout.ts";
 
 /** A scalar's reader and writer at an absolute address. */
@@ -11,7 +12,17 @@ export interface Access {
   set(at: number, value: number | bigint): void;
 }
 
+/**
+ * A field as a message names it: `Record.field`, or a function that gives
+ * it (`Record.array[i]`, for the element reached last), called only when a
+ * message is made.
+ */
+export type FieldName = string | (() => string);
+
 const TWO_32 = 2 ** 32;
+// The high half of 2^53, the smallest value a usize field refuses to read
+// (past 2^53 - 1 numbers round).
+const TWO_21 = 2 ** 21;
 
 /** The DataView of a memory, made once per memory. */
 const views = new WeakMap<Memory, DataView>();
@@ -27,15 +38,32 @@ function dataView(memory: Memory): DataView {
 
 /**
  * The access to a `type` field of `memory` whose addresses are multiples
- * of its size, so that a typed-array index reaches it.
+ * of its size, so that a typed-array index reaches it. `name` names the
+ * field in the errors of a value of the wrong type.
  */
-export function typedArrayAccess(memory: Memory, type: ScalarName): Access {
+export function typedArrayAccess(
+  memory: Memory,
+  type: ScalarName,
+  name: FieldName,
+): Access {
+  // typeof first, as the generated setters do: a typed array converts a
+  // string to NaN or 0 and null to 0, and a number given to a bigint view
+  // throws V8's bare "Cannot convert 5 to a BigInt".
+  const num = (v: unknown): number =>
+    typeof v === "number" ? v : badValue(v, name, type);
+  const big = (v: unknown): bigint =>
+    typeof v === "bigint" ? v : badValue(v, name, type);
   if (type === "usize") {
     const u32 = memory.u32;
     return {
-      get: (at) => u32[at / 4] + u32[at / 4 + 1] * TWO_32,
+      get: (at) => {
+        const high = u32[at / 4 + 1];
+        return high >= TWO_21
+          ? pointerTooLarge(name, at, u32[at / 4], high)
+          : u32[at / 4] + high * TWO_32;
+      },
       set: (at, v) => {
-        const p = pointerValue(v);
+        const p = pointerValue(v, name);
         u32[at / 4] = p % TWO_32;
         u32[at / 4 + 1] = Math.floor(p / TWO_32);
       },
@@ -44,66 +72,66 @@ export function typedArrayAccess(memory: Memory, type: ScalarName): Access {
   switch (type) {
     case "i8": {
       const a = memory.i8;
-      return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
+      return { get: (at) => a[at], set: (at, v) => a[at] = num(v) };
     }
     case "u8": {
       const a = memory.u8;
-      return { get: (at) => a[at], set: (at, v) => a[at] = v as number };
+      return { get: (at) => a[at], set: (at, v) => a[at] = num(v) };
     }
     case "i16": {
       const a = memory.i16;
       return {
         get: (at) => a[at / 2],
-        set: (at, v) => a[at / 2] = v as number,
+        set: (at, v) => a[at / 2] = num(v),
       };
     }
     case "u16": {
       const a = memory.u16;
       return {
         get: (at) => a[at / 2],
-        set: (at, v) => a[at / 2] = v as number,
+        set: (at, v) => a[at / 2] = num(v),
       };
     }
     case "i32": {
       const a = memory.i32;
       return {
         get: (at) => a[at / 4],
-        set: (at, v) => a[at / 4] = v as number,
+        set: (at, v) => a[at / 4] = num(v),
       };
     }
     case "u32": {
       const a = memory.u32;
       return {
         get: (at) => a[at / 4],
-        set: (at, v) => a[at / 4] = v as number,
+        set: (at, v) => a[at / 4] = num(v),
       };
     }
     case "f32": {
       const a = memory.f32;
       return {
         get: (at) => a[at / 4],
-        set: (at, v) => a[at / 4] = v as number,
+        set: (at, v) => a[at / 4] = num(v),
       };
     }
     case "f64": {
       const a = memory.f64;
       return {
         get: (at) => a[at / 8],
-        set: (at, v) => a[at / 8] = v as number,
+        set: (at, v) => a[at / 8] = num(v),
       };
     }
     case "i64": {
       const a = memory.i64;
       return {
         get: (at) => a[at / 8],
-        set: (at, v) => a[at / 8] = v as bigint,
+        set: (at, v) => a[at / 8] = big(v),
       };
     }
     case "u64": {
       const a = memory.u64;
       return {
         get: (at) => a[at / 8],
-        set: (at, v) => a[at / 8] = v as bigint,
+        set: (at, v) => a[at / 8] = big(v),
       };
     }
   }
@@ -112,19 +140,32 @@ export function typedArrayAccess(memory: Memory, type: ScalarName): Access {
 
 /**
  * The access to a `type` field of `memory` at any address (a packed
- * record's): a little-endian DataView.
+ * record's): a little-endian DataView. `name` names the field in errors.
  */
-export function dataViewAccess(memory: Memory, type: ScalarName): Access {
+export function dataViewAccess(
+  memory: Memory,
+  type: ScalarName,
+  name: FieldName,
+): Access {
   const dv = dataView(memory);
+  // The address is checked first (byteAt), then the value, as a typed
+  // array's setter sees them.
+  const num = (v: unknown): number =>
+    typeof v === "number" ? v : badValue(v, name, type);
+  const big = (v: unknown): bigint =>
+    typeof v === "bigint" ? v : badValue(v, name, type);
   switch (type) {
     case "usize":
       return {
         get: (at) => {
           const a = byteAt(at);
-          return dv.getUint32(a, true) + dv.getUint32(a + 4, true) * TWO_32;
+          const low = dv.getUint32(a, true), high = dv.getUint32(a + 4, true);
+          return high >= TWO_21
+            ? pointerTooLarge(name, a, low, high)
+            : low + high * TWO_32;
         },
         set: (at, v) => {
-          const p = pointerValue(v), a = byteAt(at);
+          const a = byteAt(at), p = pointerValue(v, name);
           dv.setUint32(a, p % TWO_32, true);
           dv.setUint32(a + 4, Math.floor(p / TWO_32), true);
         },
@@ -132,52 +173,52 @@ export function dataViewAccess(memory: Memory, type: ScalarName): Access {
     case "i8":
       return {
         get: (at) => dv.getInt8(byteAt(at)),
-        set: (at, v) => dv.setInt8(byteAt(at), v as number),
+        set: (at, v) => dv.setInt8(byteAt(at), num(v)),
       };
     case "u8":
       return {
         get: (at) => dv.getUint8(byteAt(at)),
-        set: (at, v) => dv.setUint8(byteAt(at), v as number),
+        set: (at, v) => dv.setUint8(byteAt(at), num(v)),
       };
     case "i16":
       return {
         get: (at) => dv.getInt16(byteAt(at), true),
-        set: (at, v) => dv.setInt16(byteAt(at), v as number, true),
+        set: (at, v) => dv.setInt16(byteAt(at), num(v), true),
       };
     case "u16":
       return {
         get: (at) => dv.getUint16(byteAt(at), true),
-        set: (at, v) => dv.setUint16(byteAt(at), v as number, true),
+        set: (at, v) => dv.setUint16(byteAt(at), num(v), true),
       };
     case "i32":
       return {
         get: (at) => dv.getInt32(byteAt(at), true),
-        set: (at, v) => dv.setInt32(byteAt(at), v as number, true),
+        set: (at, v) => dv.setInt32(byteAt(at), num(v), true),
       };
     case "u32":
       return {
         get: (at) => dv.getUint32(byteAt(at), true),
-        set: (at, v) => dv.setUint32(byteAt(at), v as number, true),
+        set: (at, v) => dv.setUint32(byteAt(at), num(v), true),
       };
     case "f32":
       return {
         get: (at) => dv.getFloat32(byteAt(at), true),
-        set: (at, v) => dv.setFloat32(byteAt(at), v as number, true),
+        set: (at, v) => dv.setFloat32(byteAt(at), num(v), true),
       };
     case "f64":
       return {
         get: (at) => dv.getFloat64(byteAt(at), true),
-        set: (at, v) => dv.setFloat64(byteAt(at), v as number, true),
+        set: (at, v) => dv.setFloat64(byteAt(at), num(v), true),
       };
     case "i64":
       return {
         get: (at) => dv.getBigInt64(byteAt(at), true),
-        set: (at, v) => dv.setBigInt64(byteAt(at), v as bigint, true),
+        set: (at, v) => dv.setBigInt64(byteAt(at), big(v), true),
       };
     case "u64":
       return {
         get: (at) => dv.getBigUint64(byteAt(at), true),
-        set: (at, v) => dv.setBigUint64(byteAt(at), v as bigint, true),
+        set: (at, v) => dv.setBigUint64(byteAt(at), big(v), true),
       };
   }
 }
@@ -193,16 +234,85 @@ function byteAt(at: number): number {
   );
 }
 
+const nameOf = (name: FieldName): string =>
+  typeof name === "string" ? name : name();
+
+/**
+ * Throws the TypeError of a value of the wrong type for a `type` field:
+ * `i64`/`u64` take a bigint, every other scalar a number.
+ */
+export function badValue(
+  v: unknown,
+  name: FieldName,
+  type: ScalarName,
+): never {
+  const takes = type === "i64" || type === "u64"
+    ? "a bigint, such as 5n or BigInt(x)"
+    : type === "usize"
+    ? "a number (a pointer)"
+    : "a number";
+  throw new TypeError(
+    `Field ${nameOf(name)} (${type}) must be ${takes}, got ${describe(v)}`,
+  );
+}
+
 /**
  * A value for a pointer field (usize), which is read and written as a
- * number in two 32-bit halves: anything but an integer from 0 to 2^53 − 1
- * throws, as no allocator returns one.
+ * number in two 32-bit halves: a TypeError for anything but a number, a
+ * RangeError for a number that is not an integer from 0 to 2^53 − 1, as no
+ * allocator returns one.
  */
-export function pointerValue(v: number | bigint): number {
+export function pointerValue(v: unknown, name: FieldName): number {
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  if (typeof v !== "number") badValue(v, name, "usize");
   throw new RangeError(
-    `A usize field holds a pointer: an integer from 0 to 2^53 - 1, got ${
-      String(v)
-    }`,
+    `Field ${
+      nameOf(name)
+    } (usize) holds a pointer: an integer from 0 to 2^53 - 1, got ${v}`,
   );
+}
+
+/**
+ * Throws the RangeError of a usize field at `at` whose 64 bits (C may
+ * have stored a full address) are 2^53 or more: past 2^53 - 1 numbers
+ * round, and a rounded pointer would reach the wrong bytes. (2^53 itself
+ * is refused too, as a write of it is.)
+ */
+export function pointerTooLarge(
+  name: FieldName,
+  at: number,
+  low: number,
+  high: number,
+): never {
+  const value = (BigInt(high) << 32n) | BigInt(low);
+  throw new RangeError(
+    `Field ${nameOf(name)} (usize) at ${
+      hex(at)
+    } holds ${value}, above 2^53 - 1 (Number.MAX_SAFE_INTEGER), past which numbers round: declare the field u64 to read it as a bigint, or read its 8 bytes with DataView's getBigUint64`,
+  );
+}
+
+/**
+ * A value named in a message, without calling its toString (which may
+ * throw).
+ */
+export function describe(v: unknown): string {
+  switch (typeof v) {
+    case "number":
+      return `the number ${v}`;
+    case "string":
+      return `the string ${
+        JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)
+      }`;
+    case "bigint":
+      return `the bigint ${v}n`;
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    case "object":
+      return v === null ? "null" : Array.isArray(v) ? "an array" : "an object";
+    default:
+      return String(v); // undefined, a boolean
+  }
 }

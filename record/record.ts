@@ -18,7 +18,10 @@ export type { ArrayCursor } from "./_cursor.ts";
 /**
  * The scalar field types: signed and unsigned integers of 8 to 64 bits,
  * `f32`/`f64`, and `usize`, a pointer (8 bytes; read and written as a
- * number, like the allocators' pointers). Each is aligned to its size.
+ * number, like the allocators' pointers, from 0 to 2^53 − 1: reading one
+ * that holds more, as a full 64-bit address C wrote may, throws a
+ * RangeError — declare such a field `u64` to read it as a bigint). Each is
+ * aligned to its size.
  *
  * @example
  * ```ts
@@ -119,7 +122,10 @@ export type FieldValue<T> = T extends "i64" | "u64" ? bigint
  * A cursor over the records of one layout in one memory: set `ptr` to a
  * record's address and read or write its fields as properties (a scalar is
  * a number, `i64`/`u64` a bigint; a nested record or an array field is a
- * cursor the cursor owns, moved there). Nothing is allocated per access.
+ * cursor the cursor owns, moved there). A value of the other kind (a
+ * number for an `i64`, a bigint or a string for an `f64`) throws a
+ * TypeError naming the field, and writes nothing. Nothing is allocated per
+ * access.
  * `ptr` must be a multiple of the record's `align` (as every block of
  * {@linkcode RecordLayout.pool} is).
  *
@@ -134,6 +140,8 @@ export type FieldValue<T> = T extends "i64" | "u64" ? bigint
  * c.ptr = pool.alloc();
  * c.x = 3;
  * assert.equal(pool.memory.f64[c.ptr / 8], 3);
+ * assert.throws(() => c.y = "4" as unknown as number, TypeError);
+ * assert.equal(c.y, 0);
  * ```
  */
 export type RecordCursor<F extends RecordFields = RecordFields> =

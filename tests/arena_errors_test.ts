@@ -297,7 +297,22 @@ Deno.test("arena: every call after destroy throws a DestroyedError", () => {
 });
 
 Deno.test("arena: bad options throw", () => {
-  const bad: [object, new (...a: never[]) => Error, RegExp][] = [
+  const bad: [unknown, new (...a: never[]) => Error, RegExp][] = [
+    [
+      null,
+      TypeError,
+      /^TypeError: Arena options must be an object, such as \{ parent, blockSize \}, got null$/,
+    ],
+    [
+      5,
+      TypeError,
+      /^TypeError: Arena options must be an object, .*, got number$/,
+    ],
+    [
+      "big",
+      TypeError,
+      /^TypeError: Arena options must be an object, .*, got string$/,
+    ],
     [{ alignment: 3 }, RangeError, /power of two from 1 to 2\^30.*got 3/],
     [{ alignment: 0 }, RangeError, /power of two.*got 0/],
     [{ alignment: 2 ** 31 }, RangeError, /power of two.*got 2147483648/],
@@ -309,8 +324,8 @@ Deno.test("arena: bad options throw", () => {
     [{ parent: {} }, TypeError, /Parent must be an Allocator/],
   ];
   for (const [options, error, message] of bad) {
-    assert.throws(() => new Arena(options), error);
-    assert.throws(() => new Arena(options), message);
+    assert.throws(() => new Arena(options as never), error);
+    assert.throws(() => new Arena(options as never), message);
   }
   for (const maker of parents) {
     using env = maker.make();

@@ -351,6 +351,19 @@ Deno.test("DebugAllocator: bad options are refused", () => {
     () => new DebugAllocator({ parent: {} as never }),
     /Parent must be an Allocator/,
   );
+  for (
+    const [options, kind] of [[undefined, "undefined"], [null, "null"], [
+      5,
+      "number",
+    ]]
+  ) {
+    assert.throws(
+      () => new DebugAllocator(options as never),
+      new TypeError(
+        `DebugAllocator options must be an object, such as { parent }, got ${kind}`,
+      ),
+    );
+  }
 });
 
 // Each edge byte of a red zone, and the byte just beyond it. Three 32-byte

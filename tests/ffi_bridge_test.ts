@@ -598,6 +598,16 @@ Deno.test("bridge: bad options and non-native memory are refused", () => {
       TypeError,
       "onError must be a function, got number",
     ],
+    [
+      () => new CAllocator(heap, null as never),
+      TypeError,
+      "CAllocator options must be an object, such as { maxBytes, onError }, got null",
+    ],
+    [
+      () => new CAllocator(heap, 5 as never),
+      TypeError,
+      "CAllocator options must be an object, such as { maxBytes, onError }, got number",
+    ],
   ];
   for (const [make, type, message] of table) {
     assert.throws(make, new type(message));

@@ -342,7 +342,14 @@ Deno.test("fixed: bad options, and a destroyed memory", () => {
     const pages = source.make();
     const memory = pages.memory;
     const page = pages.alloc(4096);
-    const bad: [object, new (...a: never[]) => Error, RegExp][] = [
+    const bad: [unknown, new (...a: never[]) => Error, RegExp][] = [
+      [
+        undefined,
+        TypeError,
+        /^FixedAllocator options must be an object, such as \{ memory, ptr, length \}, got undefined$/,
+      ],
+      [null, TypeError, /^FixedAllocator options must be an .*, got null$/],
+      [5, TypeError, /^FixedAllocator options must be an .*, got number$/],
       [{ memory, ptr: 0, length: 64 }, RangeError, /Pointer is null/],
       [{ memory, ptr: page, length: -1 }, RangeError, /non-negative integer/],
       [{ memory, ptr: 2 ** 40, length: 1 }, RangeError, /outside the memory/],

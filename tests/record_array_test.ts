@@ -159,6 +159,30 @@ const refused: Array<
       ),
     },
   ]),
+  [
+    "a number for an i64 field",
+    (m, base) => {
+      const Entry = defineRecord("Entry", { id: "i64", weight: "f64" });
+      Entry.array(m, base, 2).at(1).id = 5 as unknown as bigint;
+    },
+    {
+      error: TypeError,
+      message:
+        /^Field Entry\.id \(i64\) must be a bigint, such as 5n or BigInt\(x\), got the number 5$/,
+    },
+  ],
+  [
+    "a string for an f64 field",
+    (m, base) => {
+      const Entry = defineRecord("Entry", { id: "i64", weight: "f64" });
+      Entry.array(m, base, 2).at(1).weight = "x" as unknown as number;
+    },
+    {
+      error: TypeError,
+      message:
+        /^Field Entry\.weight \(f64\) must be a number, got the string "x"$/,
+    },
+  ],
   ...(["0", 1n, null, Symbol("i")] as unknown[]).map((i): [
     string,
     (memory: Memory, base: number) => unknown,

@@ -142,7 +142,9 @@ Deno.test("cursor refuses bad indices and pointer values, changing nothing", () 
   for (const v of [-1, 1.5, 2 ** 53, NaN]) {
     assert.throws(
       () => c.p = v,
-      /A usize field holds a pointer: an integer from 0 to 2\^53 - 1/,
+      new RangeError(
+        `Field R.p (usize) holds a pointer: an integer from 0 to 2^53 - 1, got ${v}`,
+      ),
     );
   }
   for (const i of ["1", 1n, null, Symbol("i")] as unknown[]) {
@@ -344,6 +346,32 @@ Deno.test("cursor: a negative, NaN or fractional ptr reaches no byte of the memo
   assert.deepEqual(touched(), []);
 });
 
+// The three kinds of cursor class: generated code for a natural and for a
+// packed record, and closures where code cannot be generated (a content
+// security policy, under which `new Function` throws an EvalError).
+const MODES = ["natural", "packed", "no code generation"] as const;
+
+async function inEveryMode(
+  t: Deno.TestContext,
+  body: (mode: typeof MODES[number]) => void,
+): Promise<void> {
+  for (const mode of MODES) {
+    await t.step(mode, () => {
+      const original = globalThis.Function;
+      if (mode === "no code generation") {
+        globalThis.Function = function () {
+          throw new EvalError("Code generation from strings disallowed");
+        } as unknown as FunctionConstructor;
+      }
+      try {
+        body(mode);
+      } finally {
+        globalThis.Function = original;
+      }
+    });
+  }
+}
+
 // A non-number ptr was used as is: "8" + offset 0 is "80" (byte 80), true
 // and null index bytes 1 and 0, and a nested record's field at "8" + 808
 // is byte 816. Every cursor's ptr setter refuses one, naming it, and keeps
@@ -364,70 +392,174 @@ const notNumbers: [unknown, string][] = [
 ];
 
 Deno.test("cursor: a ptr that is not a number is refused by every cursor", async (t) => {
-  const modes = ["natural", "packed", "no code generation"] as const;
-  for (const mode of modes) {
-    await t.step(mode, () => {
-      const original = globalThis.Function;
-      if (mode === "no code generation") {
-        globalThis.Function = function () {
-          throw new EvalError("Code generation from strings disallowed");
-        } as unknown as FunctionConstructor;
-      }
-      try {
-        const Inner = defineRecord("In", { v: "f64" });
-        const Outer = defineRecord("Out", {
-          a: "u8",
-          x: "f64",
-          inner: Inner,
-          xs: { type: "u8", length: 4 },
-          rs: { type: Inner, length: 2 },
-        }, { packed: mode === "packed" });
-        using pages = new BufferPages({ reserve: 2 ** 20 });
-        const u8 = pages.memory.u8;
-        const base = pages.alloc(4096);
-        assert.equal(base, 4096);
-        // Marks where a coerced or concatenated ptr would land: the first
-        // page too (the null page, in the buffer all the same).
-        u8.fill(0xab, 1, 8192);
-        const o = Outer.cursor(pages.memory);
-        assert.equal(o.ptr, 0);
-        const at = base + 1024;
-        o.ptr = at;
-        o.a = 7;
-        o.x = 2.5;
-        o.inner.v = 3.5;
-        o.xs.set(1, 9);
-        o.rs.at(1).v = 4.5;
-        const cursors: [string, { ptr: number }, number][] = [
-          ["record", o, at],
-          ["nested", o.inner, at + Outer.offsets.inner],
-          ["scalar array", o.xs, at + Outer.offsets.xs],
-          ["record array", o.rs, at + Outer.offsets.rs],
-          [
-            "record array element",
-            o.rs.at(1),
-            at + Outer.offsets.rs + Inner.size,
-          ],
-        ];
-        const before = [...u8.subarray(0, 8192)];
-        for (const [what, c, ptr] of cursors) {
-          for (const [bad, message] of notNumbers) {
-            assert.throws(
-              () => c.ptr = bad as number,
-              TypeError,
-              `A cursor's ptr must be a number (an address), ${message}`,
-            );
-            assert.equal(c.ptr, ptr, `${what} kept its ptr`);
-          }
-        }
-        assert.deepEqual(
-          [o.a, o.x, o.inner.v, o.xs.get(1), o.rs.at(1).v],
-          [7, 2.5, 3.5, 9, 4.5],
+  await inEveryMode(t, (mode) => {
+    const Inner = defineRecord("In", { v: "f64" });
+    const Outer = defineRecord("Out", {
+      a: "u8",
+      x: "f64",
+      inner: Inner,
+      xs: { type: "u8", length: 4 },
+      rs: { type: Inner, length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const u8 = pages.memory.u8;
+    const base = pages.alloc(4096);
+    assert.equal(base, 4096);
+    // Marks where a coerced or concatenated ptr would land: the first
+    // page too (the null page, in the buffer all the same).
+    u8.fill(0xab, 1, 8192);
+    const o = Outer.cursor(pages.memory);
+    assert.equal(o.ptr, 0);
+    const at = base + 1024;
+    o.ptr = at;
+    o.a = 7;
+    o.x = 2.5;
+    o.inner.v = 3.5;
+    o.xs.set(1, 9);
+    o.rs.at(1).v = 4.5;
+    const cursors: [string, { ptr: number }, number][] = [
+      ["record", o, at],
+      ["nested", o.inner, at + Outer.offsets.inner],
+      ["scalar array", o.xs, at + Outer.offsets.xs],
+      ["record array", o.rs, at + Outer.offsets.rs],
+      [
+        "record array element",
+        o.rs.at(1),
+        at + Outer.offsets.rs + Inner.size,
+      ],
+    ];
+    const before = [...u8.subarray(0, 8192)];
+    for (const [what, c, ptr] of cursors) {
+      for (const [bad, message] of notNumbers) {
+        assert.throws(
+          () => c.ptr = bad as number,
+          TypeError,
+          `A cursor's ptr must be a number (an address), ${message}`,
         );
-        assert.deepEqual([...u8.subarray(0, 8192)], before, "no byte written");
-      } finally {
-        globalThis.Function = original;
+        assert.equal(c.ptr, ptr, `${what} kept its ptr`);
       }
-    });
-  }
+    }
+    assert.deepEqual(
+      [o.a, o.x, o.inner.v, o.xs.get(1), o.rs.at(1).v],
+      [7, 2.5, 3.5, 9, 4.5],
+    );
+    assert.deepEqual([...u8.subarray(0, 8192)], before, "no byte written");
+  });
+});
+
+// A field value of the wrong type: a typed array converted it (a string to
+// NaN or 0, null to 0, true to 1, "5" to 5n) or threw V8's bare "Cannot
+// convert 5 to a BigInt". Every setter refuses it, naming the record, the
+// field and its type, and writes no byte.
+const notBigints: [unknown, string][] = [
+  [5, "got the number 5"],
+  [1.5, "got the number 1.5"],
+  ["5", 'got the string "5"'],
+  [true, "got true"],
+  [null, "got null"],
+  [undefined, "got undefined"],
+  [{ valueOf: () => 5n }, "got an object"],
+  [Symbol("v"), "got a symbol"],
+];
+
+Deno.test("cursor: a field value of the wrong type is refused by every setter", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const R = defineRecord("All", {
+      ...ALL_SCALARS,
+      xs: { type: "f64", length: 2 },
+      ns: { type: "i64", length: 2 },
+      ps: { type: "usize", length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const u8 = pages.memory.u8;
+    // A packed record at an odd address: every wide field unaligned.
+    const at = pages.alloc(4096) + (mode === "packed" ? 1 : 0);
+    const c = R.cursor(pages.memory);
+    c.ptr = at;
+    fill(c);
+    const before = [...u8.subarray(0, 8192)];
+    for (const [k, type] of Object.entries(ALL_SCALARS)) {
+      const big = type === "i64" || type === "u64";
+      for (const [bad, got] of big ? notBigints : notNumbers) {
+        const takes = big
+          ? "a bigint, such as 5n or BigInt(x)"
+          : type === "usize"
+          ? "a number (a pointer)"
+          : "a number";
+        const message = `Field All.${k} (${type}) must be ${takes}, ${got}`;
+        assert.throws(
+          () => (c as Record<string, unknown>)[k] = bad,
+          new TypeError(message),
+        );
+      }
+    }
+    for (const [bad, got] of notNumbers) {
+      assert.throws(
+        () => c.xs.set(1, bad as number),
+        new TypeError(`Field All.xs[1] (f64) must be a number, ${got}`),
+      );
+      assert.throws(
+        () => c.ps.set(0, bad as number),
+        new TypeError(
+          `Field All.ps[0] (usize) must be a number (a pointer), ${got}`,
+        ),
+      );
+    }
+    for (const [bad, got] of notBigints) {
+      assert.throws(
+        () => c.ns.set(0, bad as bigint),
+        new TypeError(
+          `Field All.ns[0] (i64) must be a bigint, such as 5n or BigInt(x), ${got}`,
+        ),
+      );
+    }
+    assert.deepEqual([...u8.subarray(0, 8192)], before, "no byte written");
+    assert.deepEqual([c.g, c.h, c.j, c.k], [
+      -5n,
+      2n ** 64n - 2n,
+      -0.25,
+      2 ** 40 + 3,
+    ]);
+  });
+});
+
+// A usize field holds a pointer as a number: C may have stored one of 2^53
+// or more (a full 64-bit address), which a number rounds (2^53 + 1 read as
+// 2^53, 2^64 - 1 as 18446744073709552000). Such a read is refused, from
+// 2^53 as the write is; 2^53 - 1 reads exact.
+Deno.test("cursor: a usize field holding 2^53 or more is refused on read", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const R = defineRecord("Node", {
+      tag: "u8",
+      next: "usize",
+      links: { type: "usize", length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const at = pages.alloc(4096) + (mode === "packed" ? 1 : 0);
+    const dv = new DataView(pages.memory.buffer);
+    const c = R.cursor(pages.memory);
+    c.ptr = at;
+    const fields: [string, number, () => number][] = [
+      ["Node.next", R.offsets.next, () => c.next],
+      ["Node.links[1]", R.offsets.links + 8, () => c.links.get(1)],
+    ];
+    for (const [name, offset, read] of fields) {
+      const address = at + offset;
+      const where = `0x${address.toString(16)} (${address})`;
+      for (const value of [0n, 4096n, 2n ** 32n, 2n ** 53n - 1n]) {
+        dv.setBigUint64(address, value, true);
+        assert.equal(read(), Number(value), `${name} ${value}`);
+      }
+      for (const value of [2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
+        dv.setBigUint64(address, value, true);
+        assert.throws(
+          read,
+          new RangeError(
+            `Field ${name} (usize) at ${where} holds ${value}, above 2^53 - 1 (Number.MAX_SAFE_INTEGER), past which numbers round: declare the field u64 to read it as a bigint, or read its 8 bytes with DataView's getBigUint64`,
+          ),
+        );
+      }
+      dv.setBigUint64(address, 0n, true);
+    }
+  });
 });
