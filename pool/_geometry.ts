@@ -2,7 +2,11 @@
 // takes anything: the block size, alignment, stride, slab size and blocks
 // per slab.
 import type { Allocator } from "../os/allocator.ts";
-import { checkPowerOfTwo, checkSize } from "../internal/checks.ts";
+import {
+  checkOptions,
+  checkPowerOfTwo,
+  checkSize,
+} from "../internal/checks.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { MAX_BLOCKS } from "./_slab_rows.ts";
 import {
@@ -38,11 +42,7 @@ export function poolGeometry(
   options: PoolOptions,
   { onPages }: { onPages: boolean },
 ): PoolGeometry {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      "Pool options must be an object with a blockSize, such as { blockSize: 24 }",
-    );
-  }
+  checkOptions(options, "Pool", "{ blockSize: 24 }");
   const { blockSize, parent } = options;
   if (blockSize === undefined) {
     throw new TypeError(

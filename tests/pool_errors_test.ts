@@ -18,9 +18,14 @@ const OPTION_CASES: [string, unknown, ErrorClass, RegExp][] = [
     "no options",
     undefined,
     TypeError,
-    /^Pool options must be an object with a blockSize/,
+    /^Pool options must be an object, such as \{ blockSize: 24 \}, got undefined$/,
   ],
-  ["null options", null, TypeError, /^Pool options must be an object/],
+  [
+    "null options",
+    null,
+    TypeError,
+    /^Pool options must be an object, such as \{ blockSize: 24 \}, got null$/,
+  ],
   ["no blockSize", {}, TypeError, /^Pool options need a blockSize/],
   [
     "blockSize 0",
