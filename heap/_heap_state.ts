@@ -453,12 +453,19 @@ export class HeapState {
       this.trimTimer = undefined;
       this.spans.setTimed(false);
       this.onTimed(false);
-      if (this.destroyed) return;
-      this.spans.retireKept();
+      // The page source may be gone before the heap (destroyed, by another
+      // worker too, or its memory detached): then nothing is left to give
+      // back, and a timer must not throw.
       const pages = this.pages;
-      this.segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
-      this.large.releaseCache((p, n) => pages.free(p, n));
-      this.#shrinkTable();
+      if (this.destroyed || pages.destroyed || this.u8.length === 0) return;
+      try {
+        this.spans.retireKept();
+        this.segments.trim((p, n) => pages.discard(p, n), { idleTwice: true });
+        this.large.releaseCache((p, n) => pages.free(p, n));
+        this.#shrinkTable();
+      } catch {
+        return; // destroyed meanwhile, by another worker
+      }
       if (this.segments.anyIdle) this.armTrim();
     }, this.decayMs / 2);
     unrefTimer(timer);

@@ -11,7 +11,7 @@ import {
   SharedPages,
   WasmPages,
 } from "../os/mod.ts";
-import { Heap } from "../heap/mod.ts";
+import { Heap, WorkerHeap } from "../heap/mod.ts";
 import { isZero } from "./_bytes.ts";
 import {
   type Case as RunCase,
@@ -469,6 +469,48 @@ Deno.test("page sources: a decay timer that fires after another worker destroyed
   other.destroy(); // destroys it for every instance; pages' timer stays armed
   await new Promise((resolve) => setTimeout(resolve, 50)); // no throw escapes
   assert.throws(() => pages.alloc(4096), DestroyedError);
+});
+
+// A heap whose page source goes first (the destroy order allows it: the heap
+// is then only destroyed) has its trim timer armed still; when it fires it
+// must do nothing (an exception there ends the process).
+type Subject = Pick<Heap, "alloc" | "destroy" | "bytesReserved">;
+const GONE_FIRST: [string, () => { heap: Subject; gone: () => void }][] = [
+  ["OsPages destroyed, its empty segment waiting", () => {
+    const pages = new OsPages({ reserve: 2 ** 24, decayMs: 20 });
+    const heap = new Heap({ pages });
+    heap.free(heap.alloc(64), 64);
+    return { heap, gone: () => pages.destroy() };
+  }],
+  ["BufferPages destroyed, a medium run in the cache", () => {
+    const pages = new BufferPages({ reserve: 2 ** 24, decayMs: 20 });
+    const heap = new Heap({ pages });
+    heap.free(heap.alloc(8192), 8192);
+    return { heap, gone: () => pages.destroy() };
+  }],
+  // (A WorkerHeap: a plain Heap's fast path does not look at the flag.)
+  ["SharedPages destroyed by another instance", () => {
+    const pages = new SharedPages({ reserve: 2 ** 24 });
+    const heap = new WorkerHeap({ pages, decayMs: 20 });
+    heap.free(heap.alloc(64), 64);
+    heap.free(heap.alloc(8192), 8192);
+    const other = SharedPages.attach(pages.handle);
+    return { heap, gone: () => other.destroy() };
+  }],
+];
+
+Deno.test("a heap's trim timer that fires after its page source was destroyed does nothing", async (t) => {
+  for (const [name, make] of GONE_FIRST) {
+    await t.step(name, async () => {
+      const { heap, gone } = make();
+      assert.notEqual(heap.bytesReserved, 4096); // something to give back
+      gone();
+      await new Promise((resolve) => setTimeout(resolve, 80)); // fires twice
+      assert.throws(() => heap.alloc(64), DestroyedError);
+      heap.destroy();
+      assert.equal(heap.bytesReserved, 0);
+    });
+  }
 });
 
 Deno.test("page sources: the decay timer re-arms for a run that was not idle long enough when it fired", async () => {
