@@ -5,6 +5,8 @@
 import { checkPowerOfTwo, hex } from "../internal/checks.ts";
 import { PointerError } from "../os/errors.ts";
 import type { TopStack } from "./_top_stack.ts";
+import type { Memory } from "../os/memory.ts";
+import { addressBias } from "../internal/address_bias.ts";
 
 /**
  * The largest alignment of an arena or fixed allocator: 2^30 (so that
@@ -30,7 +32,21 @@ export {
   MAX_REQUEST_ALIGNMENT,
 } from "../internal/checks.ts";
 
-export { addressBias } from "../internal/address_bias.ts";
+export { addressBias };
+
+/**
+ * Whether a block at `ptr` may stay where it is through a resize that asks
+ * for `alignment` (undefined: the allocator's own, which every block has):
+ * its real address is a multiple of it.
+ */
+export function keepsAlignment(
+  memory: Memory,
+  ptr: number,
+  alignment: number | undefined,
+): boolean {
+  return alignment === undefined ||
+    (ptr + addressBias(memory, alignment)) % alignment === 0;
+}
 
 /**
  * Whether `[ptr, ptr + size)` is a bump allocator's top allocation: it starts

@@ -32,6 +32,7 @@ import {
   checkLast,
   checkRequestAlignment,
   isTop,
+  keepsAlignment,
   notInside,
   notLive,
 } from "./_align.ts";
@@ -319,8 +320,9 @@ export class Arena implements Allocator, Disposable {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment The alignment it was allocated with, kept when it
-   * moves; omitted, the arena's {@linkcode Arena.alignment}.
+   * @param alignment The alignment the block must have: it stays where it
+   * is only if its address has it, else it moves; omitted, the arena's
+   * {@linkcode Arena.alignment}, which every block has.
    * @returns The (possibly moved) pointer, or 0 if freed.
    */
   resize(
@@ -333,7 +335,8 @@ export class Arena implements Allocator, Disposable {
     if (ptr === 0) return this.alloc(newSize, alignment);
     if (
       this.#isTop(ptr, oldSize) && typeof newSize === "number" &&
-      newSize > 0 && (newSize >>> 0) === newSize
+      newSize > 0 && (newSize >>> 0) === newSize &&
+      keepsAlignment(this.memory, ptr, alignment)
     ) {
       const end = ptr + newSize;
       if (end <= this.#end) {
@@ -500,7 +503,7 @@ export class Arena implements Allocator, Disposable {
       this.free(ptr, oldSize);
       return 0;
     }
-    if (newSize <= oldSize) {
+    if (newSize <= oldSize && keepsAlignment(this.memory, ptr, alignment)) {
       zeroBytes(this.memory, ptr + newSize, ptr + oldSize);
       return ptr;
     }

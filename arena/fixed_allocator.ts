@@ -18,6 +18,7 @@ import {
   checkLast,
   checkRequestAlignment,
   isTop,
+  keepsAlignment,
   notInside,
   notLive,
 } from "./_align.ts";
@@ -235,8 +236,9 @@ export class FixedAllocator implements Allocator {
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
    * @param newSize The size wanted; 0 frees.
-   * @param alignment The alignment it was allocated with, kept when it
-   * moves; omitted, the region's alignment option.
+   * @param alignment The alignment the block must have: it stays where it
+   * is only if its address has it, else it moves; omitted, the region's
+   * alignment option, which every block has.
    * @returns The (possibly moved) pointer, or 0 if freed.
    */
   resize(
@@ -256,14 +258,15 @@ export class FixedAllocator implements Allocator {
       return 0;
     }
     const end = ptr + newSize;
-    if (this.#isTop(ptr, oldSize)) {
+    const stays = keepsAlignment(this.memory, ptr, alignment);
+    if (this.#isTop(ptr, oldSize) && stays) {
       if (end > this.#limit) throw this.#full(newSize, ptr);
       if (newSize > oldSize) zeroBytes(this.memory, this.#top, end);
       this.#top = end;
       this.#starts.resized();
       return ptr;
     }
-    if (newSize <= oldSize) return ptr;
+    if (newSize <= oldSize && stays) return ptr;
     const moved = this.alloc(newSize, alignment);
     copyBytes(this.memory, moved, ptr, oldSize);
     return moved;

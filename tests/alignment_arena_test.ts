@@ -86,6 +86,29 @@ for (const { name, make } of makers) {
     }
   });
 
+  // In place only where the address has the alignment asked: the top block
+  // grown or shrunk, or an older block shrunk, 16-aligned but not 256.
+  Deno.test(`${name}: a resize to a larger alignment moves a block without it`, () => {
+    const { a } = make();
+    const rows: [string, older: boolean, newSize: number][] = [
+      ["the top, grown", false, 20],
+      ["the top, shrunk", false, 5],
+      ["an older block, shrunk", true, 5],
+    ];
+    for (const [label, older, newSize] of rows) {
+      let q = a.alloc(10, 16);
+      while (misalign(a, q, 256) === 0) q = a.alloc(10, 16);
+      a.memory.u8.set([7, 8, 9], q);
+      if (older) a.alloc(8);
+      const moved = a.resize(q, 10, newSize, 256);
+      assert.notEqual(moved, q, label);
+      assert.equal(misalign(a, moved, 256), 0, label);
+      assert.deepEqual([...a.memory.u8.subarray(moved, moved + 3)], [7, 8, 9]);
+      // Asked for an alignment it has, it stays (the top now, shrunk).
+      assert.equal(a.resize(moved, newSize, 3, 256), moved, label);
+    }
+  });
+
   Deno.test(`${name}: a bad alignment is refused, nothing changed`, () => {
     for (const [label, alignment, kind] of bad) {
       const { a, used } = make();
