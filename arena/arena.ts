@@ -25,7 +25,7 @@ import {
   checkPointer,
   checkSize,
 } from "../internal/checks.ts";
-import { DestroyedError } from "../os/errors.ts";
+import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
   checkAlignment,
@@ -478,7 +478,7 @@ export class Arena implements Allocator, Disposable {
     );
     const blockSize = Math.max(growth, ARENA_HEADER_SIZE + alignment + size);
     // Nothing changes before the parent has succeeded.
-    const block = this.#parent.alloc(blockSize);
+    const block = this.#allocBlock(blockSize, size, alignment);
     this.#growth = growth;
     this.#insert(next, block, blockSize);
     const start = block + ARENA_HEADER_SIZE;
@@ -486,6 +486,23 @@ export class Arena implements Allocator, Disposable {
     this.#enter(next, ptr + size);
     this.#starts.push(ptr);
     return ptr;
+  }
+  // A block of `blockSize` bytes from the parent for `size` bytes at
+  // `alignment`. A parent that cannot hold a block that large says so of
+  // its own size (a RangeError); the caller asked for `size`: an
+  // OutOfMemoryError for it, the parent's error as its cause.
+  #allocBlock(blockSize: number, size: number, alignment: number): number {
+    try {
+      return this.#parent.alloc(blockSize);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      const error = new OutOfMemoryError(
+        `Arena cannot hold ${size} bytes at alignment ${alignment}: it needs a block of ${blockSize} bytes, more than its parent can give (${e.message})`,
+        size,
+      );
+      error.cause = e;
+      throw error;
+    }
   }
 
   #resizeSlow(

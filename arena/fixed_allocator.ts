@@ -224,7 +224,7 @@ export class FixedAllocator implements Allocator {
       this.#top = end;
       return ptr;
     }
-    return this.#allocSlow(size, ptr);
+    return this.#allocSlow(size, ptr, alignment);
   }
 
   /**
@@ -305,18 +305,26 @@ export class FixedAllocator implements Allocator {
       isTop(ptr, size, this.#top, this.ptr, this.#starts.last);
   }
 
-  #allocSlow(size: number, ptr: number): number {
+  #allocSlow(size: number, ptr: number, alignment?: number): number {
     this.#checkLive();
     checkSize(size, this.length, "Size", "the fixed region's length");
-    throw this.#full(size, ptr);
+    throw this.#full(size, ptr, alignment);
   }
 
-  #full(size: number, at: number): OutOfMemoryError {
-    const left = Math.max(0, this.#limit - at);
+  // An alignment asked for (above the region's own) can put `at` past the
+  // first free offset: the bytes left are counted from there, and the
+  // message says what the alignment cost.
+  #full(size: number, at: number, alignment?: number): OutOfMemoryError {
+    const top = this.#top, first = top + (-(top + this.#bias) & this.#mask);
+    const past = alignment === undefined ? 0 : at - first;
+    const left = Math.max(0, this.#limit - (past > 0 ? first : at));
+    const aligned = past > 0
+      ? ` (aligned to ${alignment}, ${past} bytes past the first free one)`
+      : "";
     return new OutOfMemoryError(
       `Fixed region is full: ${size} bytes do not fit at offset ${
         at - this.ptr
-      }, where ${left} of its ${this.length} bytes are left; use a larger region, or free or clear() first`,
+      }${aligned}, where ${left} of its ${this.length} bytes are left; use a larger region, or free or clear() first`,
       size,
     );
   }

@@ -92,6 +92,18 @@ const cases: ArenaCase[] = [
     ]],
   },
   {
+    name:
+      "alloc whose alignment needs a block larger than the parent's reservation",
+    ops: [[
+      "throws",
+      ({ parent }) =>
+        new Arena({ parent: parent.parent, alignment: 2 ** 30 }).alloc(1),
+      OutOfMemoryError,
+      null,
+      /^Arena cannot hold 1 bytes at alignment 1073741824: it needs a block of \d+ bytes, more than its parent can give \(Size \d+ exceeds /,
+    ]],
+  },
+  {
     name: "pop of another arena's mark",
     ops: [["call", (env) => {
       using other = new Arena({ parent: env.parent.parent });

@@ -259,6 +259,16 @@ const errorCases: ErrorCase[] = [
     ]],
   },
   {
+    name: "overflow: an alignment that puts the block past the end",
+    ops: [["alloc", "a", 8], [
+      "throws",
+      ({ fixed }) => fixed.alloc(1, 4096),
+      OutOfMemoryError,
+      null,
+      /^Fixed region is full: 1 bytes do not fit at offset 4096 \(aligned to 4096, 4080 bytes past the first free one\), where 48 of its 64 bytes are left; /,
+    ]],
+  },
+  {
     name: "overflow: the top cannot grow past the end",
     ops: [["alloc", "a", 20], [
       "throws",
