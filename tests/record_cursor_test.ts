@@ -431,11 +431,10 @@ Deno.test("cursor: a ptr that is not a number is refused by every cursor", async
     const before = [...u8.subarray(0, 8192)];
     for (const [what, c, ptr] of cursors) {
       for (const [bad, message] of notNumbers) {
-        assert.throws(
-          () => c.ptr = bad as number,
-          TypeError,
-          `A cursor's ptr must be a number (an address), ${message}`,
-        );
+        assert.throws(() => c.ptr = bad as number, {
+          name: "TypeError",
+          message: `A cursor's ptr must be a number (an address), ${message}`,
+        });
         assert.equal(c.ptr, ptr, `${what} kept its ptr`);
       }
     }
