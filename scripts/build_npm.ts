@@ -105,8 +105,16 @@ const RELATIVE_TS =
 
 /** A declaration file's relative imports, pointed at the emitted `.js`. */
 export function rewriteDeclaration(text: string): string {
-  return text.replace(RELATIVE_TS, "$1$2.js$3");
+  const rewritten = text.replace(RELATIVE_TS, "$1$2.js$3");
+  // `using` support (Disposable, Symbol.dispose) is in TypeScript's
+  // esnext.disposable lib, which a browser project without @types/node
+  // does not list: the declarations that name it bring it themselves.
+  return DISPOSABLE.test(code(rewritten))
+    ? `/// <reference lib="esnext.disposable" />\n${rewritten}`
+    : rewritten;
 }
+
+const DISPOSABLE = /\b(?:Async)?Disposable\b|Symbol\.(?:asyncD|d)ispose\b/;
 
 /** The relative modules a declaration file imports (as `.d.ts` paths). */
 function declarationImports(file: string, text: string): string[] {

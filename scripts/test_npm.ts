@@ -182,6 +182,35 @@ try {
     ["tsc", "-p", "tsconfig.node.json"],
     node,
   );
+  // A browser project: the DOM lib, no @types/node and no esnext.disposable
+  // listed (the package's declarations bring what `using` needs).
+  await Deno.writeTextFile(
+    join(node, "browser.ts"),
+    [
+      'import { BufferPages, Heap } from "@sp/mem";',
+      "using pages = new BufferPages({ reserve: 2 ** 20 });",
+      "using heap = new Heap({ pages });",
+      "heap.free(heap.alloc(64), 64);",
+      "export {};",
+    ].join("\n"),
+  );
+  await Deno.writeTextFile(
+    join(node, "tsconfig.browser.json"),
+    JSON.stringify({
+      compilerOptions: {
+        ...compilerOptions,
+        types: [],
+        lib: ["es2022", "dom"],
+      },
+      files: ["browser.ts"],
+    }),
+  );
+  await run(
+    'tsc --noEmit (browser project, "lib": ["es2022", "dom"], no @types/node)',
+    "npx",
+    ["tsc", "-p", "tsconfig.browser.json"],
+    node,
+  );
   console.log(
     await run("node main.ts", "npx", ["--yes", TOOLS.node, "main.ts"], node),
   );
