@@ -228,7 +228,9 @@ export class CAllocator implements Disposable {
   >();
   #sqlite: Uint8Array<ArrayBuffer> | undefined;
   #closed = false;
-  #inOnError = false;
+  // How many onError calls are running (one can call into C, which calls a
+  // hook that is refused in turn: the inner one's end is not the outer's).
+  #inOnError = 0;
 
   /**
    * Wraps `allocator`; the function pointers are made on first use.
@@ -426,7 +428,7 @@ export class CAllocator implements Disposable {
     // Called from onError, inside a hook that C is still running: freeing
     // that callback now would crash the process when it returns to C, so
     // they are freed once the FFI call that C made has returned.
-    if (this.#inOnError) queueMicrotask(closeAll);
+    if (this.#inOnError > 0) queueMicrotask(closeAll);
     else closeAll();
   }
 
@@ -639,13 +641,13 @@ export class CAllocator implements Disposable {
     this.#refused++;
     const call: RefusedCall = { hook, error: asError(error) };
     if (this.#errors.length < KEPT_ERRORS) this.#errors.push(call);
-    this.#inOnError = true;
+    this.#inOnError++;
     try {
       this.#onError?.(call);
     } catch {
       // Whatever onError throws is ignored.
     } finally {
-      this.#inOnError = false;
+      this.#inOnError--;
     }
     return 0;
   }

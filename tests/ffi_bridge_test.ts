@@ -522,6 +522,29 @@ Deno.test("bridge: close from onError, inside a hook C is running, does not cras
   assert.equal(bridge.refusedCalls, 1);
 });
 
+Deno.test("bridge: close from an onError whose own C call was refused too waits for the outer hook", async () => {
+  // onError calls into C, which allocates through the bridge and is refused
+  // in turn; the inner refusal's end must not let the outer close free the
+  // hook C is still inside (the process crashed with SIGSEGV).
+  using pages = new OsPages({ reserve: 2 ** 24 });
+  using heap = new Heap({ pages });
+  let depth = 0;
+  const bridge: CAllocator = new CAllocator(heap, {
+    maxBytes: 100,
+    onError: () => {
+      if (depth++ > 0) return;
+      assert.equal(malloc(1000n), 0n); // refused too
+      bridge.close();
+    },
+  });
+  const { malloc } = callers(bridge);
+  assert.equal(malloc(1000n), 0n);
+  assert.equal(bridge.closed, true);
+  assert.equal(bridge.refusedCalls, 2);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.throws(() => bridge.malloc, DestroyedError);
+});
+
 Deno.test("bridge: xSize is a C int, so a larger usable size reads INT_MAX", () => {
   using pages = new OsPages({ reserve: 2 ** 24 });
   using heap = new Heap({ pages });
