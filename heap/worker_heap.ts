@@ -17,8 +17,10 @@ import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
 import { SharedPages } from "../os/shared_pages.ts";
 import {
+  ALREADY_FREED,
   GRAIN,
   instanceState,
+  MARKED,
   type SharedState,
 } from "../internal/shared_state.ts";
 import { MAX_SMALL, SPAN_HEADER } from "./_geometry.ts";
@@ -486,11 +488,16 @@ export class WorkerHeap implements Allocator, Disposable {
           typeof size === "number" && size >>> 0 === size) &&
         !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size === undefined ? 0 : size, owner);
-    if (!state.markFreed(ptr, owner)) {
+    const marked = state.markFreed(ptr, owner);
+    if (marked !== MARKED) {
       throw new PointerError(
-        `Pointer ${
-          hex(ptr)
-        } was freed already by a worker: double free (worker heap ${owner} has not collected it yet)`,
+        marked === ALREADY_FREED
+          ? `Pointer ${
+            hex(ptr)
+          } was freed already by a worker: double free (worker heap ${owner} has not collected it yet)`
+          : `Pointer ${
+            hex(ptr)
+          } was freed by its own worker heap ${owner} while this free was made (its pages went back): double free`,
         ptr,
         "double-free",
       );

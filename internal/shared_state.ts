@@ -32,6 +32,13 @@ export const GRAIN = 16;
 /** Pending words per page: one bit per grain. */
 export const PAGE_WORDS = PAGE_SIZE / GRAIN / 32;
 
+/** What {@linkcode SharedState.markFreed} did: the block is marked freed. */
+export const MARKED = 1;
+/** The block was marked freed already (not yet collected): a double free. */
+export const ALREADY_FREED = 0;
+/** The block's page went back to the source meanwhile: nothing marked. */
+export const GIVEN_BACK = -1;
+
 /** The word of `pending` that holds the bit of the block at `ptr`. */
 export function pendingWord(ptr: number): number {
   return Math.floor(ptr / (GRAIN * 32));
@@ -208,34 +215,63 @@ export class SharedState {
    * a later remote free of a block in them is refused as foreign, and those
    * still uncollected in this instance's own pages are kept in `dropped`
    * for its heap to refuse.
+   *
+   * A remote free races this without the lock: it sets its block's bit,
+   * then reads the owner again (see markFreed). So the owner goes to 0
+   * first, and every pending word is taken after: a bit set before that
+   * read saw the old owner is taken here (and refused by this heap); one
+   * set after sees 0 and is taken back by its freeing worker, never left to
+   * a later owner of the page, whose live block it would free.
    */
   own(page: number, count: number, id: number): void {
     // Loops: fill() on a shared buffer costs more than a few stores.
-    const owners = this.owners, pending = this.pending;
-    if (id === 0 && this.self !== 0) this.#drop(page, count);
-    for (let p = page; p < page + count; p++) owners[p] = id;
-    if (id !== 0) return;
-    const end = (page + count) * PAGE_WORDS;
-    for (let w = page * PAGE_WORDS; w < end; w++) pending[w] = 0;
+    const owners = this.owners;
+    if (id !== 0) {
+      for (let p = page; p < page + count; p++) owners[p] = id;
+      return;
+    }
+    const { pending, marked, dropped, self } = this;
+    const start = page * PAGE_SIZE;
     for (let p = page; p < page + count; p++) {
-      Atomics.and(this.marked, p >> 5, ~(1 << (p & 31)));
+      const ours = Atomics.exchange(owners, p, 0) === self && self !== 0;
+      const first = p * PAGE_WORDS;
+      for (let w = first; w < first + PAGE_WORDS; w++) {
+        // (A word that reads 0 here gets a bit only from a free that then
+        // sees the owner gone.)
+        if (Atomics.load(pending, w) === 0) continue;
+        for (
+          let bits = Atomics.exchange(pending, w, 0);
+          ours && bits !== 0;
+          bits &= bits - 1
+        ) {
+          const block = pendingBlock(w, bits & -bits);
+          dropped.push(block, block === start ? 1 : 0);
+        }
+      }
+      Atomics.and(marked, p >> 5, ~(1 << (p & 31)));
     }
   }
 
   /**
    * The remote free of the block at `ptr`, owned by `owner`: sets its pending
-   * bit, then its page's bit in `marked`, then that word's bit in the owner's
-   * summary, and counts a newly marked page in `waiting[owner]` last. Mostly
-   * one atomic write and two atomic loads. Returns false, changing nothing,
+   * bit, checks that `owner` still owns its page, then sets the page's bit in
+   * `marked`, then that word's bit in the owner's summary, and counts a
+   * newly marked page in `waiting[owner]` last. Mostly one atomic write and
+   * three atomic loads. Returns {@linkcode ALREADY_FREED}, changing nothing,
    * if the block's bit was set already (freed remotely before and not yet
-   * collected).
+   * collected), and {@linkcode GIVEN_BACK}, its bit taken back, if the page
+   * went back to the source meanwhile (the owner freed the block itself).
    */
-  markFreed(ptr: number, owner: number): boolean {
-    const bit = pendingBit(ptr);
-    if ((Atomics.or(this.pending, pendingWord(ptr), bit) & bit) !== 0) {
-      return false;
+  markFreed(ptr: number, owner: number): number {
+    const bit = pendingBit(ptr), word = pendingWord(ptr);
+    if ((Atomics.or(this.pending, word, bit) & bit) !== 0) {
+      return ALREADY_FREED;
     }
     const page = Math.floor(ptr / PAGE_SIZE);
+    if (Atomics.load(this.owners, page) !== owner) {
+      Atomics.and(this.pending, word, ~bit);
+      return GIVEN_BACK;
+    }
     const m = page >> 5, pageBit = 1 << (page & 31);
     const marked = this.marked;
     const newly = (Atomics.load(marked, m) & pageBit) === 0 &&
@@ -245,7 +281,7 @@ export class SharedState {
       Atomics.or(this.summaries, s, sBit);
     }
     if (newly) Atomics.add(this.waiting, owner, 1);
-    return true;
+    return MARKED;
   }
 
   /**
@@ -301,30 +337,6 @@ export class SharedState {
       }
     }
     return n;
-  }
-
-  // Keeps in `dropped` the pending frees in this instance's pages among the
-  // `count` from `page` that go back now: the owner freed the memory itself
-  // before collecting them, and its collect must still refuse them. Pages
-  // with no mark are skipped (a block's page is marked once its bit is set).
-  #drop(page: number, count: number): void {
-    const { owners, pending, marked, dropped } = this;
-    const start = page * PAGE_SIZE;
-    for (let p = page; p < page + count; p++) {
-      if (owners[p] !== this.self) continue;
-      if ((Atomics.load(marked, p >> 5) & (1 << (p & 31))) === 0) continue;
-      const first = p * PAGE_WORDS;
-      for (let w = first; w < first + PAGE_WORDS; w++) {
-        for (
-          let bits = Atomics.exchange(pending, w, 0);
-          bits !== 0;
-          bits &= bits - 1
-        ) {
-          const block = pendingBlock(w, bits & -bits);
-          dropped.push(block, block === start ? 1 : 0);
-        }
-      }
-    }
   }
 
   // Twice the room for taken words, keeping those taken so far.
