@@ -165,15 +165,22 @@ export class SharedState {
     return id < MAX_IDS ? id : -1;
   }
 
-  /** Takes the lock: one compare-and-swap when nobody holds it. */
-  lock(): void {
+  /**
+   * Takes the lock: one compare-and-swap when nobody holds it. Returns
+   * false, not holding it, if the source is destroyed while it waits.
+   */
+  lock(): boolean {
     const words = this.words;
-    if (Atomics.compareExchange(words, LOCK, 0, 1) === 0) return;
+    if (Atomics.compareExchange(words, LOCK, 0, 1) === 0) return true;
     // Contended: mark it "held with waiters" and sleep until the holder's
     // unlock notifies (a futex-style mutex); where the thread may not block,
-    // spin on loads with a doubling back-off before trying again.
+    // spin on loads with a doubling back-off before trying again. A source
+    // destroyed meanwhile ends the wait without the lock: its holder may
+    // never let go (a worker stopped inside a call), and the caller is
+    // refused either way.
     let spins = 1;
     while (Atomics.exchange(words, LOCK, 2) !== 0) {
+      if (Atomics.load(words, DESTROYED) !== 0) return false;
       if (canWait !== false) {
         try {
           Atomics.wait(words, LOCK, 2, 10);
@@ -186,6 +193,7 @@ export class SharedState {
       for (let i = 0; i < spins && Atomics.load(words, LOCK) !== 0; i++);
       if (spins < MAX_SPINS) spins *= 2;
     }
+    return true;
   }
 
   unlock(): void {

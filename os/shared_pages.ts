@@ -387,7 +387,7 @@ export class SharedPages extends PageSource {
     if (this.#depth++ !== 0) return;
     const state = this.#state;
     if (state.destroyed) throw this.#refuse();
-    state.lock();
+    if (!state.lock()) throw this.#refuse(); // destroyed while it waited
     if (state.destroyed) {
       state.unlock();
       throw this.#refuse();
