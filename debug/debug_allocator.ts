@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { checkRequestAlignment } from "../internal/checks.ts";
 import type { Allocator } from "../os/allocator.ts";
 import {
   checkOptions,
   checkPointer,
+  checkRequestAlignment,
   checkSize,
   hex,
 } from "../internal/checks.ts";
