@@ -143,10 +143,10 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
     // policy): through the field's Access.
     proto[f.name] = {
       get(this: AtPtr & { [ACCESS]: Access[] }) {
-        return this[ACCESS][k].get(fieldAt(this[PTR], off));
+        return this[ACCESS][k].get(this[PTR], off);
       },
       set(this: AtPtr & { [ACCESS]: Access[] }, v: number | bigint) {
-        this[ACCESS][k].set(fieldAt(this[PTR], off), v);
+        this[ACCESS][k].set(this[PTR], off, v);
       },
       enumerable: true,
     };
@@ -400,12 +400,12 @@ function arrayCursor(
       get(i) {
         checkIndex(i);
         index = i;
-        return a.get(fieldAt(this.ptr, i * size));
+        return a.get(this.ptr, i * size);
       },
       set(i, v) {
         checkIndex(i);
         index = i;
-        a.set(fieldAt(this.ptr, i * size), v as number | bigint);
+        a.set(this.ptr, i * size, v as number | bigint);
       },
       at: () => {
         throw new TypeError(

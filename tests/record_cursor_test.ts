@@ -3,9 +3,10 @@
 // (unaligned) record; nested records, arrays of scalars and of records,
 // pointers, and refused indices and values that change no byte.
 import assert from "node:assert/strict";
-import { BufferPages } from "../os/mod.ts";
+import { BufferPages, DestroyedError, OsPages } from "../os/mod.ts";
 import { defineRecord } from "../record/mod.ts";
 import { ALL_SCALARS, Particle } from "./_records.ts";
+import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
 
 const FIELDS = ALL_SCALARS;
 
@@ -561,4 +562,104 @@ Deno.test("cursor: a usize field holding 2^53 or more is refused on read", async
       dv.setBigUint64(address, 0n, true);
     }
   });
+});
+
+// An unaligned (packed) field goes through a DataView, which threw V8's
+// "Offset is outside the bounds of the DataView" for a ptr out of range,
+// and wrote a usize's low half before refusing its high one. Every byte of
+// the field is checked first: a RangeError naming the field and the ptr,
+// and no byte changed. (An aligned field reads undefined and writes
+// nothing there, as the test above shows.)
+const PACKED = defineRecord("Pk", { a: "u8", b: "u32", p: "usize" }, {
+  packed: true,
+});
+const END = 2 ** 16;
+const packedRefused: [string, number, "b" | "p", Refusal][] = [
+  ["a negative ptr", -8, "b", {
+    error: RangeError,
+    message:
+      /^Field Pk\.b \(u32\) at ptr -8 is in no memory: a cursor's ptr must be a non-negative integer$/,
+  }],
+  ["ptr NaN", NaN, "b", {
+    error: RangeError,
+    message: /^Field Pk\.b \(u32\) at ptr NaN is in no memory/,
+  }],
+  ["a fractional ptr", 4096.5, "p", {
+    error: RangeError,
+    message: /^Field Pk\.p \(usize\) at ptr 4096\.5 is in no memory/,
+  }],
+  ["a ptr at the memory's end", END, "b", {
+    error: RangeError,
+    message:
+      /^Field Pk\.b \(u32\) at ptr 0x10000 \(65536\) \+ 1 ends at 65541, past the memory's 65536 bytes: move the cursor to a record inside the memory$/,
+  }],
+  ["a u32 whose last byte is past the end", END - 4, "b", {
+    error: RangeError,
+    message: /^Field Pk\.b \(u32\) at ptr 0xfffc \(65532\) \+ 1 ends at 65537/,
+  }],
+  // Its low half fits: it was written, then the high half threw.
+  ["a usize whose high half is past the end", END - 9, "p", {
+    error: RangeError,
+    message:
+      /^Field Pk\.p \(usize\) at ptr 0xfff7 \(65527\) \+ 5 ends at 65540, past the memory's 65536 bytes/,
+  }],
+  ["a ptr at 2^40", 2 ** 40, "p", {
+    error: RangeError,
+    message: /^Field Pk\.p \(usize\) at ptr 0x10000000000 .* past the memory's/,
+  }],
+];
+
+Deno.test("cursor: a packed field outside the memory is refused, reading and writing no byte", async (t) => {
+  for (const [name, ptr, field, refusal] of packedRefused) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: END });
+      assert.equal(pages.memory.u8.length, END);
+      pages.memory.u8.fill(7, 4096);
+      const c = PACKED.cursor(pages.memory);
+      c.ptr = ptr;
+      const watched = { state: () => [...pages.memory.u8] };
+      assertRefusedUnchanged(watched, () => c[field], refusal);
+      assertRefusedUnchanged(watched, () => c[field] = 0x12345678, refusal);
+    });
+  }
+  await t.step("the last bytes of the memory are reached", () => {
+    using pages = new BufferPages({ reserve: END });
+    const c = PACKED.cursor(pages.memory);
+    c.ptr = END - 13;
+    c.p = 2 ** 40 + 5;
+    c.b = 0xdeadbeef;
+    assert.deepEqual([c.p, c.b], [2 ** 40 + 5, 0xdeadbeef]);
+  });
+});
+
+// A DataView of a destroyed memory threw V8's "Cannot perform
+// DataView.prototype.getUint32 on a detached ArrayBuffer", and a packed
+// cursor made after the destroy V8's DataView-constructor message.
+Deno.test("cursor: a packed field of a destroyed memory is a DestroyedError; an aligned one reads undefined", async (t) => {
+  const N = defineRecord("Nat", { a: "u8", b: "u32", p: "usize" });
+  for (const Source of [BufferPages, OsPages]) {
+    for (const made of ["before", "after"]) {
+      await t.step(`${Source.name}, cursor made ${made} the destroy`, () => {
+        const pages = new Source({ reserve: 2 ** 20 });
+        const memory = pages.memory, at = pages.alloc(4096);
+        const early = [PACKED.cursor(memory), N.cursor(memory)] as const;
+        early[0].ptr = at;
+        early[0].b = 5; // the packed cursor's DataView is made
+        pages.destroy();
+        const [p, n] = made === "before"
+          ? early
+          : [PACKED.cursor(memory), N.cursor(memory)] as const;
+        p.ptr = at;
+        n.ptr = at;
+        const destroyed =
+          /^DestroyedError: Memory was used after its page source was destroyed/;
+        assert.throws(() => p.b, DestroyedError);
+        assert.throws(() => p.b, destroyed);
+        assert.throws(() => p.p = 1, destroyed);
+        assert.equal(n.b, undefined);
+        n.b = 1; // nowhere
+        assert.equal(n.b, undefined);
+      });
+    }
+  }
 });
