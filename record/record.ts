@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Memory } from "../os/memory.ts";
+import { Memory } from "../os/memory.ts";
 import { Pool } from "../pool/pool.ts";
 import type { PoolOptions } from "../pool/pool_types.ts";
 import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
@@ -12,6 +12,7 @@ import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
 import { RecordArray } from "./record_array.ts";
 import { checkNumber } from "../internal/checks.ts";
+import { describe } from "./_access.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
 
@@ -370,10 +371,14 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * assert.equal(pages.memory.i64[c.ptr / 8 + 3], -1n);
    * ```
    *
-   * @param memory The memory the records are in.
+   * @param memory The memory the records are in (an allocator's
+   * `memory`); anything else is a TypeError.
    * @returns A new cursor at pointer 0.
    */
   cursor(memory: Memory): RecordCursor<F> {
+    // Checked here: a cursor over anything else (a Pool, say) was made and
+    // threw V8's "Cannot read properties of undefined" at its first access.
+    if (!(memory instanceof Memory)) notAMemory(memory);
     return makeCursor(this as CursorLayout, memory) as RecordCursor<F>;
   }
 
@@ -481,6 +486,20 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
     }
     return ffiType(this);
   }
+}
+
+// The TypeError of a cursor asked for over something that is no Memory;
+// an allocator given in place of its memory is named as such.
+function notAMemory(memory: unknown): never {
+  const hasMemory = typeof memory === "object" && memory !== null &&
+    (memory as { memory?: unknown }).memory instanceof Memory;
+  throw new TypeError(
+    hasMemory
+      ? "A record cursor needs a Memory, got an object that has one (an allocator?): pass its memory, such as pool.memory or heap.memory"
+      : `A record cursor needs a Memory (an allocator's memory, such as pool.memory or heap.memory), got ${
+        describe(memory)
+      }`,
+  );
 }
 
 /**

@@ -3,7 +3,12 @@
 // (unaligned) record; nested records, arrays of scalars and of records,
 // pointers, and refused indices and values that change no byte.
 import assert from "node:assert/strict";
-import { BufferPages, DestroyedError, OsPages } from "../os/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  type Memory,
+  OsPages,
+} from "../os/mod.ts";
 import { defineRecord } from "../record/mod.ts";
 import { ALL_SCALARS, Particle } from "./_records.ts";
 import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
@@ -661,5 +666,44 @@ Deno.test("cursor: a packed field of a destroyed memory is a DestroyedError; an 
         assert.equal(n.b, undefined);
       });
     }
+  }
+});
+
+// A cursor over something that is no Memory was made, and its first access
+// threw V8's "Cannot read properties of undefined (reading '1029')".
+const notMemories: [string, () => unknown, RegExp][] = [
+  [
+    "a Pool in place of its memory",
+    () => {
+      using pool = Particle.pool();
+      return Particle.cursor(pool as unknown as Memory);
+    },
+    /^TypeError: A record cursor needs a Memory, got an object that has one \(an allocator\?\): pass its memory, such as pool\.memory or heap\.memory$/,
+  ],
+  [
+    "no argument",
+    () => (Particle.cursor as (m?: Memory) => unknown)(),
+    /^TypeError: A record cursor needs a Memory \(an allocator's memory, such as pool\.memory or heap\.memory\), got undefined$/,
+  ],
+  [
+    "null",
+    () => Particle.cursor(null as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got null$/,
+  ],
+  [
+    "a buffer",
+    () => Particle.cursor(new ArrayBuffer(64) as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got an object$/,
+  ],
+  [
+    "a number",
+    () => Particle.cursor(4096 as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got the number 4096$/,
+  ],
+];
+
+Deno.test("cursor: over anything but a Memory is refused when it is made", async (t) => {
+  for (const [name, make, message] of notMemories) {
+    await t.step(name, () => assert.throws(make, message));
   }
 });
