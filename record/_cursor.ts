@@ -159,12 +159,36 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
         sub.ptr = fieldAt(this[PTR], off);
         return sub;
       },
+      // Without a setter V8 threw "Cannot set property pos of #<WithSubs>
+      // which has only a getter", and sloppy-mode code lost the write.
+      set() {
+        notAssignable(layout.name, f);
+      },
       enumerable: true,
     };
   });
   Object.defineProperties(WithSubs.prototype, proto);
   Object.defineProperty(WithSubs, "name", { value: `${layout.name}Cursor` });
   return WithSubs;
+}
+
+// The TypeError of an assignment to a nested record or an array field: the
+// cursor's field is a view of the bytes, not a value to replace.
+function notAssignable(record: string, f: Placed<CursorLayout>): never {
+  const name = `${record}.${f.name}`;
+  const what = f.array
+    ? `an array of ${f.length} ${
+      typeof f.type === "string" ? f.type : f.type.name
+    }`
+    : `a nested ${(f.type as CursorLayout).name} record`;
+  const how = !f.array
+    ? `set its fields (c.${f.name}.x = …)`
+    : typeof f.type === "string"
+    ? `set its elements (c.${f.name}.set(i, v))`
+    : `set its elements' fields (c.${f.name}.at(i).x = …)`;
+  throw new TypeError(
+    `Field ${name} is ${what} and cannot be assigned: ${how}, or copy its ${f.size} bytes with memory.copy`,
+  );
 }
 
 // The position alone, where code cannot be generated; every field then

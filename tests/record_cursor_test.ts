@@ -707,3 +707,55 @@ Deno.test("cursor: over anything but a Memory is refused when it is made", async
     await t.step(name, () => assert.throws(make, message));
   }
 });
+
+// An assignment to a nested record or an array field threw V8's "Cannot
+// set property pos of #<WithSubs> which has only a getter", and in
+// sloppy-mode code was lost without a word.
+const notAssignable: [string, RegExp][] = [
+  [
+    "pos",
+    /^TypeError: Field B\.pos is a nested V record and cannot be assigned: set its fields \(c\.pos\.x = …\), or copy its 8 bytes with memory\.copy$/,
+  ],
+  [
+    "tags",
+    /^TypeError: Field B\.tags is an array of 3 u8 and cannot be assigned: set its elements \(c\.tags\.set\(i, v\)\), or copy its 3 bytes with memory\.copy$/,
+  ],
+  [
+    "kids",
+    /^TypeError: Field B\.kids is an array of 2 V and cannot be assigned: set its elements' fields \(c\.kids\.at\(i\)\.x = …\), or copy its 16 bytes with memory\.copy$/,
+  ],
+];
+
+Deno.test("cursor: a nested record or array field cannot be assigned", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const V = defineRecord("V", { x: "f32", y: "f32" });
+    const B = defineRecord("B", {
+      pos: V,
+      tags: { type: "u8", length: 3 },
+      kids: { type: V, length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = B.cursor(pages.memory) as unknown as Record<string, unknown>;
+    c.ptr = pages.alloc(4096);
+    pages.memory.u8.fill(7, 4096, 8192);
+    for (const [field, message] of notAssignable) {
+      const sub = c[field];
+      assertRefusedUnchanged(
+        { state: () => [...pages.memory.u8] },
+        () => c[field] = V.cursor(pages.memory),
+        { error: TypeError, message: new RegExp(message.source.slice(12)) },
+      );
+      assert.throws(() => c[field] = [1, 2, 3], message);
+      assert.equal(c[field], sub); // still the field's own cursor
+    }
+  });
+  // Sloppy-mode code (no "use strict") gets the error too.
+  const V = defineRecord("V", { x: "f32" });
+  const S = defineRecord("S", { v: V });
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const sloppy = new Function("c", "c.v = 1;") as (c: unknown) => void;
+  assert.throws(
+    () => sloppy(S.cursor(pages.memory)),
+    /^TypeError: Field S\.v is a nested V record and cannot be assigned/,
+  );
+});
