@@ -11,7 +11,7 @@ import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
 import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
 import { RecordArray } from "./record_array.ts";
-import { checkNumber } from "../internal/checks.ts";
+import { checkNumber, checkPointer } from "../internal/checks.ts";
 import { describe } from "./_access.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
@@ -333,17 +333,21 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * assert.equal(P.at(1024, 3), 1024 + 3 * 8);
    * ```
    *
-   * @param base The first record's address.
+   * @param base The first record's address: a non-negative integer (a
+   * PointerError otherwise).
    * @param index A non-negative integer.
    * @returns The address.
    */
   at(base: number, index: number): number {
     if (
-      Number.isSafeInteger(index) && index >= 0 && typeof base === "number"
+      Number.isSafeInteger(index) && index >= 0 && Number.isInteger(base) &&
+      base >= 0
     ) {
       return base + index * this.size;
     }
     checkNumber(base, "Base");
+    // A NaN or negative base gave NaN or an address below the memory.
+    checkPointer(base);
     checkNumber(index, "Index");
     throw new RangeError(
       `Index must be a non-negative integer, got ${String(index)}`,

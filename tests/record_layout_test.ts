@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { defineRecord, type FieldType } from "../record/mod.ts";
 import { RECORD_CASES } from "./_records.ts";
+import { PointerError } from "../os/mod.ts";
+import type { ErrorClass } from "./_assert_refused.ts";
 
 Deno.test("record layouts: exact sizes, alignments and offsets", async (t) => {
   for (const c of RECORD_CASES) {
@@ -86,7 +88,18 @@ Deno.test("record C declaration and FFI type", () => {
 });
 
 Deno.test("record layouts refuse bad input with a specific error", async (t) => {
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: [string, () => unknown, ErrorClass, RegExp][] = [
+    // A NaN base gave NaN, a negative one an address below the memory.
+    ...[NaN, -8, 0.5].map((
+      base,
+    ): [string, () => unknown, ErrorClass, RegExp] => [
+      `at() with base ${base}`,
+      () => defineRecord("R", { a: "u8" }).at(base, 1),
+      PointerError,
+      new RegExp(
+        `^Pointer ${base} is not a non-negative integer, so it is no allocation`,
+      ),
+    ]),
     [
       "unknown type",
       () => defineRecord("R", { a: "f16" as "f32" }),
