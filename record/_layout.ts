@@ -6,6 +6,7 @@
 // raises the record's alignment (`__attribute__((aligned(N)))`). Every
 // input is checked here, before anything is made.
 import { checkRequestAlignment } from "../internal/checks.ts";
+import { describe } from "./_access.ts";
 
 /** Each scalar type's size, which is also its alignment. */
 export const SCALARS = {
@@ -148,23 +149,32 @@ function fieldOf<R extends Nested>(
 ): Omit<Placed<R>, "name" | "offset"> {
   const where = `Field ${name} of record ${record}`;
   let type = spec, length = 1, array = false;
-  if (
-    typeof spec === "object" && spec !== null && !isRecord(spec) &&
-    "length" in spec
-  ) {
-    ({ type, length } = spec as { type: unknown; length: unknown } as {
-      type: unknown;
-      length: number;
-    });
-    array = true;
-    if (
-      typeof length !== "number" || !Number.isInteger(length) || length < 1 ||
-      length > MAX_RECORD_SIZE
-    ) {
-      throw new RangeError(
-        `${where} is an array of length ${
-          String(length)
-        }: a length must be an integer from 1 to ${MAX_RECORD_SIZE}`,
+  if (typeof spec === "object" && spec !== null && !isRecord(spec)) {
+    if ("length" in spec) {
+      ({ type, length } = spec as { type: unknown; length: unknown } as {
+        type: unknown;
+        length: number;
+      });
+      array = true;
+      // typeof first: a string length ("3") was shown as 3 in a RangeError.
+      if (typeof length !== "number") {
+        throw new TypeError(
+          `${where} is an array whose length must be a number, got ${
+            describe(length)
+          }`,
+        );
+      }
+      if (
+        !Number.isInteger(length) || length < 1 || length > MAX_RECORD_SIZE
+      ) {
+        throw new RangeError(
+          `${where} is an array of length ${length}: a length must be an integer from 1 to ${MAX_RECORD_SIZE}`,
+        );
+      }
+    } else if ("type" in spec) {
+      // { type: "u8" }: an array whose length was forgotten.
+      throw new TypeError(
+        `${where} is an array whose length is missing: give it { type, length }`,
       );
     }
   }
@@ -189,7 +199,7 @@ function fieldOf<R extends Nested>(
   }
   throw new TypeError(
     `${where} has unknown type ${
-      typeof type === "string" ? `"${type}"` : String(type)
+      typeof type === "string" ? JSON.stringify(type) : describe(type)
     }: use one of ${
       Object.keys(SCALARS).join(", ")
     }, a record from defineRecord, or { type, length } for an array`,

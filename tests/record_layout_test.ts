@@ -110,7 +110,51 @@ Deno.test("record layouts refuse bad input with a specific error", async (t) => 
       "type not a string",
       () => defineRecord("R", { a: 5 as unknown as "u8" }),
       TypeError,
-      /unknown type 5/,
+      /unknown type the number 5: use one of/,
+    ],
+    // String(type) was V8's "Cannot convert object to primitive value"
+    // here, a function's source text, "[object Object]" for { type } alone.
+    [
+      "type an object without a prototype",
+      () => defineRecord("R", { a: Object.create(null) }),
+      TypeError,
+      /^Field a of record R has unknown type an object: use one of i8, u8/,
+    ],
+    [
+      "type a function",
+      () => defineRecord("R", { a: (() => "u8") as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R has unknown type a function: use one of/,
+    ],
+    [
+      "type a symbol",
+      () => defineRecord("R", { a: Symbol("u8") as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R has unknown type a symbol: use one of/,
+    ],
+    [
+      "array length missing",
+      () => defineRecord("R", { a: { type: "u8" } as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R is an array whose length is missing: give it \{ type, length \}$/,
+    ],
+    [
+      "array length a string",
+      () =>
+        defineRecord("R", {
+          a: { type: "u8", length: "3" as unknown as number },
+        }),
+      TypeError,
+      /^Field a of record R is an array whose length must be a number, got the string "3"$/,
+    ],
+    [
+      "array length a bigint",
+      () =>
+        defineRecord("R", {
+          a: { type: "u8", length: 3n as unknown as number },
+        }),
+      TypeError,
+      /length must be a number, got the bigint 3n$/,
     ],
     [
       "duplicate name",
