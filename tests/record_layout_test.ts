@@ -320,3 +320,91 @@ Deno.test("record layouts: a record of exactly 2^30 bytes (the largest) is allow
   });
   assert.deepEqual([R.offsets.b, R.size, R.align], [2 ** 30 - 4, 2 ** 30, 4]);
 });
+
+// Names that passed the identifier check and then failed to compile in
+// cDeclaration()'s struct: keywords of C23 and GCC, names C reserves, and
+// macros of the headers it needs (or that GCC predefines).
+const refusedNames: [string, string][] = [
+  ...[
+    "typeof",
+    "asm",
+    "bool",
+    "true",
+    "false",
+    "nullptr",
+    "alignas",
+    "alignof",
+    "static_assert",
+    "thread_local",
+    "constexpr",
+    "typeof_unqual",
+    "int",
+  ].map((n): [string, string] => [n, "a keyword of C or GCC"]),
+  ...[
+    "_BitInt",
+    "_Decimal32",
+    "_Float32",
+    "_Float128",
+    "_Bool",
+    "_Alignas",
+    "__int128",
+    "__attribute__",
+    "__restrict",
+    "__asm__",
+    "__typeof__",
+    "__extension__",
+    "__label__",
+    "__auto_type",
+    "__builtin_va_list",
+    "__x",
+  ].map((n): [string, string] => [
+    n,
+    "C reserves the names that start with __ or _ and a capital letter",
+  ]),
+  ...[
+    "NULL",
+    "INT8_MAX",
+    "INT64_MIN",
+    "UINT32_MAX",
+    "INT_LEAST16_MIN",
+    "UINT_FAST64_MAX",
+    "INTPTR_MAX",
+    "UINTMAX_MAX",
+    "INT8_WIDTH",
+    "INT64_C",
+    "SIZE_MAX",
+    "PTRDIFF_MIN",
+    "SIG_ATOMIC_MAX",
+    "WCHAR_MIN",
+    "WINT_MAX",
+    "linux",
+    "unix",
+  ].map((n): [string, string] => [
+    n,
+    "a macro of <stdint.h>, <stddef.h> or GCC, which the C declaration sees",
+  ]),
+  ["ptr", 'a cursor\'s own member: not "ptr", "constructor" or "__proto__"'],
+  [
+    "__proto__",
+    'a cursor\'s own member: not "ptr", "constructor" or "__proto__"',
+  ],
+];
+
+Deno.test("record names: keywords, reserved names and the headers' macros are refused", async (t) => {
+  for (const [name, why] of refusedNames) {
+    await t.step(name, () => {
+      const quoted = name.replace(/[$^()\\[\]{}.*+?|]/g, "\\$&");
+      const reason = why.replace(/[$^()\\[\]{}.*+?|]/g, "\\$&");
+      assert.throws(
+        () => defineRecord("R", [[name, "u8"]]),
+        new RegExp(
+          `^TypeError: A field name of record R "${quoted}" is no usable C identifier \\(${reason}\\)$`,
+        ),
+      );
+      assert.throws(
+        () => defineRecord(name, { a: "u8" }),
+        new RegExp(`^TypeError: A record name "${quoted}" is no usable C`),
+      );
+    });
+  }
+});
