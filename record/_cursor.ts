@@ -413,7 +413,10 @@ function arrayCursor(
     // The element named in errors: the one the last get or set reached.
     let index = 0;
     const a = accessOf(memory, grain, type, offset, () => `${label}[${index}]`);
-    return {
+    // Frozen: a length written over (c.tags.length = 9) read back as the
+    // array's while get and set kept the real one. (ptr stays an accessor,
+    // its setter working.)
+    const scalars: ArrayCursor<unknown> = {
       get ptr() {
         return ptr;
       },
@@ -437,13 +440,14 @@ function arrayCursor(
         );
       },
     };
+    return Object.freeze(scalars);
   }
   const element = makeCursor(
     type,
     memory,
     Math.min(grain, lowBit(offset), lowBit(type.size), type.align),
   );
-  return {
+  const records: ArrayCursor<unknown> = {
     get ptr() {
       return ptr;
     },
@@ -459,4 +463,5 @@ function arrayCursor(
       return element;
     },
   };
+  return Object.freeze(records);
 }

@@ -138,6 +138,9 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     this.#cursor = makeCursor(layout, memory);
     this.#cursor.ptr = ptr;
     this.#size = layout.size;
+    // Frozen, as the readonly fields say: a length written over (1e6 for 3
+    // records) let at(i) reach records past the array's memory.
+    Object.freeze(this);
   }
 
   /**

@@ -315,3 +315,23 @@ Deno.test("record array: an index at 2^32 and above in a larger memory", () => {
     /^RangeError: Index 4294967296.5 is out/,
   );
 });
+
+// The readonly fields were writable: length = 1e6 on an array of 3 let
+// at(200000) reach a record far past it.
+Deno.test("record array: length, ptr and end cannot be written over", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  const base = pages.alloc(4096);
+  const ps = Particle.array(pages.memory, base, 3);
+  const writable = ps as unknown as Record<string, unknown>;
+  for (const [key, value] of [["length", 1e6], ["ptr", 0], ["end", 2 ** 20]]) {
+    assert.throws(
+      () => writable[key] = value,
+      new RegExp(
+        `^TypeError: Cannot assign to read only property '${key}' of object`,
+      ),
+    );
+  }
+  assert.deepEqual([ps.length, ps.ptr, ps.end], [3, base, base + 120]);
+  assert.throws(() => ps.at(3), /^RangeError: Index 3 is out of range/);
+  assert.throws(() => ps.at(200000), /^RangeError: Index 200000 is out/);
+});

@@ -759,3 +759,35 @@ Deno.test("cursor: a nested record or array field cannot be assigned", async (t)
     /^TypeError: Field S\.v is a nested V record and cannot be assigned/,
   );
 });
+
+// An array field's length could be written over (c.tags.length = 9 read
+// back 9, while get and set kept checking against 3), and so could its
+// get, set and at.
+Deno.test("cursor: an array field's length and methods cannot be written over", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const V = defineRecord("V", { x: "f32" });
+    const B = defineRecord("B", {
+      tags: { type: "u8", length: 3 },
+      kids: { type: V, length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = B.cursor(pages.memory);
+    c.ptr = pages.alloc(4096);
+    for (const array of [c.tags, c.kids]) {
+      const open = array as unknown as Record<string, unknown>;
+      for (const key of ["length", "get", "set", "at"]) {
+        assert.throws(
+          () => open[key] = 9,
+          new RegExp(
+            `^TypeError: Cannot assign to read only property '${key}'`,
+          ),
+        );
+      }
+    }
+    assert.deepEqual([c.tags.length, c.kids.length], [3, 2]);
+    assert.throws(() => c.tags.get(3), /^RangeError: Index 3 is out of range/);
+    c.tags.set(2, 7); // ptr still moves with the record, the array works
+    c.kids.at(1).x = 1.5;
+    assert.deepEqual([c.tags.get(2), c.kids.at(1).x], [7, 1.5]);
+  });
+});
