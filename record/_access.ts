@@ -5,7 +5,7 @@
 import type { Memory } from "../os/memory.ts";
 import { DestroyedError } from "../os/errors.ts";
 import { hex } from "../internal/checks.ts";
-import { type ScalarName, SCALARS } from "./_layout.ts";
+import type { ScalarName } from "./_layout.ts";
 
 /**
  * A scalar's reader and writer at `off` bytes past a cursor's `ptr` (the
@@ -174,8 +174,8 @@ export function dataViewAccess(
   memory: Memory,
   type: ScalarName,
   name: FieldName,
+  size: number,
 ): Access {
-  const size = SCALARS[type];
   // Made at the first access, inside the memory: a DataView of a detached
   // buffer (a destroyed memory) throws V8's message on construction.
   let view: DataView | undefined;
@@ -186,7 +186,7 @@ export function dataViewAccess(
     if (
       !(Number.isInteger(ptr) && ptr >= 0 &&
         ptr + off + size <= memory.u8.length)
-    ) outside(memory, name, type, ptr, off);
+    ) outside(memory, name, type, ptr, off, size);
     return view ??= dataView(memory);
   };
   const num = (v: unknown): number =>
@@ -263,30 +263,37 @@ export function dataViewAccess(
   }
 }
 
-// The error of a field `off` bytes past `ptr` that is not inside `memory`.
+// The error of a field of `size` bytes, `off` bytes past `ptr`, that is not
+// inside `memory`.
 function outside(
   memory: Memory,
   name: FieldName,
   type: ScalarName,
   ptr: number,
   off: number,
+  size: number,
 ): never {
-  if (memory.destroyed) {
-    throw new DestroyedError(
-      "Memory was used after its page source was destroyed: make a new page source",
-    );
-  }
+  if (memory.destroyed) destroyed();
   const field = `Field ${nameOf(name)} (${type})`;
   if (!(Number.isInteger(ptr) && ptr >= 0)) {
     throw new RangeError(
       `${field} at ptr ${ptr} is in no memory: a cursor's ptr must be a non-negative integer`,
     );
   }
-  const end = ptr + off + SCALARS[type];
   throw new RangeError(
-    `${field} at ptr ${
-      hex(ptr)
-    } + ${off} ends at ${end}, past the memory's ${memory.u8.length} bytes: move the cursor to a record inside the memory`,
+    `${field} at ptr ${hex(ptr)} + ${off} ends at ${
+      ptr + off + size
+    }, past the memory's ${memory.u8.length} bytes: move the cursor to a record inside the memory`,
+  );
+}
+
+/**
+ * Throws the DestroyedError of a memory whose page source was destroyed,
+ * in the words of the memory's own helpers.
+ */
+export function destroyed(): never {
+  throw new DestroyedError(
+    "Memory was used after its page source was destroyed: make a new page source",
   );
 }
 

@@ -372,7 +372,7 @@ function accessOf(
 ): Access {
   return isAligned(grain, type, offset)
     ? typedArrayAccess(memory, type, name)
-    : dataViewAccess(memory, type, name);
+    : dataViewAccess(memory, type, name, scalarSize(type));
 }
 
 const scalarSize = (type: ScalarName): number =>

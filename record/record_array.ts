@@ -5,7 +5,8 @@
  * @module
  */
 import { Memory } from "../os/memory.ts";
-import { DestroyedError, PointerError } from "../os/errors.ts";
+import { PointerError } from "../os/errors.ts";
+import { destroyed } from "./_access.ts";
 import { checkNumber, checkPointer, hex } from "../internal/checks.ts";
 import { type AnyCursor, makeCursor } from "./_cursor.ts";
 import type { RecordCursor, RecordFields, RecordLayout } from "./record.ts";
@@ -95,11 +96,7 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     // Before any other check: a destroyed memory's buffer is detached (0
     // bytes), or a WasmPages memory's still its module's, whose bytes the
     // records would reach.
-    if (memory.destroyed) {
-      throw new DestroyedError(
-        "Memory was used after its page source was destroyed: make a new page source",
-      );
-    }
+    if (memory.destroyed) destroyed();
     checkPointer(ptr);
     if (ptr % layout.align !== 0) {
       throw new PointerError(
