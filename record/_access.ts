@@ -3,13 +3,17 @@
 // where a packed record leaves it unaligned. The cursors' getters and
 // setters call these with the field's address, and V8 inlines both levels.
 import type { Memory } from "../os/memory.ts";
+import { DestroyedError } from "../os/errors.ts";
 import { hex } from "../internal/checks.ts";
 import type { ScalarName } from "./_layout.ts";
 
-/** A scalar's reader and writer at an absolute address. */
+/**
+ * A scalar's reader and writer at `off` bytes past a cursor's `ptr` (the
+ * two apart, so that an error can name the ptr the caller set).
+ */
 export interface Access {
-  get(at: number): number | bigint;
-  set(at: number, value: number | bigint): void;
+  get(ptr: number, off: number): number | bigint;
+  set(ptr: number, off: number, value: number | bigint): void;
 }
 
 /**
@@ -46,6 +50,24 @@ export function typedArrayAccess(
   type: ScalarName,
   name: FieldName,
 ): Access {
+  const a = typedArrayAt(memory, type, name);
+  // A negative or NaN ptr reaches address -1, no byte of any memory (its
+  // field could otherwise land on the memory's first bytes).
+  return {
+    get: (ptr, off) => a.get(ptr >= 0 ? ptr + off : -1),
+    set: (ptr, off, v) => a.set(ptr >= 0 ? ptr + off : -1, v),
+  };
+}
+
+// The typed-array access at an absolute address.
+function typedArrayAt(
+  memory: Memory,
+  type: ScalarName,
+  name: FieldName,
+): {
+  get(at: number): number | bigint;
+  set(at: number, value: number | bigint): void;
+} {
   // typeof first, as the generated setters do: a typed array converts a
   // string to NaN or 0 and null to 0, and a number given to a bigint view
   // throws V8's bare "Cannot convert 5 to a BigInt".
@@ -141,15 +163,32 @@ export function typedArrayAccess(
 /**
  * The access to a `type` field of `memory` at any address (a packed
  * record's): a little-endian DataView. `name` names the field in errors.
+ * Where a typed array reads a bad address as undefined, a DataView would
+ * round a fractional one and throw V8's own message for one outside it, so
+ * every byte of the field is checked first: a ptr that is no non-negative
+ * integer, or a field past the memory's end, is a RangeError naming the
+ * field and the ptr (and a destroyed memory's a DestroyedError), before
+ * any byte is read or written.
  */
 export function dataViewAccess(
   memory: Memory,
   type: ScalarName,
   name: FieldName,
+  size: number,
 ): Access {
-  const dv = dataView(memory);
-  // The address is checked first (byteAt), then the value, as a typed
-  // array's setter sees them.
+  // Made at the first access, inside the memory: a DataView of a detached
+  // buffer (a destroyed memory) throws V8's message on construction.
+  let view: DataView | undefined;
+  // The field's address, checked whole (all 8 bytes of a usize before
+  // either half is written), then the value, as a typed array's setter sees
+  // them. (memory.u8 of a detached buffer has length 0.)
+  const at = (ptr: number, off: number): DataView => {
+    if (
+      !(Number.isInteger(ptr) && ptr >= 0 &&
+        ptr + off + size <= memory.u8.length)
+    ) outside(memory, name, type, ptr, off, size);
+    return view ??= dataView(memory);
+  };
   const num = (v: unknown): number =>
     typeof v === "number" ? v : badValue(v, name, type);
   const big = (v: unknown): bigint =>
@@ -157,80 +196,104 @@ export function dataViewAccess(
   switch (type) {
     case "usize":
       return {
-        get: (at) => {
-          const a = byteAt(at);
+        get: (ptr, off) => {
+          const dv = at(ptr, off), a = ptr + off;
           const low = dv.getUint32(a, true), high = dv.getUint32(a + 4, true);
           return high >= TWO_21
             ? pointerTooLarge(name, a, low, high)
             : low + high * TWO_32;
         },
-        set: (at, v) => {
-          const a = byteAt(at), p = pointerValue(v, name);
+        set: (ptr, off, v) => {
+          const dv = at(ptr, off), a = ptr + off, p = pointerValue(v, name);
           dv.setUint32(a, p % TWO_32, true);
           dv.setUint32(a + 4, Math.floor(p / TWO_32), true);
         },
       };
     case "i8":
       return {
-        get: (at) => dv.getInt8(byteAt(at)),
-        set: (at, v) => dv.setInt8(byteAt(at), num(v)),
+        get: (ptr, off) => at(ptr, off).getInt8(ptr + off),
+        set: (ptr, off, v) => at(ptr, off).setInt8(ptr + off, num(v)),
       };
     case "u8":
       return {
-        get: (at) => dv.getUint8(byteAt(at)),
-        set: (at, v) => dv.setUint8(byteAt(at), num(v)),
+        get: (ptr, off) => at(ptr, off).getUint8(ptr + off),
+        set: (ptr, off, v) => at(ptr, off).setUint8(ptr + off, num(v)),
       };
     case "i16":
       return {
-        get: (at) => dv.getInt16(byteAt(at), true),
-        set: (at, v) => dv.setInt16(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getInt16(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setInt16(ptr + off, num(v), true),
       };
     case "u16":
       return {
-        get: (at) => dv.getUint16(byteAt(at), true),
-        set: (at, v) => dv.setUint16(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getUint16(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setUint16(ptr + off, num(v), true),
       };
     case "i32":
       return {
-        get: (at) => dv.getInt32(byteAt(at), true),
-        set: (at, v) => dv.setInt32(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getInt32(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setInt32(ptr + off, num(v), true),
       };
     case "u32":
       return {
-        get: (at) => dv.getUint32(byteAt(at), true),
-        set: (at, v) => dv.setUint32(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getUint32(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setUint32(ptr + off, num(v), true),
       };
     case "f32":
       return {
-        get: (at) => dv.getFloat32(byteAt(at), true),
-        set: (at, v) => dv.setFloat32(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getFloat32(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setFloat32(ptr + off, num(v), true),
       };
     case "f64":
       return {
-        get: (at) => dv.getFloat64(byteAt(at), true),
-        set: (at, v) => dv.setFloat64(byteAt(at), num(v), true),
+        get: (ptr, off) => at(ptr, off).getFloat64(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setFloat64(ptr + off, num(v), true),
       };
     case "i64":
       return {
-        get: (at) => dv.getBigInt64(byteAt(at), true),
-        set: (at, v) => dv.setBigInt64(byteAt(at), big(v), true),
+        get: (ptr, off) => at(ptr, off).getBigInt64(ptr + off, true),
+        set: (ptr, off, v) => at(ptr, off).setBigInt64(ptr + off, big(v), true),
       };
     case "u64":
       return {
-        get: (at) => dv.getBigUint64(byteAt(at), true),
-        set: (at, v) => dv.setBigUint64(byteAt(at), big(v), true),
+        get: (ptr, off) => at(ptr, off).getBigUint64(ptr + off, true),
+        set: (ptr, off, v) =>
+          at(ptr, off).setBigUint64(ptr + off, big(v), true),
       };
   }
 }
 
-// A DataView turns any address into an integer (NaN and 7.5 would reach
-// bytes 0 and 7), where a typed-array index that is not one reaches none:
-// so a packed field refuses such an address, saying why. (A negative one
-// the DataView refuses itself.)
-function byteAt(at: number): number {
-  if (Number.isInteger(at)) return at;
+// The error of a field of `size` bytes, `off` bytes past `ptr`, that is not
+// inside `memory`.
+function outside(
+  memory: Memory,
+  name: FieldName,
+  type: ScalarName,
+  ptr: number,
+  off: number,
+  size: number,
+): never {
+  if (memory.destroyed) destroyed();
+  const field = `Field ${nameOf(name)} (${type})`;
+  if (!(Number.isInteger(ptr) && ptr >= 0)) {
+    throw new RangeError(
+      `${field} at ptr ${ptr} is in no memory: a cursor's ptr must be a non-negative integer`,
+    );
+  }
   throw new RangeError(
-    `A record field at address ${at} is in no memory: a cursor's ptr must be a non-negative integer`,
+    `${field} at ptr ${hex(ptr)} + ${off} ends at ${
+      ptr + off + size
+    }, past the memory's ${memory.u8.length} bytes: move the cursor to a record inside the memory`,
+  );
+}
+
+/**
+ * Throws the DestroyedError of a memory whose page source was destroyed,
+ * in the words of the memory's own helpers.
+ */
+export function destroyed(): never {
+  throw new DestroyedError(
+    "Memory was used after its page source was destroyed: make a new page source",
   );
 }
 

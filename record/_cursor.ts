@@ -143,10 +143,10 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
     // policy): through the field's Access.
     proto[f.name] = {
       get(this: AtPtr & { [ACCESS]: Access[] }) {
-        return this[ACCESS][k].get(fieldAt(this[PTR], off));
+        return this[ACCESS][k].get(this[PTR], off);
       },
       set(this: AtPtr & { [ACCESS]: Access[] }, v: number | bigint) {
-        this[ACCESS][k].set(fieldAt(this[PTR], off), v);
+        this[ACCESS][k].set(this[PTR], off, v);
       },
       enumerable: true,
     };
@@ -159,12 +159,36 @@ function cursorClass(layout: CursorLayout, grain: number): CursorClass {
         sub.ptr = fieldAt(this[PTR], off);
         return sub;
       },
+      // Without a setter V8 threw "Cannot set property pos of #<WithSubs>
+      // which has only a getter", and sloppy-mode code lost the write.
+      set() {
+        notAssignable(layout.name, f);
+      },
       enumerable: true,
     };
   });
   Object.defineProperties(WithSubs.prototype, proto);
   Object.defineProperty(WithSubs, "name", { value: `${layout.name}Cursor` });
   return WithSubs;
+}
+
+// The TypeError of an assignment to a nested record or an array field: the
+// cursor's field is a view of the bytes, not a value to replace.
+function notAssignable(record: string, f: Placed<CursorLayout>): never {
+  const name = `${record}.${f.name}`;
+  const what = f.array
+    ? `an array of ${f.length} ${
+      typeof f.type === "string" ? f.type : f.type.name
+    }`
+    : `a nested ${(f.type as CursorLayout).name} record`;
+  const how = !f.array
+    ? `set its fields (c.${f.name}.x = …)`
+    : typeof f.type === "string"
+    ? `set its elements (c.${f.name}.set(i, v))`
+    : `set its elements' fields (c.${f.name}.at(i).x = …)`;
+  throw new TypeError(
+    `Field ${name} is ${what} and cannot be assigned: ${how}, or copy its ${f.size} bytes with memory.copy`,
+  );
 }
 
 // The position alone, where code cannot be generated; every field then
@@ -348,7 +372,7 @@ function accessOf(
 ): Access {
   return isAligned(grain, type, offset)
     ? typedArrayAccess(memory, type, name)
-    : dataViewAccess(memory, type, name);
+    : dataViewAccess(memory, type, name, scalarSize(type));
 }
 
 const scalarSize = (type: ScalarName): number =>
@@ -389,7 +413,10 @@ function arrayCursor(
     // The element named in errors: the one the last get or set reached.
     let index = 0;
     const a = accessOf(memory, grain, type, offset, () => `${label}[${index}]`);
-    return {
+    // Frozen: a length written over (c.tags.length = 9) read back as the
+    // array's while get and set kept the real one. (ptr stays an accessor,
+    // its setter working.)
+    const scalars: ArrayCursor<unknown> = {
       get ptr() {
         return ptr;
       },
@@ -400,12 +427,12 @@ function arrayCursor(
       get(i) {
         checkIndex(i);
         index = i;
-        return a.get(fieldAt(this.ptr, i * size));
+        return a.get(this.ptr, i * size);
       },
       set(i, v) {
         checkIndex(i);
         index = i;
-        a.set(fieldAt(this.ptr, i * size), v as number | bigint);
+        a.set(this.ptr, i * size, v as number | bigint);
       },
       at: () => {
         throw new TypeError(
@@ -413,13 +440,14 @@ function arrayCursor(
         );
       },
     };
+    return Object.freeze(scalars);
   }
   const element = makeCursor(
     type,
     memory,
     Math.min(grain, lowBit(offset), lowBit(type.size), type.align),
   );
-  return {
+  const records: ArrayCursor<unknown> = {
     get ptr() {
       return ptr;
     },
@@ -435,4 +463,5 @@ function arrayCursor(
       return element;
     },
   };
+  return Object.freeze(records);
 }

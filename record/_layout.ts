@@ -6,6 +6,7 @@
 // raises the record's alignment (`__attribute__((aligned(N)))`). Every
 // input is checked here, before anything is made.
 import { checkRequestAlignment } from "../internal/checks.ts";
+import { describe } from "./_access.ts";
 
 /** Each scalar type's size, which is also its alignment. */
 export const SCALARS = {
@@ -49,25 +50,46 @@ export interface Placed<R extends Nested> {
 export const MAX_RECORD_SIZE = 2 ** 30;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// C keywords (a field or record by such a name would not compile in C) and
-// the cursor's own members.
-const RESERVED = new Set(
+// Keywords a field or record by such a name would not compile under: C11's,
+// C23's, and GCC's in its default (GNU) mode. (The rest of GCC's start with
+// __, refused below.)
+const KEYWORDS = new Set(
   ("auto break case char const continue default do double else enum extern " +
     "float for goto if inline int long register restrict return short " +
     "signed sizeof static struct switch typedef union unsigned void " +
-    "volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic " +
-    "_Imaginary _Noreturn _Static_assert _Thread_local ptr constructor " +
-    "__proto__").split(" "),
+    "volatile while " +
+    "alignas alignof bool constexpr false nullptr static_assert " +
+    "thread_local true typeof typeof_unqual asm").split(" "),
 );
+// The cursor's own members.
+const MEMBERS = new Set(["ptr", "constructor", "__proto__"]);
+// Object-like macros, which would replace the name in the declaration:
+// NULL (<stddef.h>), the limits of <stdint.h> (C reserves every name of
+// INT or UINT and _MAX, _MIN, _WIDTH or _C for it), and what GCC
+// predefines on Linux in its default mode.
+const MACRO =
+  /^(NULL|linux|unix|U?INT\w*_(MAX|MIN|WIDTH|C)|(PTRDIFF|SIG_ATOMIC|SIZE|WCHAR|WINT)_(MAX|MIN|WIDTH))$/;
 
 /** Throws unless `name` can name a C struct or field. */
 export function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string") {
     throw new TypeError(`${what} must be a string, got ${typeof name}`);
   }
-  if (!IDENTIFIER.test(name) || RESERVED.has(name)) {
+  const why = !IDENTIFIER.test(name)
+    ? "letters, digits and _, not starting with a digit"
+    : MEMBERS.has(name)
+    ? 'a cursor\'s own member: not "ptr", "constructor" or "__proto__"'
+    : KEYWORDS.has(name)
+    ? "a keyword of C or GCC"
+    // _Bool, _Alignas, __int128, __attribute__ …: C reserves them.
+    : /^_[A-Z_]/.test(name)
+    ? "C reserves the names that start with __ or _ and a capital letter"
+    : MACRO.test(name)
+    ? "a macro of <stdint.h>, <stddef.h> or GCC, which the C declaration sees"
+    : null;
+  if (why !== null) {
     throw new TypeError(
-      `${what} "${name}" is no usable C identifier (letters, digits and _, not starting with a digit, no C keyword, not "ptr" or "constructor")`,
+      `${what} "${name}" is no usable C identifier (${why})`,
     );
   }
 }
@@ -148,23 +170,32 @@ function fieldOf<R extends Nested>(
 ): Omit<Placed<R>, "name" | "offset"> {
   const where = `Field ${name} of record ${record}`;
   let type = spec, length = 1, array = false;
-  if (
-    typeof spec === "object" && spec !== null && !isRecord(spec) &&
-    "length" in spec
-  ) {
-    ({ type, length } = spec as { type: unknown; length: unknown } as {
-      type: unknown;
-      length: number;
-    });
-    array = true;
-    if (
-      typeof length !== "number" || !Number.isInteger(length) || length < 1 ||
-      length > MAX_RECORD_SIZE
-    ) {
-      throw new RangeError(
-        `${where} is an array of length ${
-          String(length)
-        }: a length must be an integer from 1 to ${MAX_RECORD_SIZE}`,
+  if (typeof spec === "object" && spec !== null && !isRecord(spec)) {
+    if ("length" in spec) {
+      ({ type, length } = spec as { type: unknown; length: unknown } as {
+        type: unknown;
+        length: number;
+      });
+      array = true;
+      // typeof first: a string length ("3") was shown as 3 in a RangeError.
+      if (typeof length !== "number") {
+        throw new TypeError(
+          `${where} is an array whose length must be a number, got ${
+            describe(length)
+          }`,
+        );
+      }
+      if (
+        !Number.isInteger(length) || length < 1 || length > MAX_RECORD_SIZE
+      ) {
+        throw new RangeError(
+          `${where} is an array of length ${length}: a length must be an integer from 1 to ${MAX_RECORD_SIZE}`,
+        );
+      }
+    } else if ("type" in spec) {
+      // { type: "u8" }: an array whose length was forgotten.
+      throw new TypeError(
+        `${where} is an array whose length is missing: give it { type, length }`,
       );
     }
   }
@@ -189,7 +220,7 @@ function fieldOf<R extends Nested>(
   }
   throw new TypeError(
     `${where} has unknown type ${
-      typeof type === "string" ? `"${type}"` : String(type)
+      typeof type === "string" ? JSON.stringify(type) : describe(type)
     }: use one of ${
       Object.keys(SCALARS).join(", ")
     }, a record from defineRecord, or { type, length } for an array`,

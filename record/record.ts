@@ -4,14 +4,15 @@
  *
  * @module
  */
-import type { Memory } from "../os/memory.ts";
+import { Memory } from "../os/memory.ts";
 import { Pool } from "../pool/pool.ts";
 import type { PoolOptions } from "../pool/pool_types.ts";
 import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
 import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
 import { RecordArray } from "./record_array.ts";
-import { checkNumber } from "../internal/checks.ts";
+import { checkNumber, checkPointer } from "../internal/checks.ts";
+import { describe } from "./_access.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
 
@@ -332,17 +333,21 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * assert.equal(P.at(1024, 3), 1024 + 3 * 8);
    * ```
    *
-   * @param base The first record's address.
+   * @param base The first record's address: a non-negative integer (a
+   * PointerError otherwise).
    * @param index A non-negative integer.
    * @returns The address.
    */
   at(base: number, index: number): number {
     if (
-      Number.isSafeInteger(index) && index >= 0 && typeof base === "number"
+      Number.isSafeInteger(index) && index >= 0 && Number.isInteger(base) &&
+      base >= 0
     ) {
       return base + index * this.size;
     }
     checkNumber(base, "Base");
+    // A NaN or negative base gave NaN or an address below the memory.
+    checkPointer(base);
     checkNumber(index, "Index");
     throw new RangeError(
       `Index must be a non-negative integer, got ${String(index)}`,
@@ -370,10 +375,14 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * assert.equal(pages.memory.i64[c.ptr / 8 + 3], -1n);
    * ```
    *
-   * @param memory The memory the records are in.
+   * @param memory The memory the records are in (an allocator's
+   * `memory`); anything else is a TypeError.
    * @returns A new cursor at pointer 0.
    */
   cursor(memory: Memory): RecordCursor<F> {
+    // Checked here: a cursor over anything else (a Pool, say) was made and
+    // threw V8's "Cannot read properties of undefined" at its first access.
+    if (!(memory instanceof Memory)) notAMemory(memory);
     return makeCursor(this as CursorLayout, memory) as RecordCursor<F>;
   }
 
@@ -481,6 +490,20 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
     }
     return ffiType(this);
   }
+}
+
+// The TypeError of a cursor asked for over something that is no Memory;
+// an allocator given in place of its memory is named as such.
+function notAMemory(memory: unknown): never {
+  const hasMemory = typeof memory === "object" && memory !== null &&
+    (memory as { memory?: unknown }).memory instanceof Memory;
+  throw new TypeError(
+    hasMemory
+      ? "A record cursor needs a Memory, got an object that has one (an allocator?): pass its memory, such as pool.memory or heap.memory"
+      : `A record cursor needs a Memory (an allocator's memory, such as pool.memory or heap.memory), got ${
+        describe(memory)
+      }`,
+  );
 }
 
 /**

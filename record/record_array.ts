@@ -6,6 +6,7 @@
  */
 import { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
+import { destroyed } from "./_access.ts";
 import { checkNumber, checkPointer, hex } from "../internal/checks.ts";
 import { type AnyCursor, makeCursor } from "./_cursor.ts";
 import type { RecordCursor, RecordFields, RecordLayout } from "./record.ts";
@@ -69,9 +70,10 @@ export class RecordArray<F extends RecordFields = RecordFields> {
   readonly #size: number;
 
   /**
-   * Use {@linkcode RecordLayout.array}. Checks that `ptr` is a multiple of
-   * the layout's alignment and that the `length` records end inside
-   * `memory`.
+   * Use {@linkcode RecordLayout.array}. Checks that `memory` is not
+   * destroyed (a DestroyedError), that `ptr` is a multiple of the layout's
+   * alignment and not null (unless `length` is 0), and that the `length`
+   * records end inside `memory`.
    *
    * @param layout The records' layout.
    * @param memory The memory they are in.
@@ -91,6 +93,10 @@ export class RecordArray<F extends RecordFields = RecordFields> {
         }`,
       );
     }
+    // Before any other check: a destroyed memory's buffer is detached (0
+    // bytes), or a WasmPages memory's still its module's, whose bytes the
+    // records would reach.
+    if (memory.destroyed) destroyed();
     checkPointer(ptr);
     if (ptr % layout.align !== 0) {
       throw new PointerError(
@@ -105,6 +111,12 @@ export class RecordArray<F extends RecordFields = RecordFields> {
       checkNumber(length, "Length");
       throw new RangeError(
         `Length must be a non-negative integer, got ${String(length)}`,
+      );
+    }
+    // Page 0 is never handed out: records there are no allocation's.
+    if (ptr === 0 && length > 0) {
+      throw new RangeError(
+        `Pointer is null (0): an array of ${layout.name} records needs the address of a block an allocator returned`,
       );
     }
     const end = ptr + length * layout.size;
@@ -123,6 +135,9 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     this.#cursor = makeCursor(layout, memory);
     this.#cursor.ptr = ptr;
     this.#size = layout.size;
+    // Frozen, as the readonly fields say: a length written over (1e6 for 3
+    // records) let at(i) reach records past the array's memory.
+    Object.freeze(this);
   }
 
   /**

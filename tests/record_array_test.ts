@@ -3,7 +3,14 @@
 // with arrays); every refused construction and index throws a specific
 // error and changes no byte.
 import assert from "node:assert/strict";
-import { BufferPages, type Memory, OsPages, PointerError } from "../os/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  type Memory,
+  OsPages,
+  PointerError,
+  WasmPages,
+} from "../os/mod.ts";
 import { defineRecord, type RecordArray } from "../record/mod.ts";
 import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
 import { Particle } from "./_records.ts";
@@ -121,6 +128,16 @@ const refused: Array<
     (m) => Particle.array(m, "8" as unknown as number, 1),
     { error: TypeError, message: /Pointer must be a number, got string/ },
   ],
+  // Page 0 is no allocation's: the records were written into it.
+  [
+    "the null pointer",
+    (m) => Particle.array(m, 0, 1),
+    {
+      error: RangeError,
+      message:
+        /^Pointer is null \(0\): an array of Particle records needs the address of a block an allocator returned$/,
+    },
+  ],
   [
     "a negative length",
     (m, base) => Particle.array(m, base, -1),
@@ -215,6 +232,43 @@ Deno.test("record array refuses bad input, changing nothing", async (t) => {
   }
 });
 
+// A destroyed memory was taken: a WasmPages one's records were written into
+// the module's memory, and a BufferPages one's were refused as "past the
+// memory's 0 bytes".
+Deno.test("record array: a destroyed memory is a DestroyedError", async (t) => {
+  for (const Source of [BufferPages, OsPages, WasmPages]) {
+    await t.step(Source.name, () => {
+      const pages = new Source({ reserve: 2 ** 20 });
+      const memory = pages.memory, base = pages.alloc(4096);
+      pages.destroy();
+      // (Empty for a detached buffer; a WasmPages memory stays its module's.)
+      const bytes = () =>
+        memory.u8.length === 0 ? "" : memory.u8.slice(base, base + 4096).join();
+      const before = bytes();
+      for (const length of [0, 2]) {
+        assert.throws(
+          () => Particle.array(memory, base, length),
+          (e: unknown) => {
+            assert.ok(e instanceof DestroyedError, `got ${e}`);
+            assert.equal(
+              e.message,
+              "Memory was used after its page source was destroyed: make a new page source",
+            );
+            return true;
+          },
+        );
+      }
+      assert.deepEqual(bytes(), before);
+    });
+  }
+});
+
+Deno.test("record array: the null pointer holds no records, but an empty array may start there", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  const empty = Particle.array(pages.memory, 0, 0);
+  assert.deepEqual([empty.ptr, empty.length, empty.end], [0, 0, 0]);
+});
+
 Deno.test("record array: its type follows the layout's fields", () => {
   using pages = new BufferPages({ reserve: 2 ** 16 });
   const ps: RecordArray<typeof Particle.fieldTypes> = Particle.array(
@@ -260,4 +314,24 @@ Deno.test("record array: an index at 2^32 and above in a larger memory", () => {
     () => array.at(2 ** 32 + 0.5),
     /^RangeError: Index 4294967296.5 is out/,
   );
+});
+
+// The readonly fields were writable: length = 1e6 on an array of 3 let
+// at(200000) reach a record far past it.
+Deno.test("record array: length, ptr and end cannot be written over", () => {
+  using pages = new BufferPages({ reserve: 2 ** 16 });
+  const base = pages.alloc(4096);
+  const ps = Particle.array(pages.memory, base, 3);
+  const writable = ps as unknown as Record<string, unknown>;
+  for (const [key, value] of [["length", 1e6], ["ptr", 0], ["end", 2 ** 20]]) {
+    assert.throws(
+      () => writable[key] = value,
+      new RegExp(
+        `^TypeError: Cannot assign to read only property '${key}' of object`,
+      ),
+    );
+  }
+  assert.deepEqual([ps.length, ps.ptr, ps.end], [3, base, base + 120]);
+  assert.throws(() => ps.at(3), /^RangeError: Index 3 is out of range/);
+  assert.throws(() => ps.at(200000), /^RangeError: Index 200000 is out/);
 });

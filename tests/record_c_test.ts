@@ -7,6 +7,7 @@
 // skipped, saying so.
 import assert from "node:assert/strict";
 import { RECORD_CASES } from "./_records.ts";
+import { defineRecord, type RecordLayout } from "../record/mod.ts";
 import { cChecks, cCompiler, compile } from "./_c_compiler.ts";
 
 const compiler = cCompiler();
@@ -39,5 +40,64 @@ Deno.test({
     const { success, stderr } = await compile(compiler!, src);
     assert.equal(success, false);
     assert.match(stderr, /Particle\.id: offset 32/);
+  },
+});
+
+// Names near the refused ones that C takes as struct and field names: the
+// headers' type names (typedefs, another namespace than members), a
+// function-like macro (replaced only before a parenthesis), and _ or __
+// inside or before a lower-case letter. Compiled as C11 and, spawned
+// here, in GCC's default GNU mode of C23 (where bool, typeof, asm and the
+// predefined linux are taken).
+const ACCEPTED = [
+  "int8_t",
+  "uint8_t",
+  "uintptr_t",
+  "size_t",
+  "wchar_t",
+  "ptrdiff_t",
+  "max_align_t",
+  "offsetof",
+  "unreachable",
+  "_lower",
+  "a__b",
+  "x_",
+  "Bool",
+  "True",
+  "NULLABLE",
+  "SIZE",
+  "INTEGER",
+  "memcpy",
+  "main",
+];
+
+Deno.test({
+  name: `names near the refused ones compile with ${compiler ?? "C"}`,
+  ignore: compiler === null,
+  fn: async () => {
+    const layouts: RecordLayout[] = ACCEPTED.map((n) =>
+      defineRecord(`S_${n}`, { [n]: "u8", after: "usize" })
+    );
+    layouts.push(
+      defineRecord(
+        "AllNames",
+        ACCEPTED.map((n) => [n, "u32"] as [string, "u32"]),
+      ),
+    );
+    const src = cChecks(layouts);
+    const c11 = await compile(compiler!, src);
+    assert.equal(c11.stderr, "");
+    assert.ok(c11.success);
+    const gnu = await new Deno.Command(compiler!, {
+      args: ["-std=gnu2x", "-fsyntax-only", "-Wall", "-x", "c", "-"],
+      stdin: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = gnu.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(src));
+    await writer.close();
+    const out = await gnu.output();
+    assert.equal(new TextDecoder().decode(out.stderr), "");
+    assert.ok(out.success);
   },
 });

@@ -3,9 +3,15 @@
 // (unaligned) record; nested records, arrays of scalars and of records,
 // pointers, and refused indices and values that change no byte.
 import assert from "node:assert/strict";
-import { BufferPages } from "../os/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  type Memory,
+  OsPages,
+} from "../os/mod.ts";
 import { defineRecord } from "../record/mod.ts";
 import { ALL_SCALARS, Particle } from "./_records.ts";
+import { assertRefusedUnchanged, type Refusal } from "./_assert_refused.ts";
 
 const FIELDS = ALL_SCALARS;
 
@@ -560,5 +566,228 @@ Deno.test("cursor: a usize field holding 2^53 or more is refused on read", async
       }
       dv.setBigUint64(address, 0n, true);
     }
+  });
+});
+
+// An unaligned (packed) field goes through a DataView, which threw V8's
+// "Offset is outside the bounds of the DataView" for a ptr out of range,
+// and wrote a usize's low half before refusing its high one. Every byte of
+// the field is checked first: a RangeError naming the field and the ptr,
+// and no byte changed. (An aligned field reads undefined and writes
+// nothing there, as the test above shows.)
+const PACKED = defineRecord("Pk", { a: "u8", b: "u32", p: "usize" }, {
+  packed: true,
+});
+const END = 2 ** 16;
+const packedRefused: [string, number, "b" | "p", Refusal][] = [
+  ["a negative ptr", -8, "b", {
+    error: RangeError,
+    message:
+      /^Field Pk\.b \(u32\) at ptr -8 is in no memory: a cursor's ptr must be a non-negative integer$/,
+  }],
+  ["ptr NaN", NaN, "b", {
+    error: RangeError,
+    message: /^Field Pk\.b \(u32\) at ptr NaN is in no memory/,
+  }],
+  ["a fractional ptr", 4096.5, "p", {
+    error: RangeError,
+    message: /^Field Pk\.p \(usize\) at ptr 4096\.5 is in no memory/,
+  }],
+  ["a ptr at the memory's end", END, "b", {
+    error: RangeError,
+    message:
+      /^Field Pk\.b \(u32\) at ptr 0x10000 \(65536\) \+ 1 ends at 65541, past the memory's 65536 bytes: move the cursor to a record inside the memory$/,
+  }],
+  ["a u32 whose last byte is past the end", END - 4, "b", {
+    error: RangeError,
+    message: /^Field Pk\.b \(u32\) at ptr 0xfffc \(65532\) \+ 1 ends at 65537/,
+  }],
+  // Its low half fits: it was written, then the high half threw.
+  ["a usize whose high half is past the end", END - 9, "p", {
+    error: RangeError,
+    message:
+      /^Field Pk\.p \(usize\) at ptr 0xfff7 \(65527\) \+ 5 ends at 65540, past the memory's 65536 bytes/,
+  }],
+  ["a ptr at 2^40", 2 ** 40, "p", {
+    error: RangeError,
+    message: /^Field Pk\.p \(usize\) at ptr 0x10000000000 .* past the memory's/,
+  }],
+];
+
+Deno.test("cursor: a packed field outside the memory is refused, reading and writing no byte", async (t) => {
+  for (const [name, ptr, field, refusal] of packedRefused) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: END });
+      assert.equal(pages.memory.u8.length, END);
+      pages.memory.u8.fill(7, 4096);
+      const c = PACKED.cursor(pages.memory);
+      c.ptr = ptr;
+      const watched = { state: () => [...pages.memory.u8] };
+      assertRefusedUnchanged(watched, () => c[field], refusal);
+      assertRefusedUnchanged(watched, () => c[field] = 0x12345678, refusal);
+    });
+  }
+  await t.step("the last bytes of the memory are reached", () => {
+    using pages = new BufferPages({ reserve: END });
+    const c = PACKED.cursor(pages.memory);
+    c.ptr = END - 13;
+    c.p = 2 ** 40 + 5;
+    c.b = 0xdeadbeef;
+    assert.deepEqual([c.p, c.b], [2 ** 40 + 5, 0xdeadbeef]);
+  });
+});
+
+// A DataView of a destroyed memory threw V8's "Cannot perform
+// DataView.prototype.getUint32 on a detached ArrayBuffer", and a packed
+// cursor made after the destroy V8's DataView-constructor message.
+Deno.test("cursor: a packed field of a destroyed memory is a DestroyedError; an aligned one reads undefined", async (t) => {
+  const N = defineRecord("Nat", { a: "u8", b: "u32", p: "usize" });
+  for (const Source of [BufferPages, OsPages]) {
+    for (const made of ["before", "after"]) {
+      await t.step(`${Source.name}, cursor made ${made} the destroy`, () => {
+        const pages = new Source({ reserve: 2 ** 20 });
+        const memory = pages.memory, at = pages.alloc(4096);
+        const early = [PACKED.cursor(memory), N.cursor(memory)] as const;
+        early[0].ptr = at;
+        early[0].b = 5; // the packed cursor's DataView is made
+        pages.destroy();
+        const [p, n] = made === "before"
+          ? early
+          : [PACKED.cursor(memory), N.cursor(memory)] as const;
+        p.ptr = at;
+        n.ptr = at;
+        const destroyed =
+          /^DestroyedError: Memory was used after its page source was destroyed/;
+        assert.throws(() => p.b, DestroyedError);
+        assert.throws(() => p.b, destroyed);
+        assert.throws(() => p.p = 1, destroyed);
+        assert.equal(n.b, undefined);
+        n.b = 1; // nowhere
+        assert.equal(n.b, undefined);
+      });
+    }
+  }
+});
+
+// A cursor over something that is no Memory was made, and its first access
+// threw V8's "Cannot read properties of undefined (reading '1029')".
+const notMemories: [string, () => unknown, RegExp][] = [
+  [
+    "a Pool in place of its memory",
+    () => {
+      using pool = Particle.pool();
+      return Particle.cursor(pool as unknown as Memory);
+    },
+    /^TypeError: A record cursor needs a Memory, got an object that has one \(an allocator\?\): pass its memory, such as pool\.memory or heap\.memory$/,
+  ],
+  [
+    "no argument",
+    () => (Particle.cursor as (m?: Memory) => unknown)(),
+    /^TypeError: A record cursor needs a Memory \(an allocator's memory, such as pool\.memory or heap\.memory\), got undefined$/,
+  ],
+  [
+    "null",
+    () => Particle.cursor(null as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got null$/,
+  ],
+  [
+    "a buffer",
+    () => Particle.cursor(new ArrayBuffer(64) as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got an object$/,
+  ],
+  [
+    "a number",
+    () => Particle.cursor(4096 as unknown as Memory),
+    /^TypeError: A record cursor needs a Memory .*, got the number 4096$/,
+  ],
+];
+
+Deno.test("cursor: over anything but a Memory is refused when it is made", async (t) => {
+  for (const [name, make, message] of notMemories) {
+    await t.step(name, () => assert.throws(make, message));
+  }
+});
+
+// An assignment to a nested record or an array field threw V8's "Cannot
+// set property pos of #<WithSubs> which has only a getter", and in
+// sloppy-mode code was lost without a word.
+const notAssignable: [string, RegExp][] = [
+  [
+    "pos",
+    /^TypeError: Field B\.pos is a nested V record and cannot be assigned: set its fields \(c\.pos\.x = …\), or copy its 8 bytes with memory\.copy$/,
+  ],
+  [
+    "tags",
+    /^TypeError: Field B\.tags is an array of 3 u8 and cannot be assigned: set its elements \(c\.tags\.set\(i, v\)\), or copy its 3 bytes with memory\.copy$/,
+  ],
+  [
+    "kids",
+    /^TypeError: Field B\.kids is an array of 2 V and cannot be assigned: set its elements' fields \(c\.kids\.at\(i\)\.x = …\), or copy its 16 bytes with memory\.copy$/,
+  ],
+];
+
+Deno.test("cursor: a nested record or array field cannot be assigned", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const V = defineRecord("V", { x: "f32", y: "f32" });
+    const B = defineRecord("B", {
+      pos: V,
+      tags: { type: "u8", length: 3 },
+      kids: { type: V, length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = B.cursor(pages.memory) as unknown as Record<string, unknown>;
+    c.ptr = pages.alloc(4096);
+    pages.memory.u8.fill(7, 4096, 8192);
+    for (const [field, message] of notAssignable) {
+      const sub = c[field];
+      assertRefusedUnchanged(
+        { state: () => [...pages.memory.u8] },
+        () => c[field] = V.cursor(pages.memory),
+        { error: TypeError, message: new RegExp(message.source.slice(12)) },
+      );
+      assert.throws(() => c[field] = [1, 2, 3], message);
+      assert.equal(c[field], sub); // still the field's own cursor
+    }
+  });
+  // Sloppy-mode code (no "use strict") gets the error too.
+  const V = defineRecord("V", { x: "f32" });
+  const S = defineRecord("S", { v: V });
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const sloppy = new Function("c", "c.v = 1;") as (c: unknown) => void;
+  assert.throws(
+    () => sloppy(S.cursor(pages.memory)),
+    /^TypeError: Field S\.v is a nested V record and cannot be assigned/,
+  );
+});
+
+// An array field's length could be written over (c.tags.length = 9 read
+// back 9, while get and set kept checking against 3), and so could its
+// get, set and at.
+Deno.test("cursor: an array field's length and methods cannot be written over", async (t) => {
+  await inEveryMode(t, (mode) => {
+    const V = defineRecord("V", { x: "f32" });
+    const B = defineRecord("B", {
+      tags: { type: "u8", length: 3 },
+      kids: { type: V, length: 2 },
+    }, { packed: mode === "packed" });
+    using pages = new BufferPages({ reserve: 2 ** 20 });
+    const c = B.cursor(pages.memory);
+    c.ptr = pages.alloc(4096);
+    for (const array of [c.tags, c.kids]) {
+      const open = array as unknown as Record<string, unknown>;
+      for (const key of ["length", "get", "set", "at"]) {
+        assert.throws(
+          () => open[key] = 9,
+          new RegExp(
+            `^TypeError: Cannot assign to read only property '${key}'`,
+          ),
+        );
+      }
+    }
+    assert.deepEqual([c.tags.length, c.kids.length], [3, 2]);
+    assert.throws(() => c.tags.get(3), /^RangeError: Index 3 is out of range/);
+    c.tags.set(2, 7); // ptr still moves with the record, the array works
+    c.kids.at(1).x = 1.5;
+    assert.deepEqual([c.tags.get(2), c.kids.at(1).x], [7, 1.5]);
   });
 });

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { defineRecord, type FieldType } from "../record/mod.ts";
 import { RECORD_CASES } from "./_records.ts";
+import { PointerError } from "../os/mod.ts";
+import type { ErrorClass } from "./_assert_refused.ts";
 
 Deno.test("record layouts: exact sizes, alignments and offsets", async (t) => {
   for (const c of RECORD_CASES) {
@@ -86,7 +88,18 @@ Deno.test("record C declaration and FFI type", () => {
 });
 
 Deno.test("record layouts refuse bad input with a specific error", async (t) => {
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: [string, () => unknown, ErrorClass, RegExp][] = [
+    // A NaN base gave NaN, a negative one an address below the memory.
+    ...[NaN, -8, 0.5].map((
+      base,
+    ): [string, () => unknown, ErrorClass, RegExp] => [
+      `at() with base ${base}`,
+      () => defineRecord("R", { a: "u8" }).at(base, 1),
+      PointerError,
+      new RegExp(
+        `^Pointer ${base} is not a non-negative integer, so it is no allocation`,
+      ),
+    ]),
     [
       "unknown type",
       () => defineRecord("R", { a: "f16" as "f32" }),
@@ -97,7 +110,51 @@ Deno.test("record layouts refuse bad input with a specific error", async (t) => 
       "type not a string",
       () => defineRecord("R", { a: 5 as unknown as "u8" }),
       TypeError,
-      /unknown type 5/,
+      /unknown type the number 5: use one of/,
+    ],
+    // String(type) was V8's "Cannot convert object to primitive value"
+    // here, a function's source text, "[object Object]" for { type } alone.
+    [
+      "type an object without a prototype",
+      () => defineRecord("R", { a: Object.create(null) }),
+      TypeError,
+      /^Field a of record R has unknown type an object: use one of i8, u8/,
+    ],
+    [
+      "type a function",
+      () => defineRecord("R", { a: (() => "u8") as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R has unknown type a function: use one of/,
+    ],
+    [
+      "type a symbol",
+      () => defineRecord("R", { a: Symbol("u8") as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R has unknown type a symbol: use one of/,
+    ],
+    [
+      "array length missing",
+      () => defineRecord("R", { a: { type: "u8" } as unknown as "u8" }),
+      TypeError,
+      /^Field a of record R is an array whose length is missing: give it \{ type, length \}$/,
+    ],
+    [
+      "array length a string",
+      () =>
+        defineRecord("R", {
+          a: { type: "u8", length: "3" as unknown as number },
+        }),
+      TypeError,
+      /^Field a of record R is an array whose length must be a number, got the string "3"$/,
+    ],
+    [
+      "array length a bigint",
+      () =>
+        defineRecord("R", {
+          a: { type: "u8", length: 3n as unknown as number },
+        }),
+      TypeError,
+      /length must be a number, got the bigint 3n$/,
     ],
     [
       "duplicate name",
@@ -262,4 +319,92 @@ Deno.test("record layouts: a record of exactly 2^30 bytes (the largest) is allow
     b: "u32",
   });
   assert.deepEqual([R.offsets.b, R.size, R.align], [2 ** 30 - 4, 2 ** 30, 4]);
+});
+
+// Names that passed the identifier check and then failed to compile in
+// cDeclaration()'s struct: keywords of C23 and GCC, names C reserves, and
+// macros of the headers it needs (or that GCC predefines).
+const refusedNames: [string, string][] = [
+  ...[
+    "typeof",
+    "asm",
+    "bool",
+    "true",
+    "false",
+    "nullptr",
+    "alignas",
+    "alignof",
+    "static_assert",
+    "thread_local",
+    "constexpr",
+    "typeof_unqual",
+    "int",
+  ].map((n): [string, string] => [n, "a keyword of C or GCC"]),
+  ...[
+    "_BitInt",
+    "_Decimal32",
+    "_Float32",
+    "_Float128",
+    "_Bool",
+    "_Alignas",
+    "__int128",
+    "__attribute__",
+    "__restrict",
+    "__asm__",
+    "__typeof__",
+    "__extension__",
+    "__label__",
+    "__auto_type",
+    "__builtin_va_list",
+    "__x",
+  ].map((n): [string, string] => [
+    n,
+    "C reserves the names that start with __ or _ and a capital letter",
+  ]),
+  ...[
+    "NULL",
+    "INT8_MAX",
+    "INT64_MIN",
+    "UINT32_MAX",
+    "INT_LEAST16_MIN",
+    "UINT_FAST64_MAX",
+    "INTPTR_MAX",
+    "UINTMAX_MAX",
+    "INT8_WIDTH",
+    "INT64_C",
+    "SIZE_MAX",
+    "PTRDIFF_MIN",
+    "SIG_ATOMIC_MAX",
+    "WCHAR_MIN",
+    "WINT_MAX",
+    "linux",
+    "unix",
+  ].map((n): [string, string] => [
+    n,
+    "a macro of <stdint.h>, <stddef.h> or GCC, which the C declaration sees",
+  ]),
+  ["ptr", 'a cursor\'s own member: not "ptr", "constructor" or "__proto__"'],
+  [
+    "__proto__",
+    'a cursor\'s own member: not "ptr", "constructor" or "__proto__"',
+  ],
+];
+
+Deno.test("record names: keywords, reserved names and the headers' macros are refused", async (t) => {
+  for (const [name, why] of refusedNames) {
+    await t.step(name, () => {
+      const quoted = name.replace(/[$^()\\[\]{}.*+?|]/g, "\\$&");
+      const reason = why.replace(/[$^()\\[\]{}.*+?|]/g, "\\$&");
+      assert.throws(
+        () => defineRecord("R", [[name, "u8"]]),
+        new RegExp(
+          `^TypeError: A field name of record R "${quoted}" is no usable C identifier \\(${reason}\\)$`,
+        ),
+      );
+      assert.throws(
+        () => defineRecord(name, { a: "u8" }),
+        new RegExp(`^TypeError: A record name "${quoted}" is no usable C`),
+      );
+    });
+  }
 });
