@@ -169,7 +169,11 @@ export class Arena implements Allocator, Disposable {
    * @param options The parent, first block size and alignment.
    */
   constructor(options: ArenaOptions = {}) {
-    checkOptions(options, "Arena", "{ parent, blockSize }");
+    checkOptions(options, "Arena", "{ parent, blockSize }", [
+      "parent",
+      "blockSize",
+      "alignment",
+    ]);
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
     checkSize(

@@ -124,7 +124,12 @@ export class FixedAllocator implements Allocator {
    * @param options The region and the alignment.
    */
   constructor(options: FixedAllocatorOptions) {
-    checkOptions(options, "FixedAllocator", "{ memory, ptr, length }");
+    checkOptions(options, "FixedAllocator", "{ memory, ptr, length }", [
+      "memory",
+      "ptr",
+      "length",
+      "alignment",
+    ]);
     const { memory, ptr, length } = options;
     const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
     if (typeof memory?.check !== "function") {

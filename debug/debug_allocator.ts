@@ -148,7 +148,13 @@ export class DebugAllocator implements Allocator, Disposable {
    * @param options The parent, and the checks' sizes.
    */
   constructor(options: DebugAllocatorOptions) {
-    checkOptions(options, "DebugAllocator", "{ parent }");
+    checkOptions(options, "DebugAllocator", "{ parent }", [
+      "parent",
+      "redZone",
+      "quarantine",
+      "junk",
+      "stacks",
+    ]);
     const { parent } = options;
     if (typeof parent?.alloc !== "function") {
       throw new TypeError(

@@ -261,7 +261,10 @@ export class CAllocator implements Disposable {
         "The allocator's memory is not native (a plain ArrayBuffer), so C cannot use it: build it on OsPages (run deno with --allow-ffi)",
       );
     }
-    checkOptions(options, "CAllocator", "{ maxBytes, onError }");
+    checkOptions(options, "CAllocator", "{ maxBytes, onError }", [
+      "maxBytes",
+      "onError",
+    ]);
     const { maxBytes = Infinity, onError } = options;
     if (maxBytes !== Infinity) {
       checkSize(maxBytes, Number.MAX_SAFE_INTEGER, "Byte cap", "the limit");

@@ -104,7 +104,7 @@ export class HeapState {
   #unwatch: () => void;
 
   constructor(options: HeapOptions) {
-    checkOptions(options, "Heap", "{ pages }");
+    checkOptions(options, "Heap", "{ pages }", ["pages", "decayMs"]);
     if (options.pages !== undefined && !(options.pages instanceof PageSource)) {
       const got = options.pages as unknown;
       throw new TypeError(

@@ -7,6 +7,7 @@
 import type { Allocator } from "../os/allocator.ts";
 import {
   checkNumber,
+  checkOptions,
   checkPointer,
   checkRequestAlignment,
   checkSize,
@@ -135,7 +136,8 @@ export class WorkerHeap implements Allocator, Disposable {
    * @param options The instance, and how long empty segments are kept.
    */
   constructor(options: WorkerHeapOptions) {
-    const pages = options?.pages;
+    checkOptions(options, "WorkerHeap", "{ pages }", ["pages", "decayMs"]);
+    const pages = options.pages;
     if (!(pages instanceof SharedPages)) {
       throw new TypeError(
         "Pages must be a SharedPages (this worker's: new SharedPages() or SharedPages.attach(handle))",

@@ -24,19 +24,31 @@ export function kindOf(value: unknown): string {
 /**
  * Throws a TypeError unless a constructor's `options` is an object (null, a
  * number or a string would fail later with V8's bare "Cannot read
- * properties"): `what` names the class, `example` shows an options object.
+ * properties") whose keys are all `known` (a misspelt key would be silently
+ * ignored): `what` names the class, `example` shows an options object.
  */
 export function checkOptions(
   options: unknown,
   what: string,
   example: string,
+  known: readonly string[],
 ): void {
-  if (typeof options === "object" && options !== null) return;
-  throw new TypeError(
-    `${what} options must be an object, such as ${example}, got ${
-      kindOf(options)
-    }`,
-  );
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `${what} options must be an object, such as ${example}, got ${
+        kindOf(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `${what} has no option ${JSON.stringify(key)}: its options are ${
+          known.join(", ")
+        }`,
+      );
+    }
+  }
 }
 
 /**

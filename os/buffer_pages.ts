@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
 import { Memory } from "./memory.ts";
 import {
   PAGE_SIZE,
@@ -65,7 +66,7 @@ export class BufferPages extends PageSource {
    * @param options The reservation size, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    checkOptions(options, "BufferPages", "{ reserve }");
+    checkOptions(options, "BufferPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
     // (An explicit `decayMs: undefined` means the default too.)
     super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), {

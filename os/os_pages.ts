@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
 import { openLibc } from "./_libc.ts";
 import { OutOfMemoryError } from "./errors.ts";
 import { Memory } from "./memory.ts";
@@ -102,7 +103,7 @@ export class OsPages extends PageSource {
    * @param options Reservation and retention sizes.
    */
   constructor(options: OsPagesOptions = {}) {
-    checkOptions(options, "OsPages", "{ reserve }");
+    checkOptions(options, "OsPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const pages = reservePages(options.reserve ?? DEFAULT_OS_RESERVE);
     checkKeepOptions(options);
     const libc = openLibc();

@@ -48,3 +48,11 @@ export interface PageSourceOptions {
    */
   clock?: () => number;
 }
+
+/** The keys of {@linkcode PageSourceOptions}, which constructors check. */
+export const PAGE_SOURCE_OPTIONS: readonly string[] = [
+  "reserve",
+  "decayMs",
+  "retain",
+  "clock",
+];

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
 import { DestroyedError } from "./errors.ts";
 import { Memory } from "./memory.ts";
 import { reservePages } from "../internal/options.ts";
@@ -129,7 +130,7 @@ export class SharedPages extends PageSource {
    * @param options The reservation, and how freed pages are kept.
    */
   constructor(options: PageSourceOptions = {}) {
-    checkOptions(options, "SharedPages", "{ reserve }");
+    checkOptions(options, "SharedPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const handle = (options as AttachOptions)[ATTACH] ?? makeHandle(options);
     super(
       new Memory(handle.memory as unknown as ArrayBuffer),

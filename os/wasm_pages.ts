@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
 import { checkOptions, checkSize } from "../internal/checks.ts";
 import { OutOfMemoryError } from "./errors.ts";
 import { Memory } from "./memory.ts";
@@ -202,7 +203,11 @@ export class WasmPages extends PageSource {
    * @param options The memory, where the pages start, and how many.
    */
   constructor(options: WasmPagesOptions = {}) {
-    checkOptions(options, "WasmPages", "{ memory }");
+    checkOptions(options, "WasmPages", "{ memory }", [
+      ...PAGE_SOURCE_OPTIONS,
+      "memory",
+      "base",
+    ]);
     const given = options.memory;
     if (given !== undefined && !(given instanceof WebAssembly.Memory)) {
       throw new TypeError("Memory must be a WebAssembly.Memory");

@@ -42,7 +42,14 @@ export function poolGeometry(
   options: PoolOptions,
   { onPages }: { onPages: boolean },
 ): PoolGeometry {
-  checkOptions(options, "Pool", "{ blockSize: 24 }");
+  checkOptions(options, "Pool", "{ blockSize: 24 }", [
+    "blockSize",
+    "alignment",
+    "parent",
+    "slabSize",
+    "decayMs",
+    "clock",
+  ]);
   const { blockSize, parent } = options;
   if (blockSize === undefined) {
     throw new TypeError(

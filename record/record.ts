@@ -11,7 +11,7 @@ import { type ArrayCursor, type CursorLayout, makeCursor } from "./_cursor.ts";
 import { checkName, layOut, type Placed } from "./_layout.ts";
 import { cDeclaration, ffiType } from "./_c.ts";
 import { RecordArray } from "./record_array.ts";
-import { checkNumber, checkPointer } from "../internal/checks.ts";
+import { checkNumber, checkOptions, checkPointer } from "../internal/checks.ts";
 import { describe } from "./_access.ts";
 
 export type { ArrayCursor } from "./_cursor.ts";
@@ -540,9 +540,10 @@ export function defineRecord<const F extends RecordFields>(
   options: RecordOptions = {},
 ): RecordLayout<F> {
   checkName(name, "A record name");
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Record ${name}: options must be an object`);
-  }
+  checkOptions(options, `Record ${name}`, "{ packed: true }", [
+    "packed",
+    "align",
+  ]);
   if (typeof fields !== "object" || fields === null) {
     throw new TypeError(
       `Record ${name}: fields must be an object or a list of [name, type] pairs`,
