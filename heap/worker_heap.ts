@@ -499,9 +499,9 @@ export class WorkerHeap implements Allocator, Disposable {
           } was freed already by a worker: double free (worker heap ${owner} has not collected it yet)`
           : `Pointer ${
             hex(ptr)
-          } was freed by its own worker heap ${owner} while this free was made (its pages went back): double free`,
+          } is in no worker heap's pages: worker heap ${owner} gave them back while this free was made (it freed the block itself, or was destroyed)`,
         ptr,
-        "double-free",
+        marked === ALREADY_FREED ? "double-free" : "foreign",
       );
     }
   }

@@ -268,7 +268,8 @@ export class SharedState {
    * three atomic loads. Returns {@linkcode ALREADY_FREED}, changing nothing,
    * if the block's bit was set already (freed remotely before and not yet
    * collected), and {@linkcode GIVEN_BACK}, its bit taken back, if the page
-   * went back to the source meanwhile (the owner freed the block itself).
+   * went back to the source before anyone took the bit (the owner freed the
+   * block itself, or destroyed its heap).
    */
   markFreed(ptr: number, owner: number): number {
     const bit = pendingBit(ptr), word = pendingWord(ptr);
@@ -277,7 +278,10 @@ export class SharedState {
     }
     const page = Math.floor(ptr / PAGE_SIZE);
     if (Atomics.load(this.owners, page) !== owner) {
-      Atomics.and(this.pending, word, ~bit);
+      // Taken already — by the owner's collect (which freed the block, and
+      // may have given its pages back since), or by the give-back, for the
+      // owner to refuse: the free is done, or reported there.
+      if ((Atomics.and(this.pending, word, ~bit) & bit) === 0) return MARKED;
       return GIVEN_BACK;
     }
     const m = page >> 5, pageBit = 1 << (page & 31);
@@ -288,7 +292,12 @@ export class SharedState {
     if ((Atomics.load(this.summaries, s) & sBit) === 0) {
       Atomics.or(this.summaries, s, sBit);
     }
-    if (newly) Atomics.add(this.waiting, owner, 1);
+    // Not only for a newly marked page: a mark left by a free that passed
+    // the owner check just before the page went back would keep the next
+    // owner's frees there from being counted.
+    if (newly || Atomics.load(this.waiting, owner) === 0) {
+      Atomics.add(this.waiting, owner, 1);
+    }
     return MARKED;
   }
 
