@@ -475,6 +475,7 @@ export class CAllocator implements Disposable {
         this.#release(ptr);
         return 0;
       }
+      this.#checkOpen();
       const old = this.#sizeOf(ptr);
       this.#reserve(size - old);
       const moved = this.allocator.resize(ptr, old, size);
@@ -503,6 +504,7 @@ export class CAllocator implements Disposable {
   #luaAlloc(address: bigint, osize: bigint, nsize: bigint): number {
     try {
       const size = toNumber(nsize);
+      if (size !== 0) this.#checkOpen(); // (frees are still taken)
       if (address === 0n) {
         // `osize` is the kind of object Lua makes, not a size.
         if (size === 0) return 0;
@@ -535,6 +537,7 @@ export class CAllocator implements Disposable {
   // request gets 1 byte: C expects a pointer no other block has, where a
   // bump allocator (an arena) gives its next block the same address.
   #alloc(size: number): number {
+    this.#checkOpen(); // (C called after close(), in the turn it ran in)
     if (size === 0) size = 1;
     this.#reserve(size);
     const ptr = this.allocator.alloc(size);

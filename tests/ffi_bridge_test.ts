@@ -514,12 +514,20 @@ Deno.test("bridge: close from onError, inside a hook C is running, does not cras
     maxBytes: 100,
     onError: () => bridge.close(),
   });
-  const { malloc } = callers(bridge);
+  const { malloc, free } = callers(bridge);
   assert.equal(malloc(1000n), 0n); // refused; onError closes the bridge
   assert.equal(bridge.closed, true);
+  // C calls again in the same turn (the hooks live until it ends): closed,
+  // the bridge hands out nothing more, and still takes a free.
+  const before = heap.bytesUsed;
+  assert.equal(malloc(16n), 0n);
+  assert.equal(heap.bytesUsed, before);
+  assert.equal(bridge.refusedCalls, 2);
+  assert.ok(bridge.errors[1].error instanceof DestroyedError);
+  free(0n);
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.throws(() => bridge.malloc, DestroyedError);
-  assert.equal(bridge.refusedCalls, 1);
+  assert.equal(bridge.refusedCalls, 2);
 });
 
 Deno.test("bridge: close from an onError whose own C call was refused too waits for the outer hook", async () => {
