@@ -419,7 +419,8 @@ export class CAllocator implements Disposable {
    * Closes every function pointer made and refuses later use of the
    * bridge. Only call it once C will not call the hooks again (from
    * `onError` too: the pointers are then freed once the FFI call that is
-   * running has returned).
+   * running has returned, and until then C's allocations are refused and
+   * its frees still taken).
    */
   close(): void {
     if (this.#closed) return;
