@@ -379,6 +379,7 @@ export class WorkerHeap implements Allocator, Disposable {
     this.heap.destroy();
     this.#state.setHeap(this.id, false);
     this.#state.dropped.length = 0;
+    claimed.delete(this.#pages); // a new heap may take the instance
   }
 
   /** Same as {@linkcode WorkerHeap.destroy}, for `using`. */

@@ -3,9 +3,10 @@
 // worker owns each page, and the remote frees waiting for each owner.
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed (never reset)
-//   word 2 last id handed out                           3 the id that destroyed it (0: none)
+//   word 2 unused                                       3 the id that destroyed it (0: none)
 //   owners[page]          the id of the worker whose run the page is in (0: none)
 //   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
+//   ids[id / 32]          bit id % 32: an instance holds id `id` (given back by close())
 //   waiting[id]           pages newly marked for `id` since it last collected
 //   summaries[id][m / 32] bit m % 32: word m of `marked` may hold a page of id's
 //   marked[page / 32]     bit page % 32: the page has pending remote frees
@@ -56,7 +57,6 @@ export function pendingBlock(word: number, bit: number): number {
 
 const LOCK = 0;
 const DESTROYED = 1;
-const LAST_ID = 2;
 const DESTROYER = 3;
 const HEADER_WORDS = 4;
 // Spins of a thread that may not block before it retries the lock, at most.
@@ -75,7 +75,7 @@ function sizes(pages: number): { marked: number; summary: number } {
 /** Bytes of shared state for `pages` pages. */
 export function sharedStateBytes(pages: number): number {
   const { marked, summary } = sizes(pages);
-  return 4 * (HEADER_WORDS + pages + MAX_IDS / 32 + MAX_IDS +
+  return 4 * (HEADER_WORDS + pages + 2 * (MAX_IDS / 32) + MAX_IDS +
     MAX_IDS * summary + marked + pages * PAGE_WORDS);
 }
 
@@ -86,6 +86,8 @@ export class SharedState {
   readonly owners: Int32Array;
   /** One bit per id: that instance has a WorkerHeap (remote frees go to it). */
   readonly heaps: Int32Array;
+  /** One bit per id: an instance holds it. */
+  readonly ids: Int32Array;
   /** Per id: pages newly marked for it since its owner last collected. */
   readonly waiting: Int32Array;
   /** Per id, `summaryWords` words: one bit per word of `marked`. */
@@ -120,6 +122,7 @@ export class SharedState {
     this.words = take(HEADER_WORDS);
     this.owners = take(pages);
     this.heaps = take(MAX_IDS / 32);
+    this.ids = take(MAX_IDS / 32);
     this.waiting = take(MAX_IDS);
     this.summaries = take(MAX_IDS * summary);
     this.marked = take(marked);
@@ -159,10 +162,48 @@ export class SharedState {
     }
   }
 
-  /** A new id, 1 to MAX_IDS - 1, or -1 when all are taken. */
+  /**
+   * A new id, the lowest free one from 1 to MAX_IDS - 1 (taken with a
+   * compare-and-swap, as instances attach in any worker), or -1 when all
+   * are held.
+   */
   nextId(): number {
-    const id = Atomics.add(this.words, LAST_ID, 1) + 1;
-    return id < MAX_IDS ? id : -1;
+    const ids = this.ids;
+    for (let w = 0; w < ids.length; w++) {
+      for (;;) {
+        const bits = Atomics.load(ids, w);
+        const free = ~bits & (w === 0 ? ~1 : -1); // (id 0 is no instance's)
+        if (free === 0) break;
+        const bit = free & -free;
+        if (Atomics.compareExchange(ids, w, bits, bits | bit) === bits) {
+          return w * 32 + 31 - Math.clz32(bit);
+        }
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Gives id `id` back (under the lock, its instance closing: it owns no
+   * page and has no WorkerHeap), its count and summary cleared, so that the
+   * next instance to take it starts clean.
+   */
+  releaseId(id: number): void {
+    Atomics.store(this.waiting, id, 0);
+    const base = id * this.summaryWords;
+    for (let s = 0; s < this.summaryWords; s++) {
+      Atomics.store(this.summaries, base + s, 0);
+    }
+    this.setHeap(id, false);
+    Atomics.and(this.ids, id >> 5, ~(1 << (id & 31)));
+  }
+
+  /** How many pages instance `id` owns (a full scan; under the lock). */
+  pagesOwnedBy(id: number): number {
+    const owners = this.owners;
+    let n = 0;
+    for (let p = 0; p < owners.length; p++) if (owners[p] === id) n++;
+    return n;
   }
 
   /**

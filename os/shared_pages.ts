@@ -123,6 +123,7 @@ export class SharedPages extends PageSource {
   readonly id: number;
   #state: SharedState;
   #depth = 0;
+  #closed = false;
 
   /**
    * Makes the shared buffers.
@@ -148,7 +149,7 @@ export class SharedPages extends PageSource {
       throw new RangeError(
         `Too many instances on one SharedPages handle (at most ${
           MAX_IDS - 1
-        }): attach once per worker`,
+        }): attach once per worker, and close() the instance of a worker that is done`,
       );
     }
     state.self = id;
@@ -358,6 +359,54 @@ export class SharedPages extends PageSource {
     super.destroy();
   }
 
+  /**
+   * Leaves the shared source without destroying it, for a worker that is
+   * done: its id goes back for the next instance to attach (there are
+   * 1,023 of them, so a program that starts a worker per task must close
+   * each), and this instance refuses every later call with
+   * a {@linkcode DestroyedError}. It must own no runs and have no live
+   * WorkerHeap (destroy the heap first: that gives its segments back); else
+   * a RangeError, and nothing changes. After a destroy (anywhere), or a
+   * second time, it does nothing.
+   *
+   * @example A worker's instance, closed when its work is done
+   * ```ts
+   * import { SharedPages } from "@sp/mem/os";
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * const mine = SharedPages.attach(pages.handle); // in a worker
+   * const heap = new WorkerHeap({ pages: mine });
+   * heap.free(heap.alloc(64), 64);
+   * heap.destroy();
+   * mine.close();
+   * assert.equal(SharedPages.attach(pages.handle).id, mine.id); // taken again
+   * ```
+   */
+  close(): void {
+    if (super.destroyed || this.#state.destroyed) return;
+    this.#locked(() => {
+      const state = this.#state, id = this.id;
+      if (state.hasHeap(id)) {
+        throw new RangeError(
+          `SharedPages instance ${id} has a WorkerHeap: destroy it before close()`,
+        );
+      }
+      const pages = state.pagesOwnedBy(id);
+      if (pages !== 0) {
+        throw new RangeError(
+          `SharedPages instance ${id} still owns ${
+            pages * PAGE_SIZE
+          } bytes of runs: free them before close() (no one could free them after)`,
+        );
+      }
+      state.releaseId(id);
+    });
+    this.#closed = true;
+    super.destroy(); // this instance's own: its memory revoked, its timer stopped
+  }
+
   /** Marks this instance's memory destroyed (it cannot be detached). */
   protected override detach(): void {
     revokeMemory(this.memory);
@@ -385,6 +434,11 @@ export class SharedPages extends PageSource {
   // allocDirty); refuses a source that any worker destroyed, checked again
   // once the lock is held (a destroy may have come in between).
   #enter(): void {
+    if (this.#closed) {
+      throw new DestroyedError(
+        `SharedPages instance ${this.id} was used after close(): attach again (SharedPages.attach(handle))`,
+      );
+    }
     if (this.#depth++ !== 0) return;
     const state = this.#state;
     if (state.destroyed) throw this.#refuse();

@@ -164,7 +164,7 @@ Deno.test("SharedPages: the 1024th instance on one handle is refused", () => {
       assert.equal(e.constructor, RangeError);
       assert.equal(
         e.message,
-        "Too many instances on one SharedPages handle (at most 1023): attach once per worker",
+        "Too many instances on one SharedPages handle (at most 1023): attach once per worker, and close() the instance of a worker that is done",
       );
       return true;
     },
