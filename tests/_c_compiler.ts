@@ -46,12 +46,15 @@ export function cChecks(layouts: RecordLayout[]): string {
   return src;
 }
 
-/** Compiles `src` with `compiler -fsyntax-only`; returns its diagnostics. */
-export async function compile(compiler: string, src: string) {
+/**
+ * Compiles `src` with `compiler -fsyntax-only` as C `std` (default C11);
+ * returns its diagnostics.
+ */
+export async function compile(compiler: string, src: string, std = "c11") {
   const child = new Deno.Command(compiler, {
     // PackedNest puts a 32-aligned record at offset 17 on purpose.
     args: [
-      "-std=c11",
+      `-std=${std}`,
       "-fsyntax-only",
       "-Wall",
       "-Wno-packed-not-aligned",
