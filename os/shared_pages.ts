@@ -386,25 +386,35 @@ export class SharedPages extends PageSource {
    */
   close(): void {
     if (super.destroyed || this.#state.destroyed) return;
-    this.#locked(() => {
-      const state = this.#state, id = this.id;
-      if (state.hasHeap(id)) {
-        throw new RangeError(
-          `SharedPages instance ${id} has a WorkerHeap: destroy it before close()`,
-        );
-      }
-      const pages = state.pagesOwnedBy(id);
-      if (pages !== 0) {
-        throw new RangeError(
-          `SharedPages instance ${id} still owns ${
-            pages * PAGE_SIZE
-          } bytes of runs: free them before close() (no one could free them after)`,
-        );
-      }
-      state.releaseId(id);
-    });
+    try {
+      this.#locked(() => this.#release());
+    } catch (e) {
+      // Destroyed elsewhere while it waited for the lock: nothing to do
+      // (the refusal has destroyed this instance on the way).
+      if (e instanceof DestroyedError && this.#state.destroyed) return;
+      throw e;
+    }
     this.#closed = true;
     super.destroy(); // this instance's own: its memory revoked, its timer stopped
+  }
+
+  // close()'s part under the lock: its checks, then the id given back.
+  #release(): void {
+    const state = this.#state, id = this.id;
+    if (state.hasHeap(id)) {
+      throw new RangeError(
+        `SharedPages instance ${id} has a WorkerHeap: destroy it before close()`,
+      );
+    }
+    const pages = state.pagesOwnedBy(id);
+    if (pages !== 0) {
+      throw new RangeError(
+        `SharedPages instance ${id} still owns ${
+          pages * PAGE_SIZE
+        } bytes of runs: free them before close() (no one could free them after)`,
+      );
+    }
+    state.releaseId(id);
   }
 
   /** Marks this instance's memory destroyed (it cannot be detached). */
