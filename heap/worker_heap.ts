@@ -20,6 +20,7 @@ import { SharedPages } from "../os/shared_pages.ts";
 import {
   ALREADY_FREED,
   GRAIN,
+  ID_MASK,
   instanceState,
   MARKED,
   type SharedState,
@@ -249,11 +250,11 @@ export class WorkerHeap implements Allocator, Disposable {
    *   any worker's, as for Heap.free).
    */
   free(ptr: number, size?: number): void {
-    const owner = this.#ownerOf(ptr);
-    if (owner === this.id || owner === undefined || ptr === 0) {
+    const word = this.#ownerOf(ptr);
+    if (word === undefined || (word & ID_MASK) === this.id || ptr === 0) {
       this.heap.free(ptr, size);
     } else {
-      this.#remoteFree(ptr, size, owner);
+      this.#remoteFree(ptr, size, word);
     }
   }
 
@@ -298,8 +299,8 @@ export class WorkerHeap implements Allocator, Disposable {
     alignment?: number,
   ): number {
     if (alignment !== undefined) checkRequestAlignment(alignment);
-    const owner = this.#ownerOf(ptr);
-    if (owner === this.id || owner === undefined || ptr === 0) {
+    const word = this.#ownerOf(ptr);
+    if (word === undefined || (word & ID_MASK) === this.id || ptr === 0) {
       // Collected first, as alloc does: a block freed both remotely and by
       // this heap is refused then, before a move could reuse its chunk
       // (collected later, the remote free would free the moved block).
@@ -312,6 +313,7 @@ export class WorkerHeap implements Allocator, Disposable {
       return this.heap.resize(ptr, oldSize, newSize, alignment);
     }
     checkSize(newSize, Number.MAX_SAFE_INTEGER, "New size");
+    const owner = word & ID_MASK;
     this.#checkRemote(ptr, oldSize, owner, "Old size");
     const moved = newSize === 0 ? 0 : this.alloc(newSize, alignment);
     if (moved !== 0) {
@@ -327,7 +329,7 @@ export class WorkerHeap implements Allocator, Disposable {
       }
     }
     try {
-      this.#remoteFree(ptr, oldSize, owner);
+      this.#remoteFree(ptr, oldSize, word);
     } catch (e) {
       if (moved !== 0) this.heap.free(moved, newSize);
       throw e;
@@ -387,9 +389,10 @@ export class WorkerHeap implements Allocator, Disposable {
     this.destroy();
   }
 
-  // The id of the instance whose run `ptr` is in (0: none), or undefined
-  // outside the memory — and for a pointer that is no number, which the
-  // heap refuses (checked here: `/` would throw on a bigint).
+  // The owners word of the page of `ptr`: the id of the instance whose run
+  // it is in (0: none) in the bits of ID_MASK, or undefined outside the
+  // memory — and for a pointer that is no number, which the heap refuses
+  // (checked here: `/` would throw on a bigint).
   #ownerOf(ptr: number): number | undefined {
     if (typeof ptr !== "number") checkNumber(ptr, "Pointer");
     return this.#owners[Math.floor(ptr / PAGE_SIZE)];
@@ -406,7 +409,7 @@ export class WorkerHeap implements Allocator, Disposable {
     const offset = ptr % PAGE_SIZE;
     if (offset !== 0) return Math.min(MAX_SMALL, PAGE_SIZE - offset);
     let page = ptr / PAGE_SIZE;
-    while (this.#owners[page] === owner) page++;
+    while ((this.#owners[page] & ID_MASK) === owner) page++;
     return page * PAGE_SIZE - ptr;
   }
 
@@ -481,8 +484,8 @@ export class WorkerHeap implements Allocator, Disposable {
   // The remote free: one bit in the shared bitmaps for the owner to
   // collect (SharedState.markFreed); nothing is written into the block.
   // (The size is only checked to be one: the owner alone knows the block.)
-  #remoteFree(ptr: number, size: number | undefined, owner: number): void {
-    const state = this.#state;
+  #remoteFree(ptr: number, size: number | undefined, word: number): void {
+    const state = this.#state, owner = word & ID_MASK;
     // The common case in one test; anything odd goes through every check.
     if (
       !(owner !== 0 && state.hasHeap(owner) && ptr % GRAIN === 0 &&
@@ -491,7 +494,7 @@ export class WorkerHeap implements Allocator, Disposable {
           typeof size === "number" && size >>> 0 === size) &&
         !state.destroyed && !this.heap.destroyed)
     ) this.#checkRemote(ptr, size === undefined ? 0 : size, owner);
-    const marked = state.markFreed(ptr, owner);
+    const marked = state.markFreed(ptr, word);
     if (marked !== MARKED) {
       throw new PointerError(
         marked === ALREADY_FREED

@@ -4,7 +4,8 @@
 //
 //   word 0 lock (0 free, 1 held, 2 held with waiters)   1 destroyed (never reset)
 //   word 2 unused                                       3 the id that destroyed it (0: none)
-//   owners[page]          the id of the worker whose run the page is in (0: none)
+//   owners[page]          bits 0..9: the id of the worker whose run the page is in
+//                         (0: none); above: how many times the page was taken
 //   heaps[id / 32]        bit id % 32: instance `id` has a WorkerHeap
 //   ids[id / 32]          bit id % 32: an instance holds id `id` (given back by close())
 //   waiting[id]           pages newly marked for `id` since it last collected
@@ -27,6 +28,14 @@ export const instanceState = new WeakMap<object, SharedState>();
 
 /** The most workers (ids) that can share one SharedPages. */
 export const MAX_IDS = 1024;
+/** The bits of an `owners` word that hold the id. */
+export const ID_MASK = MAX_IDS - 1;
+// An owners word above its id counts the page's takings (mod 2^21): a
+// remote free that read the word before the page went back and was taken
+// again — by a new heap with the same id, once ids are reused — sees it
+// changed (SharedState.markFreed), where the id alone would match.
+const TAKEN_ONE = MAX_IDS;
+const TAKEN_MASK = 0x7fffffff & ~ID_MASK;
 
 /** Bytes per pending bit: a remote free can name any 16-byte-aligned block. */
 export const GRAIN = 16;
@@ -82,7 +91,10 @@ export function sharedStateBytes(pages: number): number {
 /** Views of the shared state of a SharedPages of `pages` pages. */
 export class SharedState {
   readonly words: Int32Array;
-  /** Per page: the id of the worker whose run it is in, or 0. */
+  /**
+   * Per page: the id of the worker whose run it is in, or 0, in the bits of
+   * {@linkcode ID_MASK}; the bits above count the page's takings.
+   */
   readonly owners: Int32Array;
   /** One bit per id: that instance has a WorkerHeap (remote frees go to it). */
   readonly heaps: Int32Array;
@@ -202,7 +214,9 @@ export class SharedState {
   pagesOwnedBy(id: number): number {
     const owners = this.owners;
     let n = 0;
-    for (let p = 0; p < owners.length; p++) if (owners[p] === id) n++;
+    for (let p = 0; p < owners.length; p++) {
+      if ((owners[p] & ID_MASK) === id) n++;
+    }
     return n;
   }
 
@@ -276,13 +290,17 @@ export class SharedState {
     // Loops: fill() on a shared buffer costs more than a few stores.
     const owners = this.owners;
     if (id !== 0) {
-      for (let p = page; p < page + count; p++) owners[p] = id;
+      for (let p = page; p < page + count; p++) {
+        owners[p] = ((owners[p] + TAKEN_ONE) & TAKEN_MASK) | id;
+      }
       return;
     }
     const { pending, marked, dropped, self } = this;
     const start = page * PAGE_SIZE;
     for (let p = page; p < page + count; p++) {
-      const ours = Atomics.exchange(owners, p, 0) === self && self !== 0;
+      const word = owners[p]; // (only the lock's holder writes it)
+      Atomics.store(owners, p, word & TAKEN_MASK);
+      const ours = (word & ID_MASK) === self && self !== 0;
       const first = p * PAGE_WORDS;
       for (let w = first; w < first + PAGE_WORDS; w++) {
         // (A word that reads 0 here gets a bit only from a free that then
@@ -302,9 +320,12 @@ export class SharedState {
   }
 
   /**
-   * The remote free of the block at `ptr`, owned by `owner`: sets its pending
-   * bit, checks that `owner` still owns its page, then sets the page's bit in
-   * `marked`, then that word's bit in the owner's summary, and counts a
+   * The remote free of the block at `ptr`, whose page's owners word read
+   * `ownerWord` (its owner's id, and how many times the page was taken):
+   * sets its pending bit, checks that the word is unchanged — the same
+   * owner, and the page not given back and taken again since — then sets
+   * the page's bit in `marked`, then that word's bit in the owner's
+   * summary, and counts a
    * newly marked page in `waiting[owner]` last. Mostly one atomic write and
    * three atomic loads. Returns {@linkcode ALREADY_FREED}, changing nothing,
    * if the block's bit was set already (freed remotely before and not yet
@@ -312,13 +333,14 @@ export class SharedState {
    * went back to the source before anyone took the bit (the owner freed the
    * block itself, or destroyed its heap).
    */
-  markFreed(ptr: number, owner: number): number {
+  markFreed(ptr: number, ownerWord: number): number {
+    const owner = ownerWord & ID_MASK;
     const bit = pendingBit(ptr), word = pendingWord(ptr);
     if ((Atomics.or(this.pending, word, bit) & bit) !== 0) {
       return ALREADY_FREED;
     }
     const page = Math.floor(ptr / PAGE_SIZE);
-    if (Atomics.load(this.owners, page) !== owner) {
+    if (Atomics.load(this.owners, page) !== ownerWord) {
       // Taken already — by the owner's collect (which freed the block, and
       // may have given its pages back since), or by the give-back, for the
       // owner to refuse: the free is done, or reported there.
@@ -373,7 +395,7 @@ export class SharedState {
           const pageBit = pages & -pages;
           pages ^= pageBit;
           const page = m * 32 + 31 - Math.clz32(pageBit);
-          if (owners[page] !== id) continue;
+          if ((owners[page] & ID_MASK) !== id) continue;
           Atomics.and(marked, m, ~pageBit);
           const first = page * PAGE_WORDS;
           for (let k = 0; k < PAGE_WORDS; k++) {
@@ -412,7 +434,7 @@ export class SharedState {
       if ((Atomics.load(marked, page >> 5) & (1 << (page & 31))) === 0) {
         continue;
       }
-      if (owners[page] !== id) continue;
+      if ((owners[page] & ID_MASK) !== id) continue;
       const first = page * PAGE_WORDS;
       for (let w = first; w < first + PAGE_WORDS; w++) {
         for (

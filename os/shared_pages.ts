@@ -19,6 +19,7 @@ import { revokeMemory } from "../internal/revoke.ts";
 import { checkNumber, checkOptions } from "../internal/checks.ts";
 import { storageBytes } from "./_run_layout.ts";
 import {
+  ID_MASK,
   instanceState,
   MAX_IDS,
   SharedState,
@@ -190,7 +191,7 @@ export class SharedPages extends PageSource {
    */
   ownerOf(ptr: number): number {
     checkNumber(ptr, "Pointer");
-    return this.#state.owners[Math.floor(ptr / PAGE_SIZE)] ?? 0;
+    return (this.#state.owners[Math.floor(ptr / PAGE_SIZE)] ?? 0) & ID_MASK;
   }
 
   /** Whether any worker destroyed it. */

@@ -6,7 +6,7 @@
 // no stress run here hit in minutes.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
-import { SharedPages } from "../os/mod.ts";
+import { PointerError, SharedPages } from "../os/mod.ts";
 import { instanceState, type SharedState } from "../internal/shared_state.ts";
 
 const realLoad = Atomics.load;
@@ -40,7 +40,12 @@ function workers(n: number) {
   const pages = [first];
   for (let i = 1; i < n; i++) pages.push(SharedPages.attach(first.handle));
   const heaps = pages.map((p) => new WorkerHeap({ pages: p }));
-  return { first, heaps, state: (i: number) => instanceState.get(pages[i])! };
+  return {
+    first,
+    pages,
+    heaps,
+    state: (i: number) => instanceState.get(pages[i])!,
+  };
 }
 
 Deno.test("remote free: a free the owner collected (and gave the pages back) before its owner check is done, not a double free", () => {
@@ -80,4 +85,30 @@ Deno.test("remote free: a mark that outlived its page's give-back does not hide 
   c.free(c.alloc(64), 64); // an alloc collects what is waiting
   assert.equal(c.bytesUsed, 0);
   first.destroy();
+});
+
+Deno.test("remote free: a free of a destroyed heap's block, while its id and page pass to a new heap, frees nothing of the new heap's", () => {
+  // Two ways a new heap gets the id: the instance closed and another
+  // attached (ids are reused), or a new heap on the same instance.
+  for (const close of [true, false]) {
+    const { first, pages: [, x], heaps: [w, hx], state } = workers(2);
+    const p = hx.alloc(100);
+    let hy: WorkerHeap | undefined, q = 0;
+    assert.throws(
+      () =>
+        inside((s) => s.heaps, state(0), () => {
+          hx.destroy();
+          if (close) x.close();
+          hy = new WorkerHeap({
+            pages: close ? SharedPages.attach(first.handle) : x,
+          });
+          q = hy.alloc(100);
+        }, () => w.free(p, 100)),
+      (e) => e instanceof PointerError && e.reason === "foreign",
+    );
+    assert.equal(q, p); // the same address, the same id
+    assert.equal(hy!.collect(), 0);
+    assert.equal(hy!.bytesUsed, 128); // q is live
+    first.destroy();
+  }
 });
