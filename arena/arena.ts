@@ -491,6 +491,7 @@ export class Arena implements Allocator, Disposable {
     this.#starts.push(ptr);
     return ptr;
   }
+
   // A block of `blockSize` bytes from the parent for `size` bytes at
   // `alignment`. A parent that cannot hold a block that large says so of
   // its own size (a RangeError); the caller asked for `size`: an
