@@ -71,10 +71,7 @@ function typedArrayAt(
   // typeof first, as the generated setters do: a typed array converts a
   // string to NaN or 0 and null to 0, and a number given to a bigint view
   // throws V8's bare "Cannot convert 5 to a BigInt".
-  const num = (v: unknown): number =>
-    typeof v === "number" ? v : badValue(v, name, type);
-  const big = (v: unknown): bigint =>
-    typeof v === "bigint" ? v : badValue(v, name, type);
+  const { num, big } = valueChecks(name, type);
   if (type === "usize") {
     const u32 = memory.u32;
     return {
@@ -189,10 +186,7 @@ export function dataViewAccess(
     ) outside(memory, name, type, ptr, off, size);
     return view ??= dataView(memory);
   };
-  const num = (v: unknown): number =>
-    typeof v === "number" ? v : badValue(v, name, type);
-  const big = (v: unknown): bigint =>
-    typeof v === "bigint" ? v : badValue(v, name, type);
+  const { num, big } = valueChecks(name, type);
   switch (type) {
     case "usize":
       return {
@@ -299,6 +293,18 @@ export function destroyed(): never {
 
 const nameOf = (name: FieldName): string =>
   typeof name === "string" ? name : name();
+
+// The value checks of a field's setters: the value itself if it is of the
+// field's kind (a number, or a bigint for i64/u64), else badValue's error.
+function valueChecks(name: FieldName, type: ScalarName): {
+  num(v: unknown): number;
+  big(v: unknown): bigint;
+} {
+  return {
+    num: (v) => typeof v === "number" ? v : badValue(v, name, type),
+    big: (v) => typeof v === "bigint" ? v : badValue(v, name, type),
+  };
+}
 
 /**
  * Throws the TypeError of a value of the wrong type for a `type` field:
