@@ -280,14 +280,14 @@ export class SharedState {
    * for its heap to refuse.
    *
    * A remote free races this without the lock: it sets its block's bit,
-   * then reads the owner again (see markFreed). So the owner goes to 0
-   * first, and every pending word is taken after: a bit set before that
-   * read saw the old owner is taken here (and refused by this heap); one
-   * set after sees 0 and is taken back by its freeing worker, never left to
-   * a later owner of the page, whose live block it would free.
+   * then reads the owner word again (see markFreed). So the owner goes to 0
+   * first (the takings count kept), and every pending word is taken after:
+   * a bit set before that read saw the old word is taken here (and refused
+   * by this heap); one set after sees the word changed and is taken back
+   * by its freeing worker, never left to a later owner of the page, whose
+   * live block it would free. Taking pages counts one more taking.
    */
   own(page: number, count: number, id: number): void {
-    // Loops: fill() on a shared buffer costs more than a few stores.
     const owners = this.owners;
     if (id !== 0) {
       for (let p = page; p < page + count; p++) {
@@ -304,7 +304,7 @@ export class SharedState {
       const first = p * PAGE_WORDS;
       for (let w = first; w < first + PAGE_WORDS; w++) {
         // (A word that reads 0 here gets a bit only from a free that then
-        // sees the owner gone.)
+        // sees the owner word changed.)
         if (Atomics.load(pending, w) === 0) continue;
         for (
           let bits = Atomics.exchange(pending, w, 0);
