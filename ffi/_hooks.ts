@@ -82,3 +82,17 @@ export function toNumber(value: bigint): number {
   scratch64[0] = value;
   return scratch32[1] * 2 ** 32 + scratch32[0];
 }
+
+/**
+ * A size from C (a `size_t`, or a number where the hook's C type is
+ * narrower) as a number; one of 2^53 or more, which no block can be, is a
+ * `RangeError` that names it exactly (as a number it would read rounded).
+ */
+export function sizeFromC(value: bigint | number): number {
+  if (typeof value === "number") return value;
+  const size = toNumber(value);
+  if (size <= Number.MAX_SAFE_INTEGER) return size;
+  throw new RangeError(
+    `Size ${value} from C is larger than any block can be: the library asked for an impossible size`,
+  );
+}

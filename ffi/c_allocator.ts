@@ -13,7 +13,12 @@ import {
   PointerError,
 } from "../os/errors.ts";
 import { checkOptions, checkSize } from "../internal/checks.ts";
-import { HOOK_DEFINITIONS, type HookName, toNumber } from "./_hooks.ts";
+import {
+  HOOK_DEFINITIONS,
+  type HookName,
+  sizeFromC,
+  toNumber,
+} from "./_hooks.ts";
 import { SizeTable } from "./_size_table.ts";
 import { MemoryCorruptionError } from "../debug/errors.ts";
 
@@ -29,8 +34,10 @@ export { HOOK_DEFINITIONS, type HookName } from "./_hooks.ts";
 
 /**
  * A call from C that the bridge refused: the hook, and the error that says
- * why (an `OutOfMemoryError` for the byte cap or a full allocator, a
- * `PointerError` for a pointer it never handed out, …).
+ * why (an `OutOfMemoryError` for the byte cap, a full allocator or a
+ * `calloc` product too large, a `RangeError` for a size larger than the
+ * allocator can ever hold, a `PointerError` for a pointer it never handed
+ * out or a wrong old size from Lua, …).
  *
  * @example
  * ```ts
@@ -251,9 +258,18 @@ export class CAllocator implements Disposable {
         "CAllocator needs FFI permission to give C function pointers: run deno with --allow-ffi (unscoped)",
       );
     }
-    if (typeof allocator?.alloc !== "function" || !allocator.memory) {
+    if (
+      typeof allocator?.alloc !== "function" || !allocator.memory ||
+      typeof allocator.resize !== "function" ||
+      typeof allocator.free !== "function"
+    ) {
       throw new TypeError(
         "Allocator must be an Allocator (with memory, alloc, resize and free)",
+      );
+    }
+    if (allocator.destroyed === true) {
+      throw new DestroyedError(
+        "CAllocator was given a destroyed allocator: make the bridge on a live one",
       );
     }
     if (!allocator.memory.native) {
@@ -313,8 +329,7 @@ export class CAllocator implements Disposable {
   get calloc(): HookPointer<"calloc"> {
     return this.#hook(
       "calloc",
-      (count: bigint, size: bigint) =>
-        this.#allocArray(toNumber(count), toNumber(size), "calloc"),
+      (count: bigint, size: bigint) => this.#allocArray(count, size, "calloc"),
     );
   }
 
@@ -323,7 +338,7 @@ export class CAllocator implements Disposable {
     return this.#hook(
       "realloc",
       (address: bigint, size: bigint) =>
-        this.#realloc(address, toNumber(size), "realloc"),
+        this.#realloc(address, size, "realloc"),
     );
   }
 
@@ -445,31 +460,37 @@ export class CAllocator implements Disposable {
 
   #malloc(size: bigint | number, hook: HookName): number {
     try {
-      return this.#alloc(typeof size === "number" ? size : toNumber(size));
+      return this.#alloc(sizeFromC(size));
     } catch (e) {
       return this.#refuse(hook, e);
     }
   }
 
-  #allocArray(count: number, size: number, hook: HookName): number {
+  #allocArray(
+    count: bigint | number,
+    size: bigint | number,
+    hook: HookName,
+  ): number {
     try {
-      const bytes = count * size;
-      if (!Number.isSafeInteger(bytes)) {
+      // Exact: a product of doubles rounds, and C's operands are 64-bit.
+      const bytes = BigInt(count) * BigInt(size);
+      if (bytes > Number.MAX_SAFE_INTEGER) {
         throw new OutOfMemoryError(
-          `${BigInt(count)} × ${
-            BigInt(size)
-          } bytes overflows: no block is that large`,
-          bytes,
+          `${count} × ${size} bytes ${
+            bytes >= 2n ** 64n ? "overflows" : "is too large"
+          }: no block is that large`,
+          Number(bytes),
         );
       }
-      return this.#alloc(bytes);
+      return this.#alloc(Number(bytes));
     } catch (e) {
       return this.#refuse(hook, e);
     }
   }
 
-  #realloc(address: bigint, size: number, hook: HookName): number {
+  #realloc(address: bigint, asked: bigint | number, hook: HookName): number {
     try {
+      const size = sizeFromC(asked);
       if (address === 0n) return this.#alloc(size);
       const ptr = this.#offset(address);
       if (size === 0) {
@@ -502,33 +523,29 @@ export class CAllocator implements Disposable {
     }
   }
 
+  // Lua's blocks are held at their size (Lua passes it back as `osize`, and
+  // never asks for the room), in the one table: a pointer the bridge did
+  // not hand out, a block JavaScript holds among them, is refused.
   #luaAlloc(address: bigint, osize: bigint, nsize: bigint): number {
     try {
-      const size = toNumber(nsize);
+      const size = sizeFromC(nsize);
       if (size !== 0) this.#checkOpen(); // (frees are still taken)
       if (address === 0n) {
         // `osize` is the kind of object Lua makes, not a size.
         if (size === 0) return 0;
         this.#reserve(size);
-        const ptr = this.allocator.alloc(size);
-        this.#bytes += size;
-        return this.#address + ptr;
+        return this.#hold(this.allocator.alloc(size), size, size);
       }
-      const ptr = this.#offset(address), old = toNumber(osize);
+      const ptr = this.#offset(address), old = this.#sizeOf(ptr);
+      if (toNumber(osize) !== old) throw this.#wrongOldSize(ptr, osize, old);
       if (size === 0) {
-        try {
-          this.allocator.free(ptr, old);
-        } catch (e) {
-          if (freedAnyway(e)) this.#bytes -= old;
-          throw e;
-        }
-        this.#bytes -= old;
+        this.#release(ptr);
         return 0;
       }
       this.#reserve(size - old);
       const moved = this.allocator.resize(ptr, old, size);
-      this.#bytes += size - old;
-      return this.#address + moved;
+      this.#forget(ptr, old);
+      return this.#hold(moved, size, size);
     } catch (e) {
       return this.#refuse("luaAlloc", e);
     }
@@ -629,6 +646,16 @@ export class CAllocator implements Disposable {
       } from C is not inside the allocator's memory: the library passed a pointer it did not get from this bridge`,
       ptr,
       "foreign",
+    );
+  }
+
+  #wrongOldSize(ptr: number, osize: bigint, size: number): PointerError {
+    return new PointerError(
+      `Lua passed old size ${osize} for block 0x${ptr.toString(16)} (native 0x${
+        (this.#address + ptr).toString(16)
+      }), which holds ${size} bytes: the block is kept; the library passed another block's size`,
+      ptr,
+      "size-mismatch",
     );
   }
 

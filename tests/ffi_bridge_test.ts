@@ -158,8 +158,45 @@ const cases: Case[] = [
       "malloc",
       RangeError,
       null,
-      /^Size 1152921504606847000 exceeds the largest allocation this page source can hold/,
+      /^Size 1152921504606846976 from C is larger than any block can be: the library asked for an impossible size$/,
     ]],
+  },
+  {
+    name: "sizes from C are named exactly, however large",
+    run: ({ c }) => [
+      c.malloc(2n ** 64n - 1n),
+      c.realloc(0n, 2n ** 53n + 1n),
+      c.luaAlloc(0n, 0n, 0n, 2n ** 53n),
+      c.malloc(2n ** 53n - 1n), // a number still: the heap's limit
+      c.calloc(2n ** 62n + 1n, 4n),
+      c.calloc(2n ** 26n, 2n ** 27n), // 2^53: no overflow, too large
+    ],
+    returns: [0n, 0n, 0n, 0n, 0n, 0n],
+    bytes: { sized: 0, usable: 0 },
+    heapBytes: 0,
+    refused: [
+      ["malloc", RangeError, null, /^Size 18446744073709551615 from C /],
+      ["realloc", RangeError, null, /^Size 9007199254740993 from C /],
+      ["luaAlloc", RangeError, null, /^Size 9007199254740992 from C /],
+      [
+        "malloc",
+        RangeError,
+        null,
+        /^Size 9007199254740991 exceeds the largest allocation/,
+      ],
+      [
+        "calloc",
+        OutOfMemoryError,
+        null,
+        /^4611686018427387905 × 4 bytes overflows: no block is that large$/,
+      ],
+      [
+        "calloc",
+        OutOfMemoryError,
+        null,
+        /^67108864 × 134217728 bytes is too large: no block is that large$/,
+      ],
+    ],
   },
   {
     name: "realloc(NULL) allocates, and keeps the bytes when it moves",
@@ -408,6 +445,71 @@ const cases: Case[] = [
     refused: [["luaAlloc", PointerError, "size-mismatch", /./]],
   },
   {
+    // (The heap takes any size of the block's class: the bridge checks.)
+    name: "luaAlloc with an old size of the same class is refused too",
+    run: ({ c, off, heap }) => {
+      const a = c.luaAlloc(0n, 0n, 0n, 100n);
+      return [
+        c.luaAlloc(0n, a, 120n, 0n),
+        c.luaAlloc(0n, a, 120n, 200n),
+        heap.usableSize(off(a)),
+        c.luaAlloc(0n, a, 100n, 0n),
+      ];
+    },
+    returns: [0n, 0n, 128, 0n],
+    bytes: { sized: 0, usable: 0 },
+    heapBytes: 0,
+    refused: [
+      [
+        "luaAlloc",
+        PointerError,
+        "size-mismatch",
+        /^Lua passed old size 120 for block 0x[0-9a-f]+ \(native 0x[0-9a-f]+\), which holds 100 bytes: the block is kept; the library passed another block's size$/,
+      ],
+      ["luaAlloc", PointerError, "size-mismatch", /old size 120 /],
+    ],
+  },
+  {
+    name: "luaAlloc of a block JavaScript allocated is refused, the block kept",
+    run: ({ c, heap, at }) => {
+      const js = heap.alloc(64);
+      return [
+        c.luaAlloc(0n, at(js), 64n, 0n),
+        c.luaAlloc(0n, at(js), 64n, 128n),
+        heap.bytesUsed,
+      ];
+    },
+    returns: [0n, 0n, 64],
+    bytes: { sized: 0, usable: 0 },
+    heapBytes: 64,
+    refused: [
+      [
+        "luaAlloc",
+        PointerError,
+        "foreign",
+        /is no block this bridge handed out/,
+      ],
+      ["luaAlloc", PointerError, "foreign", /is no block this bridge/],
+    ],
+  },
+  {
+    name: "a block from malloc freed through luaAlloc is gone for both",
+    run: ({ c, off, heap }) => {
+      const x = c.malloc(16n), p = c.malloc(200n);
+      const freed = c.luaAlloc(0n, x, 16n, 0n);
+      // Its address again, for a new block: not "still held by C".
+      const y = c.malloc(16n);
+      const q = c.realloc(p, 8n);
+      return [freed, y === x, q !== 0n, c.usableSize(q), heap.bytesUsed];
+    },
+    returns: {
+      sized: [0n, true, true, 8n, 32],
+      usable: [0n, true, true, 16n, 32],
+    },
+    bytes: { sized: 24, usable: 32 },
+    heapBytes: 32,
+  },
+  {
     name: "sqlite methods: malloc, size, realloc, roundup, free, init",
     run: ({ c }) => {
       const a = c.xMalloc(100);
@@ -603,7 +705,7 @@ Deno.test("bridge: bad options and non-native memory are refused", () => {
   using pages = new OsPages({ reserve: 2 ** 24 });
   using heap = new Heap({ pages });
   using buffer = new BufferPages({ reserve: 2 ** 16 });
-  const table: [() => unknown, ErrorConstructor, string][] = [
+  const table: [() => unknown, new (message: string) => Error, string][] = [
     [
       () => new CAllocator(buffer),
       TypeError,
@@ -613,6 +715,20 @@ Deno.test("bridge: bad options and non-native memory are refused", () => {
       () => new CAllocator({} as Allocator),
       TypeError,
       "Allocator must be an Allocator (with memory, alloc, resize and free)",
+    ],
+    [
+      () => new CAllocator({ alloc: heap.alloc, memory: heap.memory } as never),
+      TypeError,
+      "Allocator must be an Allocator (with memory, alloc, resize and free)",
+    ],
+    [
+      () => {
+        const gone = new Heap({ pages });
+        gone.destroy();
+        return new CAllocator(gone);
+      },
+      DestroyedError,
+      "CAllocator was given a destroyed allocator: make the bridge on a live one",
     ],
     [
       () => new CAllocator(heap, { maxBytes: -1 }),
