@@ -35,7 +35,7 @@ export interface HeapOptions {
    * How long a segment whose spans are all empty is kept before it goes
    * back to the page source, in milliseconds; default: the page source's
    * `decayMs`. `Infinity` keeps segments until `Heap.trim` or
-   * `Heap.destroy`.
+   * `Heap.destroy`. At most 2^31 − 1 (about 24.8 days) if finite.
    */
   decayMs?: number;
 }

@@ -21,13 +21,24 @@ export function reservePages(reserve: number): number {
   return pages;
 }
 
+/**
+ * The longest finite decay time: the longest delay a timer takes (the
+ * engines cut a longer one to 1 ms, so that a decay of 2^32 ms gave memory
+ * back at once), about 24.8 days.
+ */
+export const MAX_DECAY_MS = 2 ** 31 - 1;
+
 /** Throws unless the options about keeping freed pages are usable. */
 export function checkKeepOptions(options: KeepOptions): void {
   const { decayMs, retain, clock } = options;
-  if (decayMs !== undefined && !(typeof decayMs === "number" && decayMs >= 0)) {
+  if (
+    decayMs !== undefined &&
+    !(typeof decayMs === "number" &&
+      (decayMs >= 0 && decayMs <= MAX_DECAY_MS || decayMs === Infinity))
+  ) {
     checkNumber(decayMs, "Decay time");
     throw new RangeError(
-      `Decay time must be a non-negative number of milliseconds (or Infinity), got ${decayMs}`,
+      `Decay time must be a non-negative number of milliseconds up to ${MAX_DECAY_MS} (about 24.8 days), or Infinity to keep memory until trim() or purge(), got ${decayMs}`,
     );
   }
   if (retain !== undefined && retain !== Infinity) {

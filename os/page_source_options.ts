@@ -34,7 +34,8 @@ export interface PageSourceOptions {
    * How long freed pages stay ready for reuse, in milliseconds: pages idle
    * longer are given back ({@linkcode PageSource.decay}). 0 gives every
    * freed page back at once; `Infinity` keeps them until
-   * {@linkcode PageSource.purge}.
+   * {@linkcode PageSource.purge}. At most 2^31 − 1 (a timer's longest
+   * delay, about 24.8 days) if finite.
    */
   decayMs?: number;
   /**

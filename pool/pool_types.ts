@@ -78,7 +78,7 @@ export interface PoolOptions {
    * How long an empty slab is kept for reuse before it goes back to the
    * parent, in milliseconds; default: the parent's `decayMs` if it has one,
    * else 1000. 0 gives each back as it empties; `Infinity` keeps them until
-   * `trim()` or `destroy()`.
+   * `trim()` or `destroy()`. At most 2^31 − 1 (about 24.8 days) if finite.
    */
   decayMs?: number;
   /**

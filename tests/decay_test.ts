@@ -12,6 +12,7 @@ import {
   WasmPages,
 } from "../os/mod.ts";
 import { Heap, WorkerHeap } from "../heap/mod.ts";
+import { Pool } from "../pool/mod.ts";
 import { isZero } from "./_bytes.ts";
 import {
   type Case as RunCase,
@@ -321,6 +322,25 @@ Deno.test("page sources: bad decay options are refused", () => {
     assert.throws(() => make({ clock: 5 }), /Clock must be a function/);
   }
   assert.throws(() => new Heap({ decayMs: -1 }), RangeError);
+  // Past the longest timer delay (engines cut it to 1 ms: memory went back
+  // at once): refused, for every allocator that decays.
+  for (
+    const make of [
+      (o: object) => new OsPages(o),
+      (o: object) => new BufferPages(o),
+      (o: object) => new Heap(o),
+      (o: object) => new Pool({ blockSize: 16, ...o }),
+    ]
+  ) {
+    assert.throws(
+      () => make({ decayMs: 2 ** 31 }),
+      new RangeError(
+        "Decay time must be a non-negative number of milliseconds up to 2147483647 (about 24.8 days), or Infinity to keep memory until trim() or purge(), got 2147483648",
+      ),
+    );
+    make({ decayMs: 2 ** 31 - 1 }).destroy();
+    make({ decayMs: Infinity }).destroy();
+  }
 });
 
 Deno.test("page sources: decay() and purge() after destroy throw", () => {
