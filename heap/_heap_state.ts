@@ -201,7 +201,7 @@ export class HeapState {
         alignment !== undefined && alignment > 16 ? alignment : undefined,
       );
     } catch (e) {
-      throw this.outOfMemory(e, size);
+      throw this.outOfMemory(e, size, alignment);
     }
   }
 
@@ -282,7 +282,13 @@ export class HeapState {
       // A reservation smaller than a segment is out of memory too: the
       // request itself (a small size) is possible.
       const full = e instanceof RangeError ? new OutOfMemoryError("", 0) : e;
-      throw this.outOfMemory(full, CLASS_SIZE[cls], "a 64 KiB segment");
+      // (The size asked is not known here: the chunk's is.)
+      const size = CLASS_SIZE[cls];
+      throw this.#noRoom(
+        full,
+        `a 64 KiB segment for a ${size}-byte chunk`,
+        size,
+      );
     }
     if (this.segments.count !== segments) this.notePeak();
     return span;
@@ -365,17 +371,28 @@ export class HeapState {
   }
 
   /**
-   * The page source's OutOfMemoryError for a request of `size` bytes, told
-   * in the heap's terms (other errors pass through).
+   * The page source's OutOfMemoryError for a large block for `size` bytes
+   * at `alignment`, told in the heap's terms (other errors pass through).
    */
-  outOfMemory(
-    e: unknown,
-    size: number,
-    what = `a block of ${largeCapacity(size)} bytes`,
-  ): unknown {
+  outOfMemory(e: unknown, size: number, alignment?: number): unknown {
+    // (Up to a page any run has the alignment: not worth naming.)
+    const aligned = alignment !== undefined && alignment > SPAN_SIZE
+      ? `, aligned to ${alignment},`
+      : "";
+    const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
+    return this.#noRoom(
+      e,
+      `a block of ${capacity} bytes${aligned} to hold ${size} bytes`,
+      size,
+    );
+  }
+
+  // The page source's OutOfMemoryError for `what` (`size` bytes), told in
+  // the heap's terms; other errors pass through.
+  #noRoom(e: unknown, what: string, size: number): unknown {
     if (!(e instanceof OutOfMemoryError)) return e;
     return new OutOfMemoryError(
-      `Out of memory: the page source has no room for ${what} to hold ${size} bytes (the heap reserves ${this.reserved} bytes); use a page source with a larger reserve`,
+      `Out of memory: the page source has no room for ${what} (the heap reserves ${this.reserved} bytes); use a page source with a larger reserve`,
       size,
     );
   }

@@ -78,7 +78,7 @@ export function resizeBlock(
       try {
         return state.large.resize(page, newSize, alignment);
       } catch (e) {
-        throw state.outOfMemory(e, newSize);
+        throw state.outOfMemory(e, newSize, alignment);
       }
     }
     keep = Math.min(t.largeSize[page], newSize);

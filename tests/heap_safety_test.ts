@@ -2,7 +2,12 @@
 // are refused and change nothing, as a table (tests/_heap_cases.ts runs it).
 import assert from "node:assert/strict";
 import { Heap } from "../heap/mod.ts";
-import { DestroyedError, OutOfMemoryError, PointerError } from "../os/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  OutOfMemoryError,
+  PointerError,
+} from "../os/mod.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
 import {
   type Env,
@@ -442,6 +447,23 @@ const safety: HeapCase[] = [
         null,
         /non-negative integer, got NaN/,
       ],
+      // Fractional sizes in the chunk's class range too (49..64, 0..16).
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.a, 63.5),
+        RangeError,
+        null,
+        /^Size must be a non-negative integer, got 63.5$/,
+      ],
+      ["alloc", "b", 10],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.free(ptr.b, 1e-9),
+        RangeError,
+        null,
+        /^Size must be a non-negative integer, got 1e-9$/,
+      ],
+      ["free", "b"],
     ],
     expect: { used: 64, bytes: [["a", 0, 64, 0x5a]] },
   },
@@ -455,7 +477,15 @@ const safety: HeapCase[] = [
         ({ heap }) => heap.alloc(16),
         OutOfMemoryError,
         null,
-        /Out of memory: the page source has no room for a 64 KiB segment to hold 16 bytes/,
+        /^Out of memory: the page source has no room for a 64 KiB segment for a 16-byte chunk \(the heap reserves 16384 bytes\); use a page source with a larger reserve$/,
+      ],
+      [
+        "throws",
+        // The chunk's size, not the size asked: the segment is for its class.
+        ({ heap }) => heap.alloc(17),
+        OutOfMemoryError,
+        null,
+        /no room for a 64 KiB segment for a 32-byte chunk/,
       ],
       [
         "throws",
@@ -558,3 +588,24 @@ const safety: HeapCase[] = [
 heapTables([
   ["safety", safety],
 ]);
+
+Deno.test("heap: out of memory at an alignment names it, and the block's real capacity", () => {
+  // 32 pages: page 16 is the one 65536-aligned page past the null page.
+  using pages = new BufferPages({ reserve: 2 ** 17 });
+  using heap = new Heap({ pages });
+  const a = heap.alloc(3000, 65536);
+  assert.equal(a, 65536);
+  for (const size of [3000, 0]) {
+    assert.throws(
+      () => heap.alloc(size, 65536),
+      new OutOfMemoryError(
+        `Out of memory: the page source has no room for a block of 4096 bytes, aligned to 65536, to hold ${size} bytes (the heap reserves 8192 bytes); use a page source with a larger reserve`,
+        size,
+      ),
+    );
+  }
+  // Room enough without the alignment.
+  heap.free(heap.alloc(3000), 3000);
+  heap.free(a, 3000);
+  heap.validate();
+});
