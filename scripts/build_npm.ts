@@ -266,7 +266,15 @@ export async function build(): Promise<Built> {
         keywords: ["allocator", "malloc", "arena", "pool", "memory", "wasm"],
         license: config.license,
         type: "module",
+        // For resolvers older than `exports` (TypeScript's `node10`).
+        main: exports["."].default,
+        types: exports["."].types,
         exports,
+        // No module does anything when imported: a bundler may drop all
+        // it does not use (the root import kept ~16 kB of unused code).
+        sideEffects: false,
+        // Node 20 is tested too (`deno task test:node20`).
+        engines: { node: ">=20" },
       },
       null,
       2,

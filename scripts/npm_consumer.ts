@@ -32,7 +32,22 @@ const manifest = JSON.parse(
     new URL("./node_modules/@sp/mem/package.json", import.meta.url),
     "utf8",
   ),
-) as { exports: Record<string, unknown> };
+) as {
+  exports: Record<string, unknown>;
+  main: string;
+  types: string;
+  sideEffects: boolean;
+  engines: { node: string };
+};
+// The root's files for resolvers older than `exports`, and what a bundler
+// and npm read.
+for (const file of [manifest.main, manifest.types]) {
+  const url = new URL(`./node_modules/@sp/mem/${file}`, import.meta.url);
+  assert.ok(readFileSync(url, "utf8").length > 0, file);
+}
+assert.deepEqual([manifest.sideEffects, manifest.engines], [false, {
+  node: ">=20",
+}]);
 const root = await import("@sp/mem") as Record<string, unknown>;
 for (const subpath of Object.keys(manifest.exports)) {
   const specifier = `@sp/mem${subpath.slice(1)}`;
