@@ -169,7 +169,9 @@ const INT_MAX = 0x7fffffff;
  * reports `usableSize(ptr)` (as `Heap` does), a block is grown in place to
  * its usable size when it is made: that is the size `usableSize` and
  * sqlite's `xSize` tell C, C may fill all of it, and `realloc` keeps all of
- * it. Lua passes the old size itself, so `luaAlloc` needs no table.
+ * it. Lua passes the old size itself; its blocks are in the table too, so
+ * that a pointer `luaAlloc` did not hand out is refused, and the old size
+ * must be the one held.
  *
  * C must call the hooks on the JavaScript thread, from inside an FFI call
  * (as zlib, Lua and sqlite do when used from one thread). Call
@@ -377,8 +379,10 @@ export class CAllocator implements Disposable {
 
   /**
    * Lua's `void *lua_Alloc(void *ud, void *ptr, size_t osize, size_t nsize)`,
-   * for `lua_newstate(bridge.luaAlloc, NULL)`: Lua passes the old size, so
-   * the allocator's sized `resize` and `free` serve it directly.
+   * for `lua_newstate(bridge.luaAlloc, NULL)`: Lua passes the old size,
+   * checked against the size the bridge holds for the block (a wrong one, or
+   * a pointer the bridge did not hand out, is refused and changes nothing),
+   * then passed to the allocator's sized `resize` and `free`.
    */
   get luaAlloc(): HookPointer<"luaAlloc"> {
     return this.#hook(

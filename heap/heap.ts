@@ -343,7 +343,8 @@ export class Heap implements Allocator, Disposable {
   /**
    * The bytes of the heap's own bookkeeping, outside the page source's
    * memory: its span table (80 bytes per page number it covers, up to the
-   * highest page it holds and a quarter more) and its list heads. It falls
+   * highest page it holds and a quarter more), its list heads and the
+   * medium cache's stacks (224 and 588 bytes). It falls
    * when {@linkcode Heap.trim} or decay gives the highest pages back, and
    * {@linkcode Heap.destroy} frees it (0 afterwards).
    *

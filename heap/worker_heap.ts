@@ -83,10 +83,12 @@ const claimed = new WeakSet<SharedPages>();
  * ```
  *
  * What a remote free can check at once — a pointer outside the memory or in
- * no heap's pages, unaligned, in a header, or freed remotely already and not
- * yet collected — throws in the freeing worker and changes nothing. What
- * only the owner can tell (a pointer inside a block, a block the owner had
- * freed already) is refused when the owner collects it: the owner's heap is
+ * no heap's pages, unaligned, inside a span's header, or freed remotely
+ * already and not yet collected — throws in the freeing worker and changes
+ * nothing. What only the owner can tell (a pointer inside a block, a block
+ * the owner had freed already, a page's first byte that starts no large
+ * block: the owner's own page, a span's header) is refused when the owner
+ * collects it: the owner's heap is
  * unchanged, and the refusal is kept in {@linkcode WorkerHeap.remoteErrors}
  * (and thrown by `collect()`). Remote frees do not check the size passed (it may be left out,
  * as for the own heap's blocks).

@@ -5,7 +5,7 @@
 // every field at alignment 1 (GCC's `__attribute__((packed))`); `align`
 // raises the record's alignment (`__attribute__((aligned(N)))`). Every
 // input is checked here, before anything is made.
-import { checkRequestAlignment } from "../internal/checks.ts";
+import { checkPowerOfTwo, MAX_REQUEST_ALIGNMENT } from "../internal/checks.ts";
 import { describe } from "./_access.ts";
 
 /** Each scalar type's size, which is also its alignment. */
@@ -145,7 +145,13 @@ export function layOut<R extends Nested>(
   }
   let align = natural;
   if (options.align !== undefined) {
-    checkRequestAlignment(options.align);
+    checkPowerOfTwo(
+      options.align,
+      MAX_REQUEST_ALIGNMENT,
+      "65536",
+      " (a power of two from 1 to 65536)",
+      "; omit it for the record's natural alignment (its fields')",
+    );
     if (options.align < natural) {
       throw new RangeError(
         `Record ${record} cannot have alignment ${options.align}: its fields need ${natural} (C cannot lower a struct's alignment so); use packed: true with align: ${options.align}`,

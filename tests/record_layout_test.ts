@@ -239,7 +239,7 @@ Deno.test("record layouts refuse bad input with a specific error", async (t) => 
       "align 3",
       () => defineRecord("R", { a: "u8" }, { align: 3 }),
       RangeError,
-      /power of two.*got 3/,
+      /^Alignment must be a power of two from 1 to 65536, got 3; omit it for the record's natural alignment \(its fields'\)$/,
     ],
     [
       "align 0",
