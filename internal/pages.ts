@@ -44,7 +44,7 @@ export const MAX_RESERVE = MAX_PAGES * PAGE_SIZE;
  * Runs `make`, which allocates the buffers of a reservation of `bytes`, and
  * turns the engine's bare "Array buffer allocation failed" RangeError into an
  * {@linkcode OutOfMemoryError} that says to reserve less. `what` names the
- * buffer type.
+ * buffer type, with its article ("an ArrayBuffer").
  */
 export function allocateRange<T>(
   bytes: number,
@@ -56,7 +56,7 @@ export function allocateRange<T>(
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new OutOfMemoryError(
-      `Could not allocate a ${what} of ${bytes} bytes for the reservation: reserve less`,
+      `Could not allocate ${what} of ${bytes} bytes for the reservation: reserve less`,
       bytes,
     );
   }

@@ -69,13 +69,13 @@ export class BufferPages extends PageSource {
   constructor(options: PageSourceOptions = {}) {
     checkOptions(options, "BufferPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
-    // (An explicit `decayMs: undefined` means the default too.)
     const bytes = pages * PAGE_SIZE;
     const buffer = allocateRange(
       bytes,
-      "ArrayBuffer",
+      "an ArrayBuffer",
       () => new ArrayBuffer(bytes),
     );
+    // (An explicit `decayMs: undefined` means the default too.)
     super(new Memory(buffer), {
       ...options,
       decayMs: options.decayMs ?? Infinity,

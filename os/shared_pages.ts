@@ -525,7 +525,7 @@ function makeHandle(options: PageSourceOptions): SharedPagesHandle {
     );
   }
   const bytes = pages * PAGE_SIZE;
-  return allocateRange(bytes, "SharedArrayBuffer", () => ({
+  return allocateRange(bytes, "a SharedArrayBuffer", () => ({
     memory: new SharedArrayBuffer(bytes),
     runs: PageRuns.shared(pages),
     state: new SharedArrayBuffer(sharedStateBytes(pages)),

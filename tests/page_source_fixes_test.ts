@@ -166,15 +166,18 @@ for (
 Deno.test("a reservation no ArrayBuffer can hold is an OutOfMemoryError", () => {
   for (
     const [make, what] of [
-      [() => new BufferPages({ reserve: MAX_RESERVE }), "ArrayBuffer"],
-      [() => new SharedPages({ reserve: MAX_RESERVE }), "SharedArrayBuffer"],
+      [() => new BufferPages({ reserve: MAX_RESERVE }), "an ArrayBuffer"],
+      [
+        () => new SharedPages({ reserve: MAX_RESERVE }),
+        "a SharedArrayBuffer",
+      ],
     ] as const
   ) {
     assert.throws(make, (e: Error) => {
       assert.ok(e instanceof OutOfMemoryError, e.name);
       assert.equal(
         e.message,
-        `Could not allocate a ${what} of ${MAX_RESERVE} bytes for the reservation: reserve less`,
+        `Could not allocate ${what} of ${MAX_RESERVE} bytes for the reservation: reserve less`,
       );
       assert.equal(e.requested, MAX_RESERVE);
       return true;
@@ -259,6 +262,16 @@ Deno.test("a second WasmPages on a memory with a live one is refused", () => {
   a.destroy();
   using b = new WasmPages({ memory });
   assert.equal(b.alloc(1), b.base);
+  // Growing a shared memory detaches nothing: a second one is fine there.
+  const shared = new WebAssembly.Memory({
+    initial: 1,
+    maximum: 4096,
+    shared: true,
+  });
+  using c = new WasmPages({ memory: shared, reserve: 2 ** 20 });
+  using d = new WasmPages({ memory: shared });
+  assert.equal(d.base, 2 ** 20);
+  assert.equal(c.alloc(1), 65536);
 });
 
 // ── the clock ───────────────────────────────────────────────────────────────
