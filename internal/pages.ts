@@ -1,5 +1,6 @@
 // The page geometry every layer shares: the page size, the largest range and
-// how many pages a run of some size takes.
+// how many pages a run of some size takes; and the buffer a range lives in.
+import { OutOfMemoryError } from "../os/errors.ts";
 
 /**
  * The page size of every page source: 4 KiB. Runs are whole pages, and every
@@ -38,3 +39,25 @@ export function pagesFor(size: number): number {
  * ```
  */
 export const MAX_RESERVE = MAX_PAGES * PAGE_SIZE;
+
+/**
+ * Runs `make`, which allocates the buffers of a reservation of `bytes`, and
+ * turns the engine's bare "Array buffer allocation failed" RangeError into an
+ * {@linkcode OutOfMemoryError} that says to reserve less. `what` names the
+ * buffer type, with its article ("an ArrayBuffer").
+ */
+export function allocateRange<T>(
+  bytes: number,
+  what: string,
+  make: () => T,
+): T {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new OutOfMemoryError(
+      `Could not allocate ${what} of ${bytes} bytes for the reservation: reserve less`,
+      bytes,
+    );
+  }
+}

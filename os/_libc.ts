@@ -67,6 +67,9 @@ export function openLibc(): Libc {
     throw new FfiUnavailableError(
       denied
         ? "OsPages needs FFI permission to call libc mmap: run deno with --allow-ffi (unscoped), or use BufferPages"
+        : ffiScoped()
+        // A scoped permission makes Deno look for libc.so.6 in the scope.
+        ? "OsPages needs unscoped FFI permission to open libc: run deno with --allow-ffi with no path (a path-scoped --allow-ffi=DIR does not cover libc), or use BufferPages"
         : `OsPages could not open libc: ${(cause as Error).message}`,
       { cause },
     );
@@ -78,4 +81,18 @@ export function openLibc(): Libc {
     dontNeed: 4,
   };
   return libc;
+}
+
+/**
+ * Whether Deno's FFI permission is granted only for some paths
+ * (`--allow-ffi=DIR`): some path is allowed, but not all of them.
+ */
+export function ffiScoped(): boolean {
+  try {
+    const all = Deno.permissions.querySync({ name: "ffi" }).state;
+    const cwd = Deno.permissions.querySync({ name: "ffi", path: "." }).state;
+    return all !== "granted" && cwd === "granted";
+  } catch {
+    return false;
+  }
 }

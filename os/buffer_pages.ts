@@ -13,6 +13,7 @@ import {
 } from "./page_source.ts";
 import { reservePages } from "../internal/options.ts";
 import { checkOptions } from "../internal/checks.ts";
+import { allocateRange } from "../internal/pages.ts";
 
 /**
  * The default reservation of {@linkcode BufferPages}: 1 GiB of address space
@@ -68,8 +69,14 @@ export class BufferPages extends PageSource {
   constructor(options: PageSourceOptions = {}) {
     checkOptions(options, "BufferPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const pages = reservePages(options.reserve ?? DEFAULT_BUFFER_RESERVE);
+    const bytes = pages * PAGE_SIZE;
+    const buffer = allocateRange(
+      bytes,
+      "an ArrayBuffer",
+      () => new ArrayBuffer(bytes),
+    );
     // (An explicit `decayMs: undefined` means the default too.)
-    super(new Memory(new ArrayBuffer(pages * PAGE_SIZE)), {
+    super(new Memory(buffer), {
       ...options,
       decayMs: options.decayMs ?? Infinity,
     });

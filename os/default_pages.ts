@@ -6,6 +6,9 @@
 import { BufferPages } from "./buffer_pages.ts";
 import { OsPages, type OsPagesOptions } from "./os_pages.ts";
 import type { PageSource } from "./page_source.ts";
+import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
+import { checkOptions, kindOf } from "../internal/checks.ts";
+import { ffiScoped } from "./_libc.ts";
 
 /**
  * Options of {@linkcode defaultPages}: those of the page source, and whether
@@ -53,13 +56,27 @@ export interface DefaultPagesOptions extends OsPagesOptions {
  * @returns The page source.
  */
 export function defaultPages(options: DefaultPagesOptions = {}): PageSource {
+  checkOptions(options, "defaultPages", "{ reserve, fallback }", [
+    ...PAGE_SOURCE_OPTIONS,
+    "fallback",
+  ]);
   const { fallback = true, ...rest } = options;
-  if (ffiPermitted()) return new OsPages(rest);
+  if (typeof fallback !== "boolean") {
+    throw new TypeError(
+      `defaultPages option fallback must be a boolean, got ${kindOf(fallback)}`,
+    );
+  }
+  const missing = whyNoFfi();
+  if (missing === null) return new OsPages(rest);
   if (!fallback) return new OsPages(rest); // throws FfiUnavailableError
   if (!warned && typeof Deno !== "undefined") {
     warned = true;
     console.warn(
-      "@sp/mem: no FFI permission, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: run deno with --allow-ffi for native memory, or pass { fallback: false } to make this an error",
+      `@sp/mem: ${missing}, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: ${
+        missing.startsWith("native") ? "" : "run deno with --allow-ffi" +
+          (missing.includes("unscoped") ? " (with no path)" : "") +
+          " for native memory, or "
+      }pass { fallback: false } to make this an error`,
     );
   }
   return new BufferPages(rest);
@@ -68,11 +85,20 @@ export function defaultPages(options: DefaultPagesOptions = {}): PageSource {
 // The fallback warning is printed once per process.
 let warned = false;
 
-function ffiPermitted(): boolean {
-  if (typeof Deno === "undefined" || Deno.build?.os !== "linux") return false;
+// Why OsPages cannot be had here (the start of the warning), or null if it
+// can: outside Deno, off Linux, or without unscoped FFI permission (a
+// path-scoped --allow-ffi=DIR does not cover libc).
+function whyNoFfi(): string | null {
+  if (typeof Deno === "undefined") return "not Deno";
+  if (Deno.build?.os !== "linux") {
+    return `native memory (OsPages) is Linux-only, and this is ${Deno.build?.os}`;
+  }
   try {
-    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+      return null;
+    }
+    return ffiScoped() ? "no unscoped FFI permission" : "no FFI permission";
   } catch {
-    return false;
+    return "no FFI permission";
   }
 }

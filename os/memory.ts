@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { hex } from "../internal/checks.ts";
+import { hex, kindOf } from "../internal/checks.ts";
 import { DestroyedError } from "./errors.ts";
 import { fillBytes, zeroBytes } from "../internal/bytes.ts";
 import { revoke } from "../internal/revoke.ts";
@@ -169,6 +169,24 @@ export class Memory {
    * @param options The native address of the buffer, if it has one.
    */
   constructor(buffer: ArrayBuffer, options: MemoryOptions = {}) {
+    const given: unknown = buffer;
+    if (
+      !(given instanceof ArrayBuffer) &&
+      !(typeof SharedArrayBuffer !== "undefined" &&
+        given instanceof SharedArrayBuffer)
+    ) {
+      throw new TypeError(
+        `Memory needs an ArrayBuffer or SharedArrayBuffer, got ${
+          kindOf(given)
+        }`,
+      );
+    }
+    const address = options?.address;
+    if (address !== undefined && typeof address !== "bigint") {
+      throw new TypeError(
+        `Native address must be a bigint, got ${kindOf(address)}`,
+      );
+    }
     this.buffer = buffer;
     this.u8 = new Uint8Array(buffer);
     this.i8 = new Int8Array(buffer);
@@ -260,11 +278,17 @@ export class Memory {
     );
   }
 
-  // Throws a DestroyedError once the page source destroyed the memory.
+  // Throws a DestroyedError once the page source destroyed the memory, or
+  // once its buffer was detached by someone else.
   #checkLive(): void {
-    if (this.destroyed) {
+    if (this.#revoked) {
       throw new DestroyedError(
         "Memory was used after its page source was destroyed: make a new page source",
+      );
+    }
+    if (this.destroyed) {
+      throw new DestroyedError(
+        "Memory's buffer was detached: it was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), or it is a WebAssembly memory's that was grown: make a new page source",
       );
     }
   }
@@ -291,7 +315,14 @@ export class Memory {
    * @returns The view.
    */
   view<T>(type: TypedArrayConstructor<T>, ptr: number, length: number): T {
-    const size = type.BYTES_PER_ELEMENT;
+    const size = type?.BYTES_PER_ELEMENT;
+    if (typeof size !== "number") {
+      throw new TypeError(
+        `view() takes a typed-array constructor such as Float64Array, got ${
+          typeof type === "function" ? type.name : kindOf(type)
+        }: for a DataView, use new DataView(memory.buffer, ptr, length)`,
+      );
+    }
     if (!(Number.isInteger(length) && length >= 0)) {
       this.#checkLive();
       throw new RangeError(
@@ -404,7 +435,7 @@ export class Memory {
     this.check(ptr, 0);
     if (this.address === null) {
       throw new TypeError(
-        "This memory is not native (it is a plain ArrayBuffer): use OsPages to get pointers for FFI (run deno with --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
+        "This memory has no native address (it is JavaScript memory, as BufferPages, WasmPages and SharedPages give): only OsPages memory has pointers for FFI (it needs --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
       );
     }
     return toPointer(this.#addressNumber + ptr);

@@ -14,6 +14,7 @@ import {
 } from "./page_source.ts";
 import { checkKeepOptions, reservePages } from "../internal/options.ts";
 import { checkOptions } from "../internal/checks.ts";
+import { readClock } from "./_decay.ts";
 
 /**
  * The default reservation of {@linkcode OsPages}: 4 GiB of address space
@@ -72,9 +73,13 @@ export interface OsPagesOptions extends PageSourceOptions {
  *
  * Needs `--allow-ffi`; without it the constructor throws an
  * {@linkcode FfiUnavailableError} (see `defaultPages()` for a fallback).
- * Call {@linkcode OsPages.destroy} (or use `using`) to unmap the range; a
- * range whose page source and views are all garbage is unmapped as a safety
- * net.
+ * Call {@linkcode OsPages.destroy} (or use `using`) to unmap the range. As
+ * a safety net, a range whose page source and views are all garbage has its
+ * memory given back to the OS (`MADV_DONTNEED`), but its address space stays
+ * reserved: a buffer moved out of the memory (by `transfer()`, a BYOB stream
+ * read or a postMessage transfer) may still use it, and unmapping it would
+ * crash the process. Such a moved buffer reads as zero afterwards; so it
+ * does after `destroy()`, which then keeps the range mapped too.
  *
  * @example Native memory for a C function
  * ```ts ignore
@@ -106,6 +111,8 @@ export class OsPages extends PageSource {
     checkOptions(options, "OsPages", "{ reserve }", PAGE_SOURCE_OPTIONS);
     const pages = reservePages(options.reserve ?? DEFAULT_OS_RESERVE);
     checkKeepOptions(options);
+    // Read before the range is mapped: a clock that throws leaks nothing.
+    readClock(options.clock);
     const libc = openLibc();
     const length = BigInt(pages * PAGE_SIZE);
     const base = libc.mmap(
@@ -188,15 +195,28 @@ export class OsPages extends PageSource {
     return resident * PAGE_SIZE;
   }
 
-  /** Unmaps the range (`munmap`). */
-  protected unmap(): void {
+  /**
+   * Unmaps the range (`munmap`), or, when its buffer was moved out, only
+   * gives its memory back and keeps it mapped (see {@linkcode OsPages}).
+   *
+   * @param moved Whether the buffer was detached by someone else.
+   */
+  protected unmap(moved: boolean): void {
     unmapWhenCollected.unregister(this);
-    openLibc().munmap(this.#base, this.#length);
+    const libc = openLibc();
+    if (moved) libc.madvise(this.#base, this.#length, libc.dontNeed);
+    else libc.munmap(this.#base, this.#length);
   }
 }
 
-// Safety net: a range whose buffer (and so every view of it) is garbage can
-// be unmapped without anything left to touch it.
+// Safety net for a source never destroyed: its buffer is garbage, but a
+// buffer moved out of it (transfer(), a BYOB read, postMessage) shares the
+// mapping, and nothing in JavaScript can tell whether one exists. So the
+// memory goes back to the OS and the address range stays mapped: a moved
+// buffer reads zeros rather than fault.
 const unmapWhenCollected = new FinalizationRegistry<
   { base: Deno.PointerValue; length: bigint }
->(({ base, length }) => openLibc().munmap(base, length));
+>(({ base, length }) => {
+  const libc = openLibc();
+  libc.madvise(base, length, libc.dontNeed);
+});

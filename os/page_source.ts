@@ -21,7 +21,7 @@ import { Decay } from "./_decay.ts";
 import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
-import { detachBuffer } from "../internal/revoke.ts";
+import { detachBuffer, revokeMemory } from "../internal/revoke.ts";
 
 import type { PageSourceOptions } from "./page_source_options.ts";
 
@@ -135,8 +135,13 @@ export abstract class PageSource implements Allocator, Disposable {
    */
   protected afterPurge(): void {}
 
-  /** Frees the whole range; the memory is already detached. */
-  protected abstract unmap(): void;
+  /**
+   * Frees the whole range; the memory is already detached.
+   *
+   * @param moved Whether its buffer had been detached by someone else (its
+   * bytes transferred to another buffer, which may still use them).
+   */
+  protected abstract unmap(moved: boolean): void;
 
   /** Bytes of address space reserved (the size of {@linkcode PageSource.memory}). */
   get reservedBytes(): number {
@@ -290,8 +295,8 @@ export abstract class PageSource implements Allocator, Disposable {
    * in real address).
    */
   allocDirty(size: number, alignment?: number): number {
-    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkLive();
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkSize(size);
     const pages = pagesFor(size);
     this.#decay.count();
@@ -368,9 +373,9 @@ export abstract class PageSource implements Allocator, Disposable {
     newSize: number,
     alignment?: number,
   ): number {
-    if (alignment !== undefined) checkRequestAlignment(alignment);
     if (ptr === 0) return this.alloc(newSize, alignment);
     this.#checkLive();
+    if (alignment !== undefined) checkRequestAlignment(alignment);
     this.#checkSize(newSize, "New size");
     this.#checkSize(oldSize, "Old size");
     const start = this.#liveStart(ptr, oldSize);
@@ -384,14 +389,18 @@ export abstract class PageSource implements Allocator, Disposable {
     const stays = alignment === undefined || alignment <= PAGE_SIZE ||
       this.#aligned(start, alignment);
     if (!stays) return this.#move(start, pages, oldSize, newSize, alignment!);
+    // Past the bytes kept, the run's pages are zeroed up to their end: a run
+    // from allocDirty may hold old data past its size (at most a page).
+    const kept = Math.min(oldSize, newSize);
     if (newPages <= pages) {
-      // Keep "every byte past the size is zero" true for later growth.
-      const tail = Math.min(oldSize, newPages * PAGE_SIZE);
-      if (newSize < tail) zeroBytes(this.memory, ptr + newSize, ptr + tail);
+      zeroBytes(this.memory, ptr + kept, ptr + newPages * PAGE_SIZE);
       if (newPages < pages) this.#shrink(start, pages, newPages);
       return ptr;
     }
-    if (this.#growInPlace(start, pages, newPages)) return ptr;
+    if (this.#growInPlace(start, pages, newPages)) {
+      zeroBytes(this.memory, ptr + kept, ptr + pages * PAGE_SIZE);
+      return ptr;
+    }
     return this.#move(start, pages, oldSize, newSize, alignment);
   }
 
@@ -447,7 +456,7 @@ export abstract class PageSource implements Allocator, Disposable {
       this.#runs.shrinkClean(start, pages, newPages);
       return;
     }
-    this.#runs.shrink(start, pages, newPages, decay.now);
+    this.#runs.shrink(start, pages, newPages, decay.stamp());
     decay.retained();
   }
 
@@ -577,12 +586,15 @@ export abstract class PageSource implements Allocator, Disposable {
     if (this.#destroyed) return;
     // Detach every view first, so nothing can touch the range once unmapped;
     // only then is the source marked destroyed (if detaching threw, it is
-    // still whole and usable).
-    this.detach();
+    // still whole and usable). A buffer moved out by someone else is
+    // detached already, and its bytes live on in the buffer it moved to.
+    const moved = this.#moved();
+    if (!moved) this.detach();
+    revokeMemory(this.memory);
     this.#destroyed = true;
     this.#decay.stop();
     this.#runs.drop();
-    this.unmap();
+    this.unmap(moved);
   }
 
   /**
@@ -611,12 +623,20 @@ export abstract class PageSource implements Allocator, Disposable {
       );
     }
     // Its buffer detached under it: a WebAssembly memory that the module
-    // grew after WasmPages was made (nothing else detaches a live one).
+    // grew after WasmPages was made, or a buffer transferred away.
     if (this.memory.u8.length === 0) {
       throw new DestroyedError(
-        "Page source's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source, and let only it grow the memory",
+        this.kind === "wasm"
+          ? "Page source's memory was detached (a WebAssembly memory grown after WasmPages was made on it, even by grow(0)): make a new page source, and let only it grow the memory"
+          : "Page source's memory was detached: its buffer was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), which moves all of it out of the page source: destroy() it and make a new one, and read into a copy of the bytes instead",
       );
     }
+  }
+
+  // Whether the memory's buffer was detached by someone else: transferred
+  // away (or a WebAssembly memory grown). A detached buffer has length 0.
+  #moved(): boolean {
+    return this.memory.buffer.byteLength === 0;
   }
 
   // The start page of the live run at `ptr` whose size is `size` (or any size

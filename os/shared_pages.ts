@@ -9,7 +9,7 @@ import { DestroyedError } from "./errors.ts";
 import { Memory } from "./memory.ts";
 import { reservePages } from "../internal/options.ts";
 import { PageRuns } from "./_page_runs.ts";
-import { pagesFor } from "../internal/pages.ts";
+import { allocateRange, pagesFor } from "../internal/pages.ts";
 import {
   PAGE_SIZE,
   PageSource,
@@ -177,6 +177,13 @@ export class SharedPages extends PageSource {
       );
     }
     checkHandleSizes(handle);
+    // The handle sets the reservation: a `reserve` here would be ignored.
+    checkOptions(
+      options,
+      "SharedPages.attach",
+      "{ decayMs }",
+      PAGE_SOURCE_OPTIONS.filter((key) => key !== "reserve"),
+    );
     const attach: AttachOptions = { ...options, [ATTACH]: handle };
     return new SharedPages(attach);
   }
@@ -512,11 +519,17 @@ function checkHandleSizes(handle: SharedPagesHandle): void {
 
 function makeHandle(options: PageSourceOptions): SharedPagesHandle {
   const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);
-  return {
-    memory: new SharedArrayBuffer(pages * PAGE_SIZE),
+  if (typeof SharedArrayBuffer === "undefined") {
+    throw new TypeError(
+      "SharedPages needs SharedArrayBuffer, which this runtime does not have: a browser page must be cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or use BufferPages",
+    );
+  }
+  const bytes = pages * PAGE_SIZE;
+  return allocateRange(bytes, "a SharedArrayBuffer", () => ({
+    memory: new SharedArrayBuffer(bytes),
     runs: PageRuns.shared(pages),
     state: new SharedArrayBuffer(sharedStateBytes(pages)),
-  };
+  }));
 }
 
 // Milliseconds that every worker agrees on (performance.now() starts at each

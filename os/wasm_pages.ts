@@ -15,6 +15,11 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 
+// The WasmPages made on each memory, so that a second one on a non-shared
+// memory is refused while the first is live (growing the memory for the
+// second would detach the first's views).
+const livePages = new WeakMap<object, WeakRef<WasmPages>>();
+
 /** The size of a WebAssembly memory page: 64 KiB. */
 const WASM_PAGE = 65536;
 
@@ -165,7 +170,9 @@ export interface WasmPagesOptions extends PageSourceOptions {
  * whole life. The module must not grow the memory afterwards (a non-shared
  * one; growing a shared memory detaches nothing and is harmless). A memory
  * whose `maximum` is too small is refused with an
- * {@linkcode OutOfMemoryError}.
+ * {@linkcode OutOfMemoryError}. Even `memory.grow(0)` detaches the views of a
+ * non-shared memory. For the same reason a second `WasmPages` on a non-shared
+ * memory whose first is live (not destroyed) is refused with a `TypeError`.
  *
  * Like {@linkcode BufferPages}, it cannot give memory back (engines do not
  * decommit WebAssembly memory): freed pages are zeroed when reused, and
@@ -211,6 +218,16 @@ export class WasmPages extends PageSource {
     const given = options.memory;
     if (given !== undefined && !(given instanceof WebAssembly.Memory)) {
       throw new TypeError("Memory must be a WebAssembly.Memory");
+    }
+    const other = given && livePages.get(given)?.deref();
+    if (
+      other !== undefined && !other.destroyed &&
+      !(typeof SharedArrayBuffer !== "undefined" &&
+        given!.buffer instanceof SharedArrayBuffer)
+    ) {
+      throw new TypeError(
+        "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
+      );
     }
     const size = given?.buffer.byteLength ?? 0;
     const base = options.base ?? Math.max(size, PAGE_SIZE);
@@ -265,6 +282,7 @@ export class WasmPages extends PageSource {
     );
     this.wasmMemory = memory;
     this.base = base;
+    livePages.set(memory, new WeakRef(this));
   }
 
   /**

@@ -234,7 +234,7 @@ Deno.test("BufferPages memory has no native pointers", () => {
     () => pages.memory.pointer(A),
     (e: Error) =>
       e instanceof TypeError &&
-      /use OsPages to get pointers for FFI \(run deno with --allow-ffi; without it new Heap\(\) and defaultPages\(\) fall back to BufferPages\)$/
+      /only OsPages memory has pointers for FFI \(it needs --allow-ffi; without it new Heap\(\) and defaultPages\(\) fall back to BufferPages\)$/
         .test(e.message),
   );
 });

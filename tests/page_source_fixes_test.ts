@@ -1,0 +1,362 @@
+// Fixes to the page sources found by a hunt: a moved (transferred) buffer,
+// stale free stamps, resize after allocDirty, oversized reservations, option
+// checks, two WasmPages on one memory, a bad clock and Memory's own checks.
+import assert from "node:assert/strict";
+import {
+  BufferPages,
+  defaultPages,
+  DestroyedError,
+  MAX_RESERVE,
+  Memory,
+  OsPages,
+  OutOfMemoryError,
+  type PageSource,
+  SharedPages,
+  WasmPages,
+} from "../os/mod.ts";
+
+const P = 4096;
+const script = new URL("./_page_source_child.ts", import.meta.url).pathname;
+
+// Runs one case of _page_source_child.ts in a child Deno with `flags`, and
+// returns its exit code and output.
+async function child(
+  name: string,
+  flags: string[] = ["--allow-ffi"],
+): Promise<{ code: number; out: string; err: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, script, name],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+  return { code, out: text(stdout), err: text(stderr) };
+}
+
+const MOVED =
+  "Page source's memory was detached: its buffer was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), which moves all of it out of the page source: destroy() it and make a new one, and read into a copy of the bytes instead";
+
+// ── a moved buffer ──────────────────────────────────────────────────────────
+
+Deno.test("an OsPages buffer moved out and then collected does not crash the process", async () => {
+  const { code, out, err } = await child("moved", [
+    "--allow-ffi",
+    "--v8-flags=--expose-gc",
+  ]);
+  assert.equal(err, "");
+  assert.equal(code, 0);
+  // Collected: the memory went back to the OS (it reads as zero), the range
+  // stayed mapped.
+  assert.equal(out, "42\n0 7");
+});
+
+Deno.test("a page source whose buffer was moved says so, and destroy() works", () => {
+  for (
+    const make of [
+      () => new BufferPages({ reserve: 2 ** 20 }),
+      () => new OsPages({ reserve: 2 ** 20 }),
+    ]
+  ) {
+    const pages: PageSource = make();
+    const p = pages.alloc(P);
+    pages.memory.u8[p] = 42;
+    const moved = new Uint8Array(pages.memory.buffer.transfer());
+    assert.throws(() => pages.alloc(P), DestroyedError, MOVED);
+    assert.throws(() => pages.free(p, P), DestroyedError, MOVED);
+    assert.throws(
+      () => pages.memory.bytes(p, 1),
+      DestroyedError,
+      "Memory's buffer was detached: it was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), or it is a WebAssembly memory's that was grown: make a new page source",
+    );
+    pages.destroy(); // used to throw a bare TypeError from transfer()
+    assert.equal(pages.destroyed, true);
+    assert.equal(pages.liveBytes, 0);
+    assert.throws(
+      () => pages.alloc(P),
+      DestroyedError,
+      "Page source was used after destroy(): make a new one",
+    );
+    assert.equal(moved[p], pages.kind === "os" ? 0 : 42); // OsPages gave it back
+  }
+});
+
+Deno.test("a BYOB read into page memory is reported as a moved buffer", async () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const p = pages.alloc(P);
+  const stream = new ReadableStream({
+    type: "bytes",
+    pull(c) {
+      c.byobRequest!.view!.set?.([1, 2, 3]);
+      c.byobRequest!.respond(3);
+    },
+  });
+  const reader = stream.getReader({ mode: "byob" });
+  const { value } = await reader.read(pages.memory.bytes(p, 16));
+  reader.releaseLock();
+  assert.deepEqual([...value!.subarray(0, 3)], [1, 2, 3]);
+  assert.throws(() => pages.alloc(1), DestroyedError, MOVED);
+});
+
+// ── freed pages are stamped with the time of the free ───────────────────────
+
+// An OsPages made at time 0 of a fake clock, which `at` sets.
+function fakeClockPages(): { pages: OsPages; at(time: number): void } {
+  let now = 0;
+  const pages = new OsPages({
+    reserve: 2 ** 20,
+    decayMs: 1000,
+    clock: () => now,
+  });
+  return { pages, at: (time) => void (now = time) };
+}
+
+Deno.test("a run freed after an idle spell is stamped with the time of its free", () => {
+  const { pages, at } = fakeClockPages();
+  using _ = pages;
+  at(5000);
+  pages.free(pages.alloc(8192), 8192);
+  at(5001);
+  assert.equal(pages.decay(), 0);
+  assert.equal(pages.retainedBytes, 8192);
+  at(6000);
+  assert.equal(pages.decay(), 8192);
+});
+
+Deno.test("the tail given back by a shrinking resize is stamped with the time of the resize", () => {
+  const { pages, at } = fakeClockPages();
+  using _ = pages;
+  const p = pages.alloc(3 * P);
+  at(5000);
+  pages.resize(p, 3 * P, P);
+  at(5001);
+  assert.equal(pages.decay(), 0);
+  assert.equal(pages.retainedBytes, 2 * P);
+});
+
+// ── resize after allocDirty ─────────────────────────────────────────────────
+
+for (
+  const make of [
+    () => new BufferPages({ reserve: 2 ** 20 }),
+    () => new SharedPages({ reserve: 2 ** 20 }),
+  ]
+) {
+  const name = make().kind;
+  Deno.test(`${name}: resize zeroes past the new size after allocDirty`, () => {
+    using pages = make();
+    const a = pages.alloc(16 * P);
+    pages.memory.fill(a, 16 * P, 0xee);
+    pages.free(a, 16 * P);
+    const b = pages.allocDirty(4097);
+    assert.equal(pages.dirtyBytes, 2 * P);
+    pages.memory.fill(b, 4097, 1);
+    assert.equal(pages.resize(b, 4097, 4500), b); // same pages
+    assert.equal(pages.memory.u8[b + 4200], 0);
+    assert.equal(pages.memory.u8[b + 5000], 0);
+    assert.equal(pages.memory.u8[b + 4096], 1);
+    assert.equal(pages.resize(b, 4500, 3 * P), b); // grown in place
+    assert.equal(pages.memory.u8[b + 5000], 0);
+    assert.equal(pages.memory.u8[b + 2 * P + 5], 0);
+    assert.equal(pages.memory.u8[b + 4096], 1);
+  });
+}
+
+// ── oversized reservations ──────────────────────────────────────────────────
+
+Deno.test("a reservation no ArrayBuffer can hold is an OutOfMemoryError", () => {
+  for (
+    const [make, what] of [
+      [() => new BufferPages({ reserve: MAX_RESERVE }), "an ArrayBuffer"],
+      [
+        () => new SharedPages({ reserve: MAX_RESERVE }),
+        "a SharedArrayBuffer",
+      ],
+    ] as const
+  ) {
+    assert.throws(make, (e: Error) => {
+      assert.ok(e instanceof OutOfMemoryError, e.name);
+      assert.equal(
+        e.message,
+        `Could not allocate ${what} of ${MAX_RESERVE} bytes for the reservation: reserve less`,
+      );
+      assert.equal(e.requested, MAX_RESERVE);
+      return true;
+    });
+  }
+});
+
+Deno.test("SharedPages without SharedArrayBuffer says to isolate the page", async () => {
+  const { code, out } = await child("noSharedArrayBuffer");
+  assert.equal(code, 0);
+  assert.equal(
+    out,
+    "TypeError: SharedPages needs SharedArrayBuffer, which this runtime does not have: a browser page must be cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or use BufferPages",
+  );
+});
+
+// ── defaultPages ────────────────────────────────────────────────────────────
+
+Deno.test("defaultPages checks its options", () => {
+  const cases: [unknown, string][] = [
+    [
+      null,
+      "defaultPages options must be an object, such as { reserve, fallback }, got null",
+    ],
+    [
+      "x",
+      "defaultPages options must be an object, such as { reserve, fallback }, got string",
+    ],
+    [
+      { fallbak: false },
+      'defaultPages has no option "fallbak": its options are reserve, decayMs, retain, clock, fallback',
+    ],
+    [
+      { fallback: "no" },
+      "defaultPages option fallback must be a boolean, got string",
+    ],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => defaultPages(options as never),
+      TypeError,
+      message,
+    );
+  }
+});
+
+Deno.test("defaultPages on another OS says native memory is Linux-only here", async () => {
+  const { code, out, err } = await child("otherOs");
+  assert.equal(code, 0);
+  assert.equal(out, "buffer");
+  assert.equal(
+    err,
+    "@sp/mem: native memory (OsPages) is Linux-only, and this is darwin, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: pass { fallback: false } to make this an error",
+  );
+});
+
+Deno.test("a path-scoped --allow-ffi is named as the problem", async () => {
+  const { code, out, err } = await child("scoped", ["--allow-ffi=."]);
+  assert.equal(code, 0);
+  assert.equal(
+    out,
+    "FfiUnavailableError: OsPages needs unscoped FFI permission to open libc: run deno with --allow-ffi with no path (a path-scoped --allow-ffi=DIR does not cover libc), or use BufferPages\nbuffer",
+  );
+  assert.equal(
+    err,
+    "@sp/mem: no unscoped FFI permission, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: run deno with --allow-ffi (with no path) for native memory, or pass { fallback: false } to make this an error",
+  );
+});
+
+// ── two WasmPages on one memory ─────────────────────────────────────────────
+
+Deno.test("a second WasmPages on a memory with a live one is refused", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4096 });
+  const a = new WasmPages({ memory, reserve: 2 ** 20 });
+  const p = a.alloc(100);
+  assert.throws(
+    () => new WasmPages({ memory }),
+    TypeError,
+    "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
+  );
+  a.free(p, 100); // the first still works
+  a.destroy();
+  using b = new WasmPages({ memory });
+  assert.equal(b.alloc(1), b.base);
+  // Growing a shared memory detaches nothing: a second one is fine there.
+  const shared = new WebAssembly.Memory({
+    initial: 1,
+    maximum: 4096,
+    shared: true,
+  });
+  using c = new WasmPages({ memory: shared, reserve: 2 ** 20 });
+  using d = new WasmPages({ memory: shared });
+  assert.equal(d.base, 2 ** 20);
+  assert.equal(c.alloc(1), 65536);
+});
+
+// ── the clock ───────────────────────────────────────────────────────────────
+
+Deno.test("a clock that returns no number is refused when the source is made", () => {
+  for (
+    const make of [
+      (clock: () => number) => new OsPages({ reserve: 2 ** 20, clock }),
+      (clock: () => number) => new BufferPages({ reserve: 2 ** 20, clock }),
+    ]
+  ) {
+    assert.throws(
+      () => make(() => "5" as unknown as number),
+      TypeError,
+      "Clock must return a number of milliseconds, got string",
+    );
+  }
+});
+
+Deno.test("a clock that throws leaves no mapping behind", async () => {
+  // Reading /proc/self needs every permission.
+  const { code, out } = await child("throwingClock", ["--allow-all"]);
+  assert.equal(code, 0);
+  assert.equal(out, "true");
+});
+
+// ── Memory's own checks ─────────────────────────────────────────────────────
+
+Deno.test("Memory refuses what is not a buffer or an address", () => {
+  assert.throws(
+    () => new Memory({} as ArrayBuffer),
+    TypeError,
+    "Memory needs an ArrayBuffer or SharedArrayBuffer, got object",
+  );
+  assert.throws(
+    () => new Memory(new ArrayBuffer(8192), { address: 5 as never }),
+    TypeError,
+    "Native address must be a bigint, got number",
+  );
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const p = pages.alloc(64);
+  assert.throws(
+    () => pages.memory.view(DataView as never, p, 8),
+    TypeError,
+    "view() takes a typed-array constructor such as Float64Array, got DataView: for a DataView, use new DataView(memory.buffer, ptr, length)",
+  );
+  for (
+    const other of [
+      new SharedPages({ reserve: 2 ** 20 }),
+      new WasmPages({ reserve: 2 ** 20 }),
+      pages,
+    ]
+  ) {
+    assert.throws(
+      () => other.memory.pointer(4096),
+      TypeError,
+      "This memory has no native address (it is JavaScript memory, as BufferPages, WasmPages and SharedPages give): only OsPages memory has pointers for FFI (it needs --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
+    );
+    if (other !== pages) other.destroy();
+  }
+});
+
+// ── after destroy, and attach's options ─────────────────────────────────────
+
+Deno.test("after destroy() a bad alignment is a DestroyedError on every source", () => {
+  for (
+    const pages of [
+      new BufferPages({ reserve: 2 ** 20 }),
+      new WasmPages({ reserve: 2 ** 20 }),
+      new SharedPages({ reserve: 2 ** 20 }),
+    ]
+  ) {
+    const p = pages.alloc(1);
+    pages.destroy();
+    assert.throws(() => pages.alloc(1, 3), DestroyedError);
+    assert.throws(() => pages.allocDirty(1, 3), DestroyedError);
+    assert.throws(() => pages.resize(p, 1, 2, 3), DestroyedError);
+  }
+});
+
+Deno.test("SharedPages.attach refuses a reserve (the handle sets it)", () => {
+  using pages = new SharedPages({ reserve: 2 ** 20 });
+  assert.throws(
+    () => SharedPages.attach(pages.handle, { reserve: 2 ** 30 } as never),
+    TypeError,
+    'SharedPages.attach has no option "reserve": its options are decayMs, retain, clock',
+  );
+});
