@@ -494,7 +494,7 @@ const cases: Case[] = [
   },
   {
     name: "a block from malloc freed through luaAlloc is gone for both",
-    run: ({ c, off, heap }) => {
+    run: ({ c, heap }) => {
       const x = c.malloc(16n), p = c.malloc(200n);
       const freed = c.luaAlloc(0n, x, 16n, 0n);
       // Its address again, for a new block: not "still held by C".
