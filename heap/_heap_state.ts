@@ -408,10 +408,13 @@ export class HeapState {
       );
     }
     // Views empty but nothing destroyed: the buffer was detached under the
-    // page source (a WebAssembly memory that its module grew).
+    // page source (a WebAssembly memory that its module grew, or a buffer
+    // transferred away).
     if (this.u8.length === 0) {
       throw new DestroyedError(
-        "Heap's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source and heap, and let only the page source grow the memory",
+        this.pages.kind === "wasm"
+          ? "Heap's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source and heap, and let only the page source grow the memory"
+          : "Heap's memory was detached: its buffer was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), which moves all of it out of the page source: make a new page source and heap, and read into a copy of the bytes instead",
       );
     }
   }

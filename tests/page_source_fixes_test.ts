@@ -14,6 +14,7 @@ import {
   SharedPages,
   WasmPages,
 } from "../os/mod.ts";
+import { Heap } from "../heap/mod.ts";
 
 const P = 4096;
 const script = new URL("./_page_source_child.ts", import.meta.url).pathname;
@@ -61,20 +62,22 @@ Deno.test("a page source whose buffer was moved says so, and destroy() works", (
     const p = pages.alloc(P);
     pages.memory.u8[p] = 42;
     const moved = new Uint8Array(pages.memory.buffer.transfer());
-    assert.throws(() => pages.alloc(P), DestroyedError, MOVED);
-    assert.throws(() => pages.free(p, P), DestroyedError, MOVED);
+    assert.throws(() => pages.alloc(P), new DestroyedError(MOVED));
+    assert.throws(() => pages.free(p, P), new DestroyedError(MOVED));
     assert.throws(
       () => pages.memory.bytes(p, 1),
-      DestroyedError,
-      "Memory's buffer was detached: it was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), or it is a WebAssembly memory's that was grown: make a new page source",
+      new DestroyedError(
+        "Memory's buffer was detached: it was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), or it is a WebAssembly memory's that was grown: make a new page source",
+      ),
     );
     pages.destroy(); // used to throw a bare TypeError from transfer()
     assert.equal(pages.destroyed, true);
     assert.equal(pages.liveBytes, 0);
     assert.throws(
       () => pages.alloc(P),
-      DestroyedError,
-      "Page source was used after destroy(): make a new one",
+      new DestroyedError(
+        "Page source was used after destroy(): make a new one",
+      ),
     );
     assert.equal(moved[p], pages.kind === "os" ? 0 : 42); // OsPages gave it back
   }
@@ -94,7 +97,20 @@ Deno.test("a BYOB read into page memory is reported as a moved buffer", async ()
   const { value } = await reader.read(pages.memory.bytes(p, 16));
   reader.releaseLock();
   assert.deepEqual([...value!.subarray(0, 3)], [1, 2, 3]);
-  assert.throws(() => pages.alloc(1), DestroyedError, MOVED);
+  assert.throws(() => pages.alloc(1), new DestroyedError(MOVED));
+});
+
+Deno.test("a heap whose page source's buffer was moved says so", () => {
+  using pages = new BufferPages({ reserve: 2 ** 20 });
+  const heap = new Heap({ pages });
+  const p = heap.alloc(64);
+  pages.memory.buffer.transfer();
+  const moved = new DestroyedError(
+    "Heap's memory was detached: its buffer was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), which moves all of it out of the page source: make a new page source and heap, and read into a copy of the bytes instead",
+  );
+  assert.throws(() => heap.alloc(64), moved);
+  assert.throws(() => heap.free(p, 64), moved);
+  heap.destroy();
 });
 
 // ── freed pages are stamped with the time of the free ───────────────────────
@@ -218,8 +234,7 @@ Deno.test("defaultPages checks its options", () => {
   for (const [options, message] of cases) {
     assert.throws(
       () => defaultPages(options as never),
-      TypeError,
-      message,
+      new TypeError(message),
     );
   }
 });
@@ -255,8 +270,9 @@ Deno.test("a second WasmPages on a memory with a live one is refused", () => {
   const p = a.alloc(100);
   assert.throws(
     () => new WasmPages({ memory }),
-    TypeError,
-    "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
+    new TypeError(
+      "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
+    ),
   );
   a.free(p, 100); // the first still works
   a.destroy();
@@ -285,8 +301,7 @@ Deno.test("a clock that returns no number is refused when the source is made", (
   ) {
     assert.throws(
       () => make(() => "5" as unknown as number),
-      TypeError,
-      "Clock must return a number of milliseconds, got string",
+      new TypeError("Clock must return a number of milliseconds, got string"),
     );
   }
 });
@@ -303,20 +318,21 @@ Deno.test("a clock that throws leaves no mapping behind", async () => {
 Deno.test("Memory refuses what is not a buffer or an address", () => {
   assert.throws(
     () => new Memory({} as ArrayBuffer),
-    TypeError,
-    "Memory needs an ArrayBuffer or SharedArrayBuffer, got object",
+    new TypeError(
+      "Memory needs an ArrayBuffer or SharedArrayBuffer, got object",
+    ),
   );
   assert.throws(
     () => new Memory(new ArrayBuffer(8192), { address: 5 as never }),
-    TypeError,
-    "Native address must be a bigint, got number",
+    new TypeError("Native address must be a bigint, got number"),
   );
   using pages = new BufferPages({ reserve: 2 ** 20 });
   const p = pages.alloc(64);
   assert.throws(
     () => pages.memory.view(DataView as never, p, 8),
-    TypeError,
-    "view() takes a typed-array constructor such as Float64Array, got DataView: for a DataView, use new DataView(memory.buffer, ptr, length)",
+    new TypeError(
+      "view() takes a typed-array constructor such as Float64Array, got DataView: for a DataView, use new DataView(memory.buffer, ptr, length)",
+    ),
   );
   for (
     const other of [
@@ -327,8 +343,9 @@ Deno.test("Memory refuses what is not a buffer or an address", () => {
   ) {
     assert.throws(
       () => other.memory.pointer(4096),
-      TypeError,
-      "This memory has no native address (it is JavaScript memory, as BufferPages, WasmPages and SharedPages give): only OsPages memory has pointers for FFI (it needs --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
+      new TypeError(
+        "This memory has no native address (it is JavaScript memory, as BufferPages, WasmPages and SharedPages give): only OsPages memory has pointers for FFI (it needs --allow-ffi; without it new Heap() and defaultPages() fall back to BufferPages)",
+      ),
     );
     if (other !== pages) other.destroy();
   }
@@ -356,7 +373,8 @@ Deno.test("SharedPages.attach refuses a reserve (the handle sets it)", () => {
   using pages = new SharedPages({ reserve: 2 ** 20 });
   assert.throws(
     () => SharedPages.attach(pages.handle, { reserve: 2 ** 30 } as never),
-    TypeError,
-    'SharedPages.attach has no option "reserve": its options are decayMs, retain, clock',
+    new TypeError(
+      'SharedPages.attach has no option "reserve": its options are decayMs, retain, clock',
+    ),
   );
 });
