@@ -69,16 +69,36 @@ export function isTop(
 }
 
 /**
+ * Whether a free of `[ptr, ptr + size)` that is not the top allocation's
+ * (it ends before the bump) is that of the newest allocation left after a
+ * free of the one above it: it starts where the newest start known is, at
+ * or above `floor`, after a pop (`starts.exact` is false), and ends at or
+ * before the bump. What lies between its end and the bump is then the
+ * padding before the freed one, which nothing owns.
+ */
+export function afterFree(
+  ptr: number,
+  size: number,
+  top: number,
+  floor: number,
+  starts: TopStack,
+): boolean {
+  return ptr === starts.last && !starts.exact && size > 0 && ptr >= floor &&
+    ptr + size <= top;
+}
+
+/**
  * Throws unless a free or resize of `[ptr, ptr + size)` fits the newest
  * allocation that `starts` knows, `[last, top)`, where it touches it: a
  * pointer inside it but not at its start is `interior`, and its start with a
  * size that does not reach `top` is a `size-mismatch` (the one allocation
  * whose size a bump allocator knows exactly, unless a free above it left
- * padding before the bump: then no size is refused). A zero-size pointer is
- * never refused here: it owns no bytes, the allocation before it may have
- * grown over it in place (a zero-size allocation does not stop the one before
- * it from being the top), and one made at the last allocation's start looks
- * the same.
+ * padding before the bump: then no size is refused). Below it, a size that
+ * reaches past the next start known is a `size-mismatch` too. A zero-size
+ * pointer is never refused here: it owns no bytes, the allocation before it
+ * may have grown over it in place (a zero-size allocation does not stop the
+ * one before it from being the top), and one made at the last allocation's
+ * start looks the same.
  */
 export function checkLast(
   ptr: number,
@@ -87,7 +107,12 @@ export function checkLast(
   top: number,
 ): void {
   const last = starts.last;
-  if (size === 0 || last === -1 || ptr < last || ptr >= top) return;
+  if (size === 0 || last === -1 || ptr >= top) return;
+  // (Past the bump, the caller's "not live" error says more.)
+  if (ptr < last) {
+    if (ptr + size <= top) checkReach(ptr, size, starts);
+    return;
+  }
   if (ptr !== last) {
     throw new PointerError(
       `Pointer ${hex(ptr)} is inside the last allocation, at ${
@@ -104,6 +129,25 @@ export function checkLast(
     }, the last one, of ${
       top - last
     } bytes: pass the size it was allocated or last resized with`,
+    ptr,
+    "size-mismatch",
+  );
+}
+
+// An allocation below the newest one known ends at the next start known
+// above it at the latest: a size reaching past that is not its size (a
+// shrink would zero the next allocation's bytes). Allocations never overlap,
+// so a right size never reaches a start (one in another block is below or
+// above all of the current block's starts).
+function checkReach(ptr: number, size: number, starts: TopStack): void {
+  const next = starts.after(ptr);
+  if (ptr + size <= next) return;
+  throw new PointerError(
+    `Size ${size} does not match the allocation at ${
+      hex(ptr)
+    }: it would reach the allocation at ${
+      hex(next)
+    }, made after it; pass the size it was allocated or last resized with`,
     ptr,
     "size-mismatch",
   );

@@ -37,6 +37,22 @@ export class TopStack {
     return this.#n !== this.#popped;
   }
 
+  /**
+   * The first start known above `ptr`, or Infinity if none is: an
+   * allocation at `ptr` ends there at the latest. (Starts only grow from
+   * bottom to top: a push is at the bump, past every start kept.)
+   */
+  after(ptr: number): number {
+    const starts = this.#starts, n = this.#n;
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n ? starts[lo] : Infinity;
+  }
+
   /** Adds `ptr`, the newest allocation's start; it ends at the bump. */
   push(ptr: number): void {
     const n = this.#n, starts = this.#starts;

@@ -28,6 +28,7 @@ import {
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
+  afterFree,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
@@ -38,6 +39,7 @@ import {
 } from "./_align.ts";
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
+import { goneUnder } from "./parent_chain.ts";
 
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
@@ -241,9 +243,15 @@ export class Arena implements Allocator, Disposable {
     return this.#cur;
   }
 
-  /** Whether {@linkcode Arena.destroy} has been called. */
+  /**
+   * Whether the arena can no longer serve: {@linkcode Arena.destroy} has
+   * been called, or what is under it is gone (its parent, at any depth,
+   * reports `destroyed`, as an ended scratch region does, or its memory was
+   * destroyed). Every call that hands out memory then throws a
+   * {@linkcode DestroyedError}. Reading it costs a getter per parent.
+   */
   get destroyed(): boolean {
-    return this.#destroyed;
+    return this.#destroyed || !this.#parentLive();
   }
 
   /** The allocator that the blocks come from. */
@@ -319,7 +327,8 @@ export class Arena implements Allocator, Disposable {
    * Resizes an allocation. The top allocation (the last one, made after the
    * newest mark) changes size in place when its block has room; otherwise a
    * smaller size keeps the pointer and a larger one moves (copying
-   * `oldSize` bytes). Bytes past the old size read as zero.
+   * `oldSize` bytes; a smaller one moves only for an alignment its address
+   * lacks, copying `newSize`). Bytes past the old size read as zero.
    *
    * @param ptr The allocation, or 0 to allocate.
    * @param oldSize The size it was allocated (or last resized) with.
@@ -357,24 +366,34 @@ export class Arena implements Allocator, Disposable {
   /**
    * Frees the top allocation (the newest live one, made after the newest
    * mark), so that its bytes are reused: frees newest first give every byte
-   * back. Freeing any other live allocation does nothing; a pointer that is not live in this arena throws a
-   * {@linkcode PointerError}.
+   * back, the alignment padding between them too (down to the oldest one's
+   * start). Freeing any other live allocation does nothing; a pointer that
+   * is not live in this arena throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.
    */
   free(ptr: number, size: number): void {
     if (ptr === 0) return;
-    if (this.#isTop(ptr, size)) {
-      zeroBytes(this.memory, ptr, this.#top);
-      this.#top = ptr;
-      this.#starts.pop();
-      return;
-    }
+    if (this.#isTop(ptr, size)) return this.#freeTop(ptr);
     this.#checkLive();
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     // Throws if the pointer is not live; a live non-top one is a no-op.
     this.#locate(ptr, size);
+    if (this.#afterFree(ptr, size)) this.#freeTop(ptr);
+  }
+
+  #freeTop(ptr: number): void {
+    zeroBytes(this.memory, ptr, this.#top);
+    this.#top = ptr;
+    this.#starts.pop();
+  }
+
+  // Whether `[ptr, ptr + size)` is the newest allocation left after a free
+  // of the one above it: everything from its end to the bump is that one's
+  // padding, which its own free gives back too.
+  #afterFree(ptr: number, size: number): boolean {
+    return afterFree(ptr, size, this.#top, this.#floor, this.#starts);
   }
 
   #isTop(ptr: number, size: number): boolean {
@@ -530,7 +549,8 @@ export class Arena implements Allocator, Disposable {
       return ptr;
     }
     const moved = this.alloc(newSize, alignment);
-    copyBytes(this.memory, moved, ptr, oldSize);
+    // A shrink that moves (for the alignment) keeps only newSize bytes.
+    copyBytes(this.memory, moved, ptr, Math.min(oldSize, newSize));
     return moved;
   }
 
@@ -656,15 +676,20 @@ export class Arena implements Allocator, Disposable {
     }
     if (!this.#parentLive()) {
       throw new DestroyedError(
-        "Arena was used after its parent allocator was destroyed: its blocks are gone; make a new arena on a live parent",
+        `Arena was used after ${
+          goneUnder(this.#parent)
+        }: its blocks are gone; make a new arena on a live parent`,
       );
     }
   }
 
   // Whether the parent still owns the arena's blocks: its memory is not
-  // destroyed (with its page source), and it is not destroyed itself (a
-  // destroyed heap gave the blocks' pages back). A few loads: the fast paths
-  // check it, so an arena never hands out memory its parent no longer owns.
+  // destroyed (with its page source), and it does not report `destroyed` (a
+  // destroyed heap gave the blocks' pages back; an arena, pool, debug
+  // allocator or scratch region reports it for anything under it too, so
+  // this sees the whole chain). A few loads and a getter per parent: the
+  // fast paths check it, so an arena never hands out memory its parent no
+  // longer owns.
   #parentLive(): boolean {
     return this.#u8.length !== 0 &&
       this.#parent.destroyed !== true;

@@ -14,6 +14,7 @@ import {
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
+  afterFree,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
@@ -273,29 +274,36 @@ export class FixedAllocator implements Allocator {
     }
     if (newSize <= oldSize && stays) return ptr;
     const moved = this.alloc(newSize, alignment);
-    copyBytes(this.memory, moved, ptr, oldSize);
+    // A shrink that moves (for the alignment) keeps only newSize bytes.
+    copyBytes(this.memory, moved, ptr, Math.min(oldSize, newSize));
     return moved;
   }
 
   /**
    * Frees the top (newest live) allocation, so that its bytes are reused:
-   * frees newest first give every byte back. Freeing any other allocation in
-   * the region does nothing. A pointer outside the
-   * used part of the region throws a {@linkcode PointerError}.
+   * frees newest first give every byte back, the alignment padding between
+   * them too (down to the oldest one's start). Freeing any other allocation
+   * in the region does nothing. A pointer outside the used part of the
+   * region throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.
    */
   free(ptr: number, size: number): void {
     if (ptr === 0) return;
-    if (this.#isTop(ptr, size)) {
-      this.#top = ptr;
-      this.#starts.pop();
-      return;
-    }
+    if (this.#isTop(ptr, size)) return this.#freeTop(ptr);
     this.#checkLive();
     checkSize(size, this.length, "Size", "the fixed region's length");
     this.#locate(ptr, size);
+    // The newest one left after a free above it: give back its padding too.
+    if (afterFree(ptr, size, this.#top, this.ptr, this.#starts)) {
+      this.#freeTop(ptr);
+    }
+  }
+
+  #freeTop(ptr: number): void {
+    this.#top = ptr;
+    this.#starts.pop();
   }
 
   /** Gives every allocation back at once: the next one is at the start. */

@@ -105,6 +105,16 @@ export class ScratchRegion implements Allocator, Disposable {
   }
 
   /**
+   * Whether the region can no longer serve: it has ended, or its scratch
+   * arena was destroyed. An allocator made on the region (an
+   * {@linkcode Arena}, a `Pool`, a `DebugAllocator`) reads it, and refuses
+   * with a {@linkcode DestroyedError} once it is true.
+   */
+  get destroyed(): boolean {
+    return this.#ended || this.arena.destroyed;
+  }
+
+  /**
    * Allocates from the scratch arena (see {@linkcode Arena.alloc}). While a
    * region begun after this one on the same arena is open, throws a
    * {@linkcode ScratchOrderError} (the inner region's end would take the

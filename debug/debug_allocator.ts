@@ -13,9 +13,14 @@ import {
   hex,
 } from "../internal/checks.ts";
 import { fillBytes } from "../internal/bytes.ts";
-import { DestroyedError, PointerError } from "../os/errors.ts";
+import {
+  DestroyedError,
+  OutOfMemoryError,
+  PointerError,
+} from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
+import { goneUnder } from "../arena/parent_chain.ts";
 
 /** The byte of a red zone. */
 const RED = 0xfd;
@@ -192,9 +197,15 @@ export class DebugAllocator implements Allocator, Disposable {
     return this.#heldBytes;
   }
 
-  /** Whether {@linkcode DebugAllocator.destroy} has been called. */
+  /**
+   * Whether the debug allocator can no longer serve:
+   * {@linkcode DebugAllocator.destroy} has been called, or what is under it
+   * is gone (its parent, at any depth, reports `destroyed`, as an ended
+   * scratch region does, or its memory was destroyed). Every call then
+   * throws a {@linkcode DestroyedError}.
+   */
   get destroyed(): boolean {
-    return this.#destroyed;
+    return this.#destroyed || !this.#parentLive();
   }
 
   /**
@@ -218,9 +229,7 @@ export class DebugAllocator implements Allocator, Disposable {
     // the block keeps it.
     const align = alignment ?? this.#natural;
     const front = rz % align === 0 ? rz : Math.ceil(rz / align) * align;
-    const base = alignment === undefined
-      ? this.parent.alloc(front + size + rz)
-      : this.parent.alloc(front + size + rz, alignment);
+    const base = this.#allocBase(size, spanOf(front, size, rz), alignment);
     const ptr = base + front;
     fillBytes(this.memory, base, ptr, RED);
     fillBytes(this.memory, ptr + size, ptr + size + rz, RED);
@@ -421,10 +430,43 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   // The live block at `ptr` of `size`, or a PointerError saying why not.
-  // The size of the parent's allocation: front red zone (with any alignment
-  // padding), the block, the back red zone.
+  // The size of the parent's allocation for `block` (see spanOf).
   #span(block: Block): number {
-    return block.ptr - block.base + block.size + this.redZone;
+    return spanOf(block.ptr - block.base, block.size, this.redZone);
+  }
+
+  // The parent's allocation for a block of `size`: `span` bytes with the red
+  // zones. A parent that refuses the span for its size names the span, not
+  // the size asked: the error then says both (of the parent's class, its
+  // error as the cause). Any other error (an alignment refused, say) is the
+  // parent's as it is.
+  #allocBase(size: number, span: number, alignment?: number): number {
+    try {
+      return alignment === undefined
+        ? this.parent.alloc(span)
+        : this.parent.alloc(span, alignment);
+    } catch (e) {
+      if (span === size || !String((e as Error)?.message).includes(`${span}`)) {
+        throw e;
+      }
+      const why =
+        `with its red zones that is ${span} bytes, which its parent refused (${
+          (e as Error).message
+        })`;
+      let error: Error;
+      if (e instanceof OutOfMemoryError) {
+        error = new OutOfMemoryError(
+          `Debug allocator cannot allocate ${size} bytes: ${why}`,
+          size,
+        );
+      } else if (e instanceof RangeError) {
+        error = new RangeError(
+          `Size ${size} exceeds what the debug allocator's parent can hold: ${why}`,
+        );
+      } else throw e;
+      error.cause = e;
+      throw error;
+    }
   }
 
   #find(ptr: number, size: number, what = "Size"): Block {
@@ -528,13 +570,30 @@ export class DebugAllocator implements Allocator, Disposable {
         "Debug allocator was used after destroy(): make a new one",
       );
     }
-    const parent = this.parent;
-    if (parent.destroyed === true || this.memory.destroyed) {
+    if (!this.#parentLive()) {
       throw new DestroyedError(
-        "Debug allocator was used after its parent allocator was destroyed: its blocks are gone",
+        `Debug allocator was used after ${
+          goneUnder(this.parent)
+        }: its blocks are gone; make a new one on a live parent`,
       );
     }
   }
+
+  // Whether the parent still owns the blocks: neither it (which reports
+  // `destroyed` for anything under it too, if it is an arena, pool, debug
+  // allocator or scratch region) nor the memory is destroyed.
+  #parentLive(): boolean {
+    return this.parent.destroyed !== true && this.memory.destroyed !== true;
+  }
+}
+
+// The size of the parent's allocation for a block: the front red zone (with
+// any alignment padding), the block and the back red zone; at least 1 byte,
+// so that zero-size blocks with no red zone (on a bump allocator, which
+// hands out the same pointer for every zero-size request) do not share a
+// pointer.
+function spanOf(front: number, size: number, redZone: number): number {
+  return Math.max(1, front + size + redZone);
 }
 
 // The first byte in [from, to) that is not `byte`, or -1.

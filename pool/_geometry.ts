@@ -75,9 +75,12 @@ export function poolGeometry(
       ? DEFAULT_SLAB_SIZE
       : DEFAULT_SLAB_SIZE - PARENT_HEADER;
     const wanted = pad + MIN_DEFAULT_BLOCKS * stride;
+    // Whole pages with the parent's header, less the header: rounding
+    // `wanted` alone, then taking the header off, could leave it short.
+    const header = onPages ? 0 : PARENT_HEADER;
     slabSize = wanted <= base ? base : Math.min(
       MAX_SLAB_SIZE,
-      Math.ceil(wanted / PAGE_SIZE) * PAGE_SIZE - (onPages ? 0 : PARENT_HEADER),
+      Math.ceil((wanted + header) / PAGE_SIZE) * PAGE_SIZE - header,
     );
   } else {
     checkSize(slabSize, MAX_SLAB_SIZE, "Slab size", "the largest slab");

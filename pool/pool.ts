@@ -21,6 +21,7 @@ import { Slabs } from "./_slabs.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
+import { goneUnder } from "../arena/parent_chain.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.
@@ -355,9 +356,14 @@ export class Pool extends Object implements Allocator, Disposable {
     return this.#slabs.emptySlabs * this.slabSize;
   }
 
-  /** Whether {@linkcode Pool.destroy} has been called. */
+  /**
+   * Whether the pool can no longer serve: {@linkcode Pool.destroy} has been
+   * called, or what is under it is gone (its parent, at any depth, reports
+   * `destroyed`, as an ended scratch region does, or its memory was
+   * destroyed). Every call then throws a {@linkcode DestroyedError}.
+   */
   get destroyed(): boolean {
-    return this.#destroyed;
+    return this.#destroyed || !this.#live();
   }
 
   /**
@@ -870,8 +876,10 @@ export class Pool extends Object implements Allocator, Disposable {
 
   // Whether the parent still owns the slabs: its memory is neither revoked
   // nor detached (an empty view) and, for a parent that is no page source,
-  // it is not destroyed itself (a destroyed heap gave the slabs' pages
-  // back).
+  // it does not report `destroyed` (a destroyed heap gave the slabs' pages
+  // back; an arena, pool, debug allocator or scratch region reports it for
+  // anything under it too, so this sees the whole chain, a getter per
+  // parent).
   #live(): boolean {
     return this.#revoked === false && this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive());
@@ -888,7 +896,9 @@ export class Pool extends Object implements Allocator, Disposable {
     }
     if (!this.#live()) {
       throw new DestroyedError(
-        "Pool was used after its parent allocator was destroyed: its slabs are gone; make a new pool on a live parent",
+        `Pool was used after ${
+          goneUnder(this.#parent)
+        }: its slabs are gone; make a new pool on a live parent`,
       );
     }
   }

@@ -71,9 +71,18 @@ function check(
   // the newest start, ends at the bump and was placed after the newest mark.
   let top = arena.blocks[0].ptr + 32;
   let starts: number[] = [];
+  // Whether the newest start's allocation was freed last (nothing pushed or
+  // resized in place since): the newest one left may then end before the
+  // bump, with the freed one's padding between, which its free gives back.
+  let popped = false;
+  const afterMark = (e: Entry) =>
+    marks.length === 0 || e.seq > marks.at(-1)!.seq;
   const isTop = (e: Entry) =>
-    e.ptr === starts.at(-1) && e.ptr + e.size === top &&
-    (marks.length === 0 || e.seq > marks.at(-1)!.seq);
+    e.ptr === starts.at(-1) && e.ptr + e.size === top && afterMark(e);
+  // Whether a free of `e` gives its bytes back (and any padding above it).
+  const freesTop = (e: Entry) =>
+    isTop(e) || (popped && e.size > 0 && e.ptr === starts.at(-1) &&
+      e.ptr + e.size <= top && afterMark(e));
 
   const placed = (ptr: number, n: number): Entry => {
     assert.equal((address + BigInt(ptr)) % BigInt(alignment), 0n, "aligned");
@@ -91,13 +100,16 @@ function check(
     const block = arena.blocks.find((b) =>
       ptr >= b.ptr + 32 && ptr <= b.ptr + b.size
     )!;
-    if (top < block.ptr + 32 || top > block.ptr + block.size) starts = [];
+    if (top < block.ptr + 32 || top > block.ptr + block.size) {
+      [starts, popped] = [[], false];
+    }
     // A zero-size allocation on the bump leaves the one before it the top.
     if (ptr + n !== top) {
       if (starts.length === TOP_STACK_LIMIT) {
         starts.splice(0, starts.length / 2);
       }
       starts.push(ptr);
+      popped = false;
     }
     top = ptr + n;
     return entry;
@@ -120,12 +132,12 @@ function check(
         if (live.length === 0) break;
         const i = o.pick % live.length;
         const e = live[i];
-        const wasTop = isTop(e);
+        const wasTop = freesTop(e), given = wasTop ? top - e.ptr : 0;
         arena.free(e.ptr, e.size);
         live.splice(i, 1);
-        if (wasTop) (top = e.ptr, starts.pop());
-        assert.equal(arena.bytesUsed, used - (wasTop ? e.size : 0), "free");
-        assert.ok(isZero(mem, e.ptr, wasTop ? e.size : 0), "freed top is zero");
+        if (wasTop) (top = e.ptr, starts.pop(), popped = true);
+        assert.equal(arena.bytesUsed, used - given, "free");
+        assert.ok(isZero(mem, e.ptr, given), "freed top is zero");
         break;
       }
       case "resize": {
@@ -133,13 +145,14 @@ function check(
         const i = o.pick % live.length;
         const e = live[i];
         const wasTop = isTop(e);
+        const freed = freesTop(e), given = freed ? top - e.ptr : 0;
         const ptr = arena.resize(e.ptr, e.size, o.size);
         const kept = Math.min(e.size, o.size);
         if (o.size === 0) {
           assert.equal(ptr, 0);
           live.splice(i, 1);
-          if (wasTop) (top = e.ptr, starts.pop());
-          assert.equal(arena.bytesUsed, used - (wasTop ? e.size : 0));
+          if (freed) (top = e.ptr, starts.pop(), popped = true);
+          assert.equal(arena.bytesUsed, used - given);
           break;
         }
         assert.ok(hasPattern(mem, ptr, kept, e.seed), "resize keeps bytes");
@@ -148,7 +161,7 @@ function check(
         if (o.size <= e.size || (wasTop && ptr === e.ptr)) {
           assert.equal(ptr, e.ptr, "shrink or top growth stays in place");
           if (wasTop) {
-            top = ptr + o.size;
+            [top, popped] = [ptr + o.size, false];
             assert.equal(arena.bytesUsed, used - e.size + o.size);
           } else assert.equal(arena.bytesUsed, used);
           e.size = o.size;
@@ -164,7 +177,7 @@ function check(
       }
       case "mark":
         marks.push({ mark: arena.mark(), seq, used, top });
-        starts = [];
+        [starts, popped] = [[], false];
         break;
       case "pop": {
         if (marks.length === 0 || (stale.length > 0 && o.pick % 5 === 0)) {
@@ -180,7 +193,7 @@ function check(
         stale.push(...marks.slice(i + 1).map((x) => x.mark));
         marks = marks.slice(0, i + 1);
         live = live.filter((e) => e.seq <= m.seq);
-        [top, starts] = [m.top, []];
+        [top, starts, popped] = [m.top, [], false];
         assert.equal(arena.bytesUsed, m.used, "pop restores bytesUsed");
         assert.equal(arena.capacity, capacity, "pop keeps the blocks");
         break;
@@ -190,7 +203,7 @@ function check(
         stale.push(...marks.map((x) => x.mark));
         marks = [];
         live = [];
-        [top, starts] = [arena.blocks[0].ptr + 32, []];
+        [top, starts, popped] = [arena.blocks[0].ptr + 32, [], false];
         assert.equal(arena.bytesUsed, 0);
         assert.equal(arena.capacity, capacity, "clear keeps the blocks");
         break;

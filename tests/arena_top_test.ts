@@ -207,16 +207,18 @@ const cases: TopCase[] = [
     next: 0,
   },
   {
+    // Once Z is freed, A is the newest again: its free gives back the
+    // padding before Z too.
     name: "a zero-size allocation past padding is the top; the one before not",
     steps: [
       { alloc: "A", size: 8, at: 0, used: 8 },
       { alloc: "Z", size: 0, at: 16, used: 16 },
       { free: "A", plus: 0, size: 8, used: 16 },
       { free: "Z", plus: 0, size: 0, used: 16 },
-      { free: "A", plus: 0, size: 8, used: 16 },
+      { free: "A", plus: 0, size: 8, used: 0 },
     ],
-    gone: [],
-    next: 16,
+    gone: ["A"],
+    next: 0,
   },
   {
     name: "an interior free of the top allocation is refused",

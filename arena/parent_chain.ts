@@ -1,0 +1,51 @@
+/**
+ * What is gone under an allocator that can no longer serve: the words an
+ * `Arena`, a `Pool` or a `DebugAllocator` puts in its
+ * `DestroyedError` when its parent reports `destroyed`.
+ *
+ * @module
+ */
+import type { Allocator } from "../os/allocator.ts";
+
+// What the walk reads of each link: `destroyed` (chained: an arena, pool,
+// debug allocator or scratch region reports it for anything under it too),
+// `ended` (a scratch region's), and the next link down (`parent`, or a
+// scratch region's `arena`).
+interface Link {
+  readonly destroyed?: boolean;
+  readonly ended?: boolean;
+  readonly parent?: unknown;
+  readonly arena?: unknown;
+}
+
+// Chains loop only by mistake; a bound keeps the walk finite anyway.
+const MAX_DEPTH = 64;
+
+/**
+ * Says what is gone under a child whose `parent` reports `destroyed`: the
+ * deepest link of the chain that does (the one gone itself, not one that
+ * only reports what is under it), how far down it is, and whether it was
+ * destroyed or (a scratch region) ended. Slow paths only: it walks the chain.
+ *
+ * @param parent The child's parent.
+ * @returns A phrase such as "its parent allocator (a Heap) was destroyed".
+ */
+export function goneUnder(parent: Allocator): string {
+  let link = parent as Link;
+  if (link.destroyed !== true) {
+    return "its memory was destroyed with its page source";
+  }
+  let depth = 1;
+  for (; depth < MAX_DEPTH; depth++) {
+    const next = link.parent ?? link.arena;
+    if (typeof next !== "object" || next === null) break;
+    if ((next as Link).destroyed !== true) break;
+    link = next as Link;
+  }
+  const name = (link as object).constructor?.name || "Allocator";
+  const what = `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+  const verb = link.ended === true ? "ended" : "was destroyed";
+  return depth === 1
+    ? `its parent allocator (${what}) ${verb}`
+    : `an allocator under its parent (${what}, ${depth} levels down) ${verb}`;
+}
