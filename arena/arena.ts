@@ -39,7 +39,7 @@ import {
 } from "./_align.ts";
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
-import { goneUnder } from "./parent_chain.ts";
+import { goneUnder } from "../internal/parent_chain.ts";
 
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
@@ -499,10 +499,21 @@ export class Arena implements Allocator, Disposable {
       this.#growth,
       Math.min(this.#growth * 2, MAX_BLOCK_GROWTH),
     );
-    const blockSize = Math.max(growth, ARENA_HEADER_SIZE + alignment + size);
-    // Nothing changes before the parent has succeeded.
-    const block = this.#allocBlock(blockSize, size, alignment);
-    this.#growth = growth;
+    const need = ARENA_HEADER_SIZE + alignment + size;
+    let blockSize = Math.max(growth, need);
+    // Nothing changes before the parent has succeeded. A parent with no room
+    // for the grown block may still have room for the least block that
+    // holds the request (a doubled 1 MiB block failed where 512 KiB were
+    // free, and every later alloc with it).
+    let block: number;
+    try {
+      block = this.#allocBlock(blockSize, size, alignment);
+      this.#growth = growth;
+    } catch (e) {
+      const least = Math.max(this.blockSize, need);
+      if (!(e instanceof OutOfMemoryError) || least >= blockSize) throw e;
+      block = this.#allocBlock(blockSize = least, size, alignment);
+    }
     this.#insert(next, block, blockSize);
     const start = block + ARENA_HEADER_SIZE;
     const ptr = start + (-(start + bias) & mask);
@@ -512,16 +523,20 @@ export class Arena implements Allocator, Disposable {
   }
 
   // A block of `blockSize` bytes from the parent for `size` bytes at
-  // `alignment`. A parent that cannot hold a block that large says so of
-  // its own size (a RangeError); the caller asked for `size`: an
-  // OutOfMemoryError for it, the parent's error as its cause.
+  // `alignment`. A parent that cannot hold a block that large (a RangeError)
+  // or has no room for it (an OutOfMemoryError) says so of its own size; the
+  // caller asked for `size`: an OutOfMemoryError for it, the parent's error
+  // as its cause.
   #allocBlock(blockSize: number, size: number, alignment: number): number {
     try {
       return this.#parent.alloc(blockSize);
     } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
+      if (!(e instanceof RangeError || e instanceof OutOfMemoryError)) throw e;
+      const why = e instanceof RangeError
+        ? "more than its parent can give"
+        : "and its parent has no room for it";
       const error = new OutOfMemoryError(
-        `Arena cannot hold ${size} bytes at alignment ${alignment}: it needs a block of ${blockSize} bytes, more than its parent can give (${e.message})`,
+        `Arena cannot hold ${size} bytes at alignment ${alignment}: it needs a block of ${blockSize} bytes, ${why} (${e.message})`,
         size,
       );
       error.cause = e;

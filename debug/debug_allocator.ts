@@ -20,7 +20,7 @@ import {
 } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
-import { goneUnder } from "../arena/parent_chain.ts";
+import { goneUnder } from "../internal/parent_chain.ts";
 
 /** The byte of a red zone. */
 const RED = 0xfd;

@@ -21,7 +21,7 @@ import { Slabs } from "./_slabs.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
-import { goneUnder } from "../arena/parent_chain.ts";
+import { goneUnder } from "../internal/parent_chain.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.

@@ -5,7 +5,12 @@
 // same pointer from the next allocation.
 import assert from "node:assert/strict";
 import { Arena, type ArenaMark } from "../arena/mod.ts";
-import { DestroyedError, OutOfMemoryError, PointerError } from "../os/mod.ts";
+import {
+  BufferPages,
+  DestroyedError,
+  OutOfMemoryError,
+  PointerError,
+} from "../os/mod.ts";
 import { type Parent, parents } from "./_arena_parents.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
 import { type Case, type Env as RunEnv, runCase } from "./_run_ops.ts";
@@ -359,4 +364,34 @@ Deno.test("arena: destroy after its parent was destroyed forgets the blocks", ()
     arena.destroy();
     assert.ok(arena.destroyed);
   }
+});
+
+Deno.test("arena: a grown block that does not fit gives way to the least block that does", () => {
+  // 384 pages: blocks of 4 KiB doubling to 512 KiB fill ~1 MiB; the next,
+  // 1 MiB, does not fit, but 3000 bytes' block does, until nothing does.
+  using pages = new BufferPages({ reserve: 1.5 * MiB });
+  using arena = new Arena({ parent: pages });
+  let count = 0;
+  for (;;) {
+    try {
+      arena.alloc(3000);
+      count++;
+    } catch (e) {
+      assert.ok(e instanceof OutOfMemoryError);
+      assert.equal(e.requested, 3000);
+      assert.match(
+        e.message,
+        /^Arena cannot hold 3000 bytes at alignment 16: it needs a block of 4096 bytes, and its parent has no room for it \(Out of memory: /,
+      );
+      break;
+    }
+  }
+  // Every page but page 0 went to a block: the doubling blocks (4 KiB to
+  // 512 KiB: 1 + 2 + 5 + 10 + 21 + 43 + 87 + 174 allocations), then blocks
+  // of the arena's block size (4096, holding one each) in the last 512 KiB.
+  assert.equal(pages.liveBytes, pages.reservedBytes - 4096);
+  assert.equal(arena.blocks.length, 8 + 128);
+  assert.equal(count, 343 + 128);
+  // And it still serves what fits in its current block: nothing lost.
+  assert.equal(arena.alloc(0) > 0, true);
 });

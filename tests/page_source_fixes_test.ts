@@ -149,6 +149,34 @@ Deno.test("the tail given back by a shrinking resize is stamped with the time of
   assert.equal(pages.retainedBytes, 2 * P);
 });
 
+Deno.test("while runs are kept, the timer renews the time frees are stamped with", async () => {
+  // decayMs 200 of a fake clock: the timer comes at least every 50 ms of it
+  // (a quarter) and reads the clock, so that a free stamps a reading at most
+  // that old (the old code kept the construction's reading until the first
+  // run was due, and a run freed at 190 went back with it at 201).
+  let now = 0, reads = 0;
+  using pages = new OsPages({
+    reserve: 2 ** 20,
+    decayMs: 200,
+    clock: () => (reads++, now),
+  });
+  // (A live run between them, so that b's run does not merge into a's.)
+  const a = pages.alloc(2 * P), _between = pages.alloc(P);
+  const b = pages.alloc(2 * P);
+  pages.free(a, 2 * P); // nothing was kept: stamped 0, the timer armed
+  now = 50;
+  const before = reads;
+  for (let i = 0; i < 500 && reads === before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(reads > before, "the timer read the clock");
+  now = 190;
+  pages.free(b, 2 * P); // stamped 50, the timer's reading
+  now = 201;
+  assert.equal(pages.decay(), 2 * P); // a's run alone: b's is 151 old
+  assert.equal(pages.retainedBytes, 2 * P);
+});
+
 // ── resize after allocDirty ─────────────────────────────────────────────────
 
 for (
