@@ -39,7 +39,13 @@ import {
 } from "./_align.ts";
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { whenRevoked } from "../internal/revoke.ts";
-import { goneUnder } from "../internal/parent_chain.ts";
+import {
+  ENDS,
+  ENDS_HERE,
+  endsHere,
+  goneUnder,
+  noteEnd,
+} from "../internal/parent_chain.ts";
 
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
@@ -133,6 +139,10 @@ export class Arena implements Allocator, Disposable {
   #bias: number;
   #growth: number;
   #destroyed = false;
+  // The count of ends (ENDS) at which the parent's chain was last seen live,
+  // if it ends only by counted calls (else -1: asked at every call).
+  #liveAt = -1;
+  #endsHere: boolean;
 
   // The chain, in order: first byte, size, bump when left (only for blocks
   // before the current one), and bytes used in the blocks before it.
@@ -199,6 +209,7 @@ export class Arena implements Allocator, Disposable {
     this.#owned = null;
     if (parent === undefined) parent = this.#owned = defaultPages();
     this.#parent = parent;
+    this.#endsHere = endsHere(parent);
     this.memory = parent.memory;
     this.alignment = alignment;
     this.blockSize = blockSize;
@@ -248,7 +259,7 @@ export class Arena implements Allocator, Disposable {
    * been called, or what is under it is gone (its parent, at any depth,
    * reports `destroyed`, as an ended scratch region does, or its memory was
    * destroyed). Every call that hands out memory then throws a
-   * {@linkcode DestroyedError}. Reading it costs a getter per parent.
+   * {@linkcode DestroyedError}.
    */
   get destroyed(): boolean {
     return this.#destroyed || !this.#parentLive();
@@ -448,6 +459,7 @@ export class Arena implements Allocator, Disposable {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    noteEnd();
     const ptrs = this.#ptrs;
     const sizes = this.#sizes;
     this.#ptrs = [];
@@ -702,11 +714,22 @@ export class Arena implements Allocator, Disposable {
   // destroyed (with its page source), and it does not report `destroyed` (a
   // destroyed heap gave the blocks' pages back; an arena, pool, debug
   // allocator or scratch region reports it for anything under it too, so
-  // this sees the whole chain). A few loads and a getter per parent: the
-  // fast paths check it, so an arena never hands out memory its parent no
-  // longer owns.
+  // this sees the whole chain). The fast paths check it, so an arena never
+  // hands out memory its parent no longer owns: a few loads while no end
+  // was counted since the chain was last asked.
   #parentLive(): boolean {
     return this.#u8.length !== 0 &&
-      this.#parent.destroyed !== true;
+      (this.#liveAt === ENDS[0] || this.#askParent());
+  }
+
+  #askParent(): boolean {
+    if (this.#parent.destroyed === true) return false;
+    if (this.#endsHere) this.#liveAt = ENDS[0];
+    return true;
+  }
+
+  /** Whether this arena's chain ends only by calls counted in ENDS. */
+  get [ENDS_HERE](): boolean {
+    return this.#endsHere;
   }
 }

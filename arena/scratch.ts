@@ -11,6 +11,7 @@ import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
 import { Arena } from "./arena.ts";
 import { arenaRegions } from "./_regions.ts";
+import { ENDS_HERE, endsHere, noteEnd } from "../internal/parent_chain.ts";
 
 /**
  * Thrown when a scratch region is ended while a region begun after it on the
@@ -114,6 +115,11 @@ export class ScratchRegion implements Allocator, Disposable {
     return this.#ended || this.arena.destroyed;
   }
 
+  /** Whether the region's chain ends only by calls counted in ENDS. */
+  get [ENDS_HERE](): boolean {
+    return endsHere(this.arena);
+  }
+
   /**
    * Allocates from the scratch arena (see {@linkcode Arena.alloc}). While a
    * region begun after this one on the same arena is open, throws a
@@ -198,6 +204,7 @@ export class ScratchRegion implements Allocator, Disposable {
       );
     }
     this.#ended = true;
+    noteEnd();
     depths[this.#slot] = open - 1;
     // Throws a RangeError if a pop() or clear() on the arena itself already
     // went below the region's start; the region counts as ended anyway.

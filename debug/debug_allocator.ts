@@ -20,7 +20,12 @@ import {
 } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
-import { goneUnder } from "../internal/parent_chain.ts";
+import {
+  ENDS_HERE,
+  endsHere,
+  goneUnder,
+  noteEnd,
+} from "../internal/parent_chain.ts";
 
 /** The byte of a red zone. */
 const RED = 0xfd;
@@ -396,6 +401,7 @@ export class DebugAllocator implements Allocator, Disposable {
     if (this.#destroyed) return;
     const leaks = this.leaks();
     this.#destroyed = true;
+    noteEnd();
     const held = this.#held.slice(this.#heldHead);
     try {
       for (const block of [...held, ...this.#live.values()]) {
@@ -584,6 +590,11 @@ export class DebugAllocator implements Allocator, Disposable {
   // allocator or scratch region) nor the memory is destroyed.
   #parentLive(): boolean {
     return this.parent.destroyed !== true && this.memory.destroyed !== true;
+  }
+
+  /** Whether this allocator's chain ends only by calls counted in ENDS. */
+  get [ENDS_HERE](): boolean {
+    return endsHere(this.parent);
   }
 }
 

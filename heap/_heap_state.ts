@@ -6,6 +6,7 @@
 // HeapState and calls in here off them.
 import { checkOptions, checkSize, kindOf } from "../internal/checks.ts";
 import { checkKeepOptions } from "../internal/options.ts";
+import { noteEnd } from "../internal/parent_chain.ts";
 import { whenRevoked } from "../internal/revoke.ts";
 import { unrefTimer } from "../internal/timers.ts";
 import { defaultPages } from "../os/default_pages.ts";
@@ -496,6 +497,7 @@ export class HeapState {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    noteEnd();
     this.#unwatch();
     clearTimeout(this.trimTimer);
     const pages = this.pages;

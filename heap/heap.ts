@@ -18,6 +18,7 @@ import * as runCache from "./_run_cache.ts";
 import { classStats, inspectPointer } from "./_inspect.ts";
 import { checkedResize, resizeBlock } from "./_resize.ts";
 import { checkNumber } from "../internal/checks.ts";
+import { ENDS_HERE } from "../internal/parent_chain.ts";
 import * as table from "./_span_table.ts";
 import type { SpanTable } from "./_span_table.ts";
 import type {
@@ -368,6 +369,14 @@ export class Heap implements Allocator, Disposable {
    */
   get tableBytes(): number {
     return this.#state.tableBytes;
+  }
+
+  /**
+   * `destroyed` changes only by {@linkcode Heap.destroy}, which counts it
+   * for the allocators on the heap.
+   */
+  get [ENDS_HERE](): boolean {
+    return true;
   }
 
   /** Whether {@linkcode Heap.destroy} has been called. */

@@ -7,6 +7,36 @@
  */
 import type { Allocator } from "../os/allocator.ts";
 
+/**
+ * A count of ends: every `destroy()` of an allocator or page source of this
+ * library, and every scratch region's end, adds one. A child whose chain of
+ * parents was all live at one count, and can end only by such calls
+ * ({@linkcode endsHere}), need not ask the chain again until the count
+ * moves: one load on its fast path, however deep the chain (asking cost a
+ * getter a level: an arena three levels up on a heap went from 4.3 to 14.3
+ * ns per alloc).
+ */
+export const ENDS: Int32Array = new Int32Array(1);
+
+/** Counts one end; called by every destroy() (and a region's end). */
+export function noteEnd(): void {
+  ENDS[0]++;
+}
+
+/**
+ * The key of a getter that says an allocator's `destroyed` (and, for a
+ * child, its whole chain's) changes only by a call in this thread that
+ * counts in {@linkcode ENDS}: true of this library's allocators and page
+ * sources, but not of `SharedPages` (another worker may destroy it) or a
+ * chain over one, nor of an allocator from elsewhere.
+ */
+export const ENDS_HERE: unique symbol = Symbol("endsHere");
+
+/** Whether `parent`'s chain ends only by calls counted in {@linkcode ENDS}. */
+export function endsHere(parent: unknown): boolean {
+  return (parent as { [ENDS_HERE]?: boolean })?.[ENDS_HERE] === true;
+}
+
 // What the walk reads of each link: `destroyed` (chained: an arena, pool,
 // debug allocator or scratch region reports it for anything under it too),
 // `ended` (a scratch region's), and the next link down (`parent`, or a

@@ -22,6 +22,7 @@ import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { detachBuffer, revokeMemory } from "../internal/revoke.ts";
+import { ENDS_HERE, noteEnd } from "../internal/parent_chain.ts";
 
 import type { PageSourceOptions } from "./page_source_options.ts";
 
@@ -221,6 +222,15 @@ export abstract class PageSource implements Allocator, Disposable {
   get freeRuns(): number {
     if (this.#destroyed) return 0;
     return this.#runs.freeRuns;
+  }
+
+  /**
+   * Whether `destroyed` changes only by this instance's own `destroy()`
+   * (counted for the allocators on it): not for shared pages, which another
+   * worker may destroy.
+   */
+  get [ENDS_HERE](): boolean {
+    return this.kind !== "shared";
   }
 
   /** Whether {@linkcode PageSource.destroy} has been called. */
@@ -592,6 +602,7 @@ export abstract class PageSource implements Allocator, Disposable {
     if (!moved) this.detach();
     revokeMemory(this.memory);
     this.#destroyed = true;
+    noteEnd();
     this.#decay.stop();
     this.#runs.drop();
     this.unmap(moved);

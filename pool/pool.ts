@@ -21,7 +21,13 @@ import { Slabs } from "./_slabs.ts";
 import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
-import { goneUnder } from "../internal/parent_chain.ts";
+import {
+  ENDS,
+  ENDS_HERE,
+  endsHere,
+  goneUnder,
+  noteEnd,
+} from "../internal/parent_chain.ts";
 
 // V8 folds a module's own constants into the code, not imported ones: the
 // hot paths use these local copies.
@@ -232,6 +238,10 @@ export class Pool extends Object implements Allocator, Disposable {
   // detaches or revokes its memory (below); any other parent (a heap) may
   // be destroyed with its memory still alive.
   #askParent: boolean = setup!.askParent;
+  // The count of ends (ENDS) at which the parent's chain was last seen live,
+  // if it ends only by counted calls (else -1: asked at every call).
+  #liveAt = -1;
+  #endsHere: boolean = endsHere(setup!.parent);
   // The memory's views, never replaced: a detached memory (a BufferPages
   // or OsPages destroyed) shows as an empty #f64, which the fast paths
   // test — for a pool V8 knows, a test it folds away until some buffer in
@@ -854,6 +864,7 @@ export class Pool extends Object implements Allocator, Disposable {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    noteEnd();
     this.#unwatch();
     // Every fast path falls through to the checks, which throw.
     // (clear() made no slab current: the count reads #armedOne, no block.)
@@ -878,16 +889,27 @@ export class Pool extends Object implements Allocator, Disposable {
   // nor detached (an empty view) and, for a parent that is no page source,
   // it does not report `destroyed` (a destroyed heap gave the slabs' pages
   // back; an arena, pool, debug allocator or scratch region reports it for
-  // anything under it too, so this sees the whole chain, a getter per
-  // parent).
+  // anything under it too, so this sees the whole chain: asked again only
+  // once an end was counted, where the chain ends only so).
   #live(): boolean {
     return this.#revoked === false && this.#f64.length !== 0 &&
       (this.#askParent === false || this.#parentAlive());
   }
 
   #parentAlive(): boolean {
-    return (this.#parent as { readonly destroyed?: boolean }).destroyed !==
-      true;
+    return this.#liveAt === ENDS[0] || this.#askChain();
+  }
+
+  #askChain(): boolean {
+    const parent = this.#parent as { readonly destroyed?: boolean };
+    if (parent.destroyed === true) return false;
+    if (this.#endsHere) this.#liveAt = ENDS[0];
+    return true;
+  }
+
+  /** Whether this pool's chain ends only by calls counted in ENDS. */
+  get [ENDS_HERE](): boolean {
+    return this.#endsHere;
   }
 
   #checkLive(): void {

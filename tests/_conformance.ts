@@ -561,7 +561,7 @@ function exhaustion<X>(c: Contract<X>): ContractCase<X>[] {
         ...names.map((a): Op<X> => ["alloc", a, size]),
         refused(({ allocator }) => allocator.alloc(size), {
           error: OutOfMemoryError,
-          message: /^(Out of memory|Fixed region is full)/,
+          message: /^(Out of memory|Fixed region is full|Arena cannot hold)/,
         }),
         ...[...names].reverse().map((a): Op<X> => ["free", a]),
         ["restored", "empty"],

@@ -261,3 +261,40 @@ Deno.test("a debug allocation its parent refuses for another reason keeps the pa
     message: /^Alignment 64 /,
   });
 });
+
+Deno.test("a child asks an allocator from elsewhere at every call, and sees every end under a chain of ours", () => {
+  using pages = new BufferPages({ reserve: 2 ** 22 });
+  using heap = new Heap({ pages });
+  // An allocator of the user's: its `destroyed` flips with no call of ours.
+  let gone = false;
+  const theirs = {
+    memory: heap.memory,
+    get destroyed() {
+      return gone;
+    },
+    alloc: (size: number) => heap.alloc(size),
+    resize: (p: number, o: number, n: number) => heap.resize(p, o, n),
+    free: (p: number, size: number) => heap.free(p, size),
+  };
+  const onTheirs = new Arena({ parent: theirs });
+  const deep = new Arena({
+    parent: new Arena({ parent: new Arena({ parent: heap }) }),
+  });
+  for (let i = 0; i < 3; i++) onTheirs.alloc(16), deep.alloc(16); // seen live
+  gone = true;
+  assert.throws(() => onTheirs.alloc(16), DestroyedError);
+  assert.equal(onTheirs.destroyed, true);
+  assert.equal(deep.destroyed, false);
+  deep.alloc(16);
+  // An end elsewhere (another heap) is counted too: the chain is asked
+  // again, and is still live.
+  new Heap({ pages }).destroy();
+  deep.alloc(16);
+  heap.destroy();
+  assert.throws(
+    () => deep.alloc(16),
+    new DestroyedError(
+      "Arena was used after an allocator under its parent (a Heap, 3 levels down) was destroyed: its blocks are gone; make a new arena on a live parent",
+    ),
+  );
+});

@@ -106,9 +106,10 @@ for (const maker of parents) {
     live: ["used"],
     reasons: BUMP_REASONS,
     exhaust: [{
-      // Room for the first 4 KiB block, not for the 8 KiB second one (a
-      // heap parent has its own page, and puts each block in a large block).
-      reserve: maker.pageAligned ? 3 * P : 4 * P,
+      // Room for the first 4 KiB block alone: not for the 8 KiB second one,
+      // nor for the least block it falls back to (a heap parent has its own
+      // page, and puts each block in a large block).
+      reserve: maker.pageAligned ? 2 * P : 3 * P,
       // A multiple of the alignment: a freed allocation leaves the padding
       // before it in use, which would stop the frees in reverse order.
       size: 1008,
