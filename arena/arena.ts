@@ -378,8 +378,9 @@ export class Arena implements Allocator, Disposable {
    * Frees the top allocation (the newest live one, made after the newest
    * mark), so that its bytes are reused: frees newest first give every byte
    * back, the alignment padding between them too (down to the oldest one's
-   * start). Freeing any other live allocation does nothing; a pointer that
-   * is not live in this arena throws a {@linkcode PointerError}.
+   * start). Freeing any other live allocation does nothing, unless its size
+   * reaches a later allocation (a `size-mismatch`); a pointer that is not
+   * live in this arena throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.

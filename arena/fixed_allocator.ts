@@ -283,8 +283,9 @@ export class FixedAllocator implements Allocator {
    * Frees the top (newest live) allocation, so that its bytes are reused:
    * frees newest first give every byte back, the alignment padding between
    * them too (down to the oldest one's start). Freeing any other allocation
-   * in the region does nothing. A pointer outside the used part of the
-   * region throws a {@linkcode PointerError}.
+   * in the region does nothing, unless its size reaches a later allocation
+   * (a `size-mismatch`). A pointer outside the used part of the region
+   * throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.

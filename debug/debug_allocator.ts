@@ -304,9 +304,11 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#checkRedZones(block);
     // The free below pushes older blocks out of the quarantine; one written
     // after its free is reported now, before anything moves (found after
-    // the move, the new block would leak and the old pointer be dead).
-    const error = this.#evict(this.#span(block));
-    if (error) throw error;
+    // the move, the new block would leak and the old pointer be dead):
+    // those blocks go back, as a report of them does. Else nothing goes
+    // back yet: an alloc that fails must change nothing.
+    const room = this.#span(block);
+    if (this.#wouldEvict(room)) throw this.#evict(room);
     const moved = this.alloc(newSize, alignment);
     this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
     this.free(ptr, oldSize);
@@ -342,6 +344,26 @@ export class DebugAllocator implements Allocator, Disposable {
     const evicted = this.#evict(0); // (not `??=`: it must run either way)
     error ??= evicted;
     if (error) throw error;
+  }
+
+  // Whether #evict(room) would find a block written after its free, found
+  // without giving anything back.
+  #wouldEvict(room: number): boolean {
+    let bytes = this.#heldBytes;
+    for (
+      let i = this.#heldHead;
+      bytes + room > this.quarantine && i < this.#held.length;
+      i++
+    ) {
+      const old = this.#held[i];
+      bytes -= this.#span(old);
+      try {
+        this.#checkJunk(old);
+      } catch {
+        return true;
+      }
+    }
+    return false;
   }
 
   // Gives the oldest quarantined blocks back to the parent until `room`
@@ -452,9 +474,12 @@ export class DebugAllocator implements Allocator, Disposable {
         ? this.parent.alloc(span)
         : this.parent.alloc(span, alignment);
     } catch (e) {
-      if (span === size || !String((e as Error)?.message).includes(`${span}`)) {
-        throw e;
-      }
+      // A refusal of the span's size: out of memory, or a RangeError that
+      // names the span as the size (not an alignment's, whose message may
+      // hold the same digits).
+      const ofSize = e instanceof OutOfMemoryError ||
+        (e instanceof RangeError && e.message.startsWith(`Size ${span} `));
+      if (span === size || !ofSize) throw e;
       const why =
         `with its red zones that is ${span} bytes, which its parent refused (${
           (e as Error).message

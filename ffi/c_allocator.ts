@@ -269,7 +269,7 @@ export class CAllocator implements Disposable {
         "Allocator must be an Allocator (with memory, alloc, resize and free)",
       );
     }
-    if (allocator.destroyed === true) {
+    if (allocator.destroyed === true || allocator.memory.destroyed === true) {
       throw new DestroyedError(
         "CAllocator was given a destroyed allocator: make the bridge on a live one",
       );

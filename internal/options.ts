@@ -38,7 +38,7 @@ export function checkKeepOptions(options: KeepOptions): void {
   ) {
     checkNumber(decayMs, "Decay time");
     throw new RangeError(
-      `Decay time must be a non-negative number of milliseconds up to ${MAX_DECAY_MS} (about 24.8 days), or Infinity to keep memory until trim() or purge(), got ${decayMs}`,
+      `Decay time must be a non-negative number of milliseconds up to ${MAX_DECAY_MS} (about 24.8 days), or Infinity never to give it back on a timer, got ${decayMs}`,
     );
   }
   if (retain !== undefined && retain !== Infinity) {

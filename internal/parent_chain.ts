@@ -61,15 +61,19 @@ const MAX_DEPTH = 64;
  * @returns A phrase such as "its parent allocator (a Heap) was destroyed".
  */
 export function goneUnder(parent: Allocator): string {
+  const memoryGone = "its memory was destroyed with its page source";
   let link = parent as Link;
-  if (link.destroyed !== true) {
-    return "its memory was destroyed with its page source";
-  }
+  if (link.destroyed !== true) return memoryGone;
   let depth = 1;
   for (; depth < MAX_DEPTH; depth++) {
     const next = link.parent ?? link.arena;
     if (typeof next !== "object" || next === null) break;
-    if ((next as Link).destroyed !== true) break;
+    if ((next as Link).destroyed !== true) {
+      // The link below reports nothing, yet the one memory of the chain is
+      // gone: its page source was destroyed under it (a heap does not say).
+      if (parent.memory?.destroyed === true) return memoryGone;
+      break;
+    }
     link = next as Link;
   }
   const name = (link as object).constructor?.name || "Allocator";

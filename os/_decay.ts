@@ -50,9 +50,11 @@ export function readClock(
   clock: () => number = () => performance.now(),
 ): number {
   const now = clock();
-  if (typeof now !== "number") {
+  if (typeof now !== "number" || !Number.isFinite(now)) {
     throw new TypeError(
-      `Clock must return a number of milliseconds, got ${kindOf(now)}`,
+      `Clock must return a finite number of milliseconds, got ${
+        typeof now === "number" ? now : kindOf(now)
+      }`,
     );
   }
   return now;
@@ -77,6 +79,8 @@ export class Decay {
   #expire: () => void;
   #clock: () => number;
   #ticks = TICK_CALLS;
+  // Whether the clock is the caller's: then every free reads it.
+  #ownClock: boolean;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -94,6 +98,7 @@ export class Decay {
     this.#release = hooks.release;
     this.#expire = hooks.expire;
     this.#clock = options.clock ?? (() => performance.now());
+    this.#ownClock = options.clock !== undefined;
     this.now = readClock(this.#clock);
   }
 
@@ -102,14 +107,16 @@ export class Decay {
    * so the last reading may be from before an idle spell) the clock read
    * now; while the timer is armed, the last reading, which the timer renews
    * at least every quarter of the decay time, so that a run is kept at least
-   * three quarters of it (a reading per free cost ~90 ns, as much as the
-   * rest of a page source's free). With no decay the stamps need only keep
-   * their order.
+   * three quarters of it while the event loop runs (a reading per free
+   * cost ~90 ns, as much as the rest of a page source's free). A clock of
+   * the caller's (a test's fake one, moved by hand) is read at every free.
+   * With no decay the stamps need only keep their order.
    */
   stamp(): number {
-    if (this.decayMs !== Infinity && this.#timer === undefined) {
-      this.now = this.#clock();
-    }
+    if (
+      this.decayMs !== Infinity &&
+      (this.#timer === undefined || this.#ownClock)
+    ) this.now = this.#clock();
     return this.now;
   }
 

@@ -89,10 +89,27 @@ export function openLibc(): Libc {
  */
 export function ffiScoped(): boolean {
   try {
-    const all = Deno.permissions.querySync({ name: "ffi" }).state;
-    const cwd = Deno.permissions.querySync({ name: "ffi", path: "." }).state;
-    return all !== "granted" && cwd === "granted";
+    const query = (path?: string) =>
+      Deno.permissions.querySync({ name: "ffi", path }).state;
+    // Deno cannot list the paths granted: these are where a scope for libc
+    // would be (the working directory, libc's own name there, the library
+    // folders).
+    return query() !== "granted" && SCOPES.some((p) => query(p) === "granted");
   } catch {
     return false;
   }
 }
+
+const SCOPES = [
+  ".",
+  "libc.so.6",
+  "/lib",
+  "/usr/lib",
+  "/lib64",
+  "/usr/lib64",
+  "/usr/local/lib",
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/usr/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/usr/lib/aarch64-linux-gnu/libc.so.6",
+];

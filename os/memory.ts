@@ -201,7 +201,7 @@ export class Memory {
     this.f64 = new Float64Array(buffer, 0, words);
     this.i64 = new BigInt64Array(buffer, 0, words);
     this.u64 = new BigUint64Array(buffer, 0, words);
-    this.address = options.address ?? null;
+    this.address = options?.address ?? null;
     if (this.address !== null) {
       if (
         !(this.address > 0n &&
@@ -317,6 +317,7 @@ export class Memory {
   view<T>(type: TypedArrayConstructor<T>, ptr: number, length: number): T {
     const size = type?.BYTES_PER_ELEMENT;
     if (typeof size !== "number") {
+      this.#checkLive();
       throw new TypeError(
         `view() takes a typed-array constructor such as Float64Array, got ${
           typeof type === "function" ? type.name : kindOf(type)

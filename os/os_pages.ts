@@ -79,7 +79,11 @@ export interface OsPagesOptions extends PageSourceOptions {
  * reserved: a buffer moved out of the memory (by `transfer()`, a BYOB stream
  * read or a postMessage transfer) may still use it, and unmapping it would
  * crash the process. Such a moved buffer reads as zero afterwards; so it
- * does after `destroy()`, which then keeps the range mapped too.
+ * does after `destroy()`, which then keeps the range mapped too. Ranges so
+ * kept are unmapped only when a new OsPages cannot map its own (the address
+ * space or the kernel's mappings ran out), and never one whose buffer the
+ * source saw moved: never destroying is safe, and transferring the buffer
+ * is, if the source is destroyed or used once after it.
  *
  * @example Native memory for a C function
  * ```ts ignore
@@ -101,6 +105,9 @@ export class OsPages extends PageSource {
   readonly kind = "os";
   #base: Deno.PointerValue;
   #length: bigint;
+  // The range, as the safety net holds it: `moved` once a call saw the
+  // buffer moved out.
+  #range: Range;
 
   /**
    * Reserves the range.
@@ -115,16 +122,12 @@ export class OsPages extends PageSource {
     readClock(options.clock);
     const libc = openLibc();
     const length = BigInt(pages * PAGE_SIZE);
-    const base = libc.mmap(
-      null,
-      length,
-      libc.readWrite,
-      libc.anonymous,
-      -1,
-      0n,
-    );
+    const map = () =>
+      libc.mmap(null, length, libc.readWrite, libc.anonymous, -1, 0n);
+    let base = map();
+    if (!mapped(base) && unmapKept() > 0) base = map();
     const address = base === null ? 0n : Deno.UnsafePointer.value(base);
-    if (address === 0n || address === 2n ** 64n - 1n) {
+    if (!mapped(base)) {
       throw new OutOfMemoryError(
         `mmap could not reserve ${
           pages * PAGE_SIZE
@@ -139,7 +142,13 @@ export class OsPages extends PageSource {
     super(new Memory(buffer, { address }), options);
     this.#base = base;
     this.#length = length;
-    unmapWhenCollected.register(buffer, { base, length }, this);
+    this.#range = { base, length, moved: false };
+    unmapWhenCollected.register(buffer, this.#range, this);
+  }
+
+  /** The buffer was seen moved out: the safety net must keep the range. */
+  protected override movedOut(): void {
+    this.#range.moved = true;
   }
 
   /**
@@ -209,14 +218,46 @@ export class OsPages extends PageSource {
   }
 }
 
+// A mapped range, and whether its buffer was seen moved out.
+interface Range {
+  base: Deno.PointerValue;
+  length: bigint;
+  moved: boolean;
+}
+
+// Whether mmap gave a range (it gives MAP_FAILED, -1, when it cannot).
+function mapped(base: Deno.PointerValue): boolean {
+  const address = base === null ? 0n : Deno.UnsafePointer.value(base);
+  return address !== 0n && address !== 2n ** 64n - 1n;
+}
+
+// Ranges of sources collected without destroy(), still mapped.
+const kept: Range[] = [];
+
 // Safety net for a source never destroyed: its buffer is garbage, but a
 // buffer moved out of it (transfer(), a BYOB read, postMessage) shares the
 // mapping, and nothing in JavaScript can tell whether one exists. So the
-// memory goes back to the OS and the address range stays mapped: a moved
-// buffer reads zeros rather than fault.
-const unmapWhenCollected = new FinalizationRegistry<
-  { base: Deno.PointerValue; length: bigint }
->(({ base, length }) => {
+// memory goes back to the OS and the address range stays mapped (a moved
+// buffer reads zeros rather than fault), until mapping a new range fails.
+const unmapWhenCollected = new FinalizationRegistry<Range>((range) => {
   const libc = openLibc();
-  libc.madvise(base, length, libc.dontNeed);
+  libc.madvise(range.base, range.length, libc.dontNeed);
+  kept.push(range);
 });
+
+// Unmaps the kept ranges whose buffer no call saw moved out, for a new
+// range that did not fit (in a process that never destroys its sources,
+// each held its reservation: ~32,000 default ones filled the address
+// space); returns how many. One whose buffer was seen moved stays mapped.
+function unmapKept(): number {
+  const libc = openLibc();
+  let unmapped = 0;
+  for (let i = kept.length - 1; i >= 0; i--) {
+    const range = kept[i];
+    if (range.moved) continue;
+    libc.munmap(range.base, range.length);
+    kept.splice(i, 1);
+    unmapped++;
+  }
+  return unmapped;
+}

@@ -599,7 +599,8 @@ export abstract class PageSource implements Allocator, Disposable {
     // still whole and usable). A buffer moved out by someone else is
     // detached already, and its bytes live on in the buffer it moved to.
     const moved = this.#moved();
-    if (!moved) this.detach();
+    if (moved) this.movedOut();
+    else this.detach();
     revokeMemory(this.memory);
     this.#destroyed = true;
     noteEnd();
@@ -607,6 +608,13 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#runs.drop();
     this.unmap(moved);
   }
+
+  /**
+   * Called when a call finds the memory's buffer moved out (detached by
+   * someone else); a source whose range outlives its buffer (OsPages) must
+   * then never unmap it.
+   */
+  protected movedOut(): void {}
 
   /**
    * Detaches every view of the memory, on destroy; a source whose memory
@@ -636,6 +644,7 @@ export abstract class PageSource implements Allocator, Disposable {
     // Its buffer detached under it: a WebAssembly memory that the module
     // grew after WasmPages was made, or a buffer transferred away.
     if (this.memory.u8.length === 0) {
+      if (this.#moved()) this.movedOut();
       throw new DestroyedError(
         this.kind === "wasm"
           ? "Page source's memory was detached (a WebAssembly memory grown after WasmPages was made on it, even by grow(0)): make a new page source, and let only it grow the memory"

@@ -170,6 +170,7 @@ export class SharedPages extends PageSource {
     handle: SharedPagesHandle,
     options: Omit<PageSourceOptions, "reserve"> = {},
   ): SharedPages {
+    checkShared();
     const buffers = [handle?.memory, handle?.runs, handle?.state];
     if (!buffers.every((b) => b instanceof SharedArrayBuffer)) {
       throw new TypeError(
@@ -517,13 +518,18 @@ function checkHandleSizes(handle: SharedPagesHandle): void {
   }
 }
 
-function makeHandle(options: PageSourceOptions): SharedPagesHandle {
-  const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);
+// Throws unless the runtime has SharedArrayBuffer.
+function checkShared(): void {
   if (typeof SharedArrayBuffer === "undefined") {
     throw new TypeError(
       "SharedPages needs SharedArrayBuffer, which this runtime does not have: a browser page must be cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or use BufferPages",
     );
   }
+}
+
+function makeHandle(options: PageSourceOptions): SharedPagesHandle {
+  const pages = reservePages(options.reserve ?? DEFAULT_SHARED_RESERVE);
+  checkShared();
   const bytes = pages * PAGE_SIZE;
   return allocateRange(bytes, "a SharedArrayBuffer", () => ({
     memory: new SharedArrayBuffer(bytes),

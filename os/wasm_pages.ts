@@ -18,7 +18,28 @@ import {
 // The WasmPages made on each memory, so that a second one on a non-shared
 // memory is refused while the first is live (growing the memory for the
 // second would detach the first's views).
-const livePages = new WeakMap<object, WeakRef<WasmPages>>();
+// The live WasmPages of each memory, with the [base, end) each hands out.
+const livePages = new WeakMap<
+  object,
+  { pages: WeakRef<WasmPages>; base: number; end: number }[]
+>();
+
+// The range of a live WasmPages of `memory` that meets [base, end), or of
+// any live one at all if `growing` (growing a non-shared memory detaches
+// every view of it, the others' too); undefined if none.
+function inTheWay(
+  memory: WebAssembly.Memory,
+  base: number,
+  end: number,
+  growing: boolean,
+): { base: number; end: number } | undefined {
+  for (const other of livePages.get(memory) ?? []) {
+    const pages = other.pages.deref();
+    if (pages === undefined || pages.destroyed) continue;
+    if (growing || (other.base < end && base < other.end)) return other;
+  }
+  return undefined;
+}
 
 /** The size of a WebAssembly memory page: 64 KiB. */
 const WASM_PAGE = 65536;
@@ -219,16 +240,6 @@ export class WasmPages extends PageSource {
     if (given !== undefined && !(given instanceof WebAssembly.Memory)) {
       throw new TypeError("Memory must be a WebAssembly.Memory");
     }
-    const other = given && livePages.get(given)?.deref();
-    if (
-      other !== undefined && !other.destroyed &&
-      !(typeof SharedArrayBuffer !== "undefined" &&
-        given!.buffer instanceof SharedArrayBuffer)
-    ) {
-      throw new TypeError(
-        "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
-      );
-    }
     const size = given?.buffer.byteLength ?? 0;
     const base = options.base ?? Math.max(size, PAGE_SIZE);
     checkSize(base, WASM_MAX, "Base", "the largest WebAssembly memory");
@@ -261,6 +272,17 @@ export class WasmPages extends PageSource {
       maximum: wasmPages,
     });
     const grow = wasmPages - memory.buffer.byteLength / WASM_PAGE;
+    // (Growing a shared memory detaches nothing.)
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    const other = inTheWay(memory, base, end, grow > 0 && !shared);
+    if (other !== undefined) {
+      throw new TypeError(
+        other.base < end && base < other.end
+          ? `This WebAssembly.Memory already has a live WasmPages on [${other.base}, ${other.end}), which [${base}, ${end}) overlaps: give the second a base past the first's reservation, or destroy() the first`
+          : "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own (or a range the memory already has)",
+      );
+    }
     if (grow > 0) {
       try {
         memory.grow(grow);
@@ -282,7 +304,14 @@ export class WasmPages extends PageSource {
     );
     this.wasmMemory = memory;
     this.base = base;
-    livePages.set(memory, new WeakRef(this));
+    const live = livePages.get(memory) ?? [];
+    livePages.set(
+      memory,
+      [
+        ...live.filter((o) => o.pages.deref()?.destroyed === false),
+        { pages: new WeakRef(this), base, end },
+      ],
+    );
   }
 
   /**

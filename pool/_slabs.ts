@@ -6,6 +6,7 @@
 // here is the slow side.
 import type { Allocator } from "../os/allocator.ts";
 import { OutOfMemoryError } from "../os/errors.ts";
+import { MAX_DECAY_MS } from "../internal/options.ts";
 import { grow } from "../internal/grow.ts";
 import { unrefTimer } from "../internal/timers.ts";
 import { emptyPageMap, mapSlabPages, type PageMap } from "./_page_map.ts";
@@ -292,7 +293,7 @@ export class Slabs {
       }
       this.#decay(clock(), Infinity);
       if (this.emptyHead !== 0 && this.#timer === undefined) this.#arm();
-    }, Math.max(0, due - now) + 1);
+    }, Math.min(Math.max(0, due - now) + 1, MAX_DECAY_MS));
     unrefTimer(timer);
     this.#timer = timer;
     this.armed = true;

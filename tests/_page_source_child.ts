@@ -20,13 +20,52 @@ const cases: Record<string, () => Promise<void> | void> = {
     moved[p + 1] = 7; // the range is still mapped: no SIGSEGV
     console.log(moved[p], moved[p + 1]);
   },
+  // Sources never destroyed, in a process whose address space holds a few
+  // reservations (ulimit -v): the collected ones' ranges are unmapped when a
+  // new one does not fit, but a range whose buffer was seen moved is not.
+  async neverDestroyed() {
+    const gc = (globalThis as { gc?: () => void }).gc!;
+    const collect = async () => {
+      for (let i = 0; i < 4; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    // One moved out and seen so (a refused call), then dropped: kept.
+    let seen: mem.OsPages | null = new mem.OsPages({ reserve: 2 ** 32 });
+    const p = seen.alloc(4096);
+    const moved = new Uint8Array(seen.memory.buffer.transfer());
+    try {
+      seen.alloc(4096);
+    } catch (e) {
+      console.log((e as Error).name);
+    }
+    seen = null;
+    let made = 0;
+    for (let i = 0; i < 64; i++) {
+      new mem.OsPages({ reserve: 2 ** 32 }).alloc(4096);
+      made++;
+      await collect();
+    }
+    moved[p] = 9; // still mapped
+    console.log(made, moved[p]);
+  },
   // A browser page without cross-origin isolation has no SharedArrayBuffer.
   noSharedArrayBuffer() {
     delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
-    try {
-      new mem.SharedPages({ reserve: 2 ** 20 });
-    } catch (e) {
-      console.log(`${(e as Error).constructor.name}: ${(e as Error).message}`);
+    for (
+      const make of [
+        () => new mem.SharedPages({ reserve: 2 ** 20 }),
+        () => mem.SharedPages.attach({} as mem.SharedPagesHandle),
+      ]
+    ) {
+      try {
+        make();
+      } catch (e) {
+        console.log(
+          `${(e as Error).constructor.name}: ${(e as Error).message}`,
+        );
+      }
     }
   },
   otherOs() {

@@ -260,6 +260,33 @@ Deno.test("a debug allocation its parent refuses for another reason keeps the pa
     name: "RangeError",
     message: /^Alignment 64 /,
   });
+  // With no red zones the span is 1 byte, and "16" in the pool's message
+  // holds a "1": still the pool's error.
+  using small = new Pool({ blockSize: 64, parent: heap });
+  const bare = new DebugAllocator({ parent: small, redZone: 0 });
+  assert.throws(() => bare.alloc(0, 64), {
+    name: "RangeError",
+    message: /^Alignment 64 is more than this pool's blocks have \(16\)/,
+  });
+});
+
+Deno.test("a child over a heap whose page source was destroyed blames the memory", () => {
+  const pages = new BufferPages({ reserve: 2 ** 22 });
+  const heap = new Heap({ pages });
+  const arena = new Arena({ parent: heap });
+  const pool = new Pool({ blockSize: 32, parent: arena });
+  const debug = new DebugAllocator({ parent: arena });
+  pages.destroy();
+  assert.throws(() => pool.alloc(), {
+    name: "DestroyedError",
+    message:
+      "Pool was used after its memory was destroyed with its page source: its slabs are gone; make a new pool on a live parent",
+  });
+  assert.throws(() => debug.alloc(8), {
+    name: "DestroyedError",
+    message:
+      "Debug allocator was used after its memory was destroyed with its page source: its blocks are gone; make a new one on a live parent",
+  });
 });
 
 Deno.test("a child asks an allocator from elsewhere at every call, and sees every end under a chain of ours", () => {

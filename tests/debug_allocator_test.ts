@@ -35,7 +35,8 @@ interface Case {
     error:
       | typeof MemoryCorruptionError
       | typeof PointerError
-      | typeof LeakError,
+      | typeof LeakError
+      | typeof RangeError,
     message: RegExp,
   ];
   /** Checks afterwards. */
@@ -282,6 +283,29 @@ const cases: Case[] = [
       assert.deepEqual(debug.leaks(), []);
       debug.destroy();
       assert.equal(heap.bytesUsed, 0);
+    },
+  },
+  {
+    name:
+      "a resize its parent refuses gives nothing in the quarantine back first",
+    options: { quarantine: 100 },
+    run: ({ debug, heap, ptr }) => {
+      ptr.a = debug.alloc(40);
+      ptr.b = debug.alloc(40);
+      debug.free(ptr.a, 40);
+      ptr.used = heap.bytesUsed;
+    },
+    caught: [
+      ({ debug, ptr }) => debug.resize(ptr.b, 40, 2 ** 40),
+      RangeError,
+      /^Size 1099511627776 exceeds what the debug allocator's parent can hold/,
+    ],
+    after: ({ debug, heap, ptr }) => {
+      // a is still held, so a write into it is still found.
+      assert.equal(heap.bytesUsed, ptr.used);
+      assert.equal(debug.quarantined, 72);
+      debug.memory.u8[ptr.a] = 1;
+      assert.throws(() => debug.free(ptr.b, 40), MemoryCorruptionError);
     },
   },
   {

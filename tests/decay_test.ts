@@ -337,7 +337,7 @@ Deno.test("page sources: bad decay options are refused", () => {
     assert.throws(
       () => make({ decayMs: 2 ** 31 }),
       new RangeError(
-        "Decay time must be a non-negative number of milliseconds up to 2147483647 (about 24.8 days), or Infinity to keep memory until trim() or purge(), got 2147483648",
+        "Decay time must be a non-negative number of milliseconds up to 2147483647 (about 24.8 days), or Infinity never to give it back on a timer, got 2147483648",
       ),
     );
     make({ decayMs: 2 ** 31 - 1 }).destroy();

@@ -731,6 +731,17 @@ Deno.test("bridge: bad options and non-native memory are refused", () => {
       "CAllocator was given a destroyed allocator: make the bridge on a live one",
     ],
     [
+      () => {
+        // A live heap whose page source is gone.
+        const source = new OsPages({ reserve: 2 ** 20 });
+        const orphan = new Heap({ pages: source });
+        source.destroy();
+        return new CAllocator(orphan);
+      },
+      DestroyedError,
+      "CAllocator was given a destroyed allocator: make the bridge on a live one",
+    ],
+    [
       () => new CAllocator(heap, { maxBytes: -1 }),
       RangeError,
       "Byte cap must be a non-negative integer, got -1",

@@ -51,6 +51,29 @@ Deno.test("an OsPages buffer moved out and then collected does not crash the pro
   assert.equal(out, "42\n0 7");
 });
 
+Deno.test("OsPages never destroyed: a collected one's range is unmapped when a new one does not fit, unless its buffer was seen moved", async () => {
+  // 64 GiB of address space (ulimit -v) holds ~12 reservations of 4 GiB
+  // besides Deno's own: the child makes 64 and drops each (kept mapped,
+  // every one failed from the 13th on), and writes through a buffer moved
+  // out of a source it saw moved (never unmapped).
+  const { code, stdout, stderr } = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -v ${
+        64 * 2 ** 20
+      } && exec "$0" run --allow-ffi --allow-read --v8-flags=--expose-gc "$1" neverDestroyed`,
+      Deno.execPath(),
+      script,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+  assert.equal(text(stderr), "");
+  assert.equal(code, 0);
+  assert.equal(text(stdout), "DestroyedError\n64 9");
+});
+
 Deno.test("a page source whose buffer was moved says so, and destroy() works", () => {
   for (
     const make of [
@@ -149,31 +172,36 @@ Deno.test("the tail given back by a shrinking resize is stamped with the time of
   assert.equal(pages.retainedBytes, 2 * P);
 });
 
-Deno.test("while runs are kept, the timer renews the time frees are stamped with", async () => {
-  // decayMs 200 of a fake clock: the timer comes at least every 50 ms of it
-  // (a quarter) and reads the clock, so that a free stamps a reading at most
-  // that old (the old code kept the construction's reading until the first
-  // run was due, and a run freed at 190 went back with it at 201).
-  let now = 0, reads = 0;
-  using pages = new OsPages({
-    reserve: 2 ** 20,
-    decayMs: 200,
-    clock: () => (reads++, now),
-  });
-  // (A live run between them, so that b's run does not merge into a's.)
+Deno.test("while runs are kept, the timer comes every quarter of the decay time at least", () => {
+  // It renews the reading that frees stamp runs with (the default clock is
+  // read by a free only when no timer is armed): armed at most decayMs / 4
+  // ahead (the old timer waited for the oldest run's whole decay time).
+  const delays: number[] = [];
+  const setTimer = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    delays.push(ms);
+    return setTimer(fn, ms);
+  }) as typeof setTimeout;
+  try {
+    using pages = new OsPages({ reserve: 2 ** 20, decayMs: 1000 });
+    pages.free(pages.alloc(2 * P), 2 * P);
+    assert.equal(delays.length, 1);
+    assert.ok(delays[0] <= 251, `armed ${delays[0]} ms ahead`);
+  } finally {
+    globalThis.setTimeout = setTimer;
+  }
+});
+
+Deno.test("a clock of the caller's is read at every free, timer or not", () => {
+  const { pages, at } = fakeClockPages();
+  using _ = pages;
   const a = pages.alloc(2 * P), _between = pages.alloc(P);
   const b = pages.alloc(2 * P);
-  pages.free(a, 2 * P); // nothing was kept: stamped 0, the timer armed
-  now = 50;
-  const before = reads;
-  for (let i = 0; i < 500 && reads === before; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.ok(reads > before, "the timer read the clock");
-  now = 190;
-  pages.free(b, 2 * P); // stamped 50, the timer's reading
-  now = 201;
-  assert.equal(pages.decay(), 2 * P); // a's run alone: b's is 151 old
+  pages.free(a, 2 * P); // stamped 0, the timer armed
+  at(5000); // a fake clock moved by hand (or a long synchronous stretch)
+  pages.free(b, 2 * P); // stamped 5000
+  at(5001);
+  assert.equal(pages.decay(), 2 * P); // a's run alone
   assert.equal(pages.retainedBytes, 2 * P);
 });
 
@@ -232,10 +260,10 @@ Deno.test("a reservation no ArrayBuffer can hold is an OutOfMemoryError", () => 
 Deno.test("SharedPages without SharedArrayBuffer says to isolate the page", async () => {
   const { code, out } = await child("noSharedArrayBuffer");
   assert.equal(code, 0);
-  assert.equal(
-    out,
-    "TypeError: SharedPages needs SharedArrayBuffer, which this runtime does not have: a browser page must be cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or use BufferPages",
-  );
+  // The constructor, and attach.
+  const line =
+    "TypeError: SharedPages needs SharedArrayBuffer, which this runtime does not have: a browser page must be cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or use BufferPages";
+  assert.equal(out, `${line}\n${line}`);
 });
 
 // ── defaultPages ────────────────────────────────────────────────────────────
@@ -278,16 +306,23 @@ Deno.test("defaultPages on another OS says native memory is Linux-only here", as
 });
 
 Deno.test("a path-scoped --allow-ffi is named as the problem", async () => {
-  const { code, out, err } = await child("scoped", ["--allow-ffi=."]);
-  assert.equal(code, 0);
-  assert.equal(
-    out,
-    "FfiUnavailableError: OsPages needs unscoped FFI permission to open libc: run deno with --allow-ffi with no path (a path-scoped --allow-ffi=DIR does not cover libc), or use BufferPages\nbuffer",
-  );
-  assert.equal(
-    err,
-    "@sp/mem: no unscoped FFI permission, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: run deno with --allow-ffi (with no path) for native memory, or pass { fallback: false } to make this an error",
-  );
+  // The working directory, libc's name in it, a library folder, libc itself.
+  for (
+    const scope of [".", "libc.so.6", "/usr/lib", "/usr/lib/x86_64-linux-gnu"]
+  ) {
+    const { code, out, err } = await child("scoped", [`--allow-ffi=${scope}`]);
+    assert.equal(code, 0);
+    assert.match(
+      out,
+      /^FfiUnavailableError: OsPages needs (unscoped FFI permission to open libc: run deno with --allow-ffi with no path \(a path-scoped --allow-ffi=DIR does not cover libc\)|FFI permission to call libc mmap: run deno with --allow-ffi \(unscoped\)), or use BufferPages\nbuffer$/,
+      scope,
+    );
+    assert.equal(
+      err,
+      "@sp/mem: no unscoped FFI permission, so memory comes from a plain ArrayBuffer (BufferPages), which C cannot use: run deno with --allow-ffi (with no path) for native memory, or pass { fallback: false } to make this an error",
+      scope,
+    );
+  }
 });
 
 // ── two WasmPages on one memory ─────────────────────────────────────────────
@@ -299,7 +334,7 @@ Deno.test("a second WasmPages on a memory with a live one is refused", () => {
   assert.throws(
     () => new WasmPages({ memory }),
     new TypeError(
-      "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own",
+      "This WebAssembly.Memory already has a live WasmPages: a second one would grow it, which detaches the first one's views: destroy() the first, or give the second a memory of its own (or a range the memory already has)",
     ),
   );
   a.free(p, 100); // the first still works
@@ -316,6 +351,18 @@ Deno.test("a second WasmPages on a memory with a live one is refused", () => {
   using d = new WasmPages({ memory: shared });
   assert.equal(d.base, 2 ** 20);
   assert.equal(c.alloc(1), 65536);
+  // A memory large enough already: two ranges that do not meet are fine
+  // (nothing grows), two that do are refused.
+  const fixed = new WebAssembly.Memory({ initial: 64, maximum: 64 });
+  using e = new WasmPages({ memory: fixed, base: 65536, reserve: 2 ** 21 });
+  using f = new WasmPages({ memory: fixed, base: 2 ** 21, reserve: 2 ** 22 });
+  assert.deepEqual([e.alloc(1), f.alloc(1)], [65536, 2 ** 21]);
+  assert.throws(
+    () => new WasmPages({ memory: fixed, base: 2 ** 20, reserve: 2 ** 22 }),
+    new TypeError(
+      "This WebAssembly.Memory already has a live WasmPages on [65536, 2097152), which [1048576, 4194304) overlaps: give the second a base past the first's reservation, or destroy() the first",
+    ),
+  );
 });
 
 // ── the clock ───────────────────────────────────────────────────────────────
@@ -327,10 +374,19 @@ Deno.test("a clock that returns no number is refused when the source is made", (
       (clock: () => number) => new BufferPages({ reserve: 2 ** 20, clock }),
     ]
   ) {
-    assert.throws(
-      () => make(() => "5" as unknown as number),
-      new TypeError("Clock must return a number of milliseconds, got string"),
-    );
+    for (
+      const [value, what] of [["5", "string"], [NaN, "NaN"], [
+        Infinity,
+        "Infinity",
+      ]] as const
+    ) {
+      assert.throws(
+        () => make(() => value as unknown as number),
+        new TypeError(
+          `Clock must return a finite number of milliseconds, got ${what}`,
+        ),
+      );
+    }
   }
 });
 
@@ -342,6 +398,16 @@ Deno.test("a clock that throws leaves no mapping behind", async () => {
 });
 
 // ── Memory's own checks ─────────────────────────────────────────────────────
+
+Deno.test("Memory takes null options, and a destroyed one says so before a bad view type", () => {
+  assert.equal(new Memory(new ArrayBuffer(8192), null as never).address, null);
+  const pages = new BufferPages({ reserve: 2 ** 20 });
+  pages.destroy();
+  assert.throws(
+    () => pages.memory.view(DataView as never, 4096, 8),
+    DestroyedError,
+  );
+});
 
 Deno.test("Memory refuses what is not a buffer or an address", () => {
   assert.throws(
