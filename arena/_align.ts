@@ -9,15 +9,20 @@ import type { Memory } from "../os/memory.ts";
 import { addressBias } from "../internal/address_bias.ts";
 
 /**
- * The largest alignment of an arena or fixed allocator: 2^30 (so that
- * `alignment - 1` is an int32 mask).
+ * The largest `alignment` option of an arena or fixed allocator (the
+ * alignment of all its allocations): 2^30 (so that `alignment - 1` is an
+ * int32 mask). The alignment one `alloc` or `resize` call may ask for is at
+ * most 65536, as on every allocator.
  *
  * @example
  * ```ts
  * import { Arena, MAX_ALIGNMENT } from "@sp/mem/arena";
+ * import { BufferPages } from "@sp/mem/os";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => new Arena({ alignment: MAX_ALIGNMENT * 2 }), RangeError);
+ * using arena = new Arena({ parent: new BufferPages({ reserve: 2 ** 20 }) });
+ * assert.throws(() => arena.alloc(8, 2 ** 17), RangeError); // per call: 65536
  * ```
  */
 export const MAX_ALIGNMENT = 2 ** 30;
