@@ -38,7 +38,7 @@ import {
   notLive,
 } from "./_align.ts";
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
-import { whenRevoked } from "../internal/revoke.ts";
+import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import {
   ENDS,
   ENDS_HERE,
@@ -703,6 +703,7 @@ export class Arena implements Allocator, Disposable {
       );
     }
     if (!this.#parentLive()) {
+      noteDetached(this.memory);
       throw new DestroyedError(
         `Arena was used after ${
           goneUnder(this.#parent)

@@ -20,6 +20,7 @@ import {
 } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { type DebugBlock, LeakError, MemoryCorruptionError } from "./errors.ts";
+import { noteDetached } from "../internal/revoke.ts";
 import {
   ENDS_HERE,
   endsHere,
@@ -309,7 +310,16 @@ export class DebugAllocator implements Allocator, Disposable {
     // back yet: an alloc that fails must change nothing.
     const room = this.#span(block);
     if (this.#wouldEvict(room)) throw this.#evict(room);
-    const moved = this.alloc(newSize, alignment);
+    let moved: number;
+    try {
+      moved = this.alloc(newSize, alignment);
+    } catch (e) {
+      // The parent may have room once the blocks the free would give back
+      // are back (clean ones: checked above), as it had with them drained
+      // first.
+      if (!(e instanceof OutOfMemoryError) || this.#evict(room)) throw e;
+      moved = this.alloc(newSize, alignment);
+    }
     this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
     this.free(ptr, oldSize);
     return moved;
@@ -602,6 +612,7 @@ export class DebugAllocator implements Allocator, Disposable {
       );
     }
     if (!this.#parentLive()) {
+      noteDetached(this.memory);
       throw new DestroyedError(
         `Debug allocator was used after ${
           goneUnder(this.parent)

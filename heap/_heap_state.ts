@@ -7,7 +7,7 @@
 import { checkOptions, checkSize, kindOf } from "../internal/checks.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { noteEnd } from "../internal/parent_chain.ts";
-import { whenRevoked } from "../internal/revoke.ts";
+import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import { unrefTimer } from "../internal/timers.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
@@ -412,6 +412,7 @@ export class HeapState {
     // page source (a WebAssembly memory that its module grew, or a buffer
     // transferred away).
     if (this.u8.length === 0) {
+      noteDetached(this.memory);
       throw new DestroyedError(
         this.pages.kind === "wasm"
           ? "Heap's memory was detached (a WebAssembly memory grown after WasmPages was made on it): make a new page source and heap, and let only the page source grow the memory"

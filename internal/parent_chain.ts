@@ -6,6 +6,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
+import { movedOut } from "./revoke.ts";
 
 /**
  * A count of ends: every `destroy()` of an allocator or page source of this
@@ -62,6 +63,10 @@ const MAX_DEPTH = 64;
  */
 export function goneUnder(parent: Allocator): string {
   const memoryGone = "its memory was destroyed with its page source";
+  // Its buffer moved out under the page source, which lives on, refusing.
+  if (parent.memory !== undefined && movedOut(parent.memory)) {
+    return "its memory's buffer was detached under its page source (transferred by a BYOB stream read, buffer.transfer() or a postMessage, or a WebAssembly memory grown by its module)";
+  }
   let link = parent as Link;
   if (link.destroyed !== true) return memoryGone;
   let depth = 1;

@@ -7,11 +7,38 @@
 import type { Memory } from "../os/memory.ts";
 
 /** Set by Memory itself, so that no public method can revoke one. */
-export const revoke: { memory: (memory: Memory) => void } = {
+export const revoke: {
+  memory: (memory: Memory) => void;
+  revoked: (memory: Memory) => boolean;
+} = {
   memory: () => {
     throw new Error("Memory has not been loaded");
   },
+  revoked: () => false,
 };
+
+/** Whether `memory`'s buffer was detached by someone else (not revoked by its page source's destroy): transferred, or a WebAssembly memory grown. */
+export function movedOut(memory: Memory): boolean {
+  return memory.buffer.byteLength === 0 && !revoke.revoked(memory);
+}
+
+// What to mark when a memory's buffer is seen moved out: OsPages keeps its
+// range mapped for good then (a moved buffer may still point into it).
+const movedMarks = new WeakMap<Memory, { moved: boolean }>();
+
+/** Has `mark.moved` set once anything finds `memory`'s buffer moved out. */
+export function markWhenMoved(memory: Memory, mark: { moved: boolean }): void {
+  movedMarks.set(memory, mark);
+}
+
+/**
+ * Called by whatever finds `memory`'s views empty (a refused call): notes
+ * it if its buffer was moved out, for {@linkcode markWhenMoved}.
+ */
+export function noteDetached(memory: Memory): void {
+  const mark = movedMarks.get(memory);
+  if (mark !== undefined && movedOut(memory)) mark.moved = true;
+}
 
 interface Watchers {
   refs: Set<WeakRef<{ revoked(): void }>>;

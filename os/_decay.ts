@@ -97,8 +97,13 @@ export class Decay {
     this.#runs = runs;
     this.#release = hooks.release;
     this.#expire = hooks.expire;
-    this.#clock = options.clock ?? (() => performance.now());
-    this.#ownClock = options.clock !== undefined;
+    // A caller's clock is checked at every reading (a NaN stamp would give
+    // its run back at once); performance.now() needs no check.
+    const clock = options.clock;
+    this.#clock = clock === undefined
+      ? () => performance.now()
+      : () => readClock(clock);
+    this.#ownClock = clock !== undefined;
     this.now = readClock(this.#clock);
   }
 

@@ -6,7 +6,7 @@
 import { hex, kindOf } from "../internal/checks.ts";
 import { DestroyedError } from "./errors.ts";
 import { fillBytes, zeroBytes } from "../internal/bytes.ts";
-import { revoke } from "../internal/revoke.ts";
+import { noteDetached, revoke } from "../internal/revoke.ts";
 
 /**
  * A typed-array constructor such as `Float64Array`, for {@linkcode Memory.view}.
@@ -159,6 +159,7 @@ export class Memory {
 
   static {
     revoke.memory = (memory) => memory.#revoked = true;
+    revoke.revoked = (memory) => memory.#revoked;
   }
 
   /**
@@ -287,6 +288,7 @@ export class Memory {
       );
     }
     if (this.destroyed) {
+      noteDetached(this);
       throw new DestroyedError(
         "Memory's buffer was detached: it was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), or it is a WebAssembly memory's that was grown: make a new page source",
       );

@@ -15,6 +15,7 @@ import {
 import { checkKeepOptions, reservePages } from "../internal/options.ts";
 import { checkOptions } from "../internal/checks.ts";
 import { readClock } from "./_decay.ts";
+import { markWhenMoved } from "../internal/revoke.ts";
 
 /**
  * The default reservation of {@linkcode OsPages}: 4 GiB of address space
@@ -144,6 +145,9 @@ export class OsPages extends PageSource {
     this.#length = length;
     this.#range = { base, length, moved: false };
     unmapWhenCollected.register(buffer, this.#range, this);
+    // Whatever refuses a call for the moved buffer (this source, a heap or
+    // arena on it, the memory's helpers) marks the range.
+    markWhenMoved(this.memory, this.#range);
   }
 
   /** The buffer was seen moved out: the safety net must keep the range. */

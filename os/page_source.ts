@@ -21,7 +21,11 @@ import { Decay } from "./_decay.ts";
 import { noRoom, notARun, wrongRunSize } from "./_run_errors.ts";
 import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
-import { detachBuffer, revokeMemory } from "../internal/revoke.ts";
+import {
+  detachBuffer,
+  noteDetached,
+  revokeMemory,
+} from "../internal/revoke.ts";
 import { ENDS_HERE, noteEnd } from "../internal/parent_chain.ts";
 
 import type { PageSourceOptions } from "./page_source_options.ts";
@@ -644,7 +648,7 @@ export abstract class PageSource implements Allocator, Disposable {
     // Its buffer detached under it: a WebAssembly memory that the module
     // grew after WasmPages was made, or a buffer transferred away.
     if (this.memory.u8.length === 0) {
-      if (this.#moved()) this.movedOut();
+      noteDetached(this.memory);
       throw new DestroyedError(
         this.kind === "wasm"
           ? "Page source's memory was detached (a WebAssembly memory grown after WasmPages was made on it, even by grow(0)): make a new page source, and let only it grow the memory"

@@ -13,7 +13,7 @@ import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import { DEFAULT_DECAY_MS, PageSource } from "../os/page_source.ts";
-import { whenRevoked } from "../internal/revoke.ts";
+import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import { checkPoolAlignment, poolGeometry } from "./_geometry.ts";
 import { strideDivision } from "./_stride.ts";
 import { END, FREE_HEAD, FRESH, LIVE, ROW, USED } from "./_slab_rows.ts";
@@ -917,6 +917,7 @@ export class Pool extends Object implements Allocator, Disposable {
       throw new DestroyedError("Pool was used after destroy(): make a new one");
     }
     if (!this.#live()) {
+      noteDetached(this.memory);
       throw new DestroyedError(
         `Pool was used after ${
           goneUnder(this.#parent)

@@ -2,6 +2,7 @@
 // (a crash, a runtime without SharedArrayBuffer, another OS, other
 // permissions): `deno run <flags> tests/_page_source_child.ts <case>`.
 import * as mem from "../os/mod.ts";
+import { Heap } from "../heap/mod.ts";
 
 const cases: Record<string, () => Promise<void> | void> = {
   // A buffer moved out of OsPages memory, and the source collected.
@@ -31,24 +32,29 @@ const cases: Record<string, () => Promise<void> | void> = {
         await new Promise((r) => setTimeout(r, 5));
       }
     };
-    // One moved out and seen so (a refused call), then dropped: kept.
+    // One moved out and seen so (a call refused, by a heap on it), then
+    // dropped: kept, its address never handed to another source.
     let seen: mem.OsPages | null = new mem.OsPages({ reserve: 2 ** 32 });
-    const p = seen.alloc(4096);
+    let heap: Heap | null = new Heap({ pages: seen });
+    const p = heap.alloc(5000);
+    const address = seen.memory.address;
     const moved = new Uint8Array(seen.memory.buffer.transfer());
     try {
-      seen.alloc(4096);
+      heap.alloc(64);
     } catch (e) {
       console.log((e as Error).name);
     }
-    seen = null;
-    let made = 0;
+    seen = heap = null;
+    let made = 0, reused = 0;
     for (let i = 0; i < 64; i++) {
-      new mem.OsPages({ reserve: 2 ** 32 }).alloc(4096);
+      const pages = new mem.OsPages({ reserve: 2 ** 32 });
+      pages.alloc(4096);
+      if (pages.memory.address === address) reused++;
       made++;
       await collect();
     }
-    moved[p] = 9; // still mapped
-    console.log(made, moved[p]);
+    moved[p] = 9; // still mapped, and no other source's
+    console.log(made, reused, moved[p]);
   },
   // A browser page without cross-origin isolation has no SharedArrayBuffer.
   noSharedArrayBuffer() {

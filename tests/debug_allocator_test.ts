@@ -518,3 +518,22 @@ Deno.test("DebugAllocator: destroy after its parent still throws the LeakError",
     });
   }
 });
+
+Deno.test("DebugAllocator: a resize near its parent's limit gets the room the quarantine gives back", () => {
+  // 7 usable pages, 7 blocks of 1000 (a page each with red zones), 6 freed
+  // into a quarantine that holds them all: the grown block fits only once
+  // the one the free gives back is back, as a free then an alloc find.
+  using pages = new BufferPages({ reserve: 8 * 4096 });
+  using debug = new DebugAllocator({
+    parent: pages,
+    quarantine: 6 * 1032,
+    redZone: 16,
+  });
+  const blocks = Array.from({ length: 7 }, () => debug.alloc(1000));
+  for (const b of blocks.slice(0, 6)) debug.free(b, 1000);
+  debug.memory.u8[blocks[6]] = 42;
+  const moved = debug.resize(blocks[6], 1000, 2000);
+  assert.equal(debug.memory.u8[moved], 42);
+  assert.deepEqual(debug.leaks().map((b) => [b.ptr, b.size]), [[moved, 2000]]);
+  debug.free(moved, 2000);
+});

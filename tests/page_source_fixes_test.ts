@@ -15,6 +15,7 @@ import {
   WasmPages,
 } from "../os/mod.ts";
 import { Heap } from "../heap/mod.ts";
+import { Arena } from "../arena/mod.ts";
 
 const P = 4096;
 const script = new URL("./_page_source_child.ts", import.meta.url).pathname;
@@ -71,7 +72,7 @@ Deno.test("OsPages never destroyed: a collected one's range is unmapped when a n
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
   assert.equal(text(stderr), "");
   assert.equal(code, 0);
-  assert.equal(text(stdout), "DestroyedError\n64 9");
+  assert.equal(text(stdout), "DestroyedError\n64 0 9");
 });
 
 Deno.test("a page source whose buffer was moved says so, and destroy() works", () => {
@@ -388,6 +389,38 @@ Deno.test("a clock that returns no number is refused when the source is made", (
       );
     }
   }
+});
+
+Deno.test("a caller's clock that stops giving a finite number refuses the free, which frees nothing", () => {
+  let now: unknown = 0;
+  using pages = new BufferPages({
+    reserve: 2 ** 20,
+    decayMs: 1000,
+    clock: () => now as number,
+  });
+  const p = pages.alloc(2 * P);
+  now = NaN;
+  assert.throws(
+    () => pages.free(p, 2 * P),
+    new TypeError("Clock must return a finite number of milliseconds, got NaN"),
+  );
+  assert.equal(pages.liveBytes, 2 * P); // still live
+  now = 5;
+  pages.free(p, 2 * P);
+  assert.equal(pages.retainedBytes, 2 * P);
+});
+
+Deno.test("a child on a heap whose buffer was moved out says so", () => {
+  using pages = new BufferPages({ reserve: 2 ** 22 });
+  using heap = new Heap({ pages });
+  const arena = new Arena({ parent: heap });
+  pages.memory.buffer.transfer();
+  assert.throws(
+    () => arena.alloc(8),
+    new DestroyedError(
+      "Arena was used after its memory's buffer was detached under its page source (transferred by a BYOB stream read, buffer.transfer() or a postMessage, or a WebAssembly memory grown by its module): its blocks are gone; make a new arena on a live parent",
+    ),
+  );
 });
 
 Deno.test("a clock that throws leaves no mapping behind", async () => {
