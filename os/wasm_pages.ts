@@ -35,7 +35,10 @@ function inTheWay(
 ): { base: number; end: number } | undefined {
   for (const other of livePages.get(memory) ?? []) {
     const pages = other.pages.deref();
-    if (pages === undefined || pages.destroyed) continue;
+    // (Destroyed, or dead: its memory grown by the module under it.)
+    if (
+      pages === undefined || pages.destroyed || pages.memory.u8.length === 0
+    ) continue;
     if (growing || (other.base < end && base < other.end)) return other;
   }
   return undefined;

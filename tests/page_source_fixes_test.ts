@@ -352,6 +352,13 @@ Deno.test("a second WasmPages on a memory with a live one is refused", () => {
   using d = new WasmPages({ memory: shared });
   assert.equal(d.base, 2 ** 20);
   assert.equal(c.alloc(1), 65536);
+  // One the module's growth left dead (its views detached) is in no way.
+  const grown = new WebAssembly.Memory({ initial: 1, maximum: 64 });
+  const dead = new WasmPages({ memory: grown, reserve: 2 ** 18 });
+  grown.grow(1);
+  assert.throws(() => dead.alloc(1), DestroyedError);
+  using again = new WasmPages({ memory: grown, base: 65536, reserve: 2 ** 18 });
+  assert.equal(again.alloc(1), 65536);
   // A memory large enough already: two ranges that do not meet are fine
   // (nothing grows), two that do are refused.
   const fixed = new WebAssembly.Memory({ initial: 64, maximum: 64 });
