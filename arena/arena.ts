@@ -40,9 +40,8 @@ import {
 import { copyBytes, writeU64, zeroBytes } from "../internal/bytes.ts";
 import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import {
-  ENDS,
+  ChainWatch,
   ENDS_HERE,
-  endsHere,
   goneUnder,
   noteEnd,
 } from "../internal/parent_chain.ts";
@@ -139,10 +138,7 @@ export class Arena implements Allocator, Disposable {
   #bias: number;
   #growth: number;
   #destroyed = false;
-  // The count of ends (ENDS) at which the parent's chain was last seen live,
-  // if it ends only by counted calls (else -1: asked at every call).
-  #liveAt = -1;
-  #endsHere: boolean;
+  #chain: ChainWatch;
 
   // The chain, in order: first byte, size, bump when left (only for blocks
   // before the current one), and bytes used in the blocks before it.
@@ -209,7 +205,7 @@ export class Arena implements Allocator, Disposable {
     this.#owned = null;
     if (parent === undefined) parent = this.#owned = defaultPages();
     this.#parent = parent;
-    this.#endsHere = endsHere(parent);
+    this.#chain = new ChainWatch(parent);
     this.memory = parent.memory;
     this.alignment = alignment;
     this.blockSize = blockSize;
@@ -720,18 +716,11 @@ export class Arena implements Allocator, Disposable {
   // hands out memory its parent no longer owns: a few loads while no end
   // was counted since the chain was last asked.
   #parentLive(): boolean {
-    return this.#u8.length !== 0 &&
-      (this.#liveAt === ENDS[0] || this.#askParent());
-  }
-
-  #askParent(): boolean {
-    if (this.#parent.destroyed === true) return false;
-    if (this.#endsHere) this.#liveAt = ENDS[0];
-    return true;
+    return this.#u8.length !== 0 && this.#chain.live();
   }
 
   /** Whether this arena's chain ends only by calls counted in ENDS. */
   get [ENDS_HERE](): boolean {
-    return this.#endsHere;
+    return this.#chain.endsHere;
   }
 }

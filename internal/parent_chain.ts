@@ -38,6 +38,37 @@ export function endsHere(parent: unknown): boolean {
   return (parent as { [ENDS_HERE]?: boolean })?.[ENDS_HERE] === true;
 }
 
+/**
+ * Whether a child's parent chain is live (its parent, at any depth, reports
+ * no `destroyed`), asked again only once an end was counted if the chain
+ * ends only so ({@linkcode endsHere}), else at every call: one load and a
+ * compare on a child's fast path, however deep the chain.
+ */
+export class ChainWatch {
+  /** Whether the chain ends only by calls counted in {@linkcode ENDS}. */
+  readonly endsHere: boolean;
+  #parent: { readonly destroyed?: boolean };
+  // The count of ends at which the chain was last seen live (-1: never).
+  #liveAt = -1;
+
+  /** Watches the chain under `parent`. */
+  constructor(parent: unknown) {
+    this.#parent = parent as { readonly destroyed?: boolean };
+    this.endsHere = endsHere(parent);
+  }
+
+  /** Whether the chain is live. */
+  live(): boolean {
+    return this.#liveAt === ENDS[0] || this.#ask();
+  }
+
+  #ask(): boolean {
+    if (this.#parent.destroyed === true) return false;
+    if (this.endsHere) this.#liveAt = ENDS[0];
+    return true;
+  }
+}
+
 // What the walk reads of each link: `destroyed` (chained: an arena, pool,
 // debug allocator or scratch region reports it for anything under it too),
 // `ended` (a scratch region's), and the next link down (`parent`, or a

@@ -22,9 +22,8 @@ import type { PoolOptions } from "./pool_types.ts";
 import { validatePool } from "./_validate.ts";
 import { locateBlock } from "./_locate.ts";
 import {
-  ENDS,
+  ChainWatch,
   ENDS_HERE,
-  endsHere,
   goneUnder,
   noteEnd,
 } from "../internal/parent_chain.ts";
@@ -238,10 +237,7 @@ export class Pool extends Object implements Allocator, Disposable {
   // detaches or revokes its memory (below); any other parent (a heap) may
   // be destroyed with its memory still alive.
   #askParent: boolean = setup!.askParent;
-  // The count of ends (ENDS) at which the parent's chain was last seen live,
-  // if it ends only by counted calls (else -1: asked at every call).
-  #liveAt = -1;
-  #endsHere: boolean = endsHere(setup!.parent);
+  #chain: ChainWatch = new ChainWatch(setup!.parent);
   // The memory's views, never replaced: a detached memory (a BufferPages
   // or OsPages destroyed) shows as an empty #f64, which the fast paths
   // test — for a pool V8 knows, a test it folds away until some buffer in
@@ -897,19 +893,12 @@ export class Pool extends Object implements Allocator, Disposable {
   }
 
   #parentAlive(): boolean {
-    return this.#liveAt === ENDS[0] || this.#askChain();
-  }
-
-  #askChain(): boolean {
-    const parent = this.#parent as { readonly destroyed?: boolean };
-    if (parent.destroyed === true) return false;
-    if (this.#endsHere) this.#liveAt = ENDS[0];
-    return true;
+    return this.#chain.live();
   }
 
   /** Whether this pool's chain ends only by calls counted in ENDS. */
   get [ENDS_HERE](): boolean {
-    return this.#endsHere;
+    return this.#chain.endsHere;
   }
 
   #checkLive(): void {
