@@ -150,11 +150,6 @@ export class OsPages extends PageSource {
     markWhenMoved(this.memory, this.#range);
   }
 
-  /** The buffer was seen moved out: the safety net must keep the range. */
-  protected override movedOut(): void {
-    this.#range.moved = true;
-  }
-
   /**
    * Gives pages back to the OS (`madvise(MADV_DONTNEED)`); they read as zero.
    *

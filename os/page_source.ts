@@ -23,6 +23,7 @@ import { PAGE_SIZE, pagesFor } from "../internal/pages.ts";
 import { checkKeepOptions } from "../internal/options.ts";
 import {
   detachBuffer,
+  movedOut,
   noteDetached,
   revokeMemory,
 } from "../internal/revoke.ts";
@@ -602,8 +603,8 @@ export abstract class PageSource implements Allocator, Disposable {
     // only then is the source marked destroyed (if detaching threw, it is
     // still whole and usable). A buffer moved out by someone else is
     // detached already, and its bytes live on in the buffer it moved to.
-    const moved = this.#moved();
-    if (moved) this.movedOut();
+    const moved = movedOut(this.memory);
+    if (moved) noteDetached(this.memory);
     else this.detach();
     revokeMemory(this.memory);
     this.#destroyed = true;
@@ -612,13 +613,6 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#runs.drop();
     this.unmap(moved);
   }
-
-  /**
-   * Called when a call finds the memory's buffer moved out (detached by
-   * someone else); a source whose range outlives its buffer (OsPages) must
-   * then never unmap it.
-   */
-  protected movedOut(): void {}
 
   /**
    * Detaches every view of the memory, on destroy; a source whose memory
@@ -655,12 +649,6 @@ export abstract class PageSource implements Allocator, Disposable {
           : "Page source's memory was detached: its buffer was transferred (by a BYOB stream read into its bytes, buffer.transfer() or a postMessage transfer list), which moves all of it out of the page source: destroy() it and make a new one, and read into a copy of the bytes instead",
       );
     }
-  }
-
-  // Whether the memory's buffer was detached by someone else: transferred
-  // away (or a WebAssembly memory grown). A detached buffer has length 0.
-  #moved(): boolean {
-    return this.memory.buffer.byteLength === 0;
   }
 
   // The start page of the live run at `ptr` whose size is `size` (or any size
