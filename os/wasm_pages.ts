@@ -195,8 +195,11 @@ export interface WasmPagesOptions extends PageSourceOptions {
  * one; growing a shared memory detaches nothing and is harmless). A memory
  * whose `maximum` is too small is refused with an
  * {@linkcode OutOfMemoryError}. Even `memory.grow(0)` detaches the views of a
- * non-shared memory. For the same reason a second `WasmPages` on a non-shared
- * memory whose first is live (not destroyed) is refused with a `TypeError`.
+ * non-shared memory. For the same reason a second `WasmPages` that would
+ * grow a non-shared memory whose first is live (not destroyed, its views not
+ * detached) is refused with a `TypeError`; one that fits in the memory as it
+ * is may share it, on a range that does not meet the first's (a range that
+ * does is refused too, on any memory).
  *
  * Like {@linkcode BufferPages}, it cannot give memory back (engines do not
  * decommit WebAssembly memory): freed pages are zeroed when reused, and
