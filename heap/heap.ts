@@ -852,7 +852,7 @@ export class Heap implements Allocator, Disposable {
    * Gives every segment whose spans are all empty back to the page source
    * (which keeps or purges the pages by its own decay rule), and returns the
    * bytes given back; `bytesReserved` falls by as much. A timer does the
-   * same for segments that have stayed empty for the heap's `decayMs`.
+   * same for segments that have stayed empty for half to all of the heap's `decayMs`.
    *
    * @example
    * ```ts

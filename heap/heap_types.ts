@@ -33,7 +33,9 @@ export interface HeapOptions {
   pages?: PageSource;
   /**
    * How long a segment whose spans are all empty is kept before it goes
-   * back to the page source, in milliseconds; default: the page source's
+   * back to the page source, in milliseconds: between half of it and all
+   * of it (a timer looks every `decayMs / 2` and gives back, purged, the
+   * segments empty at two looks in a row); default: the page source's
    * `decayMs`. `Infinity` keeps segments until `Heap.trim` or
    * `Heap.destroy`. At most 2^31 − 1 (about 24.8 days) if finite.
    */

@@ -1,5 +1,5 @@
 // Checking a page source's options before it takes any resource.
-import { checkNumber, checkSize } from "./checks.ts";
+import { checkNumber, checkSize, kindOf } from "./checks.ts";
 import { MAX_RESERVE, PAGE_SIZE } from "./pages.ts";
 
 /** The options about keeping freed pages, of a page source or a heap. */
@@ -46,5 +46,37 @@ export function checkKeepOptions(options: KeepOptions): void {
   }
   if (clock !== undefined && typeof clock !== "function") {
     throw new TypeError("Clock must be a function returning milliseconds");
+  }
+}
+
+/**
+ * Reads `clock` (default `performance.now`) once, as a page source does when
+ * it is made: throws a TypeError unless it gives a number, so that a clock
+ * that gives none fails at once rather than in a timer.
+ */
+export function readClock(
+  clock: () => number = () => performance.now(),
+): number {
+  const now = clock();
+  if (typeof now !== "number" || !Number.isFinite(now)) {
+    throw new TypeError(
+      `Clock must return a finite number of milliseconds, got ${
+        typeof now === "number" ? now : kindOf(now)
+      }`,
+    );
+  }
+  return now;
+}
+
+/**
+ * A reading of a caller's clock: `last` if it throws or gives no finite
+ * number (no time passed).
+ */
+export function saneReading(clock: () => number, last: number): number {
+  try {
+    const now = clock();
+    return Number.isFinite(now) ? now : last;
+  } catch {
+    return last;
   }
 }

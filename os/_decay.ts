@@ -4,10 +4,13 @@
 // when; PageRuns keeps the runs, and the page source's `release` gives pages
 // to the system.
 import type { PageRuns } from "./_page_runs.ts";
-import type { KeepOptions } from "../internal/options.ts";
+import {
+  type KeepOptions,
+  readClock,
+  saneReading,
+} from "../internal/options.ts";
 import { PAGE_SIZE } from "../internal/pages.ts";
 import { unrefTimer } from "../internal/timers.ts";
-import { kindOf } from "../internal/checks.ts";
 
 /**
  * The default `decayMs` of native page sources: one
@@ -39,25 +42,6 @@ export interface DecayHooks {
    * throws if the source was destroyed (by another worker too).
    */
   expire(): void;
-}
-
-/**
- * Reads `clock` (default `performance.now`) once, as a page source does when
- * it is made: throws a TypeError unless it gives a number, so that a clock
- * that gives none fails at once rather than in a timer.
- */
-export function readClock(
-  clock: () => number = () => performance.now(),
-): number {
-  const now = clock();
-  if (typeof now !== "number" || !Number.isFinite(now)) {
-    throw new TypeError(
-      `Clock must return a finite number of milliseconds, got ${
-        typeof now === "number" ? now : kindOf(now)
-      }`,
-    );
-  }
-  return now;
 }
 
 /** The retention policy of one page source, over its runs. */
@@ -97,14 +81,17 @@ export class Decay {
     this.#runs = runs;
     this.#release = hooks.release;
     this.#expire = hooks.expire;
-    // A caller's clock is checked at every reading (a NaN stamp would give
-    // its run back at once); performance.now() needs no check.
+    // A caller's clock is checked when the source is made (readClock); a
+    // later reading that is no finite number, or throws, counts as no time
+    // passed (the last reading): it must neither stamp a run as due at once
+    // nor throw in the middle of a call that has changed state, or in a
+    // timer. performance.now() needs no check.
     const clock = options.clock;
+    this.now = readClock(clock);
     this.#clock = clock === undefined
       ? () => performance.now()
-      : () => readClock(clock);
+      : () => saneReading(clock, this.now);
     this.#ownClock = clock !== undefined;
-    this.now = readClock(this.#clock);
   }
 
   /**
@@ -207,8 +194,8 @@ export class Decay {
   #arm(): void {
     if (this.decayMs === Infinity || this.#stopped) return;
     const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
-    const now = this.#clock();
-    const wait = Math.min(Math.max(0, due - now), this.decayMs / 4);
+    // (Read just before by the free or the decay() that arms it.)
+    const wait = Math.min(Math.max(0, due - this.now), this.decayMs / 4);
     const timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopped) return;

@@ -12,9 +12,12 @@ import {
   PageSource,
   type PageSourceOptions,
 } from "./page_source.ts";
-import { checkKeepOptions, reservePages } from "../internal/options.ts";
+import {
+  checkKeepOptions,
+  readClock,
+  reservePages,
+} from "../internal/options.ts";
 import { checkOptions } from "../internal/checks.ts";
-import { readClock } from "./_decay.ts";
 import { markWhenMoved } from "../internal/revoke.ts";
 
 /**

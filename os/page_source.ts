@@ -449,7 +449,7 @@ export abstract class PageSource implements Allocator, Disposable {
   #takeAligned(pages: number, alignment: number): number {
     const align = alignment / PAGE_SIZE;
     const bias = this.#biasPages & (align - 1);
-    return this.#runs.takeAligned(pages, align, bias, this.#decay.now);
+    return this.#runs.takeAligned(pages, align, bias, this.#decay.stamp());
   }
 
   // Whether the run at page `start` has a real address that is a multiple of

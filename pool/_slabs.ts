@@ -284,14 +284,20 @@ export class Slabs {
       this.armed = false;
       this.#o.onChange();
       if (this.#stopped || !this.#o.live()) return;
-      this.#o.flush();
-      const cur = this.cur;
-      if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
-        this.cur = 0;
-        this.#o.onChange();
-        this.#retire(cur);
+      // A timer must not throw (it would end the process): a parent that
+      // refuses the slabs keeps them, as one destroyed meanwhile does.
+      try {
+        this.#o.flush();
+        const cur = this.cur;
+        if (cur !== 0 && this.meta[cur * R.ROW + R.USED] === 0) {
+          this.cur = 0;
+          this.#o.onChange();
+          this.#retire(cur);
+        }
+        this.#decay(clock(), Infinity);
+      } catch {
+        return;
       }
-      this.#decay(clock(), Infinity);
       if (this.emptyHead !== 0 && this.#timer === undefined) this.#arm();
     }, Math.min(Math.max(0, due - now) + 1, MAX_DECAY_MS));
     unrefTimer(timer);

@@ -11,7 +11,11 @@ import { checkNumber, checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
-import { checkKeepOptions } from "../internal/options.ts";
+import {
+  checkKeepOptions,
+  readClock,
+  saneReading,
+} from "../internal/options.ts";
 import { DEFAULT_DECAY_MS, PageSource } from "../os/page_source.ts";
 import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import { checkPoolAlignment, poolGeometry } from "./_geometry.ts";
@@ -60,6 +64,16 @@ interface PoolSetup {
   zeroWords: number;
 }
 
+// The pool's clock: performance.now(), or the caller's, whose reading that
+// throws or is no finite number counts as no time passed (read in a free
+// that emptied a slab, or in the timer: it must neither throw there nor
+// make the slab due at once).
+function saneClock(clock: (() => number) | undefined): () => number {
+  if (clock === undefined) return () => performance.now();
+  let last = saneReading(clock, 0);
+  return () => last = saneReading(clock, last);
+}
+
 // The setup of the pool being made, for its field definitions (set just
 // before its super() call, cleared just after).
 let setup: PoolSetup | null = null;
@@ -71,6 +85,7 @@ function poolSetup(options: PoolOptions): PoolSetup {
     onPages: parent === undefined || parent instanceof PageSource,
   });
   checkKeepOptions({ decayMs: options.decayMs, clock: options.clock });
+  if (options.clock !== undefined) readClock(options.clock);
   const owned = parent === undefined ? defaultPages() : null;
   const p = parent ?? owned!;
   const memory = p.memory;
@@ -319,7 +334,7 @@ export class Pool extends Object implements Allocator, Disposable {
       mask: this.alignment - 1,
       bias: this.#bias,
       decayMs: this.decayMs,
-      clock: options.clock ?? (() => performance.now()),
+      clock: saneClock(options.clock),
       onChange: () => this.#sync(),
       flush: () => this.#flush(),
       live: () => this.#live(),

@@ -16,6 +16,7 @@ import {
 } from "../os/mod.ts";
 import { Heap } from "../heap/mod.ts";
 import { Arena } from "../arena/mod.ts";
+import { Pool } from "../pool/mod.ts";
 
 const P = 4096;
 const script = new URL("./_page_source_child.ts", import.meta.url).pathname;
@@ -398,23 +399,41 @@ Deno.test("a clock that returns no number is refused when the source is made", (
   }
 });
 
-Deno.test("a caller's clock that stops giving a finite number refuses the free, which frees nothing", () => {
+Deno.test("a caller's clock that goes bad later counts as no time passed: nothing is given back early, no call throws half done", async () => {
+  // Page sources: a free, a move and a shrink with the clock at NaN, then
+  // throwing. Each goes ahead whole, stamped with the last good reading.
   let now: unknown = 0;
-  using pages = new BufferPages({
-    reserve: 2 ** 20,
-    decayMs: 1000,
-    clock: () => now as number,
-  });
-  const p = pages.alloc(2 * P);
+  const clock = () => {
+    if (now === "throw") throw new Error("clock broke");
+    return now as number;
+  };
+  using pages = new BufferPages({ reserve: 2 ** 20, decayMs: 1000, clock });
+  const a = pages.alloc(P), _b = pages.alloc(P), c = pages.alloc(3 * P);
+  pages.memory.u8[c + 4000] = 7;
   now = NaN;
-  assert.throws(
-    () => pages.free(p, 2 * P),
-    new TypeError("Clock must return a finite number of milliseconds, got NaN"),
-  );
-  assert.equal(pages.liveBytes, 2 * P); // still live
-  now = 5;
-  pages.free(p, 2 * P);
-  assert.equal(pages.retainedBytes, 2 * P);
+  pages.free(a, P);
+  const moved = pages.resize(_b, P, 3 * P); // past c: it moves
+  now = "throw";
+  pages.resize(c, 3 * P, 5000);
+  assert.equal(pages.memory.u8[c + 4000], 7);
+  assert.equal(pages.liveBytes, 3 * P + 2 * P);
+  now = 999;
+  assert.equal(pages.decay(), 0); // all stamped 0: not due yet
+  now = 1001;
+  assert.equal(pages.decay(), 3 * P); // a's page, b's old page, c's tail
+  pages.free(moved, 3 * P);
+  // A Pool: its timer and its frees.
+  now = 0;
+  const pool = new Pool({ blockSize: 1024, decayMs: 50, clock, parent: pages });
+  const blocks = Array.from({ length: 8 }, () => pool.alloc());
+  const extra = pool.alloc(); // a second slab, so that the first can empty
+  now = NaN;
+  for (const p of blocks) pool.free(p);
+  now = "throw";
+  await new Promise((r) => setTimeout(r, 120)); // the timer ran: no crash
+  assert.equal(pool.blocks, 1);
+  pool.free(extra);
+  pool.destroy();
 });
 
 Deno.test("a child on a heap whose buffer was moved out says so", () => {
