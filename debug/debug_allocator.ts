@@ -494,17 +494,14 @@ export class DebugAllocator implements Allocator, Disposable {
         `with its red zones that is ${span} bytes, which its parent refused (${
           (e as Error).message
         })`;
-      let error: Error;
-      if (e instanceof OutOfMemoryError) {
-        error = new OutOfMemoryError(
+      const error = e instanceof OutOfMemoryError
+        ? new OutOfMemoryError(
           `Debug allocator cannot allocate ${size} bytes: ${why}`,
           size,
-        );
-      } else if (e instanceof RangeError) {
-        error = new RangeError(
+        )
+        : new RangeError(
           `Size ${size} exceeds what the debug allocator's parent can hold: ${why}`,
         );
-      } else throw e;
       error.cause = e;
       throw error;
     }

@@ -51,8 +51,9 @@ export function checkKeepOptions(options: KeepOptions): void {
 
 /**
  * Reads `clock` (default `performance.now`) once, as a page source does when
- * it is made: throws a TypeError unless it gives a number, so that a clock
- * that gives none fails at once rather than in a timer.
+ * it is made: throws a TypeError unless it gives a finite number, so that a
+ * clock that gives none fails at once (later readings go through
+ * {@linkcode saneClock}).
  */
 export function readClock(
   clock: () => number = () => performance.now(),
@@ -69,14 +70,22 @@ export function readClock(
 }
 
 /**
- * A reading of a caller's clock: `last` if it throws or gives no finite
- * number (no time passed).
+ * The clock to read: `performance.now()`, or the caller's, whose first
+ * reading is checked now ({@linkcode readClock}: a TypeError) and whose later
+ * reading that throws or is no finite number counts as no time passed (the
+ * last good one): read in the middle of a call that has changed state, or in
+ * a timer, it must neither throw nor make what it stamps due at once.
  */
-export function saneReading(clock: () => number, last: number): number {
-  try {
-    const now = clock();
-    return Number.isFinite(now) ? now : last;
-  } catch {
+export function saneClock(clock?: () => number): () => number {
+  if (clock === undefined) return () => performance.now();
+  let last = readClock(clock);
+  return () => {
+    try {
+      const now = clock();
+      if (Number.isFinite(now)) last = now;
+    } catch {
+      // No time passed.
+    }
     return last;
-  }
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * What is gone under an allocator that can no longer serve: the words an
- * `Arena`, a `Pool` or a `DebugAllocator` puts in its
- * `DestroyedError` when its parent reports `destroyed`.
+ * A child allocator's parent chain (an `Arena`, a `Pool`, a `DebugAllocator`
+ * or a scratch region on whatever it sits on): whether it is still live,
+ * asked cheaply ({@linkcode ChainWatch}, by the count of ends
+ * {@linkcode ENDS}), and what is gone when it is not
+ * ({@linkcode goneUnder}, the words of the child's `DestroyedError`).
  *
  * @module
  */

@@ -4,11 +4,7 @@
 // when; PageRuns keeps the runs, and the page source's `release` gives pages
 // to the system.
 import type { PageRuns } from "./_page_runs.ts";
-import {
-  type KeepOptions,
-  readClock,
-  saneReading,
-} from "../internal/options.ts";
+import { type KeepOptions, readClock, saneClock } from "../internal/options.ts";
 import { PAGE_SIZE } from "../internal/pages.ts";
 import { unrefTimer } from "../internal/timers.ts";
 
@@ -53,9 +49,9 @@ export class Decay {
   /** Whether nothing is kept: every freed page goes back at once. */
   readonly keepNone: boolean;
   /**
-   * The clock as last read (by a free, a tick, the timer or decay()). Runs
-   * freed are stamped with a fresh reading ({@linkcode Decay.stamp}): after
-   * an idle spell, the last reading may be older than the decay time.
+   * The clock as last read (by a free, a tick, the timer or decay()); runs
+   * freed are stamped by {@linkcode Decay.stamp}, which says when it is
+   * read again.
    */
   now: number;
   #runs: PageRuns;
@@ -81,17 +77,11 @@ export class Decay {
     this.#runs = runs;
     this.#release = hooks.release;
     this.#expire = hooks.expire;
-    // A caller's clock is checked when the source is made (readClock); a
-    // later reading that is no finite number, or throws, counts as no time
-    // passed (the last reading): it must neither stamp a run as due at once
-    // nor throw in the middle of a call that has changed state, or in a
-    // timer. performance.now() needs no check.
-    const clock = options.clock;
-    this.now = readClock(clock);
-    this.#clock = clock === undefined
-      ? () => performance.now()
-      : () => saneReading(clock, this.now);
-    this.#ownClock = clock !== undefined;
+    // A caller's clock is checked when the source is made; later readings
+    // are sane ones.
+    this.#clock = saneClock(options.clock);
+    this.now = this.#clock();
+    this.#ownClock = options.clock !== undefined;
   }
 
   /**

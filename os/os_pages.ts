@@ -82,12 +82,14 @@ export interface OsPagesOptions extends PageSourceOptions {
  * memory given back to the OS (`MADV_DONTNEED`), but its address space stays
  * reserved: a buffer moved out of the memory (by `transfer()`, a BYOB stream
  * read or a postMessage transfer) may still use it, and unmapping it would
- * crash the process. Such a moved buffer reads as zero afterwards; so it
- * does after `destroy()`, which then keeps the range mapped too. Ranges so
- * kept are unmapped only when a new OsPages cannot map its own (the address
- * space or the kernel's mappings ran out), and never one whose buffer the
- * source saw moved: never destroying is safe, and transferring the buffer
- * is, if the source is destroyed or used once after it.
+ * crash the process (or, mapped again for another source, let the moved
+ * buffer write into that one). Such a moved buffer reads as zero afterwards;
+ * so it does after `destroy()`, which then keeps the range mapped too.
+ * Ranges so kept are unmapped only when a new OsPages cannot map its own
+ * (the address space or the kernel's mappings ran out), and never one whose
+ * buffer was seen moved: never destroying is safe, and transferring the
+ * buffer is, if the source is destroyed, or it or anything on its memory
+ * (a heap, an arena, the memory's helpers) is called once after it.
  *
  * @example Native memory for a C function
  * ```ts ignore
@@ -107,9 +109,7 @@ export interface OsPagesOptions extends PageSourceOptions {
 export class OsPages extends PageSource {
   /** Always `"os"`. */
   readonly kind = "os";
-  #base: Deno.PointerValue;
-  #length: bigint;
-  // The range, as the safety net holds it: `moved` once a call saw the
+  // The range, as the safety net holds it too: `moved` once a call saw the
   // buffer moved out.
   #range: Range;
 
@@ -129,9 +129,9 @@ export class OsPages extends PageSource {
     const map = () =>
       libc.mmap(null, length, libc.readWrite, libc.anonymous, -1, 0n);
     let base = map();
-    if (!mapped(base) && unmapKept() > 0) base = map();
-    const address = base === null ? 0n : Deno.UnsafePointer.value(base);
-    if (!mapped(base)) {
+    if (mappedAt(base) === 0n && unmapKept() > 0) base = map();
+    const address = mappedAt(base);
+    if (address === 0n) {
       throw new OutOfMemoryError(
         `mmap could not reserve ${
           pages * PAGE_SIZE
@@ -144,8 +144,6 @@ export class OsPages extends PageSource {
       pages * PAGE_SIZE,
     );
     super(new Memory(buffer, { address }), options);
-    this.#base = base;
-    this.#length = length;
     this.#range = { base, length, moved: false };
     unmapWhenCollected.register(buffer, this.#range, this);
     // Whatever refuses a call for the moved buffer (this source, a heap or
@@ -200,7 +198,7 @@ export class OsPages extends PageSource {
     const pages = this.touchedBytes / PAGE_SIZE;
     const vec = new Uint8Array(pages);
     const libc = openLibc();
-    libc.mincore(this.#base, BigInt(pages * PAGE_SIZE), vec);
+    libc.mincore(this.#range.base, BigInt(pages * PAGE_SIZE), vec);
     let resident = 0;
     for (let i = 0; i < pages; i++) resident += vec[i] & 1;
     return resident * PAGE_SIZE;
@@ -215,8 +213,9 @@ export class OsPages extends PageSource {
   protected unmap(moved: boolean): void {
     unmapWhenCollected.unregister(this);
     const libc = openLibc();
-    if (moved) libc.madvise(this.#base, this.#length, libc.dontNeed);
-    else libc.munmap(this.#base, this.#length);
+    const { base, length } = this.#range;
+    if (moved) libc.madvise(base, length, libc.dontNeed);
+    else libc.munmap(base, length);
   }
 }
 
@@ -227,10 +226,11 @@ interface Range {
   moved: boolean;
 }
 
-// Whether mmap gave a range (it gives MAP_FAILED, -1, when it cannot).
-function mapped(base: Deno.PointerValue): boolean {
+// The address of the range mmap gave, or 0 if it gave none (MAP_FAILED,
+// -1, when it cannot).
+function mappedAt(base: Deno.PointerValue): bigint {
   const address = base === null ? 0n : Deno.UnsafePointer.value(base);
-  return address !== 0n && address !== 2n ** 64n - 1n;
+  return address === 2n ** 64n - 1n ? 0n : address;
 }
 
 // Ranges of sources collected without destroy(), still mapped.

@@ -15,10 +15,9 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 
-// The WasmPages made on each memory, so that a second one on a non-shared
-// memory is refused while the first is live (growing the memory for the
-// second would detach the first's views).
-// The live WasmPages of each memory, with the [base, end) each hands out.
+// The WasmPages made on each memory, with the [base, end) each hands out:
+// a second one is refused where it would grow a non-shared memory under a
+// live one (detaching its views), or hand out a live one's pages.
 const livePages = new WeakMap<
   object,
   { pages: WeakRef<WasmPages>; base: number; end: number }[]

@@ -11,11 +11,7 @@ import { checkNumber, checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
 import { DestroyedError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
-import {
-  checkKeepOptions,
-  readClock,
-  saneReading,
-} from "../internal/options.ts";
+import { checkKeepOptions, readClock, saneClock } from "../internal/options.ts";
 import { DEFAULT_DECAY_MS, PageSource } from "../os/page_source.ts";
 import { noteDetached, whenRevoked } from "../internal/revoke.ts";
 import { checkPoolAlignment, poolGeometry } from "./_geometry.ts";
@@ -62,16 +58,6 @@ interface PoolSetup {
   low: number;
   inverse: number;
   zeroWords: number;
-}
-
-// The pool's clock: performance.now(), or the caller's, whose reading that
-// throws or is no finite number counts as no time passed (read in a free
-// that emptied a slab, or in the timer: it must neither throw there nor
-// make the slab due at once).
-function saneClock(clock: (() => number) | undefined): () => number {
-  if (clock === undefined) return () => performance.now();
-  let last = saneReading(clock, 0);
-  return () => last = saneReading(clock, last);
 }
 
 // The setup of the pool being made, for its field definitions (set just
