@@ -4,7 +4,7 @@
 // when; PageRuns keeps the runs, and the page source's `release` gives pages
 // to the system.
 import type { PageRuns } from "./_page_runs.ts";
-import { type KeepOptions, readClock, saneClock } from "../internal/options.ts";
+import { type KeepOptions, saneClock } from "../internal/options.ts";
 import { PAGE_SIZE } from "../internal/pages.ts";
 import { unrefTimer } from "../internal/timers.ts";
 
