@@ -135,6 +135,26 @@ function asError(thrown: unknown): Error {
 // xSize answers in a C int.
 const INT_MAX = 0x7fffffff;
 
+// The alignment of every block C gets: malloc's, `alignof(max_align_t)` on
+// x86-64 and AArch64 (a long double, SSE stores of a struct copy).
+const C_ALIGNMENT = 16;
+
+// The alignment to ask the allocator for on each call: none where its
+// `alignment` (an arena's, a pool's) is 16 or more already, which every
+// block has, so its fast path stays; 16 where it tells none (a heap, a
+// page source, a DebugAllocator, a wrapper: a DebugAllocator over an
+// 8-aligned pool gives 8-aligned blocks, so asked for 16 it refuses).
+// Throws for an `alignment` below 16, once, where a pool asked for 16 would
+// refuse every call (and an arena's own blocks are not malloc's).
+function alignmentToAsk(allocator: Allocator): number | undefined {
+  const natural = (allocator as { alignment?: unknown }).alignment;
+  if (typeof natural !== "number") return C_ALIGNMENT;
+  if (natural >= C_ALIGNMENT) return undefined;
+  throw new RangeError(
+    `CAllocator needs an allocator whose blocks are aligned to ${C_ALIGNMENT} bytes, as C's malloc gives (alignof(max_align_t)); this one's alignment is ${natural}: make it with alignment: ${C_ALIGNMENT}`,
+  );
+}
+
 /**
  * Exposes an {@linkcode Allocator} on native memory (an `OsPages`, a `Heap`
  * on one, a `DebugAllocator` over that, …) to C, as function pointers to
@@ -155,6 +175,12 @@ const INT_MAX = 0x7fffffff;
  *  └─────────┴───────┴──────────┴───────┴──────────┴───────┴───────────┴──────────┘
  *   0         8       16         24      32         40      48          56 (NULL)
  * ```
+ *
+ * Every block C gets is aligned to 16 bytes, as malloc's are (for
+ * `max_align_t`): an allocator whose `alignment` is less (a `Pool` or an
+ * arena made with `alignment: 8`) is refused with a `RangeError`, and one
+ * that has no `alignment` property (a heap, a page source, a
+ * `DebugAllocator`) is asked for 16 on each call.
  *
  * No exception ever reaches C (a JavaScript exception in an FFI callback
  * aborts the process): a call that cannot be served — a full allocator, the
@@ -224,6 +250,8 @@ export class CAllocator implements Disposable {
   /** The byte cap (`Infinity` without one). */
   readonly maxBytes: number;
   #usableSize: UsableSize | null;
+  // The alignment each alloc and resize asks for (undefined: the natural).
+  #alignment: number | undefined;
   #sizes = new SizeTable();
   #address: number;
   #length: number;
@@ -244,7 +272,9 @@ export class CAllocator implements Disposable {
   /**
    * Wraps `allocator`; the function pointers are made on first use.
    *
-   * @param allocator An allocator on native memory (`memory.native`).
+   * @param allocator An allocator on native memory (`memory.native`),
+   *   whose blocks can be 16-aligned (its `alignment`, if it has one, 16 or
+   *   more: a `RangeError` otherwise).
    * @param options The byte cap, and a callback for refused calls.
    */
   constructor(allocator: Allocator, options: CAllocatorOptions = {}) {
@@ -279,6 +309,7 @@ export class CAllocator implements Disposable {
         "The allocator's memory is not native (a plain ArrayBuffer), so C cannot use it: build it on OsPages (run deno with --allow-ffi)",
       );
     }
+    const alignment = alignmentToAsk(allocator);
     checkOptions(options, "CAllocator", "{ maxBytes, onError }", [
       "maxBytes",
       "onError",
@@ -294,6 +325,7 @@ export class CAllocator implements Disposable {
     this.maxBytes = maxBytes;
     this.#onError = onError;
     this.#usableSize = usableSizeOf(allocator);
+    this.#alignment = alignment;
     this.#address = Number(allocator.memory.address);
     this.#length = allocator.memory.byteLength;
   }
@@ -504,7 +536,7 @@ export class CAllocator implements Disposable {
       this.#checkOpen();
       const old = this.#sizeOf(ptr);
       this.#reserve(size - old);
-      const moved = this.allocator.resize(ptr, old, size);
+      const moved = this.allocator.resize(ptr, old, size, this.#alignment);
       this.#forget(ptr, old);
       // The old block is gone now, so the call cannot be refused: where its
       // room would pass the cap, C holds (and is told of) the size it asked.
@@ -538,7 +570,11 @@ export class CAllocator implements Disposable {
         // `osize` is the kind of object Lua makes, not a size.
         if (size === 0) return 0;
         this.#reserve(size);
-        return this.#hold(this.allocator.alloc(size), size, size);
+        return this.#hold(
+          this.allocator.alloc(size, this.#alignment),
+          size,
+          size,
+        );
       }
       const ptr = this.#offset(address), old = this.#sizeOf(ptr);
       if (toNumber(osize) !== old) throw this.#wrongOldSize(ptr, osize, old);
@@ -547,7 +583,7 @@ export class CAllocator implements Disposable {
         return 0;
       }
       this.#reserve(size - old);
-      const moved = this.allocator.resize(ptr, old, size);
+      const moved = this.allocator.resize(ptr, old, size, this.#alignment);
       this.#forget(ptr, old);
       return this.#hold(moved, size, size);
     } catch (e) {
@@ -562,7 +598,7 @@ export class CAllocator implements Disposable {
     this.#checkOpen(); // (C called after close(), in the turn it ran in)
     if (size === 0) size = 1;
     this.#reserve(size);
-    const ptr = this.allocator.alloc(size);
+    const ptr = this.allocator.alloc(size, this.#alignment);
     const room = this.#room(ptr, size);
     if (room > size) {
       try {
@@ -586,7 +622,9 @@ export class CAllocator implements Disposable {
   // size, or its room: then it is grown to it, in place). Returns the native
   // address.
   #hold(ptr: number, size: number, held: number): number {
-    if (held > size) ptr = this.allocator.resize(ptr, size, held);
+    if (held > size) {
+      ptr = this.allocator.resize(ptr, size, held, this.#alignment);
+    }
     try {
       this.#sizes.set(ptr, held);
     } catch {

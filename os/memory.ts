@@ -164,7 +164,9 @@ export class Memory {
 
   /**
    * Wraps `buffer`. Page sources make their memory; you need this only to
-   * build a page source of your own.
+   * build a page source of your own. The buffer must have a fixed length:
+   * a resizable `ArrayBuffer` or a growable `SharedArrayBuffer` is a
+   * `TypeError` (the views keep the length they were made with).
    *
    * @param buffer The bytes of the address space.
    * @param options The native address of the buffer, if it has one.
@@ -180,6 +182,19 @@ export class Memory {
         `Memory needs an ArrayBuffer or SharedArrayBuffer, got ${
           kindOf(given)
         }`,
+      );
+    }
+    // Views over the whole buffer are made once: those of a resizable or
+    // growable buffer that have a length (all but u8 and i8, which need
+    // none) would keep the old one, dropping writes past it after a grow.
+    if ((given as { resizable?: boolean }).resizable === true) {
+      throw new TypeError(
+        "Memory needs a fixed-length buffer: the views of a resizable ArrayBuffer (one made with maxByteLength, or a WebAssembly.Memory's after toResizableBuffer()) would not follow its resize; pass a fixed-length one (or use BufferPages, which allocates its reservation up front)",
+      );
+    }
+    if ((given as { growable?: boolean }).growable === true) {
+      throw new TypeError(
+        "Memory needs a fixed-length buffer: the views of a growable SharedArrayBuffer (one made with maxByteLength, or a shared WebAssembly.Memory's after toResizableBuffer()) would not follow its growth; pass a fixed-length one (or use SharedPages, which allocates its reservation up front)",
       );
     }
     const address = options?.address;
@@ -446,7 +461,9 @@ export class Memory {
 
   /**
    * The pointer (offset) for a native pointer into this memory, such as one a
-   * C function returned. Throws a `RangeError` if it points elsewhere.
+   * C function returned; the memory's end (one past its last byte, as
+   * `mempcpy` returns) gives `byteLength`, as `pointer(byteLength)` is
+   * allowed. Throws a `RangeError` if it points elsewhere.
    *
    * @param pointer The native pointer.
    * @returns The pointer as an offset; `null` gives 0.
@@ -480,7 +497,9 @@ export class Memory {
     }
     const lo = scratch32[0], hi = scratch32[1];
     const offset = (hi - this.#addressHigh) * 2 ** 32 + (lo - this.#addressLow);
-    if (offset > 0 && offset < this.u8.length && !this.#revoked) return offset;
+    // The end is a pointer too (as pointer(byteLength) is): C returns
+    // one-past-the-end pointers (mempcpy, stpcpy).
+    if (offset > 0 && offset <= this.u8.length && !this.#revoked) return offset;
     this.#checkLive();
     throw new RangeError(
       `Native pointer 0x${

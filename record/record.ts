@@ -127,8 +127,9 @@ export type FieldValue<T> = T extends "i64" | "u64" ? bigint
  * number for an `i64`, a bigint or a string for an `f64`) throws a
  * TypeError naming the field, and writes nothing. Nothing is allocated per
  * access.
- * `ptr` must be a multiple of the record's `align` (as every block of
- * {@linkcode RecordLayout.pool} is).
+ * `ptr` must have the record's `align` as allocators give it (as every
+ * block of {@linkcode RecordLayout.pool} has): its real address — for
+ * native memory `memory.address + ptr` — is a multiple of `align`.
  *
  * @example
  * ```ts
@@ -390,8 +391,10 @@ export class RecordLayout<F extends RecordFields = RecordFields> {
    * An array of `length` of these records at `ptr` in `memory` (see
    * {@linkcode RecordArray}): `at(i)` is its cursor at record `i`, checked;
    * a cursor stepped by `size` from `ptr` to `end` visits them all. `ptr`
-   * must be a multiple of `align` (a PointerError otherwise) and the
-   * records must end inside the memory (a RangeError otherwise).
+   * must have `align` as allocators give it — its real address (for native
+   * memory `memory.address + ptr`) a multiple of it; a PointerError
+   * otherwise — and the records must end inside the memory (a RangeError
+   * otherwise).
    *
    * @example Particles in one heap block
    * ```ts

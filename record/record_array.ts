@@ -8,6 +8,7 @@ import { Memory } from "../os/memory.ts";
 import { PointerError } from "../os/errors.ts";
 import { destroyed } from "./_access.ts";
 import { checkNumber, checkPointer, hex } from "../internal/checks.ts";
+import { addressBias } from "../internal/address_bias.ts";
 import { type AnyCursor, makeCursor } from "./_cursor.ts";
 import type { RecordCursor, RecordFields, RecordLayout } from "./record.ts";
 
@@ -71,8 +72,9 @@ export class RecordArray<F extends RecordFields = RecordFields> {
 
   /**
    * Use {@linkcode RecordLayout.array}. Checks that `memory` is not
-   * destroyed (a DestroyedError), that `ptr` is a multiple of the layout's
-   * alignment and not null (unless `length` is 0), and that the `length`
+   * destroyed (a DestroyedError), that `ptr` has the layout's alignment
+   * (its real address, `memory.address + ptr` for native memory, a multiple
+   * of it) and is not null (unless `length` is 0), and that the `length`
    * records end inside `memory`.
    *
    * @param layout The records' layout.
@@ -98,7 +100,10 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     // records would reach.
     if (memory.destroyed) destroyed();
     checkPointer(ptr);
-    if (ptr % layout.align !== 0) {
+    // The alignment of the real address, as every allocator gives it: for
+    // native memory, address + ptr (an offset need not be a multiple of an
+    // alignment above the page's).
+    if ((ptr + addressBias(memory, layout.align)) % layout.align !== 0) {
       throw new PointerError(
         `Pointer ${
           hex(ptr)
