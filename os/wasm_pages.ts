@@ -272,6 +272,13 @@ export class WasmPages extends PageSource {
       );
     }
     const wasmPages = Math.ceil(end / WASM_PAGE);
+    // Before any growth: a refused memory is left as it was.
+    const buffer = given?.buffer as { resizable?: boolean; growable?: boolean };
+    if (buffer?.resizable === true || buffer?.growable === true) {
+      throw new TypeError(
+        "This WebAssembly.Memory's buffer is resizable (toResizableBuffer() was called): WasmPages needs the fixed-length buffers memory.grow() gives, whose views it keeps; call toFixedLengthBuffer() on the memory first",
+      );
+    }
     const memory = given ?? new WebAssembly.Memory({
       initial: wasmPages,
       maximum: wasmPages,

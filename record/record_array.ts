@@ -103,11 +103,18 @@ export class RecordArray<F extends RecordFields = RecordFields> {
     // The alignment of the real address, as every allocator gives it: for
     // native memory, address + ptr (an offset need not be a multiple of an
     // alignment above the page's).
-    if ((ptr + addressBias(memory, layout.align)) % layout.align !== 0) {
+    const bias = addressBias(memory, layout.align);
+    if ((ptr + bias) % layout.align !== 0) {
+      // (Past 4096 an offset's own remainder is not the rule: say which.)
+      const rule = bias === 0
+        ? `is not a multiple of ${layout.align}`
+        : `is at native address 0x${
+          (memory.address! + BigInt(ptr)).toString(16)
+        }, not a multiple of ${layout.align}`;
       throw new PointerError(
         `Pointer ${
           hex(ptr)
-        } is not a multiple of ${layout.align}, the alignment of record ${layout.name}: allocate the array with that alignment`,
+        } ${rule}, the alignment of record ${layout.name}: allocate the array with that alignment`,
         ptr,
         "unaligned",
       );

@@ -36,11 +36,21 @@ Deno.test("Memory: a WebAssembly.Memory's buffer after toResizableBuffer() is re
     () => new Memory(wasm.buffer as ArrayBuffer),
     new TypeError(RESIZABLE),
   );
-  // WasmPages wraps the module's buffer, so it refuses it the same way.
+  // WasmPages refuses it before growing it (it would have grown 1 -> 4
+  // pages, then refused).
   assert.throws(
     () => new WasmPages({ memory: wasm, reserve: 2 ** 18 }),
-    new TypeError(RESIZABLE),
+    new TypeError(
+      "This WebAssembly.Memory's buffer is resizable (toResizableBuffer() was called): WasmPages needs the fixed-length buffers memory.grow() gives, whose views it keeps; call toFixedLengthBuffer() on the memory first",
+    ),
   );
+  assert.equal(wasm.buffer.byteLength, 65536);
+  // Made fixed again, it is taken (and grown to the reservation).
+  (wasm as unknown as { toFixedLengthBuffer(): ArrayBuffer })
+    .toFixedLengthBuffer();
+  using pages = new WasmPages({ memory: wasm, reserve: 2 ** 18 });
+  assert.equal(wasm.buffer.byteLength, 2 ** 18);
+  assert.equal(pages.memory.f64.length, 2 ** 15);
   const shared = new WebAssembly.Memory({
     initial: 1,
     maximum: 4,

@@ -270,8 +270,10 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
       assert.throws(() => m.offsetOf(at(0)), /is not inside this memory/);
       assert.equal(m.offsetOf(at(1)), 1);
       assert.equal(m.offsetOf(at(m.byteLength - 1)), m.byteLength - 1);
+      // The end, one past the last byte, as pointer(byteLength) gives it.
+      assert.equal(m.offsetOf(at(m.byteLength)), m.byteLength);
       assert.throws(
-        () => m.offsetOf(at(m.byteLength)),
+        () => m.offsetOf(at(m.byteLength + 1)),
         /is not inside this memory/,
       );
     });

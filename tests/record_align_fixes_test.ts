@@ -8,11 +8,21 @@ import { BufferPages, OsPages, PointerError } from "../os/mod.ts";
 
 const Big = defineRecord("Big", { x: "f64" }, { align: 8192 });
 
+// On ArrayBuffer memory the offset is the address.
 const unaligned = (ptr: number) =>
   new PointerError(
     `Pointer 0x${
       ptr.toString(16)
     } (${ptr}) is not a multiple of 8192, the alignment of record Big: allocate the array with that alignment`,
+    ptr,
+    "unaligned",
+  );
+// On native memory the message names the address that is not aligned.
+const unalignedAt = (pages: OsPages, ptr: number) =>
+  new PointerError(
+    `Pointer 0x${ptr.toString(16)} (${ptr}) is at native address 0x${
+      (pages.memory.address! + BigInt(ptr)).toString(16)
+    }, not a multiple of 8192, the alignment of record Big: allocate the array with that alignment`,
     ptr,
     "unaligned",
   );
@@ -49,8 +59,11 @@ Deno.test("record align 8192: array takes the heap's block at an odd mmap base",
   const c = Big.cursor(heap.memory);
   c.ptr = q;
   assert.equal(c.x, 2.5);
-  // Misaligned by 8: refused with the message as before, nothing made.
-  assert.throws(() => Big.array(heap.memory, q + 8, 1), unaligned(q + 8));
+  // Misaligned by 8: refused, naming the native address, nothing made.
+  assert.throws(
+    () => Big.array(heap.memory, q + 8, 1),
+    unalignedAt(pages, q + 8),
+  );
   const err = (() => {
     try {
       Big.array(heap.memory, q + 8, 1);
@@ -62,7 +75,10 @@ Deno.test("record align 8192: array takes the heap's block at an odd mmap base",
   // An offset that is a multiple of 8192 is a native address 4096 off.
   const off = q - 4096;
   assert.equal(off % 8192, 0);
-  assert.throws(() => Big.array(heap.memory, off, 1), unaligned(off));
+  assert.throws(
+    () => Big.array(heap.memory, off, 1),
+    unalignedAt(pages, off),
+  );
   heap.free(q, Big.size);
 });
 
@@ -77,7 +93,7 @@ Deno.test("record align 8192: the record's own pool's blocks are arrays of it", 
   }
   assert.throws(
     () => Big.array(pool.memory, blocks[0] + 4096, 1),
-    unaligned(blocks[0] + 4096),
+    unalignedAt(pages, blocks[0] + 4096),
   );
 });
 
