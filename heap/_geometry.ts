@@ -156,14 +156,16 @@ export function alignedClass(size: number, alignment: number): number {
 }
 
 /**
- * The class of a small size `n` is `CLASS_OF[(n + 15) >> 4]`: every class size
- * is a multiple of 16, so rounding up to 16 first loses nothing.
+ * The class of each small size `n` (0 to MAX_SMALL): `CLASS_OF[n]`, the first
+ * class at least `n` (0 takes 16). Indexed by the size itself, so that an
+ * index that is no small size — negative, fractional, NaN, above MAX_SMALL
+ * — reads undefined: alloc's one test of a size.
  */
 export const CLASS_OF: Uint8Array = (() => {
-  const table = new Uint8Array((MAX_SMALL >> CHUNK_SHIFT) + 1);
-  for (let i = 0, c = 0; i < table.length; i++) {
-    while (CLASS_SIZE[c] < i * 16) c++;
-    table[i] = c;
+  const table = new Uint8Array(MAX_SMALL + 1);
+  for (let n = 0, c = 0; n < table.length; n++) {
+    while (CLASS_SIZE[c] < n) c++;
+    table[n] = c;
   }
   return table;
 })();
@@ -185,7 +187,7 @@ export const SIZE_RANGE: Uint16Array = (() => {
   const steps = ALIGNED_STEPS;
   for (let n = 0; n <= MAX_SMALL; n++) {
     const i = (n + 15) >> CHUNK_SHIFT;
-    note(CLASS_OF[i], n);
+    note(CLASS_OF[n], n);
     for (let k = i; k < ALIGNED_CLASS_OF.length; k += steps) {
       if (ALIGNED_CLASS_OF[k] >= 0) note(ALIGNED_CLASS_OF[k], n);
     }

@@ -92,7 +92,7 @@ export class HeapState {
   /**
    * Told whether a freed block needs no decay timer armed (one is, or decay
    * is off): the heap's free of a medium block tests its copy before calling
-   * out. (Spans keep the same fact in their SOLE words.)
+   * out. (Spans keep the same fact in their MOVE_AT words.)
    */
   onTimed: (timed: boolean) => void = () => {};
   #watcher = {

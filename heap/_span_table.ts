@@ -8,6 +8,7 @@ import {
   CLASS_COUNT,
   CLASS_SIZE,
   FIRST_CHUNK,
+  MAX_SMALL,
   SIZE_RANGE,
   SPAN_CLASSES,
   SPAN_SIZE,
@@ -38,6 +39,26 @@ export const MIN_SIZE: Uint16Array = Uint16Array.from(
   { length: SPAN_CLASSES + 1 },
   (_, kind) => kind === NONE ? 0 : SIZE_RANGE[2 * kind - 2],
 );
+
+/**
+ * Per size up to MAX_SMALL, bit `kind` set for every span kind (1..28)
+ * whose chunks a free of that size may name (MIN_SIZE..MAX_SIZE of the
+ * kind): free's one test of a size and a page's kind. No other kind has a
+ * bit (shifts take the count mod 32: LARGE is 31, FREED_LARGE 32, so
+ * bit 0).
+ */
+export const FITS: Int32Array = Int32Array.from(
+  { length: MAX_SMALL + 1 },
+  (_, size) => {
+    let bits = 0;
+    for (let kind = 1; kind <= SPAN_CLASSES; kind++) {
+      if (MIN_SIZE[kind] <= size && size <= MAX_SIZE[kind]) bits |= 1 << kind;
+    }
+    return bits;
+  },
+);
+/** {@linkcode FITS}'s row for a free without a size: every span kind. */
+export const ANY_SPAN = (2 ** (SPAN_CLASSES + 1) - 2) | 0;
 
 /** Whether a page kind is a live span (of span class `kind - 1`). */
 export function isSpan(kind: number): boolean {
@@ -76,12 +97,14 @@ export const PREV = 6;
  */
 export const DIRTY_PAGES = 7;
 /**
- * Of a live span (the same word): 1 while a free that empties it needs
- * nothing more — it is its class's only partial span and no decay timer
- * needs arming (one is armed, or decay is off) — else 0. The span lists
- * keep it, so that free tests one word rather than the lists.
+ * Of a live span (the same word): the live count at which a free must move
+ * it between the span lists — its chunks less one while it is full (it goes
+ * back to the partial list), 0 while it is partial (it empties), -1 (never)
+ * while it is its class's only partial span and no decay timer needs arming
+ * (one is armed, or decay is off). The span lists keep it, so that free
+ * compares one word rather than asking the lists.
  */
-export const SOLE = 7;
+export const MOVE_AT = 7;
 /** Words 8..15: one bit per 16 bytes of the span, set at a live chunk's start. */
 export const BITS = 8;
 /** Words per page. */
@@ -99,7 +122,7 @@ const MIN_PAGES = 64;
  *  meta, row of page p (p × 16 …):
  *   0 KIND  2 LIST (free head | used × 4096)  3 FRESH  4 SLOT  5 NEXT
  *   6 PREV
- *   7 DIRTY_PAGES (large blocks) or SOLE (spans)  8..15 BITS
+ *   7 DIRTY_PAGES (large blocks) or MOVE_AT (spans)  8..15 BITS
  *  largeSize[p], largeCapacity[p]: a large block's size and run size
  *
  *  span p: [header 48 B][chunk][free chunk: next ─┐][chunk][free: 0]…

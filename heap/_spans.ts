@@ -8,6 +8,7 @@ import { hex } from "../internal/checks.ts";
 import { HeapCorruptionError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import {
+  CHUNKS,
   CLASS_SIZE,
   FIRST_CHUNK,
   SPAN_CLASSES,
@@ -19,8 +20,8 @@ import {
   FRESH,
   KIND,
   LIST,
+  MOVE_AT,
   NEXT,
-  SOLE,
   type SpanTable,
 } from "./_span_table.ts";
 
@@ -46,7 +47,7 @@ export class SpanLists {
   /** Spans on the class lists. */
   listed = 0;
   // Whether an emptied span needs no decay timer armed (one is, or decay
-  // is off): part of each first partial span's SOLE word.
+  // is off): part of each first partial span's MOVE_AT word.
   #timed = false;
   readonly #table: SpanTable;
   readonly #segments: Segments;
@@ -111,32 +112,37 @@ export class SpanLists {
     }
   }
 
-  /** The first partial span is full now: it moves to the full list. */
+  /**
+   * The first partial span is full now: it moves to the full list, and
+   * back at the free that leaves one chunk of it free.
+   */
   toFull(span: number, cls: number): void {
     this.#table.unlink(this.partial, cls, span);
     this.#table.pushFront(this.full, cls, span);
-    this.#markSole(cls);
+    this.#table.set(span, MOVE_AT, CHUNKS[cls] - 1);
+    this.#markMoveAt(cls);
   }
 
   /**
    * Notes whether an emptied span needs no decay timer armed (one is, or
-   * decay is off), for every class's SOLE word.
+   * decay is off), for every class's MOVE_AT word.
    */
   setTimed(timed: boolean): void {
     this.#timed = timed;
-    for (let cls = 0; cls < SPAN_CLASSES; cls++) this.#markSole(cls);
+    for (let cls = 0; cls < SPAN_CLASSES; cls++) this.#markMoveAt(cls);
   }
 
-  // Sets the SOLE word of the class's first partial span (and clears that
-  // of the span behind it, the one a push put there): called after every
+  // Sets the MOVE_AT word of the class's first partial span (-1: its
+  // emptying free needs nothing more) and that of the span behind it, the
+  // one a push put there (0: it moves when it empties): called after every
   // change of a partial list. A span off the partial lists gets its word
   // set again when it comes back to the front of one.
-  #markSole(cls: number): void {
+  #markMoveAt(cls: number): void {
     const t = this.#table, span = this.partial[cls];
     if (span === 0) return;
     const next = t.get(span, NEXT);
-    t.set(span, SOLE, next === 0 && this.#timed ? 1 : 0);
-    if (next !== 0) t.set(next, SOLE, 0);
+    t.set(span, MOVE_AT, next === 0 && this.#timed ? -1 : 0);
+    if (next !== 0) t.set(next, MOVE_AT, 0);
   }
 
   /**
@@ -149,7 +155,7 @@ export class SpanLists {
     if (kept !== 0) this.retire(kept, cls);
     this.#table.unlink(this.full, cls, span);
     this.#table.pushFront(this.partial, cls, span);
-    this.#markSole(cls);
+    this.#markMoveAt(cls);
   }
 
   /**
@@ -161,7 +167,7 @@ export class SpanLists {
     this.#table.unlink(this.partial, cls, span);
     this.#segments.pushEmpty(span);
     this.listed--;
-    this.#markSole(cls);
+    this.#markMoveAt(cls);
   }
 
   /** Every class's kept empty span goes to the empty list. */
@@ -203,7 +209,7 @@ export class SpanLists {
     t.set(span, LIST, 0);
     this.listed++;
     t.pushFront(this.partial, cls, span);
-    this.#markSole(cls);
+    this.#markMoveAt(cls);
     return span;
   }
 

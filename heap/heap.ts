@@ -34,19 +34,19 @@ import type {
 // (of ~450). So the hot paths use these local copies.
 const { ALIGNED_OFFSET, BITMAP_WORD_SHIFT, BITMAP_WORDS, CHUNK_STARTS } =
   geometry;
-const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE, SPAN_CLASSES } = geometry;
+const { CHUNK_SHIFT, CHUNKS, CLASS_OF, CLASS_SIZE } = geometry;
 const { ALIGNED_CLASS_OF, ALIGNED_ROW_OF, MAX_SMALL, SPAN_SIZE } = geometry;
-const { BITS, FRESH, MAX_SIZE, MIN_SIZE } = table;
-const { FREED_LARGE, LARGE, NONE } = table;
+const { ANY_SPAN, BITS, FITS, FRESH } = table;
+const { FREED_LARGE, LARGE } = table;
 const { CACHE_MAX } = large;
 const { CACHE_BYTES, CACHE_DEPTH, DRAIN_FREES, KEPT_BYTES } = runCache;
 const { MAX_USED_DELTA, STREAK, USED_DELTA } = runCache;
 
-// Per span kind, its class's chunks per span less one: a free that leaves
-// this many chunks used took the span off the full list.
-const FREED_FULL: Uint16Array = Uint16Array.from(
-  { length: SPAN_CLASSES + 1 },
-  (_, kind) => kind === NONE ? 0xffff : CHUNKS[kind - 1] - 1,
+// Per span class, the live count from which #allocChunk leaves a pop to
+// #allocOff: the chunks of a span (the pop fills it: it moves to the full
+// list), or 0 above 256 bytes (zeroChunk's general loop zeroes the chunk).
+const OFF_AT: Uint16Array = CHUNKS.map((chunks, cls) =>
+  CLASS_SIZE[cls] > 256 ? 0 : chunks
 );
 
 // Whether `next`, the link alloc popped from the free chunk at `rel` of the
@@ -71,9 +71,7 @@ function isFreeChunk(
 
 /** The class of a chunk for `size` bytes, or -1 for a large block. */
 function smallClass(size: number): number {
-  return size >>> 0 === size && size <= MAX_SMALL
-    ? CLASS_OF[(size + 15) >> CHUNK_SHIFT]
-    : -1;
+  return (typeof size === "number" ? CLASS_OF[size] : undefined) ?? -1;
 }
 
 /**
@@ -402,14 +400,26 @@ export class Heap implements Allocator, Disposable {
    */
   alloc(size: number, alignment?: number): number {
     // The common case written out, so that V8 inlines alloc and free both
-    // into a caller (its budget is bytecode size); an alignment takes
-    // #allocAligned, anything above the classes (or no size) #allocLarge.
-    if (alignment !== undefined) return this.#allocAligned(size, 0, alignment);
-    // typeof first: `>>> 0` throws on a bigint (the slow path says why).
-    if (typeof size !== "number" || size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#allocLarge(size, 0, undefined);
+    // into a caller (its budget is bytecode size): a size of a class (a
+    // string would index the table as its number: typeof first), else
+    // #allocOther.
+    if (alignment === undefined && typeof size === "number") {
+      const cls = CLASS_OF[size];
+      if (cls !== undefined) return this.#allocChunk(cls, 0);
     }
-    return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], 0);
+    return this.#allocOther(size, 0, alignment);
+  }
+
+  // alloc or allocUnsafe of anything but a class's size without an
+  // alignment: an aligned twin's chunk or a large block.
+  #allocOther(
+    size: number,
+    zeroFrom: number,
+    alignment: number | undefined,
+  ): number {
+    return alignment === undefined
+      ? this.#allocLarge(size, zeroFrom, undefined)
+      : this.#allocAligned(size, zeroFrom, alignment);
   }
 
   // An aligned twin's chunk for a power of two from 32 to 256, checked
@@ -461,61 +471,73 @@ export class Heap implements Allocator, Disposable {
     // (tests/heap_tables_test.ts holds the values).
     const span = this.#partial[cls], m = this.#meta;
     const row = span << 4, list = m[row | 2], rel = list & 4095;
-    const ptr = span * 4096 + rel;
-    // The chunk's first word links to the next free one; a link that is no
-    // free chunk's start was overwritten after the free, and the span is
-    // repaired rather than a live chunk handed out twice. (An empty view of
-    // a revoked memory reads undefined here, and the repair says so.)
-    const next = this.#u32[ptr / 4];
-    if (rel === 0 || (next !== 0 && !isFreeChunk(m, row, cls, rel, next))) {
-      return this.#allocOff(cls);
-    }
-    // `next` is the head now (a checked link is below 4096), one more used.
+    // The chunk's first word links to the next free one, the head once the
+    // chunk is taken (a checked link is below 4096), with one more used.
+    const ptr = span * 4096 + rel, next = this.#u32[ptr / 4];
     const after = list - rel + next + 4096;
+    // Every rare case takes the one way out (a second would cost the
+    // bytecode that keeps free inlined beside alloc): no free chunk, a
+    // class above 256 bytes or a span that fills (OFF_AT), or a link that
+    // is no free chunk's start, overwritten after the free (#allocOff
+    // repairs the span rather than hand a live chunk out twice; an empty
+    // view of a revoked memory reads undefined, and the repair says so).
+    if (
+      rel === 0 || after >> 12 >= OFF_AT[cls] ||
+      (next !== 0 && !isFreeChunk(m, row, cls, rel, next))
+    ) return this.#allocOff(cls, zeroFrom);
     m[row | 2] = after;
     m[row | 8 | (rel >> 9)] |= 1 << ((rel >> 4) & 31);
-    if (after >> 12 === CHUNKS[cls]) this.#state.toFull(cls);
     // The chunk holds what was in it when it was freed: zero it now, while
-    // the caller is about to touch it anyway; by stores up to 256 bytes
-    // (zeroChunk's general loop cost ~3 ns more per 16-byte pair,
-    // bench/alloc_bench.ts).
-    const n = CLASS_SIZE[cls] - zeroFrom, f64 = this.#f64;
-    if (n > 256) return this.#zeroed(ptr, zeroFrom, n);
-    for (let w = (ptr + zeroFrom) / 8, end = w + n / 8; w < end; w += 2) {
+    // the caller is about to touch it anyway, by stores (zeroChunk's
+    // general loop cost ~3 ns more per 16-byte pair, bench/alloc_bench.ts).
+    const f64 = this.#f64;
+    for (
+      let w = (ptr + zeroFrom) / 8, end = (ptr + CLASS_SIZE[cls]) / 8;
+      w < end;
+      w += 2
+    ) {
       f64[w] = 0;
       f64[w + 1] = 0;
     }
     return ptr;
   }
 
-  // The chunk at `ptr` zeroed from `zeroFrom` on (`n` bytes above 256),
-  // by zeroChunk's general loop.
-  #zeroed(ptr: number, zeroFrom: number, n: number): number {
-    zeroChunk(this.#f64, this.#u8, ptr + zeroFrom, n);
+  // #allocChunk's rare cases, for class `cls`, zeroed from `zeroFrom` on:
+  // the fresh part of its first partial span or a new span when the free
+  // list is empty; the repair's error when the list is broken; else the
+  // pop, moving a span that fills to the full list and zeroing a large
+  // chunk by zeroChunk's general loop.
+  #allocOff(cls: number, zeroFrom: number): number {
+    const span = this.#partial[cls], m = this.#meta, row = span << 4;
+    const list = m[row | 2], rel = list & 4095;
+    if (rel === 0) return this.#allocFresh(cls);
+    const ptr = span * SPAN_SIZE + rel, next = this.#u32[ptr / 4];
+    if (next !== 0 && !isFreeChunk(m, row, cls, rel, next)) {
+      throw this.#state.repair(span, cls, rel, next);
+    }
+    const after = list - rel + next + 4096;
+    m[row | 2] = after;
+    m[row | 8 | (rel >> 9)] |= 1 << ((rel >> 4) & 31);
+    if (after >> 12 === CHUNKS[cls]) this.#state.toFull(cls);
+    const size = CLASS_SIZE[cls];
+    zeroChunk(this.#f64, this.#u8, ptr + zeroFrom, size - zeroFrom);
     return ptr;
   }
 
-  // alloc off the fast path for class `cls`: the fresh part of its first
-  // partial span or a new span when the free list is empty, else the free
-  // list is broken: the repair's error.
-  #allocOff(cls: number): number {
+  // An empty free list: the fresh part of class `cls`'s first partial
+  // span, here while it lasts (a tree of nodes built from spans a drop
+  // emptied takes every chunk this way: through HeapState's general path
+  // it was 17% of bench/binary_trees.ts heap), else a new span. Never
+  // handed out since the span was taken: zero already.
+  #allocFresh(cls: number): number {
     const span = this.#partial[cls], m = this.#meta, row = span << 4;
-    const list = m[row | 2], rel = list & 4095;
-    if (rel !== 0) {
-      const next = this.#u32[(span * SPAN_SIZE + rel) / 4];
-      throw this.#state.repair(span, cls, rel, next);
-    }
-    // The span's fresh part, here while it lasts (a tree of nodes built
-    // from spans a drop emptied takes every chunk this way: through
-    // HeapState's general path it was 17% of bench/binary_trees.ts heap).
-    // Never handed out since the span was taken: zero already.
     const fresh = m[row | 3], size = CLASS_SIZE[cls];
     if (span === 0 || fresh + size > SPAN_SIZE || this.#u8.length === 0) {
       return this.#state.allocFresh(cls, span);
     }
     m[row | 3] = fresh + size;
     m[row | 8 | (fresh >> 9)] |= 1 << ((fresh >> 4) & 31);
-    const after = list + 4096;
+    const after = m[row | 2] + 4096;
     m[row | 2] = after;
     if (after >> 12 === CHUNKS[cls]) this.#state.toFull(cls);
     return span * SPAN_SIZE + fresh;
@@ -554,13 +576,11 @@ export class Heap implements Allocator, Disposable {
   allocUnsafe(size: number, alignment?: number): number {
     // Zero past the size (a chunk from its 16-byte step down), as alloc's
     // blocks read.
-    if (alignment !== undefined) {
-      return this.#allocAligned(size, size, alignment);
+    if (alignment === undefined && typeof size === "number") {
+      const cls = CLASS_OF[size];
+      if (cls !== undefined) return this.#allocChunk(cls, size & ~15);
     }
-    if (typeof size !== "number" || size >>> 0 !== size || size > MAX_SMALL) {
-      return this.#allocLarge(size, size, undefined);
-    }
-    return this.#allocChunk(CLASS_OF[(size + 15) >> CHUNK_SHIFT], size & ~15);
+    return this.#allocOther(size, size, alignment);
   }
 
   /**
@@ -578,41 +598,47 @@ export class Heap implements Allocator, Disposable {
     // fractional, or at 4 GiB and above in a larger memory) fails the test
     // below and takes the slow way, which handles every pointer.
     // Row words and shifts as literals, as in #allocChunk (KIND 0, LIST 2,
-    // SOLE 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
-    // (A pointer that is no number: the slow way says so; a bigint would
-    // throw in the shifts.)
-    if (typeof ptr !== "number") return checkNumber(ptr, "Pointer");
-    const m = this.#meta, u32 = this.#u32;
-    const row = (ptr >>> 12) << 4, kind = m[row];
-    const word = row | 8 | ((ptr >> 9) & 7), bit = 1 << ((ptr >> 4) & 31);
-    // A live chunk: a span's page (kind 1..28; undefined past the table
-    // fails too), a 32-bit 16-aligned pointer (one test: `& -16` keeps only
-    // those), its allocated bit set, and an integer size in the class's
-    // range, tested inline (checkSize's call cost ~7 ns per pair in
-    // bench/alloc_bench.ts). An empty view means the memory is gone.
-    // Anything else: the slow way, which says what is wrong.
-    if (
-      !(kind !== NONE && kind <= SPAN_CLASSES && (ptr & -16) >>> 0 === ptr &&
-        (m[word] & bit) !== 0 &&
-        (size === undefined ||
-          (typeof size === "number" && size >>> 0 === size &&
-            size <= MAX_SIZE[kind] && size >= MIN_SIZE[kind])) &&
-        u32.length !== 0)
-    ) return this.#freeLarge(ptr, size);
-    m[word] ^= bit;
-    // Push the chunk on its span's free list, through its first word (the
-    // rest of its bytes stay as they are until it is handed out again).
-    const list = m[row | 2];
-    u32[ptr >>> 2] = list & 4095;
-    // The chunk is the head now, one fewer used.
-    const after = (list & -4096) - 4096 + (ptr & 4095), used = after >> 12;
-    m[row | 2] = after;
-    // An emptied span that stays its class's only partial span, with the
-    // decay timer armed, needs nothing more (the common case of a pair:
-    // its SOLE word says so); a span no longer full moves.
-    if (used === 0 ? m[row | 7] === 0 : used === FREED_FULL[kind]) {
-      this.#state.moveSpan(ptr >>> 12, used);
+    // MOVE_AT 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
+    // One way out to the slow way, and one test of size and kind (FITS):
+    // with less bytecode V8 inlines free beside alloc and a write (the
+    // pair in a loop went from ~22 to ~18 ns, bench/alloc_bench.ts).
+    // (A bigint would throw in the shifts: typeof first.)
+    if (typeof ptr === "number") {
+      const m = this.#meta, u32 = this.#u32;
+      const row = (ptr >>> 12) << 4, kind = m[row];
+      const word = row | 8 | ((ptr >> 9) & 7), bit = 1 << ((ptr >> 4) & 31);
+      // A live chunk: a 32-bit 16-aligned pointer (one test: `& -16` keeps
+      // only those), a span's page whose class takes `size` (undefined past
+      // the table: bit 0, never set; a fractional or negative size: no
+      // row), its allocated bit set. An empty view means the memory is
+      // gone. Anything else: the slow way, which says what is wrong.
+      const fits = size === undefined
+        ? ANY_SPAN
+        : typeof size === "number"
+        ? FITS[size]
+        : 0;
+      const bits = m[word] ^ bit;
+      if (
+        (ptr & -16) >>> 0 === ptr && ((fits >> kind) & 1) !== 0 &&
+        (bits & bit) === 0 && u32.length !== 0
+      ) {
+        m[word] = bits;
+        // Push the chunk on its span's free list, through its first word
+        // (the rest of its bytes stay as they are until it is handed out
+        // again). The chunk is the head now, one fewer used.
+        const list = m[row | 2], head = list & 4095;
+        u32[ptr >>> 2] = head;
+        // (`ptr | -4096` is the chunk's offset in the span less 4096.)
+        const after = list - head + (ptr | -4096), used = after >> 12;
+        m[row | 2] = after;
+        // A span that empties or is no longer full moves, unless it stays
+        // its class's only partial span with the decay timer armed (the
+        // common case of a pair): its MOVE_AT word says when.
+        if (used === m[row | 7]) this.#state.moveSpan(ptr >>> 12, used);
+        return;
+      }
     }
+    this.#freeLarge(ptr, size);
   }
 
   // A block above the classes (or at an alignment no twin serves): first
@@ -673,6 +699,7 @@ export class Heap implements Allocator, Disposable {
   // way and no decay timer needs arming; the rest (other blocks, 0, an
   // error, a pointer above 4 GiB) takes the slow way.
   #freeLarge(ptr: number, size: number | undefined): void {
+    if (typeof ptr !== "number") return checkNumber(ptr, "Pointer");
     const page = ptr >>> 12, t = this.#table, m = this.#meta;
     const row = page << 4, live = t.largeSize[page];
     if (

@@ -94,7 +94,7 @@ Deno.test("Heap: the row words and geometry its fast paths write as literals", a
       table.USED_ONE,
       table.USED_SHIFT,
       table.FRESH,
-      table.SOLE,
+      table.MOVE_AT,
       table.DIRTY_PAGES,
       table.BITS,
     ],
@@ -129,5 +129,81 @@ Deno.test("Heap: one load of ALIGNED_ROW_OF tells a twin's alignment from anythi
   }
   for (const a of [257, 512, 4096, 2 ** 40, -64, 64.5, NaN, Infinity]) {
     assert.equal(ALIGNED_ROW_OF[a], undefined, `alignment ${a}`);
+  }
+});
+
+Deno.test("Heap: one load of CLASS_OF is alloc's test of a size", async () => {
+  // alloc takes a chunk when CLASS_OF[size] is defined: every integer from
+  // 0 to 2016 reads the first class at least it; anything else reads
+  // undefined and takes the slow way.
+  const { CLASS_OF, CLASS_SIZE, MAX_SMALL } = await import(
+    "../heap/_geometry.ts"
+  );
+  assert.equal(MAX_SMALL, 2016);
+  for (
+    const [size, cls, classSize] of [
+      [0, 0, 16],
+      [1, 0, 16],
+      [16, 0, 16],
+      [17, 1, 32],
+      [256, 7, 256],
+      [257, 8, 336],
+      [2015, 15, 2016],
+      [2016, 15, 2016],
+    ]
+  ) {
+    assert.equal(CLASS_OF[size], cls, `size ${size}`);
+    assert.equal(CLASS_SIZE[cls], classSize, `size ${size}`);
+  }
+  for (let size = 0; size <= MAX_SMALL; size++) {
+    const cls = CLASS_OF[size];
+    assert.ok(
+      CLASS_SIZE[cls] >= size && (cls === 0 || CLASS_SIZE[cls - 1] < size),
+    );
+  }
+  for (const size of [2017, 4096, -1, -16, 16.5, NaN, Infinity, 2 ** 40]) {
+    assert.equal(CLASS_OF[size], undefined, `size ${size}`);
+  }
+});
+
+Deno.test("Heap: FITS has a bit for each span kind a free's size may name, and no other", async () => {
+  // free's one test of size and kind: bit `kind` of FITS[size] (of ANY_SPAN
+  // without a size). Kinds that are no live span (0, EMPTY 29, HEADER_PAGE
+  // 30, LARGE 31, FREED_LARGE 32: shifts take it mod 32) have no bit.
+  const table = await import("../heap/_span_table.ts");
+  const { ANY_SPAN, FITS, MAX_SIZE, MIN_SIZE } = table;
+  assert.deepEqual(
+    [
+      table.NONE,
+      table.EMPTY,
+      table.HEADER_PAGE,
+      table.LARGE,
+      table.FREED_LARGE,
+    ],
+    [0, 29, 30, 31, 32],
+  );
+  assert.equal(ANY_SPAN, 0x1ffffffe); // bits 1..28
+  for (const kind of [0, 29, 30, 31, 32]) {
+    assert.equal((ANY_SPAN >> kind) & 1, 0, `kind ${kind}`);
+    for (let size = 0; size < FITS.length; size++) {
+      assert.equal((FITS[size] >> kind) & 1, 0, `kind ${kind}, size ${size}`);
+    }
+  }
+  for (let kind = 1; kind <= 28; kind++) {
+    for (let size = 0; size < FITS.length; size++) {
+      const fits = MIN_SIZE[kind] <= size && size <= MAX_SIZE[kind];
+      assert.equal(
+        (FITS[size] >> kind) & 1,
+        fits ? 1 : 0,
+        `kind ${kind}, size ${size}`,
+      );
+    }
+  }
+  // The 16-byte class (kind 1) takes 0..16; its 32-aligned twin (kind 17)
+  // 0..32; the 32-byte class (kind 2) 17..32.
+  assert.deepEqual([FITS[0] & 0b110, (FITS[0] >> 17) & 1], [0b010, 1]);
+  assert.deepEqual([FITS[17] & 0b110, (FITS[17] >> 17) & 1], [0b100, 1]);
+  for (const size of [2017, -1, 16.5, NaN]) {
+    assert.equal(FITS[size], undefined, `size ${size}`);
   }
 });
