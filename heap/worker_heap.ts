@@ -174,6 +174,11 @@ export class WorkerHeap implements Allocator, Disposable {
     return this.heap.bytesReserved;
   }
 
+  /** The most {@linkcode WorkerHeap.bytesReserved} has been. */
+  get peakReserved(): number {
+    return this.heap.peakReserved;
+  }
+
   /**
    * Remote frees of this heap's blocks waiting to be collected (counted in
    * the shared bitmaps: for tests and diagnostics, not a fast path).

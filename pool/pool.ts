@@ -149,8 +149,8 @@ function poolSetup(options: PoolOptions): PoolSetup {
  * - A slab whose last block is freed is kept for reuse and goes back to the
  *   parent once it has been empty for `decayMs` (the parent's by default),
  *   as a page source gives back its freed pages: the clock is read when a
- *   slab empties, which gives back a few expired slabs, and a timer that
- *   does not keep the process alive does the rest. The current slab stays
+ *   slab other than the current one empties, which gives back a few expired
+ *   slabs, and a timer that does not keep the process alive does the rest. The current slab stays
  *   where it is when it empties (no work for a pool that allocates and frees
  *   one block in a loop); the timer retires it if it is still empty. Call
  *   {@linkcode Pool.trim} to give back every empty slab at once.

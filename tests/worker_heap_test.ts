@@ -303,6 +303,27 @@ Deno.test("WorkerHeap: one heap per page source instance, and only on SharedPage
   assert.throws(() => heap.alloc(16), DestroyedError);
 });
 
+Deno.test("WorkerHeap: bytesUsed, bytesReserved and peakReserved are its heap's", () => {
+  using pages = new SharedPages({ reserve: 2 ** 22 });
+  using heap = new WorkerHeap({ pages });
+  const big = heap.alloc(3 * 4096);
+  const small = heap.alloc(16);
+  // Its own page, a 3-page block, a 64 KiB segment for the chunk.
+  const peak = 4096 + 3 * 4096 + 65536;
+  assert.deepEqual(
+    [heap.bytesUsed, heap.bytesReserved, heap.peakReserved],
+    [3 * 4096 + 16, peak, peak],
+  );
+  heap.free(big);
+  heap.free(small);
+  heap.heap.trim();
+  assert.deepEqual(
+    [heap.bytesUsed, heap.bytesReserved, heap.peakReserved],
+    [0, 4096, peak],
+  );
+  assert.equal(heap.peakReserved, heap.heap.peakReserved);
+});
+
 Deno.test("SharedPages: owners, ids and handles", () => {
   using pages = new SharedPages({ reserve: 2 ** 20 });
   const other = SharedPages.attach(structuredClone(pages.handle));
