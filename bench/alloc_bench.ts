@@ -53,7 +53,7 @@ const heapPair = (pages: () => PageSource): Pair => (size, neighbour) => {
 };
 const BACKENDS: [string, Pair][] = [
   ["heap", heapPair(() => new OsPages())],
-  ["heap-buffer", heapPair(() => new BufferPages())],
+  ["heap-buffer", heapPair(() => new BufferPages({ reserve: 2 ** 22 }))],
   ["heap-unsafe", (size, neighbour) => {
     const heap = new Heap({ pages: new OsPages(), decayMs: Infinity });
     if (neighbour) heap.allocUnsafe(size);
