@@ -208,8 +208,9 @@ export class PageRuns {
 
   /**
    * How many pages at the start of the pages last handed out by
-   * {@linkcode PageRuns.take} or {@linkcode PageRuns.growInPlace} are dirty:
-   * the caller zeroes them (the rest read as zero already).
+   * {@linkcode PageRuns.take} or {@linkcode PageRuns.takeAligned} are dirty:
+   * the caller zeroes them (the rest read as zero already). After
+   * {@linkcode PageRuns.growInPlace}, how many of the new pages were dirty.
    */
   get takenDirty(): number {
     return this.#h[TAKEN_DIRTY];
@@ -351,28 +352,49 @@ export class PageRuns {
 
   /**
    * Grows the live run at `start` from `pages` to `newPages` in place if the
-   * pages after it are free (or the top); returns whether it did.
-   * {@linkcode PageRuns.takenDirty} then counts the dirty pages at the start
-   * of the new ones.
+   * pages after it are free (free runs in either state, in any order, then
+   * the top if they reach it); returns whether it did. The last free run
+   * taken keeps the rest of its pages free, in its state and (dirty) as old
+   * as it was. Before anything changes, `zero(page, pages)` is called for
+   * each stretch of dirty pages that will be taken (they hold old data; the
+   * rest read as zero): the caller zeroes them.
    */
-  growInPlace(start: number, pages: number, newPages: number): boolean {
-    const end = start + pages;
-    const extra = newPages - pages;
-    const length = end < this.top ? -this.#run[end] : 0;
-    if (length >= extra) {
-      this.#takeFront(end, extra, this.#dirty[end] === 1 ? DIRTY : CLEAN);
-    } else if (end + Math.max(length, 0) === this.top) {
-      // Into the top, through the dirty run that ends there if there is one.
-      if (end + extra > this.limit) return false;
-      this.#cover(end + extra);
-      if (length > 0) this.#unlinkFree(end, length, DIRTY);
-      this.#h[TAKEN_DIRTY] = Math.max(length, 0);
-      this.#raiseTop(end + extra);
-    } else {
-      return false;
+  growInPlace(
+    start: number,
+    pages: number,
+    newPages: number,
+    zero: (page: number, pages: number) => void,
+  ): boolean {
+    const end = start + pages, want = start + newPages, top = this.top;
+    // Every page below `top` is in one run: walk the free ones from `end`.
+    let at = end;
+    while (at < want && at < top) {
+      const length = -this.#run[at];
+      if (length <= 0) return false; // a live run in the way
+      at += length;
     }
+    if (want > top) {
+      if (want > this.limit) return false;
+      this.#cover(want);
+    }
+    for (at = end; at < want && at < top; at -= this.#run[at]) {
+      if (this.#dirty[at] === 1) {
+        zero(at, Math.min(-this.#run[at], want - at));
+      }
+    }
+    let dirty = 0;
+    for (at = end; at < want && at < top;) {
+      const length = -this.#run[at];
+      const taken = Math.min(length, want - at);
+      const state = this.#dirty[at] === 1 ? DIRTY : CLEAN;
+      this.#takeFront(at, taken, state);
+      if (state === DIRTY) dirty += taken;
+      at += length;
+    }
+    if (want > top) this.#raiseTop(want);
+    this.#h[TAKEN_DIRTY] = dirty;
     this.#run[start] = newPages;
-    this.#h[LIVE_PAGES] += extra;
+    this.#h[LIVE_PAGES] += newPages - pages;
     return true;
   }
 

@@ -510,14 +510,16 @@ export abstract class PageSource implements Allocator, Disposable {
   }
 
   // Grows the live run at `start` to `newPages` in place if it can, zeroing
-  // the new pages that held old data.
+  // the new pages that held old data (the dirty free runs it takes; the
+  // clean ones read as zero and are left untouched).
   #growInPlace(start: number, pages: number, newPages: number): boolean {
-    const runs = this.#runs;
-    if (!runs.growInPlace(start, pages, newPages)) return false;
-    const end = (start + pages) * PAGE_SIZE;
-    zeroBytes(this.memory, end, end + runs.takenDirty * PAGE_SIZE);
-    return true;
+    return this.#runs.growInPlace(start, pages, newPages, this.#zeroPages);
   }
+
+  // Zeroes the `pages` pages from `page` (dirty pages growInPlace takes).
+  #zeroPages = (page: number, pages: number): void => {
+    zeroBytes(this.memory, page * PAGE_SIZE, (page + pages) * PAGE_SIZE);
+  };
 
   /**
    * Frees a run. `size` must be what it was allocated (or resized) with, up to
