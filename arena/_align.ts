@@ -74,32 +74,13 @@ export function isTop(
 }
 
 /**
- * Whether a free of `[ptr, ptr + size)` that is not the top allocation's
- * (it ends before the bump) is that of the newest allocation left after a
- * free of the one above it: it starts where the newest start known is, at
- * or above `floor`, after a pop (`starts.exact` is false), and ends at or
- * before the bump. What lies between its end and the bump is then the
- * padding before the freed one, which nothing owns.
- */
-export function afterFree(
-  ptr: number,
-  size: number,
-  top: number,
-  floor: number,
-  starts: TopStack,
-): boolean {
-  return ptr === starts.last && !starts.exact && size > 0 && ptr >= floor &&
-    ptr + size <= top;
-}
-
-/**
  * Throws unless a free or resize of `[ptr, ptr + size)` fits the newest
  * allocation that `starts` knows, `[last, top)`, where it touches it: a
  * pointer inside it but not at its start is `interior`, and its start with a
  * size that does not reach `top` is a `size-mismatch` (the one allocation
- * whose size a bump allocator knows exactly, unless a free above it left
- * padding before the bump: then no size is refused). Below it, a size that
- * reaches past the next start known is a `size-mismatch` too. A zero-size
+ * whose size a bump allocator knows exactly: a free of the one above it put
+ * the bump back at its end, padding and all). Below it, a size that reaches
+ * past the next start known is a `size-mismatch` too. A zero-size
  * pointer is never refused here: it owns no bytes, the allocation before it
  * may have grown over it in place (a zero-size allocation does not stop the
  * one before it from being the top), and one made at the last allocation's
@@ -127,7 +108,7 @@ export function checkLast(
       "interior",
     );
   }
-  if (ptr + size === top || !starts.exact) return;
+  if (ptr + size === top) return;
   throw new PointerError(
     `Size ${size} does not match the allocation at ${
       hex(ptr)

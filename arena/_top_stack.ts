@@ -1,40 +1,38 @@
 /**
- * The starts of a bump allocator's newest allocations, newest last, so that
- * its top allocation is told from a pointer inside it (which may end at the
- * bump too), and freeing allocations newest first gives back each one's
- * bytes in turn. A bump allocator keeps no header, so these starts are all it
- * knows of its allocations.
+ * The starts of a bump allocator's newest allocations, newest last, each
+ * with the padding before it (from the end of the allocation below it, or
+ * from the floor), so that its top allocation is told from a pointer inside
+ * it (which may end at the bump too), and freeing allocations newest first
+ * gives back each one's bytes and the padding before it in turn. A bump
+ * allocator keeps no header, so these are all it knows of its allocations.
  *
  * ```
- *   starts: [ s0 | s1 | s2 | s3 | s4 |    |    |    ]   n = 5: s4 is the top
+ *   starts: [ s0 | s1 | s2 | s3 |    |    |    |    ]   n = 4: s3 is the top
+ *   pads:   [ p0 | p1 | p2 | p3 |    |    |    |    ]   s1 - p1: s0's end
  * ```
  *
- * The array starts at 8 slots and doubles up to {@linkcode TOP_STACK_LIMIT};
- * a push at the limit lets the older half go (a free of one of those is then
- * a no-op, as a free of any allocation that is not the top one is). The
- * owner forgets every start when the one below the top can no longer be
- * freed: at a mark, a pop or clear, and on moving to another block.
+ * A free of the top one puts the bump at `s3 - p3`, where the one below it
+ * ends. The arrays start at 8 slots and double up to
+ * {@linkcode TOP_STACK_LIMIT}; a push at the limit lets the older half go (a
+ * free of one of those is then a no-op, as a free of any allocation that is
+ * not the top one is). The owner forgets every start when the one below the
+ * top can no longer be freed: at a mark, a pop or clear, and on moving to
+ * another block.
  */
 export class TopStack {
+  // The starts, and the padding before each (the same index): less than the
+  // alignment, so at most 2^30 - 1, in an Int32Array. A small integer loaded
+  // from it keeps the owner's bump a small integer (the bump before the
+  // padding, loaded from a Float64Array, made it a double: every pointer
+  // that alloc returned was then a heap number, +3 ns an alloc).
   #starts = new Float64Array(8);
+  #pads = new Int32Array(8);
   #n = 0;
-  // The depth at the last pop: the newest start's allocation is known to end
-  // at the bump unless nothing was pushed since.
-  #popped = -1;
 
   /** The newest start known, or -1 if none is. */
   get last(): number {
     const n = this.#n;
     return n > 0 ? this.#starts[n - 1] : -1;
-  }
-
-  /**
-   * Whether the newest allocation known ends at the bump for sure: after a
-   * free of the one above it the bump is where that one started, past any
-   * padding before it, so the newest one's size is not known exactly.
-   */
-  get exact(): boolean {
-    return this.#n !== this.#popped;
   }
 
   /**
@@ -53,51 +51,57 @@ export class TopStack {
     return lo < n ? starts[lo] : Infinity;
   }
 
-  /** Adds `ptr`, the newest allocation's start; it ends at the bump. */
-  push(ptr: number): void {
+  /**
+   * Adds `ptr`, the newest allocation's start (it ends at the bump), made
+   * with the bump at `from` (the padding before it is `ptr - from`).
+   */
+  push(ptr: number, from: number): void {
     const n = this.#n, starts = this.#starts;
-    if (n === starts.length) return this.#pushFull(ptr);
+    if (n === starts.length) return this.#pushFull(ptr, from);
     starts[n] = ptr;
+    this.#pads[n] = ptr - from;
     this.#n = n + 1;
   }
 
   /**
    * Drops the newest start: its allocation was freed (so `last` named it, and
    * there is one to drop).
+   *
+   * @returns The padding before it: the freed pointer minus this is the
+   * bump before it, the end of the allocation below it (the newest one
+   * left) or the floor.
    */
-  pop(): void {
-    this.#popped = --this.#n;
-  }
-
-  /** The newest allocation was resized in place: it ends at the bump. */
-  resized(): void {
-    this.#popped = -1;
+  pop(): number {
+    return this.#pads[--this.#n];
   }
 
   /** Forgets every start: none of them is to be freed any more. */
   forget(): void {
     this.#n = 0;
-    this.#popped = -1;
   }
 
-  // Every slot holds a start: double the array, or at the limit let the
+  // Every slot holds a start: double the arrays, or at the limit let the
   // older half go (an arena that only allocates comes here once every 512
-  // allocations).
-  #pushFull(ptr: number): void {
+  // allocations). The starts kept keep their padding, so the oldest one's
+  // free puts the bump at the end of the newest one let go.
+  #pushFull(ptr: number, from: number): void {
     let n = this.#n;
     if (n < TOP_STACK_LIMIT) {
-      const starts = new Float64Array(n * 2);
+      const starts = new Float64Array(n * 2), pads = new Int32Array(n * 2);
       starts.set(this.#starts);
+      pads.set(this.#pads);
       this.#starts = starts;
+      this.#pads = pads;
     } else {
       this.#starts.copyWithin(0, n / 2);
+      this.#pads.copyWithin(0, n / 2);
       n /= 2;
-      this.#popped = -1;
     }
     this.#starts[n] = ptr;
+    this.#pads[n] = ptr - from;
     this.#n = n + 1;
   }
 }
 
-/** How many allocation starts a {@linkcode TopStack} keeps at most (8 KiB). */
+/** How many allocation starts a {@linkcode TopStack} keeps at most (12 KiB). */
 export const TOP_STACK_LIMIT = 1024;

@@ -28,7 +28,6 @@ import {
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
-  afterFree,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
@@ -155,9 +154,10 @@ export class Arena implements Allocator, Disposable {
   #start = 0;
   #end = -Infinity;
   #top = 0;
-  // Where the newest allocations start, the top one last (a zero-size one
-  // on the bump is not pushed: the one before it stays the top); forgotten
-  // at a mark, a pop or clear and on moving to another block.
+  // Where the newest allocations start, the top one last, each with the bump
+  // before its padding (a zero-size one on the bump is not pushed: the one
+  // before it stays the top); forgotten at a mark, a pop or clear and on
+  // moving to another block.
   #starts = new TopStack();
   #base = 0;
   #floor = Infinity;
@@ -284,7 +284,7 @@ export class Arena implements Allocator, Disposable {
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
       // A zero-size allocation on the bump leaves the one before it the top.
-      if (end !== top) this.#starts.push(ptr);
+      if (end !== top) this.#starts.push(ptr, top);
       this.#top = end;
       return ptr;
     }
@@ -300,7 +300,7 @@ export class Arena implements Allocator, Disposable {
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#end && (size >>> 0) === size && this.#parentLive()) {
       // A zero-size allocation on the bump leaves the one before it the top.
-      if (end !== top) this.#starts.push(ptr);
+      if (end !== top) this.#starts.push(ptr, top);
       this.#top = end;
       return ptr;
     }
@@ -363,7 +363,6 @@ export class Arena implements Allocator, Disposable {
         // Keep "every byte past the bump is zero" (growth finds zeros there).
         if (end < this.#top) zeroBytes(this.memory, end, this.#top);
         this.#top = end;
-        this.#starts.resized();
         return ptr;
       }
     }
@@ -372,11 +371,11 @@ export class Arena implements Allocator, Disposable {
 
   /**
    * Frees the top allocation (the newest live one, made after the newest
-   * mark), so that its bytes are reused: frees newest first give every byte
-   * back, the alignment padding between them too (down to the oldest one's
-   * start). Freeing any other live allocation does nothing, unless its size
-   * reaches a later allocation (a `size-mismatch`); a pointer that is not
-   * live in this arena throws a {@linkcode PointerError}.
+   * mark), so that its bytes and the alignment padding before it are
+   * reused: frees newest first give every byte back, down to the newest mark
+   * (or the block's start). Freeing any other live allocation does nothing,
+   * unless its size reaches a later allocation (a `size-mismatch`); a
+   * pointer that is not live in this arena throws a {@linkcode PointerError}.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.
@@ -388,20 +387,15 @@ export class Arena implements Allocator, Disposable {
     checkSize(size, this.memory.byteLength, "Size", "the size of the memory");
     // Throws if the pointer is not live; a live non-top one is a no-op.
     this.#locate(ptr, size);
-    if (this.#afterFree(ptr, size)) this.#freeTop(ptr);
   }
 
+  // Back to the bump before the freed one's padding: the end of the one
+  // below it (the newest one left), the newest mark or the block's start.
+  // Only the allocation is zeroed: its padding was past the bump, zero, and
+  // owned by nothing since.
   #freeTop(ptr: number): void {
     zeroBytes(this.memory, ptr, this.#top);
-    this.#top = ptr;
-    this.#starts.pop();
-  }
-
-  // Whether `[ptr, ptr + size)` is the newest allocation left after a free
-  // of the one above it: everything from its end to the bump is that one's
-  // padding, which its own free gives back too.
-  #afterFree(ptr: number, size: number): boolean {
-    return afterFree(ptr, size, this.#top, this.#floor, this.#starts);
+    this.#top = ptr - this.#starts.pop();
   }
 
   #isTop(ptr: number, size: number): boolean {
@@ -500,7 +494,7 @@ export class Arena implements Allocator, Disposable {
       const ptr = start + (-(start + bias) & mask);
       if (ptr + size <= this.#ptrs[next] + this.#sizes[next]) {
         this.#enter(next, ptr + size);
-        this.#starts.push(ptr);
+        this.#starts.push(ptr, start);
         return ptr;
       }
     }
@@ -527,7 +521,7 @@ export class Arena implements Allocator, Disposable {
     const start = block + ARENA_HEADER_SIZE;
     const ptr = start + (-(start + bias) & mask);
     this.#enter(next, ptr + size);
-    this.#starts.push(ptr);
+    this.#starts.push(ptr, start);
     return ptr;
   }
 

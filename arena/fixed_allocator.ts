@@ -14,7 +14,6 @@ import {
 import { DestroyedError, OutOfMemoryError } from "../os/errors.ts";
 import {
   addressBias,
-  afterFree,
   checkAlignment,
   checkLast,
   checkRequestAlignment,
@@ -112,9 +111,9 @@ export class FixedAllocator implements Allocator {
   #watcher = { revoked: () => this.#u8 = new Uint8Array(0) };
   #limit: number;
   #top: number;
-  // Where the newest allocations start, the top one last (a zero-size one
-  // on the bump is not pushed: the one before it stays the top); forgotten
-  // at a clear.
+  // Where the newest allocations start, the top one last, each with the bump
+  // before its padding (a zero-size one on the bump is not pushed: the one
+  // before it stays the top); forgotten at a clear.
   #starts = new TopStack();
   #mask: number;
   #bias: number;
@@ -211,7 +210,7 @@ export class FixedAllocator implements Allocator {
     // memory (an empty view) goes to the slow path too.
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       // A zero-size allocation on the bump leaves the one before it the top.
-      if (end !== top) this.#starts.push(ptr);
+      if (end !== top) this.#starts.push(ptr, top);
       this.#top = end;
       return ptr;
     }
@@ -226,7 +225,7 @@ export class FixedAllocator implements Allocator {
     const end = typeof size === "number" ? ptr + size : NaN;
     if (end <= this.#limit && (size >>> 0) === size && this.#u8.length !== 0) {
       // A zero-size allocation on the bump leaves the one before it the top.
-      if (end !== top) this.#starts.push(ptr);
+      if (end !== top) this.#starts.push(ptr, top);
       this.#top = end;
       return ptr;
     }
@@ -269,7 +268,6 @@ export class FixedAllocator implements Allocator {
       if (end > this.#limit) throw this.#full(newSize, ptr);
       if (newSize > oldSize) zeroBytes(this.memory, this.#top, end);
       this.#top = end;
-      this.#starts.resized();
       return ptr;
     }
     if (newSize <= oldSize && stays) return ptr;
@@ -280,9 +278,9 @@ export class FixedAllocator implements Allocator {
   }
 
   /**
-   * Frees the top (newest live) allocation, so that its bytes are reused:
-   * frees newest first give every byte back, the alignment padding between
-   * them too (down to the oldest one's start). Freeing any other allocation
+   * Frees the top (newest live) allocation, so that its bytes and the
+   * alignment padding before it are reused: frees newest first give every
+   * byte back, down to the region's start. Freeing any other allocation
    * in the region does nothing, unless its size reaches a later allocation
    * (a `size-mismatch`). A pointer outside the used part of the region
    * throws a {@linkcode PointerError}.
@@ -296,15 +294,12 @@ export class FixedAllocator implements Allocator {
     this.#checkLive();
     checkSize(size, this.length, "Size", "the fixed region's length");
     this.#locate(ptr, size);
-    // The newest one left after a free above it: give back its padding too.
-    if (afterFree(ptr, size, this.#top, this.ptr, this.#starts)) {
-      this.#freeTop(ptr);
-    }
   }
 
+  // Back to the bump before the freed one's padding: the end of the one
+  // below it (the newest one left) or the region's start.
   #freeTop(ptr: number): void {
-    this.#top = ptr;
-    this.#starts.pop();
+    this.#top = ptr - this.#starts.pop();
   }
 
   /** Gives every allocation back at once: the next one is at the start. */

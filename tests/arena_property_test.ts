@@ -65,24 +65,18 @@ function check(
   const stale: ArenaMark[] = [];
   let seq = 0;
   let seed = 1;
-  // Where the arena's bump is, and where its newest allocations start (the
-  // newest last; forgotten at a mark, a pop, a clear and on moving to another
-  // block, the older half at TOP_STACK_LIMIT). The top allocation starts at
-  // the newest start, ends at the bump and was placed after the newest mark.
+  // Where the arena's bump is, and where its newest allocations start, each
+  // with the bump before its padding (the newest last; forgotten at a mark,
+  // a pop, a clear and on moving to another block, the older half at
+  // TOP_STACK_LIMIT). The top allocation starts at the newest start, ends at
+  // the bump and was placed after the newest mark; its free puts the bump
+  // back where it was before it, padding and all.
   let top = arena.blocks[0].ptr + 32;
-  let starts: number[] = [];
-  // Whether the newest start's allocation was freed last (nothing pushed or
-  // resized in place since): the newest one left may then end before the
-  // bump, with the freed one's padding between, which its free gives back.
-  let popped = false;
+  let starts: { ptr: number; from: number }[] = [];
   const afterMark = (e: Entry) =>
     marks.length === 0 || e.seq > marks.at(-1)!.seq;
   const isTop = (e: Entry) =>
-    e.ptr === starts.at(-1) && e.ptr + e.size === top && afterMark(e);
-  // Whether a free of `e` gives its bytes back (and any padding above it).
-  const freesTop = (e: Entry) =>
-    isTop(e) || (popped && e.size > 0 && e.ptr === starts.at(-1) &&
-      e.ptr + e.size <= top && afterMark(e));
+    e.ptr === starts.at(-1)?.ptr && e.ptr + e.size === top && afterMark(e);
 
   const placed = (ptr: number, n: number): Entry => {
     assert.equal((address + BigInt(ptr)) % BigInt(alignment), 0n, "aligned");
@@ -101,15 +95,14 @@ function check(
       ptr >= b.ptr + 32 && ptr <= b.ptr + b.size
     )!;
     if (top < block.ptr + 32 || top > block.ptr + block.size) {
-      [starts, popped] = [[], false];
+      [starts, top] = [[], block.ptr + 32];
     }
     // A zero-size allocation on the bump leaves the one before it the top.
     if (ptr + n !== top) {
       if (starts.length === TOP_STACK_LIMIT) {
         starts.splice(0, starts.length / 2);
       }
-      starts.push(ptr);
-      popped = false;
+      starts.push({ ptr, from: top });
     }
     top = ptr + n;
     return entry;
@@ -132,12 +125,19 @@ function check(
         if (live.length === 0) break;
         const i = o.pick % live.length;
         const e = live[i];
-        const wasTop = freesTop(e), given = wasTop ? top - e.ptr : 0;
+        const wasTop = isTop(e), from = wasTop ? starts.at(-1)!.from : top;
         arena.free(e.ptr, e.size);
         live.splice(i, 1);
-        if (wasTop) (top = e.ptr, starts.pop(), popped = true);
-        assert.equal(arena.bytesUsed, used - given, "free");
-        assert.ok(isZero(mem, e.ptr, given), "freed top is zero");
+        if (wasTop) (top = from, starts.pop());
+        assert.equal(
+          arena.bytesUsed,
+          used - (wasTop ? e.ptr + e.size - from : 0),
+          "free",
+        );
+        assert.ok(
+          isZero(mem, from, wasTop ? e.ptr + e.size - from : 0),
+          "freed top is zero",
+        );
         break;
       }
       case "resize": {
@@ -145,13 +145,14 @@ function check(
         const i = o.pick % live.length;
         const e = live[i];
         const wasTop = isTop(e);
-        const freed = freesTop(e), given = freed ? top - e.ptr : 0;
+        const from = wasTop ? starts.at(-1)!.from : top;
+        const given = wasTop ? top - from : 0;
         const ptr = arena.resize(e.ptr, e.size, o.size);
         const kept = Math.min(e.size, o.size);
         if (o.size === 0) {
           assert.equal(ptr, 0);
           live.splice(i, 1);
-          if (freed) (top = e.ptr, starts.pop(), popped = true);
+          if (wasTop) (top = from, starts.pop());
           assert.equal(arena.bytesUsed, used - given);
           break;
         }
@@ -161,7 +162,7 @@ function check(
         if (o.size <= e.size || (wasTop && ptr === e.ptr)) {
           assert.equal(ptr, e.ptr, "shrink or top growth stays in place");
           if (wasTop) {
-            [top, popped] = [ptr + o.size, false];
+            top = ptr + o.size;
             assert.equal(arena.bytesUsed, used - e.size + o.size);
           } else assert.equal(arena.bytesUsed, used);
           e.size = o.size;
@@ -177,7 +178,7 @@ function check(
       }
       case "mark":
         marks.push({ mark: arena.mark(), seq, used, top });
-        [starts, popped] = [[], false];
+        starts = [];
         break;
       case "pop": {
         if (marks.length === 0 || (stale.length > 0 && o.pick % 5 === 0)) {
@@ -193,7 +194,7 @@ function check(
         stale.push(...marks.slice(i + 1).map((x) => x.mark));
         marks = marks.slice(0, i + 1);
         live = live.filter((e) => e.seq <= m.seq);
-        [top, starts, popped] = [m.top, [], false];
+        [top, starts] = [m.top, []];
         assert.equal(arena.bytesUsed, m.used, "pop restores bytesUsed");
         assert.equal(arena.capacity, capacity, "pop keeps the blocks");
         break;
@@ -203,7 +204,7 @@ function check(
         stale.push(...marks.map((x) => x.mark));
         marks = [];
         live = [];
-        [top, starts, popped] = [arena.blocks[0].ptr + 32, [], false];
+        [top, starts] = [arena.blocks[0].ptr + 32, []];
         assert.equal(arena.bytesUsed, 0);
         assert.equal(arena.capacity, capacity, "clear keeps the blocks");
         break;

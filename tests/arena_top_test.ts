@@ -207,17 +207,16 @@ const cases: TopCase[] = [
     next: 0,
   },
   {
-    // Once Z is freed, A is the newest again: its free gives back the
-    // padding before Z too.
+    // Z's free gives back the padding before it: A is the top again.
     name: "a zero-size allocation past padding is the top; the one before not",
     steps: [
       { alloc: "A", size: 8, at: 0, used: 8 },
       { alloc: "Z", size: 0, at: 16, used: 16 },
       { free: "A", plus: 0, size: 8, used: 16 },
-      { free: "Z", plus: 0, size: 0, used: 16 },
+      { free: "Z", plus: 0, size: 0, used: 8 },
       { free: "A", plus: 0, size: 8, used: 0 },
     ],
-    gone: ["A"],
+    gone: ["A", "Z"],
     next: 0,
   },
   {
