@@ -75,6 +75,29 @@ export class TopStack {
     return this.#pads[--this.#n];
   }
 
+  /**
+   * The allocation at `ptr`, not the newest, shrank in place by `bytes`:
+   * they join the padding before the one above it, so that the free of that
+   * one puts the bump at the new end. Nothing if `ptr` is no start known
+   * (the one above it may be forgotten too); every start is forgotten if
+   * the padding would pass an Int32 (frees newest first are then no-ops,
+   * as for starts let go).
+   */
+  shrunk(ptr: number, bytes: number): void {
+    const starts = this.#starts, n = this.#n;
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    // `lo` is the first start above `ptr`, the newest at `ptr` below it.
+    if (lo === 0 || lo === n || starts[lo - 1] !== ptr) return;
+    const pad = this.#pads[lo] + bytes;
+    if (pad > 0x7fffffff) return this.forget();
+    this.#pads[lo] = pad;
+  }
+
   /** Forgets every start: none of them is to be freed any more. */
   forget(): void {
     this.#n = 0;

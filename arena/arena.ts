@@ -564,6 +564,7 @@ export class Arena implements Allocator, Disposable {
     }
     if (newSize <= oldSize && keepsAlignment(this.memory, ptr, alignment)) {
       zeroBytes(this.memory, ptr + newSize, ptr + oldSize);
+      this.#starts.shrunk(ptr, oldSize - newSize);
       return ptr;
     }
     const moved = this.alloc(newSize, alignment);

@@ -270,7 +270,10 @@ export class FixedAllocator implements Allocator {
       this.#top = end;
       return ptr;
     }
-    if (newSize <= oldSize && stays) return ptr;
+    if (newSize <= oldSize && stays) {
+      this.#starts.shrunk(ptr, oldSize - newSize);
+      return ptr;
+    }
     const moved = this.alloc(newSize, alignment);
     // A shrink that moves (for the alignment) keeps only newSize bytes.
     copyBytes(this.memory, moved, ptr, Math.min(oldSize, newSize));

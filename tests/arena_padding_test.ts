@@ -66,6 +66,25 @@ interface Case {
 }
 
 const cases: Case[] = [
+  // An older allocation shrunk in place: the bytes it gave up are padding
+  // before the one above it, so that free puts the bump at its new end and
+  // the older one's free with its new size is the top's. (A free of A with
+  // size 2 was a size-mismatch: the bump stopped at A's old end.)
+  {
+    name: "an older allocation shrunk in place, then frees newest first",
+    alignment: 16,
+    steps: [
+      { alloc: "A", size: 15, at: 0, used: 15 },
+      { alloc: "B", size: 7, at: 16, used: 23 },
+      { alloc: "C", size: 82, at: 32, used: 114 },
+      { free: "C", used: 23 },
+      { resize: "A", size: 2, as: "A", at: 0, used: 23 },
+      { resize: "B", size: 14, as: "B", at: 16, used: 30 },
+      { free: "B", used: 2 },
+      { free: "A", used: 0 },
+    ],
+    next: 0,
+  },
   // Packed: no padding anywhere (the same before and after the fix).
   {
     name: "one",
