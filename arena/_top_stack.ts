@@ -41,14 +41,21 @@ export class TopStack {
    * bottom to top: a push is at the bump, past every start kept.)
    */
   after(ptr: number): number {
-    const starts = this.#starts, n = this.#n;
-    let lo = 0, hi = n;
+    const i = this.#above(ptr);
+    return i < this.#n ? this.#starts[i] : Infinity;
+  }
+
+  // The index of the first start known above `ptr` (n if none is), by
+  // bisection.
+  #above(ptr: number): number {
+    const starts = this.#starts;
+    let lo = 0, hi = this.#n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (starts[mid] <= ptr) lo = mid + 1;
       else hi = mid;
     }
-    return lo < n ? starts[lo] : Infinity;
+    return lo;
   }
 
   /**
@@ -84,15 +91,9 @@ export class TopStack {
    * as for starts let go).
    */
   shrunk(ptr: number, bytes: number): void {
-    const starts = this.#starts, n = this.#n;
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= ptr) lo = mid + 1;
-      else hi = mid;
-    }
-    // `lo` is the first start above `ptr`, the newest at `ptr` below it.
-    if (lo === 0 || lo === n || starts[lo - 1] !== ptr) return;
+    // The first start above `ptr`, and the newest at `ptr` below it.
+    const lo = this.#above(ptr);
+    if (lo === 0 || lo === this.#n || this.#starts[lo - 1] !== ptr) return;
     const pad = this.#pads[lo] + bytes;
     if (pad > 0x7fffffff) return this.forget();
     this.#pads[lo] = pad;
