@@ -508,7 +508,7 @@ export class Heap implements Allocator, Disposable {
   // (zero already), else a new span. A tree of nodes built from spans a drop
   // emptied takes every chunk this way: through HeapState's general path it
   // was 17% of bench/binary_trees.ts heap, and this stays small enough for
-  // V8 to inline into the caller (with the pop below in it, 1.3 ns a node
+  // V8 to inline into the caller (with the pop below in it, ~2 ns a node
   // more). Anything else: #allocPop.
   #allocOff(cls: number, zeroFrom: number): number {
     const span = this.#partial[cls], m = this.#meta, row = span << 4;
@@ -603,7 +603,7 @@ export class Heap implements Allocator, Disposable {
     // MOVE_AT 7, BITS 8; bit (ptr >> 4) & 31 of bitmap word (ptr >> 9) & 7).
     // One way out to the slow way, and one test of size and kind (FITS):
     // with less bytecode V8 inlines free beside alloc and a write (the
-    // pair in a loop went from ~22 to ~18 ns, bench/alloc_bench.ts).
+    // 16-byte pair of bench/alloc_bench.ts went from 27-30 to 21-22 ns).
     // (A bigint would throw in the shifts: typeof first.)
     if (typeof ptr === "number") {
       const m = this.#meta, u32 = this.#u32;
