@@ -8,19 +8,25 @@ export function grow<T extends { set(array: T): void }>(from: T, to: T): T {
 
 /**
  * Copies as much of `from` as fits into the start of `to` (larger or smaller:
- * a table grown, or shrunk to what is in use) and returns `to`.
+ * a table grown, or shrunk to what is in use) and returns `to`. A shrink
+ * copies element by element rather than through a `subarray` of `from`: V8
+ * deoptimizes every function that reads typed arrays the first time it
+ * detaches a buffer that two views share (its ArrayBufferDetaching
+ * protector), and `release` detaches `from`'s buffer next. Code waiting in a
+ * fast FFI call when that happens aborts the process.
  */
 export function refit<
   T extends {
     length: number;
-    subarray(a: number, b: number): T;
+    [index: number]: number;
     set(array: T): void;
   },
 >(
   from: T,
   to: T,
 ): T {
-  to.set(from.length <= to.length ? from : from.subarray(0, to.length));
+  if (from.length <= to.length) to.set(from);
+  else for (let i = 0; i < to.length; i++) to[i] = from[i];
   return to;
 }
 
