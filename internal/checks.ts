@@ -4,10 +4,12 @@ import { PointerError } from "../os/errors.ts";
 
 /**
  * Formats a pointer for error messages, in hex and as the plain number the API
- * returns: `0x1f000 (126976)`.
+ * returns: `0x1f000 (126976)`. Anything else — a negative, fractional or
+ * unsafe integer (above `Number.MAX_SAFE_INTEGER`, so no address: `1e300`
+ * would be 250 hex digits) — is given as `String(ptr)` alone.
  */
 export function hex(ptr: number): string {
-  return typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 0
+  return typeof ptr === "number" && Number.isSafeInteger(ptr) && ptr >= 0
     ? `0x${ptr.toString(16)} (${ptr})`
     : String(ptr);
 }

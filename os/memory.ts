@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { hex, kindOf } from "../internal/checks.ts";
+import { checkNumber, hex, kindOf } from "../internal/checks.ts";
 import { DestroyedError } from "./errors.ts";
 import { fillBytes, zeroBytes } from "../internal/bytes.ts";
 import { noteDetached, revoke } from "../internal/revoke.ts";
@@ -97,8 +97,9 @@ export interface MemoryOptions {
  * ({@linkcode Memory.u8}, {@linkcode Memory.u32}, …) make a dereference one
  * typed-array index: `memory.f64[ptr / 8]`. Every helper checks its pointer and
  * length against the range first and throws a `RangeError` rather than touch
- * anything outside it. After the owning page source is destroyed, every view
- * (including views you made earlier) reads as empty and every helper throws a
+ * anything outside it (a `TypeError` for an argument that is not a number).
+ * After the owning page source is destroyed, every view (including views you
+ * made earlier) reads as empty and every helper throws a
  * {@linkcode DestroyedError}.
  *
  * @example Views, copies and comparisons
@@ -262,7 +263,10 @@ export class Memory {
    * @param length The number of bytes.
    */
   check(ptr: number, length: number): void {
+    // The typeof tests come first: a bigint or a symbol would throw V8's
+    // own TypeError at `>` or `+`.
     if (
+      typeof ptr === "number" && typeof length === "number" &&
       ptr > 0 && length >= 0 && ptr + length <= this.u8.length &&
       Number.isInteger(ptr) && Number.isInteger(length) && !this.#revoked
     ) return;
@@ -271,11 +275,8 @@ export class Memory {
 
   #fail(ptr: number, length: number): never {
     this.#checkLive();
-    if (typeof ptr !== "number" || typeof length !== "number") {
-      throw new TypeError(
-        `Pointer and length must be numbers, got ${typeof ptr} and ${typeof length}`,
-      );
-    }
+    checkNumber(ptr, "Pointer");
+    checkNumber(length, "Length");
     if (ptr === 0) throw new RangeError("Pointer is null (0)");
     if (!Number.isInteger(ptr) || ptr < 0) {
       throw new RangeError(
@@ -343,6 +344,7 @@ export class Memory {
     }
     if (!(Number.isInteger(length) && length >= 0)) {
       this.#checkLive();
+      checkNumber(length, "Element count");
       throw new RangeError(
         `Element count must be a non-negative integer, got ${length}`,
       );
@@ -402,7 +404,8 @@ export class Memory {
    */
   fill(ptr: number, length: number, value: number): void {
     this.check(ptr, length);
-    if (!(value >>> 0 === value && value <= 255)) {
+    if (!(typeof value === "number" && value >>> 0 === value && value <= 255)) {
+      checkNumber(value, "Byte value");
       throw new RangeError(
         `Byte value must be an integer 0 to 255, got ${value}`,
       );
