@@ -13,6 +13,7 @@ import {
   PointerError,
 } from "../os/errors.ts";
 import { checkOptions, checkSize } from "../internal/checks.ts";
+import { KEPT_ERRORS } from "../internal/kept_errors.ts";
 import {
   HOOK_DEFINITIONS,
   type HookName,
@@ -102,9 +103,6 @@ function ffiPermitted(): boolean {
     return false;
   }
 }
-
-/** How many refused calls {@linkcode CAllocator.errors} keeps. */
-const KEPT_ERRORS = 100;
 
 // The usable size of a block, where the allocator reports one (Heap and
 // WorkerHeap do): the room the block really has.

@@ -13,6 +13,7 @@ import {
   checkSize,
   hex,
 } from "../internal/checks.ts";
+import { KEPT_ERRORS } from "../internal/kept_errors.ts";
 import { DestroyedError, PointerError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import { PAGE_SIZE } from "../os/page_source.ts";
@@ -89,8 +90,10 @@ const claimed = new WeakSet<SharedPages>();
  * the owner had freed already, a page's first byte that starts no large
  * block: the owner's own page, a span's header) is refused when the owner
  * collects it: the owner's heap is
- * unchanged, and the refusal is kept in {@linkcode WorkerHeap.remoteErrors}
- * (and thrown by `collect()`). Remote frees do not check the size passed (it may be left out,
+ * unchanged, and the refusal is counted in
+ * {@linkcode WorkerHeap.refusedRemoteFrees}, kept in
+ * {@linkcode WorkerHeap.remoteErrors} (the first 100) and thrown by
+ * `collect()`. Remote frees do not check the size passed (it may be left out,
  * as for the own heap's blocks).
  *
  * A heap that is destroyed gives its segments back to the shared source; a
@@ -131,6 +134,10 @@ export class WorkerHeap implements Allocator, Disposable {
   #owners: Int32Array;
   #waiting: Int32Array;
   #errors: PointerError[] = [];
+  #refused = 0;
+  // The first refusal of the running collect, for collect() to throw (the
+  // kept list may be full).
+  #firstRefused: PointerError | undefined;
   #failure: unknown;
 
   /**
@@ -188,11 +195,43 @@ export class WorkerHeap implements Allocator, Disposable {
   }
 
   /**
-   * Remote frees that the heap refused when it collected them (a pointer
-   * inside a block, a block freed already): nothing was changed for them.
+   * The first 100 remote frees that the heap refused when it collected them
+   * (a pointer inside a block, a block freed already), oldest first: nothing
+   * was changed for them. Later refusals are only counted, in
+   * {@linkcode WorkerHeap.refusedRemoteFrees}, so that one buggy free site
+   * in a long-running program does not keep an error per call.
    */
   get remoteErrors(): readonly PointerError[] {
     return this.#errors;
+  }
+
+  /**
+   * How many remote frees the heap refused in all (the first 100 are in
+   * {@linkcode WorkerHeap.remoteErrors}).
+   *
+   * @example A free inside a block, refused when the owner collects it
+   * ```ts
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import { PointerError, SharedPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * using a = new WorkerHeap({ pages });
+   * using b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+   * const p = a.alloc(64);
+   * for (let i = 0; i < 150; i++) {
+   *   b.free(p + 16); // an interior pointer: only the owner can tell
+   *   assert.throws(() => a.collect(), PointerError);
+   * }
+   * assert.equal(a.refusedRemoteFrees, 150);
+   * assert.equal(a.remoteErrors.length, 100); // the first 100 are kept
+   * assert.equal(a.remoteErrors[0].reason, "interior");
+   * assert.equal(a.bytesUsed, 64); // nothing was freed
+   * a.free(p, 64);
+   * ```
+   */
+  get refusedRemoteFrees(): number {
+    return this.#refused;
   }
 
   /** Whether {@linkcode WorkerHeap.destroy} has been called. */
@@ -346,8 +385,10 @@ export class WorkerHeap implements Allocator, Disposable {
 
   /**
    * Takes back every remote free waiting for this heap now; its counters are
-   * exact afterwards. Throws the first refused one (see
-   * {@linkcode WorkerHeap.remoteErrors}) after taking back the rest.
+   * exact afterwards. Throws the first free this call refused, after taking
+   * back the rest (each refusal is counted in
+   * {@linkcode WorkerHeap.refusedRemoteFrees}; the first 100 of all are kept
+   * in {@linkcode WorkerHeap.remoteErrors}).
    *
    * @returns How many allocations were taken back.
    */
@@ -357,9 +398,10 @@ export class WorkerHeap implements Allocator, Disposable {
         "Worker heap was used after destroy(): make a new one",
       );
     }
-    const before = this.#errors.length;
     const freed = this.#collect();
-    if (this.#errors.length > before) throw this.#errors[before];
+    const refused = this.#firstRefused;
+    this.#firstRefused = undefined;
+    if (refused !== undefined) throw refused;
     return freed;
   }
 
@@ -542,6 +584,7 @@ export class WorkerHeap implements Allocator, Disposable {
   // block has been looked at, so that none is dropped.
   #collect(): number {
     if (this.#state.destroyed) throw this.#destroyedElsewhere();
+    this.#firstRefused = undefined;
     const freed = this.#state.collect(this.id, this.#takeBack);
     if (this.#state.dropped.length !== 0) this.#refuseDropped();
     const failure = this.#failure;
@@ -559,7 +602,7 @@ export class WorkerHeap implements Allocator, Disposable {
     const dropped = this.#state.dropped;
     for (let i = 0; i < dropped.length; i += 2) {
       const ptr = dropped[i];
-      this.#errors.push(
+      this.#refuse(
         dropped[i + 1] === 1
           ? new PointerError(
             `A free of ${
@@ -580,7 +623,15 @@ export class WorkerHeap implements Allocator, Disposable {
     dropped.length = 0;
   }
 
-  // Frees a block freed remotely; a refusal is kept, not thrown.
+  // Counts a refused remote free, and keeps it while fewer than KEPT_ERRORS
+  // are kept.
+  #refuse(error: PointerError): void {
+    this.#refused++;
+    this.#firstRefused ??= error;
+    if (this.#errors.length < KEPT_ERRORS) this.#errors.push(error);
+  }
+
+  // Frees a block freed remotely; a refusal is recorded, not thrown.
   #takeBack = (ptr: number): number => {
     try {
       this.heap.free(ptr);
@@ -590,7 +641,7 @@ export class WorkerHeap implements Allocator, Disposable {
         this.#failure ??= e;
         return 0;
       }
-      this.#errors.push(
+      this.#refuse(
         new PointerError(
           `A free of ${hex(ptr)} by another worker was refused: ${e.message}`,
           ptr,

@@ -62,7 +62,7 @@ self.onmessage = (e: MessageEvent<RaceMessage>) => {
       try {
         heap.collect();
       } catch {
-        // B's free refused here: in remoteErrors.
+        // B's free refused here: counted in refusedRemoteFrees.
       }
       try {
         heap.usableSize(again);
@@ -77,7 +77,7 @@ self.onmessage = (e: MessageEvent<RaceMessage>) => {
     role,
     accepted,
     freedLive,
-    refused: heap.remoteErrors.length,
+    refused: heap.refusedRemoteFrees,
     bytesUsed: heap.bytesUsed,
   };
   heap.destroy();

@@ -7,7 +7,8 @@
 // refusals, counters and next allocation are exact. The owner may also
 // free the memory itself before it collects (its pages go back to the
 // shared source, which clears their pending bits): the frees in it are
-// refused all the same, not dropped.
+// refused all the same, not dropped. Past 100 refusals they are only
+// counted, and each collect() still throws its own first one.
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
 import {
@@ -196,3 +197,111 @@ for (const c of cases) {
     a.validate();
   });
 }
+
+// `a`'s 150 blocks of 64 bytes, each freed remotely by `b` at an interior
+// pointer (16 bytes in): every free is refused when `a` collects.
+function refusedInterior(): {
+  pages: SharedPages;
+  a: WorkerHeap;
+  b: WorkerHeap;
+  blocks: number[];
+} {
+  const pages = new SharedPages({ reserve: 2 ** 24 });
+  const b = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+  b.alloc(64);
+  const a = new WorkerHeap({ pages: SharedPages.attach(pages.handle) });
+  const blocks = Array.from({ length: 150 }, () => a.alloc(64));
+  assert.equal(a.bytesUsed, 150 * 64);
+  for (const p of blocks) b.free(p + 16, 64);
+  assert.equal(a.waitingFrees, 150);
+  return { pages, a, b, blocks };
+}
+
+// The message of the refused remote free at `ptr`, 16 bytes into the
+// 64-byte chunk at `block` of the span at `span`.
+function interiorMessage(ptr: number, span: number): string {
+  const hex = (n: number) => `0x${n.toString(16)} (${n})`;
+  return `A free of ${hex(ptr)} by another worker was refused: Pointer ${
+    hex(ptr)
+  } is inside the span of 64-byte chunks at ${
+    hex(span)
+  } but not at the start of a chunk (an interior pointer)`;
+}
+
+Deno.test("WorkerHeap remote errors: 150 refusals keep the first 100 and count all", () => {
+  const { pages, a, b, blocks } = refusedInterior();
+  using _pages = pages;
+  using _b = b;
+  using _a = a;
+  assert.throws(() => a.collect(), (e: unknown) => {
+    assert.ok(e instanceof PointerError, `${e}`);
+    assert.deepEqual([e.ptr, e.reason], [blocks[0] + 16, "interior"]);
+    return true;
+  });
+  assert.equal(a.remoteErrors.length, 100);
+  assert.equal(a.refusedRemoteFrees, 150);
+  const span = blocks[0] - (blocks[0] % 4096);
+  assert.deepEqual(
+    [a.remoteErrors[0].ptr, a.remoteErrors[0].reason],
+    [blocks[0] + 16, "interior"],
+  );
+  assert.equal(
+    a.remoteErrors[0].message,
+    interiorMessage(blocks[0] + 16, span),
+  );
+  assert.deepEqual(
+    a.remoteErrors.map((e) => e.ptr),
+    blocks.slice(0, 100).map((p) => p + 16),
+    "the first 100, oldest first",
+  );
+  assert.equal(a.bytesUsed, 150 * 64, "nothing was freed");
+  assert.equal(a.waitingFrees, 0);
+  for (const p of blocks) a.free(p, 64);
+  assert.equal(a.bytesUsed, 0);
+  a.validate();
+});
+
+Deno.test("WorkerHeap remote errors: collect() throws its own first refusal once 100 are kept", () => {
+  const { pages, a, b, blocks } = refusedInterior();
+  using _pages = pages;
+  using _b = b;
+  using _a = a;
+  assert.throws(() => a.collect(), PointerError);
+  assert.equal(a.remoteErrors.length, 100);
+  const kept = [...a.remoteErrors];
+  // A refused free in a batch with one that succeeds: the refused one is
+  // thrown, the other taken back.
+  b.free(blocks[5] + 32, 64);
+  b.free(blocks[7], 64);
+  assert.throws(() => a.collect(), (e: unknown) => {
+    assert.ok(e instanceof PointerError, `${e}`);
+    assert.deepEqual([e.ptr, e.reason], [blocks[5] + 32, "interior"]);
+    return true;
+  });
+  assert.equal(a.refusedRemoteFrees, 151);
+  assert.equal(a.bytesUsed, 149 * 64);
+  // Collected by an alloc: counted, not thrown, and not thrown by the
+  // next collect() either.
+  b.free(blocks[9] + 16, 64);
+  const p = a.alloc(64);
+  assert.equal(p, blocks[7], "the block freed remotely is reused");
+  assert.equal(a.refusedRemoteFrees, 152);
+  assert.equal(a.collect(), 0);
+  // A free inside a large block the owner freed itself before collecting
+  // (refused from the pages it gave back).
+  const q = a.alloc(100_000);
+  b.free(q + 4096, 100_000);
+  a.free(q, 100_000);
+  assert.throws(() => a.collect(), (e: unknown) => {
+    assert.ok(e instanceof PointerError, `${e}`);
+    assert.deepEqual([e.ptr, e.reason], [q + 4096, "foreign"]);
+    return true;
+  });
+  assert.equal(a.refusedRemoteFrees, 153);
+  assert.deepEqual(a.remoteErrors, kept, "the kept 100 are unchanged");
+  assert.equal(a.bytesUsed, 150 * 64);
+  for (const p of blocks) a.free(p, 64);
+  assert.equal(a.bytesUsed, 0);
+  assert.equal(a.waitingFrees, 0);
+  a.validate();
+});
