@@ -12,6 +12,7 @@ import { DestroyedError } from "../os/errors.ts";
 import { Arena } from "./arena.ts";
 import { arenaRegions } from "./_regions.ts";
 import { ENDS_HERE, endsHere, noteEnd } from "../internal/parent_chain.ts";
+import { kindOf } from "../internal/checks.ts";
 
 /**
  * Thrown when a scratch region is ended while a region begun after it on the
@@ -46,6 +47,9 @@ export class ScratchOrderError extends Error {
 
 // The two scratch arenas of this worker (module state is per worker), made on
 // first use on one shared page source, and how many regions each has open.
+// A destroyed arena is made again on the next region; a destroyed page source
+// too, with both arenas (they were on it), so that scratch() never stays
+// broken: the user cannot make new scratch arenas.
 let pages: PageSource | undefined;
 const arenas: (Arena | undefined)[] = [undefined, undefined];
 const depths = [0, 0];
@@ -53,9 +57,43 @@ const depths = [0, 0];
 function arenaAt(slot: number): Arena {
   const arena = arenas[slot];
   if (arena !== undefined && !arena.destroyed) return arena;
-  pages ??= defaultPages();
+  if (pages === undefined || pages.destroyed) {
+    pages = defaultPages();
+    arenas[0] = arenas[1] = undefined;
+    depths[0] = depths[1] = 0;
+  }
   depths[slot] = 0;
   return arenas[slot] = new Arena({ parent: pages });
+}
+
+// Throws unless `slot` names one of the two scratch arenas.
+function checkSlot(slot: unknown): void {
+  if (slot === 0 || slot === 1) return;
+  const what =
+    "ScratchRegion slot must be a number, 0 or 1 (one of the two scratch arenas)";
+  const hint = "begin regions with scratch(), which picks the slot";
+  if (typeof slot !== "number") {
+    throw new TypeError(`${what}, got ${kindOf(slot)}; ${hint}`);
+  }
+  throw new RangeError(
+    `ScratchRegion slot must be 0 or 1 (one of the two scratch arenas), got ${slot}; ${hint}`,
+  );
+}
+
+// Throws unless `conflict` is omitted or an allocator (anything with alloc(),
+// whose parent chain onFirst follows).
+function checkConflict(conflict: unknown): void {
+  if (
+    conflict === undefined ||
+    (typeof conflict === "object" && conflict !== null &&
+      typeof (conflict as { alloc?: unknown }).alloc === "function")
+  ) return;
+  const kind = typeof conflict === "object" && conflict !== null
+    ? "object with no alloc method"
+    : kindOf(conflict);
+  throw new TypeError(
+    `Scratch conflict must be an Allocator (such as a scratch region, or an allocator on one) or undefined, got ${kind}`,
+  );
 }
 
 /**
@@ -89,9 +127,12 @@ export class ScratchRegion implements Allocator, Disposable {
   /**
    * Begins a region; use {@linkcode scratch} instead.
    *
-   * @param slot Which of the two scratch arenas: 0 or 1.
+   * @param slot Which of the two scratch arenas: 0 or 1 (anything else
+   *   throws, a TypeError for a non-number, a RangeError for another number,
+   *   and begins nothing).
    */
   constructor(slot: 0 | 1) {
+    checkSlot(slot);
     const arena = arenaAt(slot);
     this.#mark = arenaRegions.begin(arena);
     this.arena = arena;
@@ -189,6 +230,13 @@ export class ScratchRegion implements Allocator, Disposable {
    * begun after it on the same arena is open throws a
    * {@linkcode ScratchOrderError} and changes nothing. Ending it again does
    * nothing.
+   *
+   * If a `pop()` or `clear()` on the scratch arena itself already discarded
+   * the region's start, it throws a `RangeError` (the region's mark is gone)
+   * and still counts as ended. What was allocated since then goes when the
+   * enclosing region on the arena ends (rewinding to the enclosing region's
+   * start now would take that region's own allocations), or at once — the
+   * arena is cleared — when no region stays open on the arena.
    */
   end(): void {
     if (this.#ended) return;
@@ -207,8 +255,15 @@ export class ScratchRegion implements Allocator, Disposable {
     noteEnd();
     depths[this.#slot] = open - 1;
     // Throws a RangeError if a pop() or clear() on the arena itself already
-    // went below the region's start; the region counts as ended anyway.
-    arenaRegions.end(this.arena, this.#mark);
+    // went below the region's start; the region counts as ended anyway. Where
+    // the region began is then unknown: the enclosing region's end pops what
+    // is left, and with none open, the arena is cleared so as to hold nothing.
+    try {
+      arenaRegions.end(this.arena, this.#mark);
+    } catch (e) {
+      if (open === 1) this.arena.clear();
+      throw e;
+    }
   }
 
   /** Same as {@linkcode ScratchRegion.end}, for `using`. */
@@ -276,12 +331,17 @@ export class ScratchRegion implements Allocator, Disposable {
  * assert.deepEqual([...s.memory.view(Float64Array, r, 4)], [0, 1, 4, 9]);
  * ```
  *
+ * A destroyed scratch arena, or a destroyed page source under them, is
+ * made again (on a new `defaultPages()` source) by the next region.
+ *
  * @param conflict An allocator that must not be clobbered (such as another
  *   scratch region, or an allocator whose `parent` chain reaches one); the
- *   region is on the scratch arena that it is not.
+ *   region is on the scratch arena that it is not. Anything but an allocator
+ *   or `undefined` throws a TypeError.
  * @returns The open region.
  */
 export function scratch(conflict?: Allocator): ScratchRegion {
+  checkConflict(conflict);
   return new ScratchRegion(onFirst(conflict) ? 1 : 0);
 }
 

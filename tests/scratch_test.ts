@@ -1,15 +1,22 @@
 // Scratch regions: which arena `scratch(conflict)` picks (as a table), that
-// `using` pops, and that ending regions out of order throws and changes
-// nothing. Every test ends all the regions it begins, as the scratch arenas
-// are shared by the whole worker.
+// `using` pops, that ending regions out of order throws and changes nothing,
+// that bad arguments are refused (as a table) and that a region whose start
+// the arena lost, or a destroyed arena or page source, leaves nothing broken.
+// Every test ends all the regions it can, as the scratch arenas are shared by
+// the whole worker (the page source one replaces them, so it comes last).
 import assert from "node:assert/strict";
 import {
   Arena,
   scratch,
   ScratchOrderError,
-  type ScratchRegion,
+  ScratchRegion,
 } from "../arena/mod.ts";
-import { type Allocator, BufferPages, DestroyedError } from "../os/mod.ts";
+import {
+  type Allocator,
+  BufferPages,
+  DestroyedError,
+  type PageSource,
+} from "../os/mod.ts";
 import { DebugAllocator } from "../debug/mod.ts";
 import { hasPattern, isZero, writePattern } from "./_bytes.ts";
 import { assertRefusedUnchanged } from "./_assert_refused.ts";
@@ -293,6 +300,199 @@ Deno.test("scratch: a region whose start was popped by the arena itself", () => 
   assert.equal(t.arena, A);
 });
 
+// Where the first allocation of a region on an empty scratch arena goes: past
+// the first block's 32-byte header.
+const firstPtr = (arena: Arena) => arena.blocks[0].ptr + 32;
+
+// The mark in the RangeError is a number the arena hands out; the rest is exact.
+const markGone =
+  /^Mark \d+ is not a live mark of this arena: it comes from another arena, or a pop\(\) to an earlier mark or a clear\(\) discarded it; take a new mark\(\)$/;
+
+interface BadArgumentCase {
+  name: string;
+  call: () => unknown;
+  error: TypeError | RangeError;
+}
+
+const slotType = (kind: string) =>
+  new TypeError(
+    `ScratchRegion slot must be a number, 0 or 1 (one of the two scratch arenas), got ${kind}; begin regions with scratch(), which picks the slot`,
+  );
+const slotRange = (value: string) =>
+  new RangeError(
+    `ScratchRegion slot must be 0 or 1 (one of the two scratch arenas), got ${value}; begin regions with scratch(), which picks the slot`,
+  );
+const conflictType = (kind: string) =>
+  new TypeError(
+    `Scratch conflict must be an Allocator (such as a scratch region, or an allocator on one) or undefined, got ${kind}`,
+  );
+
+const badArgumentCases: BadArgumentCase[] = [
+  {
+    name: "slot 2",
+    call: () => new ScratchRegion(2 as 0),
+    error: slotRange("2"),
+  },
+  {
+    name: "slot -1",
+    call: () => new ScratchRegion(-1 as 0),
+    error: slotRange("-1"),
+  },
+  {
+    name: "slot 0.5",
+    call: () => new ScratchRegion(0.5 as 0),
+    error: slotRange("0.5"),
+  },
+  {
+    name: "slot NaN",
+    call: () => new ScratchRegion(NaN as 0),
+    error: slotRange("NaN"),
+  },
+  {
+    name: 'slot "x"',
+    call: () => new ScratchRegion("x" as never),
+    error: slotType("string"),
+  },
+  {
+    name: 'slot "0"',
+    call: () => new ScratchRegion("0" as never),
+    error: slotType("string"),
+  },
+  {
+    name: "slot undefined",
+    call: () => new (ScratchRegion as new () => unknown)(),
+    error: slotType("undefined"),
+  },
+  {
+    name: "slot null",
+    call: () => new ScratchRegion(null as never),
+    error: slotType("null"),
+  },
+  {
+    name: "slot 1n",
+    call: () => new ScratchRegion(1n as never),
+    error: slotType("bigint"),
+  },
+  {
+    name: "conflict 5",
+    call: () => scratch(5 as never),
+    error: conflictType("number"),
+  },
+  {
+    name: 'conflict "str"',
+    call: () => scratch("str" as never),
+    error: conflictType("string"),
+  },
+  {
+    name: "conflict true",
+    call: () => scratch(true as never),
+    error: conflictType("boolean"),
+  },
+  {
+    name: "conflict null",
+    call: () => scratch(null as never),
+    error: conflictType("null"),
+  },
+  {
+    name: "conflict {}",
+    call: () => scratch({} as never),
+    error: conflictType("object with no alloc method"),
+  },
+  {
+    name: "conflict a function",
+    call: () => scratch((() => 0) as never),
+    error: conflictType("function"),
+  },
+];
+
+Deno.test("scratch: arguments naming no arena are refused, and nothing is made", async (t) => {
+  const pages = A.parent as PageSource;
+  const state = () => [pages.liveBytes, A.bytesUsed, B.bytesUsed];
+  const blockBytes = [...A.blocks, ...B.blocks].reduce((n, b) => n + b.size, 0);
+  const before = state();
+  assert.deepEqual(before, [blockBytes, 0, 0], "the two arenas' blocks alone");
+  for (const c of badArgumentCases) {
+    await t.step(c.name, () => {
+      assert.throws(c.call, c.error);
+      assert.deepEqual(state(), before, "nothing was made");
+      // The slot counts are untouched: a region begins, allocates and ends.
+      using r = scratch();
+      assert.equal(r.arena, A);
+      assert.equal(r.alloc(16), firstPtr(A));
+    });
+  }
+  // What is allowed: slots 0 and 1, and a conflict that is omitted.
+  {
+    using zero = new ScratchRegion(0);
+    using one = new ScratchRegion(1);
+    using none = scratch(undefined);
+    assert.deepEqual([zero.arena, one.arena, none.arena], [A, B, A]);
+    assert.equal(one.alloc(16), firstPtr(B));
+    assert.equal(none.alloc(16), firstPtr(A));
+  }
+  assert.deepEqual(state(), before);
+});
+
+Deno.test("scratch: a region whose start a clear() discarded clears the arena when it ends", () => {
+  // The outermost region: nothing else is open on the arena, so its end
+  // clears it, and the next region starts empty.
+  const r = scratch();
+  r.alloc(100);
+  A.clear();
+  assert.equal(r.alloc(200), firstPtr(A));
+  assert.equal(A.bytesUsed, 200);
+  assert.throws(() => r.end(), { name: "RangeError", message: markGone });
+  assert.ok(r.ended, "it counts as ended");
+  assert.equal(A.bytesUsed, 0, "the arena was cleared");
+  r.end(); // again: nothing
+  using next = scratch();
+  assert.equal(next.arena, A);
+  assert.equal(A.bytesUsed, 0);
+  assert.equal(next.alloc(16), firstPtr(A));
+});
+
+Deno.test("scratch: with both regions' starts cleared, the outer end clears the arena", () => {
+  const outer = scratch();
+  outer.alloc(16);
+  const inner = scratch();
+  inner.alloc(32);
+  A.clear();
+  assert.equal(inner.alloc(200), firstPtr(A));
+  // The outer region is still open: its end takes the bytes.
+  assert.throws(() => inner.end(), { name: "RangeError", message: markGone });
+  assert.ok(inner.ended);
+  assert.equal(A.bytesUsed, 200);
+  assert.equal(outer.alloc(8), firstPtr(A) + 208, "innermost again");
+  assert.throws(() => outer.end(), { name: "RangeError", message: markGone });
+  assert.ok(outer.ended);
+  assert.equal(A.bytesUsed, 0, "the last region on the arena cleared it");
+  using next = scratch();
+  assert.equal(next.alloc(16), firstPtr(A));
+});
+
+Deno.test("scratch: an inner region whose start a pop() discarded leaves the outer region's bytes", () => {
+  const outer = scratch();
+  const p = outer.alloc(16);
+  assert.equal(p, firstPtr(A));
+  writePattern(outer.memory, p, 16, 5);
+  const mark = A.mark(); // taken in the outer region
+  const inner = scratch();
+  inner.alloc(32);
+  A.pop(mark); // discards the inner region's start
+  assert.equal(inner.alloc(64), p + 16);
+  assert.throws(() => inner.end(), { name: "RangeError", message: markGone });
+  assert.ok(inner.ended);
+  // Rewinding to the outer region's start would take its 16 live bytes; the
+  // inner region's 64 stay until the outer region ends.
+  assert.equal(A.bytesUsed, 80);
+  assert.ok(hasPattern(outer.memory, p, 16, 5), "the outer region is intact");
+  assert.equal(outer.alloc(8), p + 80);
+  outer.end();
+  assert.equal(A.bytesUsed, 0);
+  using next = scratch();
+  assert.equal(next.alloc(16), firstPtr(A));
+});
+
 Deno.test("scratch: a destroyed scratch arena is made again", () => {
   const s = scratch();
   assert.throws(() => {
@@ -303,4 +503,44 @@ Deno.test("scratch: a destroyed scratch arena is made again", () => {
   assert.ok(t.arena instanceof Arena);
   assert.notEqual(t.arena, A);
   assert.equal(t.alloc(16) % 16, 0);
+});
+
+Deno.test("scratch: a destroyed page source is replaced on the next scratch()", () => {
+  const [oldFirst, oldSecond] = (() => {
+    using a = scratch();
+    using b = scratch(a);
+    return [a.arena, b.arena];
+  })();
+  const pages = oldFirst.parent as PageSource;
+  assert.equal(oldSecond.parent, pages, "one shared page source");
+  const open = scratch(); // left open on the old first arena
+  pages.destroy();
+  // Both arenas, and the page source under them, are made again.
+  const s = scratch();
+  const t = scratch(s);
+  const fresh = s.arena.parent as PageSource;
+  assert.notEqual(fresh, pages);
+  assert.equal(fresh.destroyed, false);
+  assert.equal(t.arena.parent, fresh, "one shared page source again");
+  assert.notEqual(s.arena, oldFirst);
+  assert.notEqual(t.arena, oldSecond);
+  assert.notEqual(s.arena, t.arena);
+  assert.deepEqual([s.arena.alignment, s.arena.blockSize], [16, 4096]);
+  assert.equal(fresh.liveBytes, 8192);
+  assert.equal(s.alloc(16), firstPtr(s.arena));
+  assert.equal(t.alloc(24), firstPtr(t.arena));
+  assert.deepEqual([s.arena.bytesUsed, t.arena.bytesUsed], [16, 24]);
+  // The region left open on the old arena cannot end, and does not hold up
+  // the new first arena's regions.
+  assert.throws(
+    () => open.end(),
+    new DestroyedError(
+      "Scratch region ended after its arena was destroyed: do not destroy scratch arenas",
+    ),
+  );
+  t.end();
+  s.end();
+  assert.deepEqual([s.arena.bytesUsed, t.arena.bytesUsed], [0, 0]);
+  using again = scratch(scratch(undefined)); // on the second arena
+  assert.equal(again.arena, t.arena);
 });
