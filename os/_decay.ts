@@ -59,15 +59,25 @@ export class Decay {
   #expire: () => void;
   #clock: () => number;
   #ticks = TICK_CALLS;
-  // Whether the clock is the caller's: then every free reads it.
+  // Whether every free reads the clock (with a finite decay): it is the
+  // caller's, or the runs are shared (SharedPages).
   #ownClock: boolean;
+  // Whether the runs are shared: then a source with no decay reads the
+  // clock at every free too.
+  #shared: boolean;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
+  /**
+   * @param shared Whether the runs are shared with other page sources
+   * (SharedPages: other instances, with their own decay times, give back
+   * the runs this one frees, by its stamps).
+   */
   constructor(
     runs: PageRuns,
     options: KeepOptions,
     hooks: DecayHooks,
+    shared = false,
   ) {
     const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
     const retain = options.retain ?? Infinity;
@@ -81,7 +91,8 @@ export class Decay {
     // are sane ones.
     this.#clock = saneClock(options.clock);
     this.now = this.#clock();
-    this.#ownClock = options.clock !== undefined;
+    this.#ownClock = options.clock !== undefined || shared;
+    this.#shared = shared;
   }
 
   /**
@@ -92,12 +103,15 @@ export class Decay {
    * three quarters of it while the event loop runs (a reading per free
    * cost ~90 ns, as much as the rest of a page source's free). A clock of
    * the caller's (a test's fake one, moved by hand) is read at every free.
-   * With no decay the stamps need only keep their order.
+   * With no decay the stamps need only keep their order — unless the runs
+   * are shared: other instances decay them by these stamps, so a shared
+   * source reads the clock at every free, whatever its decay time.
    */
   stamp(): number {
     if (
-      this.decayMs !== Infinity &&
-      (this.#timer === undefined || this.#ownClock)
+      this.decayMs !== Infinity
+        ? this.#timer === undefined || this.#ownClock
+        : this.#shared
     ) this.now = this.#clock();
     return this.now;
   }

@@ -590,3 +590,32 @@ Deno.test("page sources: decayMs left out or undefined is the same default", () 
     }
   }
 });
+
+Deno.test("SharedPages: a run freed through an instance with no decay is stamped with the time of its free, for the others' decay", () => {
+  // The run tables and their stamps are shared: an instance whose decayMs
+  // is Infinity must stamp with the clock too, or the others' decay() finds
+  // its runs freed long ago (when it last read the clock: when it was made).
+  const clock = fakeClock();
+  using pages = new SharedPages({
+    reserve: 2 ** 24,
+    decayMs: 1000,
+    clock: clock.now,
+  });
+  const other = SharedPages.attach(pages.handle, { clock: clock.now });
+  assert.equal(other.decayMs, Infinity);
+  const a = other.alloc(64 * P);
+  other.alloc(P); // keeps a's and b's runs apart
+  const b = other.alloc(8 * P);
+  clock.advance(1200); // the worker works for 1.2 s
+  other.free(a, 64 * P); // freed at 1200
+  assert.equal(other.resize(b, 8 * P, 2 * P), b); // its tail freed at 1200
+  assert.equal(pages.retainedBytes, 70 * P);
+  assert.equal(pages.decay(), 0); // 0 ms after the free
+  clock.advance(999);
+  assert.equal(pages.decay(), 0);
+  assert.equal(pages.retainedBytes, 70 * P);
+  clock.advance(1); // 1000 ms after
+  assert.equal(pages.decay(), 70 * P);
+  assert.equal(pages.retainedBytes, 0);
+  assert.equal(other.decay(), 0); // its own: nothing, as ever
+});
