@@ -411,6 +411,14 @@ export class SharedPages extends PageSource {
    * a RangeError, and nothing changes. After a destroy (anywhere), or a
    * second time, it does nothing.
    *
+   * An instance with a finite `decayMs` first purges (zeroes) every freed
+   * page kept in the shared runs, its own frees' and the others': its decay
+   * timer ends with it, and the other instances arm theirs only on their own
+   * calls, so pages it left kept would stay kept while they are idle. The
+   * recent ones go back early, but giving shared pages back is zeroing them,
+   * which their reuse would do anyway. (An instance with no decay leaves
+   * them kept, as it would have.)
+   *
    * @example A worker's instance, closed when its work is done
    * ```ts
    * import { SharedPages } from "@sp/mem/os";
@@ -440,7 +448,9 @@ export class SharedPages extends PageSource {
     super.destroy(); // this instance's own: its memory revoked, its timer stopped
   }
 
-  // close()'s part under the lock: its checks, then the id given back.
+  // close()'s part under the lock: its checks, the kept pages purged if it
+  // decays them (its timer would have given them back), then the id given
+  // back.
   #release(): void {
     const state = this.#state, id = this.id;
     if (state.hasHeap(id)) {
@@ -456,6 +466,7 @@ export class SharedPages extends PageSource {
         } bytes of runs: free them before close() (no one could free them after)`,
       );
     }
+    if (this.decayMs !== Infinity && this.retainedBytes !== 0) super.purge();
     state.releaseId(id);
   }
 
