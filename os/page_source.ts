@@ -110,7 +110,7 @@ export abstract class PageSource implements Allocator, Disposable {
     this.#decay = new Decay(this.#runs, options, {
       release: (ptr, length) => this.release(ptr, length),
       expire: () => this.decay(),
-    }, range.runs !== undefined);
+    });
   }
 
   /** How long freed pages stay ready for reuse, in milliseconds. */
