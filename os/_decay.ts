@@ -61,14 +61,14 @@ export class Decay {
   #ticks = TICK_CALLS;
   // Whether the clock is the caller's: then every free reads it.
   #ownClock: boolean;
+  // When this source was made: no run counts as freed before (a run of
+  // shared runs may have been freed, unstamped, by an instance with no decay
+  // before any instance decayed).
+  #since: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
-  constructor(
-    runs: PageRuns,
-    options: KeepOptions,
-    hooks: DecayHooks,
-  ) {
+  constructor(runs: PageRuns, options: KeepOptions, hooks: DecayHooks) {
     const decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
     const retain = options.retain ?? Infinity;
     this.decayMs = decayMs;
@@ -80,8 +80,9 @@ export class Decay {
     // A caller's clock is checked when the source is made; later readings
     // are sane ones.
     this.#clock = saneClock(options.clock);
-    this.now = this.#clock();
+    this.now = this.#since = this.#clock();
     this.#ownClock = options.clock !== undefined;
+    if (decayMs !== Infinity) runs.noteDecaying();
   }
 
   /**
@@ -92,12 +93,15 @@ export class Decay {
    * three quarters of it while the event loop runs (a reading per free
    * cost ~90 ns, as much as the rest of a page source's free). A clock of
    * the caller's (a test's fake one, moved by hand) is read at every free.
-   * With no decay the stamps need only keep their order.
+   * With no decay the stamps need only keep their order — unless another
+   * source on the same (shared) runs decays them by these stamps: then every
+   * free reads the clock.
    */
   stamp(): number {
     if (
-      this.decayMs !== Infinity &&
-      (this.#timer === undefined || this.#ownClock)
+      this.decayMs !== Infinity
+        ? this.#timer === undefined || this.#ownClock
+        : this.#runs.decaying
     ) this.now = this.#clock();
     return this.now;
   }
@@ -147,7 +151,7 @@ export class Decay {
     const before = this.#runs.dirtyPages;
     const expired = this.now - this.decayMs;
     for (let start = this.#runs.oldestDirty; start !== 0 && runs-- > 0;) {
-      if (this.#runs.freedAt(start) > expired) break;
+      if (this.#freedAt(start) > expired) break;
       this.#purge(start, Infinity);
       start = this.#runs.oldestDirty;
     }
@@ -183,7 +187,7 @@ export class Decay {
   // process alive.
   #arm(): void {
     if (this.decayMs === Infinity || this.#stopped) return;
-    const due = this.#runs.freedAt(this.#runs.oldestDirty) + this.decayMs;
+    const due = this.#freedAt(this.#runs.oldestDirty) + this.decayMs;
     // (Read just before by the free or the decay() that arms it.)
     const wait = Math.min(Math.max(0, due - this.now), this.decayMs / 4);
     const timer = setTimeout(() => {
@@ -198,6 +202,11 @@ export class Decay {
     }, wait + 1);
     unrefTimer(timer);
     this.#timer = timer;
+  }
+
+  // When the dirty run at `start` was freed, as far as this source can tell.
+  #freedAt(start: number): number {
+    return Math.max(this.#runs.freedAt(start), this.#since);
   }
 
   // Gives back up to `pages` pages at the front of the dirty run at `start`.

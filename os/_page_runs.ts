@@ -39,6 +39,7 @@ import { refit, release } from "../internal/grow.ts";
 import {
   BIN_COUNT,
   binOf,
+  DECAYING,
   DIRTY_PAGES,
   EXACT_BINS,
   FIRST,
@@ -194,6 +195,19 @@ export class PageRuns {
   /** Number of live runs. */
   get liveRuns(): number {
     return this.#h[LIVE_RUNS];
+  }
+
+  /**
+   * Whether a page source on these runs has a finite decay time (any of the
+   * instances sharing them): set for good by {@linkcode PageRuns.noteDecaying}.
+   */
+  get decaying(): boolean {
+    return this.#h[DECAYING] !== 0;
+  }
+
+  /** Notes that a page source on these runs gives freed pages back by age. */
+  noteDecaying(): void {
+    Atomics.store(this.#h, DECAYING, 1);
   }
 
   /** Free pages that still hold data (retained: not given back, not zeroed). */

@@ -27,6 +27,9 @@ export const OLDEST = 7;
 export const NEWEST = 8;
 export const FIRST = 9;
 export const LIMIT = 10;
+// 1 once a page source on these runs has a finite decay time (shared runs:
+// then every instance stamps its frees with the clock, for that one's decay).
+export const DECAYING = 11;
 export const HEADS = 16;
 export const MASKS = HEADS + 2 * BIN_COUNT;
 export const HEADER_WORDS = MASKS + 2 * MASK_WORDS + 1 & ~1; // even: f64s follow

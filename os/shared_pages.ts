@@ -5,7 +5,7 @@
  * @module
  */
 import { PAGE_SOURCE_OPTIONS } from "./page_source_options.ts";
-import { DestroyedError } from "./errors.ts";
+import { DestroyedError, PointerError } from "./errors.ts";
 import { Memory } from "./memory.ts";
 import { reservePages } from "../internal/options.ts";
 import { PageRuns } from "./_page_runs.ts";
@@ -16,7 +16,7 @@ import {
   type PageSourceOptions,
 } from "./page_source.ts";
 import { revokeMemory } from "../internal/revoke.ts";
-import { checkNumber, checkOptions } from "../internal/checks.ts";
+import { checkNumber, checkOptions, hex } from "../internal/checks.ts";
 import { storageBytes } from "./_run_layout.ts";
 import {
   ID_MASK,
@@ -243,7 +243,8 @@ export class SharedPages extends PageSource {
 
   /**
    * Resizes a run, in place or moved (under the lock), wherever it was
-   * allocated.
+   * allocated; a run of another instance that has a WorkerHeap is refused
+   * (as {@linkcode SharedPages.free} says).
    *
    * @param ptr The run.
    * @param oldSize Its size.
@@ -258,6 +259,7 @@ export class SharedPages extends PageSource {
     alignment?: number,
   ): number {
     return this.#locked(() => {
+      if (ptr !== 0) this.#checkNotHeaps(ptr);
       const moved = super.resize(ptr, oldSize, newSize, alignment);
       if (ptr !== 0) this.#state.own(ptr / PAGE_SIZE, pagesFor(oldSize), 0);
       if (moved !== 0) this.#own(moved, this.id);
@@ -266,7 +268,9 @@ export class SharedPages extends PageSource {
   }
 
   /**
-   * Grows a run in place if it can (under the lock).
+   * Grows a run in place if it can (under the lock); a run of another
+   * instance that has a WorkerHeap is refused (as
+   * {@linkcode SharedPages.free} says).
    *
    * @param ptr The run.
    * @param oldSize Its size.
@@ -275,6 +279,7 @@ export class SharedPages extends PageSource {
    */
   override extend(ptr: number, oldSize: number, newSize: number): boolean {
     return this.#locked(() => {
+      this.#checkNotHeaps(ptr);
       const grew = super.extend(ptr, oldSize, newSize);
       if (grew) this.#own(ptr, this.ownerOf(ptr));
       return grew;
@@ -282,7 +287,31 @@ export class SharedPages extends PageSource {
   }
 
   /**
-   * Frees a run (under the lock), whichever worker allocated it.
+   * Frees a run (under the lock), whichever worker allocated it, unless it
+   * is a run of another instance that has a WorkerHeap: the heap's blocks
+   * are in those runs, and the heap alone knows which are live, so a
+   * {@linkcode PointerError} (reason `"foreign"`) refuses it and nothing
+   * changes (free the block through that heap, or from another worker with
+   * a WorkerHeap's remote free). The runs of an instance without a heap may
+   * be freed through any instance.
+   *
+   * @example A plain run, freed by another instance; a heap's, refused
+   * ```ts
+   * import { PointerError, SharedPages } from "@sp/mem/os";
+   * import { WorkerHeap } from "@sp/mem/heap";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new SharedPages({ reserve: 2 ** 22 });
+   * const other = SharedPages.attach(pages.handle); // in a worker
+   * pages.free(other.alloc(4096), 4096);
+   * using heap = new WorkerHeap({ pages: other });
+   * const big = heap.alloc(100000); // a run of other's
+   * assert.throws(
+   *   () => pages.free(big, 100000),
+   *   (e) => e instanceof PointerError && e.reason === "foreign",
+   * );
+   * heap.free(big, 100000);
+   * ```
    *
    * @param ptr The run.
    * @param size Its size.
@@ -291,6 +320,7 @@ export class SharedPages extends PageSource {
     if (ptr === 0) return;
     this.#enter();
     try {
+      this.#checkNotHeaps(ptr);
       super.free(ptr, size);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
     } finally {
@@ -299,7 +329,9 @@ export class SharedPages extends PageSource {
   }
 
   /**
-   * Frees a run and gives its pages back at once (under the lock).
+   * Frees a run and gives its pages back at once (under the lock); a run of
+   * another instance that has a WorkerHeap is refused (as
+   * {@linkcode SharedPages.free} says).
    *
    * @param ptr The run.
    * @param size Its size.
@@ -308,6 +340,7 @@ export class SharedPages extends PageSource {
     // As free: 0 does nothing, even after a destroy (and marks no pages).
     if (ptr === 0) return;
     this.#locked(() => {
+      this.#checkNotHeaps(ptr);
       super.discard(ptr, size);
       this.#state.own(ptr / PAGE_SIZE, pagesFor(size), 0);
     });
@@ -378,6 +411,14 @@ export class SharedPages extends PageSource {
    * a RangeError, and nothing changes. After a destroy (anywhere), or a
    * second time, it does nothing.
    *
+   * An instance with a finite `decayMs` first purges (zeroes) every freed
+   * page kept in the shared runs, its own frees' and the others': its decay
+   * timer ends with it, and the other instances arm theirs only on their own
+   * calls, so pages it left kept would stay kept while they are idle. The
+   * recent ones go back early, but giving shared pages back is zeroing them,
+   * which their reuse would do anyway. (An instance with no decay leaves
+   * them kept, as it would have.)
+   *
    * @example A worker's instance, closed when its work is done
    * ```ts
    * import { SharedPages } from "@sp/mem/os";
@@ -407,7 +448,9 @@ export class SharedPages extends PageSource {
     super.destroy(); // this instance's own: its memory revoked, its timer stopped
   }
 
-  // close()'s part under the lock: its checks, then the id given back.
+  // close()'s part under the lock: its checks, the kept pages purged if it
+  // decays them (its timer would have given them back), then the id given
+  // back.
   #release(): void {
     const state = this.#state, id = this.id;
     if (state.hasHeap(id)) {
@@ -423,6 +466,7 @@ export class SharedPages extends PageSource {
         } bytes of runs: free them before close() (no one could free them after)`,
       );
     }
+    if (this.decayMs !== Infinity && this.retainedBytes !== 0) super.purge();
     state.releaseId(id);
   }
 
@@ -433,6 +477,28 @@ export class SharedPages extends PageSource {
 
   /** Nothing to unmap: the buffers are garbage once no worker holds them. */
   protected unmap(): void {}
+
+  // Throws (under the lock) if the page of `ptr` is in a run of another
+  // instance that has a WorkerHeap: freeing, moving or growing it behind the
+  // heap's back would hand out its live blocks again, and the heap would
+  // count them for ever. (Anything else, a pointer that is no number too,
+  // is for the page source's own checks.)
+  #checkNotHeaps(ptr: number): void {
+    const state = this.#state;
+    const word = typeof ptr === "number"
+      ? state.owners[Math.floor(ptr / PAGE_SIZE)]
+      : undefined;
+    if (word === undefined) return;
+    const owner = word & ID_MASK;
+    if (owner === 0 || owner === this.id || !state.hasHeap(owner)) return;
+    throw new PointerError(
+      `Pointer ${
+        hex(ptr)
+      } is in a run of SharedPages instance ${owner}, which has a WorkerHeap: free it through that heap (another worker's WorkerHeap frees it remotely), not through instance ${this.id}`,
+      ptr,
+      "foreign",
+    );
+  }
 
   // Marks the live run at `ptr` as `id`'s (under the lock).
   #own(ptr: number, id: number): void {

@@ -590,3 +590,60 @@ Deno.test("page sources: decayMs left out or undefined is the same default", () 
     }
   }
 });
+
+Deno.test("SharedPages: a run freed through an instance with no decay is stamped with the time of its free, for the others' decay", () => {
+  // The run tables and their stamps are shared: an instance whose decayMs
+  // is Infinity must stamp with the clock too, or the others' decay() finds
+  // its runs freed long ago (when it last read the clock: when it was made).
+  const clock = fakeClock();
+  using pages = new SharedPages({
+    reserve: 2 ** 24,
+    decayMs: 1000,
+    clock: clock.now,
+  });
+  const other = SharedPages.attach(pages.handle, { clock: clock.now });
+  assert.equal(other.decayMs, Infinity);
+  const a = other.alloc(64 * P);
+  other.alloc(P); // keeps a's and b's runs apart
+  const b = other.alloc(8 * P);
+  clock.advance(1200); // the worker works for 1.2 s
+  other.free(a, 64 * P); // freed at 1200
+  assert.equal(other.resize(b, 8 * P, 2 * P), b); // its tail freed at 1200
+  assert.equal(pages.retainedBytes, 70 * P);
+  assert.equal(pages.decay(), 0); // 0 ms after the free
+  clock.advance(999);
+  assert.equal(pages.decay(), 0);
+  assert.equal(pages.retainedBytes, 70 * P);
+  clock.advance(1); // 1000 ms after
+  assert.equal(pages.decay(), 70 * P);
+  assert.equal(pages.retainedBytes, 0);
+  assert.equal(other.decay(), 0); // its own: nothing, as ever
+});
+
+Deno.test("SharedPages: while no instance decays, frees read no clock; a run freed before the first decaying instance counts from its making", () => {
+  const clock = fakeClock();
+  let reads = 0;
+  const counted = () => (reads++, clock.now());
+  using pages = new SharedPages({ reserve: 2 ** 24, clock: counted });
+  const a = pages.alloc(4 * P);
+  pages.alloc(P); // keeps a's run apart from the next
+  const b = pages.alloc(4 * P);
+  const before = reads;
+  pages.free(a, 4 * P); // no instance decays: the stamp is not read
+  assert.equal(reads, before);
+  clock.advance(5000);
+  const decaying = SharedPages.attach(pages.handle, {
+    decayMs: 1000,
+    clock: clock.now,
+  }); // made at 5000
+  assert.equal(decaying.decay(), 0); // a's run counts as freed at 5000
+  pages.free(b, 4 * P); // an instance decays now: stamped 5000 (read)
+  assert.equal(reads, before + 1);
+  clock.advance(999);
+  assert.equal(decaying.decay(), 0);
+  assert.equal(decaying.retainedBytes, 8 * P);
+  clock.advance(1);
+  assert.equal(decaying.decay(), 8 * P);
+  assert.equal(decaying.retainedBytes, 0);
+  decaying.close();
+});

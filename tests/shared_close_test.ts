@@ -5,6 +5,12 @@
 import assert from "node:assert/strict";
 import { WorkerHeap } from "../heap/mod.ts";
 import { DestroyedError, SharedPages } from "../os/mod.ts";
+import { isZero } from "./_bytes.ts";
+
+const P = 4096;
+
+/** A clock that stands still: nothing here is given back by time. */
+const clock = () => 0;
 
 Deno.test("SharedPages.close: 3,000 workers' instances, one after another, each with a heap, on one handle", () => {
   using pages = new SharedPages({ reserve: 2 ** 22 });
@@ -73,4 +79,58 @@ Deno.test("SharedPages.close: a closed instance refuses every call; the others g
   pages.destroy();
   late.close();
   assert.throws(() => late.alloc(4096), DestroyedError);
+});
+
+Deno.test("SharedPages.close: an instance that decays purges the pages kept in the shared runs, as its timer would have", () => {
+  using pages = new SharedPages({ reserve: 2 ** 24, decayMs: 100, clock });
+  const mine = SharedPages.attach(pages.handle, { decayMs: 100, clock });
+  const r = mine.alloc(256 * P);
+  const guard = pages.alloc(P);
+  const own = pages.alloc(4 * P); // the first instance's
+  mine.memory.u8.fill(1, r, r + 256 * P);
+  pages.memory.u8.fill(2, own, own + 4 * P);
+  mine.free(r, 256 * P);
+  pages.free(own, 4 * P);
+  assert.deepEqual([pages.retainedBytes, pages.liveBytes], [260 * P, P]);
+  mine.close();
+  // Every kept page zeroed (given back): its own frees' and the others'.
+  assert.deepEqual([pages.retainedBytes, pages.liveBytes], [0, P]);
+  assert.equal(isZero(pages.memory, r, 256 * P), true);
+  assert.equal(isZero(pages.memory, own, 4 * P), true);
+  assert.equal(pages.decay(), 0); // nothing left to give back
+  pages.free(guard, P);
+});
+
+Deno.test("SharedPages.close: a worker's heap that decays, destroyed, then its instance closed: nothing stays kept", () => {
+  using pages = new SharedPages({ reserve: 2 ** 24, decayMs: 100, clock });
+  const mine = SharedPages.attach(pages.handle, { decayMs: 100, clock });
+  const heap = new WorkerHeap({ pages: mine, decayMs: 100 });
+  const ps = Array.from({ length: 2000 }, (_, i) => heap.alloc(16 + i % 1000));
+  const big = heap.alloc(1 << 20);
+  for (const p of ps) heap.free(p);
+  heap.free(big);
+  heap.destroy(); // its segments back to the shared runs, kept
+  assert.deepEqual([pages.retainedBytes, pages.liveBytes], [577 * P, 0]);
+  mine.close();
+  assert.deepEqual([pages.retainedBytes, pages.liveBytes], [0, 0]);
+});
+
+Deno.test("SharedPages.close: an instance with no decay leaves the kept pages kept; a refused close purges nothing", () => {
+  using pages = new SharedPages({ reserve: 2 ** 24, decayMs: 100, clock });
+  const none = SharedPages.attach(pages.handle, { clock });
+  none.free(none.alloc(8 * P), 8 * P);
+  none.close();
+  assert.equal(pages.retainedBytes, 8 * P);
+  const mine = SharedPages.attach(pages.handle, { decayMs: 100, clock });
+  const run = mine.alloc(P); // one of the kept pages
+  assert.equal(pages.retainedBytes, 7 * P);
+  assert.throws(() => mine.close(), {
+    name: "RangeError",
+    message:
+      `SharedPages instance ${mine.id} still owns 4096 bytes of runs: free them before close() (no one could free them after)`,
+  });
+  assert.equal(pages.retainedBytes, 7 * P); // unchanged
+  mine.free(run, P);
+  mine.close();
+  assert.equal(pages.retainedBytes, 0);
 });

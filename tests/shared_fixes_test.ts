@@ -157,3 +157,50 @@ Deno.test("WorkerHeap: a remote free may leave the size out, as an own free may"
   );
   assert.equal(a.collect(), 1);
 });
+
+Deno.test("SharedPages: another instance refuses to free, resize, extend or discard a WorkerHeap's run, nothing changed", () => {
+  using pages = new SharedPages({ reserve: 2 ** 22 });
+  const b = SharedPages.attach(pages.handle);
+  using heap = new WorkerHeap({ pages: b });
+  const big = heap.alloc(200000); // a large block: a run of b's, 49 pages
+  assert.equal(big, 8192);
+  const refusal = {
+    name: "PointerError",
+    reason: "foreign",
+    ptr: big,
+    message:
+      `Pointer 0x2000 (8192) is in a run of SharedPages instance ${b.id}, which has a WorkerHeap: free it through that heap (another worker's WorkerHeap frees it remotely), not through instance ${pages.id}`,
+  };
+  const state = () => [
+    pages.liveBytes,
+    pages.retainedBytes,
+    pages.ownerOf(big),
+    pages.runSize(big),
+    heap.bytesUsed,
+    heap.usableSize(big),
+  ];
+  const before = state();
+  assert.deepEqual(before, [204800, 0, b.id, 200704, 200000, 200704]);
+  const calls: [string, () => unknown][] = [
+    ["free", () => pages.free(big, 200704)],
+    ["discard", () => pages.discard(big, 200704)],
+    ["resize", () => pages.resize(big, 200704, 300000)],
+    ["resize to 0", () => pages.resize(big, 200704, 0)],
+    ["shrinking resize", () => pages.resize(big, 200704, 4096)],
+    ["extend", () => pages.extend(big, 200704, 204800)],
+  ];
+  for (const [name, call] of calls) {
+    assert.throws(call, refusal, name);
+    assert.deepEqual(state(), before, `${name} changed the state`);
+  }
+  assert.notEqual(pages.alloc(200704), big); // not handed out again
+  heap.validate();
+  heap.free(big, 200000); // its heap frees it
+  assert.equal(heap.bytesUsed, 0);
+  // A run of an instance without a heap stays freeable from any instance.
+  const plain = SharedPages.attach(pages.handle);
+  const run = plain.alloc(8192);
+  pages.free(run, 8192);
+  assert.equal(pages.ownerOf(run), 0);
+  plain.close();
+});
