@@ -48,6 +48,8 @@ import {
 // Marks are numbered across all arenas, so a mark from another arena is never
 // mistaken for one of this arena's.
 let nextMark = 1;
+// Runs of marks kept in storage above which dropping marks shrinks it.
+const MARK_RUNS_KEPT = 64;
 
 /**
  * A bump allocator over a chain of blocks taken from a parent
@@ -119,6 +121,7 @@ export class Arena implements Allocator, Disposable {
   static {
     arenaRegions.begin = (arena) => arena.#pushMark();
     arenaRegions.end = (arena, mark) => arena.#endRegion(mark);
+    arenaRegions.markSlots = (arena) => arena.#markIds.length;
   }
 
   /** The memory that the parent's (and so this arena's) pointers address. */
@@ -162,14 +165,23 @@ export class Arena implements Allocator, Disposable {
   #base = 0;
   #floor = Infinity;
 
-  // Live marks, oldest first: number, block index, bump. Their positions
-  // never decrease from bottom to top, as free and resize never go below
-  // the newest mark.
+  // Live marks, oldest first, in runs: a run is the marks taken one after
+  // another at one position (block index, bump): its first mark's number,
+  // then count - 1 more numbered second, second + step, second + 2 step, …,
+  // so that a mark taken again and again at one place (mark, alloc, pop in
+  // a loop, inside a mark of its own or not) adds nothing. Positions never
+  // decrease from bottom to top, as free and resize never go below the
+  // newest mark. See docs/design.md#arena-marks.
   // (Plain arrays with a count: setting an array's length is slow.)
   #markIds: number[] = [];
+  #markSeconds: number[] = [];
+  #markSteps: number[] = [];
+  #markCounts: number[] = [];
   #markBlocks: number[] = [];
   #markTops: number[] = [];
   #marks = 0;
+  // Where #findMark found the mark in its run.
+  #markIndex = 0;
 
   /**
    * Makes an arena and takes its first block from the parent.
@@ -407,7 +419,9 @@ export class Arena implements Allocator, Disposable {
    * Remembers the current position, to return to with
    * {@linkcode Arena.pop}. The mark stays valid until a `pop` to an earlier
    * mark, or `clear`. Allocations made before the newest mark are frozen:
-   * `free` ignores them and `resize` does not grow them in place.
+   * `free` ignores them and `resize` does not grow them in place. Marks taken
+   * again and again at one place (a function's mark, alloc and pop, called
+   * in a loop) take no more room than the first.
    *
    * @returns The mark.
    */
@@ -428,6 +442,7 @@ export class Arena implements Allocator, Disposable {
     this.#checkLive();
     const i = this.#findMark(mark);
     this.#rewind(this.#markBlocks[i], this.#markTops[i]);
+    this.#markCounts[i] = this.#markIndex + 1;
     this.#dropMarks(i + 1);
   }
 
@@ -445,7 +460,9 @@ export class Arena implements Allocator, Disposable {
   /**
    * Gives every block back to the parent (and destroys the page source the
    * arena made for itself, if it made one). Every call afterwards throws a
-   * {@linkcode DestroyedError}; calling it again does nothing.
+   * {@linkcode DestroyedError}; calling it again does nothing. A parent that
+   * refuses a block (a debug allocator that found its red zone written)
+   * still gets every other one, and its first error is thrown after.
    */
   destroy(): void {
     if (this.#destroyed) return;
@@ -463,16 +480,23 @@ export class Arena implements Allocator, Disposable {
     this.#start = this.#top = this.#base = 0;
     this.#end = -Infinity;
     this.#floor = Infinity;
-    try {
-      for (let i = 0; i < ptrs.length; i++) {
+    this.#cur = 0;
+    // Every block goes back even if the parent refuses one (a debug parent
+    // that found a red zone written); the first refusal is thrown after.
+    let failed = false, error: unknown;
+    for (let i = 0; i < ptrs.length; i++) {
+      try {
         this.#parent.free(ptrs[i], sizes[i]);
+      } catch (e) {
+        // A parent destroyed first took the blocks with it.
+        if (!failed && !(e instanceof DestroyedError)) {
+          failed = true;
+          error = e;
+        }
       }
-    } catch (e) {
-      // A parent destroyed first took the blocks with it.
-      if (!(e instanceof DestroyedError)) throw e;
-    } finally {
-      this.#owned?.destroy();
     }
+    this.#owned?.destroy();
+    if (failed) throw error;
   }
 
   /** Same as {@linkcode Arena.destroy}, for `using`. */
@@ -631,11 +655,36 @@ export class Arena implements Allocator, Disposable {
   #pushMark(): number {
     this.#starts.forget(); // frozen below the mark
     const id = nextMark++;
-    const n = this.#marks++;
+    this.#floor = this.#top;
+    // At the newest run's position, the mark joins the run if its number is
+    // the run's next: the second mark sets where the steps start, the third
+    // the step (the numbers between are not live here: dropped, or another
+    // arena's).
+    const n = this.#marks, last = n - 1;
+    if (
+      n > 0 && this.#markTops[last] === this.#top &&
+      this.#markBlocks[last] === this.#cur
+    ) {
+      const count = this.#markCounts[last];
+      if (
+        count < 3 ||
+        id === this.#markSeconds[last] + (count - 1) * this.#markSteps[last]
+      ) {
+        if (count === 1) this.#markSeconds[last] = id;
+        else if (count === 2) {
+          this.#markSteps[last] = id - this.#markSeconds[last];
+        }
+        this.#markCounts[last] = count + 1;
+        return id;
+      }
+    }
     this.#markIds[n] = id;
+    this.#markSeconds[n] = id;
+    this.#markSteps[n] = 1;
+    this.#markCounts[n] = 1;
     this.#markBlocks[n] = this.#cur;
     this.#markTops[n] = this.#top;
-    this.#floor = this.#top;
+    this.#marks = n + 1;
     return id;
   }
 
@@ -643,20 +692,46 @@ export class Arena implements Allocator, Disposable {
     this.#checkLive();
     const i = this.#findMark(mark);
     this.#rewind(this.#markBlocks[i], this.#markTops[i]);
-    this.#dropMarks(i);
+    this.#markCounts[i] = this.#markIndex;
+    this.#dropMarks(this.#markIndex > 0 ? i + 1 : i);
   }
 
-  // Keeps the first `count` marks and recomputes the floor from the newest.
+  // Keeps the first `count` runs and recomputes the floor from the newest.
+  // Storage left from many more runs than are live goes (a clear() after
+  // deep nesting), so that it cannot stay grown.
   #dropMarks(count: number): void {
     this.#marks = count;
     this.#floor = count > 0 && this.#markBlocks[count - 1] === this.#cur
       ? this.#markTops[count - 1]
       : this.#start;
+    const kept = this.#markIds.length;
+    if (kept > MARK_RUNS_KEPT && kept > 4 * count) {
+      this.#markIds.length = this.#markSeconds.length = count;
+      this.#markSteps.length = this.#markCounts.length = count;
+      this.#markBlocks.length = this.#markTops.length = count;
+    }
   }
 
+  // The run that holds `mark`, its place in the run left in #markIndex.
   #findMark(mark: number): number {
-    const ids = this.#markIds;
-    for (let i = this.#marks - 1; i >= 0; i--) if (ids[i] === mark) return i;
+    if (typeof mark === "number") {
+      for (let i = this.#marks - 1; i >= 0; i--) {
+        if (mark === this.#markIds[i]) {
+          this.#markIndex = 0;
+          return i;
+        }
+        const past = mark - this.#markSeconds[i], step = this.#markSteps[i];
+        if (past < 0 || past >= (this.#markCounts[i] - 1) * step) continue;
+        if (step === 1) {
+          this.#markIndex = 1 + past;
+          return i;
+        }
+        if (past % step === 0) {
+          this.#markIndex = 1 + past / step;
+          return i;
+        }
+      }
+    }
     checkNumber(mark, "Mark", " from mark()");
     throw new RangeError(
       `Mark ${mark} is not a live mark of this arena: it comes from another arena, or a pop() to an earlier mark or a clear() discarded it; take a new mark()`,

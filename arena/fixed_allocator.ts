@@ -305,8 +305,13 @@ export class FixedAllocator implements Allocator {
     this.#top = ptr - this.#starts.pop();
   }
 
-  /** Gives every allocation back at once: the next one is at the start. */
+  /**
+   * Gives every allocation back at once: the next one is at the start. Once
+   * the memory's page source is destroyed it throws a
+   * {@linkcode DestroyedError} and changes nothing.
+   */
   clear(): void {
+    this.#checkLive();
     this.#top = this.ptr;
     this.#starts.forget();
   }

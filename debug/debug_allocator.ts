@@ -426,8 +426,10 @@ export class DebugAllocator implements Allocator, Disposable {
   /**
    * Gives every block back to the parent — the quarantined ones too; a
    * parent destroyed first took them with it — then throws a
-   * {@linkcode LeakError} if allocations were still live. Calling it again
-   * does nothing.
+   * {@linkcode LeakError} if allocations were still live. A parent that
+   * refuses a block (another debug allocator that found its red zone
+   * written) still gets every other one, and its first error is thrown in
+   * place of the LeakError. Calling it again does nothing.
    */
   destroy(): void {
     if (this.#destroyed) return;
@@ -435,20 +437,28 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#destroyed = true;
     noteEnd();
     const held = this.#held.slice(this.#heldHead);
-    try {
-      for (const block of [...held, ...this.#live.values()]) {
+    // Every block goes back even if the parent refuses one (a debug parent
+    // that found its red zone written); the first refusal is thrown after,
+    // before the leaks.
+    let failed = false, error: unknown;
+    for (const block of [...held, ...this.#live.values()]) {
+      try {
         this.parent.free(block.base, this.#span(block));
+      } catch (e) {
+        // A parent destroyed first took the blocks with it; the leaks are
+        // still reported.
+        if (!failed && !(e instanceof DestroyedError)) {
+          failed = true;
+          error = e;
+        }
       }
-    } catch (e) {
-      // A parent destroyed first took the blocks with it; the leaks are
-      // still reported.
-      if (!(e instanceof DestroyedError)) throw e;
     }
     this.#held = [];
     this.#heldHead = 0;
     this.#heldBytes = 0;
     this.#live.clear();
     this.#freed.clear();
+    if (failed) throw error;
     if (leaks.length > 0) {
       const first = leaks.slice(0, 3).map((b) =>
         `${b.size} bytes at ${hex(b.ptr)}${at("allocated", b.allocatedAt)}`

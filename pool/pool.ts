@@ -842,7 +842,9 @@ export class Pool extends Object implements Allocator, Disposable {
    * Gives every slab back to the parent (and destroys the page source the
    * pool made for itself, if it made one). Every call afterwards throws a
    * {@linkcode DestroyedError} (freeing 0 still does nothing); the counters
-   * read 0 but for `peakReserved`. Calling it again does nothing.
+   * read 0 but for `peakReserved`. Calling it again does nothing. A parent
+   * that refuses a slab (a debug allocator that found its red zone written)
+   * still gets every other one, and its first error is thrown after.
    *
    * @example
    * ```ts
@@ -867,14 +869,22 @@ export class Pool extends Object implements Allocator, Disposable {
     // (clear() made no slab current: the count reads #armedOne, no block.)
     const slabs = this.#slabs.clear();
     this.#others = 0;
-    try {
-      for (const ptr of slabs) this.#parent.free(ptr, this.slabSize);
-    } catch (e) {
-      // A parent destroyed first took the slabs with it.
-      if (!(e instanceof DestroyedError)) throw e;
-    } finally {
-      this.#owned?.destroy();
+    // Every slab goes back even if the parent refuses one (a debug parent
+    // that found a red zone written); the first refusal is thrown after.
+    let failed = false, error: unknown;
+    for (const ptr of slabs) {
+      try {
+        this.#parent.free(ptr, this.slabSize);
+      } catch (e) {
+        // A parent destroyed first took the slabs with it.
+        if (!failed && !(e instanceof DestroyedError)) {
+          failed = true;
+          error = e;
+        }
+      }
     }
+    this.#owned?.destroy();
+    if (failed) throw error;
   }
 
   /** Same as {@linkcode Pool.destroy}, for `using`. */

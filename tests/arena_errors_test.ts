@@ -28,6 +28,9 @@ interface ArenaCase extends Case<Handles> {
 }
 
 const MiB = 2 ** 20;
+// The whole message for a mark that is not live.
+const STALE =
+  /^Mark \d+ is not a live mark of this arena: it comes from another arena, or a pop\(\) to an earlier mark or a clear\(\) discarded it; take a new mark\(\)$/;
 
 const sizeCases: ArenaCase[] = ([
   [-1, /non-negative integer, got -1/],
@@ -136,6 +139,73 @@ const cases: ArenaCase[] = [
       RangeError,
       null,
       /Mark \d+ is not a live mark.*take a new mark\(\)/,
+    ]],
+  },
+  {
+    name: "pop of a mark taken at the same place after the mark popped to",
+    ops: [["call", ({ arena, marks }) => {
+      arena.alloc(100);
+      marks.m1 = arena.mark();
+      marks.m2 = arena.mark(); // nothing allocated between
+      arena.alloc(100);
+      arena.pop(marks.m1);
+      arena.alloc(50);
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m2),
+      RangeError,
+      null,
+      STALE,
+    ]],
+  },
+  {
+    name: "pop of a mark dropped between two live marks at one place",
+    ops: [["call", ({ arena, marks }) => {
+      marks.m1 = arena.mark();
+      marks.m2 = arena.mark();
+      arena.pop(marks.m1); // m2 goes
+      marks.m3 = arena.mark(); // at the same place again
+      marks.m4 = arena.mark();
+      arena.pop(marks.m3); // m4 goes
+      marks.m5 = arena.mark();
+      arena.alloc(70);
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m2),
+      RangeError,
+      null,
+      STALE,
+    ], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.m4),
+      RangeError,
+      null,
+      STALE,
+    ], ["call", ({ arena, marks }) => {
+      // The live ones still pop, newest first.
+      for (const m of [marks.m5, marks.m3, marks.m1]) {
+        arena.alloc(8);
+        arena.pop(m);
+        assert.equal(arena.bytesUsed, 0);
+      }
+      arena.alloc(70);
+    }]],
+  },
+  {
+    name: "pop of another arena's mark taken between two marks at one place",
+    ops: [["call", (env) => {
+      using other = new Arena({ parent: env.parent.parent });
+      env.marks.m1 = env.arena.mark();
+      env.marks.theirs = other.mark();
+      env.marks.m2 = env.arena.mark();
+      env.marks.m3 = env.arena.mark();
+      env.arena.alloc(40);
+    }], [
+      "throws",
+      ({ arena, marks }) => arena.pop(marks.theirs),
+      RangeError,
+      null,
+      STALE,
     ]],
   },
   {

@@ -325,3 +325,93 @@ Deno.test("a child asks an allocator from elsewhere at every call, and sees ever
     ),
   );
 });
+
+// A child on a debug allocator whose red zone it overflowed: the debug
+// parent refuses that block's free, and the child's destroy() still gives
+// every other block back, then throws the parent's error.
+Deno.test("destroy gives every block back when the parent refuses one", async (t) => {
+  type Child = { destroy(): void; destroyed: boolean };
+  const rows: {
+    name: string;
+    /** Makes the child, fills three of its parent's blocks, overflows the first. */
+    make(parent: DebugAllocator): Child;
+    message: string;
+    counters(child: Child): unknown[];
+    after: unknown[];
+  }[] = [
+    {
+      name: "an arena",
+      make(parent) {
+        const arena = new Arena({ parent, blockSize: 256 });
+        const p = arena.alloc(256 - 32); // fills block 0
+        arena.alloc(300);
+        arena.alloc(600);
+        assert.deepEqual([arena.blockCount, arena.currentBlock], [3, 2]);
+        arena.memory.u8[p + 224] = 1; // the byte past block 0
+        return arena;
+      },
+      message:
+        "Byte 0x1110 (4368) past the end of the 256-byte allocation at 0x1010 (4112) was written (a buffer overflow)",
+      counters: (a) => {
+        const arena = a as Arena;
+        return [
+          arena.bytesUsed,
+          arena.capacity,
+          arena.blockCount,
+          arena.currentBlock,
+        ];
+      },
+      after: [0, 0, 0, 0],
+    },
+    {
+      name: "a pool",
+      make(parent) {
+        const pool = new Pool({ parent, blockSize: 64 });
+        while (parent.leaks().length < 3) pool.alloc();
+        const first = parent.leaks()[0];
+        pool.memory.u8[first.ptr + first.size] = 1; // the byte past slab 0
+        return pool;
+      },
+      message:
+        "Byte 0x10fd0 (69584) past the end of the 65472-byte allocation at 0x1010 (4112) was written (a buffer overflow)",
+      counters: (p) => {
+        const pool = p as Pool;
+        return [pool.blocks, pool.bytesUsed, pool.bytesReserved, pool.slabs];
+      },
+      after: [0, 0, 0, 0],
+    },
+    {
+      name: "a debug allocator",
+      make(parent) {
+        const debug = new DebugAllocator({ parent, quarantine: 0 });
+        // Spans of 100, 200, 300 bytes between 16-byte red zones.
+        for (const size of [100, 200, 300]) debug.alloc(size);
+        const first = parent.leaks()[0];
+        debug.memory.u8[first.ptr + first.size] = 1; // past its first span
+        return debug;
+      },
+      message:
+        "Byte 0x1094 (4244) past the end of the 132-byte allocation at 0x1010 (4112) was written (a buffer overflow)",
+      counters: (d) => [(d as DebugAllocator).quarantined],
+      after: [0],
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      const parent = new DebugAllocator({ parent: pages, quarantine: 0 });
+      const child = row.make(parent);
+      assert.equal(parent.leaks().length, 3);
+      assert.throws(() => child.destroy(), {
+        name: "MemoryCorruptionError",
+        message: row.message,
+      });
+      assert.equal(child.destroyed, true);
+      assert.deepEqual(row.counters(child), row.after);
+      assert.deepEqual(parent.leaks(), []);
+      child.destroy(); // again: nothing
+      parent.destroy(); // no LeakError: it holds none of the child's blocks
+      assert.equal(pages.liveBytes, 0);
+    });
+  }
+});

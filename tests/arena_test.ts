@@ -4,6 +4,8 @@
 // first byte]; a block's data starts at offset 32, after its header.
 import assert from "node:assert/strict";
 import { Arena, type ArenaMark } from "../arena/mod.ts";
+import { arenaRegions } from "../arena/_regions.ts";
+import { BufferPages } from "../os/mod.ts";
 import { type Parent, parents } from "./_arena_parents.ts";
 import {
   type Case,
@@ -460,13 +462,15 @@ Deno.test("arena: defaults, and destroy gives every block back", () => {
     assert.deepEqual([arena.alignment, arena.blockCount], [16, 1]);
     for (let i = 0; i < 40; i++) arena.alloc(100);
     assert.ok(arena.blockCount > 1);
+    assert.notEqual(arena.currentBlock, 0);
     arena.destroy();
     arena.destroy(); // again: nothing
-    assert.deepEqual([arena.capacity, arena.bytesUsed, arena.blockCount], [
-      0,
-      0,
-      0,
-    ]);
+    assert.deepEqual([
+      arena.capacity,
+      arena.bytesUsed,
+      arena.blockCount,
+      arena.currentBlock,
+    ], [0, 0, 0, 0]);
     if (maker.pageAligned) assert.equal(env.pages.liveBytes, before);
   }
   {
@@ -478,4 +482,86 @@ Deno.test("arena: defaults, and destroy gives every block back", () => {
       arena.memory.native ? "os" : "buffer",
     );
   }
+});
+
+// A mark taken again and again at one place (the mark, alloc, pop of a
+// function called in a loop) joins the run of marks there: the storage stays
+// one run per place, and every mark keeps its meaning (all live until a pop
+// to an earlier one or a clear, the dropped ones refused).
+Deno.test("arena: marks taken again and again at one place keep a constant storage", async (t) => {
+  const slots = (arena: Arena) => arenaRegions.markSlots(arena);
+  const N = 100_000;
+  const loops: [string, (arena: Arena, other: Arena) => void, number][] = [
+    ["mark, alloc, pop", (arena) => {
+      const m = arena.mark();
+      arena.alloc(64);
+      arena.pop(m);
+    }, 1],
+    ["with another arena's mark taken in between", (arena, other) => {
+      const m = arena.mark();
+      const theirs = other.mark();
+      arena.alloc(64);
+      other.pop(theirs);
+      arena.pop(m);
+    }, 1],
+    ["nested, at another place", (arena) => {
+      const m = arena.mark();
+      arena.alloc(64);
+      const inner = arena.mark();
+      arena.alloc(32);
+      arena.pop(inner);
+      arena.pop(m);
+    }, 2],
+    ["nested, at the same place", (arena) => {
+      const m = arena.mark();
+      const inner = arena.mark();
+      arena.alloc(32);
+      arena.pop(inner);
+      arena.pop(m);
+    }, 2],
+  ];
+  for (const [name, loop, runs] of loops) {
+    await t.step(name, () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      using arena = new Arena({ parent: pages });
+      using other = new Arena({ parent: pages });
+      const dropped = arena.mark();
+      arena.clear();
+      const first = arena.mark();
+      for (let i = 0; i < N; i++) loop(arena, other);
+      assert.equal(slots(arena), runs);
+      for (let i = 0; i < N; i++) loop(arena, other);
+      assert.equal(slots(arena), runs);
+      assert.equal(arena.bytesUsed, 0);
+      assert.throws(() => arena.pop(dropped), {
+        name: "RangeError",
+        message:
+          `Mark ${dropped} is not a live mark of this arena: it comes from another arena, or a pop() to an earlier mark or a clear() discarded it; take a new mark()`,
+      });
+      arena.alloc(16);
+      arena.pop(first);
+      assert.equal(arena.bytesUsed, 0);
+      assert.equal(slots(arena), runs); // kept for reuse
+    });
+  }
+  await t.step(
+    "clear() and pop give back storage left from many places",
+    () => {
+      using pages = new BufferPages({ reserve: 2 ** 22 });
+      using arena = new Arena({ parent: pages });
+      const first = arena.mark();
+      for (let i = 0; i < 1000; i++) (arena.alloc(1), arena.mark());
+      assert.equal(slots(arena), 1001);
+      arena.pop(first);
+      assert.deepEqual([slots(arena), arena.bytesUsed], [1, 0]);
+      for (let i = 0; i < 1000; i++) (arena.alloc(1), arena.mark());
+      assert.equal(slots(arena), 1001);
+      arena.clear();
+      assert.deepEqual([slots(arena), arena.bytesUsed], [0, 0]);
+      // Up to 64 runs stay for reuse.
+      for (let i = 0; i < 64; i++) (arena.alloc(1), arena.mark());
+      arena.clear();
+      assert.equal(slots(arena), 64);
+    },
+  );
 });

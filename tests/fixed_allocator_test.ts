@@ -380,11 +380,13 @@ Deno.test("fixed: bad options, and a destroyed memory", () => {
       () => fixed.alloc(8),
       () => fixed.free(a + 16, 8),
       () => fixed.resize(a, 8, 16),
+      () => fixed.clear(),
     ];
     for (const call of calls) {
       assertRefusedUnchanged({ state: () => fixed.bytesUsed }, call, {
         error: DestroyedError,
-        message: /^Fixed region's memory was used after its page source/,
+        message:
+          /^Fixed region's memory was used after its page source was destroyed: make a new page source$/,
       });
     }
   }
