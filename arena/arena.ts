@@ -4,6 +4,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
+import { giveBack } from "../internal/give_back.ts";
 import type { Memory } from "../os/memory.ts";
 import {
   ARENA_HEADER_SIZE,
@@ -481,22 +482,12 @@ export class Arena implements Allocator, Disposable {
     this.#end = -Infinity;
     this.#floor = Infinity;
     this.#cur = 0;
-    // Every block goes back even if the parent refuses one (a debug parent
-    // that found a red zone written); the first refusal is thrown after.
-    let failed = false, error: unknown;
-    for (let i = 0; i < ptrs.length; i++) {
-      try {
-        this.#parent.free(ptrs[i], sizes[i]);
-      } catch (e) {
-        // A parent destroyed first took the blocks with it.
-        if (!failed && !(e instanceof DestroyedError)) {
-          failed = true;
-          error = e;
-        }
-      }
-    }
+    const refusal = giveBack(
+      ptrs.keys(),
+      (i) => this.#parent.free(ptrs[i], sizes[i]),
+    );
     this.#owned?.destroy();
-    if (failed) throw error;
+    if (refusal !== undefined) throw refusal.error;
   }
 
   /** Same as {@linkcode Arena.destroy}, for `using`. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
+import { giveBack } from "../internal/give_back.ts";
 import {
   checkOptions,
   checkPointer,
@@ -437,28 +438,18 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#destroyed = true;
     noteEnd();
     const held = this.#held.slice(this.#heldHead);
-    // Every block goes back even if the parent refuses one (a debug parent
-    // that found its red zone written); the first refusal is thrown after,
-    // before the leaks.
-    let failed = false, error: unknown;
-    for (const block of [...held, ...this.#live.values()]) {
-      try {
-        this.parent.free(block.base, this.#span(block));
-      } catch (e) {
-        // A parent destroyed first took the blocks with it; the leaks are
-        // still reported.
-        if (!failed && !(e instanceof DestroyedError)) {
-          failed = true;
-          error = e;
-        }
-      }
-    }
+    // The first refusal is thrown before the leaks (a parent destroyed first
+    // took the blocks with it: the leaks are still reported).
+    const refusal = giveBack(
+      [...held, ...this.#live.values()],
+      (block) => this.parent.free(block.base, this.#span(block)),
+    );
     this.#held = [];
     this.#heldHead = 0;
     this.#heldBytes = 0;
     this.#live.clear();
     this.#freed.clear();
-    if (failed) throw error;
+    if (refusal !== undefined) throw refusal.error;
     if (leaks.length > 0) {
       const first = leaks.slice(0, 3).map((b) =>
         `${b.size} bytes at ${hex(b.ptr)}${at("allocated", b.allocatedAt)}`

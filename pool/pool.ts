@@ -6,6 +6,7 @@
  * @module
  */
 import type { Allocator } from "../os/allocator.ts";
+import { giveBack } from "../internal/give_back.ts";
 import { zeroBytes } from "../internal/bytes.ts";
 import { checkNumber, checkSize } from "../internal/checks.ts";
 import { defaultPages } from "../os/default_pages.ts";
@@ -869,22 +870,12 @@ export class Pool extends Object implements Allocator, Disposable {
     // (clear() made no slab current: the count reads #armedOne, no block.)
     const slabs = this.#slabs.clear();
     this.#others = 0;
-    // Every slab goes back even if the parent refuses one (a debug parent
-    // that found a red zone written); the first refusal is thrown after.
-    let failed = false, error: unknown;
-    for (const ptr of slabs) {
-      try {
-        this.#parent.free(ptr, this.slabSize);
-      } catch (e) {
-        // A parent destroyed first took the slabs with it.
-        if (!failed && !(e instanceof DestroyedError)) {
-          failed = true;
-          error = e;
-        }
-      }
-    }
+    const refusal = giveBack(
+      slabs,
+      (ptr) => this.#parent.free(ptr, this.slabSize),
+    );
     this.#owned?.destroy();
-    if (failed) throw error;
+    if (refusal !== undefined) throw refusal.error;
   }
 
   /** Same as {@linkcode Pool.destroy}, for `using`. */
