@@ -38,7 +38,8 @@ export { HOOK_DEFINITIONS, type HookName } from "./_hooks.ts";
  * why (an `OutOfMemoryError` for the byte cap, a full allocator or a
  * `calloc` product too large, a `RangeError` for a size larger than the
  * allocator can ever hold, a `PointerError` for a pointer it never handed
- * out or a wrong old size from Lua, …).
+ * out or a wrong old size from Lua, a `TypeError` or `RangeError` for a
+ * pointer the allocator returned that is no block of its memory, …).
  *
  * @example
  * ```ts
@@ -130,6 +131,50 @@ function asError(thrown: unknown): Error {
   }
 }
 
+// What a pointer the allocator returned that is no block of its memory
+// was, for the refusal's message: a TypeError for a value that is no
+// number, a RangeError for a number that is no block's offset.
+function notABlock(
+  value: unknown,
+  held: number,
+  method: "alloc" | "resize",
+  length: number,
+): Error {
+  let shown: string, why: string;
+  if (typeof value === "number") {
+    // (An integer past 2^53 exactly: String rounds it.)
+    shown = Number.isSafeInteger(value) && value >= 0
+      ? `0x${value.toString(16)}`
+      : Number.isInteger(value)
+      ? BigInt(value).toString()
+      : String(value);
+    why = !Number.isSafeInteger(value)
+      ? "not a safe integer"
+      : value <= 0 || value >= length
+      ? `outside its ${length} bytes`
+      : value + held > length
+      ? `its ${held} bytes run past the memory's end`
+      : `not aligned to ${C_ALIGNMENT} bytes, as C's malloc is`;
+  } else {
+    const type = value === null ? "null" : typeof value;
+    shown = type === "string"
+      ? JSON.stringify((value as string).slice(0, 40))
+      : type === "bigint"
+      ? `${value}n`
+      : type === "undefined" || type === "null" || type === "boolean"
+      ? String(value)
+      : `${type === "object" ? "an" : "a"} ${type}`;
+    why = type === "string" || type === "bigint" || type === "boolean"
+      ? `a ${type}, not a number`
+      : "not a number";
+  }
+  const message =
+    `The allocator's ${method} returned ${shown} (${why}), which is no block of its memory: C gets NULL; the allocator is broken`;
+  return typeof value === "number"
+    ? new RangeError(message)
+    : new TypeError(message);
+}
+
 // xSize answers in a C int.
 const INT_MAX = 0x7fffffff;
 
@@ -184,7 +229,12 @@ function alignmentToAsk(allocator: Allocator): number | undefined {
  * aborts the process): a call that cannot be served — a full allocator, the
  * `maxBytes` cap, a pointer the bridge never handed out, a double free — is
  * answered as the C contract says (NULL, or nothing for a free), and
- * recorded in {@linkcode CAllocator.errors} and passed to `onError`.
+ * recorded in {@linkcode CAllocator.errors} and passed to `onError`. Every
+ * pointer the allocator returns is checked before C sees it — a safe
+ * integer past 0, 16-aligned, its bytes inside the memory — and a call
+ * whose allocator returned anything else (a wrapper that forgot `return`,
+ * a string) is refused the same way, the bridge's counters unchanged
+ * (`realloc`'s old block stays C's, as a NULL from `realloc` says).
  *
  * `free` and `realloc` get no size from C, so the bridge keeps the size of
  * every block it handed out in a side table (an open-addressing hash table
@@ -256,6 +306,8 @@ export class CAllocator implements Disposable {
   #bytes = 0;
   #refused = 0;
   #errors: RefusedCall[] = [];
+  // A frozen copy of #errors for the getter, made again after a refusal.
+  #errorsView: readonly RefusedCall[] | null = null;
   #onError: ((call: RefusedCall) => void) | undefined;
   #callbacks = new Map<
     HookName,
@@ -342,9 +394,12 @@ export class CAllocator implements Disposable {
     return this.#refused;
   }
 
-  /** The first 100 refused calls, oldest first. */
+  /**
+   * The first 100 refused calls, oldest first: a frozen copy (the same one
+   * until the next refusal), so a caller cannot change the record.
+   */
   get errors(): readonly RefusedCall[] {
-    return this.#errors;
+    return this.#errorsView ??= Object.freeze(this.#errors.slice());
   }
 
   /** Whether {@linkcode CAllocator.close} has been called. */
@@ -534,16 +589,19 @@ export class CAllocator implements Disposable {
       this.#checkOpen();
       const old = this.#sizeOf(ptr);
       this.#reserve(size - old);
-      const moved = this.allocator.resize(ptr, old, size, this.#alignment);
-      this.#forget(ptr, old);
-      // The old block is gone now, so the call cannot be refused: where its
-      // room would pass the cap, C holds (and is told of) the size it asked.
-      const room = this.#room(moved, size);
-      return this.#hold(
-        moved,
+      const moved = this.#checked(
+        this.allocator.resize(ptr, old, size, this.#alignment),
         size,
-        this.#bytes + room <= this.maxBytes ? room : size,
+        "resize",
       );
+      // The old block is gone now, so the cap cannot refuse the call: where
+      // its room would pass the cap, C holds (and is told of) the size it
+      // asked. (A pointer that is no block is refused: C keeps its own.)
+      const room = this.#room(moved, size);
+      const held = this.#bytes - old + room <= this.maxBytes ? room : size;
+      const grown = this.#grown(moved, size, held);
+      this.#forget(ptr, old);
+      return this.#hold(grown, held);
     } catch (e) {
       return this.#refuse(hook, e);
     }
@@ -569,8 +627,11 @@ export class CAllocator implements Disposable {
         if (size === 0) return 0;
         this.#reserve(size);
         return this.#hold(
-          this.allocator.alloc(size, this.#alignment),
-          size,
+          this.#checked(
+            this.allocator.alloc(size, this.#alignment),
+            size,
+            "alloc",
+          ),
           size,
         );
       }
@@ -581,9 +642,13 @@ export class CAllocator implements Disposable {
         return 0;
       }
       this.#reserve(size - old);
-      const moved = this.allocator.resize(ptr, old, size, this.#alignment);
+      const moved = this.#checked(
+        this.allocator.resize(ptr, old, size, this.#alignment),
+        size,
+        "resize",
+      );
       this.#forget(ptr, old);
-      return this.#hold(moved, size, size);
+      return this.#hold(moved, size);
     } catch (e) {
       return this.#refuse("luaAlloc", e);
     }
@@ -596,7 +661,11 @@ export class CAllocator implements Disposable {
     this.#checkOpen(); // (C called after close(), in the turn it ran in)
     if (size === 0) size = 1;
     this.#reserve(size);
-    const ptr = this.allocator.alloc(size, this.#alignment);
+    const ptr = this.#checked(
+      this.allocator.alloc(size, this.#alignment),
+      size,
+      "alloc",
+    );
     const room = this.#room(ptr, size);
     if (room > size) {
       try {
@@ -606,23 +675,49 @@ export class CAllocator implements Disposable {
         throw e;
       }
     }
-    return this.#hold(ptr, size, room);
+    return this.#hold(this.#grown(ptr, size, room), room);
   }
 
   // The usable size of a block of `size` bytes, where the allocator reports
   // one: the room that usableSize and xSize tell C of, which C may fill, so
-  // that realloc and free must keep it all.
+  // that realloc and free must keep it all. An answer that is no size the
+  // block can hold (not an integer, less than `size`, past the memory) is
+  // not believed: the block holds `size` then.
   #room(ptr: number, size: number): number {
-    return this.#usableSize === null ? size : this.#usableSize(ptr);
+    if (this.#usableSize === null) return size;
+    const room = this.#usableSize(ptr);
+    return Number.isSafeInteger(room) && room >= size &&
+        ptr + room <= this.#length
+      ? room
+      : size;
   }
 
-  // Records a block of `size` bytes that C now holds as `held` bytes (its
-  // size, or its room: then it is grown to it, in place). Returns the native
-  // address.
-  #hold(ptr: number, size: number, held: number): number {
-    if (held > size) {
-      ptr = this.allocator.resize(ptr, size, held, this.#alignment);
-    }
+  // `ptr` if the allocator's `method` returned a block of `held` bytes of
+  // its memory, as C may be given: a safe integer past 0, its bytes inside
+  // the memory, 16-aligned; throws (the call is refused) otherwise, before
+  // C or the bridge's counters see it.
+  #checked(ptr: unknown, held: number, method: "alloc" | "resize"): number {
+    if (
+      typeof ptr === "number" && Number.isSafeInteger(ptr) && ptr > 0 &&
+      ptr + held <= this.#length && (this.#address + ptr) % C_ALIGNMENT === 0
+    ) return ptr;
+    throw notABlock(ptr, held, method, this.#length);
+  }
+
+  // The block of `size` bytes at `ptr` grown in place to `held` bytes (its
+  // room) where that is more: the pointer to hold.
+  #grown(ptr: number, size: number, held: number): number {
+    if (held <= size) return ptr;
+    return this.#checked(
+      this.allocator.resize(ptr, size, held, this.#alignment),
+      held,
+      "resize",
+    );
+  }
+
+  // Records a block that C now holds as `held` bytes (its size, or its
+  // room). Returns the native address.
+  #hold(ptr: number, held: number): number {
     try {
       this.#sizes.set(ptr, held);
     } catch {
@@ -713,8 +808,11 @@ export class CAllocator implements Disposable {
   // reach C).
   #refuse(hook: HookName, error: unknown): 0 {
     this.#refused++;
-    const call: RefusedCall = { hook, error: asError(error) };
-    if (this.#errors.length < KEPT_ERRORS) this.#errors.push(call);
+    const call: RefusedCall = Object.freeze({ hook, error: asError(error) });
+    if (this.#errors.length < KEPT_ERRORS) {
+      this.#errors.push(call);
+      this.#errorsView = null;
+    }
     this.#inOnError++;
     try {
       this.#onError?.(call);

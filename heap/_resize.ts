@@ -7,6 +7,7 @@ import { overAligned } from "./_alignment.ts";
 import { alignedClass, CLASS_SIZE, MAX_SMALL } from "./_geometry.ts";
 import type { HeapState } from "./_heap_state.ts";
 import { KIND, LARGE, MAX_SIZE, MIN_SIZE } from "./_span_table.ts";
+import { OutOfMemoryError } from "../os/errors.ts";
 
 /**
  * Heap.resize: checks the alignment, then `oldSize`, then resizes as
@@ -38,8 +39,11 @@ export function checkedResize(
  * large block — but stays where it is when its address has the alignment
  * and it is that kind of block already and fits: a chunk whose span class
  * serves `newSize` (the sizes free accepts for it), a large block within
- * its capacity or growing in place. If it throws, the old allocation is
- * untouched.
+ * its capacity or growing in place. A large block resized to a chunk's
+ * size within its capacity, whose address has the alignment, stays where
+ * it is too (a large block of the new size) when there is no room for the
+ * chunk: as in glibc, such a shrink never fails. If it throws, the old
+ * allocation is untouched.
  */
 export function resizeBlock(
   state: HeapState,
@@ -85,7 +89,18 @@ export function resizeBlock(
   }
   // May throw: nothing has changed yet. The copy overwrites the first
   // `keep` bytes, so a small chunk need not be zeroed there first.
-  const moved = state.allocBlock(newSize, keep, alignment);
+  let moved: number;
+  try {
+    moved = state.allocBlock(newSize, keep, alignment);
+  } catch (e) {
+    // No room for the chunk: a large block that fits stays (in place, as
+    // within its capacity: large.resize cannot throw then).
+    if (
+      kind === LARGE && stays && newSize <= t.largeCapacity[page] &&
+      e instanceof OutOfMemoryError
+    ) return state.large.resize(page, newSize, alignment);
+    throw e;
+  }
   copyBytes(state.memory, moved, ptr, keep);
   state.freeLive(page, ptr);
   return moved;

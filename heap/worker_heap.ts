@@ -134,6 +134,8 @@ export class WorkerHeap implements Allocator, Disposable {
   #owners: Int32Array;
   #waiting: Int32Array;
   #errors: PointerError[] = [];
+  // A frozen copy of #errors for remoteErrors, made again after a refusal.
+  #errorsView: readonly PointerError[] | null = null;
   #refused = 0;
   // The first refusal of the running collect, for collect() to throw (the
   // kept list may be full).
@@ -199,10 +201,12 @@ export class WorkerHeap implements Allocator, Disposable {
    * (a pointer inside a block, a block freed already), oldest first: nothing
    * was changed for them. Later refusals are only counted, in
    * {@linkcode WorkerHeap.refusedRemoteFrees}, so that one buggy free site
-   * in a long-running program does not keep an error per call.
+   * in a long-running program does not keep an error per call. A frozen
+   * copy (the same one until the next refusal): the caller cannot change
+   * the record.
    */
   get remoteErrors(): readonly PointerError[] {
-    return this.#errors;
+    return this.#errorsView ??= Object.freeze(this.#errors.slice());
   }
 
   /**
@@ -628,7 +632,10 @@ export class WorkerHeap implements Allocator, Disposable {
   #refuse(error: PointerError): void {
     this.#refused++;
     this.#firstRefused ??= error;
-    if (this.#errors.length < KEPT_ERRORS) this.#errors.push(error);
+    if (this.#errors.length < KEPT_ERRORS) {
+      this.#errors.push(error);
+      this.#errorsView = null;
+    }
   }
 
   // Frees a block freed remotely; a refusal is recorded, not thrown.

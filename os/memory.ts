@@ -504,12 +504,14 @@ export class Memory {
     // one-past-the-end pointers (mempcpy, stpcpy).
     if (offset > 0 && offset <= this.u8.length && !this.#revoked) return offset;
     this.#checkLive();
+    // In hex from its two halves: as one number it rounds from 2^53 up.
+    const address = hi === 0
+      ? lo.toString(16)
+      : hi.toString(16) + lo.toString(16).padStart(8, "0");
     throw new RangeError(
-      `Native pointer 0x${
-        (hi * 2 ** 32 + lo).toString(16)
-      } is not inside this memory (${hex(this.#addressNumber)} to ${
-        hex(this.#addressNumber + this.u8.length)
-      })`,
+      `Native pointer 0x${address} is not inside this memory (${
+        hex(this.#addressNumber)
+      } to ${hex(this.#addressNumber + this.u8.length)})`,
     );
   }
 }

@@ -3,7 +3,7 @@
 // states what C got back, what the bridge holds, and the calls it refused.
 import assert from "node:assert/strict";
 import { Arena, FixedAllocator } from "../arena/mod.ts";
-import { CAllocator, type HookName } from "../ffi/mod.ts";
+import { CAllocator, type HookName, type RefusedCall } from "../ffi/mod.ts";
 import {
   DebugAllocator,
   LeakError,
@@ -656,7 +656,8 @@ Deno.test("bridge: close from an onError whose own C call was refused too waits 
 });
 
 Deno.test("bridge: xSize is a C int, so a larger usable size reads INT_MAX", () => {
-  using pages = new OsPages({ reserve: 2 ** 24 });
+  // (4 GiB reserved, not mapped: the claimed bytes are inside the memory.)
+  using pages = new OsPages({ reserve: 2 ** 32 });
   using heap = new Heap({ pages });
   // A heap that claims 2^31 + 16 usable bytes per block, as one of that
   // size would have, without mapping 2 GiB.
@@ -1087,3 +1088,259 @@ for (const hook of ["free", "luaAlloc"] as const) {
     assert.equal(heap.bytesUsed, 0);
   });
 }
+
+// An allocator that returns something that is no block of its memory (a
+// wrapper that forgot `return`, a string, an offset outside it or not
+// 16-aligned): C gets NULL, the refusal names what was returned, and the
+// bridge's counters are unchanged (realloc's old block stays C's).
+const LENGTH = 2 ** 24; // the memory's bytes (OsPages reserve)
+const notBlocks: {
+  name: string;
+  /** What the broken alloc or resize returns, from a real block `p`. */
+  returns: (p: number) => unknown;
+  type: ErrorConstructor;
+  /** The refusal's parenthesis, from the value returned and the block's bytes. */
+  why: (v: unknown, held: number) => string;
+}[] = [
+  {
+    name: "undefined (a wrapper that forgot return)",
+    returns: () => undefined,
+    type: TypeError,
+    why: () => "undefined (not a number)",
+  },
+  {
+    name: "a string",
+    returns: (p) => String(p),
+    type: TypeError,
+    why: (v) => `"${v}" (a string, not a number)`,
+  },
+  {
+    name: "a bigint",
+    returns: (p) => BigInt(p),
+    type: TypeError,
+    why: (v) => `${v}n (a bigint, not a number)`,
+  },
+  {
+    name: "an object",
+    returns: () => ({}),
+    type: TypeError,
+    why: () => "an object (not a number)",
+  },
+  {
+    name: "NaN",
+    returns: () => NaN,
+    type: RangeError,
+    why: () => "NaN (not a safe integer)",
+  },
+  {
+    name: "a fraction",
+    returns: (p) => p + 0.5,
+    type: RangeError,
+    why: (v) => `${v} (not a safe integer)`,
+  },
+  {
+    name: "2^60",
+    returns: () => 2 ** 60,
+    type: RangeError,
+    why: () => "1152921504606846976 (not a safe integer)",
+  },
+  {
+    name: "-16, before the memory",
+    returns: () => -16,
+    type: RangeError,
+    why: () => `-16 (outside its ${LENGTH} bytes)`,
+  },
+  {
+    name: "0",
+    returns: () => 0,
+    type: RangeError,
+    why: () => `0x0 (outside its ${LENGTH} bytes)`,
+  },
+  {
+    name: "2^52, past the memory",
+    returns: () => 2 ** 52,
+    type: RangeError,
+    why: () => `0x10000000000000 (outside its ${LENGTH} bytes)`,
+  },
+  {
+    name: "the memory's last 16 bytes",
+    returns: () => LENGTH - 16,
+    type: RangeError,
+    why: (_, held) => `0xfffff0 (its ${held} bytes run past the memory's end)`,
+  },
+  {
+    name: "8 bytes into a block",
+    returns: (p) => p + 8,
+    type: RangeError,
+    why: (v) =>
+      `0x${
+        (v as number).toString(16)
+      } (not aligned to 16 bytes, as C's malloc is)`,
+  },
+];
+
+const noBlock = (method: string, why: string) =>
+  `The allocator's ${method} returned ${why}, which is no block of its memory: C gets NULL; the allocator is broken`;
+
+Deno.test("bridge: a pointer the allocator returns that is no block of its memory is refused", async (t) => {
+  for (const { name, returns, type, why } of notBlocks) {
+    await t.step(name, () => {
+      using pages = new OsPages({ reserve: LENGTH });
+      using heap = new Heap({ pages });
+      const ref = heap.alloc(64); // the block the bad values are made from
+      let bad = false;
+      const returned: unknown[] = [];
+      const broken = (p: number) => {
+        const v = returns(p);
+        returned.push(v);
+        return v as number;
+      };
+      // Bad: alloc and resize change nothing and return the value.
+      const wrapper: Allocator = {
+        memory: heap.memory,
+        alloc: (size) => bad ? broken(ref) : heap.alloc(size),
+        resize: (ptr, oldSize, newSize) =>
+          bad ? broken(ptr) : heap.resize(ptr, oldSize, newSize),
+        free: (ptr, size) => heap.free(ptr, size),
+      };
+      using bridge = new CAllocator(wrapper);
+      const c = callers(bridge);
+      const q = c.malloc(64n), l = c.luaAlloc(0n, 0n, 0n, 64n);
+      bad = true;
+      assert.deepEqual(
+        [
+          c.malloc(64n),
+          c.luaAlloc(0n, 0n, 0n, 64n),
+          c.realloc(q, 200n),
+          c.luaAlloc(0n, l, 64n, 200n),
+          c.xRealloc(q, 100),
+        ],
+        [0n, 0n, 0n, 0n, 0n],
+      );
+      const calls: [string, string, number][] = [
+        ["malloc", "alloc", 64],
+        ["luaAlloc", "alloc", 64],
+        ["realloc", "resize", 200],
+        ["luaAlloc", "resize", 200],
+        ["xRealloc", "resize", 100],
+      ];
+      assert.deepEqual(
+        bridge.errors.map(({ hook, error }) => [
+          hook,
+          error.constructor,
+          error.message,
+        ]),
+        calls.map(([hook, method, held], i) => [
+          hook,
+          type,
+          noBlock(method, why(returned[i], held)),
+        ]),
+      );
+      assert.equal(bridge.refusedCalls, 5);
+      // C keeps the two blocks it had, at their sizes.
+      assert.equal(bridge.bytesUsed, 128);
+      assert.equal(c.usableSize(q), 64n);
+      bad = false;
+      c.free(q);
+      assert.equal(c.luaAlloc(0n, l, 64n, 0n), 0n);
+      assert.equal(bridge.bytesUsed, 0);
+      assert.equal(bridge.refusedCalls, 5);
+      assert.equal(heap.bytesUsed, 64); // ref
+      heap.validate();
+    });
+  }
+});
+
+Deno.test("bridge: a block whose growth to its usable size returns no block is refused", () => {
+  using pages = new OsPages({ reserve: LENGTH });
+  using heap = new Heap({ pages });
+  const wrapper = {
+    memory: heap.memory,
+    alloc: (size: number) => heap.alloc(size),
+    resize: () => undefined as unknown as number, // forgot return
+    free: (ptr: number, size: number) => heap.free(ptr, size),
+    usableSize: (ptr: number) => heap.usableSize(ptr),
+  };
+  using bridge = new CAllocator(wrapper);
+  const c = callers(bridge);
+  assert.equal(c.malloc(100n), 0n); // 128 bytes of room: resize(p, 100, 128)
+  assert.deepEqual(
+    bridge.errors.map((
+      { hook, error },
+    ) => [hook, error.constructor, error.message]),
+    [["malloc", TypeError, noBlock("resize", "undefined (not a number)")]],
+  );
+  assert.equal(bridge.refusedCalls, 1);
+  assert.equal(bridge.bytesUsed, 0);
+  assert.equal(heap.bytesUsed, 128); // the block is left to the allocator
+});
+
+Deno.test("bridge: a usable size that is no size of the block is not believed", () => {
+  using pages = new OsPages({ reserve: LENGTH });
+  using heap = new Heap({ pages });
+  for (const answer of [NaN, 50, LENGTH, undefined]) {
+    using bridge = new CAllocator({
+      ...sized(heap),
+      usableSize: () => answer,
+    } as Allocator);
+    const c = callers(bridge);
+    const p = c.malloc(100n);
+    assert.notEqual(p, 0n);
+    assert.equal(bridge.bytesUsed, 100, String(answer)); // its size, not the answer
+    assert.equal(c.usableSize(p), 100n);
+    c.free(p);
+    assert.equal(bridge.bytesUsed, 0);
+    assert.equal(bridge.refusedCalls, 0);
+  }
+  assert.equal(heap.bytesUsed, 0);
+});
+
+Deno.test("bridge: errors is a frozen copy the caller cannot change", () => {
+  using pages = new OsPages({ reserve: LENGTH });
+  using heap = new Heap({ pages });
+  using bridge = new CAllocator(heap, { maxBytes: 0 });
+  const c = callers(bridge);
+  assert.equal(bridge.errors.length, 0);
+  assert.equal(c.malloc(16n), 0n);
+  const errors = bridge.errors;
+  assert.ok(Object.isFrozen(errors));
+  assert.ok(Object.isFrozen(errors[0]));
+  assert.equal(bridge.errors, errors); // the same copy until the next refusal
+  const writable = errors as RefusedCall[];
+  assert.throws(() => writable.push(errors[0]), TypeError);
+  assert.throws(() => writable.length = 0, TypeError);
+  assert.throws(() => {
+    (writable[0] as { hook: string }).hook = "free";
+  }, TypeError);
+  assert.deepEqual(bridge.errors.map((e) => e.hook), ["malloc"]);
+  assert.equal(c.malloc(16n), 0n);
+  assert.notEqual(bridge.errors, errors);
+  assert.deepEqual(bridge.errors.map((e) => e.hook), ["malloc", "malloc"]);
+  assert.equal(errors.length, 1); // an old copy stays as it was
+});
+
+// Lua raises a memory error when a shrink fails (luaM_shrinkvector): on a
+// full heap, a large block shrunk to a chunk's size stays where it is.
+Deno.test("bridge: luaAlloc shrinking a large block on a full heap keeps it", () => {
+  using pages = new OsPages({ reserve: 2 ** 22 });
+  using heap = new Heap({ pages });
+  using bridge = new CAllocator(heap);
+  const c = callers(bridge);
+  const big = c.luaAlloc(0n, 0n, 0n, 2n ** 20n);
+  const fill: number[] = [];
+  assert.throws(() => {
+    for (;;) fill.push(heap.alloc(16));
+  }, OutOfMemoryError);
+  const used = heap.bytesUsed;
+  assert.equal(c.luaAlloc(0n, big, 2n ** 20n, 100n), big);
+  assert.equal(c.luaAlloc(0n, big, 100n, 16n), big);
+  assert.equal(bridge.refusedCalls, 0);
+  assert.equal(bridge.bytesUsed, 16);
+  assert.equal(heap.bytesUsed, used - 2 ** 20 + 16);
+  heap.validate();
+  assert.equal(c.luaAlloc(0n, big, 16n, 0n), 0n);
+  for (const p of fill) heap.free(p, 16);
+  assert.equal(heap.bytesUsed, 0);
+  assert.equal(bridge.bytesUsed, 0);
+  heap.validate();
+});

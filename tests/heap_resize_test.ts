@@ -1,7 +1,17 @@
 // The heap's resize and realloc, as a table (tests/_heap_cases.ts runs it).
 import assert from "node:assert/strict";
+import type { Heap } from "../heap/mod.ts";
 import { OutOfMemoryError } from "../os/mod.ts";
 import { type HeapCase, heapTables, SEG, SELF } from "./_heap_cases.ts";
+
+// The smallest alignment from 16384 up that the native address of `ptr`
+// lacks (it depends on where the page source's memory starts).
+const lacked = (heap: Heap, ptr: number): number => {
+  const address = heap.memory.address ?? 0n;
+  let alignment = 16384;
+  while ((address + BigInt(ptr)) % BigInt(alignment) === 0n) alignment *= 2;
+  return alignment;
+};
 
 /** The heap's resize rules, one case each. */
 const resizing: HeapCase[] = [
@@ -277,6 +287,91 @@ const resizing: HeapCase[] = [
     ],
     expect: { used: 5000, large: 1, bytes: [["a", 0, 5000, 0x70]] },
     skipClosing: true, // no room for a segment
+  },
+  // glibc never fails a shrink, and Lua raises a memory error on a failed
+  // one (luaM_shrinkvector): with no room for a chunk's segment, a large
+  // block resized to a chunk's size within its capacity stays where it is.
+  {
+    name:
+      "large shrunk to a chunk's size with no room for a segment: stays, a large block of the new size",
+    reserve: 4 * 4096, // page 0, the heap, 2 pages for 5000: no segment
+    ops: [
+      ["alloc", "a", 5000],
+      ["fill", "a", 0x71],
+      ["resize", "b", "a", 100], // a chunk's size: the move finds no room
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.usableSize(ptr.b), 8192);
+        assert.equal(heap.bytesUsed, 100);
+        heap.validate();
+      }],
+      ["resize", "c", "b", 16],
+      ["realloc", "d", "c", 3000], // grows back within its capacity
+      ["call", ({ heap }) => {
+        assert.equal(heap.bytesUsed, 3000);
+        heap.validate();
+      }],
+      ["realloc", "e", "d", 20], // realloc too
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.usableSize(ptr.e), 8192);
+        heap.validate();
+        heap.free(ptr.e, 20);
+        assert.equal(heap.bytesUsed, 0);
+        heap.validate();
+      }],
+    ],
+    expect: {
+      same: [["a", "b"], ["b", "c"], ["c", "d"], ["d", "e"]],
+      bytes: [["d", 0, 16, 0x71], ["d", 16, 3000, 0]],
+      used: 0,
+      large: 0,
+      spans: 0,
+      segments: 0,
+    },
+    skipClosing: true, // no room for a segment
+  },
+  {
+    name:
+      "large shrunk with an alignment its address has, no room for a segment: stays",
+    reserve: 4 * 4096,
+    ops: [
+      ["alloc", "a", 5000],
+      ["let", "b", ({ heap, ptr }) => heap.resize(ptr.a, 5000, 100, 64)],
+      ["call", ({ heap, ptr }) => {
+        assert.equal(heap.usableSize(ptr.b), 8192);
+        heap.validate();
+      }],
+    ],
+    expect: {
+      same: [["a", "b"]],
+      used: 100,
+      large: 1,
+      spans: 0,
+      kind: [["b", "large", 8192]],
+    },
+    skipClosing: true,
+  },
+  {
+    name:
+      "large shrunk with an alignment its address lacks, no room: throws, the block is untouched",
+    reserve: 4 * 4096,
+    ops: [
+      ["alloc", "a", 5000],
+      ["fill", "a", 0x72],
+      [
+        "throws",
+        ({ heap, ptr }) => heap.resize(ptr.a, 5000, 100, lacked(heap, ptr.a)),
+        OutOfMemoryError,
+        null,
+        /^Out of memory: the page source has no room for a block of 4096 bytes, aligned to (16384|32768|65536), to hold 100 bytes \(the heap reserves 12288 bytes\); use a page source with a larger reserve$/,
+      ],
+    ],
+    expect: {
+      used: 5000,
+      large: 1,
+      kind: [["a", "large", 8192]],
+      bytes: [["a", 0, 5000, 0x72]],
+    },
+    skipClosing: true,
   },
 ];
 

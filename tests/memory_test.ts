@@ -292,6 +292,32 @@ Deno.test("OsPages memory: native pointers round-trip and work in C", async (t) 
       assert.throws(() => m.offsetOf(below), /is not inside this memory/);
       assert.equal(m.offsetOf(m.pointer(m.byteLength - 1)), m.byteLength - 1);
     });
+    await t.step(
+      "offsetOf names an address outside exactly, however large",
+      () => {
+        const start = Number(m.address!), end = start + m.byteLength;
+        const range = `(0x${start.toString(16)} (${start}) to 0x${
+          end.toString(16)
+        } (${end}))`;
+        for (
+          const [address, shown] of [
+            [2n ** 64n - 1n, "ffffffffffffffff"],
+            [2n ** 63n, "8000000000000000"],
+            [2n ** 53n + 1n, "20000000000001"],
+            [2n ** 32n, "100000000"],
+            [2n ** 32n + 0xabcn, "100000abc"],
+            [5n, "5"],
+          ] as const
+        ) {
+          assert.throws(
+            () => m.offsetOf(Deno.UnsafePointer.create(address)),
+            new RangeError(
+              `Native pointer 0x${shown} is not inside this memory ${range}`,
+            ),
+          );
+        }
+      },
+    );
     await t.step("offsetOf of something that is no pointer throws", () => {
       for (const bad of [4096, "0x1000", {}, 4096n, undefined]) {
         assert.throws(

@@ -305,3 +305,23 @@ Deno.test("WorkerHeap remote errors: collect() throws its own first refusal once
   assert.equal(a.waitingFrees, 0);
   a.validate();
 });
+
+Deno.test("WorkerHeap remote errors: remoteErrors is a frozen copy the caller cannot change", () => {
+  const { pages, a, b, blocks } = refusedInterior();
+  using _pages = pages;
+  using _b = b;
+  using _a = a;
+  assert.equal(a.remoteErrors.length, 0);
+  assert.throws(() => a.collect(), PointerError);
+  const kept = a.remoteErrors;
+  assert.ok(Object.isFrozen(kept));
+  assert.equal(a.remoteErrors, kept, "the same copy until the next refusal");
+  const writable = kept as PointerError[];
+  assert.throws(() => writable.push(kept[0]), TypeError);
+  assert.throws(() => writable.length = 0, TypeError);
+  assert.throws(() => writable.splice(0, 1), TypeError);
+  assert.equal(a.remoteErrors.length, 100);
+  assert.equal(a.remoteErrors[0].ptr, blocks[0] + 16);
+  for (const p of blocks) a.free(p, 64);
+  assert.equal(a.bytesUsed, 0);
+});
