@@ -742,6 +742,9 @@ export class Heap implements Allocator, Disposable {
    *   block within its capacity or growing in place), and otherwise moves
    *   where `alloc(newSize, alignment)` would put it; left out, a large
    *   block shrunk to 2016 bytes or less moves into a chunk (16-aligned).
+   *   If no chunk can be had (the page source has no room for its segment),
+   *   such a block whose address has the alignment stays where it is
+   *   instead, a large block of the new size: a shrink never fails.
    * @returns The pointer to use from now on (0 if freed).
    */
   resize(
