@@ -33,6 +33,13 @@ import {
 const RED = 0xfd;
 
 /**
+ * How many blocks given back to the parent the record of freed blocks keeps
+ * (besides every quarantined one), to name a double free: on a parent that
+ * never reuses an address (an arena) it would otherwise grow with every free.
+ */
+const FREED_KEPT = 2 ** 16;
+
+/**
  * Options for {@linkcode DebugAllocator}.
  *
  * @example Wide red zones, no quarantine
@@ -148,7 +155,9 @@ export class DebugAllocator implements Allocator, Disposable {
   #held: Block[] = [];
   #heldHead = 0; // #held[#heldHead] is the oldest: no O(n) shift() per free
   #heldBytes = 0;
+  // (Oldest first; past FREED_KEPT given back, the oldest are dropped.)
   #freed = new Map<number, Block>();
+  #forgotten = false; // whether any were dropped
   #destroyed = false;
   // The alignment of the parent's every block: its `alignment` (an arena's,
   // a pool's), else 16 (a heap's, a page source's granule).
@@ -303,14 +312,15 @@ export class DebugAllocator implements Allocator, Disposable {
       this.free(ptr, oldSize);
       return 0;
     }
-    this.#checkRedZones(block);
+    const overflow = this.#redZoneError(block);
+    if (overflow) throw overflow;
     // The free below pushes older blocks out of the quarantine; one written
     // after its free is reported now, before anything moves (found after
     // the move, the new block would leak and the old pointer be dead):
     // those blocks go back, as a report of them does. Else nothing goes
     // back yet: an alloc that fails must change nothing.
     const room = this.#span(block);
-    if (this.#wouldEvict(room)) throw this.#evict(room);
+    if (this.#wouldEvict(room)) throw gathered(this.#evict(room));
     let moved: number;
     try {
       moved = this.alloc(newSize, alignment);
@@ -318,7 +328,9 @@ export class DebugAllocator implements Allocator, Disposable {
       // The parent may have room once the blocks the free would give back
       // are back (clean ones: checked above), as it had with them drained
       // first.
-      if (!(e instanceof OutOfMemoryError) || this.#evict(room)) throw e;
+      // (Nothing it gives back was written: checked above.)
+      if (!(e instanceof OutOfMemoryError)) throw e;
+      this.#evict(room);
       moved = this.alloc(newSize, alignment);
     }
     this.memory.u8.copyWithin(moved, ptr, ptr + Math.min(oldSize, newSize));
@@ -331,6 +343,8 @@ export class DebugAllocator implements Allocator, Disposable {
    * it in quarantine. A {@linkcode MemoryCorruptionError} (a red zone of
    * this block written, or a block leaving the quarantine written after its
    * free) is thrown after the free is done: the block is freed either way.
+   * Every corruption found is reported: the first as the error, the rest in
+   * its `others`.
    *
    * @param ptr The allocation, or 0 to do nothing.
    * @param size The size it was allocated (or last resized) with.
@@ -346,15 +360,25 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#held.push(block);
     this.#heldBytes += this.#span(block);
     // The block is freed either way; then what was wrong is reported.
-    let error: Error | undefined;
-    try {
-      this.#checkRedZones(block);
-    } catch (e) {
-      error = e as Error;
-    }
-    const evicted = this.#evict(0); // (not `??=`: it must run either way)
-    error ??= evicted;
+    const overflow = this.#redZoneError(block);
+    const evicted = this.#evict(0);
+    this.#forgetOldest();
+    const error = gathered(overflow ? [overflow, ...evicted] : evicted);
     if (error) throw error;
+  }
+
+  // Drops the oldest records of freed blocks while more than FREED_KEPT
+  // given back ones are kept: the newest records are the quarantined
+  // blocks (an alloc deletes only the record of an address given back), so
+  // none of theirs goes.
+  #forgetOldest(): void {
+    const held = this.#held.length - this.#heldHead;
+    if (this.#freed.size <= FREED_KEPT + held) return;
+    const keys = this.#freed.keys();
+    while (this.#freed.size > FREED_KEPT + held) {
+      this.#freed.delete(keys.next().value!);
+    }
+    this.#forgotten = true;
   }
 
   // Whether #evict(room) would find a block written after its free, found
@@ -368,46 +392,48 @@ export class DebugAllocator implements Allocator, Disposable {
     ) {
       const old = this.#held[i];
       bytes -= this.#span(old);
-      try {
-        this.#checkJunk(old);
-      } catch {
-        return true;
-      }
+      if (this.#junkError(old)) return true;
     }
     return false;
   }
 
   // Gives the oldest quarantined blocks back to the parent until `room`
-  // more bytes fit in the quarantine; returns the error of the first one
-  // written after its free (each is given back either way).
-  #evict(room: number): Error | undefined {
-    let error: Error | undefined;
+  // more bytes fit in the quarantine; returns the errors of those written
+  // after their free, oldest first (each is given back either way).
+  #evict(room: number): MemoryCorruptionError[] {
+    const found: MemoryCorruptionError[] = [];
     while (
       this.#heldBytes + room > this.quarantine &&
       this.#held.length > this.#heldHead
     ) {
       const old = this.#takeOldest();
       this.#heldBytes -= this.#span(old);
-      try {
-        this.#checkJunk(old);
-      } catch (e) {
-        error ??= e as Error;
-      }
+      const error = this.#junkError(old);
+      if (error) found.push(error);
       this.parent.free(old.base, this.#span(old));
     }
-    return error;
+    return found;
   }
 
   /**
    * Checks every live block's red zones and every quarantined block's junk;
-   * throws a {@linkcode MemoryCorruptionError} for the first one written.
+   * throws a {@linkcode MemoryCorruptionError} for the first one written,
+   * with every other one written in its `others` (live blocks first, then
+   * the quarantine's oldest first). It changes nothing.
    */
   check(): void {
     this.#checkLive();
-    for (const block of this.#live.values()) this.#checkRedZones(block);
-    for (let i = this.#heldHead; i < this.#held.length; i++) {
-      this.#checkJunk(this.#held[i]);
+    const found: MemoryCorruptionError[] = [];
+    for (const block of this.#live.values()) {
+      const error = this.#redZoneError(block);
+      if (error) found.push(error);
     }
+    for (let i = this.#heldHead; i < this.#held.length; i++) {
+      const error = this.#junkError(this.#held[i]);
+      if (error) found.push(error);
+    }
+    const error = gathered(found);
+    if (error) throw error;
   }
 
   /**
@@ -430,7 +456,9 @@ export class DebugAllocator implements Allocator, Disposable {
    * {@linkcode LeakError} if allocations were still live. A parent that
    * refuses a block (another debug allocator that found its red zone
    * written) still gets every other one, and its first error is thrown in
-   * place of the LeakError. Calling it again does nothing.
+   * place of the LeakError; when that is a `MemoryCorruptionError`, every
+   * other one the parent threw is in its `others`. Calling it again does
+   * nothing.
    */
   destroy(): void {
     if (this.#destroyed) return;
@@ -440,16 +468,25 @@ export class DebugAllocator implements Allocator, Disposable {
     const held = this.#held.slice(this.#heldHead);
     // The first refusal is thrown before the leaks (a parent destroyed first
     // took the blocks with it: the leaks are still reported).
-    const refusal = giveBack(
-      [...held, ...this.#live.values()],
-      (block) => this.parent.free(block.base, this.#span(block)),
-    );
+    const corruptions: MemoryCorruptionError[] = [];
+    const refusal = giveBack([...held, ...this.#live.values()], (block) => {
+      try {
+        this.parent.free(block.base, this.#span(block));
+      } catch (e) {
+        if (e instanceof MemoryCorruptionError) corruptions.push(e);
+        throw e;
+      }
+    });
     this.#held = [];
     this.#heldHead = 0;
     this.#heldBytes = 0;
     this.#live.clear();
     this.#freed.clear();
-    if (refusal !== undefined) throw refusal.error;
+    if (refusal !== undefined) {
+      throw refusal.error === corruptions[0]
+        ? gathered(corruptions)
+        : refusal.error;
+    }
     if (leaks.length > 0) {
       const first = leaks.slice(0, 3).map((b) =>
         `${b.size} bytes at ${hex(b.ptr)}${at("allocated", b.allocatedAt)}`
@@ -546,9 +583,11 @@ export class DebugAllocator implements Allocator, Disposable {
       );
     }
     throw new PointerError(
-      `Pointer ${
-        hex(ptr)
-      } is no allocation of this debug allocator (another allocator's, or never allocated)`,
+      `Pointer ${hex(ptr)} is no allocation of this debug allocator (${
+        this.#forgotten
+          ? `another allocator's, never allocated, or a double free of a block given back before the last ${FREED_KEPT} it remembers`
+          : "another allocator's, or never allocated"
+      })`,
       ptr,
       "foreign",
     );
@@ -564,14 +603,15 @@ export class DebugAllocator implements Allocator, Disposable {
     return old;
   }
 
-  #checkRedZones(block: Block): void {
+  // The error of a block whose red zone was written, or undefined.
+  #redZoneError(block: Block): MemoryCorruptionError | undefined {
     const { base, ptr, size } = block;
     const before = firstNot(this.memory.u8, base, ptr, RED);
     const after = before < 0
       ? firstNot(this.memory.u8, ptr + size, ptr + size + this.redZone, RED)
       : -1;
-    if (before < 0 && after < 0) return;
-    throw new MemoryCorruptionError(
+    if (before < 0 && after < 0) return undefined;
+    return new MemoryCorruptionError(
       `Byte ${hex(Math.max(before, after))} ${
         before < 0 ? "past the end of" : "before"
       } the ${size}-byte allocation at ${
@@ -582,11 +622,12 @@ export class DebugAllocator implements Allocator, Disposable {
     );
   }
 
-  #checkJunk(block: Block): void {
+  // The error of a freed block written after its free, or undefined.
+  #junkError(block: Block): MemoryCorruptionError | undefined {
     const { ptr, size } = block;
     const i = firstNot(this.memory.u8, ptr, ptr + size, this.junk);
-    if (i < 0) return;
-    throw new MemoryCorruptionError(
+    if (i < 0) return undefined;
+    return new MemoryCorruptionError(
       `Byte ${hex(i)} of the ${size}-byte allocation at ${
         hex(ptr)
       } was written after it was freed (a use after free)${
@@ -639,6 +680,26 @@ export class DebugAllocator implements Allocator, Disposable {
 // pointer.
 function spanOf(front: number, size: number, redZone: number): number {
   return Math.max(1, front + size + redZone);
+}
+
+// One error for every corruption found, in order: the first, with the rest
+// in its `others` (each one's own others in their place, so the count is of
+// all of them); undefined for none.
+function gathered(
+  found: readonly MemoryCorruptionError[],
+): MemoryCorruptionError | undefined {
+  if (found.length <= 1) return found[0];
+  const all = found.flatMap((e) => [e, ...e.others]);
+  const [first, ...others] = all.map((e) =>
+    e.others.length === 0 ? e : new MemoryCorruptionError(
+      e.message.replace(/ \(and \d+ more corruptions?: see \.others\)$/, ""),
+      e.block,
+      e.at,
+    )
+  );
+  return new MemoryCorruptionError(first.message, first.block, first.at, {
+    others,
+  });
 }
 
 // The first byte in [from, to) that is not `byte`, or -1.

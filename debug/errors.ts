@@ -58,6 +58,36 @@ export class MemoryCorruptionError extends Error {
   readonly block: DebugBlock;
   /** The first byte found written. */
   readonly at: number;
+  /**
+   * The other corruptions the same call found (frozen; empty when this was
+   * the only one): a free that gives back several quarantined blocks,
+   * `check()` and `destroy()` report every one, the first as this error and
+   * the rest here, in the order found. The message then ends with
+   * " (and N more corruptions: see .others)".
+   *
+   * @example A write past the end and a write after free, in one check
+   * ```ts
+   * import { DebugAllocator, MemoryCorruptionError } from "@sp/mem/debug";
+   * import { BufferPages } from "@sp/mem/os";
+   * import assert from "node:assert/strict";
+   *
+   * using pages = new BufferPages({ reserve: 2 ** 20 });
+   * const debug = new DebugAllocator({ parent: pages });
+   * const p = debug.alloc(16);
+   * const q = debug.alloc(16);
+   * debug.free(q, 16); // held in quarantine
+   * debug.memory.u8[p + 16] = 1; // one past the end of p
+   * debug.memory.u8[q] = 1; // into q after its free
+   * assert.throws(() => debug.check(), (e) => {
+   *   assert.ok(e instanceof MemoryCorruptionError);
+   *   assert.match(e.message, /buffer overflow\) \(and 1 more corruption: see \.others\)$/);
+   *   assert.equal(e.others.length, 1);
+   *   assert.match(e.others[0].message, /use after free/);
+   *   return true;
+   * });
+   * ```
+   */
+  readonly others: readonly MemoryCorruptionError[];
 
   /**
    * Makes the error.
@@ -65,12 +95,28 @@ export class MemoryCorruptionError extends Error {
    * @param message What was written where, and what to look for.
    * @param block The block it was found in.
    * @param at The first byte found written.
+   * @param options `others`: the other corruptions found by the same call
+   * (copied; default none), counted at the end of the message.
    */
-  constructor(message: string, block: DebugBlock, at: number) {
-    super(message);
+  constructor(
+    message: string,
+    block: DebugBlock,
+    at: number,
+    options: { readonly others?: readonly MemoryCorruptionError[] } = {},
+  ) {
+    const others = Object.freeze([...(options.others ?? [])]);
+    const n = others.length;
+    super(
+      n === 0
+        ? message
+        : `${message} (and ${n} more corruption${
+          n === 1 ? "" : "s"
+        }: see .others)`,
+    );
     this.name = "MemoryCorruptionError";
     this.block = block;
     this.at = at;
+    this.others = others;
   }
 }
 

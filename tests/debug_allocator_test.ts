@@ -22,6 +22,8 @@ interface Env {
   debug: DebugAllocator;
   heap: Heap;
   ptr: Record<string, number>;
+  /** A debug allocator on `debug`, for a case that needs one. */
+  inner?: DebugAllocator;
 }
 
 interface Case {
@@ -37,13 +39,29 @@ interface Case {
       | typeof PointerError
       | typeof LeakError
       | typeof RangeError,
-    message: RegExp,
+    message: RegExp | ((env: Env) => string),
   ];
+  /**
+   * The messages of the thrown MemoryCorruptionError's `others`, in order
+   * (none when omitted).
+   */
+  others?: (env: Env) => string[];
   /** Checks afterwards. */
   after?(env: Env): void;
 }
 
 const THIS_FILE = /debug_allocator_test\.ts/;
+
+const hex = (n: number) => `0x${n.toString(16)} (${n})`;
+const overflow = (size: number, ptr: number, byte: number) =>
+  `Byte ${hex(byte)} past the end of the ${size}-byte allocation at ${
+    hex(ptr)
+  } was written (a buffer overflow)`;
+const useAfterFree = (size: number, ptr: number, byte: number) =>
+  `Byte ${hex(byte)} of the ${size}-byte allocation at ${
+    hex(ptr)
+  } was written after it was freed (a use after free)`;
+const ONE_MORE = " (and 1 more corruption: see .others)";
 
 const cases: Case[] = [
   {
@@ -319,6 +337,105 @@ const cases: Case[] = [
       /is no allocation of this debug allocator/,
     ],
   },
+  {
+    name:
+      "a free that finds its own overflow and evicts a block written after its free reports both",
+    options: { quarantine: 200 },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(64);
+      ptr.b = debug.alloc(100);
+      debug.free(ptr.a, 64); // 96 bytes held
+      debug.memory.u8[ptr.a] = 1; // a use after free
+      debug.memory.u8[ptr.b + 100] = 1; // an overflow
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.b, 100), // 228 bytes: a leaves
+      MemoryCorruptionError,
+      ({ ptr }) => overflow(100, ptr.b, ptr.b + 100) + ONE_MORE,
+    ],
+    others: ({ ptr }) => [useAfterFree(64, ptr.a, ptr.a)],
+    after: ({ debug, heap }) => {
+      // b freed and held, a given back: nothing lost, nothing left to find.
+      assert.deepEqual(debug.leaks(), []);
+      assert.equal(debug.quarantined, 132);
+      assert.equal(heap.bytesUsed, 192); // b's 132 bytes in a 192-byte class
+      debug.check();
+    },
+  },
+  {
+    name:
+      "two blocks written after their free, evicted by one free, are both reported",
+    options: { quarantine: 100 },
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(16);
+      ptr.b = debug.alloc(16);
+      debug.free(ptr.a, 16);
+      debug.free(ptr.b, 16); // 96 bytes held
+      debug.memory.u8[ptr.a + 2] = 1;
+      debug.memory.u8[ptr.b + 15] = 1;
+      ptr.c = debug.alloc(64);
+    },
+    caught: [
+      ({ debug, ptr }) => debug.free(ptr.c, 64), // 192 bytes: a and b leave
+      MemoryCorruptionError,
+      ({ ptr }) => useAfterFree(16, ptr.a, ptr.a + 2) + ONE_MORE,
+    ],
+    others: ({ ptr }) => [useAfterFree(16, ptr.b, ptr.b + 15)],
+    after: ({ debug, heap }) => {
+      assert.equal(debug.quarantined, 96);
+      assert.equal(heap.bytesUsed, 96);
+    },
+  },
+  {
+    name: "check() reports an overflow and a use after free together",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(24);
+      debug.memory.u8[ptr.a + 24] = 1;
+      ptr.b = debug.alloc(16);
+      debug.free(ptr.b, 16);
+      debug.memory.u8[ptr.b + 1] = 1;
+    },
+    caught: [
+      ({ debug }) => debug.check(),
+      MemoryCorruptionError,
+      ({ ptr }) => overflow(24, ptr.a, ptr.a + 24) + ONE_MORE,
+    ],
+    others: ({ ptr }) => [useAfterFree(16, ptr.b, ptr.b + 1)],
+    after: ({ debug, ptr }) => {
+      // check() changes nothing: the same report again.
+      assert.throws(() => debug.check(), {
+        message: overflow(24, ptr.a, ptr.a + 24) + ONE_MORE,
+      });
+    },
+  },
+  {
+    name:
+      "destroy() on a debug parent that refuses two blocks reports both, and gives every block back",
+    options: { quarantine: 0 },
+    run: (env) => {
+      const inner = env.inner = new DebugAllocator({
+        parent: env.debug,
+        quarantine: 0,
+      });
+      // Each inner block is 40 bytes of the parent's (16 + 8 + 16): the
+      // byte just past the inner red zone is the parent's.
+      env.ptr.x = inner.alloc(8);
+      env.ptr.y = inner.alloc(8);
+      env.debug.memory.u8[env.ptr.x + 24] = 1;
+      env.debug.memory.u8[env.ptr.y + 24] = 1;
+    },
+    caught: [
+      ({ inner }) => inner!.destroy(),
+      MemoryCorruptionError,
+      ({ ptr }) => overflow(40, ptr.x - 16, ptr.x + 24) + ONE_MORE,
+    ],
+    others: ({ ptr }) => [overflow(40, ptr.y - 16, ptr.y + 24)],
+    after: ({ debug, heap, inner }) => {
+      assert.equal(inner!.destroyed, true);
+      assert.deepEqual(debug.leaks(), []);
+      assert.equal(heap.bytesUsed, 0);
+    },
+  },
 ];
 
 for (const c of cases) {
@@ -332,7 +449,15 @@ for (const c of cases) {
       const [call, error, message] = c.caught;
       assert.throws(() => call(env), (e: unknown) => {
         assert.ok(e instanceof error, `expected ${error.name}, got ${e}`);
-        assert.match((e as Error).message, message);
+        if (typeof message === "function") {
+          assert.equal((e as Error).message, message(env));
+        } else assert.match((e as Error).message, message);
+        if (e instanceof MemoryCorruptionError) {
+          assert.deepEqual(
+            e.others.map((o) => [o.constructor, o.message, o.others.length]),
+            (c.others?.(env) ?? []).map((m) => [MemoryCorruptionError, m, 0]),
+          );
+        }
         return true;
       });
     }
@@ -536,4 +661,59 @@ Deno.test("DebugAllocator: a resize near its parent's limit gets the room the qu
   assert.equal(debug.memory.u8[moved], 42);
   assert.deepEqual(debug.leaks().map((b) => [b.ptr, b.size]), [[moved, 2000]]);
   debug.free(moved, 2000);
+});
+
+Deno.test("DebugAllocator: MemoryCorruptionError lists the other corruptions in .others", () => {
+  const block = { ptr: 64, size: 8 };
+  const one = new MemoryCorruptionError("one", block, 64);
+  assert.deepEqual([one.message, one.others, Object.isFrozen(one.others)], [
+    "one",
+    [],
+    true,
+  ]);
+  const two = new MemoryCorruptionError("two", block, 65);
+  const all = [one, two];
+  const first = new MemoryCorruptionError("first", block, 70, { others: all });
+  all.pop(); // a copy was kept
+  assert.equal(first.message, "first (and 2 more corruptions: see .others)");
+  assert.deepEqual(first.others, [one, two]);
+  assert.equal(Object.isFrozen(first.others), true);
+  assert.deepEqual([first.name, first.block, first.at], [
+    "MemoryCorruptionError",
+    block,
+    70,
+  ]);
+  assert.equal(
+    new MemoryCorruptionError("m", block, 1, { others: [one] }).message,
+    "m (and 1 more corruption: see .others)",
+  );
+  assert.equal(
+    new MemoryCorruptionError("m", block, 1, { others: [] }).message,
+    "m",
+  );
+});
+
+// On an arena nothing freed below the top is reused: the record of freed
+// blocks (to tell a double free from a foreign pointer) keeps the last 65536
+// given back, and every quarantined one.
+Deno.test("DebugAllocator: a double free is named for the last 65536 blocks given back", () => {
+  using pages = new BufferPages({ reserve: 2 ** 24 });
+  using arena = new Arena({ parent: pages });
+  const debug = new DebugAllocator({ parent: arena, quarantine: 0 });
+  const blocks = Array.from({ length: 65537 }, () => debug.alloc(1));
+  for (const p of blocks) debug.free(p, 1);
+  assert.throws(
+    () => debug.free(blocks[0], 1),
+    new PointerError(
+      `Pointer ${
+        hex(blocks[0])
+      } is no allocation of this debug allocator (another allocator's, never allocated, or a double free of a block given back before the last 65536 it remembers)`,
+      blocks[0],
+      "foreign",
+    ),
+  );
+  assert.throws(() => debug.free(blocks[1], 1), {
+    name: "PointerError",
+    message: `Pointer ${hex(blocks[1])} was freed already: double free`,
+  });
 });
