@@ -39,6 +39,9 @@ const RED = 0xfd;
  */
 const FREED_KEPT = 2 ** 16;
 
+/** No corruptions found. */
+const NONE: readonly MemoryCorruptionError[] = Object.freeze([]);
+
 /**
  * Options for {@linkcode DebugAllocator}.
  *
@@ -400,8 +403,8 @@ export class DebugAllocator implements Allocator, Disposable {
   // Gives the oldest quarantined blocks back to the parent until `room`
   // more bytes fit in the quarantine; returns the errors of those written
   // after their free, oldest first (each is given back either way).
-  #evict(room: number): MemoryCorruptionError[] {
-    const found: MemoryCorruptionError[] = [];
+  #evict(room: number): readonly MemoryCorruptionError[] {
+    let found: MemoryCorruptionError[] | undefined; // (made only when needed)
     while (
       this.#heldBytes + room > this.quarantine &&
       this.#held.length > this.#heldHead
@@ -409,10 +412,10 @@ export class DebugAllocator implements Allocator, Disposable {
       const old = this.#takeOldest();
       this.#heldBytes -= this.#span(old);
       const error = this.#junkError(old);
-      if (error) found.push(error);
+      if (error) (found ??= []).push(error);
       this.parent.free(old.base, this.#span(old));
     }
-    return found;
+    return found ?? NONE;
   }
 
   /**
