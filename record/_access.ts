@@ -178,11 +178,11 @@ export function dataViewAccess(
   let view: DataView | undefined;
   // The field's address, checked whole (all 8 bytes of a usize before
   // either half is written), then the value, as a typed array's setter sees
-  // them. (memory.u8 of a detached buffer has length 0.)
+  // them. (byteLength is 0 once the memory is destroyed, revoked too.)
   const at = (ptr: number, off: number): DataView => {
     if (
       !(Number.isInteger(ptr) && ptr >= 0 &&
-        ptr + off + size <= memory.u8.length)
+        ptr + off + size <= memory.byteLength)
     ) outside(memory, name, type, ptr, off, size);
     return view ??= dataView(memory);
   };

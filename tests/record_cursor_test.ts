@@ -8,6 +8,8 @@ import {
   DestroyedError,
   type Memory,
   OsPages,
+  SharedPages,
+  WasmPages,
 } from "../os/mod.ts";
 import { defineRecord } from "../record/mod.ts";
 import { ALL_SCALARS, Particle } from "./_records.ts";
@@ -664,6 +666,32 @@ Deno.test("cursor: a packed field of a destroyed memory is a DestroyedError; an 
         assert.equal(n.b, undefined);
         n.b = 1; // nowhere
         assert.equal(n.b, undefined);
+      });
+    }
+  }
+});
+
+// A memory that cannot be detached (WasmPages, SharedPages) is revoked, its
+// views kept: a packed field checked its address against the view's length
+// and still read and wrote after the destroy.
+Deno.test("cursor: a packed field of a revoked memory is a DestroyedError", async (t) => {
+  for (const Source of [WasmPages, SharedPages]) {
+    for (const made of ["before", "after"]) {
+      await t.step(`${Source.name}, cursor made ${made} the destroy`, () => {
+        const pages = new Source({ reserve: 2 ** 20 });
+        const memory = pages.memory, at = pages.alloc(4096);
+        const early = PACKED.cursor(memory);
+        early.ptr = at;
+        early.b = 5;
+        assert.equal(early.b, 5);
+        pages.destroy();
+        const p = made === "before" ? early : PACKED.cursor(memory);
+        p.ptr = at;
+        const destroyed =
+          /^DestroyedError: Memory was used after its page source was destroyed/;
+        assert.throws(() => p.b, destroyed);
+        assert.throws(() => p.b = 6, destroyed);
+        assert.throws(() => p.p = 1, destroyed);
       });
     }
   }
