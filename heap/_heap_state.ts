@@ -122,12 +122,9 @@ export class HeapState {
     this.u32 = this.memory.u32;
     this.#unwatch = whenRevoked(this.memory, this.#watcher);
     this.bias = realBias(this.memory);
-    this.maxSize = Math.max(
-      0,
-      // The heap's own page, and 48 bytes that large blocks once kept for a
-      // header: the limit stays where callers have it.
-      this.pages.reservedBytes - SPAN_SIZE - 48,
-    );
+    // The largest block the reserve can hold beside the heap's own page:
+    // a page source keeps its first page from use (address 0 is null).
+    this.maxSize = Math.max(0, this.pages.reservedBytes - 2 * SPAN_SIZE);
     this.maxKept = Math.min(this.maxSize, CACHE_PAGES * SPAN_SIZE);
     this.segments = new Segments(this.table, this.pages);
     this.spans = new SpanLists(this.table, this.segments, this.memory);
@@ -140,6 +137,7 @@ export class HeapState {
       this.decayMs === Infinity ? undefined : () => {
         if (this.trimTimer === undefined) this.armTrim();
       },
+      () => this.#giveBack(),
     );
     try {
       this.ownPage = this.pages.alloc(SPAN_SIZE);
@@ -295,14 +293,14 @@ export class HeapState {
     return span;
   }
 
-  // A span for `cls`; if the page source has no room for a segment, the
-  // medium cache's runs go back to it first and the request is tried again.
+  // A span for `cls`; if the page source has no room for a segment, what
+  // the heap holds unused goes back to it first and the request is tried
+  // once more.
   #takeSpan(cls: number): number {
     try {
       return this.spans.take(cls);
     } catch (e) {
-      if (this.large.cache.bytes === 0) throw e;
-      this.large.releaseCache((p, n) => this.pages.free(p, n));
+      if (!(e instanceof OutOfMemoryError) || this.#giveBack() === 0) throw e;
       return this.spans.take(cls);
     }
   }
@@ -444,6 +442,15 @@ export class HeapState {
   /** Heap.trim. */
   trim(): number {
     this.checkLive();
+    return this.#giveBack();
+  }
+
+  // Gives back to the page source all the heap holds unused: the kept empty
+  // spans, every empty segment (idle or not) and the medium cache's runs;
+  // returns their bytes. For trim(), and for a request the page source
+  // refused, which is then tried once more: memory the heap keeps for
+  // speed never makes an allocation fail.
+  #giveBack(): number {
     this.spans.retireKept();
     const give = (p: number, n: number) => this.pages.free(p, n);
     const bytes = this.segments.trim(give, { idleTwice: false }) +

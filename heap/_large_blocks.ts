@@ -5,6 +5,7 @@
 // list through the span table's links, so that destroy() and diagnostics can
 // find them all, and a kept run goes back into use with no list work.
 import { copyBytes, zeroBytes } from "../internal/bytes.ts";
+import { OutOfMemoryError } from "../os/errors.ts";
 import type { Memory } from "../os/memory.ts";
 import type { PageSource } from "../os/page_source.ts";
 import { largeCapacity, SPAN_SIZE } from "./_geometry.ts";
@@ -84,6 +85,7 @@ export class LargeBlocks {
   #memory: Memory;
   #grew: () => void;
   #freed: (() => void) | undefined;
+  #giveBack: () => number;
 
   /**
    * @param grew Called whenever `capacity` has grown, so the heap can update
@@ -92,18 +94,23 @@ export class LargeBlocks {
    *   the page source (for the heap's decay timer, which gives the cache
    *   back and cuts the span table to the pages still held; undefined when
    *   the heap does not decay).
+   * @param giveBack Gives back to the page source all the heap holds unused
+   *   (the cache included) and returns its bytes: called when the page
+   *   source has no room, before the one retry.
    */
   constructor(
     table: SpanTable,
     pages: PageSource,
     grew: () => void,
     freed: (() => void) | undefined,
+    giveBack: () => number,
   ) {
     this.#table = table;
     this.#pages = pages;
     this.#memory = pages.memory;
     this.#grew = grew;
     this.#freed = freed;
+    this.#giveBack = giveBack;
   }
 
   /** The first page of the block list (a live block or a kept run), or 0. */
@@ -116,12 +123,22 @@ export class LargeBlocks {
    * page, even for 0); returns the pointer handed out, whose real address is
    * a multiple of `alignment` if given (any run is page-aligned, so the page
    * source only has work to do above 4096). Its bytes read as zero from
-   * `zeroFrom` on (a move copies the ones before). The page source's errors
-   * pass through unchanged.
+   * `zeroFrom` on (a move copies the ones before). If the page source has
+   * no room, the heap gives back what it holds unused and the request is
+   * tried once more; the page source's errors pass through unchanged.
    */
   alloc(size: number, zeroFrom = 0, alignment?: number): number {
-    // A kept run of the same page count (any alignment up to a page holds):
-    // for a resize that moves, and for an alloc the heap's fast path left.
+    try {
+      return this.#allocOnce(size, zeroFrom, alignment);
+    } catch (e) {
+      if (!(e instanceof OutOfMemoryError) || this.#giveBack() === 0) throw e;
+      return this.#allocOnce(size, zeroFrom, alignment);
+    }
+  }
+
+  // alloc's one try: a kept run of the same page count (any alignment up
+  // to a page holds), else a run from the page source.
+  #allocOnce(size: number, zeroFrom: number, alignment?: number): number {
     if (
       size <= CACHE_MAX && (alignment === undefined || alignment <= SPAN_SIZE)
     ) {
@@ -130,7 +147,7 @@ export class LargeBlocks {
     }
     const capacity = Math.max(largeCapacity(size), SPAN_SIZE);
     const pages = this.#pages;
-    const block = this.#take(capacity, alignment);
+    const block = pages.allocDirty(capacity, alignment);
     // Old bytes of freed pages go, past the size too: the capacity is the
     // caller's to use (usableSize), and must not show another's data.
     const dirtyEnd = block + pages.dirtyBytes;
@@ -165,19 +182,6 @@ export class LargeBlocks {
     return block;
   }
 
-  // A run from the page source; if it has no room, the cache's runs go
-  // back to it first and the request is tried again (its error passes
-  // through, with the cache given back).
-  #take(capacity: number, alignment: number | undefined): number {
-    try {
-      return this.#pages.allocDirty(capacity, alignment);
-    } catch (e) {
-      if (this.cache.bytes === 0) throw e;
-      this.releaseCache((p, n) => this.#pages.free(p, n));
-      return this.#pages.allocDirty(capacity, alignment);
-    }
-  }
-
   // Makes the run at `page` a live block of `size` bytes: its row and the
   // counts. Returns its pointer.
   #adopt(page: number, size: number, capacity: number): number {
@@ -201,8 +205,9 @@ export class LargeBlocks {
    * when the pages after it are free, and otherwise moves to a new block
    * (copying only the size's bytes; aligned to `alignment` if given: the
    * caller has checked that the block itself is); either way its capacity
-   * becomes `largeCapacity(newSize)`, as for a new block. If it throws,
-   * nothing has changed.
+   * becomes `largeCapacity(newSize)`, as for a new block (with no room, the
+   * heap gives back what it holds unused first, as alloc does). If it
+   * throws, the block is as it was.
    */
   resize(page: number, newSize: number, alignment?: number): number {
     const t = this.#table;
@@ -223,23 +228,41 @@ export class LargeBlocks {
       this.bytesUsed += newSize - size;
       return ptr;
     }
-    const capacity = largeCapacity(newSize);
-    if (this.#pages.extend(block, oldCapacity, capacity)) {
-      // The new pages read as zero; so must the old ones past the size.
-      zeroBytes(memory, end, dirtyEnd);
-      t.set(page, DIRTY_PAGES, 0);
-      t.largeSize[page] = newSize;
-      t.largeCapacity[page] = capacity;
-      this.bytesUsed += newSize - size;
-      this.held += capacity - oldCapacity;
-      this.#grew();
-      return ptr;
-    }
+    if (this.#growInPlace(page, newSize)) return ptr;
     // Moved: both blocks are live for a moment, as in an alloc then a free.
-    const moved = this.alloc(newSize, size, alignment);
+    // With no room, what the heap holds unused goes back first, and may
+    // free the pages after the block (a kept run): then it grows in place.
+    let moved: number;
+    try {
+      moved = this.#allocOnce(newSize, size, alignment);
+    } catch (e) {
+      if (!(e instanceof OutOfMemoryError) || this.#giveBack() === 0) throw e;
+      if (this.#growInPlace(page, newSize)) return ptr;
+      moved = this.#allocOnce(newSize, size, alignment);
+    }
     copyBytes(memory, moved, ptr, size);
     this.free(page);
     return moved;
+  }
+
+  // Grows the live block at `page` to `newSize`, above its capacity, over
+  // the pages after it if the page source has them free; false if not.
+  #growInPlace(page: number, newSize: number): boolean {
+    const t = this.#table;
+    const block = page * SPAN_SIZE, oldCapacity = t.largeCapacity[page];
+    const capacity = largeCapacity(newSize);
+    if (!this.#pages.extend(block, oldCapacity, capacity)) return false;
+    // The new pages read as zero; so must the old ones past the size.
+    const size = t.largeSize[page];
+    const dirtyEnd = block + t.get(page, DIRTY_PAGES) * SPAN_SIZE;
+    zeroBytes(this.#memory, block + size, dirtyEnd);
+    t.set(page, DIRTY_PAGES, 0);
+    t.largeSize[page] = newSize;
+    t.largeCapacity[page] = capacity;
+    this.bytesUsed += newSize - size;
+    this.held += capacity - oldCapacity;
+    this.#grew();
+    return true;
   }
 
   /**

@@ -320,9 +320,10 @@ export class Heap implements Allocator, Disposable {
 
   /**
    * The largest size that {@linkcode Heap.alloc} can be asked for: the page
-   * source's reservation less the heap's own page and 48 bytes. A larger
-   * size is a `RangeError` that says so (a smaller one may still find no
-   * room: an `OutOfMemoryError`).
+   * source's reservation less its page 0 (null, never handed out) and the
+   * heap's own page. On a fresh page source an allocation of it succeeds. A
+   * larger size is a `RangeError` that says so (a smaller one may still find
+   * no room: an `OutOfMemoryError`).
    *
    * @example
    * ```ts
@@ -331,8 +332,9 @@ export class Heap implements Allocator, Disposable {
    * import assert from "node:assert/strict";
    *
    * using heap = new Heap({ pages: new BufferPages({ reserve: 2 ** 20 }) });
-   * assert.equal(heap.maxSize, 2 ** 20 - 4096 - 48);
+   * assert.equal(heap.maxSize, 2 ** 20 - 2 * 4096);
    * assert.throws(() => heap.alloc(heap.maxSize + 1), RangeError);
+   * heap.free(heap.alloc(heap.maxSize));
    * ```
    */
   get maxSize(): number {

@@ -13,6 +13,7 @@ import {
   type PointerErrorReason,
 } from "../os/mod.ts";
 import type { Refusal } from "./_assert_refused.ts";
+import { isZero } from "./_bytes.ts";
 import {
   type Case,
   type CoreExpect,
@@ -73,6 +74,8 @@ interface Traits {
   olderFree: OlderFree;
   /** Whether it has a parent that a case can destroy under it. */
   parent: boolean;
+  /** Whether the largest allocation of a fresh one is known. */
+  largest: boolean;
 }
 
 // How a pointer that is no non-negative integer (negative, NaN, fractional)
@@ -550,8 +553,28 @@ function afterDestroy<X>(c: Contract<X>, t: Traits): ContractCase<X>[] {
   ];
 }
 
-function exhaustion<X>(c: Contract<X>): ContractCase<X>[] {
-  return (c.exhaust ?? []).map(({ reserve, size, fits }) => {
+// The reservation of the case that allocates the subject's largest size.
+const MAX_SIZE_RESERVE = 2 ** 20;
+
+function exhaustion<X>(c: Contract<X>, t: Traits): ContractCase<X>[] {
+  const largest: ContractCase<X> = {
+    name:
+      "the largest allocation on a fresh one succeeds, and free gives it back",
+    reserve: MAX_SIZE_RESERVE,
+    ops: [
+      ["snapshot", "empty"],
+      ["call", (env) => {
+        const size = env.subject.largest as number;
+        env.ptr.a = env.allocator.alloc(size);
+        env.size.a = size;
+        assert.ok(isZero(env.allocator.memory, env.ptr.a, size), "a is zero");
+      }],
+      ["fill", "a", 0x7e],
+      ["free", "a"],
+      ["restored", "empty"],
+    ],
+  };
+  const full = (c.exhaust ?? []).map(({ reserve, size, fits }) => {
     const names = Array.from({ length: fits }, (_, i) => `a${i}`);
     return {
       name: `${fits} × alloc(${size}) fill ${reserve} bytes, then it refuses`,
@@ -568,8 +591,9 @@ function exhaustion<X>(c: Contract<X>): ContractCase<X>[] {
         ["alloc", "again", size],
       ],
       expect: { same: [["a0", "again"]] },
-    };
+    } satisfies ContractCase<X>;
   });
+  return t.largest ? [largest, ...full] : full;
 }
 
 function traitsOf<X>(c: Contract<X>): Traits {
@@ -577,6 +601,7 @@ function traitsOf<X>(c: Contract<X>): Traits {
   return {
     olderFree: probe.olderFree,
     parent: probe.destroyParent !== undefined,
+    largest: probe.largest !== undefined,
   };
 }
 
@@ -592,7 +617,7 @@ export function conformance<X>(c: Contract<X>): void {
     ["size check (jemalloc)", sizeCheck(c)],
     ["double free", doubleFree(c, traits)],
     ["after destroy", afterDestroy(c, traits)],
-    ["exhaustion", exhaustion(c)],
+    ["exhaustion", exhaustion(c, traits)],
   ];
   Deno.test(`Allocator contract: ${c.name}`, async (t) => {
     for (const [group, cases] of groups) {

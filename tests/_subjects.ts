@@ -44,6 +44,11 @@ export interface Subject<X> extends Watched, Disposable {
   readonly alignment: number;
   /** The largest size its size check accepts. */
   readonly maxSize: number;
+  /**
+   * The largest allocation a fresh one holds, where it is known here
+   * (undefined where it depends on more than the subject says).
+   */
+  readonly largest: number | undefined;
   /** What a free of an allocation older than the newest does. */
   readonly olderFree: OlderFree;
   /** Its bytes-used counter, where one follows the live allocations exactly. */
@@ -72,6 +77,8 @@ interface Parts<X> {
   handles: X;
   alignment: number;
   maxSize: number;
+  /** Default: `maxSize`. */
+  largest?: number | undefined;
   olderFree: OlderFree;
   usage?: Usage;
   state(): Record<string, unknown>;
@@ -92,6 +99,7 @@ function subject<X>(parts: Parts<X>): Subject<X> {
     handles: parts.handles,
     alignment: parts.alignment,
     maxSize: parts.maxSize,
+    largest: "largest" in parts ? parts.largest : parts.maxSize,
     olderFree: parts.olderFree,
     usage: parts.usage,
     state: parts.state,
@@ -156,9 +164,8 @@ export function heapSubject(
     allocator: heap,
     handles: { heap, pages },
     alignment: 16,
-    // Page 0 is never handed out, and the largest allocation stays 48 bytes
-    // under the rest (the limit callers of the reference layout have).
-    maxSize: pages.reservedBytes - 4096 - 48,
+    // Page 0 is never handed out, and the heap keeps a page of its own.
+    maxSize: pages.reservedBytes - 2 * 4096,
     olderFree: "frees",
     usage: { bytes: () => heap.bytesUsed, charge: heapCharge },
     state: () => heapState(heap, pages),
@@ -200,7 +207,9 @@ export function workerHeapSubject(
     allocator: heap,
     handles: { heap, pages, others: rest },
     alignment: 16,
-    maxSize: pages.reservedBytes - 4096 - 48,
+    maxSize: pages.reservedBytes - 2 * 4096,
+    // The others hold pages of the same reservation.
+    largest: others === 0 ? pages.reservedBytes - 2 * 4096 : undefined,
     olderFree: "frees",
     usage: { bytes: () => heap.bytesUsed, charge: heapCharge },
     // Remote frees come only from the others (a full scan counts them).
@@ -240,6 +249,8 @@ export function pagesSubject(
     handles: { pages },
     alignment: 4096,
     maxSize: pages.reservedBytes,
+    // Page 0 is null: never handed out.
+    largest: pages.reservedBytes - 4096,
     olderFree: "frees",
     // Whole pages, one at least.
     usage: {
@@ -279,6 +290,8 @@ export function arenaSubject(
     handles: { arena, parent, marks: {} },
     alignment: arena.alignment,
     maxSize: arena.memory.byteLength,
+    // (A block's header and what its parent can give decide it.)
+    largest: undefined,
     olderFree: "keeps",
     state: () => ({
       used: arena.bytesUsed,
@@ -352,6 +365,7 @@ export function scratchSubject(): Subject<
     handles: { region },
     alignment: 16,
     maxSize: region.memory.byteLength,
+    largest: undefined,
     olderFree: "keeps",
     state: () => ({
       used: arena.bytesUsed,
@@ -387,7 +401,7 @@ export function debugSubject(
     handles: { debug, heap, pages },
     alignment: 16,
     // Its blocks are the heap's, with 16-byte red zones on both sides.
-    maxSize: pages.reservedBytes - 4096 - 48 - 32,
+    maxSize: pages.reservedBytes - 2 * 4096 - 32,
     olderFree: "frees",
     usage: {
       bytes: () => heap.bytesUsed,

@@ -239,7 +239,7 @@ Deno.test("a debug allocation its parent refuses names the size asked", () => {
   assert.throws(() => debug.alloc(2 ** 50), {
     name: "RangeError",
     message:
-      "Size 1125899906842624 exceeds what the debug allocator's parent can hold: with its red zones that is 1125899906842656 bytes, which its parent refused (Size 1125899906842656 exceeds the largest allocation this page source can hold of 4294963152 bytes)",
+      "Size 1125899906842624 exceeds what the debug allocator's parent can hold: with its red zones that is 1125899906842656 bytes, which its parent refused (Size 1125899906842656 exceeds the largest allocation this page source can hold of 4294959104 bytes)",
   });
   using pool = new Pool({ blockSize: 64, parent: heap });
   const onPool = new DebugAllocator({ parent: pool });

@@ -43,7 +43,7 @@ Deno.test("WorkerHeap: a refused call collects no waiting remote frees", () => {
     [
       () => a.alloc(2 ** 40),
       RangeError,
-      /^Size 1099511627776 exceeds the largest allocation this page source can hold of 4190160 bytes/,
+      /^Size 1099511627776 exceeds the largest allocation this page source can hold of 4186112 bytes/,
     ],
     [
       () => a.allocUnsafe(1.5),
