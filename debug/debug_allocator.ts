@@ -426,6 +426,13 @@ export class DebugAllocator implements Allocator, Disposable {
    */
   check(): void {
     this.#checkLive();
+    const error = gathered(this.#scan());
+    if (error) throw error;
+  }
+
+  // Every red zone of a live block written, and every quarantined block
+  // written after its free: check()'s findings.
+  #scan(): MemoryCorruptionError[] {
     const found: MemoryCorruptionError[] = [];
     for (const block of this.#live.values()) {
       const error = this.#redZoneError(block);
@@ -435,8 +442,7 @@ export class DebugAllocator implements Allocator, Disposable {
       const error = this.#junkError(this.#held[i]);
       if (error) found.push(error);
     }
-    const error = gathered(found);
-    if (error) throw error;
+    return found;
   }
 
   /**
@@ -454,24 +460,31 @@ export class DebugAllocator implements Allocator, Disposable {
   }
 
   /**
-   * Gives every block back to the parent — the quarantined ones too; a
-   * parent destroyed first took them with it — then throws a
-   * {@linkcode LeakError} if allocations were still live. A parent that
-   * refuses a block (another debug allocator that found its red zone
-   * written) still gets every other one, and its first error is thrown in
-   * place of the LeakError; when that is a `MemoryCorruptionError`, every
-   * other one the parent threw is in its `others`. Calling it again does
-   * nothing.
+   * Checks the blocks as {@linkcode DebugAllocator.check} does, gives every
+   * block back to the parent — the quarantined ones too; a parent destroyed
+   * first took them with it — then throws a {@linkcode LeakError} if
+   * allocations were still live. What the check found is thrown in place of
+   * the LeakError, once every block is given back: a
+   * `MemoryCorruptionError`, with the rest of its findings in `others`. A
+   * parent that refuses a block (another debug allocator that found its red
+   * zone written) still gets every other one; its first error is thrown in
+   * place of the LeakError too, and when it is a `MemoryCorruptionError`
+   * every other one the parent threw is in its `others` (after this
+   * allocator's own). Calling it again does nothing.
    */
   destroy(): void {
     if (this.#destroyed) return;
     const leaks = this.leaks();
+    // (A parent destroyed first took the blocks' bytes with it.)
+    const corruptions = this.#parentLive() && this.memory.byteLength !== 0
+      ? this.#scan()
+      : [];
+    const found = corruptions.length;
     this.#destroyed = true;
     noteEnd();
     const held = this.#held.slice(this.#heldHead);
     // The first refusal is thrown before the leaks (a parent destroyed first
     // took the blocks with it: the leaks are still reported).
-    const corruptions: MemoryCorruptionError[] = [];
     const refusal = giveBack([...held, ...this.#live.values()], (block) => {
       try {
         this.parent.free(block.base, this.#span(block));
@@ -485,6 +498,7 @@ export class DebugAllocator implements Allocator, Disposable {
     this.#heldBytes = 0;
     this.#live.clear();
     this.#freed.clear();
+    if (found !== 0) throw gathered(corruptions);
     if (refusal !== undefined) {
       throw refusal.error === corruptions[0]
         ? gathered(corruptions)

@@ -410,6 +410,46 @@ const cases: Case[] = [
   },
   {
     name:
+      "destroy() reports a write after free in its quarantine, and gives every block back",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(16);
+      debug.free(ptr.a, 16); // in quarantine
+      debug.memory.u8[ptr.a + 3] = 1;
+    },
+    caught: [
+      ({ debug }) => debug.destroy(),
+      MemoryCorruptionError,
+      ({ ptr }) => useAfterFree(16, ptr.a, ptr.a + 3),
+    ],
+    after: ({ debug, heap }) => {
+      assert.equal(debug.destroyed, true);
+      assert.equal(heap.bytesUsed, 0);
+      debug.destroy(); // again: nothing
+    },
+  },
+  {
+    name:
+      "destroy() reports an overflow of a leaked block and a use after free together, before the leak",
+    run: ({ debug, ptr }) => {
+      ptr.a = debug.alloc(24);
+      debug.memory.u8[ptr.a + 24] = 1;
+      ptr.b = debug.alloc(16);
+      debug.free(ptr.b, 16);
+      debug.memory.u8[ptr.b + 15] = 1;
+    },
+    caught: [
+      ({ debug }) => debug.destroy(),
+      MemoryCorruptionError,
+      ({ ptr }) => overflow(24, ptr.a, ptr.a + 24) + ONE_MORE,
+    ],
+    others: ({ ptr }) => [useAfterFree(16, ptr.b, ptr.b + 15)],
+    after: ({ debug, heap }) => {
+      assert.equal(debug.destroyed, true);
+      assert.equal(heap.bytesUsed, 0);
+    },
+  },
+  {
+    name:
       "destroy() on a debug parent that refuses two blocks reports both, and gives every block back",
     options: { quarantine: 0 },
     run: (env) => {
